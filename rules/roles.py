@@ -1,0 +1,190 @@
+"""Who may do what. Roles are held in the database; these rules only read them.
+
+Plan references: 2.3 (FTL first), 2.9 (CAM chaired by IMT), 2.12-2.13 (TTG chaired by the
+Deputy Chief Executive, Regulation, activates CAM-EP led by an SCS), 2.16 (who may request a
+case conference), 2.19-2.20 (a case conference decides to declare).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    IMT = "imt"
+    HEAD_OF_IMT = "head_of_imt"
+    FTL = "ftl"  # scoped to a functional area
+    SCS = "scs"
+    DEPUTY_DIRECTOR = "deputy_director"  # deputy director or higher (DD, DCE, CEO)
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: "bot administrator",
+    Role.IMT: "IMT member",
+    Role.HEAD_OF_IMT: "Head of IMT",
+    Role.FTL: "Functional Team Leader",
+    Role.SCS: "senior civil servant (SCS)",
+    Role.DEPUTY_DIRECTOR: "deputy director or higher",
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: Role
+    area: str | None = None  # only for FTL
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    grants: frozenset[Grant] = field(default_factory=frozenset)
+
+    def has(self, role: Role) -> bool:
+        if role is Role.SCS and any(g.role is Role.DEPUTY_DIRECTOR for g in self.grants):
+            return True  # deputy directors and above are SCS
+        if role is Role.IMT and any(g.role is Role.HEAD_OF_IMT for g in self.grants):
+            return True  # the Head of IMT is part of IMT
+        return any(g.role is role for g in self.grants)
+
+    def is_ftl_for(self, area: str | None) -> bool:
+        return area is not None and any(
+            g.role is Role.FTL and (g.area or "").casefold() == area.casefold() for g in self.grants
+        )
+
+    def describe(self) -> str:
+        if not self.grants:
+            return "no roles"
+        return ", ".join(
+            sorted(ROLE_LABELS[g.role] + (f" ({g.area})" if g.area else "") for g in self.grants)
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    who_may: str  # always filled, so a refusal can say who may act
+    basis: str = ""  # on what footing it was allowed, recorded with the act
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _allow(who: str, basis: str) -> Decision:
+    return Decision(True, who, basis)
+
+
+def _refuse(who: str) -> Decision:
+    return Decision(False, who)
+
+
+def may_assess(actor: Actor, area: str | None) -> Decision:
+    """Impact matrix and NNC: IMT, the issue's FTL, an SCS or a deputy director (2.3, 2.9)."""
+    who = f"IMT, the FTL for {area or 'the functional area'}, an SCS or a deputy director"
+    if actor.has(Role.IMT):
+        return _allow(who, "IMT")
+    if actor.is_ftl_for(area):
+        return _allow(who, f"FTL ({area})")
+    if actor.has(Role.SCS):
+        return _allow(who, "SCS")
+    return _refuse(who)
+
+
+ESCALATION_AUTHORITY: dict[str, str] = {
+    # target stage -> who may move an issue there
+    "ftl_assessment": "IMT or the FTL for the functional area (2.3)",
+    "cam": "IMT or the FTL for the functional area (2.3, 2.5)",
+    "ttg": "IMT, who chair CAM (2.6, 2.9)",
+    "cam_ep": "a deputy director or higher for TTG, which activates CAM-EP (2.12-2.13)",
+    "monitoring": "IMT (2.9)",
+    "la_led": "IMT or the FTL for the functional area (2.10)",
+    "closed_nfa": "IMT or the FTL for the functional area (2.3)",
+    "reopen": "IMT or the FTL for the functional area",
+}
+
+
+def may_move(actor: Actor, target: str, area: str | None) -> Decision:
+    who = ESCALATION_AUTHORITY[target]
+    if target == "cam_ep":
+        return (
+            _allow(who, "TTG (deputy director)")
+            if actor.has(Role.DEPUTY_DIRECTOR)
+            else _refuse(who)
+        )
+    if actor.has(Role.IMT):
+        return _allow(who, "IMT")
+    if target in {"ttg", "monitoring"}:
+        return _refuse(who)
+    if actor.is_ftl_for(area):
+        return _allow(who, f"FTL ({area})")
+    return _refuse(who)
+
+
+CONFERENCE_WHO = (
+    "a deputy director or higher; the Head of IMT in consultation with an SCS; or the FTL for "
+    "{area} in consultation with an SCS (plan 2.16)"
+)
+
+
+def may_request_case_conference(
+    actor: Actor, area: str | None, consulted_scs: Actor | None
+) -> Decision:
+    """2.16. The 'with an SCS' cases must name an SCS other than the requester."""
+    who = CONFERENCE_WHO.format(area=area or "the functional area")
+    if actor.has(Role.DEPUTY_DIRECTOR):
+        return _allow(who, "deputy director or higher")
+    scs_ok = (
+        consulted_scs is not None
+        and consulted_scs.has(Role.SCS)
+        and consulted_scs.name != actor.name
+    )
+    if actor.has(Role.HEAD_OF_IMT) and scs_ok:
+        assert consulted_scs is not None
+        return _allow(who, f"Head of IMT in consultation with {consulted_scs.name} (SCS)")
+    if actor.is_ftl_for(area) and scs_ok:
+        assert consulted_scs is not None
+        return _allow(who, f"FTL ({area}) in consultation with {consulted_scs.name} (SCS)")
+    return _refuse(who)
+
+
+def needs_consulted_scs(actor: Actor, area: str | None) -> bool:
+    """True when the actor could request a conference only by naming a consulted SCS."""
+    return not actor.has(Role.DEPUTY_DIRECTOR) and (
+        actor.has(Role.HEAD_OF_IMT) or actor.is_ftl_for(area)
+    )
+
+
+DECLARE_WHO = "the Head of IMT or a deputy director or higher, after a case conference (2.19)"
+
+
+def may_declare(actor: Actor) -> Decision:
+    if actor.has(Role.DEPUTY_DIRECTOR):
+        return _allow(DECLARE_WHO, "deputy director or higher")
+    if actor.has(Role.HEAD_OF_IMT):
+        return _allow(DECLARE_WHO, "Head of IMT")
+    return _refuse(DECLARE_WHO)
+
+
+def may_record_outcome(actor: Actor) -> Decision:
+    who = "IMT (the case conference secretariat, 3.20) or a deputy director or higher"
+    if actor.has(Role.IMT):
+        return _allow(who, "IMT")
+    if actor.has(Role.DEPUTY_DIRECTOR):
+        return _allow(who, "deputy director or higher")
+    return _refuse(who)
+
+
+def may_record_decision(actor: Actor, command_team: Iterable[str] = ()) -> Decision:
+    who = "IMT, an SCS, an FTL or a member of the incident's command team"
+    if actor.has(Role.IMT) or actor.has(Role.SCS) or any(g.role is Role.FTL for g in actor.grants):
+        return _allow(who, "role")
+    if actor.name in set(command_team):
+        return _allow(who, "command team")
+    return _refuse(who)
+
+
+def may_administer(actor: Actor) -> Decision:
+    who = "a bot administrator"
+    return _allow(who, "admin") if actor.has(Role.ADMIN) else _refuse(who)

@@ -1,0 +1,302 @@
+"""Typed SQLAlchemy 2 models. Rows are never deleted: history is kept by new rows and flags."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC, returned aware: SQLite keeps no zone, PostgreSQL would convert."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    grants: Mapped[list[RoleGrant]] = relationship(
+        back_populates="person", foreign_keys="RoleGrant.person_id"
+    )
+
+
+class Identity(Base):
+    """A person's account on a surface (Slack user id, Teams AAD id, local user name)."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("surface", "external_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    surface: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(200))
+
+
+class RoleGrant(Base):
+    __tablename__ = "role_grants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    area: Mapped[str | None] = mapped_column(String(120))
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    granted_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    person: Mapped[Person] = relationship(back_populates="grants", foreign_keys=[person_id])
+
+
+class Counter(Base):
+    """Per-year reference counters, bumped with one atomic UPDATE ... RETURNING."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Issue(Base):
+    __tablename__ = "issues"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    products: Mapped[str] = mapped_column(Text)
+    hazard: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(60))
+    functional_area: Mapped[str] = mapped_column(String(120))
+    raised_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    raised_at: Mapped[datetime]
+    surface: Mapped[str] = mapped_column(String(20))
+    origin_channel: Mapped[str] = mapped_column(String(200), default="")
+    stage: Mapped[str] = mapped_column(String(30), index=True)
+    stage_seq: Mapped[int] = mapped_column(Integer, default=0)
+    stage_entered_at: Mapped[datetime]
+    stage_before_parking: Mapped[str | None] = mapped_column(String(30))
+    raised_by: Mapped[Person] = relationship(foreign_keys=[raised_by_id])
+
+
+class ImpactAssessment(Base):
+    __tablename__ = "impact_assessments"
+    __table_args__ = (UniqueConstraint("issue_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(30))
+    stage_seq: Mapped[int] = mapped_column(Integer)
+    ratings: Mapped[dict[str, Any]]
+    overall: Mapped[int] = mapped_column(Integer)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    assessed_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    assessed_at: Mapped[datetime]
+
+
+class NncAssessment(Base):
+    __tablename__ = "nnc_assessments"
+    __table_args__ = (UniqueConstraint("issue_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(30))
+    stage_seq: Mapped[int] = mapped_column(Integer)
+    criteria: Mapped[dict[str, Any]]
+    any_met: Mapped[bool] = mapped_column(Boolean)
+    assessed_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    assessed_at: Mapped[datetime]
+
+
+class Escalation(Base):
+    """One move of an issue on the ladder, with who moved it and on what footing."""
+
+    __tablename__ = "escalations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
+    from_stage: Mapped[str] = mapped_column(String(30))
+    to_stage: Mapped[str] = mapped_column(String(30))
+    moved_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    moved_at: Mapped[datetime]
+    basis: Mapped[str] = mapped_column(String(200), default="")
+    justification: Mapped[str] = mapped_column(Text, default="")
+
+
+class CaseConference(Base):
+    __tablename__ = "case_conferences"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    consulted_scs_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    basis: Mapped[str] = mapped_column(String(200))
+    scheduled_for: Mapped[datetime]
+    agenda: Mapped[dict[str, Any]]
+    attendees: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="called")
+    called_at: Mapped[datetime]
+    outcomes: Mapped[list[Any] | None]
+    concluded_at: Mapped[datetime | None]
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    exercise: Mapped[bool] = mapped_column(Boolean, default=False)
+    level: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    overall_impact: Mapped[int | None] = mapped_column(Integer)
+    erco_engaged: Mapped[bool] = mapped_column(Boolean, default=False)
+    command_team: Mapped[dict[str, Any]]
+    strategy: Mapped[dict[str, Any]]
+    declared_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    declared_at: Mapped[datetime]
+    surface: Mapped[str] = mapped_column(String(20))
+    channel_key: Mapped[str] = mapped_column(String(80))
+    channel_name: Mapped[str] = mapped_column(String(80))
+    issue: Mapped[Issue] = relationship()
+
+
+class Decision(Base):
+    """The decision log: append-only; a correction is a new row pointing at the one it fixes."""
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    conference_id: Mapped[int | None] = mapped_column(ForeignKey("case_conferences.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    what: Mapped[str] = mapped_column(Text)
+    rationale: Mapped[str] = mapped_column(Text)
+    options_considered: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(200))
+    group: Mapped[str] = mapped_column(String(60))
+    meeting: Mapped[str] = mapped_column(String(200), default="")
+    decided_at: Mapped[datetime]
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    recorded_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_ref: Mapped[str] = mapped_column(String(40), index=True)
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    surface: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ProcessedRequest(Base):
+    """Idempotency: a request key seen once keeps its reply; a repeat gets the same reply."""
+
+    __tablename__ = "processed_requests"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime]
+    reply: Mapped[dict[str, Any]]
+
+
+class OutboxMessage(Base):
+    """A post (or channel operation) to deliver after commit, retried until delivered."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    surface: Mapped[str] = mapped_column(String(20), index=True)
+    conversation: Mapped[str] = mapped_column(String(200), index=True)
+    op: Mapped[str] = mapped_column(String(30))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any] | None]
+
+
+class ChannelBinding(Base):
+    """A conversation key (``incident:INC-2026-001``, ``imt``) bound to a platform channel."""
+
+    __tablename__ = "channel_bindings"
+    __table_args__ = (UniqueConstraint("surface", "conversation"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    surface: Mapped[str] = mapped_column(String(20))
+    conversation: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class LocalChannel(Base):
+    """The local workspace's own chat: the platform the embedded surface delivers to."""
+
+    __tablename__ = "local_channels"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    topic: Mapped[str] = mapped_column(Text, default="")
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    members: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+
+
+class LocalMessage(Base):
+    __tablename__ = "local_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("local_channels.id"), index=True)
+    author: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+    card: Mapped[dict[str, Any] | None]
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    # The outbox row that produced it: unique, so a retried delivery cannot post twice.
+    outbox_id: Mapped[int | None] = mapped_column(Integer, unique=True)
