@@ -1,0 +1,1 @@
+"""Forms and cards, authored once (neutral) and rendered as Adaptive Cards or Block Kit."""

@@ -1,0 +1,210 @@
+"""The neutral form and card model that every surface renders.
+
+A form is validated on the server with ``validate`` whatever rendered it: Adaptive Cards make
+inputs optional unless ``isRequired``; Slack makes them required unless ``optional``; Slack has
+no regex; multi-selects arrive comma-separated from Adaptive Cards and as lists from Slack.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, time
+from typing import Any, Literal
+
+FieldKind = Literal["text", "multiline", "choice", "multichoice", "toggle", "date", "time"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: FieldKind = "text"
+    required: bool = False
+    choices: tuple[Choice, ...] = ()
+    max_length: int | None = None
+    placeholder: str = ""
+    help: str = ""
+    expanded: bool = False  # radio buttons rather than a drop-down
+    value: Any = None
+
+    @property
+    def error_message(self) -> str:
+        if self.kind in {"choice", "multichoice"}:
+            return f"{self.label}: choose an option"
+        if self.kind == "date":
+            return f"{self.label}: give a date"
+        if self.kind == "time":
+            return f"{self.label}: give a time"
+        return f"{self.label}: this is required"
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    title: str
+    fields: tuple[Field, ...]
+    submit_label: str = "Submit"
+    intro: str = ""
+    context: Mapping[str, str] = field(default_factory=dict)  # hidden: references etc.
+    exercise: bool = False
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def prefilled(self, values: Mapping[str, Any]) -> Form:
+        fields = tuple(
+            replace(f, value=values[f.name]) if values.get(f.name) not in (None, "") else f
+            for f in self.fields
+        )
+        return replace(self, fields=fields)
+
+    def with_errors(self, errors: Mapping[str, str]) -> Form:
+        return replace(self, errors=dict(errors))
+
+
+@dataclass(frozen=True)
+class Action:
+    title: str
+    command: str  # what pressing it runs, e.g. "/opss assess ISS-2026-0001"
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str
+    subtitle: str = ""
+    badges: tuple[str, ...] = ()
+    facts: tuple[tuple[str, str], ...] = ()
+    ladder: tuple[tuple[str, ...], int] | None = None  # rung labels, index of current
+    sections: tuple[tuple[str, str], ...] = ()
+    actions: tuple[Action, ...] = ()
+    exercise: bool = False
+    warning: str = ""
+
+
+@dataclass(frozen=True)
+class Validation:
+    values: dict[str, Any]
+    errors: dict[str, str]
+
+    @property
+    def only_missing(self) -> bool:
+        """True when every error is a required field left empty (so the form is the answer)."""
+        return bool(self.errors) and all(e.endswith(_MISSING) for e in self.errors.values())
+
+
+_MISSING = "(required)"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
+_TRUE = {"true", "yes", "on", "1", "y"}
+_FALSE = {"false", "no", "off", "0", "n", ""}
+
+
+def _as_list(raw: Any) -> list[str]:
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        return [p.strip() for p in raw.split(",") if p.strip()]
+    if isinstance(raw, Sequence):
+        return [str(p).strip() for p in raw if str(p).strip()]
+    return [str(raw)]
+
+
+def validate(form: Form, raw: Mapping[str, Any]) -> Validation:
+    """Check submitted values against the form; every message names the field."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for f in form.fields:
+        value = raw.get(f.name)
+        if f.kind == "toggle":
+            text = str(value).strip().lower() if value is not None else ""
+            if isinstance(value, bool):
+                values[f.name] = value
+            elif text in _TRUE:
+                values[f.name] = True
+            elif text in _FALSE:
+                values[f.name] = False
+            else:
+                errors[f.name] = f"{f.label}: answer yes or no, not '{value}'"
+            continue
+        if f.kind == "multichoice":
+            items = _as_list(value)
+            if not items:
+                if f.required:
+                    errors[f.name] = f"{f.label}: choose at least one option {_MISSING}"
+                values[f.name] = []
+                continue
+            allowed = {c.value for c in f.choices}
+            bad = [i for i in items if i not in allowed]
+            if bad:
+                errors[f.name] = f"{f.label}: '{bad[0]}' is not one of the options"
+            values[f.name] = items
+            continue
+        text = "" if value is None else str(value).strip()
+        if not text:
+            if f.required:
+                errors[f.name] = f"{f.error_message} {_MISSING}"
+            values[f.name] = None
+            continue
+        if f.max_length is not None and len(text) > f.max_length:
+            errors[f.name] = (
+                f"{f.label} is too long: {len(text)} characters, at most {f.max_length}"
+            )
+            continue
+        if f.kind == "choice":
+            match = _match_choice(f, text)
+            if match is None:
+                options = ", ".join(c.value for c in f.choices[:12])
+                errors[f.name] = f"{f.label}: '{text}' is not one of the options ({options})"
+                continue
+            text = match
+        elif f.kind == "date":
+            if not _DATE.match(text) or not _valid_date(text):
+                errors[f.name] = f"{f.label}: '{text}' is not a date; use YYYY-MM-DD"
+                continue
+        elif f.kind == "time":
+            if not _TIME.match(text) or not _valid_time(text):
+                errors[f.name] = f"{f.label}: '{text}' is not a time; use HH:MM (24-hour)"
+                continue
+            text = text[:5] if len(text) > 5 else text.zfill(5)
+        values[f.name] = text
+    return Validation(values, errors)
+
+
+def _match_choice(f: Field, text: str) -> str | None:
+    folded = text.casefold()
+    for c in f.choices:
+        if folded in {c.value.casefold(), c.title.casefold()}:
+            return c.value
+    return None
+
+
+def _valid_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _valid_time(text: str) -> bool:
+    try:
+        time.fromisoformat(text.zfill(5))
+    except ValueError:
+        return False
+    return True
+
+
+def clean_message(message: str) -> str:
+    return message.replace(f" {_MISSING}", "")

@@ -1,0 +1,261 @@
+"""Queries and writes the command engine uses. Nothing here commits: the unit of work does."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from rules.references import format_reference
+from rules.roles import Actor, Grant, Role
+from storage.models import (
+    AuditEvent,
+    CaseConference,
+    ChannelBinding,
+    Counter,
+    Decision,
+    Identity,
+    ImpactAssessment,
+    Incident,
+    Issue,
+    NncAssessment,
+    OutboxMessage,
+    Person,
+    RoleGrant,
+)
+
+# People and roles -----------------------------------------------------------------------
+
+
+def person_by_name(session: Session, name: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.name == name.strip().lstrip("@")))
+
+
+def person_for_identity(
+    session: Session, surface: str, external_id: str, display_name: str, now: datetime
+) -> Person:
+    """The person behind a surface account, created on first contact (with no roles)."""
+    found = session.scalar(
+        select(Person)
+        .join(Identity, Identity.person_id == Person.id)
+        .where(Identity.surface == surface, Identity.external_id == external_id)
+    )
+    if found is not None:
+        return found
+    name = external_id if surface == "local" else f"{surface}:{external_id}"
+    person = person_by_name(session, name)
+    if person is None:
+        person = Person(name=name, display_name=display_name or name, created_at=now)
+        session.add(person)
+        session.flush()
+    session.add(Identity(person_id=person.id, surface=surface, external_id=external_id))
+    session.flush()
+    return person
+
+
+def active_grants(session: Session, person_id: int) -> list[RoleGrant]:
+    return list(
+        session.scalars(
+            select(RoleGrant)
+            .where(RoleGrant.person_id == person_id, RoleGrant.revoked_at.is_(None))
+            .order_by(RoleGrant.id)
+        )
+    )
+
+
+def actor_for(session: Session, person: Person) -> Actor:
+    grants = frozenset(Grant(Role(g.role), g.area) for g in active_grants(session, person.id))
+    return Actor(person.name, grants)
+
+
+def people_with_role(session: Session, role: Role) -> list[Person]:
+    roles = [role.value]
+    if role is Role.SCS:
+        roles.append(Role.DEPUTY_DIRECTOR.value)
+    return list(
+        session.scalars(
+            select(Person)
+            .join(RoleGrant, RoleGrant.person_id == Person.id)
+            .where(RoleGrant.role.in_(roles), RoleGrant.revoked_at.is_(None))
+            .distinct()
+            .order_by(Person.name)
+        )
+    )
+
+
+def ftl_for_area(session: Session, area: str) -> Person | None:
+    return session.scalar(
+        select(Person)
+        .join(RoleGrant, RoleGrant.person_id == Person.id)
+        .where(
+            RoleGrant.role == Role.FTL.value,
+            RoleGrant.area == area,
+            RoleGrant.revoked_at.is_(None),
+        )
+        .order_by(RoleGrant.id)
+        .limit(1)
+    )
+
+
+# References -----------------------------------------------------------------------------
+
+
+def next_reference(session: Session, kind: str, year: int) -> str:
+    """Atomically take the next number for ``kind`` in ``year``.
+
+    INSERT ... ON CONFLICT DO NOTHING then UPDATE ... RETURNING: the row lock (PostgreSQL) or
+    the write lock (SQLite, BEGIN IMMEDIATE) makes two simultaneous raises get two numbers.
+    """
+    name = f"{kind}:{year}"
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"])
+    )
+    number = session.execute(
+        update(Counter)
+        .where(Counter.name == name)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    ).scalar_one()
+    return format_reference(kind, year, number)
+
+
+# Issues, assessments, conferences, incidents, decisions ---------------------------------
+
+
+def issue_by_reference(session: Session, reference: str) -> Issue | None:
+    return session.scalar(select(Issue).where(Issue.reference == reference))
+
+
+def latest_assessment(session: Session, issue_id: int) -> ImpactAssessment | None:
+    return session.scalar(
+        select(ImpactAssessment)
+        .where(ImpactAssessment.issue_id == issue_id)
+        .order_by(ImpactAssessment.version.desc())
+        .limit(1)
+    )
+
+
+def latest_nnc(session: Session, issue_id: int) -> NncAssessment | None:
+    return session.scalar(
+        select(NncAssessment)
+        .where(NncAssessment.issue_id == issue_id)
+        .order_by(NncAssessment.version.desc())
+        .limit(1)
+    )
+
+
+def next_version(
+    session: Session, model: type[ImpactAssessment] | type[NncAssessment], issue_id: int
+) -> int:
+    latest = session.scalar(
+        select(model.version)
+        .where(model.issue_id == issue_id)
+        .order_by(model.version.desc())
+        .limit(1)
+    )
+    return (latest or 0) + 1
+
+
+def conference_by_reference(session: Session, reference: str) -> CaseConference | None:
+    return session.scalar(select(CaseConference).where(CaseConference.reference == reference))
+
+
+def latest_conference(session: Session, issue_id: int) -> CaseConference | None:
+    return session.scalar(
+        select(CaseConference)
+        .where(CaseConference.issue_id == issue_id)
+        .order_by(CaseConference.id.desc())
+        .limit(1)
+    )
+
+
+def incident_by_reference(session: Session, reference: str) -> Incident | None:
+    return session.scalar(select(Incident).where(Incident.reference == reference))
+
+
+def incident_for_issue(session: Session, issue_id: int) -> Incident | None:
+    return session.scalar(select(Incident).where(Incident.issue_id == issue_id))
+
+
+def decision_by_reference(session: Session, reference: str) -> Decision | None:
+    return session.scalar(select(Decision).where(Decision.reference == reference))
+
+
+def decisions_for(
+    session: Session, *, issue_id: int | None = None, incident_id: int | None = None
+) -> list[Decision]:
+    stmt = select(Decision).order_by(Decision.id)
+    if incident_id is not None:
+        stmt = stmt.where(Decision.incident_id == incident_id)
+    elif issue_id is not None:
+        stmt = stmt.where(Decision.issue_id == issue_id)
+    return list(session.scalars(stmt))
+
+
+# Audit and outbox -----------------------------------------------------------------------
+
+
+def audit(
+    session: Session,
+    *,
+    at: datetime,
+    actor: Person | None,
+    action: str,
+    entity_type: str,
+    entity_ref: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    surface: str,
+    channel: str = "",
+) -> None:
+    session.add(
+        AuditEvent(
+            at=at,
+            actor_id=actor.id if actor else None,
+            actor_name=actor.name if actor else "system",
+            action=action,
+            entity_type=entity_type,
+            entity_ref=entity_ref,
+            before=before,
+            after=after,
+            surface=surface,
+            channel=channel,
+        )
+    )
+
+
+def enqueue(
+    session: Session,
+    *,
+    surface: str,
+    conversation: str,
+    op: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> OutboxMessage:
+    message = OutboxMessage(
+        surface=surface,
+        conversation=conversation,
+        op=op,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    return message
+
+
+def binding(session: Session, surface: str, conversation: str) -> ChannelBinding | None:
+    return session.scalar(
+        select(ChannelBinding).where(
+            ChannelBinding.surface == surface, ChannelBinding.conversation == conversation
+        )
+    )
