@@ -208,3 +208,33 @@ def _valid_time(text: str) -> bool:
 
 def clean_message(message: str) -> str:
     return message.replace(f" {_MISSING}", "")
+
+
+def card_to_dict(card: Card) -> dict[str, Any]:
+    """A card as plain JSON, so a queued post can carry it and any surface render it later."""
+    return {
+        "title": card.title,
+        "subtitle": card.subtitle,
+        "badges": list(card.badges),
+        "facts": [list(f) for f in card.facts],
+        "ladder": [list(card.ladder[0]), card.ladder[1]] if card.ladder else None,
+        "sections": [list(s) for s in card.sections],
+        "actions": [{"title": a.title, "command": a.command} for a in card.actions],
+        "exercise": card.exercise,
+        "warning": card.warning,
+    }
+
+
+def card_from_dict(data: Mapping[str, Any]) -> Card:
+    ladder = data.get("ladder")
+    return Card(
+        title=data["title"],
+        subtitle=data.get("subtitle", ""),
+        badges=tuple(data.get("badges", ())),
+        facts=tuple((k, v) for k, v in data.get("facts", ())),
+        ladder=(tuple(ladder[0]), int(ladder[1])) if ladder else None,
+        sections=tuple((h, t) for h, t in data.get("sections", ())),
+        actions=tuple(Action(a["title"], a["command"]) for a in data.get("actions", ())),
+        exercise=bool(data.get("exercise", False)),
+        warning=data.get("warning", ""),
+    )

@@ -130,10 +130,10 @@ def transition(stage: Stage, move: Move, target: Stage | None = None) -> Transit
         matches = [t for t in TRANSITIONS if t.source is stage and t.target is target]
         if matches and matches[0].move is Move.ESCALATE:
             return matches[0]
-        raise TransitionRefused(_refusal(stage, target))
+        raise TransitionRefused(refusal(stage, target))
     found = _BY_KEY.get((stage, move))
     if found is None or (target is not None and found.target is not target):
-        raise TransitionRefused(_refusal(stage, target, move))
+        raise TransitionRefused(refusal(stage, target, move))
     return found
 
 
@@ -149,7 +149,7 @@ def reopen_target(stage: Stage, stage_before_parking: Stage | None) -> Stage:
     return stage_before_parking
 
 
-def _refusal(stage: Stage, target: Stage | None, move: Move | None = None) -> str:
+def refusal(stage: Stage, target: Stage | None, move: Move | None = None) -> str:
     options = ", ".join(
         sorted({STAGE_LABELS[t.target] for t in allowed_moves(stage) if t.target is not stage})
     )

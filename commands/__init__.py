@@ -1,0 +1,1 @@
+"""The command engine: one use case per verb of ``/opss``, shared by every surface."""

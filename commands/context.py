@@ -1,0 +1,134 @@
+"""What a use case is given (who, where, when, a unit of work) and what it gives back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cards.model import Card, Form, card_to_dict
+from rules.roles import Actor
+from storage import repositories as repo
+from storage.models import Person
+
+
+@dataclass(frozen=True)
+class Request:
+    """A typed command, e.g. text ``"raise Gas hob elbow joints leaking"`` after ``/opss``."""
+
+    surface: str
+    user_id: str
+    channel: str
+    text: str
+    user_name: str = ""
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submitted form or a pressed card button (``data`` holds ``form`` or ``command``)."""
+
+    surface: str
+    user_id: str
+    channel: str
+    data: dict[str, Any]
+    user_name: str = ""
+    idempotency_key: str | None = None
+
+
+@dataclass
+class Reply:
+    text: str = ""
+    card: Card | None = None
+    form: Form | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    ephemeral: bool = True
+    ok: bool = True
+
+
+class UserError(Exception):
+    """Bad input: the message names the field and what is wanted. Nothing is stored."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class PermissionRefused(Exception):
+    """Refusals say who may act; the engine audits them after rolling the command back."""
+
+    def __init__(self, action: str, who_may: str, entity_ref: str = "") -> None:
+        super().__init__(f"Only {who_may} may {action}.")
+        self.action = action
+        self.who_may = who_may
+        self.entity_ref = entity_ref
+
+
+@dataclass(frozen=True)
+class Options:
+    """Engine settings that the rules need from configuration."""
+
+    functional_areas: tuple[str, ...]
+    imt_conversation: str = "imt"
+
+
+@dataclass
+class Ctx:
+    session: Session
+    person: Person
+    actor: Actor
+    surface: str
+    channel: str
+    now: datetime
+    options: Options
+    _posted: set[tuple[str, str]] = field(default_factory=set)
+
+    def audit(
+        self,
+        action: str,
+        entity_type: str,
+        entity_ref: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> None:
+        repo.audit(
+            self.session,
+            at=self.now,
+            actor=self.person,
+            action=action,
+            entity_type=entity_type,
+            entity_ref=entity_ref,
+            before=before,
+            after=after,
+            surface=self.surface,
+            channel=self.channel,
+        )
+
+    def post(
+        self, conversation: str, text: str, card: Card | None = None, *, pin: bool = False
+    ) -> None:
+        """Queue a post; it is delivered after this unit of work commits (the outbox)."""
+        if (conversation, text) in self._posted:
+            return  # e.g. "here" is the IMT channel: one post, not two
+        self._posted.add((conversation, text))
+        payload: dict[str, Any] = {"text": text, "pin": pin}
+        if card is not None:
+            payload["card"] = card_to_dict(card)
+        repo.enqueue(
+            self.session,
+            surface=self.surface,
+            conversation=conversation,
+            op="post",
+            payload=payload,
+            now=self.now,
+        )
+
+    def here(self) -> str:
+        """The conversation key of the channel the command came from."""
+        imt = repo.binding(self.session, self.surface, self.options.imt_conversation)
+        if imt is not None and imt.external_id == self.channel:
+            return self.options.imt_conversation
+        return f"channel:{self.channel}"

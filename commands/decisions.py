@@ -1,0 +1,224 @@
+"""The decision log: every decision with what, why, options, who, which group, when, evidence.
+
+Entries are append-only. A correction is a new entry that supersedes an earlier one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from cards import forms
+from cards.model import Card, Form
+from commands.args import Args
+from commands.context import Ctx, PermissionRefused, Reply, UserError
+from commands.flows import Context, FormFlow
+from commands.lookup import find_subject
+from rules import roles
+from rules.references import parse_reference
+from rules.timeparse import WhenError, parse_when, show
+from storage import repositories as repo
+from storage.models import Decision, Incident, Issue
+
+
+def record_decision(
+    ctx: Ctx,
+    *,
+    kind: str,
+    what: str,
+    rationale: str,
+    decided_by: str,
+    group: str,
+    issue: Issue | None = None,
+    incident: Incident | None = None,
+    conference_id: int | None = None,
+    options_considered: str = "",
+    meeting: str = "",
+    decided_at: datetime | None = None,
+    evidence: str = "",
+    supersedes: Decision | None = None,
+) -> Decision:
+    reference = repo.next_reference(ctx.session, "decision", ctx.now.year)
+    row = Decision(
+        reference=reference,
+        issue_id=issue.id if issue else (incident.issue_id if incident else None),
+        incident_id=incident.id if incident else None,
+        conference_id=conference_id,
+        kind=kind,
+        what=what,
+        rationale=rationale,
+        options_considered=options_considered,
+        decided_by=decided_by,
+        group=group,
+        meeting=meeting,
+        decided_at=decided_at or ctx.now,
+        evidence=evidence,
+        supersedes_id=supersedes.id if supersedes else None,
+        recorded_by_id=ctx.person.id,
+        recorded_at=ctx.now,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    subject = incident.reference if incident else (issue.reference if issue else "")
+    ctx.audit(
+        "decision.recorded",
+        "decision",
+        reference,
+        None,
+        {
+            "subject": subject,
+            "kind": kind,
+            "what": what,
+            "group": group,
+            "supersedes": supersedes.reference if supersedes else None,
+        },
+    )
+    return row
+
+
+def decision_card(decision: Decision, subject: str, exercise: bool = False) -> Card:
+    facts = [
+        ("Subject", subject),
+        ("Group", forms.GROUP_LABELS.get(decision.group, decision.group)),
+        ("Decided by", decision.decided_by),
+        ("When", show(decision.decided_at)),
+    ]
+    if decision.meeting:
+        facts.append(("Meeting", decision.meeting))
+    sections = [("Decision", decision.what), ("Rationale", decision.rationale)]
+    if decision.options_considered:
+        sections.append(("Options considered", decision.options_considered))
+    if decision.evidence:
+        sections.append(("Evidence", decision.evidence))
+    return Card(
+        title=f"Decision {decision.reference}",
+        subtitle="Decision log entry",
+        facts=tuple(facts),
+        sections=tuple(sections),
+        exercise=exercise,
+    )
+
+
+# /opss decide --------------------------------------------------------------------------------
+
+DECIDE_OPTIONS = {
+    "what",
+    "rationale",
+    "options",
+    "options_considered",
+    "by",
+    "decided_by",
+    "group",
+    "meeting",
+    "date",
+    "time",
+    "evidence",
+    "supersedes",
+    "when",
+}
+
+
+def _subject(ctx: Ctx, reference: str | None) -> tuple[Issue | None, Incident | None]:
+    if not reference:
+        raise UserError("decide needs a reference, e.g. /opss decide INC-2026-001.")
+    kind, subject = find_subject(ctx.session, reference)
+    if kind == "incident":
+        assert isinstance(subject, Incident)
+        return None, subject
+    assert isinstance(subject, Issue)
+    return subject, repo.incident_for_issue(ctx.session, subject.id)
+
+
+def _check(ctx: Ctx, issue: Issue | None, incident: Incident | None) -> None:
+    team = list((incident.command_team or {}).values()) if incident else []
+    allowed = roles.may_record_decision(ctx.actor, team)
+    if not allowed:
+        ref = incident.reference if incident else (issue.reference if issue else "")
+        raise PermissionRefused(f"record decisions for {ref}", allowed.who_may, ref)
+
+
+def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
+    issue, incident = _subject(ctx, args.first())
+    _check(ctx, issue, incident)
+    values: dict[str, Any] = {}
+    for name, value in args.options.items():
+        if name not in DECIDE_OPTIONS:
+            raise UserError(
+                f"decide does not take --{name}; it takes --what, --rationale, --options, "
+                "--by, --group, --meeting, --when, --evidence and --supersedes."
+            )
+        key = {"options": "options_considered", "by": "decided_by"}.get(name, name)
+        if key == "when":
+            try:
+                when = parse_when(value, ctx.now)
+            except WhenError as exc:
+                raise UserError(f"When: {exc}", "date") from exc
+            values["date"], values["time"] = when.strftime("%Y-%m-%d"), when.strftime("%H:%M")
+        else:
+            values[key] = value
+    ref = incident.reference if incident else (issue.reference if issue else "")
+    return {"reference": ref}, values
+
+
+def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
+    form = forms.decide_form(context.get("reference", ""))
+    return form.prefilled({"decided_by": ctx.person.display_name})
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+    issue, incident = _subject(ctx, context.get("reference"))
+    _check(ctx, issue, incident)
+    supersedes = None
+    if v.get("supersedes"):
+        parsed = parse_reference(v["supersedes"])
+        if parsed is None or parsed[0] != "decision":
+            raise UserError(
+                f"Supersedes: '{v['supersedes']}' is not a decision reference "
+                "(they look like DEC-2026-0001).",
+                "supersedes",
+            )
+        supersedes = repo.decision_by_reference(ctx.session, parsed[1])
+        if supersedes is None:
+            raise UserError(f"Supersedes: no decision {parsed[1]} is recorded.", "supersedes")
+        same = (incident and supersedes.incident_id == incident.id) or (
+            issue and supersedes.issue_id == issue.id
+        )
+        if not same:
+            raise UserError(
+                f"Supersedes: {parsed[1]} belongs to another issue or incident.", "supersedes"
+            )
+    decided_at = ctx.now
+    if v.get("date"):
+        try:
+            decided_at = parse_when(f"{v['date']} {v.get('time') or '00:00'}", ctx.now)
+        except WhenError as exc:
+            raise UserError(f"Date decided: {exc}", "date") from exc
+        if decided_at > ctx.now:
+            raise UserError("Date decided: a decision cannot be dated in the future.", "date")
+    row = record_decision(
+        ctx,
+        kind="correction" if supersedes else "decision",
+        what=v["what"],
+        rationale=v["rationale"],
+        options_considered=v.get("options_considered") or "",
+        decided_by=v["decided_by"],
+        group=v["group"],
+        meeting=v.get("meeting") or "",
+        decided_at=decided_at,
+        evidence=v.get("evidence") or "",
+        supersedes=supersedes,
+        issue=issue,
+        incident=incident,
+    )
+    subject = incident.reference if incident else (issue.reference if issue else "")
+    card = decision_card(row, subject, exercise=bool(incident and incident.exercise))
+    text = f"Decision {row.reference} recorded for {subject}." + (
+        f" It supersedes {supersedes.reference}." if supersedes else ""
+    )
+    target = f"incident:{incident.reference}" if incident else ctx.here()
+    ctx.post(target, text, card)
+    return Reply(text=text, card=card)
+
+
+DECIDE = FormFlow("decide", _prepare, _build, _apply, prompt="Record the decision.")

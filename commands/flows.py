@@ -1,0 +1,24 @@
+"""A verb that takes a form: how to build it, and what to do with validated values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cards.model import Form
+from commands.args import Args
+from commands.context import Ctx, Reply
+
+Context = dict[str, str]
+
+
+@dataclass(frozen=True)
+class FormFlow:
+    form_id: str
+    # From typed words: the hidden context (e.g. the reference) and the values given inline.
+    prepare: Callable[[Ctx, Args], tuple[Context, dict[str, Any]]]
+    build: Callable[[Ctx, Mapping[str, str]], Form]
+    apply: Callable[[Ctx, Mapping[str, str], dict[str, Any]], Reply]
+    # Shown with the form when it is the reply to a typed command.
+    prompt: str = "Fill in the form."

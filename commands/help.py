@@ -1,0 +1,42 @@
+"""The command reference shown by ``/opss help`` (and mirrored in the README)."""
+
+from __future__ import annotations
+
+from commands.args import Args
+from commands.context import Ctx, Reply
+
+COMMANDS: tuple[tuple[str, str], ...] = (
+    (
+        "raise <title> [--products .. --hazard .. --source .. --area ..]",
+        "report a potential issue to IMT (2.1-2.2); opens the form for what is missing",
+    ),
+    ("assess <ISS> [safety=high media=medium ...]", "impact matrix (Table 1), versioned"),
+    ("nnc <ISS> [novel=yes ...]", "nationally significant / novel / contentious (2.10)"),
+    (
+        "escalate <ISS> [ftl|cam|ttg|cam-ep] [--justification ..]",
+        "move up the ladder; needs an assessment at the current rung",
+    ),
+    (
+        "conference <ISS> [--when 'YYYY-MM-DD HH:MM' --scs <user>]",
+        "call a case conference (2.14-2.18)",
+    ),
+    ("outcome <CC or ISS>", "record a case conference outcome as decisions (2.19)"),
+    ("declare <ISS> [--exercise]", "declare the incident: record, channel, command team"),
+    ("decide <INC or ISS>", "add to the decision log; --supersedes corrects an entry"),
+    ("close <ISS> nfa|la|monitoring --reason ..", "no further action, LA-led, or monitor"),
+    ("reopen <ISS> --reason ..", "re-open a closed, LA-led or monitored issue"),
+    ("status <ISS or INC>", "the summary card"),
+    ("list", "open issues and incidents"),
+    ("role grant|revoke|list ...", "roles (administrators grant and revoke)"),
+    ("help", "this list"),
+)
+
+
+def help_text() -> str:
+    lines = ["*OPSS incident bot* · `/opss <command>`"]
+    lines += [f"• `/opss {usage}` · {what}" for usage, what in COMMANDS]
+    return "\n".join(lines)
+
+
+def show_help(ctx: Ctx, args: Args) -> Reply:
+    return Reply(text=help_text())

@@ -1,0 +1,63 @@
+"""Finding what a reference names, with a clear message when it names nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from commands.context import UserError
+from rules.references import parse_reference
+from storage import repositories as repo
+from storage.models import CaseConference, Incident, Issue
+
+
+def find_issue(session: Session, text: str | None, verb: str) -> Issue:
+    if not text:
+        raise UserError(f"{verb} needs an issue reference, e.g. /opss {verb} ISS-2026-0001.")
+    parsed = parse_reference(text)
+    if parsed is None or parsed[0] not in {"issue", "incident"}:
+        raise UserError(f"'{text}' is not an issue reference; they look like ISS-2026-0001.")
+    kind, ref = parsed
+    if kind == "incident":
+        incident = repo.incident_by_reference(session, ref)
+        if incident is None:
+            raise UserError(f"No incident {ref} is recorded.")
+        return incident.issue
+    issue = repo.issue_by_reference(session, ref)
+    if issue is None:
+        raise UserError(f"No issue {ref} is recorded. Check the reference with /opss list.")
+    return issue
+
+
+def find_subject(session: Session, text: str) -> tuple[str, Issue | Incident]:
+    parsed = parse_reference(text)
+    if parsed is None or parsed[0] not in {"issue", "incident"}:
+        raise UserError(
+            f"'{text}' is not a reference; issues look like ISS-2026-0001 and incidents like "
+            "INC-2026-001."
+        )
+    kind, ref = parsed
+    found = (
+        repo.incident_by_reference(session, ref)
+        if kind == "incident"
+        else repo.issue_by_reference(session, ref)
+    )
+    if found is None:
+        raise UserError(f"No {kind} {ref} is recorded. Check the reference with /opss list.")
+    return kind, found
+
+
+def find_conference(session: Session, text: str) -> CaseConference:
+    """A case conference by its own reference, or the latest one of an issue."""
+    parsed = parse_reference(text)
+    if parsed is not None and parsed[0] == "conference":
+        conference = repo.conference_by_reference(session, parsed[1])
+        if conference is None:
+            raise UserError(f"No case conference {parsed[1]} is recorded.")
+        return conference
+    issue = find_issue(session, text, "outcome")
+    conference = repo.latest_conference(session, issue.id)
+    if conference is None:
+        raise UserError(
+            f"{issue.reference} has no case conference; call one with /opss conference."
+        )
+    return conference

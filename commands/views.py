@@ -1,0 +1,137 @@
+"""Summary cards for an issue and an incident, showing where they stand on the ladder."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from cards.forms import OUTCOME_LABELS, SOURCE_LABELS
+from cards.model import Action, Card
+from rules import impact
+from rules.lifecycle import LADDER, PARKED, STAGE_LABELS, Stage
+from rules.timeparse import show
+from storage import repositories as repo
+from storage.models import Incident, Issue
+
+INCIDENT_LEVELS = {"strategic": "Strategic", "tactical": "Tactical", "operational": "Operational"}
+
+
+def ladder_position(stage: Stage, before_parking: Stage | None) -> tuple[tuple[str, ...], int]:
+    rungs = tuple(STAGE_LABELS[s] for s in LADDER)
+    if stage in PARKED:
+        anchor = before_parking if before_parking in LADDER else Stage.RAISED
+        return rungs, LADDER.index(anchor)
+    return rungs, LADDER.index(stage)
+
+
+def issue_card(session: Session, issue: Issue) -> Card:
+    stage = Stage(issue.stage)
+    before = Stage(issue.stage_before_parking) if issue.stage_before_parking else None
+    facts: list[tuple[str, str]] = [
+        ("Stage", STAGE_LABELS[stage]),
+        ("Product(s)", issue.products),
+        ("Hazard", issue.hazard),
+        ("Source", SOURCE_LABELS.get(issue.source, issue.source)),
+        ("Functional area", issue.functional_area),
+    ]
+    ftl = repo.ftl_for_area(session, issue.functional_area)
+    facts.append(("FTL", ftl.display_name if ftl else "none assigned"))
+    facts.append(("Raised", f"{issue.raised_by.display_name}, {show(issue.raised_at)}"))
+    badges: list[str] = []
+    assessment = repo.latest_assessment(session, issue.id)
+    if assessment is not None:
+        overall = impact.Level(assessment.overall)
+        current = assessment.stage_seq == issue.stage_seq
+        at = STAGE_LABELS[Stage(assessment.stage)]
+        facts.append(
+            (
+                "Impact",
+                f"{overall.label} (v{assessment.version}, at {at}"
+                + ("" if current else "; reassess before escalating")
+                + ")",
+            )
+        )
+        if overall >= impact.Level.MEDIUM:
+            badges.append("Response expected")
+        if overall >= impact.Level.HIGH:
+            badges.append("DBT ERCO to be engaged")
+    else:
+        facts.append(("Impact", "not yet assessed"))
+    nnc_row = repo.latest_nnc(session, issue.id)
+    if nnc_row is not None:
+        met = [c["label"] for c in nnc_row.criteria["criteria"] if c["met"]]
+        facts.append(("NNC", ", ".join(met) if met else "none met"))
+    conference = repo.latest_conference(session, issue.id)
+    if conference is not None:
+        status = (
+            "; ".join(OUTCOME_LABELS[o] for o in conference.outcomes or [])
+            if conference.status == "concluded"
+            else f"called for {show(conference.scheduled_for)}"
+        )
+        facts.append(("Case conference", f"{conference.reference}: {status}"))
+    incident = repo.incident_for_issue(session, issue.id)
+    if incident is not None:
+        facts.append(("Incident", f"{incident.reference} in #{incident.channel_name}"))
+    ref = issue.reference
+    actions: list[Action] = []
+    if stage not in PARKED and stage is not Stage.DECLARED:
+        actions = [
+            Action("Assess impact", f"/opss assess {ref}"),
+            Action("NNC", f"/opss nnc {ref}"),
+        ]
+        if stage in {Stage.RAISED, Stage.FTL_ASSESSMENT, Stage.CAM, Stage.TTG, Stage.MONITORING}:
+            actions.append(Action("Escalate", f"/opss escalate {ref}"))
+        if stage in {Stage.CAM, Stage.TTG, Stage.CAM_EP, Stage.CASE_CONFERENCE}:
+            actions.append(Action("Case conference", f"/opss conference {ref}"))
+        if stage is Stage.CASE_CONFERENCE:
+            actions.append(Action("Declare", f"/opss declare {ref}"))
+    return Card(
+        title=f"{ref} · {issue.title}",
+        subtitle="Potential incident (issue)",
+        badges=tuple(badges),
+        facts=tuple(facts),
+        ladder=ladder_position(stage, before),
+        actions=tuple(actions),
+    )
+
+
+def incident_card(session: Session, incident: Incident) -> Card:
+    team = incident.command_team or {}
+    labels = {
+        "imt_lead": "IMT lead",
+        "scg_chair": "SCG chair",
+        "tcg_chair": "TCG chair",
+        "communications_lead": "Communications lead",
+        "senior_investigation_officer": "Senior investigation officer",
+    }
+    facts: list[tuple[str, str]] = [
+        ("Issue", incident.issue.reference),
+        ("Level", INCIDENT_LEVELS.get(incident.level, incident.level)),
+        ("Status", incident.status.capitalize()),
+        ("Declared", show(incident.declared_at)),
+    ]
+    if incident.overall_impact:
+        facts.append(("Impact", impact.Level(incident.overall_impact).label))
+    facts += [(labels[k], v) for k, v in team.items() if k in labels and v]
+    warning = ""
+    if incident.overall_impact and incident.overall_impact >= impact.Level.HIGH:
+        if incident.erco_engaged:
+            facts.append(("DBT ERCO", "engaged (3.17)"))
+        else:
+            warning = "Impact is High or Critical: engage DBT ERCO (plan 3.17) and record it."
+    decisions = repo.decisions_for(session, incident_id=incident.id)
+    if decisions:
+        facts.append(("Decisions logged", str(len(decisions))))
+    ref = incident.reference
+    return Card(
+        title=f"{'EXERCISE · ' if incident.exercise else ''}{ref} · {incident.title}",
+        subtitle="Declared incident",
+        badges=("EXERCISE",) if incident.exercise else (),
+        facts=tuple(facts),
+        ladder=ladder_position(Stage.DECLARED, None),
+        actions=(
+            Action("Record a decision", f"/opss decide {ref}"),
+            Action("Status", f"/opss status {ref}"),
+        ),
+        exercise=incident.exercise,
+        warning=warning,
+    )
