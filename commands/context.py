@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -114,6 +114,12 @@ class Ctx:
         if (conversation, text) in self._posted:
             return  # e.g. "here" is the IMT channel: one post, not two
         self._posted.add((conversation, text))
+        if self._is_exercise(conversation):
+            # Every post about an EXERCISE incident says so (plan section 6).
+            if not text.startswith("EXERCISE"):
+                text = f"EXERCISE · {text}"
+            if card is not None and not card.exercise:
+                card = replace(card, exercise=True)
         payload: dict[str, Any] = {"text": text, "pin": pin}
         if card is not None:
             payload["card"] = card_to_dict(card)
@@ -125,6 +131,12 @@ class Ctx:
             payload=payload,
             now=self.now,
         )
+
+    def _is_exercise(self, conversation: str) -> bool:
+        if not conversation.startswith("incident:"):
+            return False
+        incident = repo.incident_by_reference(self.session, conversation.split(":", 1)[1])
+        return bool(incident and incident.exercise)
 
     def here(self) -> str:
         """The conversation key of the channel the command came from."""

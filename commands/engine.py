@@ -74,6 +74,9 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
 ALL_VERBS = sorted(set(PLAIN_VERBS) | set(VERB_FORMS))
 
 
+FAILED = "The bot could not complete that, and nothing was saved. Please try again."
+
+
 class _FormErrors(Exception):
     def __init__(self, form: Form, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
@@ -215,14 +218,18 @@ class Engine:
         except PermissionRefused as exc:
             return self._refuse(surface, user_id, user_name, channel, exc)
         except IntegrityError:
-            if key is None:
-                raise
-            # The same request committed concurrently (a retry or a double click).
-            with self.db.read() as session:
-                seen = session.get(ProcessedRequest, key)
-                if seen is None:
-                    raise
-                return _replayed(seen.reply)
+            # The same request committed concurrently (a retry or a double click)?
+            if key is not None:
+                with self.db.read() as session:
+                    seen = session.get(ProcessedRequest, key)
+                    if seen is not None:
+                        return _replayed(seen.reply)
+            log.exception("command failed on a database constraint")
+            return Reply(text=FAILED, ok=False)
+        except Exception:
+            # The unit of work has rolled back: say so plainly rather than fail the request.
+            log.exception("command failed")
+            return Reply(text=FAILED, ok=False)
         if self.after_commit is not None:
             self.after_commit()
         return reply

@@ -1,0 +1,1 @@
+"""The imperative shell: the aiohttp server, surfaces (local workspace, Slack, Teams), outbox."""

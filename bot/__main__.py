@@ -1,0 +1,23 @@
+"""``python -m bot``: run the bot (by default the local workspace on 127.0.0.1:8080)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.app import build
+from bot.config import Settings
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings()
+    bot = build(settings)
+    where = f"http://{settings.host}:{settings.port}/"
+    print(f"OPSS incident bot: local workspace at {where}  (database: {bot.db.engine.url!r})")
+    web.run_app(bot.app, host=settings.host, port=settings.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

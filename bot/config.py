@@ -1,0 +1,39 @@
+"""Typed configuration from the environment (and a .env file). Secrets only come from here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_AREAS = (
+    "Product Safety",
+    "Gas and Electrical",
+    "Construction Products",
+    "Chemicals and Cosmetics",
+    "Toys and Childcare",
+    "Weights and Measures",
+    "Environmental Regulation",
+)
+DATA_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(default=f"sqlite:///{DATA_DIR / 'opss.sqlite3'}")
+    host: str = Field(default="127.0.0.1", alias="OPSS_HOST")
+    port: int = Field(default=8080, alias="OPSS_PORT")
+    functional_areas: list[str] = Field(default=list(DEFAULT_AREAS), alias="OPSS_AREAS")
+    seed_file: Path | None = Field(default=None, alias="OPSS_SEED_FILE")
+    local_workspace: bool = Field(default=True, alias="OPSS_LOCAL_WORKSPACE")
+    imt_channel: str = Field(default="opss-imt", alias="OPSS_IMT_CHANNEL")
+    outbox_poll_seconds: float = Field(default=1.0, alias="OPSS_OUTBOX_POLL_SECONDS")
+    # Slack and Teams (their surfaces are switched on when these are set).
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    microsoft_app_id: str | None = None
+    microsoft_app_password: SecretStr | None = None

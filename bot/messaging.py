@@ -1,0 +1,33 @@
+"""The surface-neutral messaging port the outbox delivers through."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cards.model import Card
+
+
+class DeliveryError(Exception):
+    """A failed delivery; ``retry_after`` is set when the platform said how long to wait."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Messenger(Protocol):
+    surface: str
+
+    async def create_channel(self, name: str, topic: str, private: bool, members: list[str]) -> str:
+        """Create (or find, if a retry already made it) a channel; returns its id."""
+        ...
+
+    async def invite(self, channel_id: str, members: list[str]) -> None: ...
+
+    async def post(
+        self, channel_id: str, text: str, card: Card | None, *, delivery_key: str
+    ) -> str:
+        """Post once per ``delivery_key`` (the outbox row); returns the message id."""
+        ...
+
+    async def pin(self, channel_id: str, message_id: str) -> None: ...

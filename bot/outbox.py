@@ -1,0 +1,176 @@
+"""Delivering queued posts: in order per conversation, retried with backoff, never twice.
+
+Posts are written by the command's own unit of work (``storage.repositories.enqueue``); this
+worker delivers them after commit. A platform outage delays posts and never drops them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.messaging import DeliveryError, Messenger
+from cards.model import card_from_dict
+from commands.clock import Clock
+from storage import repositories as repo
+from storage.models import ChannelBinding, OutboxMessage
+from storage.unit_of_work import Database
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=2 ** min(attempts, 10)), MAX_BACKOFF)
+
+
+class OutboxWorker:
+    def __init__(self, db: Database, clock: Clock, messengers: dict[str, Messenger]) -> None:
+        self.db = db
+        self.clock = clock
+        self.messengers = messengers
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def kick(self) -> None:
+        """Called after a commit that queued posts; safe from any thread."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self, poll_seconds: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await self.drain()
+            except Exception:  # keep delivering; the row keeps its error for inspection
+                log.exception("outbox drain failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+            self._wake.clear()
+
+    async def drain(self) -> int:
+        """Deliver every due message; returns how many were delivered."""
+        async with self._lock:
+            delivered = 0
+            blocked: set[tuple[str, str]] = set()
+            for message_id in await asyncio.to_thread(self._due_ids):
+                message = await asyncio.to_thread(self._load, message_id)
+                if message is None:
+                    continue
+                lane = (message.surface, message.conversation)
+                if lane in blocked:
+                    continue  # keep order: nothing overtakes an undelivered earlier post
+                if await self._deliver(message):
+                    delivered += 1
+                else:
+                    blocked.add(lane)
+            return delivered
+
+    def _due_ids(self) -> list[int]:
+        with self.db.read() as session:
+            pending = session.scalars(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.status == "pending")
+                .order_by(OutboxMessage.id)
+            )
+            return list(pending)
+
+    def _load(self, message_id: int) -> OutboxMessage | None:
+        with self.db.read() as session:
+            message = session.get(OutboxMessage, message_id)
+            return message if message is not None and message.status == "pending" else None
+
+    async def _deliver(self, message: OutboxMessage) -> bool:
+        now = self.clock.now()
+        if message.next_attempt_at > now:
+            return False
+        messenger = self.messengers.get(message.surface)
+        if messenger is None:
+            return False  # that surface is not running here; it stays queued
+        try:
+            result = await self._perform(messenger, message)
+        except DeliveryError as exc:
+            await asyncio.to_thread(self._failed, message.id, str(exc), exc.retry_after)
+            return False
+        except Exception as exc:
+            log.exception("delivery of outbox %s failed", message.id)
+            await asyncio.to_thread(self._failed, message.id, type(exc).__name__, None)
+            return False
+        if result is None:
+            return False
+        await asyncio.to_thread(self._done, message.id, result)
+        return True
+
+    async def _perform(self, messenger: Messenger, message: OutboxMessage) -> dict | None:
+        payload = message.payload
+        if message.op == "create_channel":
+            channel_id = await messenger.create_channel(
+                payload["name"],
+                payload.get("topic", ""),
+                bool(payload.get("private")),
+                list(payload.get("members", [])),
+            )
+            await asyncio.to_thread(
+                self._bind, message.surface, message.conversation, channel_id, payload["name"]
+            )
+            return {"channel": channel_id}
+        channel_id = await asyncio.to_thread(self._resolve, message.surface, message.conversation)
+        if channel_id is None:
+            return None  # its channel is not created yet: wait for the create_channel row
+        if message.op == "invite":
+            await messenger.invite(channel_id, list(payload.get("members", [])))
+            return {"channel": channel_id}
+        card = card_from_dict(payload["card"]) if payload.get("card") else None
+        message_id = await messenger.post(
+            channel_id, payload.get("text", ""), card, delivery_key=f"outbox-{message.id}"
+        )
+        if payload.get("pin"):
+            await messenger.pin(channel_id, message_id)
+        return {"channel": channel_id, "message": message_id}
+
+    def _resolve(self, surface: str, conversation: str) -> str | None:
+        if conversation.startswith("channel:"):
+            return conversation.removeprefix("channel:")
+        with self.db.read() as session:
+            bound = repo.binding(session, surface, conversation)
+            return bound.external_id if bound else None
+
+    def _bind(self, surface: str, conversation: str, external_id: str, name: str) -> None:
+        with self.db.unit_of_work() as session:
+            if repo.binding(session, surface, conversation) is None:
+                session.add(
+                    ChannelBinding(
+                        surface=surface,
+                        conversation=conversation,
+                        external_id=external_id,
+                        name=name,
+                    )
+                )
+
+    def _done(self, message_id: int, result: dict) -> None:
+        with self.db.unit_of_work() as session:
+            message = session.get(OutboxMessage, message_id)
+            assert message is not None
+            message.status = "delivered"
+            message.attempts += 1
+            message.delivered_at = self.clock.now()
+            message.result = result
+
+    def _failed(self, message_id: int, error: str, retry_after: float | None) -> None:
+        with self.db.unit_of_work() as session:
+            message = session.get(OutboxMessage, message_id)
+            assert message is not None
+            message.attempts += 1
+            wait = (
+                timedelta(seconds=retry_after)
+                if retry_after is not None
+                else backoff(message.attempts)
+            )
+            message.next_attempt_at = self.clock.now() + wait
+            message.last_error = error[:500]
