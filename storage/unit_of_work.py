@@ -28,11 +28,13 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        """A session for reading only: nothing in it is committed."""
         session = self._sessions()
         try:
             yield session
         finally:
-            session.rollback()
+            # close() ends the transaction without expiring what was loaded, so rows read
+            # here stay usable after the block (rollback() would expire them).
             session.close()
 
     @property

@@ -1,0 +1,76 @@
+"""The incident impact matrix (plan Table 1, 2.4, 3.17)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cards import forms
+from rules import impact
+from rules.impact import INDICATORS, Level, evaluate
+from tests.conftest import ALL_INDICATORS, ratings
+
+
+def test_eight_indicators_in_the_plans_order() -> None:
+    assert tuple(i.key for i in INDICATORS) == ALL_INDICATORS
+
+
+def test_non_compliance_has_no_critical_and_the_rest_do() -> None:
+    for ind in INDICATORS:
+        expected = [Level.LOW, Level.MEDIUM, Level.HIGH]
+        if ind.key != "non_compliance":
+            expected.append(Level.CRITICAL)
+        assert ind.levels == expected
+
+
+def test_the_plans_cell_texts_are_shown_in_the_form() -> None:
+    form = forms.impact_form("ISS-2026-0001", "CAM")
+    safety = form.field("public_safety")
+    titles = [c.title for c in safety.choices]
+    assert titles[3] == (
+        "Critical: Severe harm to large numbers of the public has been caused or is highly "
+        "likely to be caused."
+    )
+    assert [c.value for c in form.field("non_compliance").choices] == ["low", "medium", "high"]
+
+
+@pytest.mark.parametrize("worst", ["low", "medium", "high", "critical"])
+def test_overall_is_the_highest_indicator(worst: str) -> None:
+    result = evaluate(ratings("low", media_interest=worst))
+    assert result.overall is Level[worst.upper()]
+
+
+def test_medium_or_above_expects_a_response_and_high_needs_erco() -> None:
+    low, medium, high = (evaluate(ratings(x)) for x in ("low", "medium", "high"))
+    assert (low.response_expected, medium.response_expected, high.response_expected) == (
+        False,
+        True,
+        True,
+    )
+    assert (low.erco_required, medium.erco_required, high.erco_required) == (False, False, True)
+
+
+def test_critical_non_compliance_is_refused_by_name() -> None:
+    with pytest.raises(impact.ImpactError) as err:
+        evaluate(ratings("low", non_compliance="critical"))
+    assert "non_compliance" in err.value.errors
+    assert "N/A" in err.value.errors["non_compliance"]
+
+
+def test_every_indicator_must_be_rated() -> None:
+    partial = ratings("low")
+    del partial["financial_risk"]
+    with pytest.raises(impact.ImpactError) as err:
+        evaluate(partial)
+    assert list(err.value.errors) == ["financial_risk"]
+
+
+def test_unknown_level_names_the_indicator() -> None:
+    with pytest.raises(impact.ImpactError) as err:
+        evaluate(ratings("low", media_interest="huge"))
+    assert "'huge' is not a level" in err.value.errors["media_interest"]
+
+
+def test_short_names_are_accepted() -> None:
+    assert impact.indicator_key("media") == "media_interest"
+    assert impact.indicator_key("Public safety") == "public_safety"
+    assert impact.indicator_key("weather") is None
