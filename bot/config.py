@@ -20,7 +20,7 @@ DATA_DIR = Path("var")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(default=f"sqlite:///{DATA_DIR / 'opss.sqlite3'}")
     host: str = Field(default="127.0.0.1", alias="OPSS_HOST")

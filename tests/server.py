@@ -1,0 +1,40 @@
+"""Running the real bot (aiohttp) on a loopback port in a background thread for a test."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from aiohttp import web
+
+from bot.app import Bot, build
+from bot.config import Settings
+from commands.clock import Clock
+
+
+@contextmanager
+def running(settings: Settings, clock: Clock) -> Iterator[tuple[str, Bot]]:
+    bot = build(settings, clock)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    runner = web.AppRunner(bot.app)
+
+    async def start() -> int:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        return int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+
+    port = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=30)
+    try:
+        yield f"http://127.0.0.1:{port}", bot
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        bot.db.engine.dispose()

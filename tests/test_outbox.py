@@ -1,0 +1,154 @@
+"""The outbox: posts delivered after commit, in order per channel, retried, never twice."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.messaging import DeliveryError
+from bot.outbox import OutboxWorker, backoff
+from bot.workspace.messenger import LocalMessenger
+from cards.model import Card
+from commands.clock import ManualClock
+from storage import repositories as repo
+from storage.models import LocalChannel, LocalMessage, OutboxMessage
+from storage.unit_of_work import Database
+
+
+class FlakyPlatform:
+    """A fake chat platform: records what it is sent and fails the first N calls."""
+
+    surface = "fake"
+
+    def __init__(self, failures: int = 0, retry_after: float | None = None) -> None:
+        self.failures = failures
+        self.retry_after = retry_after
+        self.posts: list[tuple[str, str]] = []
+        self.channels: dict[str, str] = {}
+        self.pins: list[str] = []
+
+    def _maybe_fail(self) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise DeliveryError("platform unavailable", self.retry_after)
+
+    async def create_channel(self, name: str, topic: str, private: bool, members: list[str]) -> str:
+        self._maybe_fail()
+        return self.channels.setdefault(name, f"C{len(self.channels) + 1}")
+
+    async def invite(self, channel_id: str, members: list[str]) -> None:
+        self._maybe_fail()
+
+    async def post(
+        self, channel_id: str, text: str, card: Card | None, *, delivery_key: str
+    ) -> str:
+        self._maybe_fail()
+        self.posts.append((channel_id, text))
+        return f"m{len(self.posts)}"
+
+    async def pin(self, channel_id: str, message_id: str) -> None:
+        self.pins.append(message_id)
+
+
+def queue(db: Database, clock: ManualClock, conversation: str, op: str, **payload: object) -> None:
+    with db.unit_of_work() as s:
+        repo.enqueue(
+            s,
+            surface="fake",
+            conversation=conversation,
+            op=op,
+            payload=dict(payload),
+            now=clock.now(),
+        )
+
+
+def statuses(db: Database) -> list[tuple[str, int]]:
+    with db.read() as s:
+        return [
+            (m.status, m.attempts)
+            for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
+
+
+def test_channel_is_created_before_its_posts_and_posts_keep_order(
+    db: Database, clock: ManualClock
+) -> None:
+    platform = FlakyPlatform()
+    worker = OutboxWorker(db, clock, {"fake": platform})
+    queue(
+        db,
+        clock,
+        "incident:INC-2026-001",
+        "create_channel",
+        name="inc-2026-001-hob",
+        topic="t",
+        private=True,
+        members=["hana"],
+    )
+    for n in range(3):
+        queue(db, clock, "incident:INC-2026-001", "post", text=f"post {n}", pin=n == 0)
+    assert asyncio.run(worker.drain()) == 4
+    assert platform.posts == [("C1", "post 0"), ("C1", "post 1"), ("C1", "post 2")]
+    assert platform.pins == ["m1"]
+    assert statuses(db) == [("delivered", 1)] * 4
+
+
+def test_failures_are_retried_with_backoff_and_nothing_overtakes(
+    db: Database, clock: ManualClock
+) -> None:
+    platform = FlakyPlatform(failures=1)
+    worker = OutboxWorker(db, clock, {"fake": platform})
+    queue(db, clock, "channel:C9", "post", text="first")
+    queue(db, clock, "channel:C9", "post", text="second")
+    assert asyncio.run(worker.drain()) == 0
+    assert platform.posts == []  # "second" waits behind "first"
+    assert statuses(db) == [("pending", 1), ("pending", 0)]
+    assert asyncio.run(worker.drain()) == 0  # not due yet: the clock has not moved
+    clock.advance(backoff(1))
+    assert asyncio.run(worker.drain()) == 2
+    assert platform.posts == [("C9", "first"), ("C9", "second")]
+
+
+def test_retry_after_from_the_platform_is_honoured(db: Database, clock: ManualClock) -> None:
+    platform = FlakyPlatform(failures=1, retry_after=30)
+    worker = OutboxWorker(db, clock, {"fake": platform})
+    queue(db, clock, "channel:C1", "post", text="hello")
+    asyncio.run(worker.drain())
+    clock.advance(timedelta(seconds=29))
+    assert asyncio.run(worker.drain()) == 0
+    clock.advance(timedelta(seconds=1))
+    assert asyncio.run(worker.drain()) == 1
+    assert platform.posts == [("C1", "hello")]
+
+
+def test_an_outage_delays_posts_but_never_drops_them(db: Database, clock: ManualClock) -> None:
+    platform = FlakyPlatform(failures=6)
+    worker = OutboxWorker(db, clock, {"fake": platform})
+    queue(db, clock, "channel:C1", "post", text="during the outage")
+    for _ in range(7):
+        asyncio.run(worker.drain())
+        clock.advance(timedelta(minutes=5))
+    assert platform.posts == [("C1", "during the outage")]
+    assert statuses(db) == [("delivered", 7)]
+
+
+def test_local_redelivery_never_posts_twice(db: Database, clock: ManualClock) -> None:
+    local = LocalMessenger(db, clock)
+    channel = local.ensure_channel("opss")
+    first = asyncio.run(local.post(channel, "hello", None, delivery_key="outbox-7"))
+    again = asyncio.run(local.post(channel, "hello", None, delivery_key="outbox-7"))
+    assert first == again
+    with db.read() as s:
+        assert [m.text for m in s.scalars(select(LocalMessage))] == ["hello"]
+
+
+def test_local_channel_creation_is_idempotent(db: Database, clock: ManualClock) -> None:
+    local = LocalMessenger(db, clock)
+    a = asyncio.run(local.create_channel("inc-2026-001-hob", "t", True, ["hana", "david"]))
+    b = asyncio.run(local.create_channel("inc-2026-001-hob", "t", True, ["hana"]))
+    assert a == b
+    with db.read() as s:
+        channel = s.scalar(select(LocalChannel))
+        assert channel is not None and channel.members == ["david", "hana"]

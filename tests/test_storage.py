@@ -1,0 +1,104 @@
+"""Storage on SQLite and on PostgreSQL: the same code, the same guarantees."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from sqlalchemy import inspect, select, text
+
+from commands.clock import ManualClock
+from commands.context import Request
+from commands.engine import Engine
+from storage.migrate import upgrade
+from storage.models import AuditEvent, Issue
+from storage.unit_of_work import Database
+from tests.conftest import row_counts, seeded_engine
+
+RAISE = (
+    'raise "Hob {n}" --products "Hob model {n}" --hazard "Gas escape" --source public '
+    '--area "Gas and Electrical"'
+)
+
+
+async def _raise_concurrently(engine: Engine, count: int) -> list[str]:
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        tasks = [
+            loop.run_in_executor(
+                pool, engine.handle, Request("local", f"officer{n}", "general", RAISE.format(n=n))
+            )
+            for n in range(count)
+        ]
+        replies = await asyncio.gather(*tasks)
+    assert all(r.ok for r in replies), [r.text for r in replies if not r.ok]
+    return [r.text.split()[1].rstrip(".") for r in replies]
+
+
+def test_twenty_concurrent_raises_get_twenty_references(
+    any_db: Database, clock: ManualClock
+) -> None:
+    engine = seeded_engine(any_db, clock)
+    references = asyncio.run(_raise_concurrently(engine, 20))
+    assert sorted(references) == [f"ISS-2026-{n:04d}" for n in range(1, 21)]
+    with any_db.read() as s:
+        assert len(s.scalars(select(Issue)).all()) == 20
+        raised = s.scalars(select(AuditEvent).where(AuditEvent.action == "issue.raised")).all()
+        assert sorted(e.entity_ref for e in raised) == sorted(references)
+
+
+def _fail_outbox_inserts(db: Database) -> None:
+    """A real database fault in the middle of the command: the outbox write is its last."""
+    with db.engine.begin() as conn:
+        if db.is_postgres:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION fail_outbox() RETURNS trigger AS $$ BEGIN "
+                    "RAISE EXCEPTION 'outbox unavailable'; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox "
+                    "FOR EACH ROW EXECUTE FUNCTION fail_outbox()"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox "
+                    "BEGIN SELECT RAISE(ABORT, 'outbox unavailable'); END"
+                )
+            )
+
+
+def test_a_failure_mid_command_leaves_no_partial_rows(any_db: Database, clock: ManualClock) -> None:
+    engine = seeded_engine(any_db, clock)
+    engine.handle(Request("local", "olly", "general", "help"))
+    before = row_counts(any_db)
+    _fail_outbox_inserts(any_db)
+    reply = engine.handle(Request("local", "olly", "general", RAISE.format(n=1)))
+    assert not reply.ok and "nothing was saved" in reply.text
+    assert row_counts(any_db) == before  # no issue, no audit event, no counter bump
+    with any_db.read() as s:
+        assert s.scalar(select(AuditEvent).where(AuditEvent.action == "issue.raised")) is None
+
+
+def test_times_come_back_as_the_same_instant(any_db: Database) -> None:
+    clock = ManualClock(datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC))  # just before BST
+    engine = seeded_engine(any_db, clock)
+    reply = engine.handle(Request("local", "olly", "general", RAISE.format(n=1)))
+    assert reply.ok
+    with any_db.read() as s:
+        issue = s.scalar(select(Issue))
+        assert issue is not None and issue.raised_at == clock.now()
+
+
+def test_migrations_run_on_start_and_again_harmlessly(any_db: Database) -> None:
+    upgrade(any_db.engine)
+    with any_db.engine.connect() as conn:
+        version = conn.execute(text("select version_num from alembic_version")).scalar()
+        tables = set(inspect(conn).get_table_names())
+    assert version == "0001"
+    assert {"issues", "audit_events", "outbox", "decisions", "incidents"} <= tables
