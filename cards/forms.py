@@ -192,6 +192,14 @@ def conference_form(reference: str, scs_people: Sequence[tuple[str, str]]) -> Fo
             )
         )
     fields.append(Field("attendees", "Attendees", max_length=1000))
+    fields.append(
+        Field(
+            "justification",
+            "Justification if no NNC criterion is met (2.11)",
+            "multiline",
+            max_length=2000,
+        )
+    )
     return Form(
         id="conference",
         title=f"Case conference · {reference}",

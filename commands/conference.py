@@ -11,10 +11,10 @@ from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.decisions import record_decision
 from commands.flows import Context, FormFlow
-from commands.ladder import move_issue
+from commands.ladder import move_issue, require_preconditions
 from commands.lookup import find_conference, find_issue
 from commands.views import issue_card
-from rules import escalation, lifecycle, roles
+from rules import lifecycle, roles
 from rules.lifecycle import STAGE_LABELS, Move, Stage
 from rules.roles import Role
 from rules.timeparse import WhenError, parse_when, show
@@ -60,11 +60,12 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
             values["consulted_scs"] = value.lstrip("@")
         elif name in AGENDA_OPTIONS:
             values[AGENDA_OPTIONS[name]] = value
-        elif name == "attendees":
-            values["attendees"] = value
+        elif name in {"attendees", "justification"}:
+            values[name] = value
         else:
             raise UserError(
-                f"conference does not take --{name}; it takes --when, --scs, --attendees and "
+                f"conference does not take --{name}; it takes --when, --scs, --attendees, "
+                "--justification and "
                 "the agenda items --" + ", --".join(AGENDA_OPTIONS) + "."
             )
     return {"reference": issue.reference}, values
@@ -106,20 +107,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         )
     stage = Stage(issue.stage)
     if stage is not Stage.CASE_CONFERENCE:
-        assessment = repo.latest_assessment(ctx.session, issue.id)
-        nnc_row = repo.latest_nnc(ctx.session, issue.id)
-        check = escalation.check(
-            escalation.Evidence(
-                stage=stage,
-                stage_seq=issue.stage_seq,
-                latest_assessment_seq=assessment.stage_seq if assessment else None,
-                nnc_any_met=nnc_row.any_met if nnc_row else None,
-                justification=v.get("agenda_recommendations") or "",
-            ),
-            Stage.CASE_CONFERENCE,
-        )
-        if not check.ok:
-            raise UserError(check.message)
+        require_preconditions(ctx, issue, Stage.CASE_CONFERENCE, v.get("justification") or "")
     reference = repo.next_reference(ctx.session, "conference", ctx.now.year)
     agenda = {key: v.get(f"agenda_{key}") or "" for key, _ in forms.CONFERENCE_AGENDA}
     conference = CaseConference(
@@ -137,7 +125,13 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     ctx.session.add(conference)
     ctx.session.flush()
     if stage is not Stage.CASE_CONFERENCE:
-        move_issue(ctx, issue, Stage.CASE_CONFERENCE, basis=allowed.basis)
+        move_issue(
+            ctx,
+            issue,
+            Stage.CASE_CONFERENCE,
+            basis=allowed.basis,
+            justification=v.get("justification") or "",
+        )
     ctx.audit(
         "conference.called",
         "conference",

@@ -50,6 +50,24 @@ def move_issue(
     ctx.session.flush()
 
 
+def require_preconditions(ctx: Ctx, issue: Issue, target: Stage, justification: str) -> None:
+    """2.4 and 2.11 for a move up: a fresh impact assessment, and NNC out of CAM."""
+    assessment = repo.latest_assessment(ctx.session, issue.id)
+    nnc_row = repo.latest_nnc(ctx.session, issue.id)
+    check = escalation.check(
+        escalation.Evidence(
+            stage=Stage(issue.stage),
+            stage_seq=issue.stage_seq,
+            latest_assessment_seq=assessment.stage_seq if assessment else None,
+            nnc_any_met=nnc_row.any_met if nnc_row else None,
+            justification=justification,
+        ),
+        target,
+    )
+    if not check.ok:
+        raise UserError(check.message, "justification" if check.needs_justification else None)
+
+
 def escalate(ctx: Ctx, args: Args) -> Reply:
     issue = find_issue(ctx.session, args.first(), "escalate")
     stage = Stage(issue.stage)
@@ -79,21 +97,8 @@ def escalate(ctx: Ctx, args: Args) -> Reply:
             allowed.who_may,
             issue.reference,
         )
-    nnc_row = repo.latest_nnc(ctx.session, issue.id)
-    assessment = repo.latest_assessment(ctx.session, issue.id)
     justification = args.options.get("justification", "")
-    check = escalation.check(
-        escalation.Evidence(
-            stage=stage,
-            stage_seq=issue.stage_seq,
-            latest_assessment_seq=assessment.stage_seq if assessment else None,
-            nnc_any_met=nnc_row.any_met if nnc_row else None,
-            justification=justification,
-        ),
-        target,
-    )
-    if not check.ok:
-        raise UserError(check.message, "justification" if check.needs_justification else None)
+    require_preconditions(ctx, issue, target, justification)
     move_issue(ctx, issue, target, basis=allowed.basis, justification=justification)
     text = f"{issue.reference} escalated from {STAGE_LABELS[stage]} to {STAGE_LABELS[target]}."
     if justification:

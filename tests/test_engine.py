@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from cards.adaptive import render_card, render_form
+from cards.model import card_from_dict
 from commands.context import Reply
 from storage.models import (
     AuditEvent,
@@ -158,6 +159,9 @@ def test_raised_to_declared(bot: Driver, db: Database) -> None:
         assert summary is not None and summary.payload["pin"] is True
         kinds = [d.kind for d in s.scalars(select(Decision).order_by(Decision.id))]
         assert kinds == ["case_conference.declare_incident", "declaration"]
+        for queued in s.scalars(select(OutboxMessage)):  # every card this flow posts
+            if queued.payload.get("card"):
+                assert_valid_card(render_card(card_from_dict(queued.payload["card"])))
 
 
 def test_declaring_needs_a_conference_that_decided_to(bot: Driver, db: Database) -> None:
@@ -464,3 +468,20 @@ def test_a_repeated_request_key_records_once(bot: Driver, db: Database) -> None:
     assert "already done" in second.text and first.text.split()[1] in second.text
     with db.read() as s:
         assert len(s.scalars(select(Issue)).all()) == 1
+
+
+def test_conference_from_cam_without_nnc_needs_a_justification(bot: Driver, db: Database) -> None:
+    ref = to_stage(bot, "cam")
+    assess(bot, ref)
+    nnc(bot, ref, met=False)
+    data = {
+        "form": "conference",
+        "reference": ref,
+        "date": "2026-11-24",
+        "time": "10:00",
+        "agenda_background": "b",
+    }
+    refused = bot.submit("david", data)
+    assert not refused.ok and "justification" in refused.errors
+    ok(bot.submit("david", data | {"justification": "Ministerial interest is rising"}))
+    assert stage_of(db, ref) == "case_conference"

@@ -15,7 +15,7 @@ import pytest
 from bot.config import Settings
 from bot.workspace.routes import ADAPTIVECARDS_JS
 from commands.clock import ManualClock
-from tests.conftest import START, missing
+from tests.conftest import ALL_INDICATORS, START, missing
 from tests.server import running
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -92,17 +92,7 @@ class Person:
     def assess(self, level_index: int = 2) -> None:
         self.type(f"/opss assess {REF}")
         self.form_open("Impact assessment")
-        indicators = (
-            "public_safety",
-            "non_compliance",
-            "remedial_action",
-            "public_confidence",
-            "media_interest",
-            "reputational_risk",
-            "financial_risk",
-            "ministerial_interest",
-        )
-        for key in indicators:
+        for key in ALL_INDICATORS:
             self.field(key).locator("input[type=radio]").nth(level_index).check()
         self.submit_form("Record assessment")
         self.says(r"Impact assessment v\d+ for ISS-2026-0001: overall High")
@@ -134,7 +124,9 @@ def test_raise_to_declared_incident_in_the_browser(page) -> None:  # type: ignor
 
     ian = Person(page, "ian")  # IMT, who chair CAM
     ian.assess()
-    ian.type(f"/opss nnc {REF}")
+    # The NNC button on the issue's card in the channel opens the same form.
+    issue_card = page.locator('[data-testid="message"]').filter(has_text=REF).last
+    issue_card.get_by_role("button", name="NNC").click()
     ian.form_open("NNC criteria")
     ian.field("novel").locator("input[type=checkbox]").check()
     for key, why in (
