@@ -111,7 +111,10 @@ def incident_card(session: Session, incident: Incident) -> Card:
     ]
     if incident.overall_impact:
         facts.append(("Impact", impact.Level(incident.overall_impact).label))
-    facts += [(labels[k], v) for k, v in team.items() if k in labels and v]
+    for key, name in team.items():
+        if key in labels and name:
+            person = repo.person_by_name(session, name)
+            facts.append((labels[key], person.display_name if person else name))
     warning = ""
     if incident.overall_impact and incident.overall_impact >= impact.Level.HIGH:
         if incident.erco_engaged:
