@@ -42,7 +42,7 @@ def _input(f: Field) -> dict[str, Any]:
         base["isRequired"] = True
         base["errorMessage"] = f.error_message
     value = f.value
-    if f.kind in {"text", "multiline"}:
+    if f.kind in {"text", "multiline", "person"}:
         el: dict[str, Any] = {"type": "Input.Text", **base}
         if f.kind == "multiline":
             el["isMultiline"] = True
@@ -57,7 +57,7 @@ def _input(f: Field) -> dict[str, Any]:
         el = {
             "type": "Input.ChoiceSet",
             **base,
-            "choices": [{"title": c.title, "value": c.value} for c in f.choices],
+            "choices": [{"title": c.full_title, "value": c.value} for c in f.choices],
             "style": "expanded" if f.expanded else "compact",
             "wrap": True,
         }

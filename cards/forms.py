@@ -130,8 +130,7 @@ def impact_form(reference: str, stage_label: str) -> Form:
             required=True,
             expanded=True,
             choices=tuple(
-                Choice(level.name.lower(), f"{level.label}: {ind.cells[level]}")
-                for level in ind.levels
+                Choice(level.name.lower(), level.label, ind.cells[level]) for level in ind.levels
             ),
         )
         for ind in impact.INDICATORS
@@ -245,7 +244,7 @@ def declare_form(reference: str, title: str, erco_prompt: bool) -> Form:
         Field("exercise", "This is an EXERCISE (plan section 6)", "toggle", value=False),
     ]
     for key, label in COMMAND_ROLES:
-        fields.append(Field(key, label, max_length=200, placeholder="user name"))
+        fields.append(Field(key, label, "person", max_length=200, placeholder="user name"))
     fields.append(Field("invite", "Also invite (comma-separated user names)", max_length=1000))
     fields.append(
         Field(

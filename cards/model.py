@@ -13,13 +13,20 @@ from dataclasses import dataclass, field, replace
 from datetime import date, time
 from typing import Any, Literal
 
-FieldKind = Literal["text", "multiline", "choice", "multichoice", "toggle", "date", "time"]
+FieldKind = Literal[
+    "text", "multiline", "choice", "multichoice", "toggle", "date", "time", "person"
+]
 
 
 @dataclass(frozen=True)
 class Choice:
     value: str
     title: str
+    detail: str = ""  # longer text (e.g. a Table 1 cell) shown with the choice
+
+    @property
+    def full_title(self) -> str:
+        return f"{self.title}: {self.detail}" if self.detail else self.title
 
 
 @dataclass(frozen=True)
@@ -185,7 +192,7 @@ def validate(form: Form, raw: Mapping[str, Any]) -> Validation:
 def _match_choice(f: Field, text: str) -> str | None:
     folded = text.casefold()
     for c in f.choices:
-        if folded in {c.value.casefold(), c.title.casefold()}:
+        if folded in {c.value.casefold(), c.title.casefold(), c.full_title.casefold()}:
             return c.value
     return None
 

@@ -25,7 +25,7 @@ def test_non_compliance_has_no_critical_and_the_rest_do() -> None:
 def test_the_plans_cell_texts_are_shown_in_the_form() -> None:
     form = forms.impact_form("ISS-2026-0001", "CAM")
     safety = form.field("public_safety")
-    titles = [c.title for c in safety.choices]
+    titles = [c.full_title for c in safety.choices]
     assert titles[3] == (
         "Critical: Severe harm to large numbers of the public has been caused or is highly "
         "likely to be caused."
