@@ -31,3 +31,13 @@ class Messenger(Protocol):
         ...
 
     async def pin(self, channel_id: str, message_id: str) -> None: ...
+
+    async def update(self, channel_id: str, message_id: str, text: str, card: Card | None) -> None:
+        """Edit an earlier post in place."""
+        ...
+
+    async def bookmark(
+        self, channel_id: str, title: str, target_channel: str, target_message: str
+    ) -> None:
+        """Add a channel bookmark linking to a post (possibly in another channel)."""
+        ...

@@ -126,6 +126,24 @@ class OutboxWorker:
         if message.op == "invite":
             await messenger.invite(channel_id, list(payload.get("members", [])))
             return {"channel": channel_id}
+        if message.op in {"update", "bookmark"}:
+            target = await asyncio.to_thread(self._anchor_target, message)
+            if target is None:
+                return None  # the post it refers to is not delivered yet
+            if "skipped" in target:
+                return target
+            if message.op == "bookmark":
+                await messenger.bookmark(
+                    channel_id, payload.get("title", ""), target["channel"], target["message"]
+                )
+                return {"channel": channel_id, "bookmark": target["message"]}
+            card = card_from_dict(payload["card"]) if payload.get("card") else None
+            await messenger.update(
+                target["channel"], target["message"], payload.get("text", ""), card
+            )
+            return target
+        if message.op != "post":
+            return {"skipped": f"unknown operation {message.op}"}
         card = card_from_dict(payload["card"]) if payload.get("card") else None
         message_id = await messenger.post(
             channel_id, payload.get("text", ""), card, delivery_key=f"outbox-{message.id}"
@@ -133,6 +151,28 @@ class OutboxWorker:
         if payload.get("pin"):
             await messenger.pin(channel_id, message_id)
         return {"channel": channel_id, "message": message_id}
+
+    def _anchor_target(self, message: OutboxMessage) -> dict[str, str] | None:
+        """Where the post named by ``message.anchor`` was delivered, or None while it waits."""
+        with self.db.read() as session:
+            rows = session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.surface == message.surface,
+                    OutboxMessage.anchor == message.anchor,
+                    OutboxMessage.op == "post",
+                    OutboxMessage.id < message.id,
+                )
+                .order_by(OutboxMessage.id.desc())
+                .limit(1)
+            ).all()
+        if not rows:
+            # Nothing to edit on this surface (posted elsewhere, or before anchors existed).
+            return {"skipped": f"no post named {message.anchor}"}
+        anchor = rows[0]
+        if anchor.status != "delivered" or not anchor.result:
+            return None
+        return {"channel": str(anchor.result["channel"]), "message": str(anchor.result["message"])}
 
     def _resolve(self, surface: str, conversation: str) -> str | None:
         if conversation.startswith("channel:"):

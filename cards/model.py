@@ -135,6 +135,8 @@ def validate(form: Form, raw: Mapping[str, Any]) -> Validation:
     for f in form.fields:
         value = raw.get(f.name)
         if f.kind == "toggle":
+            if isinstance(value, list | tuple):  # Slack: a one-option checkbox group
+                value = bool(value)
             text = str(value).strip().lower() if value is not None else ""
             if isinstance(value, bool):
                 values[f.name] = value

@@ -11,7 +11,7 @@ from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.flows import Context, FormFlow
 from commands.lookup import find_issue
-from commands.views import issue_card
+from commands.views import publish_issue_change
 from rules import impact, nnc, roles
 from rules.lifecycle import STAGE_LABELS, Stage, is_open
 from storage import repositories as repo
@@ -104,8 +104,7 @@ def _apply_assess(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Re
     text = (
         f"Impact assessment v{version} for {issue.reference}: overall {result.overall.label}.{note}"
     )
-    card = issue_card(ctx.session, issue)
-    ctx.post(ctx.here(), text, card)
+    card = publish_issue_change(ctx, issue, text)
     return Reply(text=text, card=card, ephemeral=False)
 
 
@@ -195,8 +194,7 @@ def _apply_nnc(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply
             " CAM generally escalates only where one is met (2.11): escalating will need "
             "a justification."
         )
-    card = issue_card(ctx.session, issue)
-    ctx.post(ctx.here(), text, card)
+    card = publish_issue_change(ctx, issue, text)
     return Reply(text=text, card=card, ephemeral=False)
 
 

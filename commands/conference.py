@@ -13,7 +13,7 @@ from commands.decisions import record_decision
 from commands.flows import Context, FormFlow
 from commands.ladder import move_issue, require_preconditions
 from commands.lookup import find_conference, find_issue
-from commands.views import issue_card
+from commands.views import publish_issue_change
 from rules import lifecycle, roles
 from rules.lifecycle import STAGE_LABELS, Move, Stage
 from rules.roles import Role
@@ -146,6 +146,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     )
     ctx.post(ctx.here(), text, card)
     ctx.post(ctx.options.imt_conversation, text, card)
+    publish_issue_change(ctx, issue, text)
     return Reply(text=text, card=card, ephemeral=False)
 
 
@@ -284,9 +285,7 @@ def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> R
     )
     if "declare_incident" in outcomes:
         text += f" Declare it with /opss declare {issue.reference}."
-    card = issue_card(ctx.session, issue)
-    ctx.post(ctx.here(), text, card)
-    ctx.post(ctx.options.imt_conversation, text, card)
+    card = publish_issue_change(ctx, issue, text, tell_imt=True)
     if issue.stage == Stage.CLOSED_NFA.value:
         text += f" {issue.reference} is now {STAGE_LABELS[Stage.CLOSED_NFA]}."
     return Reply(text=text, card=card, ephemeral=False)

@@ -108,29 +108,67 @@ class Ctx:
         )
 
     def post(
-        self, conversation: str, text: str, card: Card | None = None, *, pin: bool = False
+        self,
+        conversation: str,
+        text: str,
+        card: Card | None = None,
+        *,
+        pin: bool = False,
+        anchor: str | None = None,
+        surface: str | None = None,
     ) -> None:
-        """Queue a post; it is delivered after this unit of work commits (the outbox)."""
+        """Queue a post; it is delivered after this unit of work commits (the outbox).
+
+        ``anchor`` names the post so that later changes can edit it in place (``update``).
+        """
         if (conversation, text) in self._posted:
             return  # e.g. "here" is the IMT channel: one post, not two
         self._posted.add((conversation, text))
+        text, card = self._label(conversation, text, card)
+        payload: dict[str, Any] = {"text": text, "pin": pin}
+        if card is not None:
+            payload["card"] = card_to_dict(card)
+        self._enqueue(surface, conversation, "post", payload, anchor)
+
+    def update(
+        self, conversation: str, anchor: str, text: str, card: Card, *, surface: str | None = None
+    ) -> None:
+        """Queue an edit of the post named ``anchor`` (a card that changes with its subject)."""
+        text, card = self._label(conversation, text, card)
+        self._enqueue(
+            surface, conversation, "update", {"text": text, "card": card_to_dict(card)}, anchor
+        )
+
+    def bookmark(self, conversation: str, title: str, anchor: str) -> None:
+        """Queue a channel bookmark that links to the post named ``anchor``."""
+        self._enqueue(None, conversation, "bookmark", {"title": title}, anchor)
+
+    def _enqueue(
+        self,
+        surface: str | None,
+        conversation: str,
+        op: str,
+        payload: dict[str, Any],
+        anchor: str | None,
+    ) -> None:
+        message = repo.enqueue(
+            self.session,
+            surface=surface or self.surface,
+            conversation=conversation,
+            op=op,
+            payload=payload,
+            now=self.now,
+        )
+        message.anchor = anchor
+
+    def _label(self, conversation: str, text: str, card: Card | None) -> tuple[str, Card | None]:
         if self._is_exercise(conversation):
             # Every post about an EXERCISE incident says so (plan section 6).
             if not text.startswith("EXERCISE"):
                 text = f"EXERCISE · {text}"
             if card is not None and not card.exercise:
                 card = replace(card, exercise=True)
-        payload: dict[str, Any] = {"text": text, "pin": pin}
-        if card is not None:
-            payload["card"] = card_to_dict(card)
-        repo.enqueue(
-            self.session,
-            surface=self.surface,
-            conversation=conversation,
-            op="post",
-            payload=payload,
-            now=self.now,
-        )
+        return text, card
 
     def _is_exercise(self, conversation: str) -> bool:
         if not conversation.startswith("incident:"):

@@ -9,12 +9,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from cards import forms
-from cards.model import Card, Form
+from cards.model import Action, Card, Form
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.flows import Context, FormFlow
 from commands.lookup import find_subject
+from commands.views import incident_card
 from rules import roles
 from rules.references import parse_reference
 from rules.timeparse import WhenError, parse_when, show
@@ -97,6 +100,39 @@ def decision_card(decision: Decision, subject: str, exercise: bool = False) -> C
         facts=tuple(facts),
         sections=tuple(sections),
         exercise=exercise,
+    )
+
+
+def decision_log_anchor(incident: Incident) -> str:
+    return f"decisions:{incident.reference}"
+
+
+LOG_SHOWN = 15
+
+
+def decision_log_card(session: Session, incident: Incident) -> Card:
+    """The incident's decision log, pinned in its channel and edited as decisions are added."""
+    rows = repo.decisions_for(session, incident_id=incident.id)
+    superseded = {r.supersedes_id for r in rows if r.supersedes_id}
+    by_id = {r.id: r for r in rows}
+    lines = []
+    for r in rows[-LOG_SHOWN:]:
+        note = " (superseded)" if r.id in superseded else ""
+        if r.supersedes_id and r.supersedes_id in by_id:
+            note += f" (supersedes {by_id[r.supersedes_id].reference})"
+        group = forms.GROUP_LABELS.get(r.group, r.group)
+        lines.append(
+            f"{r.reference} · {show(r.decided_at)} · {group} · {r.decided_by}{note}: {r.what}"
+        )
+    earlier = len(rows) - LOG_SHOWN
+    if earlier > 0:
+        lines.insert(0, f"({earlier} earlier decisions: /opss status {incident.reference})")
+    return Card(
+        title=f"Decision log · {incident.reference}",
+        subtitle=f"{len(rows)} decision{'s' if len(rows) != 1 else ''}, append-only",
+        sections=(("Decisions", "\n".join(lines) or "none yet"),),
+        actions=(Action("Record a decision", f"/opss decide {incident.reference}"),),
+        exercise=incident.exercise,
     )
 
 
@@ -216,8 +252,22 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     text = f"Decision {row.reference} recorded for {subject}." + (
         f" It supersedes {supersedes.reference}." if supersedes else ""
     )
-    target = f"incident:{incident.reference}" if incident else ctx.here()
-    ctx.post(target, text, card)
+    if incident is not None:
+        ctx.post(incident.channel_key, text, card)
+        ctx.update(
+            incident.channel_key,
+            decision_log_anchor(incident),
+            f"Decision log · {incident.reference}",
+            decision_log_card(ctx.session, incident),
+        )
+        ctx.update(
+            incident.channel_key,
+            f"incident:{incident.reference}",
+            f"Incident {incident.reference}",
+            incident_card(ctx.session, incident),
+        )
+    else:
+        ctx.post(ctx.here(), text, card)
     return Reply(text=text, card=card)
 
 

@@ -136,6 +136,27 @@ class Engine:
             lambda ctx: self._submit_form(ctx, data),
         )
 
+    def open_form(
+        self,
+        surface: str,
+        user_id: str,
+        user_name: str,
+        channel: str,
+        form_id: str,
+        context: dict[str, str],
+        prefill: dict[str, Any],
+    ) -> Reply:
+        """A form opened from somewhere other than a typed command (e.g. a Slack shortcut)."""
+        flow = FORM_FLOWS.get(form_id)
+        if flow is None:
+            return Reply(text=f"Unknown form '{form_id}'.", ok=False)
+
+        def work(ctx: Ctx) -> Reply:
+            form = flow.build(ctx, context)
+            return Reply(text=flow.prompt, form=form.prefilled(prefill))
+
+        return self._run(surface, user_id, user_name, channel, None, work)
+
     # Dispatch -----------------------------------------------------------------------------
 
     def _dispatch(self, ctx: Ctx, verb: str, rest: str) -> Reply:

@@ -11,11 +11,11 @@ from cards import forms
 from cards.model import Form
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.decisions import record_decision
+from commands.decisions import decision_log_anchor, decision_log_card, record_decision
 from commands.flows import Context, FormFlow
 from commands.ladder import move_issue
 from commands.lookup import find_issue
-from commands.views import incident_card
+from commands.views import incident_card, issue_anchor, publish_issue_change
 from rules import impact, lifecycle, roles
 from rules.channels import incident_channel_name
 from rules.lifecycle import STAGE_LABELS, Move, Stage
@@ -181,7 +181,22 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         now=ctx.now,
     )
     card = incident_card(ctx.session, incident)
-    ctx.post(incident.channel_key, f"{label}Incident {reference} declared.", card, pin=True)
+    ctx.post(
+        incident.channel_key,
+        f"{label}Incident {reference} declared.",
+        card,
+        pin=True,
+        anchor=f"incident:{reference}",
+    )
+    ctx.post(
+        incident.channel_key,
+        f"Decision log · {reference}",
+        decision_log_card(ctx.session, incident),
+        pin=True,
+        anchor=decision_log_anchor(incident),
+    )
+    ctx.bookmark(incident.channel_key, "Decision log", decision_log_anchor(incident))
+    ctx.bookmark(incident.channel_key, f"Issue {issue.reference} summary", issue_anchor(issue))
     if overall is not None and overall >= impact.Level.HIGH and not incident.erco_engaged:
         ctx.post(
             incident.channel_key,
@@ -189,9 +204,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
             "(ERCO) now (plan 3.17) and record it with /opss decide.",
         )
     announce = f"{label}{issue.reference} declared as incident {reference}: #{channel_name}"
-    ctx.post(ctx.here(), announce, card)
-    if ctx.here() != ctx.options.imt_conversation:
-        ctx.post(ctx.options.imt_conversation, announce, card)
+    publish_issue_change(ctx, issue, announce, tell_imt=True)
     return Reply(text=announce, card=card, ephemeral=False)
 
 

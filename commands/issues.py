@@ -11,7 +11,7 @@ from cards.model import Form
 from commands.args import Args
 from commands.context import Ctx, Reply, UserError
 from commands.lookup import find_issue, find_subject
-from commands.views import incident_card, issue_card
+from commands.views import incident_card, issue_anchor, issue_card
 from rules.lifecycle import OPEN_STAGES, STAGE_LABELS, Stage
 from storage import repositories as repo
 from storage.models import Incident, Issue
@@ -58,7 +58,7 @@ def do_raise(ctx: Ctx, v: dict[str, Any]) -> Reply:
         raised_by_id=ctx.person.id,
         raised_at=ctx.now,
         surface=ctx.surface,
-        origin_channel=ctx.channel,
+        origin_channel=ctx.here(),  # the conversation its card lives in
         stage=Stage.RAISED.value,
         stage_seq=0,
         stage_entered_at=ctx.now,
@@ -70,7 +70,12 @@ def do_raise(ctx: Ctx, v: dict[str, Any]) -> Reply:
     issue.raised_by = ctx.person
     ctx.audit("issue.raised", "issue", reference, None, snapshot(issue))
     card = issue_card(ctx.session, issue)
-    ctx.post(ctx.here(), f"{ctx.person.display_name} raised {reference}: {issue.title}", card)
+    ctx.post(
+        ctx.here(),
+        f"{ctx.person.display_name} raised {reference}: {issue.title}",
+        card,
+        anchor=issue_anchor(issue),
+    )
     ftl = repo.ftl_for_area(ctx.session, issue.functional_area)
     ctx.post(
         ctx.options.imt_conversation,

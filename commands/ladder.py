@@ -7,7 +7,7 @@ from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.decisions import record_decision
 from commands.issues import snapshot
 from commands.lookup import find_issue
-from commands.views import issue_card
+from commands.views import publish_issue_change
 from rules import escalation, lifecycle, roles
 from rules.lifecycle import STAGE_LABELS, Move, Stage
 from storage import repositories as repo
@@ -103,9 +103,7 @@ def escalate(ctx: Ctx, args: Args) -> Reply:
     text = f"{issue.reference} escalated from {STAGE_LABELS[stage]} to {STAGE_LABELS[target]}."
     if justification:
         text += f" Justification (no NNC criterion met): {justification}"
-    card = issue_card(ctx.session, issue)
-    ctx.post(ctx.here(), text, card)
-    ctx.post(ctx.options.imt_conversation, text, card)
+    card = publish_issue_change(ctx, issue, text, tell_imt=True)
     return Reply(text=text, card=card, ephemeral=False)
 
 
@@ -143,8 +141,7 @@ def close(ctx: Ctx, args: Args) -> Reply:
         issue=issue,
     )
     text = f"{issue.reference}: {STAGE_LABELS[t.target]}. Reason: {reason}"
-    card = issue_card(ctx.session, issue)
-    ctx.post(ctx.here(), text, card)
+    card = publish_issue_change(ctx, issue, text, tell_imt=True)
     return Reply(text=text, card=card, ephemeral=False)
 
 
@@ -165,6 +162,5 @@ def reopen(ctx: Ctx, args: Args) -> Reply:
     move_issue(ctx, issue, target, basis=allowed.basis, justification=reason)
     issue.stage_before_parking = None
     text = f"{issue.reference} re-opened at {STAGE_LABELS[target]}. Reason: {reason}"
-    card = issue_card(ctx.session, issue)
-    ctx.post(ctx.here(), text, card)
+    card = publish_issue_change(ctx, issue, text, tell_imt=True)
     return Reply(text=text, card=card, ephemeral=False)

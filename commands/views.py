@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from cards.forms import OUTCOME_LABELS, SOURCE_LABELS
 from cards.model import Action, Card
+from commands.context import Ctx
 from rules import impact
 from rules.lifecycle import LADDER, PARKED, STAGE_LABELS, Stage
 from rules.timeparse import show
@@ -21,6 +22,26 @@ def ladder_position(stage: Stage, before_parking: Stage | None) -> tuple[tuple[s
         anchor = before_parking if before_parking in LADDER else Stage.RAISED
         return rungs, LADDER.index(anchor)
     return rungs, LADDER.index(stage)
+
+
+def issue_anchor(issue: Issue) -> str:
+    return f"issue:{issue.reference}"
+
+
+def publish_issue_change(ctx: Ctx, issue: Issue, text: str, *, tell_imt: bool = False) -> Card:
+    """Say what changed where the command was typed, and edit the issue's card in place."""
+    card = issue_card(ctx.session, issue)
+    ctx.post(ctx.here(), text)
+    if tell_imt:
+        ctx.post(ctx.options.imt_conversation, text)
+    ctx.update(
+        issue.origin_channel,
+        issue_anchor(issue),
+        f"{issue.reference}: {issue.title}",
+        card,
+        surface=issue.surface,
+    )
+    return card
 
 
 def issue_card(session: Session, issue: Issue) -> Card:

@@ -255,6 +255,8 @@ class OutboxMessage(Base):
     surface: Mapped[str] = mapped_column(String(20), index=True)
     conversation: Mapped[str] = mapped_column(String(200), index=True)
     op: Mapped[str] = mapped_column(String(30))
+    # Names a post so later operations can edit or bookmark it (``issue:ISS-2026-0001``).
+    anchor: Mapped[str | None] = mapped_column(String(80), index=True)
     payload: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -286,6 +288,7 @@ class LocalChannel(Base):
     topic: Mapped[str] = mapped_column(Text, default="")
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     members: Mapped[list[Any]]
+    bookmarks: Mapped[list[Any] | None]
     created_at: Mapped[datetime]
 
 
@@ -297,6 +300,7 @@ class LocalMessage(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     card: Mapped[dict[str, Any] | None]
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    revision: Mapped[int] = mapped_column(Integer, default=0)  # bumped when edited in place
     created_at: Mapped[datetime]
     # The outbox row that produced it: unique, so a retried delivery cannot post twice.
     outbox_id: Mapped[int | None] = mapped_column(Integer, unique=True)

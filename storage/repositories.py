@@ -259,3 +259,15 @@ def binding(session: Session, surface: str, conversation: str) -> ChannelBinding
             ChannelBinding.surface == surface, ChannelBinding.conversation == conversation
         )
     )
+
+
+def external_ids(session: Session, surface: str, names: list[str]) -> dict[str, str]:
+    """Each named person's account on ``surface`` (people without one are left out)."""
+    if not names:
+        return {}
+    rows = session.execute(
+        select(Person.name, Identity.external_id)
+        .join(Identity, Identity.person_id == Person.id)
+        .where(Identity.surface == surface, Person.name.in_(names))
+    ).all()
+    return {name: external for name, external in rows}

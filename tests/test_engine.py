@@ -209,17 +209,24 @@ def test_exercise_is_labelled_on_every_post(bot: Driver, db: Database) -> None:
         )
     )
     with db.read() as s:
-        posts = s.scalars(
-            select(OutboxMessage).where(
-                OutboxMessage.conversation == "incident:INC-2026-001", OutboxMessage.op == "post"
+        queued = s.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.conversation == "incident:INC-2026-001",
+                OutboxMessage.op.in_(["post", "update"]),
             )
-        )
-        texts = [(p.payload["text"], p.payload.get("card", {}).get("exercise")) for p in posts]
+            .order_by(OutboxMessage.id)
+        ).all()
+        texts = [
+            (q.op, q.payload["text"], q.payload.get("card", {}).get("exercise")) for q in queued
+        ]
         create = s.scalar(select(OutboxMessage).where(OutboxMessage.op == "create_channel"))
     assert create is not None and create.payload["name"].startswith("exercise-inc-2026-001")
     assert create.payload["topic"].startswith("EXERCISE")
-    assert len(texts) == 3  # summary, ERCO prompt (Critical impact), decision
-    for text, card_exercise in texts:
+    # summary, decision log, ERCO prompt (Critical impact), the decision, then the edits of
+    # the decision log and the summary
+    assert [op for op, _, _ in texts] == ["post", "post", "post", "post", "update", "update"]
+    for _, text, card_exercise in texts:
         assert text.startswith("EXERCISE")
         assert card_exercise in (True, None)
 

@@ -28,6 +28,8 @@ class FlakyPlatform:
         self.posts: list[tuple[str, str]] = []
         self.channels: dict[str, str] = {}
         self.pins: list[str] = []
+        self.updates: list[tuple[str, str, str]] = []
+        self.bookmarks: list[tuple[str, str, str, str]] = []
 
     def _maybe_fail(self) -> None:
         if self.failures > 0:
@@ -50,6 +52,15 @@ class FlakyPlatform:
 
     async def pin(self, channel_id: str, message_id: str) -> None:
         self.pins.append(message_id)
+
+    async def update(self, channel_id: str, message_id: str, text: str, card: Card | None) -> None:
+        self._maybe_fail()
+        self.updates.append((channel_id, message_id, card.title if card else ""))
+
+    async def bookmark(
+        self, channel_id: str, title: str, target_channel: str, target_message: str
+    ) -> None:
+        self.bookmarks.append((channel_id, title, target_channel, target_message))
 
 
 def queue(db: Database, clock: ManualClock, conversation: str, op: str, **payload: object) -> None:
@@ -152,3 +163,39 @@ def test_local_channel_creation_is_idempotent(db: Database, clock: ManualClock) 
     with db.read() as s:
         channel = s.scalar(select(LocalChannel))
         assert channel is not None and channel.members == ["david", "hana"]
+
+
+def test_an_edit_waits_for_its_post_and_a_bookmark_links_across_channels(
+    db: Database, clock: ManualClock
+) -> None:
+    platform = FlakyPlatform(failures=1)
+    worker = OutboxWorker(db, clock, {"fake": platform})
+    card = {"title": "ISS-2026-0001 at CAM"}
+    queue(db, clock, "channel:C1", "post", anchor="issue:ISS-2026-0001", text="raised")
+    queue(db, clock, "channel:C1", "update", anchor="issue:ISS-2026-0001", text="t", card=card)
+    queue(db, clock, "channel:C2", "bookmark", anchor="issue:ISS-2026-0001", title="Issue")
+    assert asyncio.run(worker.drain()) == 0  # the post failed: its edit and bookmark wait
+    assert platform.updates == [] and platform.bookmarks == []
+    clock.advance(backoff(1))
+    assert asyncio.run(worker.drain()) == 3
+    assert platform.updates == [("C1", "m1", "ISS-2026-0001 at CAM")]
+    assert platform.bookmarks == [("C2", "Issue", "C1", "m1")]
+
+
+def test_an_edit_of_a_post_that_never_existed_does_not_block_the_channel(
+    db: Database, clock: ManualClock
+) -> None:
+    platform = FlakyPlatform()
+    worker = OutboxWorker(db, clock, {"fake": platform})
+    queue(
+        db,
+        clock,
+        "channel:C1",
+        "update",
+        anchor="issue:ISS-2026-0404",
+        text="t",
+        card={"title": "x"},
+    )
+    queue(db, clock, "channel:C1", "post", text="next")
+    assert asyncio.run(worker.drain()) == 2
+    assert platform.updates == [] and platform.posts == [("C1", "next")]

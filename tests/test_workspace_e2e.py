@@ -124,8 +124,13 @@ def test_raise_to_declared_incident_in_the_browser(page) -> None:  # type: ignor
 
     ian = Person(page, "ian")  # IMT, who chair CAM
     ian.assess()
-    # The NNC button on the issue's card in the channel opens the same form.
-    issue_card = page.locator('[data-testid="message"]').filter(has_text=REF).last
+    # The issue's card in the channel is edited in place as it moves: one card, at CAM now.
+    issue_card = page.locator('[data-testid="message"]').filter(
+        has=page.get_by_role("button", name="NNC")
+    )
+    ian.expect(issue_card).to_have_count(1)
+    ian.expect(issue_card).to_contain_text("▶ CAM")
+    # Its NNC button opens the same form as the command.
     issue_card.get_by_role("button", name="NNC").click()
     ian.form_open("NNC criteria")
     ian.field("novel").locator("input[type=checkbox]").check()
@@ -181,6 +186,10 @@ def test_raise_to_declared_incident_in_the_browser(page) -> None:  # type: ignor
     hana.expect(summary).to_contain_text("Incident INC-2026-001 declared")
     hana.expect(summary).to_contain_text("Declared incident")
     hana.expect(summary).to_contain_text("SCG chair")
+    bookmarks = page.locator('[data-testid="bookmark"]')
+    hana.expect(bookmarks).to_have_text(["🔖 Decision log", f"🔖 Issue {REF} summary"])
+    log = page.locator('[data-testid="message"].pinned').filter(has_text="Decision log")
+    hana.expect(log).to_contain_text("DEC-2026-0002")  # the declaration
 
     outsider = Person(page, "olly")  # a private channel: only its members see it
     outsider.expect(page.locator("#channels")).not_to_contain_text("inc-2026-001")

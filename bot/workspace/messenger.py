@@ -95,6 +95,32 @@ class LocalMessenger:
 
         return await asyncio.to_thread(work)
 
+    async def update(self, channel_id: str, message_id: str, text: str, card: Card | None) -> None:
+        def work() -> None:
+            with self.db.unit_of_work() as session:
+                message = session.get(LocalMessage, int(message_id))
+                if message is None:
+                    return
+                message.card = render_card(card) if card is not None else None
+                message.revision += 1
+
+        await asyncio.to_thread(work)
+
+    async def bookmark(
+        self, channel_id: str, title: str, target_channel: str, target_message: str
+    ) -> None:
+        def work() -> None:
+            with self.db.unit_of_work() as session:
+                channel = session.get(LocalChannel, int(channel_id))
+                if channel is None:
+                    return
+                marks = list(channel.bookmarks or [])
+                mark = {"title": title, "channel": target_channel, "message": target_message}
+                if mark not in marks:  # a redelivery adds nothing
+                    channel.bookmarks = [*marks, mark]
+
+        await asyncio.to_thread(work)
+
     async def pin(self, channel_id: str, message_id: str) -> None:
         def work() -> None:
             with self.db.unit_of_work() as session:

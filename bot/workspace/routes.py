@@ -27,6 +27,7 @@ STATIC = Path(__file__).with_name("static")
 ROOT = Path(__file__).resolve().parents[2]
 ADAPTIVECARDS_JS = ROOT / "node_modules" / "adaptivecards" / "dist" / "adaptivecards.min.js"
 HEADER = "X-OPSS-Local"
+MESSAGES_SHOWN = 300
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 
 
@@ -117,24 +118,26 @@ class Workspace:
     async def messages(self, request: web.Request) -> web.Response:
         user = self._user(request.query.get("user", "guest"))
         channel_id = int(request.match_info["id"])
-        after = int(request.query.get("after", "0"))
 
         def work() -> dict[str, Any] | None:
             with self.db.read() as session:
                 channel = session.get(LocalChannel, channel_id)
                 if channel is None or (channel.private and user not in channel.members):
                     return None
+                # The latest messages, each with its revision: cards edited in place re-render.
                 rows = session.scalars(
                     select(LocalMessage)
-                    .where(LocalMessage.channel_id == channel_id, LocalMessage.id > after)
-                    .order_by(LocalMessage.id)
-                ).all()
+                    .where(LocalMessage.channel_id == channel_id)
+                    .order_by(LocalMessage.id.desc())
+                    .limit(MESSAGES_SHOWN)
+                ).all()[::-1]
                 return {
                     "channel": {
                         "id": str(channel.id),
                         "name": channel.name,
                         "topic": channel.topic,
                         "private": channel.private,
+                        "bookmarks": channel.bookmarks or [],
                     },
                     "messages": [
                         {
@@ -143,6 +146,7 @@ class Workspace:
                             "text": m.text,
                             "card": m.card,
                             "pinned": m.pinned,
+                            "revision": m.revision,
                             "at": show(m.created_at),
                         }
                         for m in rows

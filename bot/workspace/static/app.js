@@ -1,7 +1,7 @@
 // The local workspace: channels, messages, a command box, and Adaptive Card forms.
 "use strict";
 
-const state = { user: "", channel: null, channels: [], lastId: 0, general: "" };
+const state = { user: "", channel: null, channels: [], seen: new Map(), general: "" };
 const $ = (id) => document.getElementById(id);
 
 function escapeHtml(s) {
@@ -106,7 +106,7 @@ function renderChannels() {
 
 function selectChannel(id) {
   state.channel = id;
-  state.lastId = 0;
+  state.seen = new Map();
   $("messages").innerHTML = "";
   localStorage.setItem("opss-channel", id);
   renderChannels();
@@ -130,7 +130,7 @@ async function loadState() {
   }
   if (!state.channels.find((c) => c.id === state.channel)) {
     state.channel = state.general;
-    state.lastId = 0;
+    state.seen = new Map();
     $("messages").innerHTML = "";
   }
   renderChannels();
@@ -138,23 +138,54 @@ async function loadState() {
 
 async function loadMessages() {
   if (!state.channel) return;
-  const res = await fetch(`/api/channels/${state.channel}/messages?user=${encodeURIComponent(state.user)}&after=${state.lastId}`);
+  const res = await fetch(`/api/channels/${state.channel}/messages?user=${encodeURIComponent(state.user)}`);
   if (!res.ok) return;
   const data = await res.json();
   $("channel-name").textContent = (data.channel.private ? "🔒 " : "# ") + data.channel.name;
   $("channel-topic").textContent = data.channel.topic;
+  renderBookmarks(data.channel.bookmarks);
   for (const m of data.messages) {
-    const li = document.createElement("li");
+    const key = `${m.revision}:${m.pinned}`;
+    if (state.seen.get(m.id) === key) continue;
+    const fresh = !state.seen.has(m.id);
+    state.seen.set(m.id, key);
+    const li = document.getElementById(`msg-${m.id}`) || document.createElement("li");
+    li.id = `msg-${m.id}`;
     li.dataset.testid = "message";
-    if (m.pinned) li.className = "pinned";
+    li.dataset.revision = String(m.revision);
+    li.className = m.pinned ? "pinned" : "";
     li.innerHTML = `<div class="meta"><span class="author"></span><span class="at"></span></div><div class="text"></div>`;
     li.querySelector(".author").textContent = m.author;
     li.querySelector(".at").textContent = m.at;
     li.querySelector(".text").textContent = m.text;
     if (m.card) li.appendChild(renderCard(m.card, submitData));
-    $("messages").appendChild(li);
-    li.scrollIntoView();
-    state.lastId = m.id;
+    if (fresh) {
+      $("messages").appendChild(li);
+      li.scrollIntoView();
+    }
+  }
+}
+
+function renderBookmarks(marks) {
+  const host = $("bookmarks");
+  const text = JSON.stringify(marks || []);
+  if (host.dataset.marks === text) return;
+  host.dataset.marks = text;
+  host.innerHTML = "";
+  for (const b of marks || []) {
+    const a = document.createElement("a");
+    a.href = "#";
+    a.textContent = "🔖 " + b.title;
+    a.dataset.testid = "bookmark";
+    a.onclick = (ev) => {
+      ev.preventDefault();
+      if (b.channel !== state.channel) selectChannel(b.channel);
+      setTimeout(() => {
+        const el = document.getElementById(`msg-${b.message}`);
+        if (el) el.scrollIntoView();
+      }, 300);
+    };
+    host.appendChild(a);
   }
 }
 
@@ -178,7 +209,7 @@ function init() {
   $("user").addEventListener("change", () => {
     state.user = $("user").value.trim().toLowerCase() || "guest";
     localStorage.setItem("opss-user", state.user);
-    state.lastId = 0;
+    state.seen = new Map();
     $("messages").innerHTML = "";
     refresh();
   });

@@ -1,0 +1,170 @@
+"""Delivering outbox operations to Slack through the Web API (``SLACK_API_URL``).
+
+Errors become ``DeliveryError`` so the outbox retries them: ``429`` with its ``Retry-After``,
+server errors with backoff. The SDK's own retry handlers are not used, so one policy applies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.messaging import DeliveryError
+from cards.blockkit import blocks_json, card_blocks
+from cards.model import Card
+from rules.channels import MAX_NAME
+from storage import repositories as repo
+from storage.unit_of_work import Database
+
+log = logging.getLogger(__name__)
+
+PERMANENT = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_blocks",
+    "msg_too_long",
+    "no_text",
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "missing_scope",
+    "restricted_action",
+}
+
+
+def _delivery_error(exc: SlackApiError) -> DeliveryError:
+    response = exc.response
+    status = response.status_code
+    error = response.get("error") if isinstance(response.data, dict) else None
+    if status == 429:
+        retry_after = float(
+            response.headers.get("Retry-After", response.headers.get("retry-after", "1"))
+        )
+        return DeliveryError(f"rate limited ({response.api_url})", retry_after)
+    return DeliveryError(f"{response.api_url}: {status} {error or ''}".strip())
+
+
+class SlackMessenger:
+    surface = "slack"
+
+    def __init__(self, client: AsyncWebClient, db: Database) -> None:
+        self.client = client
+        self.db = db
+
+    async def _call(self, method: str, **kwargs: object) -> dict:
+        try:
+            response = await self.client.api_call(method, json=kwargs)
+        except SlackApiError as exc:
+            raise _delivery_error(exc) from exc
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def create_channel(self, name: str, topic: str, private: bool, members: list[str]) -> str:
+        channel_id = await self._create_or_find(name, private)
+        await self._call("conversations.setTopic", channel=channel_id, topic=topic[:250])
+        await self.invite(channel_id, members)
+        return channel_id
+
+    async def _create_or_find(self, name: str, private: bool) -> str:
+        for attempt in range(1, 20):
+            candidate = name if attempt == 1 else _suffixed(name, attempt)
+            try:
+                response = await self.client.api_call(
+                    "conversations.create", json={"name": candidate, "is_private": private}
+                )
+                return str(response["channel"]["id"])
+            except SlackApiError as exc:
+                if exc.response.get("error") != "name_taken":
+                    raise _delivery_error(exc) from exc
+                # A retry after a crash finds the channel it made (the bot is a member).
+                mine = await self._find_own_channel(candidate)
+                if mine is not None:
+                    return mine
+        raise DeliveryError(f"no free channel name for {name}")
+
+    async def _find_own_channel(self, name: str) -> str | None:
+        cursor = None
+        while True:
+            data = await self._call(
+                "conversations.list",
+                types="private_channel,public_channel",
+                exclude_archived=True,
+                limit=200,
+                **({"cursor": cursor} if cursor else {}),
+            )
+            for channel in data.get("channels", []):
+                if channel.get("name") == name and channel.get("is_member"):
+                    return str(channel["id"])
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+
+    async def invite(self, channel_id: str, members: list[str]) -> None:
+        ids = await asyncio.to_thread(self._slack_ids, members)
+        if not ids:
+            return
+        try:
+            await self.client.api_call(
+                "conversations.invite", json={"channel": channel_id, "users": ",".join(ids)}
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_in_channel":
+                raise _delivery_error(exc) from exc
+
+    def _slack_ids(self, names: list[str]) -> list[str]:
+        with self.db.read() as session:
+            found = repo.external_ids(session, "slack", names)
+        missing = sorted(set(names) - set(found))
+        if missing:
+            log.info("not invited (no Slack account linked): %s", ", ".join(missing))
+        return sorted(found.values())
+
+    async def post(
+        self, channel_id: str, text: str, card: Card | None, *, delivery_key: str
+    ) -> str:
+        kwargs: dict[str, object] = {"channel": channel_id, "text": text[:3000]}
+        if card is not None:
+            kwargs["blocks"] = blocks_json([*_text_block(text), *card_blocks(card)])
+        # The outbox row id rides along as message metadata, so a delivery is traceable.
+        kwargs["metadata"] = {"event_type": "opss_post", "event_payload": {"key": delivery_key}}
+        data = await self._call("chat.postMessage", **kwargs)
+        return str(data.get("ts", ""))
+
+    async def update(self, channel_id: str, message_id: str, text: str, card: Card | None) -> None:
+        kwargs: dict[str, object] = {"channel": channel_id, "ts": message_id, "text": text[:3000]}
+        if card is not None:
+            kwargs["blocks"] = blocks_json([*_text_block(text), *card_blocks(card)])
+        await self._call("chat.update", **kwargs)
+
+    async def pin(self, channel_id: str, message_id: str) -> None:
+        try:
+            await self.client.api_call(
+                "pins.add", json={"channel": channel_id, "timestamp": message_id}
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_pinned":
+                raise _delivery_error(exc) from exc
+
+    async def bookmark(self, channel_id: str, title: str, message_id: str) -> None:
+        data = await self._call("chat.getPermalink", channel=channel_id, message_ts=message_id)
+        await self._call(
+            "bookmarks.add",
+            channel_id=channel_id,
+            title=title[:100],
+            type="link",
+            link=data.get("permalink", ""),
+        )
+
+
+def _text_block(text: str) -> list:
+    from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
+    return [SectionBlock(text=MarkdownTextObject(text=text[:3000]))] if text else []
+
+
+def _suffixed(name: str, n: int) -> str:
+    suffix = f"-{n}"
+    return name[: MAX_NAME - len(suffix)].rstrip("-") + suffix
