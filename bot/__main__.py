@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 
 from bot.app import build
 from bot.config import Settings
+from bot.logs import configure
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure()
     settings = Settings()
     bot = build(settings)
     where = f"http://{settings.host}:{settings.port}/"

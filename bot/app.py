@@ -18,6 +18,8 @@ from aiohttp import web
 from bot.config import Settings
 from bot.messaging import Messenger
 from bot.outbox import OutboxWorker
+from bot.slack.messenger import SlackMessenger
+from bot.slack.surface import SlackSurface
 from bot.workspace.messenger import LocalMessenger
 from bot.workspace.routes import Workspace
 from commands.clock import Clock, OffsetClock
@@ -75,8 +77,47 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
         _bind(db, "local", engine.options.imt_conversation, imt, settings.imt_channel)
         advance = getattr(clock, "advance", None)
         app.router.add_routes(Workspace(db, engine, local, general, advance).routes())
+    if settings.slack_enabled:
+        _add_slack(settings, db, engine, messengers, app)
     app.cleanup_ctx.append(_run_outbox(outbox, settings.outbox_poll_seconds))
     return Bot(settings, db, clock, engine, outbox, app)
+
+
+def _add_slack(
+    settings: Settings,
+    db: Database,
+    engine: Engine,
+    messengers: dict[str, Messenger],
+    app: web.Application,
+) -> None:
+    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    slack = SlackSurface(
+        engine,
+        db,
+        token=settings.slack_bot_token.get_secret_value(),
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        api_url=settings.slack_api_url,
+    )
+    messengers["slack"] = SlackMessenger(slack.client, db)
+    app.router.add_post("/slack/events", slack.handle)
+    if settings.slack_imt_channel:
+        _bind(db, "slack", engine.options.imt_conversation, settings.slack_imt_channel, "imt")
+    if settings.slack_app_token is not None:
+        app.cleanup_ctx.append(_socket_mode(slack, settings.slack_app_token.get_secret_value()))
+
+
+def _socket_mode(slack: SlackSurface, app_token: str):  # type: ignore[no-untyped-def]
+    """For workspaces without a public URL: the same listeners over Slack's Socket Mode."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(slack.app, app_token)
+        await handler.connect_async()
+        yield
+        await handler.close_async()
+
+    return ctx
 
 
 def _bind(db: Database, surface: str, conversation: str, external_id: str, name: str) -> None:

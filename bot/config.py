@@ -35,5 +35,10 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_imt_channel: str | None = None  # channel id where IMT is told of new issues
     microsoft_app_id: str | None = None
     microsoft_app_password: SecretStr | None = None
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None

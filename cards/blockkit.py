@@ -142,28 +142,29 @@ def form_modal(form: Form, metadata: Mapping[str, str]) -> View:
     )
 
 
-def submitted_values(form: Form, state: Mapping[str, Any]) -> dict[str, Any]:
-    """``view.state.values`` back to plain values keyed by field name."""
+def submitted_values(state: Mapping[str, Any]) -> dict[str, Any]:
+    """``view.state.values`` back to plain values keyed by input block (the field name).
+
+    Toggles and multi-selects both come back as lists; the server's validator reads a
+    one-option list as a toggle that is on.
+    """
     values: dict[str, Any] = {}
-    for f in form.fields:
-        entry = (state.get(f.name) or {}).get(f.name) or {}
-        kind = entry.get("type")
-        if kind in {"plain_text_input"}:
-            values[f.name] = entry.get("value")
-        elif kind in {"static_select", "radio_buttons"}:
-            selected = entry.get("selected_option")
-            values[f.name] = selected["value"] if selected else None
-        elif kind in {"checkboxes", "multi_static_select"}:
-            chosen = [o["value"] for o in entry.get("selected_options") or []]
-            values[f.name] = (TOGGLE_ON in chosen) if f.kind == "toggle" else chosen
-        elif kind == "datepicker":
-            values[f.name] = entry.get("selected_date")
-        elif kind == "timepicker":
-            values[f.name] = entry.get("selected_time")
-        elif kind == "users_select":
-            values[f.name] = entry.get("selected_user")
-        elif f.kind == "toggle":
-            values[f.name] = False
+    for block_id, actions in state.items():
+        for entry in actions.values():
+            kind = entry.get("type")
+            if kind == "plain_text_input":
+                values[block_id] = entry.get("value")
+            elif kind in {"static_select", "radio_buttons"}:
+                selected = entry.get("selected_option")
+                values[block_id] = selected["value"] if selected else None
+            elif kind in {"checkboxes", "multi_static_select"}:
+                values[block_id] = [o["value"] for o in entry.get("selected_options") or []]
+            elif kind == "datepicker":
+                values[block_id] = entry.get("selected_date")
+            elif kind == "timepicker":
+                values[block_id] = entry.get("selected_time")
+            elif kind == "users_select":
+                values[block_id] = entry.get("selected_user")
     return values
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from cards.model import Form, clean_message, validate
+from cards.model import Card, Form, clean_message, validate
 from commands import admin, assessment, conference, decisions, incidents, issues, ladder
 from commands.args import Args, parse
 from commands.clock import Clock
@@ -27,6 +27,7 @@ from commands.context import (
 )
 from commands.flows import FormFlow
 from commands.help import show_help
+from commands.home import home_cards
 from storage import repositories as repo
 from storage.models import ProcessedRequest
 from storage.unit_of_work import Database
@@ -156,6 +157,16 @@ class Engine:
             return Reply(text=flow.prompt, form=form.prefilled(prefill))
 
         return self._run(surface, user_id, user_name, channel, None, work)
+
+    def home(self, surface: str, user_id: str, user_name: str) -> list[Card]:
+        cards: list[Card] = []
+
+        def work(ctx: Ctx) -> Reply:
+            cards.extend(home_cards(ctx))
+            return Reply()
+
+        self._run(surface, user_id, user_name, "", None, work)
+        return cards
 
     # Dispatch -----------------------------------------------------------------------------
 

@@ -15,12 +15,12 @@ from commands.clock import Clock
 
 
 @contextmanager
-def running(settings: Settings, clock: Clock) -> Iterator[tuple[str, Bot]]:
-    bot = build(settings, clock)
+def serving(app: web.Application) -> Iterator[str]:
+    """Any aiohttp app on a loopback port, in its own thread and event loop."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    runner = web.AppRunner(bot.app)
+    runner = web.AppRunner(app)
 
     async def start() -> int:
         await runner.setup()
@@ -32,9 +32,18 @@ def running(settings: Settings, clock: Clock) -> Iterator[tuple[str, Bot]]:
 
     port = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=30)
     try:
-        yield f"http://127.0.0.1:{port}", bot
+        yield f"http://127.0.0.1:{port}"
     finally:
         asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
+
+
+@contextmanager
+def running(settings: Settings, clock: Clock) -> Iterator[tuple[str, Bot]]:
+    bot = build(settings, clock)
+    try:
+        with serving(bot.app) as url:
+            yield url, bot
+    finally:
         bot.db.engine.dispose()

@@ -92,3 +92,20 @@ def test_who_may_move_an_issue(target: str, allowed: list[Actor], refused: list[
 def test_outcomes_are_recorded_by_imt_or_a_deputy_director() -> None:
     assert may_record_outcome(IMT) and may_record_outcome(DD)
     assert not may_record_outcome(FTL) and not may_record_outcome(NOBODY)
+
+
+def test_whose_move_it_is() -> None:
+    from rules.lifecycle import Stage
+    from rules.waiting import next_step
+
+    assert next_step(FTL, Stage.RAISED, GAS, False, False)
+    assert next_step(OTHER_FTL, Stage.RAISED, GAS, False, False) is None
+    assert next_step(IMT, Stage.CAM, GAS, False, False)
+    assert next_step(FTL, Stage.CAM, GAS, False, False) is None
+    assert next_step(DD, Stage.TTG, GAS, False, False)
+    assert next_step(IMT, Stage.CASE_CONFERENCE, GAS, False, False) == (
+        "record the case conference outcome"
+    )
+    assert next_step(HEAD, Stage.CASE_CONFERENCE, GAS, True, True) == "declare the incident"
+    assert next_step(HEAD, Stage.CASE_CONFERENCE, GAS, True, False) is None
+    assert next_step(NOBODY, Stage.CAM_EP, GAS, False, False) is None

@@ -148,8 +148,12 @@ class SlackMessenger:
             if exc.response.get("error") != "already_pinned":
                 raise _delivery_error(exc) from exc
 
-    async def bookmark(self, channel_id: str, title: str, message_id: str) -> None:
-        data = await self._call("chat.getPermalink", channel=channel_id, message_ts=message_id)
+    async def bookmark(
+        self, channel_id: str, title: str, target_channel: str, target_message: str
+    ) -> None:
+        data = await self._call(
+            "chat.getPermalink", channel=target_channel, message_ts=target_message
+        )
         await self._call(
             "bookmarks.add",
             channel_id=channel_id,

@@ -1,0 +1,230 @@
+"""Slack as a surface: it only translates. Slack payloads become engine calls; replies become
+ephemeral messages, modals or inline errors. Every listener acknowledges first (Slack allows
+3 s), except a modal submission, whose inline errors must travel in the acknowledgement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.models.blocks import HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+from cards import blockkit
+from cards.model import Form
+from commands.context import Reply, Request, Submission
+from commands.engine import Engine
+from storage import repositories as repo
+from storage.unit_of_work import Database
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/opss"
+SHORTCUT = "raise_as_opss_issue"
+SURFACE = "slack"
+
+
+class SlackSurface:
+    def __init__(
+        self, engine: Engine, db: Database, *, token: str, signing_secret: str, api_url: str
+    ) -> None:
+        self.engine = engine
+        self.db = db
+        self.client = AsyncWebClient(token=token, base_url=api_url)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret,
+            process_before_response=False,
+            logger=logging.getLogger("slack_bolt"),
+        )
+        self.app.command(COMMAND)(self.on_command)
+        self.app.view(blockkit.FORM_CALLBACK)(self.on_view_submission)
+        self.app.action(re.compile(f"^{blockkit.ACTION_PREFIX}"))(self.on_button)
+        self.app.shortcut(SHORTCUT)(self.on_shortcut)
+        self.app.event("app_home_opened")(self.on_home)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """``POST /slack/events``: bolt verifies the signature (401 when bad or stale)."""
+        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    # Listeners ------------------------------------------------------------------------------
+
+    async def on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
+        await ack()
+        reply = await asyncio.to_thread(
+            self.engine.handle,
+            Request(
+                surface=SURFACE,
+                user_id=command["user_id"],
+                user_name=command.get("user_name", ""),
+                channel=command["channel_id"],
+                text=command.get("text", ""),
+                # Identical on a retried delivery, so the retry records nothing twice.
+                idempotency_key=f"slack:command:{command['trigger_id']}",
+            ),
+        )
+        await self._answer(reply, command["trigger_id"], command["channel_id"], respond)
+
+    async def on_button(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
+    ) -> None:
+        await ack()
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id") or user
+        reply = await asyncio.to_thread(
+            self.engine.submit,
+            Submission(
+                surface=SURFACE,
+                user_id=user,
+                user_name=body["user"].get("username", ""),
+                channel=channel,
+                data={"command": action["value"]},
+                idempotency_key=f"slack:action:{action.get('action_ts', '')}:{user}",
+            ),
+        )
+        await self._answer(reply, body["trigger_id"], channel, respond)
+
+    async def on_view_submission(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        user = body["user"]["id"]
+        meta = json.loads(view.get("private_metadata") or "{}")
+        channel = str(meta.pop("channel", "") or user)
+        values = blockkit.submitted_values(view["state"]["values"])
+        values = await asyncio.to_thread(self._people_to_names, values)
+        reply = await asyncio.to_thread(
+            self.engine.submit,
+            Submission(
+                surface=SURFACE,
+                user_id=user,
+                user_name=body["user"].get("username", ""),
+                channel=channel,
+                data={**meta, **values},
+                idempotency_key=f"slack:view:{view['id']}",
+            ),
+        )
+        if not reply.ok:
+            first_block = next(iter(view["state"]["values"]), "")
+            errors = dict(reply.errors) or {"_form": reply.text}
+            if reply.form is not None:
+                await ack(**blockkit.error_response(reply.form, errors))
+            else:  # e.g. a refusal: say it under the first input
+                await ack(response_action="errors", errors={first_block: reply.text[:2000]})
+            return
+        if reply.form is not None:
+            modal = blockkit.form_modal(
+                await asyncio.to_thread(self._slack_form, reply.form), {"channel": channel}
+            )
+            await ack(response_action="update", view=modal.to_dict())
+            return
+        await ack()
+        if reply.text:
+            await self.client.chat_postEphemeral(
+                channel=channel,
+                user=user,
+                text=reply.text[:3000],
+                blocks=self._reply_blocks(reply),
+            )
+
+    async def on_shortcut(self, ack: Any, shortcut: dict[str, Any]) -> None:
+        """Message shortcut "Raise as OPSS issue": the raise form with the message in it."""
+        await ack()
+        message = shortcut.get("message") or {}
+        channel = (shortcut.get("channel") or {}).get("id", "")
+        user = shortcut["user"]["id"]
+        link = ""
+        if channel and message.get("ts"):
+            permalink = await self.client.chat_getPermalink(
+                channel=channel, message_ts=message["ts"]
+            )
+            link = str(permalink.get("permalink", ""))
+        text = str(message.get("text", ""))
+        first_line = text.strip().splitlines()[0] if text.strip() else ""
+        reply = await asyncio.to_thread(
+            self.engine.open_form,
+            SURFACE,
+            user,
+            shortcut["user"].get("username", ""),
+            channel,
+            "raise",
+            {},
+            {"title": first_line[:120], "description": text[:4000], "link": link},
+        )
+        await self._answer(reply, shortcut["trigger_id"], channel, None)
+
+    async def on_home(self, event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user = event["user"]
+        cards = await asyncio.to_thread(self.engine.home, SURFACE, user, "")
+        blocks: list[Any] = [HeaderBlock(text=PlainTextObject(text="OPSS incident bot"))]
+        for card in cards:
+            blocks += blockkit.card_blocks(card)
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text="Type `/opss help` in any channel for the commands.")
+            )
+        )
+        await self.client.views_publish(
+            user_id=user, view=View(type="home", blocks=blocks[:100]).to_dict()
+        )
+
+    # Replies --------------------------------------------------------------------------------
+
+    async def _answer(self, reply: Reply, trigger_id: str, channel: str, respond: Any) -> None:
+        if reply.form is not None:
+            form = await asyncio.to_thread(self._slack_form, reply.form)
+            modal = blockkit.form_modal(form, {"channel": channel})
+            await self.client.views_open(trigger_id=trigger_id, view=modal.to_dict())
+            return
+        if respond is None:
+            return
+        await respond(
+            text=reply.text[:3000] or "Done.",
+            blocks=self._reply_blocks(reply),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+    @staticmethod
+    def _reply_blocks(reply: Reply) -> list[dict[str, Any]]:
+        blocks: list[Any] = []
+        if reply.text:
+            prefix = "" if reply.ok else ":no_entry: "
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=(prefix + reply.text)[:3000])))
+        if reply.card is not None:
+            blocks += blockkit.card_blocks(reply.card)
+        return blockkit.blocks_json(blocks)
+
+    # People: Slack user ids in forms, person names in the core ------------------------------
+
+    def _people_to_names(self, values: dict[str, Any]) -> dict[str, Any]:
+        out = dict(values)
+        with self.db.unit_of_work() as session:
+            for key, value in values.items():
+                if isinstance(value, str) and re.fullmatch(r"[UW][A-Z0-9]{2,}", value):
+                    person = repo.person_for_identity(
+                        session, SURFACE, value, "", self.engine.clock.now()
+                    )
+                    out[key] = person.name
+        return out
+
+    def _slack_form(self, form: Form) -> Form:
+        """Pre-filled people are shown as Slack users where their account is known."""
+        names = [str(f.value) for f in form.fields if f.kind == "person" and f.value]
+        if not names:
+            return form
+        with self.db.read() as session:
+            ids = repo.external_ids(session, SURFACE, names)
+        return form.prefilled(
+            {f.name: ids.get(str(f.value), "") for f in form.fields if f.kind == "person"}
+        )

@@ -1,0 +1,223 @@
+"""A fake Slack Web API on loopback: records every call, keeps channels and messages, checks
+every Block Kit payload with ``slack_sdk.models``, and fails on request (429, name_taken)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    status: int
+
+
+@dataclass
+class FakeSlack:
+    token: str
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
+    failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by channel id
+    bookmarks: list[dict[str, Any]] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)  # Block Kit that failed validation
+    base_url: str = ""
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+    _ts: int = 0
+
+    # Test-side helpers ------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{hook}", self._respond)
+        return app
+
+    def wait_for(self, predicate: Any, timeout: float = 15.0) -> None:
+        """Block until ``predicate(self)`` holds (signalled on every call), or fail."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate(self):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"fake Slack never saw that; calls: {self.methods()}")
+                # Woken by every call; the short cap re-checks conditions on the bot's database.
+                self._cond.wait(timeout=min(left, 0.05))
+
+    def methods(self) -> list[str]:
+        return [c.method for c in self.calls]
+
+    def ok_calls(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and c.status == 200]
+
+    def add_channel(self, name: str, *, member: bool, private: bool = True) -> str:
+        channel_id = f"C{len(self.channels) + 100}"
+        self.channels[channel_id] = {
+            "id": channel_id,
+            "name": name,
+            "is_private": private,
+            "is_member": member,
+            "topic": "",
+            "members": set(),
+        }
+        return channel_id
+
+    def channel_named(self, name: str) -> dict[str, Any] | None:
+        return next((c for c in self.channels.values() if c["name"] == name), None)
+
+    # Server side --------------------------------------------------------------------------
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self._check_blocks(body.get("blocks"), "response_url")
+        with self._cond:
+            self.responses.append(body)
+            self._cond.notify_all()
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(dict(await request.post()))
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return self._record(method, args, 200, {"ok": False, "error": "invalid_auth"})
+        queued = self.failures.get(method)
+        if queued:
+            status, headers = queued.pop(0)
+            body = {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
+            return self._record(method, args, status, body, headers)
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        result = handler(args) if handler else {}
+        if "error" in result:
+            return self._record(method, args, 200, {"ok": False, **result})
+        return self._record(method, args, 200, {"ok": True, **result})
+
+    def _record(
+        self,
+        method: str,
+        args: dict[str, Any],
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
+        if status == 200 and body.get("ok"):
+            self._check_blocks(args.get("blocks"), method)
+            if "view" in args:
+                self._check_view(args["view"], method)
+        with self._cond:
+            self.calls.append(
+                Call(method, args, status if body.get("ok") else (status if status != 200 else 400))
+            )
+            self._cond.notify_all()
+        return web.json_response(body, status=status, headers=headers)
+
+    def _check_blocks(self, blocks: Any, where: str) -> None:
+        if not blocks:
+            return
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        try:
+            for block in Block.parse_all(blocks):
+                block.to_dict()  # validates Slack's limits
+        except Exception as exc:
+            self.invalid.append(f"{where}: {exc}")
+
+    def _check_view(self, view: Any, where: str) -> None:
+        if isinstance(view, str):
+            view = json.loads(view)
+        try:
+            View(**view).to_dict()
+        except Exception as exc:
+            self.invalid.append(f"{where}: {exc}")
+
+    def _next_ts(self) -> str:
+        self._ts += 1
+        return f"1764000000.{self._ts:06d}"
+
+    # Web API methods ----------------------------------------------------------------------
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "user_id": "UBOT",
+            "bot_id": "BBOT",
+            "team_id": "T1",
+            "user": "opss",
+            "url": "https://opss-test.example/",
+        }
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args["channel"]
+        if channel not in self.channels and not channel.startswith(("C", "U", "D")):
+            return {"error": "channel_not_found"}
+        ts = self._next_ts()
+        self.messages.setdefault(channel, []).append(
+            {"ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks"), "pinned": False}
+        )
+        return {"channel": channel, "ts": ts}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        for message in self.messages.get(args["channel"], []):
+            if message["ts"] == args["ts"]:
+                message.update(text=args.get("text", ""), blocks=args.get("blocks"))
+                return {"channel": args["channel"], "ts": args["ts"]}
+        return {"error": "message_not_found"}
+
+    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"message_ts": self._next_ts()}
+
+    def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        ts = str(args["message_ts"]).replace(".", "")
+        return {"permalink": f"https://opss-test.example/archives/{args['channel']}/p{ts}"}
+
+    def _conversations_create(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.channel_named(args["name"]) is not None:
+            return {"error": "name_taken"}
+        private = str(args.get("is_private")).lower() in {"true", "1"}
+        channel_id = self.add_channel(args["name"], member=True, private=private)
+        return {"channel": {k: v for k, v in self.channels[channel_id].items() if k != "members"}}
+
+    def _conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        visible = [
+            {k: v for k, v in c.items() if k != "members"}
+            for c in self.channels.values()
+            if c["is_member"] or not c["is_private"]
+        ]
+        return {"channels": visible, "response_metadata": {"next_cursor": ""}}
+
+    def _conversations_setTopic(self, args: dict[str, Any]) -> dict[str, Any]:
+        self.channels[args["channel"]]["topic"] = args["topic"]
+        return {}
+
+    def _conversations_invite(self, args: dict[str, Any]) -> dict[str, Any]:
+        self.channels[args["channel"]]["members"] |= set(str(args["users"]).split(","))
+        return {}
+
+    def _pins_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        for message in self.messages.get(args["channel"], []):
+            if message["ts"] == args["timestamp"]:
+                message["pinned"] = True
+        return {}
+
+    def _bookmarks_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        self.bookmarks.append(args)
+        return {"bookmark": {"id": f"Bk{len(self.bookmarks)}", **args}}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"view": {"id": f"V{len(self.calls)}"}}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"view": {"id": f"VH{len(self.calls)}"}}
