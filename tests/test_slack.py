@@ -594,3 +594,18 @@ def test_a_429_is_retried_after_its_delay_and_delivered_once(slack: SlackWorld) 
     channels = sorted(c.args["channel"] for c in fake.ok_calls("chat.postMessage"))
     assert channels == sorted([slack.general, slack.imt])  # each delivered exactly once
     assert len(slack.fake.messages[slack.general]) == 1
+
+
+def test_a_server_error_is_retried_with_backoff(slack: SlackWorld) -> None:
+    slack.fake.failures["chat.postMessage"] = [(500, {})]
+    run(
+        slack,
+        "olly",
+        'raise Hob leaks --products p --hazard h --source public --area "Gas and Electrical"',
+        f"Raised {REF}",
+    )
+    slack.fake.wait_for(lambda f: slack.retry_recorded())
+    slack.clock.advance(timedelta(seconds=2))  # the first backoff step
+    slack.bot.outbox.kick()
+    slack.fake.wait_for(lambda f: len(f.ok_calls("chat.postMessage")) == 2)
+    assert len(slack.fake.messages[slack.general]) == 1
