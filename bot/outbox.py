@@ -23,6 +23,7 @@ from storage.unit_of_work import Database
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
+BATCH = 500  # rows read per pass; the next pass picks up the rest
 
 
 def backoff(attempts: int) -> timedelta:
@@ -59,10 +60,7 @@ class OutboxWorker:
         async with self._lock:
             delivered = 0
             blocked: set[tuple[str, str]] = set()
-            for message_id in await asyncio.to_thread(self._due_ids):
-                message = await asyncio.to_thread(self._load, message_id)
-                if message is None:
-                    continue
+            for message in await asyncio.to_thread(self._pending):
                 lane = (message.surface, message.conversation)
                 if lane in blocked:
                     continue  # keep order: nothing overtakes an undelivered earlier post
@@ -72,19 +70,17 @@ class OutboxWorker:
                     blocked.add(lane)
             return delivered
 
-    def _due_ids(self) -> list[int]:
+    def _pending(self) -> list[OutboxMessage]:
+        """Every undelivered row, oldest first, in one query (detached, read-only copies)."""
         with self.db.read() as session:
-            pending = session.scalars(
-                select(OutboxMessage.id)
-                .where(OutboxMessage.status == "pending")
-                .order_by(OutboxMessage.id)
+            return list(
+                session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.status == "pending")
+                    .order_by(OutboxMessage.id)
+                    .limit(BATCH)
+                )
             )
-            return list(pending)
-
-    def _load(self, message_id: int) -> OutboxMessage | None:
-        with self.db.read() as session:
-            message = session.get(OutboxMessage, message_id)
-            return message if message is not None and message.status == "pending" else None
 
     async def _deliver(self, message: OutboxMessage) -> bool:
         now = self.clock.now()

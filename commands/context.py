@@ -85,6 +85,7 @@ class Ctx:
     now: datetime
     options: Options
     _posted: set[tuple[str, str]] = field(default_factory=set)
+    _here: str | None = None
 
     def audit(
         self,
@@ -178,7 +179,8 @@ class Ctx:
 
     def here(self) -> str:
         """The conversation key of the channel the command came from."""
-        imt = repo.binding(self.session, self.surface, self.options.imt_conversation)
-        if imt is not None and imt.external_id == self.channel:
-            return self.options.imt_conversation
-        return f"channel:{self.channel}"
+        if self._here is None:
+            imt = repo.binding(self.session, self.surface, self.options.imt_conversation)
+            in_imt = imt is not None and imt.external_id == self.channel
+            self._here = self.options.imt_conversation if in_imt else f"channel:{self.channel}"
+        return self._here

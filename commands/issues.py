@@ -69,14 +69,14 @@ def do_raise(ctx: Ctx, v: dict[str, Any]) -> Reply:
     ctx.session.flush()
     issue.raised_by = ctx.person
     ctx.audit("issue.raised", "issue", reference, None, snapshot(issue))
-    card = issue_card(ctx.session, issue)
+    ftl = repo.ftl_for_area(ctx.session, issue.functional_area)
+    card = issue_card(ctx.session, issue, ftl)
     ctx.post(
         ctx.here(),
         f"{ctx.person.display_name} raised {reference}: {issue.title}",
         card,
         anchor=issue_anchor(issue),
     )
-    ftl = repo.ftl_for_area(ctx.session, issue.functional_area)
     ctx.post(
         ctx.options.imt_conversation,
         f"New potential issue {reference} for IMT (plan 2.2): {issue.title}. "

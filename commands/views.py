@@ -11,7 +11,7 @@ from rules import impact
 from rules.lifecycle import LADDER, PARKED, STAGE_LABELS, Stage
 from rules.timeparse import show
 from storage import repositories as repo
-from storage.models import Incident, Issue
+from storage.models import Incident, Issue, Person
 
 INCIDENT_LEVELS = {"strategic": "Strategic", "tactical": "Tactical", "operational": "Operational"}
 
@@ -44,7 +44,8 @@ def publish_issue_change(ctx: Ctx, issue: Issue, text: str, *, tell_imt: bool = 
     return card
 
 
-def issue_card(session: Session, issue: Issue) -> Card:
+def issue_card(session: Session, issue: Issue, ftl: Person | None = None) -> Card:
+    """``ftl``: the area's FTL when the caller has already looked it up."""
     stage = Stage(issue.stage)
     before = Stage(issue.stage_before_parking) if issue.stage_before_parking else None
     facts: list[tuple[str, str]] = [
@@ -54,7 +55,8 @@ def issue_card(session: Session, issue: Issue) -> Card:
         ("Source", SOURCE_LABELS.get(issue.source, issue.source)),
         ("Functional area", issue.functional_area),
     ]
-    ftl = repo.ftl_for_area(session, issue.functional_area)
+    if ftl is None:
+        ftl = repo.ftl_for_area(session, issue.functional_area)
     facts.append(("FTL", ftl.display_name if ftl else "none assigned"))
     facts.append(("Raised", f"{issue.raised_by.display_name}, {show(issue.raised_at)}"))
     badges: list[str] = []

@@ -32,6 +32,7 @@ class FakeSlack:
     bookmarks: list[dict[str, Any]] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)  # Block Kit that failed validation
     base_url: str = ""
+    validate: bool = True  # the benchmark turns it off: it measures the bot, not the fake
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _ts: int = 0
 
@@ -79,7 +80,8 @@ class FakeSlack:
 
     async def _respond(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self._check_blocks(body.get("blocks"), "response_url")
+        if self.validate:
+            self._check_blocks(body.get("blocks"), "response_url")
         with self._cond:
             self.responses.append(body)
             self._cond.notify_all()
@@ -114,7 +116,7 @@ class FakeSlack:
         body: dict[str, Any],
         headers: dict[str, str] | None = None,
     ) -> web.Response:
-        if status == 200 and body.get("ok"):
+        if status == 200 and body.get("ok") and self.validate:
             self._check_blocks(args.get("blocks"), method)
             if "view" in args:
                 self._check_view(args["view"], method)
@@ -221,3 +223,18 @@ class FakeSlack:
 
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"view": {"id": f"VH{len(self.calls)}"}}
+
+
+def main() -> None:
+    """``python -m tests.fake_slack PORT TOKEN [CHANNEL ...]``: serve it on its own."""
+    import sys
+
+    port, token = int(sys.argv[1]), sys.argv[2]
+    fake = FakeSlack(token, validate=False)
+    for name in sys.argv[3:]:
+        fake.add_channel(name, member=True, private=False)
+    web.run_app(fake.app(), host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()
