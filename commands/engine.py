@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from cards.model import Card, Form, clean_message, validate
-from commands import admin, assessment, conference, decisions, incidents, issues, ladder
+from commands import actions, admin, assessment, conference, decisions, incidents, issues, ladder
 from commands.args import Args, parse
 from commands.clock import Clock
 from commands.context import (
@@ -52,16 +52,8 @@ FORM_FLOWS: dict[str, FormFlow] = {
         conference.OUTCOME,
         incidents.DECLARE,
         decisions.DECIDE,
+        actions.ACTION,
     )
-}
-VERB_FORMS = {
-    "raise": "raise",
-    "assess": "assess",
-    "nnc": "nnc",
-    "conference": "conference",
-    "outcome": "outcome",
-    "declare": "declare",
-    "decide": "decide",
 }
 PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "help": show_help,
@@ -71,8 +63,9 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "status": issues.status,
     "list": issues.list_open,
     "role": admin.role,
+    "done": actions.done,
 }
-ALL_VERBS = sorted(set(PLAIN_VERBS) | set(VERB_FORMS))
+ALL_VERBS = sorted(set(PLAIN_VERBS) | set(FORM_FLOWS))
 
 
 FAILED = "The bot could not complete that, and nothing was saved. Please try again."
@@ -174,8 +167,8 @@ class Engine:
         args = parse(rest)
         if verb in PLAIN_VERBS:
             return PLAIN_VERBS[verb](ctx, args)
-        if verb in VERB_FORMS:
-            return self._form_command(ctx, FORM_FLOWS[VERB_FORMS[verb]], args)
+        if verb in FORM_FLOWS:  # a verb that takes a form is named like its form
+            return self._form_command(ctx, FORM_FLOWS[verb], args)
         raise UserError(
             f"'{verb}' is not an /opss command. Commands: {', '.join(ALL_VERBS)}. Try /opss help."
         )

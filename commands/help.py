@@ -23,6 +23,11 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("outcome <CC or ISS>", "record a case conference outcome as decisions (2.19)"),
     ("declare <ISS> [--exercise]", "declare the incident: record, channel, command team"),
     ("decide <INC or ISS>", "add to the decision log; --supersedes corrects an entry"),
+    (
+        "action <INC or ISS> <what> --owner <user> --due YYYY-MM-DD [--standard ..]",
+        "assign a task with an owner, timescale and quality standard (3.10)",
+    ),
+    ("done <ACT> [--note ..]", "mark an action done"),
     ("close <ISS> nfa|la|monitoring --reason ..", "no further action, LA-led, or monitor"),
     ("reopen <ISS> --reason ..", "re-open a closed, LA-led or monitored issue"),
     ("status <ISS or INC>", "the summary card"),

@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from cards.model import Action, Card
+from commands.actions import open_actions_for, overdue
 from commands.context import Ctx
 from rules.lifecycle import OPEN_STAGES, STAGE_LABELS, Stage
+from rules.timeparse import show
 from rules.waiting import next_step
 from storage import repositories as repo
 from storage.models import Incident, Issue
@@ -48,7 +50,22 @@ def home_cards(ctx: Ctx) -> list[Card]:
         )
         for i in incidents[:SHOWN]
     )
+    mine = open_actions_for(ctx.session, ctx.person)
+    action_facts = tuple(
+        (
+            f"{a.reference}{' · OVERDUE' if overdue(a, ctx.now) else ''}",
+            f"{a.what} (due {show(a.due_at)})",
+        )
+        for a in mine[:SHOWN]
+    )
     return [
+        Card(
+            title="Your open actions",
+            facts=action_facts or (("None", "No action is assigned to you."),),
+            actions=tuple(
+                Action(f"Done {a.reference}", f"/opss done {a.reference}") for a in mine[:5]
+            ),
+        ),
         Card(
             title="Waiting on you",
             subtitle=f"{ctx.person.display_name}: {ctx.actor.describe()}",

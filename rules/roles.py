@@ -188,3 +188,22 @@ def may_record_decision(actor: Actor, command_team: Iterable[str] = ()) -> Decis
 def may_administer(actor: Actor) -> Decision:
     who = "a bot administrator"
     return _allow(who, "admin") if actor.has(Role.ADMIN) else _refuse(who)
+
+
+def may_assign_action(actor: Actor, command_team: Iterable[str] = ()) -> Decision:
+    """3.10: FTLs assign tasks; IMT, SCS and the command team also set them (3.7, 3.20)."""
+    who = "an FTL, IMT, an SCS or a member of the incident's command team"
+    if any(g.role is Role.FTL for g in actor.grants):
+        return _allow(who, "FTL")
+    if actor.has(Role.IMT) or actor.has(Role.SCS):
+        return _allow(who, "role")
+    if actor.name in set(command_team):
+        return _allow(who, "command team")
+    return _refuse(who)
+
+
+def may_complete_action(actor: Actor, owner: str, assigner: str) -> Decision:
+    who = "the action's owner, whoever assigned it, or IMT"
+    if actor.name in {owner, assigner} or actor.has(Role.IMT):
+        return _allow(who, "owner" if actor.name == owner else "role")
+    return _refuse(who)

@@ -223,6 +223,27 @@ class Decision(Base):
     recorded_at: Mapped[datetime]
 
 
+class Action(Base):
+    """A task an FTL (or IMT, the SCG...) assigns: owner, timescale, quality standard (3.10)."""
+
+    __tablename__ = "actions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    what: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    due_at: Mapped[datetime]
+    standard: Mapped[str] = mapped_column(Text, default="")
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    assigned_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    done_note: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[Person] = relationship(foreign_keys=[owner_id])
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cards import adaptive, forms
+from cards import adaptive, blockkit, forms
 from cards.model import Action, Card, validate
 from tests.schema import assert_valid_card, card_errors
 
@@ -16,6 +16,7 @@ ALL_FORMS = [
     forms.outcome_form("CC-2026-0001"),
     forms.declare_form("ISS-2026-0001", "Gas hob elbow joints", erco_prompt=True),
     forms.decide_form("INC-2026-001"),
+    forms.action_form("INC-2026-001"),
 ]
 
 
@@ -86,3 +87,44 @@ def test_dates_and_times_are_checked_on_the_server() -> None:
     result = validate(form, {"date": "2026-02-30", "time": "25:00", "agenda_background": "b"})
     assert "'2026-02-30' is not a date" in result.errors["date"]
     assert "'25:00' is not a time" in result.errors["time"]
+
+
+@pytest.mark.parametrize("form", ALL_FORMS, ids=lambda f: f.id)
+def test_form_translates_to_a_valid_slack_modal(form: forms.Form) -> None:
+    view = blockkit.form_modal(form.prefilled({"title": "x"}), {"channel": "C1"}).to_dict()
+    assert len(view["title"]["text"]) <= 24 and len(view["blocks"]) <= 100
+    inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    for field in form.fields:
+        assert inputs[field.name].get("optional", False) is not field.required, field.name
+
+
+def test_slack_state_comes_back_as_plain_values() -> None:
+    state = {
+        "title": {"title": {"type": "plain_text_input", "value": "Hob"}},
+        "source": {"source": {"type": "static_select", "selected_option": {"value": "media"}}},
+        "outcomes": {
+            "outcomes": {
+                "type": "checkboxes",
+                "selected_options": [
+                    {"value": "declare_incident"},
+                    {"value": "further_information"},
+                ],
+            }
+        },
+        "exercise": {"exercise": {"type": "checkboxes", "selected_options": []}},
+        "date": {"date": {"type": "datepicker", "selected_date": "2026-11-24"}},
+        "owner": {"owner": {"type": "users_select", "selected_user": "U0HANA"}},
+    }
+    assert blockkit.submitted_values(state) == {
+        "title": "Hob",
+        "source": "media",
+        "outcomes": ["declare_incident", "further_information"],
+        "exercise": [],
+        "date": "2026-11-24",
+        "owner": "U0HANA",
+    }
+    toggle = validate(
+        forms.declare_form("ISS-2026-0001", "t", False),
+        {"title": "t", "level": "tactical", "exercise": ["true"]},
+    )
+    assert toggle.values["exercise"] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -492,3 +493,46 @@ def test_conference_from_cam_without_nnc_needs_a_justification(bot: Driver, db: 
     assert not refused.ok and "justification" in refused.errors
     ok(bot.submit("david", data | {"justification": "Ministerial interest is rising"}))
     assert stage_of(db, ref) == "case_conference"
+
+
+# Actions (3.10) ----------------------------------------------------------------------------
+
+
+def test_actions_have_an_owner_a_due_time_and_are_closed_by_their_owner(
+    bot: Driver, db: Database
+) -> None:
+    ref = raise_issue(bot)
+    refused = bot.cmd("olly", f"action {ref} Test samples --owner fatima --due 2026-11-25")
+    assert not refused.ok and "an FTL, IMT" in refused.text
+    assigned = ok(
+        bot.cmd(
+            "fatima",
+            f'action {ref} "Send 5 samples to the lab" --owner ian '
+            '--due 2026-11-25 --standard "Accredited lab"',
+        )
+    )
+    assert "ACT-2026-0001" in assigned.text and "Wed 25 Nov 2026 17:00 GMT" in assigned.text
+    home = bot.engine.home("local", "ian", "ian")
+    assert home[0].title == "Your open actions"
+    assert home[0].facts[0][0] == "ACT-2026-0001"
+    assert not bot.cmd("olly", "done ACT-2026-0001").ok
+    ok(bot.cmd("ian", "done ACT-2026-0001 --note sent"))
+    assert bot.engine.home("local", "ian", "ian")[0].facts[0][0] == "None"
+    again = bot.cmd("ian", "done ACT-2026-0001")
+    assert not again.ok and "already" in again.text
+
+
+def test_an_overdue_action_is_flagged(bot: Driver, clock: Any) -> None:
+    ref = raise_issue(bot)
+    ok(bot.cmd("ian", f"action {ref} Chase the importer --owner fatima --due 2026-11-23"))
+    clock.advance(timedelta(days=1))
+    facts = bot.engine.home("local", "fatima", "fatima")[0].facts
+    assert facts[0][0] == "ACT-2026-0001 · OVERDUE"
+
+
+def test_an_action_due_in_the_past_is_refused(bot: Driver, db: Database) -> None:
+    ref = raise_issue(bot)
+    before = row_counts(db)
+    reply = bot.cmd("ian", f"action {ref} Chase --owner fatima --due 2026-11-01")
+    assert not reply.ok and "Due: the due time has already passed" in reply.text
+    assert row_counts(db) == before

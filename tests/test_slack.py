@@ -496,7 +496,17 @@ def test_app_home_lists_what_waits_on_the_user_and_open_incidents(slack: SlackWo
     assert call.args["user_id"] == "U0FATIMA"
     home = json.dumps(call.args["view"])
     assert "Waiting on you" in home and REF in home and "assess the impact" in home
-    assert "Open incidents" in home
+    assert "Open incidents" in home and "No action is assigned to you" in home
+    run(
+        slack,
+        "ian",
+        f'action {REF} "Test five samples" --owner fatima --due 2026-11-26',
+        "Action ACT-2026-0001",
+    )
+    slack.event({"type": "app_home_opened", "user": "U0FATIMA", "tab": "home", "channel": "D1"})
+    slack.fake.wait_for(lambda f: len(f.ok_calls("views.publish")) == 2)
+    home = json.dumps(slack.fake.ok_calls("views.publish")[1].args["view"])
+    assert "ACT-2026-0001" in home and "Test five samples" in home
 
 
 def test_a_button_on_a_card_runs_its_command(slack: SlackWorld) -> None:

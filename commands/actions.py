@@ -1,0 +1,183 @@
+"""Actions (plan 3.10): tasks with an owner, a due time and a quality standard."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cards import forms
+from cards.model import Action as Button
+from cards.model import Card, Form
+from commands.args import Args
+from commands.context import Ctx, PermissionRefused, Reply, UserError
+from commands.flows import Context, FormFlow
+from commands.lookup import find_subject
+from rules import roles
+from rules.references import parse_reference
+from rules.timeparse import WhenError, parse_when, show
+from storage import repositories as repo
+from storage.models import Action, Incident, Issue, Person
+
+DEFAULT_DUE_TIME = "17:00"
+
+
+def _subject(ctx: Ctx, reference: str | None) -> tuple[Issue | None, Incident | None]:
+    if not reference:
+        raise UserError("action needs a reference, e.g. /opss action INC-2026-001.")
+    kind, subject = find_subject(ctx.session, reference)
+    if kind == "incident":
+        assert isinstance(subject, Incident)
+        return None, subject
+    assert isinstance(subject, Issue)
+    return subject, repo.incident_for_issue(ctx.session, subject.id)
+
+
+def _check(ctx: Ctx, incident: Incident | None, ref: str) -> None:
+    team = list((incident.command_team or {}).values()) if incident else []
+    allowed = roles.may_assign_action(ctx.actor, team)
+    if not allowed:
+        raise PermissionRefused(f"assign actions on {ref}", allowed.who_may, ref)
+
+
+def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
+    issue, incident = _subject(ctx, args.first())
+    ref = incident.reference if incident else (issue.reference if issue else "")
+    _check(ctx, incident, ref)
+    values: dict[str, Any] = {}
+    if len(args.words) > 1:
+        values["what"] = args.rest(1)
+    for name, value in args.options.items():
+        if name == "owner":
+            values["owner"] = value.lstrip("@")
+        elif name == "due":
+            try:
+                due = parse_when(value if " " in value else f"{value} {DEFAULT_DUE_TIME}", ctx.now)
+            except WhenError as exc:
+                raise UserError(f"Due: {exc}", "date") from exc
+            values["date"], values["time"] = due.strftime("%Y-%m-%d"), due.strftime("%H:%M")
+        elif name == "standard":
+            values["standard"] = value
+        else:
+            raise UserError(
+                f"action does not take --{name}; it takes --owner, --due and --standard."
+            )
+    return {"reference": ref}, values
+
+
+def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
+    return forms.action_form(context.get("reference", ""))
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+    issue, incident = _subject(ctx, context.get("reference"))
+    ref = incident.reference if incident else (issue.reference if issue else "")
+    _check(ctx, incident, ref)
+    owner = repo.person_by_name(ctx.session, v["owner"])
+    if owner is None:
+        raise UserError(f"Owner: no user '{v['owner']}' is known.", "owner")
+    try:
+        due = parse_when(f"{v['date']} {v.get('time') or DEFAULT_DUE_TIME}", ctx.now)
+    except WhenError as exc:
+        raise UserError(f"Due: {exc}", "date") from exc
+    if due <= ctx.now:
+        raise UserError("Due: the due time has already passed.", "date")
+    row = Action(
+        reference=repo.next_reference(ctx.session, "action", ctx.now.year),
+        issue_id=issue.id if issue else (incident.issue_id if incident else None),
+        incident_id=incident.id if incident else None,
+        what=v["what"],
+        owner_id=owner.id,
+        due_at=due,
+        standard=v.get("standard") or "",
+        assigned_by_id=ctx.person.id,
+        assigned_at=ctx.now,
+        status="open",
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    row.owner = owner
+    ctx.audit(
+        "action.assigned",
+        "action",
+        row.reference,
+        None,
+        {"subject": ref, "owner": owner.name, "due": due.isoformat(), "what": row.what},
+    )
+    text = f"Action {row.reference} on {ref} for {owner.display_name}, due {show(due)}: {row.what}"
+    card = action_card(row, ref, exercise=bool(incident and incident.exercise))
+    ctx.post(incident.channel_key if incident else ctx.here(), text, card)
+    return Reply(text=text, card=card)
+
+
+ACTION = FormFlow("action", _prepare, _build, _apply, prompt="Assign the action.")
+
+
+def done(ctx: Ctx, args: Args) -> Reply:
+    text = args.first()
+    parsed = parse_reference(text or "")
+    if parsed is None or parsed[0] != "action":
+        raise UserError("done needs an action reference, e.g. /opss done ACT-2026-0001.")
+    row = ctx.session.scalar(select(Action).where(Action.reference == parsed[1]))
+    if row is None:
+        raise UserError(f"No action {parsed[1]} is recorded.")
+    if row.status == "done":
+        raise UserError(f"{row.reference} was already marked done.")
+    assigner = ctx.session.get(Person, row.assigned_by_id)
+    allowed = roles.may_complete_action(
+        ctx.actor, row.owner.name, assigner.name if assigner else ""
+    )
+    if not allowed:
+        raise PermissionRefused(f"mark {row.reference} done", allowed.who_may, row.reference)
+    row.status = "done"
+    row.done_at = ctx.now
+    row.done_by_id = ctx.person.id
+    row.done_note = args.options.get("note", "")
+    ctx.audit(
+        "action.done",
+        "action",
+        row.reference,
+        {"status": "open"},
+        {"status": "done", "note": row.done_note},
+    )
+    incident = ctx.session.get(Incident, row.incident_id) if row.incident_id else None
+    message = f"Action {row.reference} done by {ctx.person.display_name}: {row.what}"
+    ctx.post(incident.channel_key if incident else ctx.here(), message)
+    return Reply(text=message)
+
+
+def action_card(row: Action, subject: str, *, exercise: bool = False) -> Card:
+    facts = [
+        ("Subject", subject),
+        ("Owner", row.owner.display_name),
+        ("Due", show(row.due_at)),
+        ("Status", row.status.capitalize()),
+    ]
+    if row.standard:
+        facts.append(("Quality standard", row.standard))
+    return Card(
+        title=f"Action {row.reference}",
+        subtitle=row.what,
+        facts=tuple(facts),
+        actions=(Button("Mark done", f"/opss done {row.reference}"),)
+        if row.status == "open"
+        else (),
+        exercise=exercise,
+    )
+
+
+def open_actions_for(session: Session, person: Person) -> list[Action]:
+    return list(
+        session.scalars(
+            select(Action)
+            .where(Action.owner_id == person.id, Action.status == "open")
+            .order_by(Action.due_at)
+        )
+    )
+
+
+def overdue(row: Action, now: datetime) -> bool:
+    return row.status == "open" and row.due_at < now
