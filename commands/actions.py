@@ -15,7 +15,7 @@ from cards.model import Card, Form
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.flows import Context, FormFlow
-from commands.lookup import find_subject
+from commands.lookup import find_issue_or_incident
 from rules import roles
 from rules.references import parse_reference
 from rules.timeparse import WhenError, parse_when, show
@@ -26,14 +26,7 @@ DEFAULT_DUE_TIME = "17:00"
 
 
 def _subject(ctx: Ctx, reference: str | None) -> tuple[Issue | None, Incident | None]:
-    if not reference:
-        raise UserError("action needs a reference, e.g. /opss action INC-2026-001.")
-    kind, subject = find_subject(ctx.session, reference)
-    if kind == "incident":
-        assert isinstance(subject, Incident)
-        return None, subject
-    assert isinstance(subject, Issue)
-    return subject, repo.incident_for_issue(ctx.session, subject.id)
+    return find_issue_or_incident(ctx.session, reference, "action")
 
 
 def _check(ctx: Ctx, incident: Incident | None, ref: str) -> None:

@@ -16,7 +16,7 @@ from cards.model import Action, Card, Form
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.flows import Context, FormFlow
-from commands.lookup import find_subject
+from commands.lookup import find_issue_or_incident
 from commands.views import incident_card
 from rules import roles
 from rules.references import parse_reference
@@ -156,14 +156,7 @@ DECIDE_OPTIONS = {
 
 
 def _subject(ctx: Ctx, reference: str | None) -> tuple[Issue | None, Incident | None]:
-    if not reference:
-        raise UserError("decide needs a reference, e.g. /opss decide INC-2026-001.")
-    kind, subject = find_subject(ctx.session, reference)
-    if kind == "incident":
-        assert isinstance(subject, Incident)
-        return None, subject
-    assert isinstance(subject, Issue)
-    return subject, repo.incident_for_issue(ctx.session, subject.id)
+    return find_issue_or_incident(ctx.session, reference, "decide")
 
 
 def _check(ctx: Ctx, issue: Issue | None, incident: Incident | None) -> None:

@@ -61,3 +61,17 @@ def find_conference(session: Session, text: str) -> CaseConference:
             f"{issue.reference} has no case conference; call one with /opss conference."
         )
     return conference
+
+
+def find_issue_or_incident(
+    session: Session, text: str | None, verb: str
+) -> tuple[Issue | None, Incident | None]:
+    """For verbs about either: the issue, and its incident once declared (or the incident)."""
+    if not text:
+        raise UserError(f"{verb} needs a reference, e.g. /opss {verb} INC-2026-001.")
+    kind, subject = find_subject(session, text)
+    if kind == "incident":
+        assert isinstance(subject, Incident)
+        return None, subject
+    assert isinstance(subject, Issue)
+    return subject, repo.incident_for_issue(session, subject.id)

@@ -25,7 +25,7 @@ from bot.app import Bot
 from bot.config import Settings
 from commands.clock import ManualClock
 from storage.models import Decision, Incident, Issue, OutboxMessage
-from tests.conftest import START, row_counts
+from tests.conftest import ALL_INDICATORS, START, row_counts
 from tests.fake_slack import FakeSlack
 from tests.server import running, serving
 
@@ -312,19 +312,7 @@ def run(slack: SlackWorld, user: str, text: str, expect: str) -> None:
     slack.replied(expect)
 
 
-RATINGS = " ".join(
-    f"{k}=high"
-    for k in (
-        "public_safety",
-        "non_compliance",
-        "remedial_action",
-        "public_confidence",
-        "media_interest",
-        "reputational_risk",
-        "financial_risk",
-        "ministerial_interest",
-    )
-)
+RATINGS = " ".join(f"{k}=high" for k in ALL_INDICATORS)
 
 
 def test_the_full_ladder_to_a_declared_incident_with_its_private_channel(
