@@ -70,7 +70,7 @@ def do_raise(ctx: Ctx, v: dict[str, Any]) -> Reply:
     issue.raised_by = ctx.person
     ctx.audit("issue.raised", "issue", reference, None, snapshot(issue))
     ftl = repo.ftl_for_area(ctx.session, issue.functional_area)
-    card = issue_card(ctx.session, issue, ftl)
+    card = issue_card(ctx.session, issue, ftl, new=True)
     ctx.post(
         ctx.here(),
         f"{ctx.person.display_name} raised {reference}: {issue.title}",

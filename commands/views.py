@@ -44,8 +44,11 @@ def publish_issue_change(ctx: Ctx, issue: Issue, text: str, *, tell_imt: bool = 
     return card
 
 
-def issue_card(session: Session, issue: Issue, ftl: Person | None = None) -> Card:
-    """``ftl``: the area's FTL when the caller has already looked it up."""
+def issue_card(
+    session: Session, issue: Issue, ftl: Person | None = None, *, new: bool = False
+) -> Card:
+    """``ftl``: the area's FTL when the caller has already looked it up. ``new``: the issue was
+    raised in this unit of work, so it has no assessments, conferences or incident to read."""
     stage = Stage(issue.stage)
     before = Stage(issue.stage_before_parking) if issue.stage_before_parking else None
     facts: list[tuple[str, str]] = [
@@ -60,7 +63,7 @@ def issue_card(session: Session, issue: Issue, ftl: Person | None = None) -> Car
     facts.append(("FTL", ftl.display_name if ftl else "none assigned"))
     facts.append(("Raised", f"{issue.raised_by.display_name}, {show(issue.raised_at)}"))
     badges: list[str] = []
-    assessment = repo.latest_assessment(session, issue.id)
+    assessment = None if new else repo.latest_assessment(session, issue.id)
     if assessment is not None:
         overall = impact.Level(assessment.overall)
         current = assessment.stage_seq == issue.stage_seq
@@ -79,11 +82,11 @@ def issue_card(session: Session, issue: Issue, ftl: Person | None = None) -> Car
             badges.append("DBT ERCO to be engaged")
     else:
         facts.append(("Impact", "not yet assessed"))
-    nnc_row = repo.latest_nnc(session, issue.id)
+    nnc_row = None if new else repo.latest_nnc(session, issue.id)
     if nnc_row is not None:
         met = [c["label"] for c in nnc_row.criteria["criteria"] if c["met"]]
         facts.append(("NNC", ", ".join(met) if met else "none met"))
-    conference = repo.latest_conference(session, issue.id)
+    conference = None if new else repo.latest_conference(session, issue.id)
     if conference is not None:
         status = (
             "; ".join(OUTCOME_LABELS[o] for o in conference.outcomes or [])
@@ -91,7 +94,7 @@ def issue_card(session: Session, issue: Issue, ftl: Person | None = None) -> Car
             else f"called for {show(conference.scheduled_for)}"
         )
         facts.append(("Case conference", f"{conference.reference}: {status}"))
-    incident = repo.incident_for_issue(session, issue.id)
+    incident = None if new else repo.incident_for_issue(session, issue.id)
     if incident is not None:
         facts.append(("Incident", f"{incident.reference} in #{incident.channel_name}"))
     ref = issue.reference
