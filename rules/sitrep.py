@@ -1,0 +1,111 @@
+"""Situation reports (plan 3.23-3.24): the cadence's firings and the collation, pure.
+
+For each cut-off the bot prompts the contributing teams, chases the ones that have not
+submitted, and at the cut-off collates a numbered sitrep for IMT to approve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from rules.rhythm import LONDON, HolidayPolicy, Pattern, occurrences
+
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("situation", "Situation"),
+    ("actions_since", "Actions since the last report"),
+    ("next_steps", "Next steps"),
+    ("issues_risks", "Issues and risks"),
+    ("resources", "Resources needed"),
+)
+
+
+class Step(StrEnum):
+    PROMPT = "sitrep_prompt"
+    CHASE = "sitrep_chase"
+    CUTOFF = "sitrep_cutoff"
+
+
+@dataclass(frozen=True)
+class Cadence:
+    cutoff: time = time(16, 0)
+    days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
+    prompt_before: timedelta = timedelta(hours=2)
+    chase_before: timedelta = timedelta(minutes=30)
+    holidays: HolidayPolicy = HolidayPolicy.IGNORE  # incidents do not stop for bank holidays
+
+    def pattern(self) -> Pattern:
+        return Pattern(days=self.days, at=self.cutoff, holidays=self.holidays)
+
+
+@dataclass(frozen=True)
+class Firing:
+    step: Step
+    at: datetime
+    cutoff: datetime
+
+
+def firings(
+    cadence: Cadence, after: datetime, holidays: frozenset[date] = frozenset()
+) -> Iterator[Firing]:
+    """Prompts, chases and cut-offs strictly after ``after``, in time order."""
+    offsets = (
+        (Step.PROMPT, cadence.prompt_before),
+        (Step.CHASE, cadence.chase_before),
+        (Step.CUTOFF, timedelta(0)),
+    )
+    # A cut-off's prompt can fall after ``after`` even when an earlier cut-off has not.
+    start = after - cadence.prompt_before
+    for cutoff in occurrences(cadence.pattern(), start, holidays):
+        for step, before in offsets:
+            at = cutoff - before
+            if at > after:
+                yield Firing(step, at, cutoff)
+
+
+@dataclass(frozen=True)
+class Update:
+    team: str
+    by: str
+    fields: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Draft:
+    number: int
+    title: str
+    sections: tuple[tuple[str, str], ...]
+    missing: tuple[str, ...]
+
+
+def title(number: int, incident: str, as_at: datetime, exercise: bool = False) -> str:
+    local = as_at.astimezone(LONDON)
+    prefix = "EXERCISE · " if exercise else ""
+    return (
+        f"{prefix}SITREP {number} · {incident} · as at {local:%H:%M %a} {local.day} {local:%b %Y}"
+    )
+
+
+def collate(
+    number: int,
+    incident: str,
+    as_at: datetime,
+    teams: Sequence[str],
+    updates: Sequence[Update],
+    exercise: bool = False,
+) -> Draft:
+    """Every team's update in the teams' order; the teams with none are named as missing."""
+    latest = {u.team: u for u in updates}  # a later update from a team replaces its earlier one
+    sections: list[tuple[str, str]] = []
+    for team in teams:
+        update = latest.get(team)
+        if update is None:
+            continue
+        lines = [f"*{label}*: {update.fields.get(key) or '—'}" for key, label in FIELDS]
+        sections.append((f"{team} (from {update.by})", "\n".join(lines)))
+    missing = tuple(t for t in teams if t not in latest)
+    if missing:
+        sections.append(("No update received from", ", ".join(missing)))
+    return Draft(number, title(number, incident, as_at, exercise), tuple(sections), missing)
