@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -68,11 +69,35 @@ class PermissionRefused(Exception):
 
 
 @dataclass(frozen=True)
+class EventSpec:
+    """A battle-rhythm meeting as configured (a preset's row)."""
+
+    name: str
+    group: str
+    days: str  # "mon,thu", "weekdays", "daily"
+    at: str  # "09:00" London
+    duration_minutes: int = 60
+    reminder_minutes: int = 30
+    agenda: str = ""
+    holidays: str = "skip"
+
+
+@dataclass(frozen=True)
 class Options:
     """Engine settings that the rules need from configuration."""
 
     functional_areas: tuple[str, ...]
     imt_conversation: str = "imt"
+    # Battle-rhythm presets by scale; "standard" is applied when an incident is declared.
+    rhythms: Mapping[str, tuple[EventSpec, ...]] = field(default_factory=dict)
+    sitrep_cutoff: str = "16:00"
+    sitrep_prompt_minutes: int = 120
+    sitrep_chase_minutes: int = 30
+    holidays: frozenset[date] = frozenset()
+    # A reminder found due later than this after its time (the bot was down) is recorded as
+    # missed rather than posted; within it, it is posted marked "(late)".
+    grace: timedelta = timedelta(minutes=15)
+    late_after: timedelta = timedelta(minutes=2)
 
 
 @dataclass

@@ -13,7 +13,18 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from cards.model import Card, Form, clean_message, validate
-from commands import actions, admin, assessment, conference, decisions, incidents, issues, ladder
+from commands import (
+    actions,
+    admin,
+    assessment,
+    battle_rhythm,
+    conference,
+    decisions,
+    incidents,
+    issues,
+    ladder,
+    sitreps,
+)
 from commands.args import Args, parse
 from commands.clock import Clock
 from commands.context import (
@@ -53,7 +64,16 @@ FORM_FLOWS: dict[str, FormFlow] = {
         incidents.DECLARE,
         decisions.DECIDE,
         actions.ACTION,
+        battle_rhythm.RHYTHM_ADD,
+        sitreps.SITREP_UPDATE,
+        sitreps.SITREP_AMEND,
     )
+}
+# "/opss rhythm INC add" and the like: a sub-command that opens a form.
+SUB_FORMS = {
+    ("rhythm", "add"): battle_rhythm.RHYTHM_ADD,
+    ("sitrep", "update"): sitreps.SITREP_UPDATE,
+    ("sitrep", "amend"): sitreps.SITREP_AMEND,
 }
 PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "help": show_help,
@@ -64,10 +84,14 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "list": issues.list_open,
     "role": admin.role,
     "done": actions.done,
+    "rhythm": battle_rhythm.rhythm,
+    "sitrep": sitreps.sitrep_verb,
 }
-ALL_VERBS = sorted(set(PLAIN_VERBS) | set(FORM_FLOWS))
+ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f})
 
 
+# Hidden values a form carries back (its subject), as opposed to what the user typed.
+CONTEXT_KEYS = ("reference", "conference", "number")
 FAILED = "The bot could not complete that, and nothing was saved. Please try again."
 
 
@@ -165,6 +189,10 @@ class Engine:
 
     def _dispatch(self, ctx: Ctx, verb: str, rest: str) -> Reply:
         args = parse(rest)
+        sub = (verb, args.words[1].lower()) if len(args.words) > 1 else None
+        if sub in SUB_FORMS:
+            del args.words[1]
+            return self._form_command(ctx, SUB_FORMS[sub], args)
         if verb in PLAIN_VERBS:
             return PLAIN_VERBS[verb](ctx, args)
         if verb in FORM_FLOWS:  # a verb that takes a form is named like its form
@@ -192,7 +220,7 @@ class Engine:
         flow = FORM_FLOWS.get(form_id)
         if flow is None:
             raise UserError(f"Unknown form '{form_id}'.")
-        context = {k: str(data[k]) for k in ("reference", "conference") if data.get(k)}
+        context = {k: str(data[k]) for k in CONTEXT_KEYS if data.get(k)}
         form = flow.build(ctx, context).prefilled(data)
         result = validate(form, data)
         if result.errors:

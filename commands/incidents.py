@@ -10,11 +10,13 @@ from sqlalchemy import select
 from cards import forms
 from cards.model import Form
 from commands.args import Args
+from commands.battle_rhythm import STANDARD, apply_preset, rhythm_card
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.decisions import decision_log_anchor, decision_log_card, record_decision
 from commands.flows import Context, FormFlow
 from commands.ladder import move_issue
 from commands.lookup import find_issue
+from commands.sitreps import start_schedule
 from commands.views import incident_card, issue_anchor, publish_issue_change
 from rules import impact, lifecycle, roles
 from rules.channels import incident_channel_name
@@ -203,6 +205,10 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
             f"{label}Impact is {overall.label}: engage DBT Emergency Response Coordination "
             "(ERCO) now (plan 3.17) and record it with /opss decide.",
         )
+    # The battle rhythm and the sitrep cadence start with the incident (3.21-3.23).
+    apply_preset(ctx, incident, STANDARD)
+    start_schedule(ctx, incident, teams=[issue.functional_area])
+    ctx.post(incident.channel_key, f"Battle rhythm of {reference}", rhythm_card(ctx, incident))
     announce = f"{label}{issue.reference} declared as incident {reference}: #{channel_name}"
     publish_issue_change(ctx, issue, announce, tell_imt=True)
     return Reply(text=announce, card=card, ephemeral=False)

@@ -244,6 +244,96 @@ class Action(Base):
     owner: Mapped[Person] = relationship(foreign_keys=[owner_id])
 
 
+class RhythmEvent(Base):
+    """One meeting of an incident's battle rhythm (3.21-3.22). Replacing the rhythm
+    deactivates these rows and adds new ones; nothing is deleted."""
+
+    __tablename__ = "rhythm_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    group: Mapped[str] = mapped_column(String(40))
+    days: Mapped[list[Any] | None]  # weekdays, 0 = Monday (weekly pattern)
+    at_local: Mapped[str | None] = mapped_column(String(5))  # "09:00" London
+    every_hours: Mapped[int | None] = mapped_column(Integer)
+    anchor_at: Mapped[datetime | None]
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    location: Mapped[str] = mapped_column(Text, default="")
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    attendees: Mapped[str] = mapped_column(Text, default="")
+    reminder_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    holidays: Mapped[str] = mapped_column(String(10), default="skip")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    created_at: Mapped[datetime]
+    replaced_at: Mapped[datetime | None]
+    # The scheduler's cursor: claimed by the process that handles it (row lock).
+    last_run_at: Mapped[datetime]
+    next_run_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class SitrepSchedule(Base):
+    """An incident's sitrep cadence and contributing teams (3.23)."""
+
+    __tablename__ = "sitrep_schedules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    cutoff_local: Mapped[str] = mapped_column(String(5))
+    days: Mapped[list[Any]]
+    prompt_minutes: Mapped[int] = mapped_column(Integer)
+    chase_minutes: Mapped[int] = mapped_column(Integer)
+    teams: Mapped[list[Any]]
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    created_at: Mapped[datetime]
+    replaced_at: Mapped[datetime | None]
+    last_run_at: Mapped[datetime]
+    next_run_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class Firing(Base):
+    """Each reminder, prompt, chase or cut-off handled, once: the unique key is the record."""
+
+    __tablename__ = "firings"
+    __table_args__ = (UniqueConstraint("source", "step", "due_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    source: Mapped[str] = mapped_column(String(40))  # "event:12", "sitrep:3"
+    step: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime]
+    handled_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10))  # on_time, late, missed
+
+
+class Sitrep(Base):
+    __tablename__ = "sitreps"
+    __table_args__ = (UniqueConstraint("incident_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    as_at: Mapped[datetime]
+    title: Mapped[str] = mapped_column(String(200))
+    sections: Mapped[list[Any]]
+    missing: Mapped[list[Any]]
+    amendment: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    created_at: Mapped[datetime]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    published_at: Mapped[datetime | None]
+
+
+class SitrepUpdate(Base):
+    """A team's contribution for one cut-off; a later one from the same team replaces it in
+    the collation, and both are kept."""
+
+    __tablename__ = "sitrep_updates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    cutoff_at: Mapped[datetime] = mapped_column(index=True)
+    team: Mapped[str] = mapped_column(String(120))
+    fields: Mapped[dict[str, Any]]
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    submitted_at: Mapped[datetime]
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -271,3 +271,47 @@ def external_ids(session: Session, surface: str, names: list[str]) -> dict[str, 
         .where(Identity.surface == surface, Person.name.in_(names))
     ).all()
     return {name: external for name, external in rows}
+
+
+SYSTEM_NAME = "opss-bot"
+
+
+def system_person(session: Session, now: datetime) -> Person:
+    """The bot itself, as the actor of what the scheduler does."""
+    person = person_by_name(session, SYSTEM_NAME)
+    if person is None:
+        person = Person(name=SYSTEM_NAME, display_name="OPSS bot", created_at=now)
+        session.add(person)
+        session.flush()
+    return person
+
+
+def claim_firing(
+    session: Session,
+    *,
+    incident_id: int,
+    source: str,
+    step: str,
+    due_at: datetime,
+    status: str,
+    now: datetime,
+) -> bool:
+    """Record a firing once; False when it was already recorded (by another process)."""
+    from storage.models import Firing
+
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    result = session.execute(
+        insert(Firing)
+        .values(
+            incident_id=incident_id,
+            source=source,
+            step=step,
+            due_at=due_at.astimezone(UTC).replace(tzinfo=None),
+            handled_at=now.astimezone(UTC).replace(tzinfo=None),
+            status=status,
+        )
+        .on_conflict_do_nothing(index_elements=["source", "step", "due_at"])
+        .returning(Firing.id)
+    )
+    return result.first() is not None

@@ -224,9 +224,9 @@ def test_exercise_is_labelled_on_every_post(bot: Driver, db: Database) -> None:
         create = s.scalar(select(OutboxMessage).where(OutboxMessage.op == "create_channel"))
     assert create is not None and create.payload["name"].startswith("exercise-inc-2026-001")
     assert create.payload["topic"].startswith("EXERCISE")
-    # summary, decision log, ERCO prompt (Critical impact), the decision, then the edits of
-    # the decision log and the summary
-    assert [op for op, _, _ in texts] == ["post", "post", "post", "post", "update", "update"]
+    # summary, decision log, ERCO prompt (Critical impact), battle rhythm, the decision,
+    # then the edits of the decision log and the summary
+    assert [op for op, _, _ in texts] == ["post"] * 5 + ["update", "update"]
     for _, text, card_exercise in texts:
         assert text.startswith("EXERCISE")
         assert card_exercise in (True, None)

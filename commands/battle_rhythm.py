@@ -1,0 +1,378 @@
+"""The battle rhythm (plan 3.21-3.22): an incident's schedule of meetings, set by IMT.
+
+Declaring applies the "standard" preset; ``/opss rhythm`` shows it, adds or removes a meeting,
+or replaces it wholesale with another preset when the incident is escalated or de-escalated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import select
+
+from cards import forms
+from cards.model import Action, Card, Choice, Field, Form
+from commands.args import Args
+from commands.context import Ctx, EventSpec, PermissionRefused, Reply, UserError
+from commands.flows import Context, FormFlow
+from commands.lookup import find_subject
+from rules import roles
+from rules.rhythm import DAY_NAMES, HolidayPolicy, Pattern, occurrences, parse_days
+from rules.timeparse import show
+from storage.models import Incident, RhythmEvent
+
+STANDARD = "standard"
+DEFAULT_RHYTHMS: dict[str, tuple[EventSpec, ...]] = {
+    # A weekly programme like the plan's (3.21): strategic twice a week, tactical and the
+    # bird table every working day.
+    STANDARD: (
+        EventSpec(
+            "SCG",
+            "scg",
+            "mon,thu",
+            "09:00",
+            60,
+            30,
+            "Situation; strategy (3.6); decisions needed; exit strategy",
+        ),
+        EventSpec(
+            "TCG",
+            "tcg",
+            "weekdays",
+            "10:30",
+            60,
+            30,
+            "Actions review; evidence and risks; communications; resources",
+        ),
+        EventSpec(
+            "Bird table",
+            "bird_table",
+            "weekdays",
+            "08:30",
+            15,
+            15,
+            "Strategic overview; team updates; issues; schedule of events (3.13-3.15)",
+        ),
+    ),
+    "escalated": (
+        EventSpec(
+            "SCG",
+            "scg",
+            "daily",
+            "09:00",
+            60,
+            30,
+            "Situation; strategy; decisions",
+            holidays="ignore",
+        ),
+        EventSpec(
+            "TCG",
+            "tcg",
+            "daily",
+            "11:00",
+            60,
+            30,
+            "Actions; evidence; communications",
+            holidays="ignore",
+        ),
+        EventSpec(
+            "Bird table (morning)",
+            "bird_table",
+            "daily",
+            "08:00",
+            15,
+            15,
+            "Overview; team updates",
+            holidays="ignore",
+        ),
+        EventSpec(
+            "Bird table (afternoon)",
+            "bird_table",
+            "daily",
+            "15:00",
+            15,
+            15,
+            "Overview; team updates",
+            holidays="ignore",
+        ),
+    ),
+    "reduced": (
+        EventSpec("SCG", "scg", "mon", "09:00", 60, 60, "Situation; exit strategy"),
+        EventSpec("TCG", "tcg", "mon,wed,fri", "10:30", 45, 30, "Actions; residual risks"),
+    ),
+}
+
+WHO = "IMT, who keep the schedule of events with the SCG (3.22)"
+HOLIDAY_CHOICES = tuple(Choice(p.value, p.value.capitalize()) for p in HolidayPolicy)
+
+
+def _incident(ctx: Ctx, reference: str | None) -> Incident:
+    if not reference:
+        raise UserError("rhythm needs an incident reference, e.g. /opss rhythm INC-2026-001.")
+    kind, subject = find_subject(ctx.session, reference)
+    if kind != "incident":
+        raise UserError(f"{reference} is an issue; the battle rhythm belongs to an incident.")
+    assert isinstance(subject, Incident)
+    return subject
+
+
+def _require_imt(ctx: Ctx, incident: Incident) -> None:
+    if not ctx.actor.has(roles.Role.IMT):
+        raise PermissionRefused(
+            f"change the battle rhythm of {incident.reference}", WHO, incident.reference
+        )
+
+
+def pattern_of(event: RhythmEvent) -> Pattern:
+    if event.every_hours:
+        return Pattern(
+            every_hours=event.every_hours,
+            anchor=event.anchor_at,
+            holidays=HolidayPolicy(event.holidays),
+        )
+    hour, minute = (int(x) for x in (event.at_local or "09:00").split(":"))
+    return Pattern(
+        days=tuple(event.days or ()), at=time(hour, minute), holidays=HolidayPolicy(event.holidays)
+    )
+
+
+def next_reminder(ctx_holidays: frozenset[date], event: RhythmEvent, after: datetime) -> datetime:
+    """When the next reminder after ``after`` is due (its meeting's start less the lead)."""
+    lead = timedelta(minutes=event.reminder_minutes)
+    start = next(occurrences(pattern_of(event), after + lead, ctx_holidays))
+    return start - lead
+
+
+def add_event(ctx: Ctx, incident: Incident, spec: EventSpec) -> RhythmEvent:
+    hour, minute = (int(x) for x in spec.at.split(":"))
+    event = RhythmEvent(
+        incident_id=incident.id,
+        name=spec.name,
+        group=spec.group,
+        days=list(parse_days(spec.days)),
+        at_local=f"{hour:02d}:{minute:02d}",
+        duration_minutes=spec.duration_minutes,
+        reminder_minutes=spec.reminder_minutes,
+        agenda=spec.agenda,
+        holidays=HolidayPolicy(spec.holidays).value,
+        active=True,
+        created_at=ctx.now,
+        last_run_at=ctx.now,
+    )
+    event.next_run_at = next_reminder(ctx.options.holidays, event, ctx.now)
+    ctx.session.add(event)
+    ctx.session.flush()
+    return event
+
+
+def active_events(ctx: Ctx, incident: Incident) -> list[RhythmEvent]:
+    return list(
+        ctx.session.scalars(
+            select(RhythmEvent)
+            .where(RhythmEvent.incident_id == incident.id, RhythmEvent.active)
+            .order_by(RhythmEvent.id)
+        )
+    )
+
+
+def apply_preset(ctx: Ctx, incident: Incident, scale: str) -> list[RhythmEvent]:
+    presets = ctx.options.rhythms or DEFAULT_RHYTHMS
+    if scale not in presets:
+        raise UserError(f"Scale: '{scale}' is not a rhythm; use " + ", ".join(presets) + ".")
+    for old in active_events(ctx, incident):
+        old.active = False
+        old.replaced_at = ctx.now
+        old.next_run_at = None
+    events = [add_event(ctx, incident, spec) for spec in presets[scale]]
+    ctx.audit(
+        "rhythm.applied",
+        "incident",
+        incident.reference,
+        None,
+        {"scale": scale, "events": [e.name for e in events]},
+    )
+    return events
+
+
+def rhythm_card(ctx: Ctx, incident: Incident) -> Card:
+    facts = []
+    for e in active_events(ctx, incident):
+        when = (
+            f"every {e.every_hours} h"
+            if e.every_hours
+            else f"{_days_text(e.days or [])} {e.at_local}"
+        )
+        upcoming = list(islice(occurrences(pattern_of(e), ctx.now, ctx.options.holidays), 1))
+        nxt = f"; next {show(upcoming[0])}" if upcoming else ""
+        facts.append(
+            (
+                f"#{e.id} {e.name}",
+                f"{when}, {e.duration_minutes} min, reminder {e.reminder_minutes} min before{nxt}",
+            )
+        )
+    return Card(
+        title=f"Battle rhythm · {incident.reference}",
+        subtitle="Schedule of events (plan 3.21-3.22), London time",
+        facts=tuple(facts) or (("None", "No meetings scheduled."),),
+        actions=(Action("Add a meeting", f"/opss rhythm {incident.reference} add"),),
+        exercise=incident.exercise,
+    )
+
+
+def _days_text(days: list[int]) -> str:
+    if sorted(days) == [0, 1, 2, 3, 4]:
+        return "weekdays"
+    if sorted(days) == list(range(7)):
+        return "daily"
+    return ",".join(DAY_NAMES[d].capitalize() for d in sorted(days))
+
+
+def rhythm(ctx: Ctx, args: Args) -> Reply:
+    incident = _incident(ctx, args.first())
+    action = args.words[1].lower() if len(args.words) > 1 else "show"
+    if action == "show":
+        return Reply(card=rhythm_card(ctx, incident))
+    _require_imt(ctx, incident)
+    if action == "replace":
+        scale = args.words[2].lower() if len(args.words) > 2 else ""
+        events = apply_preset(ctx, incident, scale)
+        text = (
+            f"Battle rhythm of {incident.reference} replaced with '{scale}': "
+            + ", ".join(e.name for e in events)
+            + "."
+        )
+        ctx.post(incident.channel_key, text, rhythm_card(ctx, incident))
+        return Reply(text=text, card=rhythm_card(ctx, incident))
+    if action == "remove":
+        number = args.words[2].lstrip("#") if len(args.words) > 2 else ""
+        event = next((e for e in active_events(ctx, incident) if str(e.id) == number), None)
+        if event is None:
+            raise UserError(
+                f"Meeting: no meeting #{number} in this rhythm; see /opss rhythm "
+                f"{incident.reference}."
+            )
+        event.active = False
+        event.replaced_at = ctx.now
+        event.next_run_at = None
+        ctx.audit("rhythm.removed", "incident", incident.reference, {"event": event.name}, None)
+        text = f"{event.name} removed from the battle rhythm of {incident.reference}."
+        ctx.post(incident.channel_key, text)
+        return Reply(text=text)
+    raise UserError(
+        "rhythm: use show, add, remove <#> or replace <"
+        + "|".join(ctx.options.rhythms or DEFAULT_RHYTHMS)
+        + ">."
+    )
+
+
+# Adding a meeting, with a form ---------------------------------------------------------------
+
+WEEKDAYS = tuple(Choice(str(i), name.capitalize()) for i, name in enumerate(DAY_NAMES))
+
+
+def meeting_form(reference: str) -> Form:
+    return Form(
+        id="rhythm_add",
+        title=f"Add a meeting · {reference}",
+        intro="A regular meeting in the battle rhythm; the bot reminds the channel before it.",
+        submit_label="Add meeting",
+        fields=(
+            Field("name", "Name", required=True, max_length=120, placeholder="e.g. Evidence group"),
+            Field("group", "Group", "choice", required=True, choices=forms.GROUPS),
+            Field("days", "Days", "multichoice", required=True, choices=WEEKDAYS, expanded=True),
+            Field("time", "Time (London)", "time", required=True),
+            Field("duration", "Duration in minutes", required=True, max_length=4, value="60"),
+            Field(
+                "reminder",
+                "Remind this many minutes before",
+                required=True,
+                max_length=4,
+                value="30",
+            ),
+            Field(
+                "holidays",
+                "On a bank holiday",
+                "choice",
+                required=True,
+                choices=HOLIDAY_CHOICES,
+                value="skip",
+            ),
+            Field("location", "Location or link", max_length=500),
+            Field("agenda", "Agenda", "multiline", max_length=2000),
+            Field("attendees", "Who attends", max_length=1000),
+        ),
+        context={"reference": reference},
+    )
+
+
+def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
+    incident = _incident(ctx, args.first())
+    _require_imt(ctx, incident)
+    values: dict[str, Any] = {}
+    for name, value in args.options.items():
+        if name == "days":
+            try:
+                values["days"] = [str(d) for d in parse_days(value)]
+            except ValueError as exc:
+                raise UserError(f"Days: {exc}", "days") from exc
+        elif name in {"at", "time"}:
+            values["time"] = value
+        elif name in {
+            "name",
+            "group",
+            "duration",
+            "reminder",
+            "holidays",
+            "location",
+            "agenda",
+            "attendees",
+        }:
+            values[name] = value
+        else:
+            raise UserError(f"rhythm add does not take --{name}.")
+    return {"reference": incident.reference}, values
+
+
+def _whole_minutes(label: str, raw: str, field: str, top: int) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= top:
+        raise UserError(f"{label}: give a whole number of minutes from 1 to {top}.", field)
+    return int(raw)
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+    incident = _incident(ctx, context.get("reference"))
+    _require_imt(ctx, incident)
+    spec = EventSpec(
+        name=v["name"],
+        group=v["group"],
+        days=",".join(DAY_NAMES[int(d)] for d in v["days"]),
+        at=v["time"],
+        duration_minutes=_whole_minutes("Duration", str(v["duration"]), "duration", 1440),
+        reminder_minutes=_whole_minutes("Reminder", str(v["reminder"]), "reminder", 1440),
+        agenda=v.get("agenda") or "",
+        holidays=v["holidays"],
+    )
+    event = add_event(ctx, incident, spec)
+    event.location = v.get("location") or ""
+    event.attendees = v.get("attendees") or ""
+    ctx.audit(
+        "rhythm.added",
+        "incident",
+        incident.reference,
+        None,
+        {"event": event.name, "days": event.days, "at": event.at_local},
+    )
+    text = f"{event.name} added to the battle rhythm of {incident.reference}."
+    card = rhythm_card(ctx, incident)
+    ctx.post(incident.channel_key, text, card)
+    return Reply(text=text, card=card)
+
+
+def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
+    return meeting_form(context.get("reference", ""))
+
+
+RHYTHM_ADD = FormFlow("rhythm_add", _prepare, _build, _apply, prompt="Describe the meeting.")
