@@ -174,7 +174,7 @@ def _post_reminder(
     ).all()
     decisions = ctx.session.scalars(
         select(Decision)
-        .where(Decision.incident_id == incident.id, Decision.recorded_at > previous)
+        .where(Decision.incident_id == incident.id, Decision.recorded_at >= previous)
         .order_by(Decision.id)
         .limit(10)
     ).all()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -307,8 +307,8 @@ def claim_firing(
             incident_id=incident_id,
             source=source,
             step=step,
-            due_at=due_at.astimezone(UTC).replace(tzinfo=None),
-            handled_at=now.astimezone(UTC).replace(tzinfo=None),
+            due_at=due_at,
+            handled_at=now,
             status=status,
         )
         .on_conflict_do_nothing(index_elements=["source", "step", "due_at"])
