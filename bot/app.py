@@ -11,18 +11,23 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import holidays
 from aiohttp import web
 
 from bot.config import Settings
+from bot.leader import LeaderLock
 from bot.messaging import Messenger
 from bot.outbox import OutboxWorker
+from bot.scheduler import Scheduler
 from bot.slack.messenger import SlackMessenger
 from bot.slack.surface import SlackSurface
 from bot.workspace.messenger import LocalMessenger
 from bot.workspace.routes import Workspace
-from commands.clock import Clock, OffsetClock
+from commands.battle_rhythm import DEFAULT_RHYTHMS
+from commands.clock import Clock, FileClock, OffsetClock, SystemClock
 from commands.context import Options
 from commands.engine import Engine
 from storage import seed
@@ -46,6 +51,7 @@ class Bot:
     engine: Engine
     outbox: OutboxWorker
     app: web.Application
+    scheduler: Scheduler
 
 
 def build(settings: Settings, clock: Clock | None = None) -> Bot:
@@ -55,18 +61,34 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
         )
     db = Database(make_engine(settings.database_url))
     upgrade(db.engine)  # schema upgrades on start: nobody has to remember them
-    clock = clock or OffsetClock()
+    if clock is None:
+        clock = (
+            FileClock(settings.clock_file)
+            if settings.clock_file
+            else OffsetClock()
+            if settings.local_workspace
+            else SystemClock()
+        )
     seed_file = settings.seed_file or (DEMO_PEOPLE if settings.local_workspace else None)
     if seed_file is not None:
         seed.apply(db, seed.load(seed_file), clock.now())
     messengers: dict[str, Messenger] = {}
-    outbox = OutboxWorker(db, clock, messengers)
-    engine = Engine(
+    outbox = OutboxWorker(
         db,
         clock,
-        Options(functional_areas=tuple(settings.functional_areas)),
-        after_commit=outbox.kick,
+        messengers,
+        leader=LeaderLock(db.engine),
+        pace_seconds=settings.outbox_pace_seconds,
     )
+    options = Options(
+        functional_areas=tuple(settings.functional_areas),
+        rhythms=DEFAULT_RHYTHMS,
+        sitrep_cutoff=settings.sitrep_cutoff,
+        holidays=bank_holidays(settings.holidays_region, clock.now().year),
+        grace=timedelta(minutes=settings.grace_minutes),
+    )
+    engine = Engine(db, clock, options, after_commit=outbox.kick)
+    scheduler = Scheduler(db, clock, options, settings.tick_seconds, after_tick=outbox.kick)
     app = web.Application()
     app.router.add_get("/healthz", _health)
     if settings.local_workspace:
@@ -76,11 +98,20 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
         imt = local.ensure_channel(settings.imt_channel, "Incident Management Team")
         _bind(db, "local", engine.options.imt_conversation, imt, settings.imt_channel)
         advance = getattr(clock, "advance", None)
+        if advance is not None:
+            move = advance
+
+            def advance(delta: timedelta) -> datetime:  # then tick at once
+                now = move(delta)
+                scheduler.kick()
+                return now
+
         app.router.add_routes(Workspace(db, engine, local, general, advance).routes())
     if settings.slack_enabled:
         _add_slack(settings, db, engine, messengers, app)
     app.cleanup_ctx.append(_run_outbox(outbox, settings.outbox_poll_seconds))
-    return Bot(settings, db, clock, engine, outbox, app)
+    app.cleanup_ctx.append(_run_scheduler(scheduler))
+    return Bot(settings, db, clock, engine, outbox, app, scheduler)
 
 
 def _add_slack(
@@ -139,6 +170,28 @@ def _run_outbox(outbox: OutboxWorker, poll: float):  # type: ignore[no-untyped-d
             await task
 
     return ctx
+
+
+def _run_scheduler(scheduler: Scheduler):  # type: ignore[no-untyped-def]
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        scheduler.start()  # its first tick runs at once: catching up after a restart
+        yield
+        scheduler.stop()
+
+    return ctx
+
+
+REGIONS = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
+
+
+def bank_holidays(region: str, year: int) -> frozenset[date]:
+    """UK bank holidays for the region, from the year before to three years ahead."""
+    if region not in REGIONS:
+        raise ValueError(f"OPSS_HOLIDAYS: use one of {', '.join(REGIONS)}, not '{region}'")
+    calendar = holidays.country_holidays(
+        "GB", subdiv=REGIONS[region], years=range(year - 1, year + 4)
+    )
+    return frozenset(calendar)
 
 
 async def _health(request: web.Request) -> web.Response:

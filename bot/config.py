@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     local_workspace: bool = Field(default=True, alias="OPSS_LOCAL_WORKSPACE")
     imt_channel: str = Field(default="opss-imt", alias="OPSS_IMT_CHANNEL")
     outbox_poll_seconds: float = Field(default=1.0, alias="OPSS_OUTBOX_POLL_SECONDS")
+    outbox_pace_seconds: float = Field(default=1.0, alias="OPSS_OUTBOX_PACE_SECONDS")
+    tick_seconds: float = Field(default=10.0, alias="OPSS_TICK_SECONDS")
+    holidays_region: str = Field(default="england-and-wales", alias="OPSS_HOLIDAYS")
+    grace_minutes: int = Field(default=15, alias="OPSS_GRACE_MINUTES")
+    sitrep_cutoff: str = Field(default="16:00", alias="OPSS_SITREP_CUTOFF")
+    # Tests point a bot process at a file holding the time, to move its clock from outside.
+    clock_file: str | None = Field(default=None, alias="OPSS_CLOCK_FILE")
     # Slack and Teams (their surfaces are switched on when these are set).
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

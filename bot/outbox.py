@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.leader import LeaderLock
 from bot.messaging import DeliveryError, Messenger
 from cards.model import card_from_dict
 from commands.clock import Clock
@@ -31,10 +34,25 @@ def backoff(attempts: int) -> timedelta:
 
 
 class OutboxWorker:
-    def __init__(self, db: Database, clock: Clock, messengers: dict[str, Messenger]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        messengers: dict[str, Messenger],
+        *,
+        leader: LeaderLock | None = None,
+        pace_seconds: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.messengers = messengers
+        self.leader = leader
+        # At most one delivery per channel per ``pace_seconds`` (Slack allows about one post
+        # per second per channel); measured in real time, not the domain clock.
+        self.pace_seconds = pace_seconds
+        self.monotonic = monotonic
+        self._last: dict[tuple[str, str], float] = {}
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -58,14 +76,21 @@ class OutboxWorker:
     async def drain(self) -> int:
         """Deliver every due message; returns how many were delivered."""
         async with self._lock:
+            if self.leader is not None and not await asyncio.to_thread(self.leader.try_acquire):
+                return 0  # another process delivers
             delivered = 0
             blocked: set[tuple[str, str]] = set()
             for message in await asyncio.to_thread(self._pending):
                 lane = (message.surface, message.conversation)
                 if lane in blocked:
                     continue  # keep order: nothing overtakes an undelivered earlier post
+                last = self._last.get(lane)
+                if last is not None and self.monotonic() - last < self.pace_seconds:
+                    blocked.add(lane)  # paced: this channel's next post waits its turn
+                    continue
                 if await self._deliver(message):
                     delivered += 1
+                    self._last[lane] = self.monotonic()
                 else:
                     blocked.add(lane)
             return delivered

@@ -51,3 +51,14 @@ class OffsetClock:
     def advance(self, delta: timedelta) -> datetime:
         self.offset += delta
         return self.now()
+
+
+class FileClock:
+    """The time written in a file (ISO 8601): lets a test move a bot process's clock."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def now(self) -> datetime:
+        with open(self.path, encoding="utf-8") as handle:
+            return datetime.fromisoformat(handle.read().strip()).astimezone(UTC)

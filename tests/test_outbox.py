@@ -199,3 +199,39 @@ def test_an_edit_of_a_post_that_never_existed_does_not_block_the_channel(
     queue(db, clock, "channel:C1", "post", text="next")
     assert asyncio.run(worker.drain()) == 2
     assert platform.updates == [] and platform.posts == [("C1", "next")]
+
+
+def test_posts_to_one_channel_are_paced_and_other_channels_are_not_held_up(
+    db: Database, clock: ManualClock
+) -> None:
+    seconds = [100.0]
+    platform = FlakyPlatform()
+    worker = OutboxWorker(
+        db, clock, {"fake": platform}, pace_seconds=1.0, monotonic=lambda: seconds[0]
+    )
+    for n in range(3):
+        queue(db, clock, "channel:C1", "post", text=f"c1 post {n}")
+    queue(db, clock, "channel:C2", "post", text="c2 post")
+    assert asyncio.run(worker.drain()) == 2  # one for each channel
+    assert platform.posts == [("C1", "c1 post 0"), ("C2", "c2 post")]
+    seconds[0] += 0.5
+    assert asyncio.run(worker.drain()) == 0  # under a second since C1's last post
+    seconds[0] += 0.5
+    assert asyncio.run(worker.drain()) == 1
+    seconds[0] += 1.0
+    assert asyncio.run(worker.drain()) == 1
+    assert [t for c, t in platform.posts if c == "C1"] == ["c1 post 0", "c1 post 1", "c1 post 2"]
+
+
+def test_only_the_leader_delivers(db: Database, clock: ManualClock) -> None:
+    from bot.leader import LeaderLock
+
+    first, second = LeaderLock(db.engine), LeaderLock(db.engine)
+    assert first.try_acquire()
+    platform = FlakyPlatform()
+    follower = OutboxWorker(db, clock, {"fake": platform}, leader=second)
+    queue(db, clock, "channel:C1", "post", text="hello")
+    assert asyncio.run(follower.drain()) == 0 and platform.posts == []
+    first.release()
+    assert asyncio.run(follower.drain()) == 1  # the lock passed on
+    second.release()

@@ -261,6 +261,7 @@ def slack(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[SlackWor
             slack_api_url=f"{fake_url}/api/",
             slack_imt_channel=imt,
             outbox_poll_seconds=0.1,
+            outbox_pace_seconds=0,
             functional_areas=["Gas and Electrical", "Toys and Childcare"],
         )
         clock = ManualClock(START)

@@ -32,7 +32,9 @@ def workspace(tmp_path: Path) -> Iterator[str]:
     if not ADAPTIVECARDS_JS.exists():
         missing("the adaptivecards npm package is not installed (run npm ci)")
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'workspace.sqlite3'}", local_workspace=True
+        database_url=f"sqlite:///{tmp_path / 'workspace.sqlite3'}",
+        local_workspace=True,
+        outbox_pace_seconds=0,
     )
     with running(settings, ManualClock(START)) as (url, _bot):
         yield url

@@ -1,0 +1,78 @@
+"""Driving the scheduler's tick with APScheduler.
+
+The jobs are derived from the database, not kept in an APScheduler job store: schedules are
+rows (``rhythm_events``, ``sitrep_schedules``) with the next time they are due, and one
+interval job runs the tick, which claims the due rows. Why: a job store shared by several
+processes fires each job once per process, and jobs held only in memory are lost on restart.
+Here a restart simply ticks at start (catching up: late or missed, see commands/scheduler.py)
+and two processes cannot both handle a row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from commands.clock import Clock
+from commands.context import Options
+from commands.scheduler import TickResult, tick
+from storage.unit_of_work import Database
+
+log = logging.getLogger(__name__)
+JOB = "opss-tick"
+
+
+class Scheduler:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        options: Options,
+        interval: float,
+        after_tick: Callable[[], None],
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.options = options
+        self.interval = interval
+        self.after_tick = after_tick
+        self._aps: AsyncIOScheduler | None = None
+
+    def start(self) -> None:
+        self._aps = AsyncIOScheduler(timezone=UTC)
+        # max_instances=1 and coalesce: a slow tick is never run twice at once or queued up.
+        self._aps.add_job(
+            self.run_once,
+            "interval",
+            seconds=self.interval,
+            id=JOB,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+        self._aps.start()
+
+    def stop(self) -> None:
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+            self._aps = None
+
+    def kick(self) -> None:
+        """Tick now (the workspace's clock moved); safe from any thread."""
+        if self._aps is not None:
+            self._aps.modify_job(JOB, next_run_time=datetime.now(UTC))
+
+    async def run_once(self) -> TickResult:
+        try:
+            result = await asyncio.to_thread(tick, self.db, self.clock, self.options)
+        except Exception:
+            log.exception("scheduler tick failed; it runs again at the next interval")
+            return TickResult()
+        if result.handled:
+            log.info("tick: %s", "; ".join(result.handled[:20]))
+            self.after_tick()
+        return result
