@@ -144,15 +144,25 @@ def engine(db: Database, clock: ManualClock) -> Engine:
 class Driver:
     """Types commands and submits forms as a named user, the way a surface would."""
 
-    def __init__(self, engine: Engine, channel: str = "general") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        channel: str = "general",
+        surface: str = "local",
+        ids: dict[str, str] | None = None,
+    ) -> None:
         self.engine = engine
         self.channel = channel
+        self.surface = surface
+        self.ids = ids or {}  # user name -> the surface's account id
 
     def cmd(self, user: str, text: str, key: str | None = None) -> Reply:
-        return self.engine.handle(Request("local", user, self.channel, text, user, key))
+        who = self.ids.get(user, user)
+        return self.engine.handle(Request(self.surface, who, self.channel, text, user, key))
 
     def submit(self, user: str, data: dict[str, Any], key: str | None = None) -> Reply:
-        return self.engine.submit(Submission("local", user, self.channel, data, user, key))
+        who = self.ids.get(user, user)
+        return self.engine.submit(Submission(self.surface, who, self.channel, data, user, key))
 
 
 @pytest.fixture

@@ -223,9 +223,10 @@ def test_posts_to_one_channel_are_paced_and_other_channels_are_not_held_up(
     assert [t for c, t in platform.posts if c == "C1"] == ["c1 post 0", "c1 post 1", "c1 post 2"]
 
 
-def test_only_the_leader_delivers(db: Database, clock: ManualClock) -> None:
+def test_only_the_leader_delivers(any_db: Database, clock: ManualClock) -> None:
     from bot.leader import LeaderLock
 
+    db = any_db
     first, second = LeaderLock(db.engine), LeaderLock(db.engine)
     assert first.try_acquire()
     platform = FlakyPlatform()
