@@ -195,3 +195,9 @@ def ratings(level: str, **overrides: str) -> dict[str, str]:
         out["non_compliance"] = "high"
     out.update(overrides)
     return out
+
+
+@pytest.fixture
+def pg_url(pg_problem: str | None) -> Iterator[str]:
+    """A fresh PostgreSQL database (skipped, or failed in CI, when there is none)."""
+    yield from _fresh_pg_url(pg_problem)
