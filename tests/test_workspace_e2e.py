@@ -25,12 +25,16 @@ TIMEOUT = 15_000
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[str]:
+def missing_browser() -> None:
     if not CHROMIUM.exists():
         missing("Debian chromium is not installed at /usr/bin/chromium")
     if not ADAPTIVECARDS_JS.exists():
         missing("the adaptivecards npm package is not installed (run npm ci)")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[str]:
+    missing_browser()
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'workspace.sqlite3'}",
         local_workspace=True,

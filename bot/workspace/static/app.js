@@ -221,6 +221,9 @@ function init() {
     sendCommand(text);
   });
   $("form-close").onclick = () => $("form-dialog").close();
+  for (const b of document.querySelectorAll("[data-forward]")) {
+    b.onclick = () => sendCommand(`/opss clock ${b.dataset.forward}`);
+  }
   refresh();
   setInterval(refresh, 1000);
 }
