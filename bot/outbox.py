@@ -69,8 +69,11 @@ class OutboxWorker:
                 await self.drain()
             except Exception:  # keep delivering; the row keeps its error for inspection
                 log.exception("outbox drain failed")
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that races the wake-up, and the worker would never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+                async with asyncio.timeout(poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def drain(self) -> int:
