@@ -11,15 +11,16 @@ and two processes cannot both handle a row.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from commands.clock import Clock
 from commands.context import Options
-from commands.scheduler import TickResult, tick
+from commands.scheduler import TickResult, seconds_to_next_due, tick
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
@@ -75,4 +76,18 @@ class Scheduler:
         if result.handled:
             log.info("tick: %s", "; ".join(result.handled[:20]))
             self.after_tick()
+        await self._wake_at_next_due()
         return result
+
+    async def _wake_at_next_due(self) -> None:
+        """Sleep until the next schedule row is due, or the interval, whichever is sooner."""
+        try:
+            seconds = await asyncio.to_thread(seconds_to_next_due, self.db, self.clock)
+        except Exception:
+            log.exception("could not read the next due time")
+            return
+        if seconds is None or seconds >= self.interval or self._aps is None:
+            return
+        wake = datetime.now(UTC) + timedelta(seconds=max(seconds, 0.0) + 0.01)
+        with contextlib.suppress(Exception):  # the scheduler may be shutting down
+            self._aps.modify_job(JOB, next_run_time=wake)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cards.model import Action as Button
@@ -73,7 +73,8 @@ def tick(db: Database, clock: Clock, options: Options) -> TickResult:
                     query = query.with_for_update(skip_locked=True)
                 rows = list(session.scalars(query))
                 for row in rows:
-                    ctx = _system_ctx(session, row.incident_id, now, options)
+                    # Each row is stamped when it is handled, not when its batch began.
+                    ctx = _system_ctx(session, row.incident_id, clock.now(), options)
                     if isinstance(row, RhythmEvent):
                         total += _event(ctx, row)
                     else:
@@ -81,6 +82,17 @@ def tick(db: Database, clock: Clock, options: Options) -> TickResult:
             if len(rows) < BATCH:
                 break
     return total
+
+
+def seconds_to_next_due(db: Database, clock: Clock) -> float | None:
+    """How long until the earliest schedule row falls due (None: nothing scheduled)."""
+    with db.read() as session:
+        times = [
+            session.scalar(select(func.min(m.next_run_at)).where(m.active))
+            for m in (RhythmEvent, SitrepSchedule)
+        ]
+    due = [t for t in times if t is not None]
+    return (min(due) - clock.now()).total_seconds() if due else None
 
 
 def _system_ctx(session: Session, incident_id: int, now: datetime, options: Options) -> Ctx:
