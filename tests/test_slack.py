@@ -156,22 +156,26 @@ class SlackWorld:
 
     # Reading what the bot did --------------------------------------------------------------
 
-    def replied(self, pattern: str) -> dict[str, Any]:
+    def mark(self) -> tuple[int, int]:
+        """Where the replies stand now, so a wait only counts replies that come after it."""
+        return len(self.fake.responses), len(self.fake.ok_calls("chat.postEphemeral"))
+
+    def replied(self, pattern: str, since: tuple[int, int] = (0, 0)) -> dict[str, Any]:
         """Wait for an ephemeral reply (response_url or chat.postEphemeral) containing text."""
 
         def found(fake: FakeSlack) -> bool:
-            return self._reply(pattern) is not None
+            return self._reply(pattern, since) is not None
 
         self.fake.wait_for(found)
-        reply = self._reply(pattern)
+        reply = self._reply(pattern, since)
         assert reply is not None
         return reply
 
-    def _reply(self, pattern: str) -> dict[str, Any] | None:
-        texts = [r for r in self.fake.responses if pattern in r.get("text", "")]
+    def _reply(self, pattern: str, since: tuple[int, int]) -> dict[str, Any] | None:
+        texts = [r for r in self.fake.responses[since[0] :] if pattern in r.get("text", "")]
         texts += [
             c.args
-            for c in self.fake.ok_calls("chat.postEphemeral")
+            for c in self.fake.ok_calls("chat.postEphemeral")[since[1] :]
             if pattern in c.args.get("text", "")
         ]
         return texts[-1] if texts else None
@@ -308,9 +312,10 @@ def test_raise_with_a_modal_and_an_inline_error(slack: SlackWorld) -> None:
 
 
 def run(slack: SlackWorld, user: str, text: str, expect: str) -> None:
+    since = slack.mark()
     status, _ = slack.slash(user, text)
     assert status == 200
-    slack.replied(expect)
+    slack.replied(expect, since)
 
 
 RATINGS = " ".join(f"{k}=high" for k in ALL_INDICATORS)
