@@ -26,7 +26,7 @@ from bot.slack.messenger import SlackMessenger
 from bot.slack.surface import SlackSurface
 from bot.workspace.messenger import LocalMessenger
 from bot.workspace.routes import Workspace
-from commands.battle_rhythm import DEFAULT_RHYTHMS
+from commands.battle_rhythm import DEFAULT_RHYTHMS, load_presets
 from commands.clock import Clock, FileClock, OffsetClock, SystemClock
 from commands.context import Options
 from commands.engine import Engine
@@ -82,7 +82,11 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
     )
     options = Options(
         functional_areas=tuple(settings.functional_areas),
-        rhythms=DEFAULT_RHYTHMS,
+        rhythms=(
+            load_presets(settings.rhythm_file.read_text(encoding="utf-8"))
+            if settings.rhythm_file
+            else DEFAULT_RHYTHMS
+        ),
         sitrep_cutoff=settings.sitrep_cutoff,
         holidays=bank_holidays(settings.holidays_region, clock.now().year),
         grace=timedelta(minutes=settings.grace_minutes),

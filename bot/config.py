@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     holidays_region: str = Field(default="england-and-wales", alias="OPSS_HOLIDAYS")
     grace_minutes: int = Field(default=15, alias="OPSS_GRACE_MINUTES")
     sitrep_cutoff: str = Field(default="16:00", alias="OPSS_SITREP_CUTOFF")
+    rhythm_file: Path | None = Field(default=None, alias="OPSS_RHYTHM_FILE")
     # Tests point a bot process at a file holding the time, to move its clock from outside.
     clock_file: str | None = Field(default=None, alias="OPSS_CLOCK_FILE")
     # Slack and Teams (their surfaces are switched on when these are set).

@@ -146,14 +146,19 @@ def next_reminder(ctx_holidays: frozenset[date], event: RhythmEvent, after: date
     return start - lead
 
 
-def add_event(ctx: Ctx, incident: Incident, spec: EventSpec) -> RhythmEvent:
-    hour, minute = (int(x) for x in spec.at.split(":"))
+def add_event(
+    ctx: Ctx, incident: Incident, spec: EventSpec, every_hours: int | None = None
+) -> RhythmEvent:
+    """A weekly meeting from ``spec``, or (``every_hours``) one every N hours from now."""
+    hour, minute = (int(x) for x in spec.at.split(":")) if spec.at else (0, 0)
     event = RhythmEvent(
         incident_id=incident.id,
         name=spec.name,
         group=spec.group,
-        days=list(parse_days(spec.days)),
-        at_local=f"{hour:02d}:{minute:02d}",
+        days=None if every_hours else list(parse_days(spec.days)),
+        at_local=None if every_hours else f"{hour:02d}:{minute:02d}",
+        every_hours=every_hours,
+        anchor_at=ctx.now if every_hours else None,
         duration_minutes=spec.duration_minutes,
         reminder_minutes=spec.reminder_minutes,
         agenda=spec.agenda,
@@ -282,8 +287,14 @@ def meeting_form(reference: str) -> Form:
         fields=(
             Field("name", "Name", required=True, max_length=120, placeholder="e.g. Evidence group"),
             Field("group", "Group", "choice", required=True, choices=forms.GROUPS),
-            Field("days", "Days", "multichoice", required=True, choices=WEEKDAYS, expanded=True),
-            Field("time", "Time (London)", "time", required=True),
+            Field("days", "Days (weekly meetings)", "multichoice", choices=WEEKDAYS, expanded=True),
+            Field("time", "Time (London; weekly meetings)", "time"),
+            Field(
+                "every_hours",
+                "Or: every N hours from now",
+                max_length=3,
+                help="Leave the days and time empty for a meeting every N hours.",
+            ),
             Field("duration", "Duration in minutes", required=True, max_length=4, value="60"),
             Field(
                 "reminder",
@@ -320,6 +331,8 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
                 raise UserError(f"Days: {exc}", "days") from exc
         elif name in {"at", "time"}:
             values["time"] = value
+        elif name in {"every", "every_hours"}:
+            values["every_hours"] = value
         elif name in {
             "name",
             "group",
@@ -345,17 +358,32 @@ def _whole_minutes(label: str, raw: str, field: str, top: int) -> int:
 def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     incident = _incident(ctx, context.get("reference"))
     _require_imt(ctx, incident)
+    every = (v.get("every_hours") or "").strip()
+    if every:
+        if v.get("days") or v.get("time"):
+            raise UserError(
+                "Every N hours: give either days and a time, or every N hours, not both.",
+                "every_hours",
+            )
+        if not every.isdigit() or not 1 <= int(every) <= 168:
+            raise UserError("Every N hours: a whole number of hours from 1 to 168.", "every_hours")
+    elif not v.get("days") or not v.get("time"):
+        field = "days" if not v.get("days") else "time"
+        raise UserError(
+            "Days and time: a weekly meeting needs its days and a time (or give every N hours).",
+            field,
+        )
     spec = EventSpec(
         name=v["name"],
         group=v["group"],
-        days=",".join(DAY_NAMES[int(d)] for d in v["days"]),
-        at=v["time"],
+        days=",".join(DAY_NAMES[int(d)] for d in v.get("days") or []),
+        at=v.get("time") or "",
         duration_minutes=_whole_minutes("Duration", str(v["duration"]), "duration", 1440),
         reminder_minutes=_whole_minutes("Reminder", str(v["reminder"]), "reminder", 1440),
         agenda=v.get("agenda") or "",
         holidays=v["holidays"],
     )
-    event = add_event(ctx, incident, spec)
+    event = add_event(ctx, incident, spec, int(every) if every else None)
     event.location = v.get("location") or ""
     event.attendees = v.get("attendees") or ""
     ctx.audit(
@@ -376,3 +404,39 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
 
 
 RHYTHM_ADD = FormFlow("rhythm_add", _prepare, _build, _apply, prompt="Describe the meeting.")
+
+
+def load_presets(text: str) -> dict[str, tuple[EventSpec, ...]]:
+    """Presets from TOML: one array of tables per scale, ``[[standard]]`` first.
+
+    [[standard]]
+    name = "SCG"
+    group = "scg"
+    days = "mon,thu"
+    at = "09:00"
+    duration_minutes = 60
+    reminder_minutes = 30
+    agenda = "Situation; strategy; decisions"
+    holidays = "skip"
+    """
+    import tomllib
+
+    data = tomllib.loads(text)
+    presets: dict[str, tuple[EventSpec, ...]] = {}
+    for scale, rows in data.items():
+        if not isinstance(rows, list):
+            raise ValueError(f"rhythm file: '{scale}' must be an array of tables ([[{scale}]])")
+        specs = []
+        for row in rows:
+            try:
+                spec = EventSpec(**row)
+                parse_days(spec.days)
+                time.fromisoformat(spec.at.zfill(5))
+                HolidayPolicy(spec.holidays)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"rhythm file, {scale}: {exc}") from exc
+            specs.append(spec)
+        presets[scale] = tuple(specs)
+    if STANDARD not in presets:
+        raise ValueError(f"rhythm file: a [[{STANDARD}]] rhythm is needed (applied on declaring)")
+    return presets

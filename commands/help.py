@@ -28,10 +28,14 @@ COMMANDS: tuple[tuple[str, str], ...] = (
         "assign a task with an owner, timescale and quality standard (3.10)",
     ),
     ("done <ACT> [--note ..]", "mark an action done"),
-    ("rhythm <INC> [add | remove <#> | replace standard|escalated|reduced]",
-     "the battle rhythm (3.21-3.22): meetings the bot reminds the channel of"),
-    ("sitrep <INC> update | list | show <n> | approve <n> | amend <n> | set --teams ..",
-     "situation reports (3.23): team updates, the collated sitrep, IMT's approval"),
+    (
+        "rhythm <INC> [add | remove <#> | replace standard|escalated|reduced]",
+        "the battle rhythm (3.21-3.22): meetings the bot reminds the channel of",
+    ),
+    (
+        "sitrep <INC> update | list | show <n> | approve <n> | amend <n> | set --teams ..",
+        "situation reports (3.23): team updates, the collated sitrep, IMT's approval",
+    ),
     ("close <ISS> nfa|la|monitoring --reason ..", "no further action, LA-led, or monitor"),
     ("reopen <ISS> --reason ..", "re-open a closed, LA-led or monitored issue"),
     ("status <ISS or INC>", "the summary card"),

@@ -6,6 +6,8 @@ import pytest
 
 from cards import adaptive, blockkit, forms
 from cards.model import Action, Card, validate
+from commands.battle_rhythm import meeting_form
+from commands.sitreps import update_form
 from tests.schema import assert_valid_card, card_errors
 
 ALL_FORMS = [
@@ -17,6 +19,8 @@ ALL_FORMS = [
     forms.declare_form("ISS-2026-0001", "Gas hob elbow joints", erco_prompt=True),
     forms.decide_form("INC-2026-001"),
     forms.action_form("INC-2026-001"),
+    meeting_form("INC-2026-001"),
+    update_form("INC-2026-001", ["Gas and Electrical", "Product Safety"]),
 ]
 
 

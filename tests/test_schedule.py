@@ -6,11 +6,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from cards.adaptive import render_card
+from cards.blockkit import blocks_json, card_blocks
+from cards.model import card_from_dict
 from commands.clock import ManualClock
 from commands.scheduler import tick
 from storage.models import Firing, OutboxMessage, RhythmEvent, Sitrep
 from storage.unit_of_work import Database
 from tests.conftest import Driver
+from tests.schema import assert_valid_card
 from tests.test_engine import call_conference, ok, to_stage
 
 INC = "INC-2026-001"
@@ -186,8 +190,51 @@ def test_the_sitrep_cycle_prompt_chase_collate_approve(
     ok(bot.cmd("ian", f"sitrep {INC} approve 1"))
     listed = ok(bot.cmd("olly", f"sitrep {INC} list")).text
     assert "SITREP 1 · INC-2026-001 · as at 16:00 Mon 23 Nov 2026 · published" in listed
+    with db.read() as session:  # every card the scheduler queued renders validly
+        for queued in session.scalars(select(OutboxMessage)):
+            if queued.payload.get("card"):
+                card = card_from_dict(queued.payload["card"])
+                assert_valid_card(render_card(card))
+                blocks_json(card_blocks(card))  # slack_sdk.models validates as it serialises
     shown = ok(bot.cmd("olly", f"sitrep {INC} show 1")).card
     assert shown is not None and shown.sections[0] == (
         "IMT amendment",
         "Testing on track; no new cases",
     )
+
+
+def test_a_meeting_every_n_hours(bot: Driver, db: Database, clock: ManualClock) -> None:
+    declare(bot)
+    both = bot.cmd(
+        "ian",
+        f'rhythm {INC} add --name "Cell" --group other --every 4 '
+        "--days mon --at 09:00 --duration 30 --reminder 10 --holidays ignore",
+    )
+    assert not both.ok and "not both" in both.text
+    ok(
+        bot.cmd(
+            "ian",
+            f'rhythm {INC} add --name "Cell" --group other --every 4 '
+            "--duration 30 --reminder 10 --holidays ignore",
+        )
+    )
+    clock.advance(timedelta(hours=3, minutes=50, seconds=30))  # 13:20:30: 13:30 is 10 min off
+    tick(db, clock, bot.engine.options)
+    assert posts(db, "Reminder: Cell") == ["Reminder: Cell at Mon 23 Nov 2026 13:30 GMT (in 9 min)"]
+
+
+def test_rhythm_presets_come_from_configuration() -> None:
+    import pytest
+
+    from commands.battle_rhythm import load_presets
+
+    presets = load_presets(
+        '[[standard]]\nname = "SCG"\ngroup = "scg"\ndays = "tue"\n'
+        'at = "08:00"\n[[quiet]]\nname = "TCG"\ngroup = "tcg"\n'
+        'days = "fri"\nat = "10:00"\n'
+    )
+    assert [s.name for s in presets["standard"]] == ["SCG"] and "quiet" in presets
+    with pytest.raises(ValueError, match="standard"):
+        load_presets('[[quiet]]\nname = "TCG"\ngroup = "tcg"\ndays = "fri"\nat = "10:00"\n')
+    with pytest.raises(ValueError, match="days"):
+        load_presets('[[standard]]\nname = "SCG"\ngroup = "scg"\ndays = "funday"\nat = "08:00"\n')
