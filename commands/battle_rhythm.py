@@ -18,7 +18,7 @@ from cards.model import Action, Card, Choice, Field, Form
 from commands.args import Args
 from commands.context import Ctx, EventSpec, PermissionRefused, Reply, UserError
 from commands.flows import Context, FormFlow
-from commands.lookup import find_subject
+from commands.lookup import find_incident
 from rules import roles
 from rules.rhythm import DAY_NAMES, HolidayPolicy, Pattern, occurrences, parse_days
 from rules.timeparse import show
@@ -110,13 +110,7 @@ HOLIDAY_CHOICES = tuple(Choice(p.value, p.value.capitalize()) for p in HolidayPo
 
 
 def _incident(ctx: Ctx, reference: str | None) -> Incident:
-    if not reference:
-        raise UserError("rhythm needs an incident reference, e.g. /opss rhythm INC-2026-001.")
-    kind, subject = find_subject(ctx.session, reference)
-    if kind != "incident":
-        raise UserError(f"{reference} is an issue; the battle rhythm belongs to an incident.")
-    assert isinstance(subject, Incident)
-    return subject
+    return find_incident(ctx.session, reference, "rhythm", "the battle rhythm's meetings")
 
 
 def _require_imt(ctx: Ctx, incident: Incident) -> None:

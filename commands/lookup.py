@@ -75,3 +75,14 @@ def find_issue_or_incident(
         return None, subject
     assert isinstance(subject, Issue)
     return subject, repo.incident_for_issue(session, subject.id)
+
+
+def find_incident(session: Session, text: str | None, verb: str, what: str) -> Incident:
+    """An incident by reference; ``what`` says what belongs to incidents, for the message."""
+    if not text:
+        raise UserError(f"{verb} needs an incident reference, e.g. /opss {verb} INC-2026-001.")
+    kind, subject = find_subject(session, text)
+    if kind != "incident":
+        raise UserError(f"{text} is an issue; {what} belong to an incident.")
+    assert isinstance(subject, Incident)
+    return subject

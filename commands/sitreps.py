@@ -19,7 +19,7 @@ from cards.model import Action, Card, Choice, Field, Form
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.flows import Context, FormFlow
-from commands.lookup import find_subject
+from commands.lookup import find_incident
 from rules import roles, sitrep
 from rules.rhythm import parse_days
 from rules.timeparse import show
@@ -29,13 +29,7 @@ IMT_WHO = "IMT, who produce the situation reports (3.20, 3.23)"
 
 
 def _incident(ctx: Ctx, reference: str | None) -> Incident:
-    if not reference:
-        raise UserError("sitrep needs an incident reference, e.g. /opss sitrep INC-2026-001.")
-    kind, subject = find_subject(ctx.session, reference)
-    if kind != "incident":
-        raise UserError(f"{reference} is an issue; situation reports belong to an incident.")
-    assert isinstance(subject, Incident)
-    return subject
+    return find_incident(ctx.session, reference, "sitrep", "situation reports")
 
 
 def schedule_of(ctx: Ctx, incident: Incident) -> SitrepSchedule | None:

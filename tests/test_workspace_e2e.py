@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,9 @@ def workspace(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def page(workspace: str) -> Iterator[object]:
+@contextmanager
+def browser_page(url: str) -> Iterator[object]:
+    """A headless Debian Chromium page opened on ``url`` (the flags this machine needs)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -62,9 +64,15 @@ def page(workspace: str) -> Iterator[object]:
         )
         page = browser.new_page()
         page.set_default_timeout(TIMEOUT)
-        page.base_url = workspace  # type: ignore[attr-defined]
+        page.base_url = url  # type: ignore[attr-defined]
         yield page
         browser.close()
+
+
+@pytest.fixture
+def page(workspace: str) -> Iterator[object]:
+    with browser_page(workspace) as opened:
+        yield opened
 
 
 class Person:

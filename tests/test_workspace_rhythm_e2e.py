@@ -15,7 +15,7 @@ from commands.clock import ManualClock
 from tests.conftest import START, Driver
 from tests.server import running
 from tests.test_schedule import declare
-from tests.test_workspace_e2e import CHROMIUM, TIMEOUT, Person, missing_browser
+from tests.test_workspace_e2e import Person, browser_page, missing_browser
 
 pytestmark = pytest.mark.browser
 INC = "INC-2026-001"
@@ -49,25 +49,8 @@ def _channels(bot) -> list[str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def page(declared: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page()
-        page.set_default_timeout(TIMEOUT)
-        page.base_url = declared  # type: ignore[attr-defined]
-        yield page
-        browser.close()
+    with browser_page(declared) as opened:
+        yield opened
 
 
 def test_reminder_updates_cutoff_and_published_sitrep(page) -> None:  # type: ignore[no-untyped-def]
