@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -105,22 +105,17 @@ def ftl_for_area(session: Session, area: str) -> Person | None:
 
 
 def next_reference(session: Session, kind: str, year: int) -> str:
-    """Atomically take the next number for ``kind`` in ``year``.
-
-    INSERT ... ON CONFLICT DO NOTHING then UPDATE ... RETURNING: the row lock (PostgreSQL) or
-    the write lock (SQLite, BEGIN IMMEDIATE) makes two simultaneous raises get two numbers.
-    """
+    """Atomically take the next number for ``kind`` in ``year``: one upsert that returns the
+    new value. The row lock (PostgreSQL) or the write lock (SQLite, BEGIN IMMEDIATE) makes two
+    simultaneous raises get two numbers."""
     name = f"{kind}:{year}"
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"])
-    )
+    statement = insert(Counter).values(name=name, value=1)
     number = session.execute(
-        update(Counter)
-        .where(Counter.name == name)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
+        statement.on_conflict_do_update(
+            index_elements=["name"], set_={"value": Counter.value + 1}
+        ).returning(Counter.value)
     ).scalar_one()
     return format_reference(kind, year, number)
 
