@@ -24,3 +24,5 @@ def configure(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # APScheduler reports every run of the tick at INFO; the tick logs what it did itself.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
