@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.leader import LeaderLock
 from bot.messaging import DeliveryError, Messenger
@@ -26,7 +26,7 @@ from storage.unit_of_work import Database
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
-BATCH = 500  # rows read per pass; the next pass picks up the rest
+BATCH = 500  # conversations served per pass; the next pass picks up the rest
 
 
 def backoff(attempts: int) -> timedelta:
@@ -77,37 +77,57 @@ class OutboxWorker:
             self._wake.clear()
 
     async def drain(self) -> int:
-        """Deliver every due message; returns how many were delivered."""
+        """Deliver every due message; returns how many were delivered.
+
+        Each pass reads only the head of each conversation's queue, then walks that queue in
+        order until a message is not delivered (not due, failed, or paced): a backlog of
+        paced posts costs one small query per pass, not a reload of every pending row.
+        """
         async with self._lock:
             if self.leader is not None and not await asyncio.to_thread(self.leader.try_acquire):
                 return 0  # another process delivers
             delivered = 0
-            blocked: set[tuple[str, str]] = set()
-            for message in await asyncio.to_thread(self._pending):
-                lane = (message.surface, message.conversation)
-                if lane in blocked:
-                    continue  # keep order: nothing overtakes an undelivered earlier post
-                last = self._last.get(lane)
-                if last is not None and self.monotonic() - last < self.pace_seconds:
-                    blocked.add(lane)  # paced: this channel's next post waits its turn
-                    continue
-                if await self._deliver(message):
+            for surface, conversation in await asyncio.to_thread(self._lanes):
+                lane = (surface, conversation)
+                after = 0
+                while not self._paced(lane):
+                    message = await asyncio.to_thread(self._next, surface, conversation, after)
+                    if message is None or not await self._deliver(message):
+                        break  # keep order: nothing overtakes an undelivered earlier post
                     delivered += 1
                     self._last[lane] = self.monotonic()
-                else:
-                    blocked.add(lane)
+                    after = message.id
             return delivered
 
-    def _pending(self) -> list[OutboxMessage]:
-        """Every undelivered row, oldest first, in one query (detached, read-only copies)."""
+    def _paced(self, lane: tuple[str, str]) -> bool:
+        last = self._last.get(lane)
+        return last is not None and self.monotonic() - last < self.pace_seconds
+
+    def _lanes(self) -> list[tuple[str, str]]:
+        """Conversations with something undelivered, the one waiting longest first."""
         with self.db.read() as session:
-            return list(
-                session.scalars(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.status == "pending")
-                    .order_by(OutboxMessage.id)
-                    .limit(BATCH)
+            rows = session.execute(
+                select(OutboxMessage.surface, OutboxMessage.conversation)
+                .where(OutboxMessage.status == "pending")
+                .group_by(OutboxMessage.surface, OutboxMessage.conversation)
+                .order_by(func.min(OutboxMessage.id))
+                .limit(BATCH)
+            ).all()
+            return [(surface, conversation) for surface, conversation in rows]
+
+    def _next(self, surface: str, conversation: str, after: int) -> OutboxMessage | None:
+        """The oldest undelivered message of one conversation (a detached copy)."""
+        with self.db.read() as session:
+            return session.scalar(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.surface == surface,
+                    OutboxMessage.conversation == conversation,
+                    OutboxMessage.id > after,
                 )
+                .order_by(OutboxMessage.id)
+                .limit(1)
             )
 
     async def _deliver(self, message: OutboxMessage) -> bool:
