@@ -135,10 +135,16 @@ def _add_slack(
     )
     messengers["slack"] = SlackMessenger(slack.client, db)
     app.router.add_post("/slack/events", slack.handle)
+    app.on_startup.append(lambda _app: _share_http(slack))
+    app.on_cleanup.append(lambda _app: slack.close())
     if settings.slack_imt_channel:
         _bind(db, "slack", engine.options.imt_conversation, settings.slack_imt_channel, "imt")
     if settings.slack_app_token is not None:
         app.cleanup_ctx.append(_socket_mode(slack, settings.slack_app_token.get_secret_value()))
+
+
+async def _share_http(slack: SlackSurface) -> None:
+    slack.http()  # one keep-alive session for replies and Web API calls, made in the loop
 
 
 def _socket_mode(slack: SlackSurface, app_token: str):  # type: ignore[no-untyped-def]

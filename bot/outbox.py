@@ -43,6 +43,7 @@ class OutboxWorker:
         leader: LeaderLock | None = None,
         pace_seconds: float = 0.0,
         monotonic: Callable[[], float] = time.monotonic,
+        coalesce_seconds: float = 0.1,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -53,6 +54,7 @@ class OutboxWorker:
         self.pace_seconds = pace_seconds
         self.monotonic = monotonic
         self._last: dict[tuple[str, str], float] = {}
+        self.coalesce_seconds = coalesce_seconds
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -74,6 +76,9 @@ class OutboxWorker:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(poll_seconds):
                     await self._wake.wait()
+            # Every commit kicks the worker; a short gap lets a burst of commits share one
+            # pass instead of paying for a pass each.
+            await asyncio.sleep(self.coalesce_seconds)
             self._wake.clear()
 
     async def drain(self) -> int:

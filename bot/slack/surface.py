@@ -11,12 +11,14 @@ import logging
 import re
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.models.blocks import HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from cards import blockkit
 from cards.model import Form
@@ -39,6 +41,7 @@ class SlackSurface:
         self.engine = engine
         self.db = db
         self.client = AsyncWebClient(token=token, base_url=api_url)
+        self._http: aiohttp.ClientSession | None = None
         self.app = AsyncApp(
             client=self.client,
             signing_secret=signing_secret,
@@ -58,7 +61,7 @@ class SlackSurface:
 
     # Listeners ------------------------------------------------------------------------------
 
-    async def on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
+    async def on_command(self, ack: Any, command: dict[str, Any]) -> None:
         await ack()
         reply = await asyncio.to_thread(
             self.engine.handle,
@@ -72,11 +75,11 @@ class SlackSurface:
                 idempotency_key=f"slack:command:{command['trigger_id']}",
             ),
         )
-        await self._answer(reply, command["trigger_id"], command["channel_id"], respond)
+        await self._answer(
+            reply, command["trigger_id"], command["channel_id"], command.get("response_url")
+        )
 
-    async def on_button(
-        self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
-    ) -> None:
+    async def on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or user
@@ -91,7 +94,7 @@ class SlackSurface:
                 idempotency_key=f"slack:action:{action.get('action_ts', '')}:{user}",
             ),
         )
-        await self._answer(reply, body["trigger_id"], channel, respond)
+        await self._answer(reply, body["trigger_id"], channel, body.get("response_url"))
 
     async def on_view_submission(
         self, ack: Any, body: dict[str, Any], view: dict[str, Any]
@@ -180,20 +183,35 @@ class SlackSurface:
 
     # Replies --------------------------------------------------------------------------------
 
-    async def _answer(self, reply: Reply, trigger_id: str, channel: str, respond: Any) -> None:
+    async def _answer(
+        self, reply: Reply, trigger_id: str, channel: str, response_url: str | None
+    ) -> None:
         if reply.form is not None:
             form = await asyncio.to_thread(self._slack_form, reply.form)
             modal = blockkit.form_modal(form, {"channel": channel})
             await self.client.views_open(trigger_id=trigger_id, view=modal.to_dict())
             return
-        if respond is None:
+        if not response_url:
             return
-        await respond(
+        # One keep-alive HTTP session for every reply, rather than a new one per reply.
+        webhook = AsyncWebhookClient(url=response_url, session=self.http())
+        await webhook.send(
             text=reply.text[:3000] or "Done.",
             blocks=self._reply_blocks(reply),
             response_type="ephemeral",
             replace_original=False,
         )
+
+    def http(self) -> aiohttp.ClientSession:
+        """The process's shared HTTP session (made inside the running loop, on first use)."""
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+            self.client.session = self._http  # the Web API client reuses it too
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None and not self._http.closed:
+            await self._http.close()
 
     @staticmethod
     def _reply_blocks(reply: Reply) -> list[dict[str, Any]]:
