@@ -45,6 +45,8 @@ class Reply:
     card: Card | None = None
     form: Form | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    # False when the card is also posted in the channel the command came from: surfaces then
+    # show the caller the text only, not the same card twice.
     ephemeral: bool = True
     ok: bool = True
 

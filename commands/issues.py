@@ -83,7 +83,7 @@ def do_raise(ctx: Ctx, v: dict[str, Any]) -> Reply:
         f"FTL for {issue.functional_area}: {ftl.display_name if ftl else 'none assigned'}.",
         card,
     )
-    return Reply(text=f"Raised {reference}. IMT has been told.", card=card)
+    return Reply(text=f"Raised {reference}. IMT has been told.", card=card, ephemeral=False)
 
 
 def snapshot(issue: Issue) -> dict[str, Any]:

@@ -219,7 +219,7 @@ class SlackSurface:
         if reply.text:
             prefix = "" if reply.ok else ":no_entry: "
             blocks.append(SectionBlock(text=MarkdownTextObject(text=(prefix + reply.text)[:3000])))
-        if reply.card is not None:
+        if reply.card is not None and reply.ephemeral:  # a public card is in the channel
             blocks += blockkit.card_blocks(reply.card)
         return blockkit.blocks_json(blocks)
 

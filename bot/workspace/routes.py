@@ -37,7 +37,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
         "text": reply.text,
         "ephemeral": reply.ephemeral,
         "errors": reply.errors,
-        "card": render_card(reply.card) if reply.card else None,
+        # A card also posted in the channel is not repeated in the reply.
+        "card": render_card(reply.card) if reply.card and reply.ephemeral else None,
         "form": render_form(reply.form) if reply.form else None,
     }
 
