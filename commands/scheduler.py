@@ -29,6 +29,7 @@ from storage.models import (
     Action,
     Decision,
     Incident,
+    Person,
     RhythmEvent,
     Sitrep,
     SitrepSchedule,
@@ -352,7 +353,5 @@ def _collate(
 
 
 def repo_person_name(ctx: Ctx, person_id: int) -> str:
-    from storage.models import Person
-
     person = ctx.session.get(Person, person_id)
     return person.display_name if person else "unknown"

@@ -201,6 +201,24 @@ def test_an_edit_of_a_post_that_never_existed_does_not_block_the_channel(
     assert platform.updates == [] and platform.posts == [("C1", "next")]
 
 
+def test_the_local_workspace_is_not_paced(db: Database, clock: ManualClock) -> None:
+    worker = OutboxWorker(
+        db, clock, {"local": LocalMessenger(db, clock)}, pace_seconds=1.0, monotonic=lambda: 100.0
+    )
+    channel = LocalMessenger(db, clock).ensure_channel("opss")
+    with db.unit_of_work() as s:
+        for n in range(3):
+            repo.enqueue(
+                s,
+                surface="local",
+                conversation=f"channel:{channel}",
+                op="post",
+                payload={"text": f"post {n}"},
+                now=clock.now(),
+            )
+    assert asyncio.run(worker.drain()) == 3
+
+
 def test_posts_to_one_channel_are_paced_and_other_channels_are_not_held_up(
     db: Database, clock: ManualClock
 ) -> None:
