@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.workspace.demo import run_demo
 from bot.workspace.messenger import LocalMessenger
 from cards.adaptive import render_card, render_form
 from commands.context import Reply, Request, Submission
@@ -167,6 +168,11 @@ class Workspace:
         clock_reply = self._clock_command(text)
         if clock_reply is not None:
             return web.json_response(clock_reply)
+        if re.match(r"^\s*(/opss\s+)?demo\s*$", text, re.IGNORECASE):
+            channel = str(body.get("channel", self.general_channel))
+            return web.json_response(
+                reply_json(await asyncio.to_thread(run_demo, self.engine, channel))
+            )
         reply = await asyncio.to_thread(
             self.engine.handle,
             Request(
