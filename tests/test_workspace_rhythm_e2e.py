@@ -92,3 +92,28 @@ def test_reminder_updates_cutoff_and_published_sitrep(page) -> None:  # type: ig
     hana.expect(published).to_contain_text("No update received from")
     hana.expect(published).to_contain_text("Product Safety")
     hana.expect(published).to_contain_text("No child products affected")
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[str]:
+    missing_browser()
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+        local_workspace=True,
+        outbox_pace_seconds=0,
+    )
+    with running(settings, ManualClock(START)) as (url, _bot):
+        yield url
+
+
+def test_a_newcomer_runs_the_demo_and_jumps_to_the_next_event(fresh: str) -> None:
+    with browser_page(fresh) as page:
+        hana = Person(page, "hana")
+        hana.type("/opss demo")
+        hana.says("Demo ready: EXERCISE incident INC-2026-001")
+        page.locator("#channels button", has_text="exercise-inc-2026-001").click()
+        messages = page.locator('[data-testid="message"]')
+        hana.expect(messages.first).to_contain_text("EXERCISE")
+        page.get_by_role("button", name="Next event").click()
+        hana.says("Clock moved forward to Mon 23 Nov 2026 10:00")
+        hana.expect(messages.filter(has_text="Reminder: TCG")).to_have_count(1)

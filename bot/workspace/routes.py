@@ -20,6 +20,7 @@ from bot.workspace.messenger import LocalMessenger
 from cards.adaptive import render_card, render_form
 from commands.context import Reply, Request, Submission
 from commands.engine import Engine
+from commands.scheduler import seconds_to_next_due
 from rules.timeparse import show
 from storage.models import LocalChannel, LocalMessage, Person
 from storage.unit_of_work import Database
@@ -207,46 +208,42 @@ class Workspace:
         return web.json_response(reply_json(reply))
 
     def _clock_command(self, text: str) -> dict[str, Any] | None:
-        """``/opss clock +2h``: local mode only, moves the workspace's clock forward."""
+        """``/opss clock +2h`` or ``/opss clock next``: local mode only, moves the workspace's
+        clock forward (``next``: to the next reminder, sitrep prompt, chase or cut-off)."""
         m = re.match(r"^\s*(/opss\s+)?clock\b\s*(.*)$", text, re.IGNORECASE)
         if m is None:
             return None
         if self.advance_clock is None:
-            return {
-                "ok": False,
-                "text": "The clock cannot be moved here.",
-                "errors": {},
-                "card": None,
-                "form": None,
-                "ephemeral": True,
-            }
-        arg = m.group(2).strip()
-        step = re.match(r"^\+(\d+)\s*([mhd])$", arg)
-        if step is None:
-            return {
-                "ok": False,
-                "text": "clock: give how far to move forward, e.g. /opss clock +2h "
-                "(m minutes, h hours, d days).",
-                "errors": {},
-                "card": None,
-                "form": None,
-                "ephemeral": True,
-            }
-        amount, unit = int(step.group(1)), step.group(2)
-        delta = {
-            "m": timedelta(minutes=amount),
-            "h": timedelta(hours=amount),
-            "d": timedelta(days=amount),
-        }[unit]
+            return reply_json(Reply(text="The clock cannot be moved here.", ok=False))
+        arg = m.group(2).strip().lower()
+        if arg == "next":
+            seconds = seconds_to_next_due(self.db, self.engine.clock)
+            if seconds is None:
+                return reply_json(
+                    Reply(
+                        text="Nothing is scheduled: declare an incident first (or try /opss demo).",
+                        ok=False,
+                    )
+                )
+            delta = timedelta(seconds=max(seconds, 0) + 1)
+        else:
+            step = re.match(r"^\+(\d+)\s*([mhd])$", arg)
+            if step is None:
+                return reply_json(
+                    Reply(
+                        text="clock: give how far to move forward, e.g. /opss "
+                        "clock +2h (m minutes, h hours, d days), or next.",
+                        ok=False,
+                    )
+                )
+            amount, unit = int(step.group(1)), step.group(2)
+            delta = {
+                "m": timedelta(minutes=amount),
+                "h": timedelta(hours=amount),
+                "d": timedelta(days=amount),
+            }[unit]
         now = self.advance_clock(delta)
-        return {
-            "ok": True,
-            "text": f"Clock moved forward to {show(now)}.",
-            "errors": {},
-            "card": None,
-            "form": None,
-            "ephemeral": True,
-        }
+        return reply_json(Reply(text=f"Clock moved forward to {show(now)}."))
 
 
 def _key(body: dict[str, Any]) -> str | None:
