@@ -92,6 +92,26 @@ def call_conference(bot: Driver, ref: str, user: str = "hana", scs: str = "sara"
     return reply.text.split()[2]
 
 
+def declare(bot: Driver, options: str = "--level tactical") -> str:
+    """Walk a new issue up the ladder and declare it; returns the issue's reference."""
+    ref = to_stage(bot, "cam_ep")
+    cc = call_conference(bot, ref)
+    ok(
+        bot.submit(
+            "ian",
+            {
+                "form": "outcome",
+                "conference": cc,
+                "outcomes": "declare_incident",
+                "rationale": "r",
+                "decided_by": "David",
+            },
+        )
+    )
+    ok(bot.cmd("hana", f"declare {ref} {options}"))
+    return ref
+
+
 def stage_of(db: Database, ref: str) -> str:
     with db.read() as s:
         return s.scalar(select(Issue.stage).where(Issue.reference == ref)) or ""
@@ -187,21 +207,7 @@ def test_declaring_needs_a_conference_that_decided_to(bot: Driver, db: Database)
 
 
 def test_exercise_is_labelled_on_every_post(bot: Driver, db: Database) -> None:
-    ref = to_stage(bot, "cam_ep")
-    cc = call_conference(bot, ref)
-    ok(
-        bot.submit(
-            "ian",
-            {
-                "form": "outcome",
-                "conference": cc,
-                "outcomes": "declare_incident",
-                "rationale": "r",
-                "decided_by": "David",
-            },
-        )
-    )
-    ok(bot.cmd("hana", f"declare {ref} --exercise --level strategic"))
+    declare(bot, "--exercise --level strategic")
     ok(
         bot.cmd(
             "hana",

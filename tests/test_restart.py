@@ -16,7 +16,7 @@ from commands.clock import ManualClock
 from storage.models import ChannelBinding, Firing, Issue, LocalMessage
 from tests.conftest import START, Driver, make_db, seeded_engine
 from tests.processes import BotProcess, set_clock, wait_until
-from tests.test_schedule import declare
+from tests.test_engine import declare
 
 
 def messages(db, needle: str) -> list[str]:  # type: ignore[no-untyped-def]

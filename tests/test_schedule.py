@@ -15,28 +15,9 @@ from storage.models import Firing, OutboxMessage, RhythmEvent, Sitrep
 from storage.unit_of_work import Database
 from tests.conftest import Driver
 from tests.schema import assert_valid_card
-from tests.test_engine import call_conference, ok, to_stage
+from tests.test_engine import declare, ok
 
 INC = "INC-2026-001"
-
-
-def declare(bot: Driver) -> str:
-    ref = to_stage(bot, "cam_ep")
-    cc = call_conference(bot, ref)
-    ok(
-        bot.submit(
-            "ian",
-            {
-                "form": "outcome",
-                "conference": cc,
-                "outcomes": "declare_incident",
-                "rationale": "r",
-                "decided_by": "David",
-            },
-        )
-    )
-    ok(bot.cmd("hana", f"declare {ref} --level tactical"))
-    return ref
 
 
 def posts(db: Database, needle: str) -> list[str]:

@@ -17,7 +17,7 @@ from tests.conftest import AREAS, START, Driver, make_db
 from tests.fake_slack import FakeSlack
 from tests.processes import BotProcess, set_clock, wait_until
 from tests.server import serving
-from tests.test_schedule import declare
+from tests.test_engine import declare
 from tests.test_slack import SECRET, SEED, TOKEN, USERS
 
 pytestmark = pytest.mark.postgres

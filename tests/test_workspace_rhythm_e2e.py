@@ -14,7 +14,7 @@ from bot.config import Settings
 from commands.clock import ManualClock
 from tests.conftest import START, Driver
 from tests.server import running
-from tests.test_schedule import declare
+from tests.test_engine import declare
 from tests.test_workspace_e2e import Person, browser_page, missing_browser
 
 pytestmark = pytest.mark.browser
