@@ -317,7 +317,7 @@ def _collate(
     ctx: Ctx, incident: Incident, row: SitrepSchedule, cutoff: datetime, late: bool
 ) -> None:
     updates = [
-        sitrep.Update(u.team, (repo_person_name(ctx, u.submitted_by_id)), u.fields)
+        sitrep.Update(u.team, (_display_name(ctx, u.submitted_by_id)), u.fields)
         for u in _updates(ctx, incident, cutoff)
     ]
     number = next_number(ctx, incident)
@@ -352,6 +352,6 @@ def _collate(
     )
 
 
-def repo_person_name(ctx: Ctx, person_id: int) -> str:
+def _display_name(ctx: Ctx, person_id: int) -> str:
     person = ctx.session.get(Person, person_id)
     return person.display_name if person else "unknown"
