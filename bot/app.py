@@ -110,7 +110,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
                 scheduler.kick()
                 return now
 
-        app.router.add_routes(Workspace(db, engine, local, general, advance).routes())
+        app.router.add_routes(Workspace(db, engine, general, advance).routes())
     if settings.slack_enabled:
         _add_slack(settings, db, engine, messengers, app)
     app.cleanup_ctx.append(_run_outbox(outbox, settings.outbox_poll_seconds))

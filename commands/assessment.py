@@ -102,7 +102,8 @@ def _apply_assess(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Re
     if result.erco_required:
         note += " High or Critical: DBT ERCO must be engaged (3.17)."
     text = (
-        f"Impact assessment v{version} for {issue.reference}: overall {result.overall.label}.{note}"
+        f"Impact assessment v{version} for {issue.reference}: overall {result.overall.label}: "
+        f"{impact.LEVEL_MEANINGS[result.overall]}.{note}"
     )
     card = publish_issue_change(ctx, issue, text)
     return Reply(text=text, card=card, ephemeral=False)

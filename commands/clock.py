@@ -34,10 +34,6 @@ class ManualClock:
             self._now += delta
             return self._now
 
-    def set(self, when: datetime) -> None:
-        with self._lock:
-            self._now = when.astimezone(UTC)
-
 
 class OffsetClock:
     """System time plus an offset that can be moved forward (local workspace fast-forward)."""

@@ -10,7 +10,7 @@ from cards import forms
 from cards.model import Form
 from commands.args import Args
 from commands.context import Ctx, Reply, UserError
-from commands.lookup import find_issue, find_subject
+from commands.lookup import find_subject
 from commands.views import incident_card, issue_anchor, issue_card
 from rules.lifecycle import OPEN_STAGES, STAGE_LABELS, Stage
 from storage import repositories as repo
@@ -125,6 +125,3 @@ def list_open(ctx: Ctx, args: Args) -> Reply:
         for i in incidents
     ] or ["• none"]
     return Reply(text="\n".join(lines))
-
-
-__all__ = ["do_raise", "find_issue", "list_open", "raise_form", "raise_values", "status"]

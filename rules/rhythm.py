@@ -107,12 +107,6 @@ def next_working_day(day: date, holidays: frozenset[date]) -> date:
     return candidate
 
 
-def next_after(
-    pattern: Pattern, after: datetime, holidays: frozenset[date] = frozenset()
-) -> datetime:
-    return next(occurrences(pattern, after, holidays))
-
-
 def parse_days(text: str) -> tuple[int, ...]:
     """``mon,wed,fri``, ``weekdays`` or ``daily``."""
     words = [w.strip().lower()[:3] for w in text.replace(" ", ",").split(",") if w.strip()]

@@ -18,6 +18,7 @@ from storage.models import (
     ChannelBinding,
     Counter,
     Decision,
+    Firing,
     Identity,
     ImpactAssessment,
     Incident,
@@ -292,8 +293,6 @@ def claim_firing(
     now: datetime,
 ) -> bool:
     """Record a firing once; False when it was already recorded (by another process)."""
-    from storage.models import Firing
-
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     result = session.execute(

@@ -265,7 +265,12 @@ def test_assessments_are_versioned_never_overwritten(bot: Driver, db: Database) 
     ref = raise_issue(bot)
     assess(bot, ref, level="low")
     second = assess(bot, ref, level="medium")
-    assert "v2" in second.text and "Medium" in second.text
+    assert (
+        "v2" in second.text
+        and "overall Medium: the potential consequences are less "
+        "significant but should be monitored"
+        in second.text
+    )  # the plan's words (Table 1)
     with db.read() as s:
         rows = s.scalars(select(ImpactAssessment).order_by(ImpactAssessment.version)).all()
         assert [(r.version, r.overall) for r in rows] == [(1, 1), (2, 2)]

@@ -10,6 +10,7 @@ import asyncio
 import logging
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messaging import DeliveryError
@@ -20,20 +21,6 @@ from storage import repositories as repo
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
-
-PERMANENT = {
-    "channel_not_found",
-    "not_in_channel",
-    "is_archived",
-    "invalid_blocks",
-    "msg_too_long",
-    "no_text",
-    "invalid_auth",
-    "not_authed",
-    "account_inactive",
-    "missing_scope",
-    "restricted_action",
-}
 
 
 def _delivery_error(exc: SlackApiError) -> DeliveryError:
@@ -163,9 +150,7 @@ class SlackMessenger:
         )
 
 
-def _text_block(text: str) -> list:
-    from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
-
+def _text_block(text: str) -> list[SectionBlock]:
     return [SectionBlock(text=MarkdownTextObject(text=text[:3000]))] if text else []
 
 

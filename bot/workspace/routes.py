@@ -16,7 +16,6 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.workspace.demo import run_demo
-from bot.workspace.messenger import LocalMessenger
 from cards.adaptive import render_card, render_form
 from commands.context import Reply, Request, Submission
 from commands.engine import Engine
@@ -50,13 +49,11 @@ class Workspace:
         self,
         db: Database,
         engine: Engine,
-        messenger: LocalMessenger,
         general_channel: str,
         advance_clock: Any = None,
     ) -> None:
         self.db = db
         self.engine = engine
-        self.messenger = messenger
         self.general_channel = general_channel
         self.advance_clock = advance_clock
 
