@@ -70,6 +70,8 @@ class Scheduler:
     async def run_once(self) -> TickResult:
         try:
             result = await asyncio.to_thread(tick, self.db, self.clock, self.options)
+        except asyncio.CancelledError:
+            return TickResult()  # the bot is stopping; the tick's transaction rolls back
         except Exception:
             log.exception("scheduler tick failed; it runs again at the next interval")
             return TickResult()
@@ -83,6 +85,8 @@ class Scheduler:
         """Sleep until the next schedule row is due, or the interval, whichever is sooner."""
         try:
             seconds = await asyncio.to_thread(seconds_to_next_due, self.db, self.clock)
+        except asyncio.CancelledError:
+            return  # stopping
         except Exception:
             log.exception("could not read the next due time")
             return

@@ -14,6 +14,10 @@ SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "adap
 
 @cache
 def _validator() -> jsonschema.protocols.Validator:
+    if not SCHEMA_PATH.exists():
+        from tests.conftest import missing
+
+        missing(f"the Adaptive Card schema is not at {SCHEMA_PATH} (shared/ beside the clone)")
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
