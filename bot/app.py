@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +30,8 @@ from commands.battle_rhythm import DEFAULT_RHYTHMS, load_presets
 from commands.clock import Clock, FileClock, OffsetClock, SystemClock
 from commands.context import Options
 from commands.engine import Engine
+from rules import engagement
+from rules.action_chasing import parse_leads
 from storage import seed
 from storage.db import make_engine
 from storage.migrate import upgrade
@@ -90,7 +92,11 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
         sitrep_cutoff=settings.sitrep_cutoff,
         holidays=bank_holidays(settings.holidays_region, clock.now().year),
         grace=timedelta(minutes=settings.grace_minutes),
+        action_reminders=parse_leads(settings.action_reminders),
     )
+    if settings.partners_file:
+        partners, stakeholders = engagement.load(settings.partners_file.read_text("utf-8"))
+        options = replace(options, partners=partners, stakeholders=stakeholders)
     engine = Engine(db, clock, options, after_commit=outbox.kick)
     scheduler = Scheduler(db, clock, options, settings.tick_seconds, after_tick=outbox.kick)
     app = web.Application()

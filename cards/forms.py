@@ -307,6 +307,7 @@ def action_form(reference: str) -> Form:
             Field("date", "Due date", "date", required=True),
             Field("time", "Due time (London; blank: 17:00)", "time"),
             Field("standard", "Quality standard", "multiline", max_length=2000),
+            Field("group", "Group whose meetings review it", "choice", choices=GROUPS),
         ),
         context={"reference": reference},
     )

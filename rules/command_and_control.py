@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from rules.impact import Level
 from rules.roles import Actor, Decision, Role
 
+
 # Groups of 3.4-3.16. ``multiple``: more than one may sit at once (3.19: "one or more TCGs").
 @dataclass(frozen=True)
 class GroupKind:
@@ -30,7 +31,9 @@ GROUP_KINDS: tuple[GroupKind, ...] = (
     GroupKind("communications_group", "Incident Communications Group"),
     GroupKind("bird_table", "Bird table / stand-up"),
     GroupKind("policy_owner_liaison", "Policy Owner Liaison Group", optional=True),
-    GroupKind("cross_government_cell", "Cross-Government Incident Coordination Cell", optional=True),
+    GroupKind(
+        "cross_government_cell", "Cross-Government Incident Coordination Cell", optional=True
+    ),
     GroupKind("regulatory_coordination_cell", "Regulatory Coordination Cell", optional=True),
     GroupKind("expert_panel", "Incident Expert Panel", optional=True),
     GroupKind("advisory_board", "OPSS Advisory Board", optional=True),
