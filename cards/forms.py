@@ -245,6 +245,14 @@ def declare_form(reference: str, title: str, erco_prompt: bool) -> Form:
     ]
     for key, label in COMMAND_ROLES:
         fields.append(Field(key, label, "person", max_length=200, placeholder="user name"))
+    fields.append(
+        Field(
+            "chair_justification",
+            "Justification if a chair is not the one the plan names (3.4, 3.9)",
+            "multiline",
+            max_length=2000,
+        )
+    )
     fields.append(Field("invite", "Also invite (comma-separated user names)", max_length=1000))
     fields.append(
         Field(

@@ -39,6 +39,15 @@ from commands.context import (
 from commands.flows import FormFlow
 from commands.help import show_help
 from commands.home import home_cards
+from commands.incident import (
+    action_progress,
+    command_and_control,
+    direct_escalation,
+    engagement,
+    erco,
+    level,
+    strategy,
+)
 from storage import repositories as repo
 from storage.models import ProcessedRequest
 from storage.unit_of_work import Database
@@ -67,6 +76,15 @@ FORM_FLOWS: dict[str, FormFlow] = {
         battle_rhythm.RHYTHM_ADD,
         sitreps.SITREP_UPDATE,
         sitreps.SITREP_AMEND,
+        command_and_control.GROUP,
+        command_and_control.INCIDENT_ROLE,
+        strategy.STRATEGY,
+        erco.ERCO,
+        level.LEVEL,
+        engagement.ENGAGE,
+        engagement.ENGAGEMENT_PLAN,
+        direct_escalation.DIRECT_ESCALATION,
+        action_progress.BLOCKED,
     )
 }
 # "/opss rhythm INC add" and the like: a sub-command that opens a form.
@@ -86,6 +104,15 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "done": actions.done,
     "rhythm": battle_rhythm.rhythm,
     "sitrep": sitreps.sitrep_verb,
+    "group": command_and_control.group_verb,
+    "started": action_progress.started,
+}
+# A verb whose sub-command opens a form: "/opss role INC-…", "/opss escalate ISS incident".
+FORM_ROUTES: dict[str, Callable[[Args], FormFlow | None]] = {
+    "role": command_and_control.role_route,
+    "group": command_and_control.group_route,
+    "escalate": direct_escalation.escalate_route,
+    "engage": engagement.engage_route,
 }
 ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f})
 
@@ -193,6 +220,9 @@ class Engine:
         if sub in SUB_FORMS:
             del args.words[1]
             return self._form_command(ctx, SUB_FORMS[sub], args)
+        routed = FORM_ROUTES[verb](args) if verb in FORM_ROUTES else None
+        if routed is not None:
+            return self._form_command(ctx, routed, args)
         if verb in PLAIN_VERBS:
             return PLAIN_VERBS[verb](ctx, args)
         if verb in FORM_FLOWS:  # a verb that takes a form is named like its form

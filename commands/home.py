@@ -7,6 +7,7 @@ from sqlalchemy import select
 from cards.model import Action, Card
 from commands.actions import open_actions_for, overdue
 from commands.context import Ctx
+from commands.incident.command_and_control import my_incident_roles_card
 from rules.lifecycle import OPEN_STAGES, STAGE_LABELS, Stage
 from rules.timeparse import show
 from rules.waiting import next_step
@@ -58,7 +59,9 @@ def home_cards(ctx: Ctx) -> list[Card]:
         )
         for a in mine[:SHOWN]
     )
+    mine_in_incidents = my_incident_roles_card(ctx)
     return [
+        *((mine_in_incidents,) if mine_in_incidents else ()),
         Card(
             title="Your open actions",
             facts=action_facts or (("None", "No action is assigned to you."),),

@@ -21,12 +21,13 @@ from cards.model import Card
 from commands.battle_rhythm import next_reminder
 from commands.clock import Clock
 from commands.context import Ctx, Options
+from commands.incident import action_chasing, engagement
+from commands.incident.meetings import group_open_actions, meeting_reminder
 from commands.sitreps import cadence_of, next_number, sitrep_card
 from rules import roles, sitrep
 from rules.timeparse import show
 from storage import repositories as repo
 from storage.models import (
-    Action,
     Decision,
     Incident,
     Person,
@@ -82,6 +83,7 @@ def tick(db: Database, clock: Clock, options: Options) -> TickResult:
                         total += _sitrep(ctx, row)
             if len(rows) < BATCH:
                 break
+    total += action_chasing.chase(db, clock, options)  # actions; ERCO at each rhythm cycle
     return total
 
 
@@ -91,7 +93,7 @@ def seconds_to_next_due(db: Database, clock: Clock) -> float | None:
         times = [
             session.scalar(select(func.min(m.next_run_at)).where(m.active))
             for m in (RhythmEvent, SitrepSchedule)
-        ]
+        ] + [action_chasing.next_due(session)]
     due = [t for t in times if t is not None]
     return (min(due) - clock.now()).total_seconds() if due else None
 
@@ -179,12 +181,7 @@ def _post_reminder(
         facts.append(("Where", event.location))
     if event.attendees:
         facts.append(("Attending", event.attendees))
-    actions = ctx.session.scalars(
-        select(Action)
-        .where(Action.incident_id == incident.id, Action.status == "open")
-        .order_by(Action.due_at)
-        .limit(10)
-    ).all()
+    actions = group_open_actions(ctx.session, incident.id, event.group)
     decisions = ctx.session.scalars(
         select(Decision)
         .where(Decision.incident_id == incident.id, Decision.recorded_at >= previous)
@@ -215,6 +212,7 @@ def _post_reminder(
         sections=tuple(sections),
         exercise=incident.exercise,
     )
+    card = meeting_reminder(ctx, incident, event, text, card)  # members, strategy; DMs
     ctx.post(incident.channel_key, text, card)
 
 
@@ -329,7 +327,8 @@ def _collate(
         number=number,
         as_at=cutoff,
         title=draft.title,
-        sections=[list(s) for s in draft.sections],
+        sections=[list(s) for s in draft.sections]
+        + engagement.sitrep_sections(ctx.session, incident, cutoff),
         missing=list(draft.missing),
         status="draft",
         created_at=ctx.now,

@@ -41,6 +41,7 @@ from storage.models import (
     IncidentGroup,
     OutboxMessage,
     Person,
+    RhythmEvent,
 )
 from storage.unit_of_work import Database
 
@@ -160,7 +161,7 @@ def _claim(session: Session, rows: list[dict[str, Any]]) -> set[tuple[str, str, 
     return {(source, step, due) for source, step, due in result}
 
 
-def _accounts(session: Session, person_ids: Iterable[int]) -> dict[tuple[int, str], str]:
+def accounts_of(session: Session, person_ids: Iterable[int]) -> dict[tuple[int, str], str]:
     ids = set(person_ids)
     if not ids:
         return {}
@@ -174,7 +175,7 @@ def _accounts(session: Session, person_ids: Iterable[int]) -> dict[tuple[int, st
 
 def direct_conversation(session: Session, surface: str, person: Person) -> str | None:
     """Where to write to ``person`` directly on ``surface`` (None: the platform cannot)."""
-    account = _accounts(session, [person.id]).get((person.id, surface))
+    account = accounts_of(session, [person.id]).get((person.id, surface))
     return f"channel:{account}" if account else None
 
 
@@ -216,7 +217,7 @@ def _actions(
         p.id: p
         for p in session.scalars(select(Person).where(Person.id.in_({a.owner_id for a in actions})))
     }
-    accounts = _accounts(session, [*owners, *(p.id for p in chairs.values())])
+    accounts = accounts_of(session, [*owners, *(p.id for p in chairs.values())])
     batch = _Batch(now, options, repo.system_person(session, now))
 
     # Which steps each action has due; claim them all at once.
@@ -367,8 +368,9 @@ def _erco_prompts(session: Session, now: datetime, options: Options, total: Tick
         .scalar_subquery()
     )
     rows = session.execute(
-        select(Incident, reminder.due_at)
+        select(Incident, reminder.due_at, RhythmEvent)
         .join(reminder, reminder.incident_id == Incident.id)
+        .join(RhythmEvent, reminder.source == literal("event:") + cast(RhythmEvent.id, String))
         .where(
             Incident.overall_impact >= int(Level.HIGH),
             Incident.erco_engaged.is_(False),
@@ -396,15 +398,16 @@ def _erco_prompts(session: Session, now: datetime, options: Options, total: Tick
                 "handled_at": now,
                 "status": "on_time",
             }
-            for incident, due in rows
+            for incident, due, _ in rows
         ],
     )
     batch = _Batch(now, options, repo.system_person(session, now))
-    for incident, due in rows:
+    for incident, due, event in rows:
         if (f"erco:{incident.id}", "erco", due) not in claimed:
             continue
         claimed.discard((f"erco:{incident.id}", "erco", due))
-        text, card = erco_prompt(incident)
+        start = due + timedelta(minutes=event.reminder_minutes)
+        text, card = erco_prompt(incident, f"Before the {event.name} at {show(start)}")
         batch.post(incident, incident.channel_key, text, card)
         total.posted += 1
         total.handled.append(f"{incident.reference} erco prompt")
@@ -412,11 +415,13 @@ def _erco_prompts(session: Session, now: datetime, options: Options, total: Tick
     session.flush()
 
 
-def erco_prompt(incident: Incident) -> tuple[str, Card]:
-    level = Level(incident.overall_impact or 0).label if incident.overall_impact else "High"
+def erco_prompt(incident: Incident, occasion: str = "") -> tuple[str, Card]:
+    """The ask to engage DBT ERCO; ``occasion`` says which rhythm cycle asks again."""
+    level = Level(incident.overall_impact).label if incident.overall_impact else "High"
     text = (
-        f"{incident.reference} is {level}: DBT Emergency Response Coordination (ERCO) has not "
-        "been recorded as engaged. Engage ERCO (plan 3.17) and record it."
+        (f"{occasion}: " if occasion else "")
+        + f"{incident.reference} is {level} and DBT Emergency Response Coordination (ERCO) is "
+        "not recorded as engaged. Engage ERCO (plan 3.17) and record it."
     )
     card = Card(
         title=f"Engage DBT ERCO · {incident.reference}",

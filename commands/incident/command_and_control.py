@@ -100,11 +100,10 @@ def holders_facts(session: Session, incident: Incident) -> list[tuple[str, str]]
     people = {p.id: p for p in _people(session, incident)}
     for group in active_groups(session, incident.id):
         chair = people.get(group.chair_id) if group.chair_id else None
+        facts.append((f"{group.name} chair", chair.display_name if chair else "not named"))
         members = [_display(people, n) for n in group.members or [] if n]
-        text = f"chair {chair.display_name}" if chair else "no chair named"
         if members:
-            text += "; " + ", ".join(members)
-        facts.append((group.name, text))
+            facts.append((f"{group.name} members", ", ".join(members)))
     for row in active_roles(session, incident.id):
         if row.role in {"scg_chair", "tcg_chair"}:
             continue  # shown with their group
@@ -370,7 +369,7 @@ def groups_card(ctx: Ctx, incident: Incident) -> Card:
     )
 
 
-def _refresh(ctx: Ctx, incident: Incident) -> None:
+def refresh_incident_card(ctx: Ctx, incident: Incident) -> None:
     from commands.views import incident_card  # views imports this module's facts
 
     ctx.update(
@@ -450,7 +449,7 @@ def _group_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Rep
     if group.members:
         text += "; members " + ", ".join(group.members)
     ctx.post(incident.channel_key, text)
-    _refresh(ctx, incident)
+    refresh_incident_card(ctx, incident)
     return Reply(text=text, card=groups_card(ctx, incident))
 
 
@@ -487,7 +486,7 @@ def group_verb(ctx: Ctx, args: Args) -> Reply:
             else "."
         )
         ctx.post(incident.channel_key, text)
-        _refresh(ctx, incident)
+        refresh_incident_card(ctx, incident)
         return Reply(text=text)
     raise UserError(
         f"Usage: /opss group {incident.reference} [list | open <kind> --chair .. --members .. | "
@@ -599,7 +598,7 @@ def _role_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
         label += f" ({area})" if area else ""
         text = f"{person.display_name} is {label} for {incident.reference}."
     ctx.post(incident.channel_key, text)
-    _refresh(ctx, incident)
+    refresh_incident_card(ctx, incident)
     return Reply(text=text, card=groups_card(ctx, incident))
 
 

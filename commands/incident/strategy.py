@@ -213,9 +213,9 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     if refs:
         text += " Deadlines for updates: " + "; ".join(refs) + "."
     ctx.post(incident.channel_key, text, card)
-    from commands.incident.command_and_control import _refresh
+    from commands.incident.command_and_control import refresh_incident_card
 
-    _refresh(ctx, incident)
+    refresh_incident_card(ctx, incident)
     return Reply(text=text, card=card)
 
 
