@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, cast, exists, func, literal, select
+from sqlalchemy import String, cast, exists, func, insert, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -81,8 +81,9 @@ class _Batch:
     now: datetime
     options: Options
     system: Person
-    posts: list[OutboxMessage] = field(default_factory=list)
-    audits: list[AuditEvent] = field(default_factory=list)
+    # Plain rows, written with one executemany each (ORM objects would insert one by one).
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
 
     def post(
         self,
@@ -101,34 +102,41 @@ class _Batch:
         if card is not None:
             payload["card"] = card_to_dict(card)
         self.posts.append(
-            OutboxMessage(
-                surface=incident.surface,
-                conversation=conversation,
-                op=op,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                next_attempt_at=self.now,
-                created_at=self.now,
-                anchor=anchor,
-            )
+            {
+                "surface": incident.surface,
+                "conversation": conversation,
+                "op": op,
+                "payload": payload,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": self.now,
+                "created_at": self.now,
+                "anchor": anchor,
+                "last_error": "",
+            }
         )
 
     def audit(self, action: str, ref: str, after: dict[str, Any]) -> None:
         self.audits.append(
-            AuditEvent(
-                at=self.now,
-                actor_id=self.system.id,
-                actor_name=self.system.display_name,
-                action=action,
-                entity_type="action",
-                entity_ref=ref,
-                before=None,
-                after=after,
-                surface="scheduler",
-                channel="",
-            )
+            {
+                "at": self.now,
+                "actor_id": self.system.id,
+                "actor_name": self.system.name,
+                "action": action,
+                "entity_type": "action",
+                "entity_ref": ref,
+                "before": None,
+                "after": after,
+                "surface": "scheduler",
+                "channel": "",
+            }
         )
+
+    def write(self, session: Session) -> None:
+        if self.posts:
+            session.execute(insert(OutboxMessage), self.posts)
+        if self.audits:
+            session.execute(insert(AuditEvent), self.audits)
 
 
 def chase(db: Database, clock: Clock, options: Options) -> TickResult:
@@ -262,9 +270,8 @@ def _actions(
     for action in actions:
         action.chased_until = now
         action.next_chase_at = rule.next_after(action.due_at, options.action_reminders, now)
-    session.add_all(batch.posts)
-    session.add_all(batch.audits)
     session.flush()
+    batch.write(session)
     return len(actions)
 
 
@@ -411,8 +418,7 @@ def _erco_prompts(session: Session, now: datetime, options: Options, total: Tick
         batch.post(incident, incident.channel_key, text, card)
         total.posted += 1
         total.handled.append(f"{incident.reference} erco prompt")
-    session.add_all(batch.posts)
-    session.flush()
+    batch.write(session)
 
 
 def erco_prompt(incident: Incident, occasion: str = "") -> tuple[str, Card]:

@@ -247,6 +247,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         exercise=incident.exercise,
     )
     ctx.post(incident.channel_key, f"Engagement logged for {incident.reference}: {text}", card)
+    refresh_incident_card(ctx, incident)
     return Reply(text=f"Engagement logged: {text}", card=card)
 
 
