@@ -100,6 +100,8 @@ class Options:
     # missed rather than posted; within it, it is posted marked "(late)".
     grace: timedelta = timedelta(minutes=15)
     late_after: timedelta = timedelta(minutes=2)
+    # The demo clock may be moved (local workspace only, no chat platform configured).
+    clock_movable: bool = False
 
 
 @dataclass
