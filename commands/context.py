@@ -107,6 +107,8 @@ class Options:
     # Engagement (section 4): operational partners (4.7) and other stakeholders (4.3).
     partners: tuple[str, ...] = OPERATIONAL_PARTNERS
     stakeholders: tuple[str, ...] = STAKEHOLDERS
+    # The demo clock may be moved (local workspace only, no chat platform configured).
+    clock_movable: bool = False
 
 
 @dataclass

@@ -175,6 +175,7 @@ def open_incident(
         surface=ctx.surface,
         channel_key=f"incident:{reference}",
         channel_name=channel_name,
+        members=sorted({ctx.person.name, *team.values(), *invite}),
     )
     incident.issue = issue
     ctx.session.add(incident)
@@ -217,7 +218,7 @@ def open_incident(
             "command_team": team,
         },
     )
-    members = sorted({ctx.person.name, *team.values(), *invite})
+    members = list(incident.members or [])
     label = "EXERCISE " if exercise else ""
     topic = f"{label}{reference} · {incident.title} · declared {incident.declared_at:%d %b %Y}"
     repo.enqueue(
@@ -265,4 +266,11 @@ def open_incident(
     return Reply(text=announce, card=card, ephemeral=False)
 
 
-DECLARE = FormFlow("declare", _prepare, _build, _apply, prompt="Confirm the declaration.")
+DECLARE = FormFlow(
+    "declare",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Confirm the declaration.",
+    permit=lambda ctx, context: _issue(ctx, context.get("reference")),
+)

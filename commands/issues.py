@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from cards import forms
 from cards.model import Form
+from commands.access import readable
 from commands.args import Args
 from commands.context import Ctx, Reply, UserError
 from commands.lookup import find_subject
@@ -100,7 +102,7 @@ def status(ctx: Ctx, args: Args) -> Reply:
     ref = args.first()
     if not ref:
         raise UserError("status needs a reference, e.g. /opss status ISS-2026-0001.")
-    kind, subject = find_subject(ctx.session, ref)
+    kind, subject = find_subject(ctx, ref)
     if kind == "incident":
         assert isinstance(subject, Incident)
         return Reply(card=incident_card(ctx.session, subject))
@@ -112,9 +114,15 @@ def list_open(ctx: Ctx, args: Args) -> Reply:
     issues = ctx.session.scalars(
         select(Issue).where(Issue.stage.in_([s.value for s in OPEN_STAGES])).order_by(Issue.id)
     ).all()
-    incidents = ctx.session.scalars(
-        select(Incident).where(Incident.status != "closed").order_by(Incident.id)
-    ).all()
+    incidents = readable(  # private: only those the caller may see
+        ctx,
+        ctx.session.scalars(
+            select(Incident)
+            .where(Incident.status != "closed")
+            .options(selectinload(Incident.issue))
+            .order_by(Incident.id)
+        ).all(),
+    )
     lines = ["*Open issues*"]
     lines += [f"• {i.reference} · {i.title} · {STAGE_LABELS[Stage(i.stage)]}" for i in issues] or [
         "• none"

@@ -130,7 +130,9 @@ def test_only_imt_or_a_deputy_director_organise_and_refusals_are_audited(
 ) -> None:
     declare(bot)
     refused(bot.cmd("fatima", f"group {INC} open tcg --chair fatima"), "IMT")
-    refused(bot.cmd("olly", f"role {INC} secretariat olly"), "deputy director")
+    refused(bot.cmd("fatima", f"role {INC} secretariat fatima"), "deputy director")
+    # Someone who may not even see the incident is refused that first.
+    refused(bot.cmd("olly", f"role {INC} secretariat olly"), f"may see {INC}")
     with db.read() as s:
         audits = s.scalars(select(AuditEvent).where(AuditEvent.action == "permission.refused"))
         assert {a.entity_ref for a in audits} == {INC}

@@ -126,6 +126,15 @@ def _blocked_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> R
     return Reply(text=message)
 
 
+def _blocked_permit(ctx: Ctx, context: Mapping[str, str]) -> None:
+    check_progress(ctx, find_action(ctx, context.get("reference"), "blocked"), "mark as blocked")
+
+
 BLOCKED = FormFlow(
-    "blocked", _blocked_prepare, _blocked_build, _blocked_apply, prompt="Say what blocks it."
+    "blocked",
+    _blocked_prepare,
+    _blocked_build,
+    _blocked_apply,
+    prompt="Say what blocks it.",
+    permit=_blocked_permit,
 )

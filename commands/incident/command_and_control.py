@@ -46,7 +46,25 @@ SHORT_NAMES = {
 
 
 def incident_for(ctx: Ctx, reference: str | None, verb: str, what: str) -> Incident:
-    return find_incident(ctx.session, reference, verb, what)
+    """The incident, for those who may see it (``commands/access.py``)."""
+    return find_incident(ctx, reference, verb, what)
+
+
+def admit(ctx: Ctx, incident: Incident, names: list[str]) -> None:
+    """People given a group seat or a role join the incident: they may read it, and they are
+    invited to its channel."""
+    new = [n for n in names if n and n not in (incident.members or [])]
+    if not new:
+        return
+    incident.members = sorted({*(incident.members or []), *new})
+    repo.enqueue(
+        ctx.session,
+        surface=incident.surface,
+        conversation=incident.channel_key,
+        op="invite",
+        payload={"members": new},
+        now=ctx.now,
+    )
 
 
 def active_groups(session: Session, incident_id: int) -> list[IncidentGroup]:
@@ -238,6 +256,7 @@ def open_group(
         )
     if chair is not None and kind in CHAIRED and chair_changed:
         _sync_command_team(incident, CHAIRED[kind], chair.name)
+    admit(ctx, incident, ([chair.name] if chair else []) + members)
     ctx.audit(
         "group.opened" if existing is None else "group.changed",
         "incident",
@@ -453,7 +472,19 @@ def _group_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Rep
     return Reply(text=text, card=groups_card(ctx, incident))
 
 
-GROUP = FormFlow("group", _group_prepare, _group_build, _group_apply, prompt="Set up the group.")
+def _group_permit(ctx: Ctx, context: Mapping[str, str]) -> None:
+    incident = incident_for(ctx, context.get("reference"), "group", "its groups")
+    _require_organiser(ctx, incident, "mobilise groups")
+
+
+GROUP = FormFlow(
+    "group",
+    _group_prepare,
+    _group_build,
+    _group_apply,
+    prompt="Set up the group.",
+    permit=_group_permit,
+)
 
 
 def group_route(args: Args) -> FormFlow | None:
@@ -584,6 +615,7 @@ def _role_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
                 assigned_at=ctx.now,
             )
         )
+        admit(ctx, incident, [person.name])
         if role in {"imt_lead", "communications_lead", "senior_investigation_officer"}:
             _sync_command_team(incident, role, person.name)
         elif role in {"secretariat", "ftl"}:
@@ -602,8 +634,18 @@ def _role_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
     return Reply(text=text, card=groups_card(ctx, incident))
 
 
+def _role_permit(ctx: Ctx, context: Mapping[str, str]) -> None:
+    incident = incident_for(ctx, context.get("reference"), "role", "its roles")
+    _require_organiser(ctx, incident, "name incident roles")
+
+
 INCIDENT_ROLE = FormFlow(
-    "incident_role", _role_prepare, _role_build, _role_apply, prompt="Name who holds the role."
+    "incident_role",
+    _role_prepare,
+    _role_build,
+    _role_apply,
+    prompt="Name who holds the role.",
+    permit=_role_permit,
 )
 
 

@@ -167,7 +167,12 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
 
 
 DIRECT_ESCALATION = FormFlow(
-    "direct_escalation", _prepare, _build, _apply, prompt="Escalate the issue to an incident."
+    "direct_escalation",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Escalate the issue to an incident.",
+    permit=lambda ctx, context: _issue(ctx, context.get("reference")),
 )
 
 

@@ -251,7 +251,11 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     return Reply(text=f"Engagement logged: {text}", card=card)
 
 
-ENGAGE = FormFlow("engage", _prepare, _build, _apply, prompt="Log the engagement.")
+def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
+    _check_log(ctx, incident_for(ctx, context.get("reference"), "engage", "its engagement"))
+
+
+ENGAGE = FormFlow("engage", _prepare, _build, _apply, prompt="Log the engagement.", permit=_permit)
 
 
 # /opss engage INC plan -------------------------------------------------------------------------
@@ -356,8 +360,17 @@ def _plan_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
     return Reply(text=text, card=card)
 
 
+def _plan_permit(ctx: Ctx, context: Mapping[str, str]) -> None:
+    _check_plan(ctx, incident_for(ctx, context.get("reference"), "engage", "its plan"))
+
+
 ENGAGEMENT_PLAN = FormFlow(
-    "engagement_plan", _plan_prepare, _plan_build, _plan_apply, prompt="Record the plan."
+    "engagement_plan",
+    _plan_prepare,
+    _plan_build,
+    _plan_apply,
+    prompt="Record the plan.",
+    permit=_plan_permit,
 )
 
 

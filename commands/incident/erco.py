@@ -133,4 +133,10 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     return Reply(text=text, card=card)
 
 
-ERCO = FormFlow("erco", _prepare, _build, _apply, prompt="Record DBT ERCO's engagement.")
+def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
+    _check(ctx, incident_for(ctx, context.get("reference"), "erco", "DBT ERCO's engagement"))
+
+
+ERCO = FormFlow(
+    "erco", _prepare, _build, _apply, prompt="Record DBT ERCO's engagement.", permit=_permit
+)

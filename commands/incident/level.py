@@ -144,4 +144,10 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     return Reply(text=text, card=card)
 
 
-LEVEL = FormFlow("level", _prepare, _build, _apply, prompt="Change the response level.")
+def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
+    _check(ctx, incident_for(ctx, context.get("reference"), "level", "its response level"))
+
+
+LEVEL = FormFlow(
+    "level", _prepare, _build, _apply, prompt="Change the response level.", permit=_permit
+)

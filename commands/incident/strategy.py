@@ -19,7 +19,11 @@ from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.decisions import record_decision
 from commands.flows import Context, FormFlow
 from commands.incident.action_chasing import schedule_chase
-from commands.incident.command_and_control import chair_of, incident_for
+from commands.incident.command_and_control import (
+    chair_of,
+    incident_for,
+    refresh_incident_card,
+)
 from rules.command_and_control import may_record_strategy
 from rules.timeparse import WhenError, parse_when, show
 from storage import repositories as repo
@@ -213,8 +217,6 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     if refs:
         text += " Deadlines for updates: " + "; ".join(refs) + "."
     ctx.post(incident.channel_key, text, card)
-    from commands.incident.command_and_control import refresh_incident_card
-
     refresh_incident_card(ctx, incident)
     return Reply(text=text, card=card)
 
@@ -241,4 +243,10 @@ def summary_line(session: Session, incident: Incident) -> str | None:
     return f"v{row.version} ({show(row.recorded_at)}): {row.fields.get('aim', '')}"
 
 
-STRATEGY = FormFlow("strategy", _prepare, _build, _apply, prompt="Record the SCG's strategy.")
+def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
+    _check(ctx, incident_for(ctx, context.get("reference"), "strategy", "its strategy"))
+
+
+STRATEGY = FormFlow(
+    "strategy", _prepare, _build, _apply, prompt="Record the SCG's strategy.", permit=_permit
+)
