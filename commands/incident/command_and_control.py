@@ -366,12 +366,28 @@ def close_group(ctx: Ctx, incident: Incident, group: IncidentGroup) -> int:
 # Cards ------------------------------------------------------------------------------------------
 
 
+def display_names(session: Session, names: list[str]) -> list[str]:
+    """People's display names, in the order given (one query)."""
+    if not names:
+        return []
+    found = dict(
+        session.execute(select(Person.name, Person.display_name).where(Person.name.in_(names)))
+        .tuples()
+        .all()
+    )
+    return [found.get(n, n) for n in names]
+
+
+def describe_group(session: Session, group: IncidentGroup) -> str:
+    chair = group.chair.display_name if group.chair else "none named"
+    members = ", ".join(display_names(session, list(group.members or []))) or "none named"
+    return f"Chair: {chair} · Members: {members}"
+
+
 def groups_card(ctx: Ctx, incident: Incident) -> Card:
     facts = []
     for number, group in enumerate(active_groups(ctx.session, incident.id), start=1):
-        chair = group.chair.display_name if group.chair else "no chair named"
-        members = ", ".join(group.members or []) or "no members named"
-        facts.append((f"{number}. {group.name}", f"chair {chair}; members {members}"))
+        facts.append((f"{number}. {group.name}", describe_group(ctx.session, group)))
     for row in active_roles(ctx.session, incident.id):
         label = INCIDENT_ROLES[row.role] + (f" ({row.area})" if row.area else "")
         facts.append((label, row.person.display_name))
@@ -462,11 +478,7 @@ def _group_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Rep
     members = _names(ctx, v.get("members") or "", "Members", "members")
     name = (v.get("name") or "").strip() or SHORT_NAMES.get(kind, GROUP_KIND[kind].label)
     group = open_group(ctx, incident, kind, name, chair, members, v.get("justification") or "")
-    text = f"{group.name} of {incident.reference}: " + (
-        f"chair {group.chair.display_name}" if group.chair else "no chair named"
-    )
-    if group.members:
-        text += "; members " + ", ".join(group.members)
+    text = f"{group.name} of {incident.reference}: {describe_group(ctx.session, group)}"
     ctx.post(incident.channel_key, text)
     refresh_incident_card(ctx, incident)
     return Reply(text=text, card=groups_card(ctx, incident))
