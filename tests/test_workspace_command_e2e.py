@@ -77,7 +77,7 @@ def _run(page) -> None:  # type: ignore[no-untyped-def]
     hana.type(f"/opss role {INC} scg_chair david")
     hana.says("David Osei .*chairs the SCG")
     hana.type(f"/opss role {INC} secretariat ian")
-    hana.says(r"Ian Brooks .* is Secretariat")
+    hana.says(r"Ian Brooks .* is the Secretariat")
     hana.expect(summary).to_contain_text("SCG chairDavid Osei")
     hana.expect(summary).to_contain_text("TCG chairFatima Khan")
     hana.expect(summary).to_contain_text("TCG membersIan Brooks (IMT), Olly Reed")

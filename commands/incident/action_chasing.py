@@ -299,7 +299,9 @@ def _remind(
         f"{_when(action.due_at - batch.now)} ({show(action.due_at)}): {action.what}"
         + (" (late)" if late else "")
     )
-    card = chase_card(action, owner, incident, text)
+    card = chase_card(
+        action, owner, incident, f"Reminder: due in {_when(action.due_at - batch.now)}"
+    )
     batch.post(incident, incident.channel_key, text, card)
     account = accounts.get((owner.id, incident.surface))
     if account:
@@ -322,7 +324,7 @@ def _overdue(
         f"Overdue: {action.reference} for {owner.display_name} was due {show(action.due_at)}; "
         f"escalated to {to}: {action.what}" + (" (late)" if status == "late" else "")
     )
-    card = chase_card(action, owner, incident, text)
+    card = chase_card(action, owner, incident, f"Overdue: escalated to {to}")
     batch.post(incident, incident.channel_key, text, card)
     if chair is not None:
         account = accounts.get((chair.id, incident.surface))
@@ -431,7 +433,7 @@ def erco_prompt(incident: Incident, occasion: str = "") -> tuple[str, Card]:
     )
     card = Card(
         title=f"Engage DBT ERCO · {incident.reference}",
-        subtitle=text,
+        subtitle="Asked at each battle-rhythm cycle until ERCO's engagement is recorded",
         facts=(("Response level", level), ("ERCO", "not yet recorded as engaged")),
         actions=(Button("Record ERCO engagement", f"/opss erco {incident.reference}"),),
         exercise=incident.exercise,

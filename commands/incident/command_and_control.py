@@ -640,7 +640,7 @@ def _role_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
             {"role": role, "area": area, "person": person.name},
         )
         label += f" ({area})" if area else ""
-        text = f"{person.display_name} is {label} for {incident.reference}."
+        text = f"{person.display_name} is the {label} for {incident.reference}."
     ctx.post(incident.channel_key, text)
     refresh_incident_card(ctx, incident)
     return Reply(text=text, card=groups_card(ctx, incident))

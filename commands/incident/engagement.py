@@ -349,7 +349,7 @@ def _plan_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
     )
     card = Card(
         title=f"Engagement plan v{version} · {incident.reference}",
-        subtitle=text,
+        subtitle="The stakeholder engagement plan (4.1)",
         facts=tuple(facts),
         sections=sections,
         actions=(Button("Log an engagement", f"/opss engage {incident.reference}"),),
@@ -404,8 +404,8 @@ def sitrep_sections(session: Session, incident: Incident, cutoff: datetime) -> l
             [
                 "Engagement since the last sitrep",
                 "\n".join(
-                    f"{r.partner} · {show(r.told_at)} · {r.told_by} "
-                    f"({CHANNEL_LABELS.get(r.via, r.via)}): {r.what}"
+                    f"{r.partner} · {show(r.told_at)} · {r.told_by}, "
+                    f"{CHANNEL_LABELS.get(r.via, r.via).lower()}: {r.what}"
                     for r in rows
                 ),
             ]

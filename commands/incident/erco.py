@@ -119,7 +119,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     )
     card = Card(
         title=f"DBT ERCO engaged · {incident.reference}",
-        subtitle=text,
+        subtitle="Recorded in the decision log (3.17)",
         facts=(
             ("Engaged by", v["engaged_by"]),
             ("When", show(when)),

@@ -124,7 +124,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         )
     card = Card(
         title=f"Response level {new.label} · {incident.reference}",
-        subtitle=text,
+        subtitle=impact.LEVEL_MEANINGS[new].capitalize() + ".",
         facts=(("Was", old), ("Now", new.label), ("Decision", decision.reference)),
         sections=(
             (
