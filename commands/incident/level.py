@@ -108,10 +108,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         {"level": old},
         {"level": new.label, "decision": decision.reference},
     )
-    text = (
-        f"{incident.reference} is now {new.label} (was {old}; {decision.reference}): "
-        f"{impact.LEVEL_MEANINGS[new]}."
-    )
+    text = f"{incident.reference} is now {new.label} (was {old}; {decision.reference})."
     preset = PRESET_FOR_LEVEL[new]
     presets = ctx.options.rhythms or {}
     buttons = []
