@@ -510,3 +510,19 @@ def test_a_batch_of_due_actions_costs_a_constant_number_of_statements(
     statements_for(1, "2026-11-24 09:00")  # the first also creates the bot's own person
     two = statements_for(2, "2026-11-25 09:00")
     assert statements_for(40, "2026-11-26 09:00") == two
+
+
+def test_app_home_shows_the_persons_incident_roles(bot: Driver, db: Database) -> None:
+    declare(bot, "--level tactical --erco yes --tcg-chair fatima")
+    ok(bot.cmd("ian", f'group {INC} open evidence_group --members "fatima"'))
+    ok(bot.cmd("ian", f"role {INC} communications_lead fatima"))
+    home = bot.engine.home("local", "fatima", "fatima")
+    mine = next(c for c in home if c.title == "Your incident roles")
+    assert mine.facts == (
+        (INC, "chair of the TCG"),
+        (INC, "member of the Evidence group"),
+        (INC, "Communications lead"),
+    )
+    assert all(c.title != "Your incident roles" for c in bot.engine.home("local", "olly", "olly"))
+    status = ok(bot.cmd("fatima", f"status {INC}")).card
+    assert status is not None and ("Communications lead", "Fatima Khan") in status.facts
