@@ -20,6 +20,13 @@ from storage.models import ImpactAssessment, Issue, NncAssessment
 
 def _issue_for_assessment(ctx: Ctx, reference: str | None, verb: str) -> Issue:
     issue = find_issue(ctx.session, reference, verb)
+    incident = repo.incident_for_issue(ctx.session, issue.id) if issue.stage == "declared" else None
+    if incident is not None:
+        # A declared incident is reassessed by changing its response level, as a decision.
+        raise UserError(
+            f"{issue.reference} is incident {incident.reference}; reassess it with "
+            f"/opss level {incident.reference} (a decision that may offer another rhythm)."
+        )
     if not is_open(Stage(issue.stage)):
         raise UserError(
             f"{issue.reference} is {STAGE_LABELS[Stage(issue.stage)]}; re-open it "

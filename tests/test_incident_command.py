@@ -526,3 +526,9 @@ def test_app_home_shows_the_persons_incident_roles(bot: Driver, db: Database) ->
     assert all(c.title != "Your incident roles" for c in bot.engine.home("local", "olly", "olly"))
     status = ok(bot.cmd("fatima", f"status {INC}")).card
     assert status is not None and ("Communications lead", "Fatima Khan") in status.facts
+
+
+def test_assessing_a_declared_issue_points_to_the_incidents_level(bot: Driver) -> None:
+    ref = declare(bot)
+    reply = bot.cmd("ian", f"assess {ref}")
+    assert not reply.ok and f"reassess it with /opss level {INC}" in reply.text
