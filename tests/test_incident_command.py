@@ -24,7 +24,7 @@ from storage.models import (
     Strategy,
 )
 from storage.unit_of_work import Database
-from tests.conftest import Driver, row_counts
+from tests.conftest import Driver, row_counts, seeded_engine
 from tests.test_engine import declare, ok, raise_issue
 
 INC = "INC-2026-001"
@@ -532,3 +532,19 @@ def test_assessing_a_declared_issue_points_to_the_incidents_level(bot: Driver) -
     ref = declare(bot)
     reply = bot.cmd("ian", f"assess {ref}")
     assert not reply.ok and f"reassess it with /opss level {INC}" in reply.text
+
+
+def test_chasing_and_erco_prompts_on_each_database(any_db: Database, clock: ManualClock) -> None:
+    """The chasing source's SQL (row locks, one INSERT … RETURNING for the lot) on SQLite and
+    PostgreSQL alike."""
+    bot = Driver(seeded_engine(any_db, clock))
+    declare(bot, "--level tactical")  # Critical, ERCO not engaged
+    ok(bot.cmd("ian", f"action {INC} Collect samples --owner olly --due '2026-11-23 12:00'"))
+    clock.advance(timedelta(minutes=30, seconds=30))  # 10:00:30: the TCG's reminder, 2 h before
+    tick(any_db, clock, bot.engine.options)
+    tick(any_db, clock, bot.engine.options)
+    assert len(posts(any_db, "Reminder: ACT-2026-0001")) == 1
+    assert len(posts(any_db, "Before the TCG")) == 1
+    clock.advance(timedelta(hours=2))
+    tick(any_db, clock, bot.engine.options)
+    assert len(posts(any_db, "Overdue: ACT-2026-0001")) == 1
