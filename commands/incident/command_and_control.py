@@ -112,14 +112,13 @@ def members_of_groups(session: Session, incident_id: int) -> set[str]:
 
 
 def holders_facts(session: Session, incident: Incident) -> list[tuple[str, str]]:
-    """Who holds what, for the incident card: each open group with its chair and members,
-    then each role."""
+    """Who holds what, for the incident card: each open group's chair and members, then each
+    role."""
     facts: list[tuple[str, str]] = []
-    people = {p.id: p for p in _people(session, incident)}
     for group in active_groups(session, incident.id):
-        chair = people.get(group.chair_id) if group.chair_id else None
-        facts.append((f"{group.name} chair", chair.display_name if chair else "not named"))
-        members = [_display(people, n) for n in group.members or [] if n]
+        chair = group.chair.display_name if group.chair else "not named"
+        facts.append((f"{group.name} chair", chair))
+        members = display_names(session, list(group.members or []))
         if members:
             facts.append((f"{group.name} members", ", ".join(members)))
     for row in active_roles(session, incident.id):
@@ -130,25 +129,16 @@ def holders_facts(session: Session, incident: Incident) -> list[tuple[str, str]]
     return facts
 
 
-def _people(session: Session, incident: Incident) -> list[Person]:
-    names: set[str] = set()
-    ids: set[int] = set()
-    for group in active_groups(session, incident.id):
-        names.update(group.members or [])
-        if group.chair_id:
-            ids.add(group.chair_id)
-    if not names and not ids:
+def display_names(session: Session, names: list[str]) -> list[str]:
+    """People's display names, in the order given (one query)."""
+    if not names:
         return []
-    return list(
-        session.scalars(select(Person).where((Person.name.in_(names)) | (Person.id.in_(ids))))
+    found = dict(
+        session.execute(select(Person.name, Person.display_name).where(Person.name.in_(names)))
+        .tuples()
+        .all()
     )
-
-
-def _display(people: Mapping[int, Person], name: str) -> str:
-    for person in people.values():
-        if person.name == name:
-            return person.display_name
-    return name
+    return [found.get(n, n) for n in names]
 
 
 # Writing ----------------------------------------------------------------------------------------
@@ -364,18 +354,6 @@ def close_group(ctx: Ctx, incident: Incident, group: IncidentGroup) -> int:
 
 
 # Cards ------------------------------------------------------------------------------------------
-
-
-def display_names(session: Session, names: list[str]) -> list[str]:
-    """People's display names, in the order given (one query)."""
-    if not names:
-        return []
-    found = dict(
-        session.execute(select(Person.name, Person.display_name).where(Person.name.in_(names)))
-        .tuples()
-        .all()
-    )
-    return [found.get(n, n) for n in names]
 
 
 def describe_group(session: Session, group: IncidentGroup) -> str:
