@@ -145,6 +145,8 @@ def _run(page) -> None:  # type: ignore[no-untyped-def]
     hana.submit_form("Record ERCO engagement")
     hana.says("DBT ERCO engagement recorded")
     hana.expect(summary).to_contain_text("DBT ERCOengaged by Hana Patel")
+    summary.scroll_into_view_if_needed()
+    shot(page, "04b-incident-card")
     hana.expect(summary).not_to_contain_text("engage DBT ERCO (plan 3.17)")
 
     page.get_by_role("button", name="+2 h").click()  # 12:30: overdue, escalated to the chair
@@ -167,6 +169,11 @@ def _run(page) -> None:  # type: ignore[no-untyped-def]
     hana.field("via").locator("select").select_option("email")
     hana.submit_form("Log engagement")
     hana.says("HSE told by Hana Patel")
+    # Typed in the incident's channel: the card is in the channel, the reply is text only.
+    hana.expect(page.locator('[data-testid="ephemeral"]').last).not_to_contain_text(
+        "What they were told"
+    )
+    hana.expect(messages.filter(has_text="What they were told")).to_have_count(1)
     shot(page, "06-engagement")
 
     for _ in range(2):  # 16:30: past the cut-off, the sitrep is collated

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from cards.model import Action as Button
 from cards.model import Card, Choice, Field, Form
+from commands.access import in_its_channel
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.decisions import record_decision
@@ -48,6 +49,12 @@ SHORT_NAMES = {
 def incident_for(ctx: Ctx, reference: str | None, verb: str, what: str) -> Incident:
     """The incident, for those who may see it (``commands/access.py``)."""
     return find_incident(ctx, reference, verb, what)
+
+
+def posted_reply(ctx: Ctx, incident: Incident, text: str, card: Card) -> Reply:
+    """The reply to a command whose card was also posted in the incident's channel: typed in
+    that channel, the caller sees the text only, not the same card twice."""
+    return Reply(text=text, card=card, ephemeral=not in_its_channel(ctx, incident))
 
 
 def admit(ctx: Ctx, incident: Incident, names: list[str]) -> None:

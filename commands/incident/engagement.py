@@ -24,6 +24,7 @@ from commands.flows import Context, FormFlow
 from commands.incident.command_and_control import (
     incident_for,
     members_of_groups,
+    posted_reply,
     refresh_incident_card,
 )
 from rules.command_and_control import may_log_engagement, may_organise
@@ -248,7 +249,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     )
     ctx.post(incident.channel_key, f"Engagement logged for {incident.reference}: {text}", card)
     refresh_incident_card(ctx, incident)
-    return Reply(text=f"Engagement logged: {text}", card=card)
+    return posted_reply(ctx, incident, f"Engagement logged: {text}", card)
 
 
 def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
@@ -357,7 +358,7 @@ def _plan_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
     )
     ctx.post(incident.channel_key, text, card)
     refresh_incident_card(ctx, incident)
-    return Reply(text=text, card=card)
+    return posted_reply(ctx, incident, text, card)
 
 
 def _plan_permit(ctx: Ctx, context: Mapping[str, str]) -> None:

@@ -14,7 +14,12 @@ from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.decisions import record_decision
 from commands.flows import Context, FormFlow
-from commands.incident.command_and_control import chair_of, incident_for, refresh_incident_card
+from commands.incident.command_and_control import (
+    chair_of,
+    incident_for,
+    posted_reply,
+    refresh_incident_card,
+)
 from rules.command_and_control import may_record_erco
 from rules.timeparse import WhenError, parse_when, show
 from storage.models import Incident
@@ -130,7 +135,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     )
     ctx.post(incident.channel_key, text, card)
     refresh_incident_card(ctx, incident)
-    return Reply(text=text, card=card)
+    return posted_reply(ctx, incident, text, card)
 
 
 def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:

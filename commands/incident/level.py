@@ -18,6 +18,7 @@ from commands.flows import Context, FormFlow
 from commands.incident.action_chasing import erco_prompt
 from commands.incident.command_and_control import (
     incident_for,
+    posted_reply,
     refresh_incident_card,
     role_holder,
 )
@@ -138,7 +139,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         prompt_text, prompt_card = erco_prompt(incident)
         ctx.post(incident.channel_key, prompt_text, prompt_card)
     refresh_incident_card(ctx, incident)
-    return Reply(text=text, card=card)
+    return posted_reply(ctx, incident, text, card)
 
 
 def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:

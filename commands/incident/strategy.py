@@ -22,6 +22,7 @@ from commands.incident.action_chasing import schedule_chase
 from commands.incident.command_and_control import (
     chair_of,
     incident_for,
+    posted_reply,
     refresh_incident_card,
 )
 from rules.command_and_control import may_record_strategy
@@ -218,7 +219,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         text += " Deadlines for updates: " + "; ".join(refs) + "."
     ctx.post(incident.channel_key, text, card)
     refresh_incident_card(ctx, incident)
-    return Reply(text=text, card=card)
+    return posted_reply(ctx, incident, text, card)
 
 
 def strategy_card(row: Strategy, incident: Incident, decision_ref: str = "") -> Card:
