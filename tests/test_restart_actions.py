@@ -30,7 +30,7 @@ def test_action_reminders_after_a_restart_are_late_once_or_missed(tmp_path: Path
     imt = local.ensure_channel("opss-imt")
     with db.unit_of_work() as s:
         s.add(ChannelBinding(surface="local", conversation="imt", external_id=imt, name="opss-imt"))
-    bot = Driver(seeded_engine(db, clock), channel=general)
+    bot = Driver(seeded_engine(db, clock, imt_bound=False), channel=general)
     declare(bot)
     # Reminders 24 h and 2 h before: ACT-1 at Mon 12:00 and Tue 10:00; ACT-2 at Mon 11:00 and
     # Tue 09:00.

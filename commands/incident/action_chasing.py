@@ -396,6 +396,8 @@ def _erco_prompts(session: Session, now: datetime, options: Options, total: Tick
         .order_by(reminder.due_at)
         .limit(BATCH)
     ).all()
+    if not rows:
+        return
     claimed = _claim(
         session,
         [
