@@ -46,10 +46,11 @@ from commands.help import show_help
 from commands.home import home_cards
 from commands.incident import (
     action_progress,
-    command_and_control,
     direct_escalation,
     engagement,
     erco,
+    groups,
+    incident_roles,
     level,
     strategy,
 )
@@ -83,8 +84,8 @@ FORM_FLOWS: dict[str, FormFlow] = {
         battle_rhythm.RHYTHM_ADD,
         sitreps.SITREP_UPDATE,
         sitreps.SITREP_AMEND,
-        command_and_control.GROUP,
-        command_and_control.INCIDENT_ROLE,
+        groups.GROUP,
+        incident_roles.INCIDENT_ROLE,
         strategy.STRATEGY,
         erco.ERCO,
         level.LEVEL,
@@ -112,13 +113,13 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "rhythm": battle_rhythm.rhythm,
     "sitrep": sitreps.sitrep_verb,
     "clock": demo_clock.clock,
-    "group": command_and_control.group_verb,
+    "group": groups.group_verb,
     "started": action_progress.started,
 }
 # A verb whose sub-command opens a form: "/opss role INC-…", "/opss escalate ISS incident".
 FORM_ROUTES: dict[str, Callable[[Args], FormFlow | None]] = {
-    "role": command_and_control.role_route,
-    "group": command_and_control.group_route,
+    "role": incident_roles.role_route,
+    "group": groups.group_route,
     "escalate": direct_escalation.escalate_route,
     "engage": engagement.engage_route,
 }

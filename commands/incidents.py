@@ -15,7 +15,7 @@ from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.decisions import decision_log_anchor, decision_log_card, record_decision
 from commands.flows import Context, FormFlow
 from commands.incident.action_chasing import erco_prompt
-from commands.incident.command_and_control import (
+from commands.incident.groups import (
     declared_chairs_justification,
     mobilise_for_rhythm,
 )
