@@ -409,7 +409,7 @@ def test_the_head_of_imt_escalates_an_issue_straight_to_an_incident(
 def test_direct_escalation_is_not_for_a_declared_or_closed_issue(bot: Driver, db: Database) -> None:
     declare(bot)
     reply = bot.cmd("hana", "escalate ISS-2026-0001 incident --consulted david --rationale r")
-    assert not reply.ok and "only an open or monitored issue" in reply.text
+    assert not reply.ok and f"is already incident {INC}" in reply.text
 
 
 # Actions that chase themselves -------------------------------------------------------------------

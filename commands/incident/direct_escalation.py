@@ -72,6 +72,9 @@ def direct_form(reference: str, title: str, deputies: list[tuple[str, str]]) -> 
 def _issue(ctx: Ctx, reference: str | None) -> Issue:
     issue = find_issue(ctx.session, reference, "escalate")
     stage = Stage(issue.stage)
+    declared = repo.incident_for_issue(ctx.session, issue.id)
+    if declared is not None:
+        raise UserError(f"{issue.reference} is already incident {declared.reference}.")
     if stage not in FROM_STAGES:
         raise UserError(
             f"{issue.reference} is {STAGE_LABELS[stage]}: only an open or monitored issue can "

@@ -159,7 +159,7 @@ ENGAGE_OPTIONS = {"partner", "what", "via", "by", "when"}
 
 
 def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
-    incident = incident_for(ctx, args.first(), "engage", "its engagement")
+    incident = incident_for(ctx, args.first(), "engage", "engagement records")
     _check_log(ctx, incident)
     values: dict[str, Any] = {}
     for name, value in args.options.items():
@@ -193,7 +193,7 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
 
 
 def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
-    incident = incident_for(ctx, context.get("reference"), "engage", "its engagement")
+    incident = incident_for(ctx, context.get("reference"), "engage", "engagement records")
     _check_log(ctx, incident)
     partner = v["partner"]
     if partner == OTHER:
@@ -253,7 +253,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
 
 
 def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
-    _check_log(ctx, incident_for(ctx, context.get("reference"), "engage", "its engagement"))
+    _check_log(ctx, incident_for(ctx, context.get("reference"), "engage", "engagement records"))
 
 
 ENGAGE = FormFlow("engage", _prepare, _build, _apply, prompt="Log the engagement.", permit=_permit)
@@ -273,7 +273,7 @@ def _check_plan(ctx: Ctx, incident: Incident) -> None:
 
 
 def _plan_prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
-    incident = incident_for(ctx, args.first(), "engage", "its engagement plan")
+    incident = incident_for(ctx, args.first(), "engage", "engagement plans")
     _check_plan(ctx, incident)
     values: dict[str, Any] = {}
     for name, value in args.options.items():
@@ -288,7 +288,7 @@ def _plan_prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
 
 def _plan_build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     form = plan_form(context.get("reference", ""), _everyone(ctx))
-    incident = incident_for(ctx, context.get("reference"), "engage", "its engagement plan")
+    incident = incident_for(ctx, context.get("reference"), "engage", "engagement plans")
     plan = latest_plan(ctx.session, incident.id)
     if plan is None:
         return form
@@ -296,7 +296,7 @@ def _plan_build(ctx: Ctx, context: Mapping[str, str]) -> Form:
 
 
 def _plan_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
-    incident = incident_for(ctx, context.get("reference"), "engage", "its engagement plan")
+    incident = incident_for(ctx, context.get("reference"), "engage", "engagement plans")
     _check_plan(ctx, incident)
     if (v.get("lead_department") or "").strip() and not (v.get("opss_role") or "").strip():
         raise UserError(
@@ -362,7 +362,7 @@ def _plan_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
 
 
 def _plan_permit(ctx: Ctx, context: Mapping[str, str]) -> None:
-    _check_plan(ctx, incident_for(ctx, context.get("reference"), "engage", "its plan"))
+    _check_plan(ctx, incident_for(ctx, context.get("reference"), "engage", "engagement plans"))
 
 
 ENGAGEMENT_PLAN = FormFlow(

@@ -54,7 +54,7 @@ def _check(ctx: Ctx, incident: Incident) -> None:
 
 
 def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
-    incident = incident_for(ctx, args.first(), "erco", "DBT ERCO's engagement")
+    incident = incident_for(ctx, args.first(), "erco", "ERCO records")
     _check(ctx, incident)
     values: dict[str, Any] = {}
     for name, value in args.options.items():
@@ -80,7 +80,7 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
 
 
 def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
-    incident = incident_for(ctx, context.get("reference"), "erco", "DBT ERCO's engagement")
+    incident = incident_for(ctx, context.get("reference"), "erco", "ERCO records")
     _check(ctx, incident)
     when = ctx.now
     if v.get("date"):
@@ -89,7 +89,10 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         except WhenError as exc:
             raise UserError(f"Date engaged: {exc}", "date") from exc
         if when > ctx.now:
-            raise UserError("Date engaged: ERCO cannot be recorded as engaged later.", "date")
+            raise UserError(
+                "Date engaged: that is in the future; record ERCO once it has been engaged.",
+                "date",
+            )
     before = {
         "erco_engaged": incident.erco_engaged,
         "by": incident.erco_engaged_by,
@@ -139,7 +142,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
 
 
 def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
-    _check(ctx, incident_for(ctx, context.get("reference"), "erco", "DBT ERCO's engagement"))
+    _check(ctx, incident_for(ctx, context.get("reference"), "erco", "ERCO records"))
 
 
 ERCO = FormFlow(

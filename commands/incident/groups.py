@@ -294,7 +294,7 @@ GROUP_OPTIONS = {"kind", "name", "chair", "members", "justification"}
 
 
 def _group_prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
-    incident = incident_for(ctx, args.first(), "group", "its groups")
+    incident = incident_for(ctx, args.first(), "group", "groups")
     require_organiser(ctx, incident, "mobilise groups")
     values: dict[str, Any] = {}
     if len(args.words) > 1:
@@ -314,7 +314,7 @@ def _group_build(ctx: Ctx, context: Mapping[str, str]) -> Form:
 
 
 def _group_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
-    incident = incident_for(ctx, context.get("reference"), "group", "its groups")
+    incident = incident_for(ctx, context.get("reference"), "group", "groups")
     require_organiser(ctx, incident, "mobilise groups")
     kind = v["kind"]
     chair = person_named(ctx, v["chair"], "Chair", "chair") if v.get("chair") else None
@@ -328,7 +328,7 @@ def _group_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Rep
 
 
 def _group_permit(ctx: Ctx, context: Mapping[str, str]) -> None:
-    incident = incident_for(ctx, context.get("reference"), "group", "its groups")
+    incident = incident_for(ctx, context.get("reference"), "group", "groups")
     require_organiser(ctx, incident, "mobilise groups")
 
 
@@ -351,7 +351,7 @@ def group_route(args: Args) -> FormFlow | None:
 
 
 def group_verb(ctx: Ctx, args: Args) -> Reply:
-    incident = incident_for(ctx, args.first(), "group", "its groups")
+    incident = incident_for(ctx, args.first(), "group", "groups")
     sub = args.words[1].lower() if len(args.words) > 1 else "list"
     if sub == "list":
         return Reply(text=f"Groups of {incident.reference}", card=groups_card(ctx, incident))

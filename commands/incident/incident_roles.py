@@ -64,7 +64,7 @@ def role_form(reference: str, areas: tuple[str, ...]) -> Form:
 
 
 def _role_prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
-    incident = incident_for(ctx, args.first(), "role", "its roles")
+    incident = incident_for(ctx, args.first(), "role", "incident roles")
     require_organiser(ctx, incident, "name incident roles")
     values: dict[str, Any] = {}
     if len(args.words) > 1:
@@ -83,7 +83,7 @@ def _role_build(ctx: Ctx, context: Mapping[str, str]) -> Form:
 
 
 def _role_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
-    incident = incident_for(ctx, context.get("reference"), "role", "its roles")
+    incident = incident_for(ctx, context.get("reference"), "role", "incident roles")
     require_organiser(ctx, incident, "name incident roles")
     role = v["role"]
     person = person_named(ctx, v["person"], "Person", "person")
@@ -139,7 +139,7 @@ def _role_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
 
 
 def _role_permit(ctx: Ctx, context: Mapping[str, str]) -> None:
-    incident = incident_for(ctx, context.get("reference"), "role", "its roles")
+    incident = incident_for(ctx, context.get("reference"), "role", "incident roles")
     require_organiser(ctx, incident, "name incident roles")
 
 

@@ -68,7 +68,7 @@ def _check(ctx: Ctx, incident: Incident) -> None:
 
 
 def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
-    incident = incident_for(ctx, args.first(), "level", "its response level")
+    incident = incident_for(ctx, args.first(), "level", "response levels")
     _check(ctx, incident)
     values: dict[str, Any] = {}
     if len(args.words) > 1:
@@ -81,12 +81,12 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
 
 
 def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
-    incident = incident_for(ctx, context.get("reference"), "level", "its response level")
+    incident = incident_for(ctx, context.get("reference"), "level", "response levels")
     return level_form(incident.reference, current_label(incident))
 
 
 def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
-    incident = incident_for(ctx, context.get("reference"), "level", "its response level")
+    incident = incident_for(ctx, context.get("reference"), "level", "response levels")
     _check(ctx, incident)
     new = impact.Level.parse(v["level"])
     old = current_label(incident)
@@ -143,7 +143,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
 
 
 def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
-    _check(ctx, incident_for(ctx, context.get("reference"), "level", "its response level"))
+    _check(ctx, incident_for(ctx, context.get("reference"), "level", "response levels"))
 
 
 LEVEL = FormFlow(

@@ -96,7 +96,7 @@ def _check(ctx: Ctx, incident: Incident) -> None:
 
 
 def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
-    incident = incident_for(ctx, args.first(), "strategy", "its strategy")
+    incident = incident_for(ctx, args.first(), "strategy", "strategies")
     _check(ctx, incident)
     known = {k for k, _, _ in HEADINGS} | {EQUALITY, DEADLINES}
     values: dict[str, Any] = {}
@@ -148,7 +148,7 @@ def _deadlines(ctx: Ctx, text: str) -> list[tuple[Any, Any, str]]:
 
 
 def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
-    incident = incident_for(ctx, context.get("reference"), "strategy", "its strategy")
+    incident = incident_for(ctx, context.get("reference"), "strategy", "strategies")
     _check(ctx, incident)
     deadlines = _deadlines(ctx, v.get(DEADLINES) or "")
     version = (
@@ -245,7 +245,7 @@ def summary_line(session: Session, incident: Incident) -> str | None:
 
 
 def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
-    _check(ctx, incident_for(ctx, context.get("reference"), "strategy", "its strategy"))
+    _check(ctx, incident_for(ctx, context.get("reference"), "strategy", "strategies"))
 
 
 STRATEGY = FormFlow(
