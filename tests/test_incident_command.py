@@ -25,7 +25,7 @@ from storage.models import (
 )
 from storage.unit_of_work import Database
 from tests.conftest import Driver, row_counts, seeded_engine
-from tests.test_engine import declare, ok, raise_issue
+from tests.test_engine import call_conference, declare, ok, raise_issue, to_stage
 
 INC = "INC-2026-001"
 
@@ -548,3 +548,37 @@ def test_chasing_and_erco_prompts_on_each_database(any_db: Database, clock: Manu
     clock.advance(timedelta(hours=2))
     tick(any_db, clock, bot.engine.options)
     assert len(posts(any_db, "Overdue: ACT-2026-0001")) == 1
+
+
+def test_declaring_with_a_chair_the_plan_does_not_name_needs_a_justification(
+    bot: Driver, db: Database
+) -> None:
+    ref = to_stage(bot, "cam_ep")
+    call_conference(bot, ref)
+    ok(
+        bot.submit(
+            "ian",
+            {
+                "form": "outcome",
+                "conference": "CC-2026-0001",
+                "outcomes": "declare_incident",
+                "rationale": "r",
+                "decided_by": "David",
+            },
+        )
+    )
+    refused_chair = bot.cmd("hana", f"declare {ref} --level tactical --scg-chair sara")
+    assert not refused_chair.ok and "Justification" in refused_chair.text
+    with db.read() as s:
+        assert s.scalars(select(Incident)).first() is None  # nothing half stored
+    ok(
+        bot.cmd(
+            "hana",
+            f"declare {ref} --level tactical --erco yes --scg-chair sara "
+            "--justification 'DCE Evidence and DD Targeting both abroad'",
+        )
+    )
+    with db.read() as s:
+        chair = s.scalars(select(Decision).where(Decision.kind == "chair")).one()
+    assert chair.what.startswith("Sara Lind chairs the SCG, not the Deputy Chief Executive")
+    assert chair.rationale == "DCE Evidence and DD Targeting both abroad"
