@@ -147,7 +147,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         {"stage": from_stage},
         {"incident": incident.reference, "consulted": consulted.name, "rationale": v["rationale"]},
     )
-    text = (
+    text = ("EXERCISE · " if incident.exercise else "") + (
         f"{ctx.person.display_name} (Head of IMT) escalated {issue.reference} straight to "
         f"incident {incident.reference} from {from_stage}, having consulted "
         f"{consulted.display_name} (plan 2.3): {v['rationale']}"

@@ -69,8 +69,9 @@ def meeting_reminder(
         )
     card = replace(card, facts=tuple(facts), sections=tuple(sections))
     accounts = accounts_of(ctx.session, [p.id for p in people])
+    direct = f"EXERCISE · {text}" if incident.exercise else text  # as in the channel
     for person in people:
         account = accounts.get((person.id, incident.surface))
         if account:
-            ctx.post(f"channel:{account}", text, card)
+            ctx.post(f"channel:{account}", direct, card)
     return card
