@@ -260,7 +260,9 @@ def groups_card(ctx: Ctx, incident: Incident) -> Card:
 
 # /opss group ------------------------------------------------------------------------------------
 
-GROUP_CHOICES = tuple(Choice(k.key, k.label) for k in GROUP_KINDS)
+GROUP_CHOICES = tuple(
+    Choice(k.key, k.label + (" (optional, 3.16)" if k.optional else "")) for k in GROUP_KINDS
+)
 
 
 def group_form(reference: str) -> Form:
