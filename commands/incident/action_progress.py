@@ -106,7 +106,10 @@ def _blocked_prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
 
 
 def _blocked_build(ctx: Ctx, context: Mapping[str, str]) -> Form:
-    ref = context.get("reference", "")
+    return blocked_form(context.get("reference", ""))
+
+
+def blocked_form(ref: str) -> Form:
     return Form(
         id="blocked",
         title=f"Blocked · {ref}",
