@@ -9,6 +9,9 @@ from typing import Any
 
 from sqlalchemy import event, select
 
+from cards.adaptive import render_card
+from cards.blockkit import blocks_json, card_blocks
+from cards.model import card_from_dict
 from commands.clock import ManualClock
 from commands.incident.action_chasing import chase
 from commands.scheduler import tick
@@ -25,6 +28,7 @@ from storage.models import (
 )
 from storage.unit_of_work import Database
 from tests.conftest import Driver, row_counts, seeded_engine
+from tests.schema import assert_valid_card
 from tests.test_engine import call_conference, declare, ok, raise_issue, to_stage
 
 INC = "INC-2026-001"
@@ -582,3 +586,40 @@ def test_declaring_with_a_chair_the_plan_does_not_name_needs_a_justification(
         chair = s.scalars(select(Decision).where(Decision.kind == "chair")).one()
     assert chair.what.startswith("Sara Lind chairs the SCG, not the Deputy Chief Executive")
     assert chair.rationale == "DCE Evidence and DD Targeting both abroad"
+
+
+def test_every_card_posted_inside_an_incident_validates_on_both_schemas(
+    bot: Driver, db: Database, clock: ManualClock
+) -> None:
+    declare(bot, "--level tactical --tcg-chair fatima")  # Critical, ERCO not engaged
+    ok(bot.cmd("ian", f'group {INC} open evidence_group --members "olly"'))
+    ok(bot.submit("ian", STRATEGY | {"deadlines": ""}))
+    ok(bot.cmd("hana", f"level {INC} high --rationale r"))
+    ok(
+        bot.cmd(
+            "ian", f'engage {INC} plan --partners "HSE,Defra" --lead-department DfT --opss-role x'
+        )
+    )
+    ok(bot.cmd("ian", f"engage {INC} --partner HSE --what 'Recall notice' --via email"))
+    ok(bot.cmd("ian", f"action {INC} Collect samples --owner olly --due '2026-11-23 12:00'"))
+    ok(bot.cmd("olly", "started ACT-2026-0001"))
+    clock.advance(timedelta(minutes=30, seconds=30))
+    tick(db, clock, bot.engine.options)
+    clock.advance(timedelta(hours=2))
+    tick(db, clock, bot.engine.options)
+    ok(bot.submit("ian", {"form": "erco", "reference": INC, "engaged_by": "Ian Brooks"}))
+    clock.advance(timedelta(hours=4))
+    tick(db, clock, bot.engine.options)  # the sitrep, with its engagement sections
+    with db.read() as s:
+        cards = [
+            card_from_dict(m.payload["card"])
+            for m in s.scalars(
+                select(OutboxMessage).where(OutboxMessage.op.in_(("post", "update")))
+            )
+            if m.payload.get("card")
+        ]
+    titles = {c.title.split(" · ")[0] for c in cards}
+    assert {"Engage DBT ERCO", "DBT ERCO engaged", "Action ACT-2026-0001", "TCG"} <= titles
+    for card in cards:
+        assert_valid_card(render_card(card))
+        blocks_json(card_blocks(card))  # slack_sdk.models validates as it serialises
