@@ -121,6 +121,7 @@ def issue_card(
 
 
 def incident_card(session: Session, incident: Incident) -> Card:
+    # Imported here: those modules record decisions, and decisions.py imports this module.
     from commands.incident import engagement, strategy
     from commands.incident.command_and_control import holders_facts
 

@@ -27,6 +27,7 @@ from cards.model import Action as Button
 from cards.model import Card, card_to_dict
 from commands.clock import Clock
 from commands.context import Options
+from commands.incident.action_progress import action_buttons, status_label
 from rules import action_chasing as rule
 from rules.impact import Level
 from rules.timeparse import show
@@ -141,7 +142,7 @@ class _Batch:
 
 def chase(db: Database, clock: Clock, options: Options) -> TickResult:
     """The tick's entry: every action reminder and overdue flag due now, then ERCO prompts."""
-    from commands.scheduler import TickResult
+    from commands.scheduler import TickResult  # the scheduler imports this module
 
     total = TickResult()
     while True:
@@ -340,8 +341,6 @@ def _overdue(
 
 
 def chase_card(action: Action, owner: Person, incident: Incident, subtitle: str) -> Card:
-    from commands.incident.action_progress import action_buttons, status_label
-
     facts = [
         ("Incident", incident.reference),
         ("Owner", owner.display_name),

@@ -72,7 +72,7 @@ def check_progress(ctx: Ctx, row: Action, what: str) -> None:
 
 def publish_progress(ctx: Ctx, row: Action, message: str) -> None:
     """Post the change and edit the action's card in place."""
-    from commands.actions import action_card
+    from commands.actions import action_card  # actions.py imports this module
 
     incident = ctx.session.get(Incident, row.incident_id) if row.incident_id else None
     subject = incident.reference if incident else ""
