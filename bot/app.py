@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import holidays
 from aiohttp import web
@@ -54,7 +55,8 @@ class Bot:
     scheduler: Scheduler
 
 
-def build(settings: Settings, clock: Clock | None = None) -> Bot:
+def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: Any = None) -> Bot:
+    """``teams_credentials``: tests and benchmarks give the Teams surface fixed tokens."""
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True
@@ -113,6 +115,12 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
         app.router.add_routes(Workspace(db, engine, general, advance).routes())
     if settings.slack_enabled:
         _add_slack(settings, db, engine, messengers, app)
+    if settings.teams_enabled:
+        from bot.teams.setup import install  # botbuilder is imported only when Teams is on
+
+        install(settings, db, engine, clock, messengers, app, teams_credentials)
+        if settings.teams_imt_channel_id:
+            _bind(db, "teams", options.imt_conversation, settings.teams_imt_channel_id, "imt")
     app.cleanup_ctx.append(_run_outbox(outbox, settings.outbox_poll_seconds))
     app.cleanup_ctx.append(_run_scheduler(scheduler))
     return Bot(settings, db, clock, engine, outbox, app, scheduler)

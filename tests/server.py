@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from aiohttp import web
 
@@ -40,8 +41,8 @@ def serving(app: web.Application) -> Iterator[str]:
 
 
 @contextmanager
-def running(settings: Settings, clock: Clock) -> Iterator[tuple[str, Bot]]:
-    bot = build(settings, clock)
+def running(settings: Settings, clock: Clock, **extra: Any) -> Iterator[tuple[str, Bot]]:
+    bot = build(settings, clock, **extra)
     try:
         with serving(bot.app) as url:
             yield url, bot

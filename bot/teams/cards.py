@@ -1,0 +1,80 @@
+"""The neutral forms and cards as Teams shows them: Adaptive Cards 1.5 whose buttons are
+Universal Actions (``Action.Execute``), so Teams can answer a press with a card in place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+from cards.adaptive import SCHEMA, VERSION, render_card, render_form, with_person_pickers
+from cards.model import Card, Form
+from commands.context import Reply
+
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+VERB = "opss"  # every button of ours carries its meaning in its data, so one verb serves
+
+
+def executable(card: dict[str, Any]) -> dict[str, Any]:
+    """Each ``Action.Submit`` becomes an ``Action.Execute`` with the same data."""
+    actions = [
+        {"type": "Action.Execute", "verb": VERB, "title": a["title"], "data": a.get("data", {})}
+        if a.get("type") == "Action.Submit"
+        else a
+        for a in card.get("actions", [])
+    ]
+    return {**card, "actions": actions} if actions else card
+
+
+def form_card(form: Form, people: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    return executable(with_person_pickers(render_form(form), form, people))
+
+
+def card_json(card: Card) -> dict[str, Any]:
+    return executable(render_card(card))
+
+
+def reply_card(reply: Reply) -> dict[str, Any]:
+    """What the person who acted sees: the answer's text, and its card when it is theirs alone."""
+    body: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    text = reply.text or "Done."
+    body.append(
+        {
+            "type": "TextBlock",
+            "text": text,
+            "wrap": True,
+            **({} if reply.ok else {"color": "Attention"}),
+        }
+    )
+    if reply.card is not None:
+        shown = card_json(reply.card)
+        body += shown["body"]
+        actions = shown.get("actions", [])
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body,
+    }
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def attachment(card: dict[str, Any]) -> Attachment:
+    return Attachment(content_type=CARD_TYPE, content=card)
+
+
+def message(text: str, card: dict[str, Any] | None) -> Activity:
+    return Activity(
+        type=ActivityTypes.message,
+        text=text or None,
+        attachments=[attachment(card)] if card is not None else None,
+    )
+
+
+def invoke_answer(card: dict[str, Any]) -> dict[str, Any]:
+    """The body Teams wants for ``adaptiveCard/action``: the card that replaces the pressed one."""
+    return {"statusCode": 200, "type": CARD_TYPE, "value": card}
