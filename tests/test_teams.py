@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import urllib.error
 import urllib.request
 import uuid
@@ -18,11 +19,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import Bot
+from bot.app import Bot, build
 from bot.config import Settings
 from commands.clock import ManualClock
 from storage.models import Issue
-from tests.conftest import START
+from tests.conftest import ALL_INDICATORS, START, row_counts
 from tests.fake_teams import (
     CONNECTOR_TOKEN,
     GRAPH_TOKEN,
@@ -293,3 +294,95 @@ def test_raise_with_a_form_an_invalid_submission_and_the_card_updated_in_place(
         assert issue.surface == "teams"
     # IMT is told in its channel, through the outbox.
     teams.said(IMT, REF)
+
+
+def _bad_tokens(teams: TeamsWorld, service_url: str) -> dict[str, str | None]:
+    identity = teams.identity
+    return {
+        "none": None,
+        "garbage": "not-a-token",
+        "unknown key": identity.token(APP_ID, service_url, kid="someone-elses-key"),
+        "wrong key": identity.token(APP_ID, service_url, key=identity.other_key),
+        "wrong audience": identity.token("another-bot", service_url),
+        "wrong issuer": identity.token(APP_ID, service_url, issuer="https://evil.example"),
+        "expired": identity.token(APP_ID, service_url, expires_in=-3600),
+        "alg none": identity.token(APP_ID, service_url, algorithm="none"),
+        "wrong serviceUrl": identity.token(APP_ID, "https://smba.evil.example/"),
+    }
+
+
+def test_every_bad_token_is_refused_with_401_and_changes_nothing(teams: TeamsWorld) -> None:
+    before = row_counts(teams.bot.db)
+    calls = len(teams.connector.calls)
+    for name, token in _bad_tokens(teams, teams.connector.url).items():
+        activity = teams.activity("olly")
+        activity["text"] = (
+            f'opss raise {name} --products p --hazard h --source public --area "Gas and Electrical"'
+        )
+        status, _ = teams.send(activity, token=token)
+        assert status == 401, name
+    assert row_counts(teams.bot.db) == before
+    assert len(teams.connector.calls) == calls
+    # The same activity with a good token is accepted.
+    status, _ = teams.say(
+        "olly",
+        'opss raise Good --products p --hazard h --source public --area "Gas and Electrical"',
+    )
+    assert status == 201
+    with teams.bot.db.read() as s:
+        assert [i.title for i in s.scalars(select(Issue))] == ["Good"]
+
+
+def test_the_signing_keys_are_fetched_off_the_event_loop(tmp_path: Path) -> None:
+    """While botbuilder waits for the identity service, the server still answers others."""
+    identity = Identity()
+    gate = threading.Event()
+    identity.gate = gate
+    with identity.serving() as metadata_url, serving(FakeConnector().app()) as connector_url:
+        settings = world_settings(tmp_path, "http://127.0.0.1:9", metadata_url, identity.issuer)
+        with running(settings, ManualClock(START), teams_credentials=fixed_credentials(APP_ID)) as (
+            url,
+            _bot,
+        ):
+            world = TeamsWorld(
+                url,
+                FakeConnector(url=connector_url),
+                FakeGraph(),
+                identity,
+                _bot,
+                ManualClock(START),
+            )
+            activity = world.activity("olly")
+            activity["text"] = "opss help"
+            result: list[int] = []
+            sender = threading.Thread(target=lambda: result.append(world.send(activity)[0]))
+            sender.start()
+            while identity.metadata_fetches == 0:
+                sender.join(timeout=0.01)
+            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as health:
+                assert health.status == 200  # answered while the key fetch is held
+            gate.set()
+            sender.join(timeout=20)
+            assert result == [201]
+
+
+def test_without_an_app_id_the_endpoint_is_off(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}", local_workspace=False)
+    with running(settings, ManualClock(START)) as (url, _bot):
+        request = urllib.request.Request(
+            f"{url}/api/messages", data=b"{}", headers={"Content-Type": "application/json"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code in (404, 405)
+
+
+def test_unauthenticated_teams_is_refused_off_loopback(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        local_workspace=False,
+        teams_allow_unauthenticated=True,
+        host="0.0.0.0",
+    )
+    with pytest.raises(ValueError, match="TEAMS_ALLOW_UNAUTHENTICATED"):
+        build(settings, ManualClock(START))
