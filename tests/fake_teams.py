@@ -66,7 +66,8 @@ class FakeConnector(_Recorder):
     token: str | None = CONNECTOR_TOKEN
     calls: list[Call] = field(default_factory=list)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by conversation
-    failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # next posts
+    # The next posts to a conversation fail with (status, headers), e.g. a 429.
+    failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     cards: list[dict[str, Any]] = field(default_factory=list)  # every card sent, in order
     url: str = ""
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -98,8 +99,9 @@ class FakeConnector(_Recorder):
         if self.token is not None and auth != f"Bearer {self.token}":
             self._record(Call(request.method, request.path, body, 401, auth))
             return web.json_response({"error": {"code": "Unauthorized"}}, status=401)
-        if request.method == "POST" and self.failures:
-            status, headers = self.failures.pop(0)
+        queued = self.failures.get(request.match_info.get("conv", ""))
+        if request.method == "POST" and queued:
+            status, headers = queued.pop(0)
             self._record(Call(request.method, request.path, body, status, auth))
             return web.json_response(
                 {"error": {"code": "Throttled" if status == 429 else "ServiceError"}},

@@ -13,6 +13,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy import select
 from bot.app import Bot, build
 from bot.config import Settings
 from commands.clock import ManualClock
-from storage.models import Issue
+from storage.models import Incident, Issue, OutboxMessage
 from tests.conftest import ALL_INDICATORS, START, row_counts
 from tests.fake_teams import (
     CONNECTOR_TOKEN,
@@ -386,3 +387,201 @@ def test_unauthenticated_teams_is_refused_off_loopback(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="TEAMS_ALLOW_UNAUTHENTICATED"):
         build(settings, ManualClock(START))
+
+
+def run(teams: TeamsWorld, user: str, text: str, expect: str) -> None:
+    """A command in the person's chat with the bot; its answer arrives in the same turn."""
+    chat = teams.personal(user)
+    seen = len(teams.connector.posts(chat))
+    status, _ = teams.say(user, f"opss {text}")
+    assert status == 201
+    new = [_flat(m) for m in teams.connector.posts(chat)[seen:]]
+    assert any(expect in m for m in new), (expect, [m[-600:] for m in new])
+
+
+RATINGS = " ".join(f"{k}=high" for k in ALL_INDICATORS)
+
+
+def declare(teams: TeamsWorld, exercise: bool = False) -> None:
+    """The whole ladder, typed in Teams, to a declared incident."""
+    run(
+        teams,
+        "olly",
+        'raise Gas hob elbow joints leaking --products "EJ-15" '
+        '--hazard "Gas escape" --source business --area "Gas and Electrical"',
+        f"Raised {REF}",
+    )
+    for move, expect in (("", "to FTL assessment"), (" cam", "to CAM")):
+        run(teams, "fatima", f"assess {REF} {RATINGS}", "overall High")
+        run(teams, "fatima", f"escalate {REF}{move}", expect)
+    run(teams, "ian", f"assess {REF} {RATINGS}", "overall High")
+    run(
+        teams,
+        "ian",
+        f"nnc {REF} novel=yes nationally_significant=no contentious=no "
+        '--novel-rationale "New failure" --nationally-significant-rationale "Few LAs" '
+        '--contentious-rationale "Agreed fix"',
+        "criteria met: Novel",
+    )
+    run(teams, "ian", f"escalate {REF} ttg", "to TTG")
+    run(teams, "david", f"assess {REF} {RATINGS}", "overall High")
+    run(teams, "david", f"escalate {REF} cam-ep", "to CAM-EP")
+    run(teams, "david", f"assess {REF} {RATINGS}", "overall High")
+    run(teams, "olly", f"conference {REF}", "Only a deputy director or higher")
+    run(
+        teams,
+        "david",
+        f'conference {REF} --when "2026-11-24 10:00" --background "Leaks"',
+        "Case conference CC-2026-0001",
+    )
+    run(
+        teams,
+        "ian",
+        'outcome CC-2026-0001 --outcome declare_incident --rationale "Serious" '
+        '--chair "David Osei"',
+        "Declare an incident",
+    )
+    flag = " --exercise" if exercise else ""
+    run(
+        teams,
+        "hana",
+        f"declare {REF} --scg-chair david --tcg-chair fatima --level tactical{flag}",
+        "declared as incident INC-2026-001",
+    )
+
+
+CHANNEL_NAME = "inc-2026-001-gas-hob-elbow-joints-leaking"
+
+
+def test_the_whole_ladder_to_an_incident_with_its_own_channel_made_through_graph(
+    teams: TeamsWorld,
+) -> None:
+    taken = teams.graph.add_channel(CHANNEL_NAME, "someone else's")
+    declare(teams)
+    graph = teams.graph
+    graph.wait_for(lambda g: g.named(f"{CHANNEL_NAME}-2") is not None)
+    created = [c for c in graph.calls if c.method == "POST" and c.status == 201]
+    assert len(created) == 1
+    assert created[0].body["membershipType"] == "standard"
+    assert created[0].body["description"].startswith("INC-2026-001 · Gas hob elbow joints leaking")
+    assert created[0].auth == f"Bearer {GRAPH_TOKEN}"
+    channel = graph.named(f"{CHANNEL_NAME}-2")
+    assert channel is not None and channel["id"] != taken
+    # The summary and the decision log are the channel's first posts, made proactively.
+    teams.said(channel["id"], "Decision log · INC-2026-001")
+    texts = teams.connector.texts(channel["id"])
+    assert texts[:2] == ["Incident INC-2026-001 declared.", "Decision log · INC-2026-001"]
+    assert all(c.auth == f"Bearer {CONNECTOR_TOKEN}" for c in teams.connector.calls)
+    # The issue's card where it was raised was edited in place (PUT), not posted again.
+    chat = teams.personal("olly")
+    teams.connector.wait_for(
+        lambda c: any("Incident declared" in _flat(m) and m.get("edited") for m in c.posts(chat))
+    )
+    cards = [
+        m for m in teams.connector.posts(chat) if f"{REF} · " in _flat(m) and m.get("attachments")
+    ]
+    assert len(cards) == 1
+    with teams.bot.db.read() as s:
+        incident = s.scalar(select(Incident))
+        assert incident is not None and incident.surface == "teams"
+    # Nothing about the thread fallback was said.
+    assert not any("could not create" in t for t in teams.connector.texts(IMT))
+
+
+def test_where_graph_refuses_the_incident_gets_a_thread_and_imt_is_told(teams: TeamsWorld) -> None:
+    teams.graph.refuse = True
+    declare(teams)
+    connector = teams.connector
+    connector.wait_for(lambda c: any(k.startswith(f"{INCIDENTS};messageid=") for k in c.messages))
+    (thread,) = [k for k in connector.messages if k.startswith(f"{INCIDENTS};messageid=")]
+    (started,) = [
+        c for c in connector.calls if c.path == "/v3/conversations" and c.body.get("isGroup")
+    ]
+    assert started.body["channelData"]["channel"]["id"] == INCIDENTS
+    assert "INC-2026-001 · Gas hob elbow joints leaking" in _flat(connector.posts(thread)[0])
+    teams.said(thread, "Decision log · INC-2026-001")
+    teams.said(IMT, "could not create the channel")
+    assert "Graph 403" in " ".join(connector.texts(IMT))
+
+
+def test_a_reminder_and_a_sitrep_cycle_reach_the_incident_channel(teams: TeamsWorld) -> None:
+    declare(teams)
+    teams.graph.wait_for(lambda g: g.named(CHANNEL_NAME) is not None)
+    channel = teams.graph.named(CHANNEL_NAME)["id"]  # type: ignore[index]
+    teams.said(channel, "Battle rhythm of INC-2026-001")
+
+    teams.clock.advance(timedelta(minutes=31))  # 10:01: the TCG (10:30) reminder is due
+    teams.bot.scheduler.kick()
+    teams.said(channel, "Reminder: TCG")
+
+    teams.clock.advance(timedelta(hours=4))  # 14:01: the sitrep prompt
+    teams.bot.scheduler.kick()
+    teams.said(channel, "Sitrep updates due by Mon 23 Nov 2026 16:00")
+    prompt = next(m for m in teams.connector.posts(channel) if "Sitrep updates due" in _flat(m))
+    button = action_data(prompt["attachments"][0]["content"])
+    # Its button works in Teams: Fatima gets the update form in place, fills it and submits.
+    status, body = teams.execute("fatima", button, where=channel)
+    assert status == 200
+    form = body["value"]
+    assert "Sitrep update" in _flat(form)
+    data = action_data(form)
+    status, body = teams.execute(
+        "fatima",
+        {**data, "team": "Gas and Electrical", "situation": "Testing 40% done"},
+        where=channel,
+    )
+    assert status == 200 and "update for the Mon 23 Nov 2026 16:00" in _flat(body["value"])
+
+    teams.clock.advance(timedelta(hours=2))  # 16:01: the cut-off
+    teams.bot.scheduler.kick()
+    teams.said(channel, "SITREP 1 · INC-2026-001")
+    draft = next(m for m in teams.connector.posts(channel) if "SITREP 1 · INC-2026-001" in _flat(m))
+    assert "Testing 40% done" in _flat(draft)
+    approve = next(
+        a["data"]
+        for a in draft["attachments"][0]["content"]["actions"]
+        if a["title"] == "Approve and publish"
+    )
+    status, body = teams.execute("hana", approve, where=channel)
+    assert status == 200 and "SITREP 1 published" in _flat(body["value"])
+    teams.said(channel, "published by Hana Patel")
+
+
+def test_a_429_from_the_connector_is_retried_after_its_delay_and_posted_once(
+    teams: TeamsWorld,
+) -> None:
+    teams.connector.failures[IMT] = [(429, {"Retry-After": "7"})]
+    run(
+        teams,
+        "olly",
+        'raise Hob leaks --products p --hazard h --source public --area "Gas and Electrical"',
+        f"Raised {REF}",
+    )
+    connector = teams.connector
+    connector.wait_for(lambda c: any(call.status == 429 for call in c.calls))
+
+    def retry_recorded() -> bool:
+        with teams.bot.db.read() as s:
+            waiting = select(OutboxMessage).where(
+                OutboxMessage.attempts > 0, OutboxMessage.status == "pending"
+            )
+            return s.scalar(waiting) is not None
+
+    connector.wait_for(lambda c: retry_recorded())
+    with teams.bot.db.read() as s:
+        refused = s.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")).one()
+        assert refused.attempts == 1
+        assert refused.conversation == "imt"
+        assert refused.next_attempt_at == START + timedelta(seconds=7)  # Retry-After honoured
+    teams.clock.advance(timedelta(seconds=7))
+    teams.bot.outbox.kick()
+
+    def delivered() -> bool:
+        with teams.bot.db.read() as s:
+            return all(m.status == "delivered" for m in s.scalars(select(OutboxMessage)))
+
+    connector.wait_for(lambda c: delivered())
+    posted = [m for m in connector.posts(IMT) if REF in _flat(m)]
+    assert len(posted) == 1  # delivered exactly once
+    tries = [c.status for c in connector.calls if IMT in c.path and REF in json.dumps(c.body)]
+    assert tries == [429, 200]

@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 SURFACE = "teams"
 CARD_ACTION = "adaptiveCard/action"
+# A form opened from a channel is answered in a personal chat; its data carries the channel
+# back, so what the submission posts goes where the command was typed (as Slack's modals do).
+FROM_CHANNEL = "teams_channel"
 _MEMBERSHIP = (ActivityTypes.conversation_update, ActivityTypes.installation_update)
 _TAGS = re.compile(r"<[^>]+>")
 _PREFIX = re.compile(r"^/?opss\b\s*", re.IGNORECASE)
@@ -137,8 +140,9 @@ class TeamsSurface:
 
     async def _submitted(self, context: TurnContext, data: dict[str, Any]) -> None:
         """``Action.Submit``: a message whose ``value`` holds the card's data and inputs."""
+        where = str(data.get(FROM_CHANNEL) or _where(context.activity))
         reply = await self._submit(context, data)
-        card = await self._answer_card(reply)
+        card = await self._answer_card(reply, where)
         replace = context.activity.reply_to_id if "form" in data else None
         if replace:
             # The form is replaced where it is, as Action.Execute would do.
@@ -154,8 +158,9 @@ class TeamsSurface:
         value = context.activity.value if isinstance(context.activity.value, dict) else {}
         action = value.get("action") or {}
         data = dict(action.get("data") or {})
+        where = str(data.get(FROM_CHANNEL) or _where(context.activity))
         reply = await self._submit(context, data)
-        card = await self._answer_card(reply)
+        card = await self._answer_card(reply, where)
         await context.send_activity(
             Activity(
                 type=ActivityTypes.invoke_response,
@@ -166,6 +171,7 @@ class TeamsSurface:
     async def _submit(self, context: TurnContext, data: dict[str, Any]) -> Reply:
         activity = context.activity
         data.pop("msteams", None)
+        where = str(data.pop(FROM_CHANNEL, "") or _where(activity))
         await asyncio.to_thread(self._link_identity, activity)
         return await asyncio.to_thread(
             self.engine.submit,
@@ -173,7 +179,7 @@ class TeamsSurface:
                 surface=SURFACE,
                 user_id=_user(activity),
                 user_name=_user_name(activity),
-                channel=_where(activity),
+                channel=where,
                 data=data,
                 idempotency_key=f"teams:{activity.conversation.id}:{activity.id}",
             ),
@@ -181,15 +187,15 @@ class TeamsSurface:
 
     # Replies --------------------------------------------------------------------------------
 
-    async def _answer_card(self, reply: Reply) -> dict[str, Any]:
+    async def _answer_card(self, reply: Reply, where: str) -> dict[str, Any]:
         if reply.form is not None:
-            return await asyncio.to_thread(self._form_card, reply.form)
+            return await asyncio.to_thread(self._form_card, reply.form, where)
         return teams_cards.reply_card(reply if reply.ephemeral else _text_only(reply))
 
     async def _tell(self, context: TurnContext, reply: Reply) -> None:
         """A reply for one person: where they wrote in a personal chat, otherwise in their
         personal chat with the bot (Teams has no message only one member of a channel sees)."""
-        card = await self._answer_card(reply)
+        card = await self._answer_card(reply, _where(context.activity))
         if reply.form is not None or (reply.card is not None and reply.ephemeral) or not reply.ok:
             message = teams_cards.message("", card)
         else:
@@ -222,17 +228,20 @@ class TeamsSurface:
             self.app_id, send, parameters, activity.channel_id, activity.service_url, None
         )
 
-    def _form_card(self, form: Form) -> dict[str, Any]:
+    def _form_card(self, form: Form, where: str) -> dict[str, Any]:
         """People to pick from in person fields: everyone the bot knows by name."""
-        if not any(f.kind == "person" for f in form.fields):
-            return teams_cards.form_card(form)
-        with self.db.read() as session:
-            people = [
-                (p.name, p.display_name)
-                for p in session.query(Person).order_by(Person.display_name)
-                if ":" not in p.name
-            ]
-        return teams_cards.form_card(form, people)
+        people: list[tuple[str, str]] = []
+        if any(f.kind == "person" for f in form.fields):
+            with self.db.read() as session:
+                people = [
+                    (p.name, p.display_name)
+                    for p in session.query(Person).order_by(Person.display_name)
+                    if ":" not in p.name
+                ]
+        card = teams_cards.form_card(form, people)
+        for action in card.get("actions", []):
+            action["data"] = {**action.get("data", {}), FROM_CHANNEL: where}
+        return card
 
     # People ---------------------------------------------------------------------------------
 
