@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import Bot, build
 from bot.config import Settings
 from commands.clock import ManualClock
-from storage.models import Incident, Issue, OutboxMessage
+from commands.context import Request
+from storage.models import Identity as IdentityRow
+from storage.models import Incident, Issue, OutboxMessage, Person, TeamsConversation
 from tests.conftest import ALL_INDICATORS, START, row_counts
 from tests.fake_teams import (
     CONNECTOR_TOKEN,
@@ -585,3 +587,103 @@ def test_a_429_from_the_connector_is_retried_after_its_delay_and_posted_once(
     assert len(posted) == 1  # delivered exactly once
     tries = [c.status for c in connector.calls if IMT in c.path and REF in json.dumps(c.body)]
     assert tries == [429, 200]
+
+
+def test_in_a_channel_the_form_goes_to_a_personal_chat_and_the_card_to_the_channel(
+    teams: TeamsWorld,
+) -> None:
+    status, _ = teams.say("olly", "opss raise Cot sides collapse", where=GENERAL)
+    assert status == 201
+    # Nobody else in the channel sees the form: the bot opens a chat with Olly for it.
+    chat = teams.personal("olly")
+    (opened,) = [
+        c
+        for c in teams.connector.calls
+        if c.path == "/v3/conversations" and not c.body.get("isGroup")
+    ]
+    assert opened.body["members"] == [{"id": "29:olly"}]
+    form = teams.last_card(chat)
+    thread = f"{GENERAL};messageid=1764000000001"
+    assert teams.connector.texts(thread) == ["Olly Reed: the form is in your chat with OPSS."]
+    data = action_data(form)
+    status, body = teams.execute(
+        "olly",
+        {**data, "title": "Cot sides collapse", **FULL, "functional_area": "Toys and Childcare"},
+    )
+    assert status == 200 and f"Raised {REF}" in _flat(body["value"])
+    # The issue's card is posted where the command was typed: the channel.
+    teams.said(GENERAL, f"{REF} · Cot sides collapse")
+
+
+def test_action_submit_with_a_value_works_too_and_replaces_the_form(teams: TeamsWorld) -> None:
+    teams.say("olly", "opss raise Hair dryer overheats")
+    chat = teams.personal("olly")
+    form_message = [m for m in teams.connector.posts(chat) if m.get("attachments")][-1]
+    data = action_data(form_message["attachments"][0]["content"])
+    status, _ = teams.submit(
+        "olly",
+        {**data, "title": "Hair dryer overheats", **FULL, "source": "nonsense"},
+        form_message["id"],
+    )
+    assert status == 201
+    edited = next(m for m in teams.connector.posts(chat) if m["id"] == form_message["id"])
+    assert edited.get("edited") == 1
+    assert "'nonsense' is not one of the options" in _flat(edited)
+    status, _ = teams.submit(
+        "olly", {**data, "title": "Hair dryer overheats", **FULL}, form_message["id"]
+    )
+    assert status == 201
+    edited = next(m for m in teams.connector.posts(chat) if m["id"] == form_message["id"])
+    assert edited.get("edited") == 2 and f"Raised {REF}" in _flat(edited)
+    with teams.bot.db.read() as s:
+        assert len(s.scalars(select(Issue)).all()) == 1
+
+
+def test_person_fields_are_a_picker_of_the_people_the_bot_knows(teams: TeamsWorld) -> None:
+    run(
+        teams,
+        "olly",
+        'raise Hob leaks --products p --hazard h --source public --area "Gas and Electrical"',
+        f"Raised {REF}",
+    )
+    teams.say("ian", f"opss action {REF} Test five samples")
+    form = teams.last_card(teams.personal("ian"))
+    owner = inputs(form)["owner"]
+    assert owner["type"] == "Input.ChoiceSet" and owner["style"] == "filtered"
+    assert {"title": "Fatima Khan (fatima)", "value": "fatima"} in owner["choices"]
+    status, body = teams.execute(
+        "ian",
+        {**action_data(form), "what": "Test five samples", "owner": "fatima", "date": "2026-11-26"},
+    )
+    assert status == 200 and "ACT-2026-0001" in _flat(body["value"])
+
+
+def test_one_person_on_slack_and_teams_holds_one_set_of_roles(teams: TeamsWorld) -> None:
+    engine = teams.bot.engine
+    with teams.bot.db.read() as s:
+        people = s.scalar(select(func.count()).select_from(Person))
+    # Hana, linked to both, grants a role from Slack ...
+    granted = engine.handle(Request("slack", "U0HANA", "C1", "role grant olly scs", "hana"))
+    assert granted.ok, granted.text
+    # ... and Olly, known to Teams by his Azure AD object id, holds it there.
+    run(teams, "olly", "role list olly", "olly: senior civil servant (SCS)")
+    run(teams, "hana", "role list hana", "Head of IMT")
+    with teams.bot.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Person)) == people  # nobody new
+        olly = s.scalar(select(Person).where(Person.name == "olly"))
+        assert olly is not None
+        ids = {
+            (i.surface, i.external_id)
+            for i in s.scalars(select(IdentityRow).where(IdentityRow.person_id == olly.id))
+        }
+        assert ("teams", "29:olly") in ids and ("teams", "aad-olly") in ids
+
+
+def test_references_are_kept_for_every_conversation_the_bot_is_in(teams: TeamsWorld) -> None:
+    teams.say("david", "opss help")
+    with teams.bot.db.read() as s:
+        kept = {r.conversation_id: r for r in s.scalars(select(TeamsConversation))}
+    assert {GENERAL, IMT, INCIDENTS, teams.personal("david")} <= set(kept)
+    assert kept[IMT].service_url == teams.connector.url and kept[IMT].team_id == TEAM
+    # The welcome was said where the app was installed.
+    assert any("opss help" in t for t in teams.connector.texts(IMT))
