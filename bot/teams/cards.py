@@ -75,6 +75,14 @@ def message(text: str, card: dict[str, Any] | None) -> Activity:
     )
 
 
+MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
+
+
 def invoke_answer(card: dict[str, Any]) -> dict[str, Any]:
     """The body Teams wants for ``adaptiveCard/action``: the card that replaces the pressed one."""
     return {"statusCode": 200, "type": CARD_TYPE, "value": card}
+
+
+def invoke_message(text: str) -> dict[str, Any]:
+    """An answer that leaves the pressed card as it is and shows the person a message."""
+    return {"statusCode": 200, "type": MESSAGE_TYPE, "value": text}

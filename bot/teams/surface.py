@@ -43,12 +43,11 @@ CARD_ACTION = "adaptiveCard/action"
 # A form opened from a channel is answered in a personal chat; its data carries the channel
 # back, so what the submission posts goes where the command was typed (as Slack's modals do).
 FROM_CHANNEL = "teams_channel"
-_MEMBERSHIP = (ActivityTypes.conversation_update, ActivityTypes.installation_update)
 _TAGS = re.compile(r"<[^>]+>")
 _PREFIX = re.compile(r"^/?opss\b\s*", re.IGNORECASE)
 WELCOME = (
-    "OPSS incident bot: it carries the Incident Management Plan. Type `opss help` for the "
-    "commands, or `opss raise <title>` to report a potential issue to IMT."
+    "OPSS incident bot: it carries the Incident Management Plan. Type **opss help** for the "
+    "commands, or **opss raise** and a title to report a potential issue to IMT."
 )
 
 
@@ -114,7 +113,7 @@ class TeamsSurface:
                 await self._command(context)
         elif activity.type == ActivityTypes.invoke and activity.name == CARD_ACTION:
             await self._card_action(context)
-        elif activity.type in _MEMBERSHIP and _bot_added(activity):
+        elif activity.type == ActivityTypes.conversation_update and _bot_added(activity):
             await context.send_activity(teams_cards.message(WELCOME, None))
 
     async def _command(self, context: TurnContext) -> None:
@@ -160,11 +159,16 @@ class TeamsSurface:
         data = dict(action.get("data") or {})
         where = str(data.get(FROM_CHANNEL) or _where(context.activity))
         reply = await self._submit(context, data)
-        card = await self._answer_card(reply, where)
+        if "command" in data and reply.form is None:
+            # A button on a card everyone sees (an issue's, a sitrep's): the card stays, and
+            # is edited for everyone through the outbox when its subject changes.
+            body = teams_cards.invoke_message(reply.text or "Done.")
+        else:
+            body = teams_cards.invoke_answer(await self._answer_card(reply, where))
         await context.send_activity(
             Activity(
                 type=ActivityTypes.invoke_response,
-                value=InvokeResponse(status=200, body=teams_cards.invoke_answer(card)),
+                value=InvokeResponse(status=200, body=body),
             )
         )
 
@@ -281,8 +285,7 @@ def _is_personal(activity: Activity) -> bool:
 
 
 def _bot_added(activity: Activity) -> bool:
-    if activity.type == ActivityTypes.installation_update:
-        return activity.action in (None, "add")
+    """(installationUpdate comes too; its reference is kept, and one welcome is enough.)"""
     bot = activity.recipient.id if activity.recipient else None
     return any(m.id == bot for m in activity.members_added or [])
 
