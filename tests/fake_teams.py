@@ -359,3 +359,18 @@ class Identity:
         if algorithm == "none":
             return jwt.encode(payload, None, algorithm="none", headers=headers)
         return jwt.encode(payload, key or self.key, algorithm=algorithm, headers=headers)
+
+
+def main() -> None:
+    """``python -m tests.fake_teams PORT``: the fake Bot Connector on its own (benchmarks)."""
+    import sys
+
+    connector = FakeConnector()
+    connector.url = f"http://127.0.0.1:{sys.argv[1]}"
+    web.run_app(
+        connector.app(), host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None
+    )
+
+
+if __name__ == "__main__":
+    main()
