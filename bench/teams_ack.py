@@ -102,7 +102,7 @@ def main() -> None:
         }
         bot_port, floor_port = free_port(), free_port()
         bot = subprocess.Popen(
-            [sys.executable, "-m", "bench.teams_bot"],
+            [sys.executable, *(os.environ.get("BENCH_BOT", "-m bench.teams_bot").split())],
             env={**env, "OPSS_PORT": str(bot_port)},
             **quiet,
         )

@@ -23,6 +23,7 @@ from botbuilder.integration.aiohttp import (
 )
 from botframework.connector.auth import (
     AppCredentials,
+    ConnectorFactory,
     ServiceClientCredentialsFactory,
     jwt_token_extractor,
 )
@@ -130,12 +131,63 @@ def default_credentials(settings: Settings) -> TeamsCredentials:
     return TeamsCredentials(ConfigurationServiceClientCredentialFactory(config), graph)
 
 
-def authentication(
-    settings: Settings, credentials: TeamsCredentials
-) -> ConfigurationBotFrameworkAuthentication:
-    return ConfigurationBotFrameworkAuthentication(
-        sdk_configuration(settings), credentials_factory=WarmCredentials(credentials.factory)
-    )
+class ReusedConnectors(ConnectorFactory):
+    """One Bot Connector client per service URL and credentials, kept for the process.
+
+    botbuilder makes a new client for every turn and every proactive post; each new msrest
+    client spends ~10 ms of CPU on the event loop building its retry table, and opens new
+    connections. A kept client reuses both (msrest keeps one requests session per thread).
+    """
+
+    def __init__(self, inner: ConnectorFactory, kept: dict[tuple[str, int], Any]) -> None:
+        self.inner = inner
+        self.kept = kept
+
+    async def create(self, service_url: str, audience: str | None = None) -> Any:
+        inner: Any = self.inner
+        # botbuilder 4.17's factory keeps these privately; the SDK is archived, so they hold.
+        credentials = await inner._credential_factory.create_credentials(
+            inner._app_id,
+            audience or inner._to_channel_from_bot_oauth_scope,
+            inner._login_endpoint,
+            inner._validate_authority,
+        )
+        key = (service_url, id(credentials))
+        client = self.kept.get(key)
+        if client is None:
+            client = await inner.create(service_url, audience)
+            # The outbox is the one retry policy for posts (msrest would repeat a POST on 5xx).
+            client.config.retry_policy.retries = 0
+            self.kept[key] = client
+        return client
+
+
+class TeamsAuthentication(ConfigurationBotFrameworkAuthentication):
+    """botbuilder's configuration-driven authentication, with connector clients kept and the
+    user-token client (OAuth sign-in, which the bot does not use) made once."""
+
+    def __init__(self, configuration: Any, credentials_factory: ServiceClientCredentialsFactory):
+        super().__init__(configuration, credentials_factory=credentials_factory)
+        self._kept: dict[tuple[str, int], Any] = {}
+        self._user_tokens: Any = None
+
+    async def authenticate_request(self, activity: Any, auth_header: str) -> Any:
+        result = await super().authenticate_request(activity, auth_header)
+        if result.connector_factory is not None:
+            result.connector_factory = ReusedConnectors(result.connector_factory, self._kept)
+        return result
+
+    def create_connector_factory(self, claims_identity: Any) -> ConnectorFactory:
+        return ReusedConnectors(super().create_connector_factory(claims_identity), self._kept)
+
+    async def create_user_token_client(self, claims_identity: Any) -> Any:
+        if self._user_tokens is None:
+            self._user_tokens = await super().create_user_token_client(claims_identity)
+        return self._user_tokens
+
+
+def authentication(settings: Settings, credentials: TeamsCredentials) -> TeamsAuthentication:
+    return TeamsAuthentication(sdk_configuration(settings), WarmCredentials(credentials.factory))
 
 
 def _msal_graph_token(settings: Settings) -> GraphToken:
