@@ -144,8 +144,9 @@ def render_card(card: Card) -> dict[str, Any]:
 def with_person_pickers(
     card: dict[str, Any], form: Form, people: Sequence[tuple[str, str]]
 ) -> dict[str, Any]:
-    """The rendered form with each person field as a type-ahead choice of ``people``
-    (``(name, display name)`` pairs) instead of a box for a typed user name."""
+    """The rendered form with each person field as a drop-down choice of ``people``
+    (``(name, display name)`` pairs) instead of a box for a typed user name. (``filtered``,
+    the type-ahead style, is not in the Adaptive Cards 1.5 schema the cards are held to.)"""
     persons = {f.name: f for f in form.fields if f.kind == "person"}
     if not persons or not people:
         return card
@@ -162,8 +163,8 @@ def with_person_pickers(
             "id": f.name,
             "label": f.label,
             "choices": choices,
-            "style": "filtered",
-            "placeholder": "Start typing a name",
+            "style": "compact",
+            "placeholder": "Choose a person",
         }
         if f.required:
             picker["isRequired"] = True
