@@ -395,7 +395,7 @@ def test_unauthenticated_teams_is_refused_off_loopback(tmp_path: Path) -> None:
         teams_allow_unauthenticated=True,
         host="0.0.0.0",
     )
-    with pytest.raises(ValueError, match="TEAMS_ALLOW_UNAUTHENTICATED"):
+    with pytest.raises(SystemExit, match="TEAMS_ALLOW_UNAUTHENTICATED"):
         build(settings, ManualClock(START))
 
 

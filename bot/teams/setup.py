@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -20,30 +19,6 @@ from commands.engine import Engine
 from storage.unit_of_work import Database
 
 
-class UnsafeSetting(ValueError):
-    pass
-
-
-def loopback_only(host: str) -> bool:
-    name = host.strip().strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def refusal(settings: Settings) -> str | None:
-    """Why the bot must not start with these Teams settings, or None."""
-    if settings.teams_allow_unauthenticated and not loopback_only(settings.host):
-        return (
-            "TEAMS_ALLOW_UNAUTHENTICATED=true accepts Teams activities without a token: it is "
-            f"for local testing and needs OPSS_HOST on loopback (127.0.0.1), not {settings.host}."
-        )
-    return None
-
-
 def install(
     settings: Settings,
     db: Database,
@@ -53,9 +28,6 @@ def install(
     app: web.Application,
     credentials: TeamsCredentials | None = None,
 ) -> TeamsSurface:
-    problem = refusal(settings)
-    if problem:
-        raise UnsafeSetting(problem)
     credentials = credentials or default_credentials(settings)
     auth = authentication(settings, credentials)
     adapter = CloudAdapter(auth)
