@@ -3,6 +3,8 @@ Universal Actions (``Action.Execute``), so Teams can answer a press with a card 
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +16,36 @@ from commands.context import Reply
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 VERB = "opss"  # every button of ours carries its meaning in its data, so one verb serves
+
+
+_BOLD = re.compile(r"(?<![*\w])\*(?!\*)([^*\n]+?)\*(?![*\w])")
+_CODE = re.compile(r"`([^`\n]*)`")
+
+
+def _markdown(text: str) -> str:
+    """The engine writes Slack's mrkdwn; Teams reads Markdown: ``*bold*`` becomes
+    ``**bold**``, code marks go (Teams shows ``<`` inside them as ``&lt;``), lines starting
+    ``•`` become a list and other lines paragraphs (a lone newline is not a break there)."""
+    text = _BOLD.sub(r"**\1**", _CODE.sub(r"\1", text))
+    out: list[str] = []
+    for line in text.split("\n"):
+        item = line.startswith("• ")
+        line = f"- {line[2:]}" if item else line
+        if out:
+            out.append("\n" if item and out[-1].startswith("- ") else "\n\n")
+        out.append(line)
+    return "".join(out)
+
+
+def message_text(text: str) -> str:
+    """Text for a Teams message, which Teams reads as Markdown with HTML: angle brackets
+    and ampersands are escaped so ``<title>`` is shown, not taken for a tag."""
+    return html.escape(_markdown(text), quote=False)
+
+
+def block_text(text: str) -> str:
+    """Text for an Adaptive Card TextBlock (Markdown, no HTML)."""
+    return _markdown(text)
 
 
 def executable(card: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +102,8 @@ def attachment(card: dict[str, Any]) -> Attachment:
 def message(text: str, card: dict[str, Any] | None) -> Activity:
     return Activity(
         type=ActivityTypes.message,
-        text=text or None,
+        text=message_text(text) if text else None,
+        text_format="markdown",
         attachments=[attachment(card)] if card is not None else None,
     )
 
@@ -85,4 +118,4 @@ def invoke_answer(card: dict[str, Any]) -> dict[str, Any]:
 
 def invoke_message(text: str) -> dict[str, Any]:
     """An answer that leaves the pressed card as it is and shows the person a message."""
-    return {"statusCode": 200, "type": MESSAGE_TYPE, "value": text}
+    return {"statusCode": 200, "type": MESSAGE_TYPE, "value": text.replace("`", "")}
