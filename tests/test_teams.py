@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from bot.app import Bot, build
 from bot.config import Settings
-from bot.teams.cards import CARD_TYPE
+from bot.teams.cards import CARD_TYPE, block_text, message_text
 from commands.clock import ManualClock
 from commands.context import Request
 from storage.models import Identity as IdentityRow
@@ -695,3 +695,12 @@ def test_references_are_kept_for_every_conversation_the_bot_is_in(teams: TeamsWo
     assert kept[IMT].service_url == teams.connector.url and kept[IMT].team_id == TEAM
     # The welcome was said where the app was installed.
     assert any("opss help" in t for t in teams.connector.texts(IMT))
+
+
+def test_the_engines_mrkdwn_is_shown_as_teams_markdown() -> None:
+    text = "*Open issues*\n• ISS-2026-0001 · `/opss status <ISS>`\n• ISS-2026-0002\nThat is all."
+    assert message_text(text) == (
+        "**Open issues**\n\n- ISS-2026-0001 · /opss status &lt;ISS&gt;\n- ISS-2026-0002"
+        "\n\nThat is all."
+    )
+    assert block_text("a*b*c 2 * 3") == "a*b*c 2 * 3"  # not every asterisk is emphasis
