@@ -13,8 +13,8 @@ from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 from bot.config import Settings
-from bot.teams.auth import sdk_configuration
-from tests.fake_teams import FixedTokens
+from bot.teams.auth import FixedTokens, sdk_configuration
+from tests.fake_teams import CONNECTOR_TOKEN
 
 
 class Echo(ActivityHandler):
@@ -26,7 +26,7 @@ def main() -> None:
     settings = Settings()
     auth = ConfigurationBotFrameworkAuthentication(
         sdk_configuration(settings),
-        credentials_factory=FixedTokens(settings.microsoft_app_id or ""),
+        credentials_factory=FixedTokens(settings.microsoft_app_id or "", CONNECTOR_TOKEN),
     )
     adapter, bot = CloudAdapter(auth), Echo()
 

@@ -19,11 +19,10 @@ from typing import Any
 
 import jwt
 from aiohttp import web
-from botframework.connector.auth import AppCredentials, ServiceClientCredentialsFactory
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from bot.teams.auth import TeamsCredentials
+from bot.teams.auth import TeamsCredentials, fixed_tokens
 from bot.teams.cards import CARD_TYPE
 
 CONNECTOR_TOKEN = "connector-token-7f3a"
@@ -248,38 +247,9 @@ class FakeGraph(_Recorder):
         return web.json_response(data, status=status, headers=headers)
 
 
-class FixedToken(AppCredentials):
-    def __init__(self, app_id: str, token: str) -> None:
-        super().__init__(app_id=app_id)
-        self.token = token
-
-    def get_access_token(self, force_refresh: bool = False) -> str:
-        return self.token
-
-
-class FixedTokens(ServiceClientCredentialsFactory):
-    """Outbound credentials for tests: MSAL refuses an http:// authority, so no MSAL here."""
-
-    def __init__(self, app_id: str) -> None:
-        self.app_id = app_id
-
-    async def is_valid_app_id(self, app_id: str) -> bool:
-        return app_id == self.app_id
-
-    async def is_authentication_disabled(self) -> bool:
-        return False
-
-    async def create_credentials(
-        self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
-    ) -> AppCredentials:
-        return FixedToken(app_id, CONNECTOR_TOKEN)
-
-
 def fixed_credentials(app_id: str) -> TeamsCredentials:
-    async def graph_token() -> str:
-        return GRAPH_TOKEN
-
-    return TeamsCredentials(FixedTokens(app_id), graph_token)
+    """Outbound tokens for tests: MSAL refuses an http:// authority, so no MSAL here."""
+    return fixed_tokens(app_id, CONNECTOR_TOKEN, GRAPH_TOKEN)
 
 
 class Identity:

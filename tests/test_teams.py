@@ -704,3 +704,29 @@ def test_the_engines_mrkdwn_is_shown_as_teams_markdown() -> None:
         "\n\nThat is all."
     )
     assert block_text("a*b*c 2 * 3") == "a*b*c 2 * 3"  # not every asterisk is emphasis
+
+
+def test_a_429_from_graph_is_waited_out_not_taken_for_a_refusal(teams: TeamsWorld) -> None:
+    teams.graph.failures.append((429, {"Retry-After": "9"}))
+    declare(teams)
+    teams.graph.wait_for(lambda g: any(c.status == 429 for c in g.calls))
+
+    def waiting() -> OutboxMessage | None:
+        with teams.bot.db.read() as s:
+            return s.scalar(
+                select(OutboxMessage).where(
+                    OutboxMessage.op == "create_channel", OutboxMessage.attempts == 1
+                )
+            )
+
+    teams.graph.wait_for(lambda g: waiting() is not None)
+    row = waiting()
+    assert row is not None and row.status == "pending"
+    assert row.next_attempt_at == START + timedelta(seconds=9)
+    teams.clock.advance(timedelta(seconds=9))
+    teams.bot.outbox.kick()
+    teams.graph.wait_for(lambda g: g.named(CHANNEL_NAME) is not None)
+    channel = teams.graph.named(CHANNEL_NAME)["id"]  # type: ignore[index]
+    teams.said(channel, "Decision log · INC-2026-001")
+    # No thread was started instead.
+    assert not any(k.startswith(INCIDENTS + ";") for k in teams.connector.messages)

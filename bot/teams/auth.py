@@ -227,3 +227,39 @@ def _msal_graph_token(settings: Settings) -> GraphToken:
         return await asyncio.to_thread(acquire)
 
     return token
+
+
+class _FixedToken(AppCredentials):
+    def __init__(self, app_id: str, token: str) -> None:
+        super().__init__(app_id=app_id)
+        self.token = token
+
+    def get_access_token(self, force_refresh: bool = False) -> str:
+        return self.token
+
+
+class FixedTokens(ServiceClientCredentialsFactory):
+    """Credentials that always give the same token: for tests and benchmarks, whose fake Bot
+    Connector is plain http on loopback, where MSAL will not go."""
+
+    def __init__(self, app_id: str, token: str) -> None:
+        self.app_id = app_id
+        self.token = token
+
+    async def is_valid_app_id(self, app_id: str) -> bool:
+        return app_id == self.app_id
+
+    async def is_authentication_disabled(self) -> bool:
+        return False
+
+    async def create_credentials(
+        self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
+    ) -> AppCredentials:
+        return _FixedToken(app_id, self.token)
+
+
+def fixed_tokens(app_id: str, connector_token: str, graph_token: str) -> TeamsCredentials:
+    async def graph() -> str:
+        return graph_token
+
+    return TeamsCredentials(FixedTokens(app_id, connector_token), graph)
