@@ -118,6 +118,28 @@ def _teams(settings: Settings) -> list[Problem]:
         )
     if not settings.microsoft_app_id:
         return found
+    kind = settings.microsoft_app_type.lower()
+    if kind not in {"multitenant", "singletenant", "userassignedmsi"}:
+        found.append(
+            Problem(
+                "refuse",
+                "MicrosoftAppType",
+                f"'{settings.microsoft_app_type}': use SingleTenant, MultiTenant or "
+                "UserAssignedMSI.",
+            )
+        )
+    if kind in {"singletenant", "userassignedmsi"} and not settings.microsoft_app_tenant_id:
+        found.append(
+            Problem("refuse", "MicrosoftAppTenantId", f"{settings.microsoft_app_type} needs it.")
+        )
+    if kind != "userassignedmsi" and settings.microsoft_app_password is None:
+        found.append(
+            Problem(
+                "refuse",
+                "MicrosoftAppPassword",
+                "unset: the bot cannot answer Teams without its client secret.",
+            )
+        )
     if not settings.teams_imt_channel_id:
         found.append(
             Problem(

@@ -730,3 +730,23 @@ def test_a_429_from_graph_is_waited_out_not_taken_for_a_refusal(teams: TeamsWorl
     teams.said(channel, "Decision log · INC-2026-001")
     # No thread was started instead.
     assert not any(k.startswith(INCIDENTS + ";") for k in teams.connector.messages)
+
+
+def test_start_up_checks_name_what_teams_is_missing() -> None:
+    from bot.checks import problems
+
+    said = {
+        (p.level, p.setting)
+        for p in problems(
+            Settings(
+                _env_file=None,
+                microsoft_app_id=APP_ID,
+                microsoft_app_type="SingleTenant",
+                local_workspace=False,
+            )
+        )
+    }
+    assert ("refuse", "MicrosoftAppTenantId") in said
+    assert ("refuse", "MicrosoftAppPassword") in said
+    assert ("warn", "TEAMS_IMT_CHANNEL_ID") in said
+    assert ("warn", "TEAMS_TEAM_ID") in said
