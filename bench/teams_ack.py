@@ -93,6 +93,7 @@ def main() -> None:
             **os.environ,
             "MicrosoftAppId": APP_ID,
             "MicrosoftAppTenantId": TENANT,
+            "MicrosoftAppPassword": "unused: outbound tokens are fixed",
             "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": metadata_url,
             "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": identity.issuer,
             "TEAMS_IMT_CHANNEL_ID": IMT,
