@@ -334,6 +334,14 @@ def test_every_bad_token_is_refused_with_401_and_changes_nothing(teams: TeamsWor
         assert status == 401, name
     assert row_counts(teams.bot.db) == before
     assert len(teams.connector.calls) == calls
+    # A well-signed activity without a sender or a conversation is refused as bad input.
+    for drop in ("from", "conversation"):
+        activity = teams.activity("olly")
+        activity["text"] = "opss raise Nobody"
+        del activity[drop]
+        status, body = teams.send(activity)
+        assert status == 400 and drop in body["error"]
+    assert row_counts(teams.bot.db) == before
     # The same activity with a good token is accepted.
     status, _ = teams.say(
         "olly",

@@ -82,6 +82,19 @@ class TeamsSurface:
             return web.json_response({"error": "the body is not an activity"}, status=400)
         if not isinstance(body, dict) or not activity.type:
             return web.json_response({"error": "the activity has no type"}, status=400)
+        missing = [
+            name
+            for name, value in (
+                ("serviceUrl", activity.service_url),
+                ("conversation", activity.conversation and activity.conversation.id),
+                ("from", activity.from_property and activity.from_property.id),
+            )
+            if not value
+        ]
+        if missing:
+            return web.json_response(
+                {"error": f"the activity needs {', '.join(missing)}"}, status=400
+            )
         try:
             authenticated = await self.authentication.authenticate_request(
                 activity, request.headers.get("Authorization", "")
