@@ -129,3 +129,30 @@ def test_raise_in_the_playground_fill_the_card_and_see_it_updated(
             timeout=TIMEOUT
         )
         page.screenshot(path=str(tmp_path / "assess.png"))
+
+
+def test_in_a_playground_channel_the_form_opens_in_the_personal_chat(playground: str) -> None:
+    from playwright.sync_api import expect
+
+    with browser_page(playground) as page:
+        page.goto(playground)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        expect(page.get_by_text("OPSS incident bot: it carries").first).to_be_visible()
+        page.get_by_role("treeitem", name="My Team - General").click()
+        expect(page.get_by_text("Start a new post")).to_be_visible()
+        # The welcome said in the channel when the app was added, with its reply box.
+        expect(page.get_by_text("OPSS incident bot: it carries").first).to_be_visible()
+        box = page.locator('[data-lexical-editor="true"]').last
+        box.click()
+        box.type("@")
+        # In a channel the bot hears only what mentions it.
+        page.get_by_role("menuitem", name="Test Bot").click()
+        box.type(" opss raise Kettle leaks")
+        page.keyboard.press("Enter")
+        expect(
+            page.get_by_text("Alex Wilber: the form is in your chat with OPSS.").first
+        ).to_be_visible(timeout=TIMEOUT)
+        expect(page.locator(".ac-adaptiveCard")).to_have_count(0)  # no form in the channel
+        page.get_by_role("treeitem", name="Personal Chat").click()
+        form = page.locator(".ac-adaptiveCard", has_text="Raise a potential issue").last
+        expect(form.get_by_label("Title")).to_have_value("Kettle leaks", timeout=TIMEOUT)
