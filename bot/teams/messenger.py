@@ -111,6 +111,7 @@ class TeamsMessenger:
         if base is None:
             raise DeliveryError("no Teams conversation known yet: install the app in the team")
         data = base.serialize()
+        data.pop("user", None)  # someone else's conversation lent its service URL and bot
         data["conversation"] = {
             "id": channel_id,
             "isGroup": True,
@@ -233,6 +234,7 @@ class TeamsMessenger:
                     f"no Teams conversation reference for {conversation_id}: install the app"
                 )
             data = base.serialize()
+            data.pop("user", None)
             data["conversation"] = {"id": conversation_id, "isGroup": True}
             reference = type(base)().deserialize(data)
         return reference
