@@ -768,3 +768,48 @@ def test_a_retried_channel_creation_finds_the_channel_it_made(teams: TeamsWorld)
     declare(teams)
     teams.said(made, "Decision log · INC-2026-001")
     assert [c["displayName"] for c in teams.graph.channels.values()] == [CHANNEL_NAME]
+
+
+def test_malformed_activities_answer_4xx_and_write_nothing(
+    teams: TeamsWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = row_counts(teams.bot.db)
+    token = teams.identity.token(APP_ID, teams.connector.url)
+
+    def raw(body: str) -> int:
+        request = urllib.request.Request(
+            f"{teams.url}/api/messages",
+            data=body.encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=20) as response:
+                return response.status
+        except urllib.error.HTTPError as err:
+            return err.code
+
+    assert raw("{not json") == 400
+    assert raw("[1, 2]") == 400
+    assert raw(json.dumps({"type": "message", "text": "opss list"})) == 400
+    assert raw(json.dumps({**teams.activity("olly"), "conversation": 5})) == 400
+    odd: list[dict[str, Any]] = []
+    invoke = teams.activity("olly", "invoke")
+    odd.append({**invoke, "name": "adaptiveCard/action", "value": "not an object"})
+    odd.append({**invoke, "name": "adaptiveCard/action", "value": {"action": {"data": [1]}}})
+    odd.append(
+        {
+            **invoke,
+            "name": "adaptiveCard/action",
+            "value": {"action": {"data": {"form": "raise", "title": ["x"], "hazard": 7}}},
+        }
+    )
+    odd.append({**invoke, "name": "composeExtension/query", "value": {}})
+    odd.append({**teams.activity("olly"), "value": "not an object", "text": None})
+    odd.append({**teams.activity("olly"), "text": "opss raise " + "x" * 20_000})
+    for activity in odd:
+        status, _ = teams.send(activity)
+        assert status < 500, activity
+    assert row_counts(teams.bot.db)["issues"] == before["issues"]
+    assert row_counts(teams.bot.db)["people"] == before["people"]
+    assert "Traceback" not in caplog.text

@@ -52,6 +52,10 @@ WELCOME = (
 )
 
 
+class BadActivity(Exception):
+    """An activity whose parts have the wrong shape: answered 400, nothing done."""
+
+
 class TeamsSurface:
     def __init__(
         self,
@@ -105,6 +109,9 @@ class TeamsSurface:
             return web.json_response({"error": "unauthorized"}, status=401)
         try:
             invoke = await self.adapter.process_activity(authenticated, activity, self.on_turn)
+        except BadActivity as exc:
+            log.info("Teams activity refused as malformed: %s", exc)
+            return web.json_response({"error": str(exc)}, status=400)
         except Exception:
             log.exception("Teams activity %s failed", activity.type)
             return web.json_response({"error": "the bot could not answer"}, status=502)
@@ -127,6 +134,9 @@ class TeamsSurface:
                 await self._command(context)
         elif activity.type == ActivityTypes.invoke and activity.name == CARD_ACTION:
             await self._card_action(context)
+        elif activity.type == ActivityTypes.invoke:
+            # botbuilder would answer 501; the bot declares no other invokes in its manifest.
+            raise BadActivity(f"invoke '{activity.name}' is not one this bot answers")
         elif activity.type == ActivityTypes.conversation_update and _bot_added(activity):
             await context.send_activity(teams_cards.message(WELCOME, None))
 
@@ -170,7 +180,10 @@ class TeamsSurface:
         person who pressed it)."""
         value = context.activity.value if isinstance(context.activity.value, dict) else {}
         action = value.get("action") or {}
-        data = dict(action.get("data") or {})
+        data = action.get("data") if isinstance(action, dict) else None
+        if not isinstance(data, dict):
+            raise BadActivity("value.action.data must be an object")
+        data = dict(data)
         where = str(data.get(FROM_CHANNEL) or _where(context.activity))
         reply = await self._submit(context, data)
         if "command" in data and reply.form is None:
