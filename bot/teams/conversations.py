@@ -101,4 +101,5 @@ def _moved(reference: ConversationReference, conversation_id: str) -> Conversati
     data = reference.serialize()
     data["conversation"] = {**(data.get("conversation") or {}), "id": conversation_id}
     data.pop("activityId", None)
+    data.pop("user", None)  # a post to the channel is to everyone in it
     return ConversationReference().deserialize(data)
