@@ -43,6 +43,7 @@ from storage.models import (
     OutboxMessage,
     Person,
     RhythmEvent,
+    TeamsConversation,
 )
 from storage.unit_of_work import Database
 
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 
 BATCH = 200
 # Platforms on which the bot can write to a person directly, given their account id.
-DIRECT = {"slack"}
+DIRECT = {"slack", "teams"}
 
 
 def schedule_chase(action: Action, now: datetime, options: Options) -> None:
@@ -171,6 +172,9 @@ def _claim(session: Session, rows: list[dict[str, Any]]) -> set[tuple[str, str, 
 
 
 def accounts_of(session: Session, person_ids: Iterable[int]) -> dict[tuple[int, str], str]:
+    """Where each person can be written to directly, per platform (two queries at most):
+    on Slack their user id (the app's Messages tab); on Teams the personal chat they have
+    with the bot, once they have used it there."""
     ids = set(person_ids)
     if not ids:
         return {}
@@ -179,7 +183,18 @@ def accounts_of(session: Session, person_ids: Iterable[int]) -> dict[tuple[int, 
             Identity.person_id.in_(ids), Identity.surface.in_(DIRECT)
         )
     ).all()
-    return {(pid, surface): ext for pid, surface, ext in rows}
+    out = {(pid, surface): ext for pid, surface, ext in rows if surface == "slack"}
+    teams = {ext: pid for pid, surface, ext in rows if surface == "teams"}
+    if teams:
+        for conversation_id, reference in session.execute(
+            select(TeamsConversation.conversation_id, TeamsConversation.reference).where(
+                TeamsConversation.kind == "personal"
+            )
+        ):
+            user = str(((reference or {}).get("user") or {}).get("id", ""))
+            if user in teams:
+                out[(teams[user], "teams")] = conversation_id
+    return out
 
 
 def direct_conversation(session: Session, surface: str, person: Person) -> str | None:
