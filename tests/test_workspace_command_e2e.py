@@ -72,6 +72,7 @@ def _run(page) -> None:  # type: ignore[no-untyped-def]
     hana.field("kind").locator("select").select_option("tcg")
     hana.field("chair").locator("input").fill("fatima")
     hana.field("members").locator("input").fill("ian, olly")
+    shot(page, "00-group-form")
     hana.submit_form("Save group")
     hana.says(r"TCG of INC-2026-001: Chair: Fatima Khan \(FTL, Gas and Electrical\) · Members: Ian")
     hana.type(f"/opss role {INC} scg_chair david")
@@ -107,6 +108,7 @@ def _run(page) -> None:  # type: ignore[no-untyped-def]
     hana.form_open("Response level")
     hana.field("level").locator("input[type=radio]").nth(1).check()  # High
     hana.field("rationale").locator("textarea").fill("Reports from Wales")
+    shot(page, "02b-level-form")
     hana.submit_form("Change level")
     hana.says("now High")
     level_card = messages.filter(has_text="Response level High")
