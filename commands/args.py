@@ -23,9 +23,13 @@ class Args:
 
 
 FLAGS = {"exercise", "help"}
+# Options that take no value for one verb only (``--actions`` takes a value for ``outcome``).
+VERB_FLAGS: dict[str, set[str]] = {
+    "list": {"mine", "waiting", "incidents", "actions", "closed"},
+}
 
 
-def parse(text: str) -> Args:
+def parse(text: str, verb: str = "") -> Args:
     try:
         tokens = shlex.split(text)
     except ValueError as exc:
@@ -39,7 +43,7 @@ def parse(text: str) -> Args:
             if "=" in name:
                 name, value = name.split("=", 1)
                 out.options[name] = value
-            elif name in FLAGS:
+            elif name in FLAGS or name in VERB_FLAGS.get(verb, ()):
                 out.flags.add(name)
             elif i + 1 < len(tokens) and not tokens[i + 1].startswith("--"):
                 out.options[name] = tokens[i + 1]

@@ -23,6 +23,7 @@ from commands import (
     incidents,
     issues,
     ladder,
+    listing,
     sitreps,
 )
 from commands.args import Args, parse
@@ -81,7 +82,7 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "close": ladder.close,
     "reopen": ladder.reopen,
     "status": issues.status,
-    "list": issues.list_open,
+    "list": listing.list_verb,
     "role": admin.role,
     "done": actions.done,
     "rhythm": battle_rhythm.rhythm,
@@ -188,7 +189,7 @@ class Engine:
     # Dispatch -----------------------------------------------------------------------------
 
     def _dispatch(self, ctx: Ctx, verb: str, rest: str) -> Reply:
-        args = parse(rest)
+        args = parse(rest, verb)
         sub = (verb, args.words[1].lower()) if len(args.words) > 1 else None
         if sub in SUB_FORMS:
             del args.words[1]

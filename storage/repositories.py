@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -34,6 +34,13 @@ from storage.models import (
 
 def person_by_name(session: Session, name: str) -> Person | None:
     return session.scalar(select(Person).where(Person.name == name.strip().lstrip("@")))
+
+
+def people_by_name(session: Session, names: list[str]) -> dict[str, Person]:
+    """The named people in one query (names nobody has are left out)."""
+    if not names:
+        return {}
+    return {p.name: p for p in session.scalars(select(Person).where(Person.name.in_(names)))}
 
 
 def person_for_identity(
@@ -183,15 +190,44 @@ def decision_by_reference(session: Session, reference: str) -> Decision | None:
     return session.scalar(select(Decision).where(Decision.reference == reference))
 
 
-def decisions_for(
-    session: Session, *, issue_id: int | None = None, incident_id: int | None = None
-) -> list[Decision]:
-    stmt = select(Decision).order_by(Decision.id)
-    if incident_id is not None:
-        stmt = stmt.where(Decision.incident_id == incident_id)
-    elif issue_id is not None:
-        stmt = stmt.where(Decision.issue_id == issue_id)
-    return list(session.scalars(stmt))
+def count_decisions(session: Session, incident_id: int) -> int:
+    return (
+        session.scalar(select(func.count(Decision.id)).where(Decision.incident_id == incident_id))
+        or 0
+    )
+
+
+def latest_decisions(
+    session: Session, incident_id: int, count: int
+) -> tuple[list[Decision], dict[int, str], set[int]]:
+    """The incident's last ``count`` decisions, oldest first; the references of the entries
+    they supersede; and which of them a later entry supersedes. Three queries, whatever the
+    length of the log."""
+    rows = list(
+        session.scalars(
+            select(Decision)
+            .where(Decision.incident_id == incident_id)
+            .order_by(Decision.id.desc())
+            .limit(count)
+        )
+    )[::-1]
+    targets = {r.supersedes_id for r in rows if r.supersedes_id}
+    superseded_refs = (
+        dict(
+            session.execute(
+                select(Decision.id, Decision.reference).where(Decision.id.in_(targets))
+            ).tuples()
+        )
+        if targets
+        else {}
+    )
+    ids = [r.id for r in rows]
+    superseded = (
+        set(session.scalars(select(Decision.supersedes_id).where(Decision.supersedes_id.in_(ids))))
+        if ids
+        else set()
+    )
+    return rows, superseded_refs, superseded
 
 
 # Audit and outbox -----------------------------------------------------------------------
