@@ -214,9 +214,9 @@ def latest_decisions(
     targets = {r.supersedes_id for r in rows if r.supersedes_id}
     superseded_refs = (
         dict(
-            session.execute(
-                select(Decision.id, Decision.reference).where(Decision.id.in_(targets))
-            ).tuples()
+            session.execute(select(Decision.id, Decision.reference).where(Decision.id.in_(targets)))
+            .tuples()
+            .all()
         )
         if targets
         else {}

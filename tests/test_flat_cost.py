@@ -89,7 +89,8 @@ def _counts(url: str, size: Size) -> dict[str, int]:
         for name, run in READS.items():
             run(bot)  # once to warm SQLAlchemy's caches, then counted
             with counting(db) as counter:
-                run(bot)
+                reply = run(bot)
+            assert getattr(reply, "ok", True), f"{name}: {reply.text}"
             out[name] = len(counter.statements)
         options = engine.options
         with counting(db) as counter:
