@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cards.model import Action, Card, Choice, Field, Form
 from commands.args import Args
@@ -357,10 +357,3 @@ def _apply_amend(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Rep
 SITREP_AMEND = FormFlow(
     "sitrep_amend", _prepare_amend, _build_amend, _apply_amend, prompt="Amend the sitrep."
 )
-
-
-def next_number(ctx: Ctx, incident: Incident) -> int:
-    latest = ctx.session.scalar(
-        select(func.max(Sitrep.number)).where(Sitrep.incident_id == incident.id)
-    )
-    return (latest or 0) + 1

@@ -18,7 +18,6 @@ from storage.models import (
     ChannelBinding,
     Counter,
     Decision,
-    Firing,
     Identity,
     ImpactAssessment,
     Incident,
@@ -285,6 +284,21 @@ def enqueue(
     return message
 
 
+def insert_new_in_bulk(session: Session) -> None:
+    """Insert the rows added to the session so far with one executemany per table, in the
+    order they were added. For a batch of many posts, audit events or reports whose ids
+    are not needed afterwards: the ORM's own flush inserts them one by one on SQLite, where
+    it cannot have several new ids returned in a known order."""
+    new = list(session.new)
+    if not new:
+        return
+    for row in new:
+        session.expunge(row)
+    # Grouped by table with a stable sort, so each table keeps the order its rows came in.
+    new.sort(key=lambda row: type(row).__name__)
+    session.bulk_save_objects(new, preserve_order=True)
+
+
 def binding(session: Session, surface: str, conversation: str) -> ChannelBinding | None:
     return session.scalar(
         select(ChannelBinding).where(
@@ -316,32 +330,3 @@ def system_person(session: Session, now: datetime) -> Person:
         session.add(person)
         session.flush()
     return person
-
-
-def claim_firing(
-    session: Session,
-    *,
-    incident_id: int,
-    source: str,
-    step: str,
-    due_at: datetime,
-    status: str,
-    now: datetime,
-) -> bool:
-    """Record a firing once; False when it was already recorded (by another process)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    result = session.execute(
-        insert(Firing)
-        .values(
-            incident_id=incident_id,
-            source=source,
-            step=step,
-            due_at=due_at,
-            handled_at=now,
-            status=status,
-        )
-        .on_conflict_do_nothing(index_elements=["source", "step", "due_at"])
-        .returning(Firing.id)
-    )
-    return result.first() is not None
