@@ -90,7 +90,7 @@ def fill(db: Database, size: Size, now: datetime, areas: tuple[str, ...]) -> Non
                     "products": "Fan heaters",
                     "hazard": "Fire",
                     "source": "public",
-                    "functional_area": areas[n % len(areas)],
+                    "functional_area": areas[(n // len(SPREAD)) % len(areas)],
                     "raised_by_id": people[names[n % len(names)]],
                     "raised_at": when(n, size.issues),
                     "surface": "local",
@@ -248,7 +248,7 @@ def _incident_history(
                 "standard": "",
                 "assigned_by_id": hana,
                 "assigned_at": when(n, size.actions),
-                "status": "open" if n % 3 else "done",
+                "status": "done" if n % 5 == 4 else "open",
             }
             for n in range(size.actions)
         ],
