@@ -271,11 +271,11 @@ def _like_escape(text: str) -> str:
 
 
 def issue_item(issue: Issue, step: str | None = None) -> tuple[str, str]:
-    detail = step or issue.functional_area
-    return (
-        f"{issue.reference} · {STAGE_LABELS[Stage(issue.stage)]}",
-        f"{issue.title} · {detail}",
-    )
+    """The reference alone as the key keeps the first column narrow on every surface."""
+    stage = STAGE_LABELS[Stage(issue.stage)]
+    if step:
+        return issue.reference, f"{stage} · {issue.title}: {step}"
+    return issue.reference, f"{stage} · {issue.title} · {issue.functional_area}"
 
 
 def incident_item(incident: Incident) -> tuple[str, str]:

@@ -119,8 +119,7 @@ def test_waiting_and_actions_lists(history: Driver, db: Database, clock: ManualC
     waiting = ok(history.cmd("fatima", "list --waiting"))
     assert waiting.card is not None and waiting.card.title == "Issues waiting on you"
     # Each item says what fatima (FTL, Gas and Electrical) could do next.
-    assert all("Gas and Electrical" not in v or ":" not in v for _, v in waiting.card.facts)
-    assert any("assess the impact and escalate" in v for _, v in waiting.card.facts)
+    assert any(v.endswith(": assess the impact and escalate") for _, v in waiting.card.facts)
 
 
 def test_waiting_in_sql_is_exactly_the_rule(history: Driver, db: Database) -> None:
