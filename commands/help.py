@@ -41,7 +41,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("status <ISS or INC>", "the summary card"),
     (
         "list [--mine --waiting --incidents --actions --closed --area .. --stage .. --page n]",
-        "a page of issues (newest first), incidents or your actions (soonest due); More for the next",
+        "a page of issues (newest first), incidents or your actions (soonest due), with More",
     ),
     ("role grant|revoke|list ...", "roles (administrators grant and revoke)"),
     ("help", "this list"),
