@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from rules.lifecycle import Stage
 from rules.references import format_reference
@@ -231,10 +231,12 @@ def _incident_history(
     # Every tenth decision corrects the one recorded just before it for the same incident.
     ids = list(s.scalars(select(Decision.id).order_by(Decision.id)))[-size.decisions :]
     step = len(incidents)
-    for k in range(step * 2, len(ids), 10):
-        row = s.get(Decision, ids[k])
-        row.supersedes_id = ids[k - step]
-        row.kind = "correction"
+    corrections = [
+        {"id": ids[k], "supersedes_id": ids[k - step], "kind": "correction"}
+        for k in range(step * 2, len(ids), 10)
+    ]
+    if corrections:
+        s.execute(update(Decision), corrections)  # one executemany by primary key
     s.execute(
         insert(Action),
         [

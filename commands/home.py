@@ -8,6 +8,7 @@ from cards.model import Action, Card
 from commands.context import Ctx
 from commands.listing import (
     Listing,
+    Window,
     action_item,
     actions_query,
     glance,
@@ -21,42 +22,42 @@ from commands.listing import (
 SHOWN = 10  # ten facts make one Slack section; three lists stay well inside 100 blocks
 
 
-def _see_all(title: str, total: int, command: str) -> tuple[Action, ...]:
-    return (Action(f"All {total} {title}", command),) if total > SHOWN else ()
+def _see_all(title: str, window: Window, command: str) -> tuple[Action, ...]:
+    return (Action(f"All {window.describe()} {title}", command),) if window.total > SHOWN else ()
 
 
 def home_cards(ctx: Ctx) -> list[Card]:
     mine = glance(ctx.session, actions_query(ctx, Listing(kind="actions")), SHOWN)
     waiting = glance(ctx.session, issues_query(ctx, Listing(waiting=True)), SHOWN)
     incidents = glance(ctx.session, incidents_query(ctx, Listing(kind="incidents")), SHOWN)
-    steps = waiting_steps(ctx, waiting.items)
+    steps = waiting_steps(ctx, waiting.rows)
     return [
         Card(
             title="Your open actions",
-            subtitle=f"{mine.total} open" if mine.total else "",
-            facts=tuple(action_item(a, ctx) for a in mine.items)
+            subtitle=f"{mine.describe()} open" if mine.total else "",
+            facts=tuple(action_item(a, ctx) for a in mine.rows)
             or (("None", "No action is assigned to you."),),
             actions=tuple(
-                Action(f"Done {a.reference}", f"/opss done {a.reference}") for a in mine.items[:5]
+                Action(f"Done {a.reference}", f"/opss done {a.reference}") for a in mine.rows[:5]
             )
-            + _see_all("your actions", mine.total, "/opss list --actions"),
+            + _see_all("your actions", mine, "/opss list --actions"),
         ),
         Card(
             title="Waiting on you",
             subtitle=f"{ctx.person.display_name}: {ctx.actor.describe()}"
-            + (f" · {waiting.total} issues" if waiting.total else ""),
-            facts=tuple(issue_item(i, steps.get(i.id)) for i in waiting.items)
+            + (f" · {waiting.describe()} issues" if waiting.total else ""),
+            facts=tuple(issue_item(i, steps.get(i.id)) for i in waiting.rows)
             or (("Nothing", "No issue is waiting on you."),),
             actions=tuple(
-                Action(i.reference, f"/opss status {i.reference}") for i in waiting.items[:5]
+                Action(i.reference, f"/opss status {i.reference}") for i in waiting.rows[:5]
             )
-            + _see_all("waiting on you", waiting.total, "/opss list --waiting"),
+            + _see_all("waiting on you", waiting, "/opss list --waiting"),
         ),
         Card(
             title="Open incidents",
-            subtitle=f"{incidents.total} open" if incidents.total else "",
-            facts=tuple(incident_item(i) for i in incidents.items)
+            subtitle=f"{incidents.describe()} open" if incidents.total else "",
+            facts=tuple(incident_item(i) for i in incidents.rows)
             or (("None", "No incident is open."),),
-            actions=_see_all("open incidents", incidents.total, "/opss list --incidents"),
+            actions=_see_all("open incidents", incidents, "/opss list --incidents"),
         ),
     ]

@@ -31,6 +31,8 @@ from rules.waiting import next_step
 from storage.models import Action, CaseConference, Incident, Issue
 
 PAGE = 20
+# Counts stop this far past the page shown ("1-20 of 200+").
+COUNT_AHEAD = 200
 MAX_PAGE = 10_000
 WAITING_STAGES = OPEN_STAGES | {Stage.MONITORING}
 FLAGS = ("mine", "waiting", "incidents", "actions", "closed")
@@ -145,6 +147,9 @@ def waiting_on(actor: Actor) -> ColumnElement[bool]:
         {g.area.casefold() for g in actor.grants if g.role is Role.FTL and g.area is not None}
     )
     area = func.lower(Issue.functional_area)
+    # ``stage || ''`` keeps SQLite from gathering every matching issue through the stage index
+    # and sorting them: it walks the newest first and stops when the page is full.
+    stage_of = Issue.stage.concat("")
     latest = _latest_conference()
     concluded = exists().where(CaseConference.id == latest, CaseConference.status == "concluded")
     decided = exists().where(
@@ -168,7 +173,7 @@ def waiting_on(actor: Actor) -> ColumnElement[bool]:
                 where_area.append(area.not_in(ftl_areas) if ftl_areas else Issue.id.is_not(None))
             if not where_area:
                 continue
-            parts = [Issue.stage == stage.value, or_(*where_area)]
+            parts = [stage_of == stage.value, or_(*where_area)]
             if stage is Stage.CASE_CONFERENCE:
                 parts.append(concluded if was_concluded else ~concluded)
                 parts.append(decided if was_decided else ~decided)
@@ -210,21 +215,41 @@ def waiting_steps(ctx: Ctx, issues: Sequence[Issue]) -> dict[int, str]:
 # The queries ------------------------------------------------------------------------------
 
 
-def _count(session: Session, query: Select[Any]) -> int:
-    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+def _count(session: Session, query: Select[Any], upto: int) -> int:
+    """How many rows ``query`` has, counting no further than ``upto`` (so a count costs the
+    same after a year as on the first day; beyond it a page says "200+")."""
+    # Only the key is selected, so an index can answer without reading the rows.
+    key = query.column_descriptions[0]["entity"].id
+    counted = query.with_only_columns(key).order_by(None).limit(upto + 1).subquery()
+    return session.scalar(select(func.count()).select_from(counted)) or 0
 
 
-def _window(session: Session, query: Select[Any], page: int, size: int) -> tuple[list[Any], int]:
-    total = _count(session, query)
-    rows = list(session.scalars(query.limit(size).offset((page - 1) * size))) if total else []
-    return rows, total
+@dataclass(frozen=True)
+class Window:
+    rows: list[Any]
+    total: int  # at most ``known + 1``: more than ``known`` when ``capped``
+    capped: bool
+
+    def describe(self) -> str:
+        return f"{self.total - 1}+" if self.capped else str(self.total)
+
+
+def _window(session: Session, query: Select[Any], page: int, size: int) -> Window:
+    offset = (page - 1) * size
+    upto = offset + COUNT_AHEAD
+    total = _count(session, query, upto)
+    rows = list(session.scalars(query.limit(size).offset(offset)))
+    return Window(rows, total, total > upto)
 
 
 def issues_query(ctx: Ctx, listing: Listing) -> Select[Any]:
-    stages = PARKED if listing.closed else OPEN_STAGES
     if listing.stage is not None:
-        stages = frozenset({listing.stage})
-    query = select(Issue).where(Issue.stage.in_([s.value for s in stages]))
+        query = select(Issue).where(Issue.stage == listing.stage.value)
+    else:
+        # "Not in the others" rather than "in these": SQLite then walks the newest first
+        # and stops at the page, instead of sorting every open issue by age.
+        stages = PARKED if listing.closed else OPEN_STAGES
+        query = select(Issue).where(Issue.stage.not_in([s.value for s in Stage if s not in stages]))
     if listing.area:
         query = query.where(func.lower(Issue.functional_area) == listing.area.casefold())
     if listing.waiting:
@@ -309,15 +334,16 @@ ORDER = {"issues": "newest first", "incidents": "newest first", "actions": "soon
 def list_verb(ctx: Ctx, args: Args) -> Reply:
     listing = parse_listing(ctx, args)
     if listing.kind == "incidents":
-        rows, total = _window(ctx.session, incidents_query(ctx, listing), listing.page, PAGE)
-        items = [incident_item(i) for i in rows]
+        window = _window(ctx.session, incidents_query(ctx, listing), listing.page, PAGE)
+        items = [incident_item(i) for i in window.rows]
     elif listing.kind == "actions":
-        rows, total = _window(ctx.session, actions_query(ctx, listing), listing.page, PAGE)
-        items = [action_item(a, ctx) for a in rows]
+        window = _window(ctx.session, actions_query(ctx, listing), listing.page, PAGE)
+        items = [action_item(a, ctx) for a in window.rows]
     else:
-        rows, total = _window(ctx.session, issues_query(ctx, listing), listing.page, PAGE)
-        steps = waiting_steps(ctx, rows) if listing.waiting or listing.mine else {}
-        items = [issue_item(i, steps.get(i.id)) for i in rows]
+        window = _window(ctx.session, issues_query(ctx, listing), listing.page, PAGE)
+        steps = waiting_steps(ctx, window.rows) if listing.waiting or listing.mine else {}
+        items = [issue_item(i, steps.get(i.id)) for i in window.rows]
+    total = window.total
     title = TITLES[(listing.kind, listing.closed)]
     if listing.waiting and listing.kind == "issues":
         title = "Issues waiting on you"
@@ -329,9 +355,9 @@ def list_verb(ctx: Ctx, args: Args) -> Reply:
     first = (listing.page - 1) * PAGE + 1
     last = first + len(items) - 1
     if items:
-        shown = f"{first}-{last} of {total}, {ORDER[listing.kind]}"
+        shown = f"{first}-{last} of {window.describe()}, {ORDER[listing.kind]}"
     elif total:
-        shown = f"no more: there are {total}"
+        shown = f"no more: there are {window.describe()}"
     else:
         shown = "none"
     subtitle = shown + (f" · {', '.join(filters)}" if filters else "")
@@ -358,14 +384,6 @@ def list_verb(ctx: Ctx, args: Args) -> Reply:
 # App Home ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Glance:
-    """The first items of a list and how many there are."""
-
-    items: list[Any]
-    total: int
-
-
-def glance(session: Session, query: Select[Any], shown: int) -> Glance:
-    items, total = _window(session, query, 1, shown)
-    return Glance(items, total)
+def glance(session: Session, query: Select[Any], shown: int) -> Window:
+    """The first ``shown`` items of a list and how many there are (App Home)."""
+    return _window(session, query, 1, shown)

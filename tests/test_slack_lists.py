@@ -82,7 +82,8 @@ def test_a_thousand_open_issues_page_by_page_within_slack_limits(slack: SlackWor
     assert total is not None and total >= 1000
     since = slack.mark()
     slack.slash("olly", "list")
-    first = slack.replied(f"Open issues: 1-20 of {total}", since)
+    # Counting stops 200 past the page, so a page costs the same after years of history.
+    first = slack.replied("Open issues: 1-20 of 200+, newest first", since)
     within_slack_limits(first["blocks"])
     assert items(first["blocks"]) == newest[:20]
     assert len(json.dumps(first)) < 12_000  # one page, not the whole history
@@ -95,7 +96,7 @@ def test_a_thousand_open_issues_page_by_page_within_slack_limits(slack: SlackWor
         channel={"id": slack.general},
         response_url=f"{slack.fake.base_url}/respond/more",
     )
-    second = slack.replied(f"Open issues: 21-40 of {total}", since)
+    second = slack.replied("Open issues: 21-40 of 220+", since)
     within_slack_limits(second["blocks"])
     assert items(second["blocks"]) == newest[20:40]
 
@@ -120,17 +121,17 @@ def test_app_home_counts_and_opens_the_rest_in_a_modal(slack: SlackWorld) -> Non
         for e in b.get("elements", [])
         if e.get("type") == "button" and e["value"] == "/opss list --waiting"
     )
-    count = int(see_all["text"]["text"].split()[1])
-    assert count > 500  # the Head of IMT has most of the 1,000 open issues to move
+    # The Head of IMT has most of the 1,000 open issues to move; counting stops at 200.
+    assert see_all["text"]["text"] == "All 200+ waiting on you"
     press(slack, "hana", see_all["value"], view={"id": "VH1", "type": "home"})
     slack.fake.wait_for(lambda f: f.ok_calls("views.open"))
     modal = slack.fake.ok_calls("views.open")[-1].args["view"]
     modal = json.loads(modal) if isinstance(modal, str) else modal
     within_slack_limits(modal["blocks"], most=100)
-    assert f"1-20 of {count}" in json.dumps(modal)
+    assert "Issues waiting on you: 1-20 of 200+" in json.dumps(modal)
     press(slack, "hana", button(modal["blocks"], "More"), view={"id": "VM1", "type": "modal"})
     slack.fake.wait_for(lambda f: f.ok_calls("views.update"))
     update = slack.fake.ok_calls("views.update")[-1].args
     assert update["view_id"] == "VM1"
     page = json.loads(update["view"]) if isinstance(update["view"], str) else update["view"]
-    assert f"21-40 of {count}" in json.dumps(page)
+    assert "Issues waiting on you: 21-40 of 220+" in json.dumps(page)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def test_the_list_pages_with_more_and_filters_in_the_browser(
     with browser_page(url) as page:
         olly = Person(page, "olly")
         olly.type("/opss list")
-        olly.says(f"Open issues: 1-20 of {len(newest)}, newest first")
+        olly.says(re.escape("Open issues: 1-20 of 200+, newest first"))
         reply = page.locator('[data-testid="ephemeral"]').last
         for ref in newest[:20]:
             olly.expect(reply).to_contain_text(ref)
@@ -63,7 +64,7 @@ def test_the_list_pages_with_more_and_filters_in_the_browser(
         if shot:  # for looking at it: OPSS_SCREENSHOT_DIR=/tmp ./dev test tests/test_work...
             page.screenshot(path=f"{shot}/list-page-1.png", full_page=True)
         reply.get_by_role("button", name="More (21-40)").click()
-        olly.says(f"Open issues: 21-40 of {len(newest)}, newest first")
+        olly.says(re.escape("Open issues: 21-40 of 220+, newest first"))
         page2 = page.locator('[data-testid="ephemeral"]').last
         olly.expect(page2).to_contain_text(newest[20])
         olly.expect(page2).not_to_contain_text(newest[19])
