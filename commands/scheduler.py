@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -594,8 +594,11 @@ def _collate(
 
 
 SOURCES: tuple[DueSource, ...] = (
-    DueSource("meeting reminders", RhythmEvent, meeting_reminders, lambda m: m.active),
+    DueSource("meeting reminders", RhythmEvent, meeting_reminders, lambda m: m.active == true()),
     DueSource(
-        "sitrep prompts, chases and cut-offs", SitrepSchedule, sitrep_steps, lambda m: m.active
+        "sitrep prompts, chases and cut-offs",
+        SitrepSchedule,
+        sitrep_steps,
+        lambda m: m.active == true(),
     ),
 )

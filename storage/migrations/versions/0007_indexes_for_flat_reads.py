@@ -25,6 +25,8 @@ INDEXES = (
     ("ix_incidents_status", "incidents", ["status"]),
     ("ix_case_conferences_issue_latest", "case_conferences", ["issue_id", "id"]),
     ("ix_sitrep_updates_incident_cutoff", "sitrep_updates", ["incident_id", "cutoff_at"]),
+    ("ix_rhythm_events_due", "rhythm_events", ["active", "next_run_at"]),
+    ("ix_sitrep_schedules_due", "sitrep_schedules", ["active", "next_run_at"]),
 )
 
 
