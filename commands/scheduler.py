@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -159,11 +159,11 @@ class Batch:
                 self._incidents[incident.id] = incident
         return self._incidents
 
-    def open_actions(self, incident_ids: Iterable[int]) -> dict[int, list[tuple[Action, str]]]:
-        """Each incident's first ``SHOWN`` open actions, soonest due first, with the owner's
-        name."""
+    def open_actions(self, incident_ids: Iterable[int]) -> dict[int, list[Row[Any]]]:
+        """Each incident's first ``SHOWN`` open actions, soonest due first: plain rows of what
+        a reminder shows (``reference``, ``owner``, ``due_at``, ``what``), not ORM objects."""
         ids = set(incident_ids)
-        out: dict[int, list[tuple[Action, str]]] = {i: [] for i in ids}
+        out: dict[int, list[Row[Any]]] = {i: [] for i in ids}
         if not ids:
             return out
         rank = (
@@ -177,21 +177,28 @@ class Batch:
             .subquery()
         )
         rows = self.session.execute(
-            select(Action, Person.display_name)
+            select(
+                Action.incident_id,
+                Action.reference,
+                Person.display_name.label("owner"),
+                Action.due_at,
+                Action.what,
+            )
             .join(ranked, ranked.c.id == Action.id)
             .join(Person, Person.id == Action.owner_id)
             .where(ranked.c.rank <= SHOWN)
             .order_by(Action.due_at, Action.id)
-        ).tuples()
-        for action, owner in rows:
-            out[action.incident_id or 0].append((action, owner))
+        )
+        for row in rows:
+            out[row.incident_id].append(row)
         return out
 
-    def decisions_since(self, since: dict[int, datetime]) -> dict[int, list[Decision]]:
+    def decisions_since(self, since: dict[int, datetime]) -> dict[int, list[Row[Any]]]:
         """Each incident's latest ``SHOWN`` decisions recorded at or after its time, oldest
-        first. A caller wanting a later time for one meeting filters these: the latest N
-        after a later time are among the latest N after an earlier one."""
-        out: dict[int, list[Decision]] = {i: [] for i in since}
+        first (rows of ``reference``, ``decided_by``, ``what``, ``recorded_at``). A caller
+        wanting a later time for one meeting filters these: the latest N after a later time
+        are among the latest N after an earlier one."""
+        out: dict[int, list[Row[Any]]] = {i: [] for i in since}
         if not since:
             return out
         rank = (
@@ -211,13 +218,20 @@ class Batch:
             )
             .subquery()
         )
-        for decision in self.session.scalars(
-            select(Decision)
+        rows = self.session.execute(
+            select(
+                Decision.incident_id,
+                Decision.reference,
+                Decision.decided_by,
+                Decision.what,
+                Decision.recorded_at,
+            )
             .join(ranked, ranked.c.id == Decision.id)
             .where(ranked.c.rank <= SHOWN)
             .order_by(Decision.id)
-        ):
-            out[decision.incident_id or 0].append(decision)
+        )
+        for row in rows:
+            out[row.incident_id].append(row)
         return out
 
     def sitrep_updates(
@@ -403,8 +417,8 @@ def _post_reminder(
     incident: Incident,
     event: RhythmEvent,
     start: datetime,
-    actions: list[tuple[Action, str]],
-    decisions: list[Decision],
+    actions: list[Row[Any]],
+    decisions: list[Row[Any]],
     *,
     late: bool,
 ) -> None:
@@ -421,7 +435,7 @@ def _post_reminder(
         (
             "Open actions",
             "\n".join(
-                f"{a.reference} · {owner} · due {show(a.due_at)}: {a.what}" for a, owner in actions
+                f"{a.reference} · {a.owner} · due {show(a.due_at)}: {a.what}" for a in actions
             )
             or "none",
         )
