@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Row, func, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -194,10 +194,11 @@ class Batch:
         return out
 
     def decisions_since(self, since: dict[int, datetime]) -> dict[int, list[Row[Any]]]:
-        """Each incident's latest ``SHOWN`` decisions recorded at or after its time, oldest
-        first (rows of ``reference``, ``decided_by``, ``what``, ``recorded_at``). A caller
-        wanting a later time for one meeting filters these: the latest N after a later time
-        are among the latest N after an earlier one."""
+        """Each incident's latest ``SHOWN`` decisions recorded at or after the earliest of the
+        times, oldest first (rows of ``reference``, ``decided_by``, ``what``, ``recorded_at``).
+        A caller wanting a later time filters these: decisions are numbered as they are
+        recorded, so the latest N after a later time are among the latest N after an earlier
+        one."""
         out: dict[int, list[Row[Any]]] = {i: [] for i in since}
         if not since:
             return out
@@ -208,14 +209,7 @@ class Batch:
         )
         ranked = (
             select(Decision.id, rank)
-            .where(
-                or_(
-                    *(
-                        and_(Decision.incident_id == i, Decision.recorded_at >= at)
-                        for i, at in since.items()
-                    )
-                )
-            )
+            .where(Decision.incident_id.in_(since), Decision.recorded_at >= min(since.values()))
             .subquery()
         )
         rows = self.session.execute(
