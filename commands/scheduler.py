@@ -24,8 +24,8 @@ size of the history, so a batch of 100 costs what a batch of 1 does:
    ``sitrep_numbers``), or a new one written the same way: one query for the whole batch,
    ``IN`` lists and windowed ``row_number()`` for "the first N of each", never a query per
    row;
-4. queue posts with ``batch.post`` and audit with ``batch.audit``; they are inserted in bulk
-   when the unit of work commits.
+4. queue posts with ``batch.post`` and audit with ``batch.ctx(incident).audit``; the tick
+   inserts them (and any other rows the handler added) with one executemany per table.
 
 ``tests/test_flat_cost.py`` counts the statements of a tick at two sizes; a new source that
 queries per row fails it.

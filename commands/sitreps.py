@@ -26,6 +26,7 @@ from rules.timeparse import show
 from storage.models import Incident, Sitrep, SitrepSchedule, SitrepUpdate
 
 IMT_WHO = "IMT, who produce the situation reports (3.20, 3.23)"
+LISTED = 20
 
 
 def _incident(ctx: Ctx, reference: str | None) -> Incident:
@@ -142,10 +143,18 @@ def sitrep_verb(ctx: Ctx, args: Args) -> Reply:
     action = args.words[1].lower() if len(args.words) > 1 else "list"
     number = args.words[2] if len(args.words) > 2 else None
     if action == "list":
+        # The latest ones: an incident that runs for months has a sitrep a day.
         rows = ctx.session.scalars(
-            select(Sitrep).where(Sitrep.incident_id == incident.id).order_by(Sitrep.number)
-        ).all()
+            select(Sitrep)
+            .where(Sitrep.incident_id == incident.id)
+            .order_by(Sitrep.number.desc())
+            .limit(LISTED)
+        ).all()[::-1]
         lines = [f"• {r.title} · {r.status}" for r in rows] or ["• none yet"]
+        if rows and rows[0].number > 1:
+            lines.insert(
+                0, f"({rows[0].number - 1} earlier: /opss sitrep {incident.reference} show <n>)"
+            )
         return Reply(text=f"Situation reports for {incident.reference}:\n" + "\n".join(lines))
     if action == "show":
         return Reply(card=sitrep_card(_sitrep(ctx, incident, number), incident))

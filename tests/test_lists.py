@@ -15,7 +15,7 @@ from commands.listing import PAGE, latest_conferences, waiting_on
 from rules.lifecycle import OPEN_STAGES, PARKED, Stage
 from rules.waiting import next_step
 from storage import repositories as repo
-from storage.models import Action, Incident, Issue, Person
+from storage.models import Action, Incident, Issue, Person, Sitrep
 from storage.unit_of_work import Database
 from tests.conftest import AREAS, PEOPLE, Driver
 from tests.schema import assert_valid_card
@@ -206,3 +206,25 @@ def test_home_shows_the_first_items_with_a_count_and_a_way_to_the_rest(
     assert incidents.subtitle == f"{open_incidents} open" and len(incidents.facts) == 6
     assert not any(a.title.startswith("All") for a in incidents.actions)  # all six shown
     assert actions.title == "Your open actions"
+
+
+def test_sitrep_list_shows_the_latest_twenty(history: Driver, db: Database) -> None:
+    with db.unit_of_work() as s:
+        incident = s.scalar(select(Incident).where(Incident.reference == "INC-2026-001"))
+        assert incident is not None
+        for n in range(1, 23):
+            s.add(
+                Sitrep(
+                    incident_id=incident.id,
+                    number=n,
+                    as_at=incident.declared_at,
+                    title=f"SITREP {n} · INC-2026-001",
+                    sections=[],
+                    missing=[],
+                    status="published",
+                    created_at=incident.declared_at,
+                )
+            )
+    text = ok(history.cmd("olly", "sitrep INC-2026-001 list")).text
+    assert "(2 earlier: /opss sitrep INC-2026-001 show <n>)" in text
+    assert "SITREP 3 · " in text and "SITREP 22 · " in text and "SITREP 2 · " not in text
