@@ -166,6 +166,7 @@ def fill(db: Database, size: Size, now: datetime, areas: tuple[str, ...]) -> Non
                         "overall_impact": 4,
                         "erco_engaged": bool(k % 2),
                         "command_team": {r: p for r, p in team.items() if p in people},
+                        "members": ["olly"] if k % 4 == 1 else [],
                         "strategy": {},
                         "declared_by_id": hana,
                         "declared_at": when(k, len(declared_ids)),

@@ -118,7 +118,7 @@ def commands(db: Database, engine: Engine, clock: ManualClock) -> dict[str, Call
     return {
         "list": cmd("olly", "list"),
         "status of an issue": cmd("olly", f"status {ISSUE}"),
-        "status of an incident": cmd("olly", f"status {INCIDENT}"),
+        "status of an incident": cmd("fatima", f"status {INCIDENT}"),  # FTL of its area
         "App Home": lambda: engine.home("local", "hana", "hana"),
         "decision log card": log_card,
         "sitrep collation": collation,

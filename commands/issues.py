@@ -81,7 +81,13 @@ def do_raise(ctx: Ctx, v: dict[str, Any]) -> Reply:
         f"FTL for {issue.functional_area}: {ftl.display_name if ftl else 'none assigned'}.",
         card,
     )
-    return Reply(text=f"Raised {reference}. IMT has been told.", card=card, ephemeral=False)
+    told = (
+        "IMT has been told."
+        if ctx.imt_reachable()
+        else "IMT has NOT been told: no IMT channel is set up here (an administrator sets "
+        "SLACK_IMT_CHANNEL). Tell IMT directly."
+    )
+    return Reply(text=f"Raised {reference}. {told}", card=card, ephemeral=False)
 
 
 def snapshot(issue: Issue) -> dict[str, Any]:
@@ -98,7 +104,7 @@ def status(ctx: Ctx, args: Args) -> Reply:
     ref = args.first()
     if not ref:
         raise UserError("status needs a reference, e.g. /opss status ISS-2026-0001.")
-    kind, subject = find_subject(ctx.session, ref)
+    kind, subject = find_subject(ctx, ref)
     if kind == "incident":
         assert isinstance(subject, Incident)
         return Reply(card=incident_card(ctx.session, subject))

@@ -28,7 +28,7 @@ from rules.lifecycle import OPEN_STAGES, PARKED, STAGE_LABELS, Stage
 from rules.roles import Actor, Role
 from rules.timeparse import show
 from rules.waiting import next_step
-from storage.models import Action, CaseConference, Incident, Issue
+from storage.models import Action, CaseConference, ChannelBinding, Incident, Issue, SitrepSchedule
 
 PAGE = 20
 # Counts stop this far past the page shown ("1-20 of 200+").
@@ -259,16 +259,61 @@ def issues_query(ctx: Ctx, listing: Listing) -> Select[Any]:
     return query.order_by(Issue.id.desc())
 
 
+def _names(column: Any, name: str) -> ColumnElement[bool]:
+    """A JSON list or object column names ``name`` (as a quoted string value)."""
+    return cast(column, Text).like('%"' + _like_escape(name) + '"%', escape="\\")
+
+
+def may_read(ctx: Ctx) -> ColumnElement[bool]:
+    """The incidents the caller may see, as SQL: ``rules.roles.may_read_incident`` (members
+    and command team, IMT, SCS, the FTL of the issue's area or of a contributing team, or a
+    request made in the incident's own channel). A test holds it to ``access.readable``."""
+    actor = ctx.actor
+    if actor.has(Role.IMT) or actor.has(Role.SCS):
+        return Incident.id.is_not(None)
+    allowed: list[ColumnElement[bool]] = [
+        _names(Incident.members, actor.name),
+        _names(Incident.command_team, actor.name),
+    ]
+    if ctx.channel:
+        allowed.append(
+            Incident.channel_key.in_(
+                select(ChannelBinding.conversation).where(
+                    ChannelBinding.surface == ctx.surface,
+                    ChannelBinding.external_id == ctx.channel,
+                )
+            )
+        )
+    its_issue = aliased(Issue)  # not the outer query's Issue (``--area`` joins it)
+    for area in sorted({g.area for g in actor.grants if g.role is Role.FTL and g.area}):
+        allowed.append(
+            exists().where(
+                its_issue.id == Incident.issue_id,
+                func.lower(its_issue.functional_area) == area.casefold(),
+            )
+        )
+        allowed.append(
+            exists().where(
+                SitrepSchedule.incident_id == Incident.id,
+                func.lower(cast(SitrepSchedule.teams, Text)).like(
+                    '%"' + _like_escape(area.casefold()) + '"%', escape="\\"
+                ),
+            )
+        )
+    return or_(*allowed)
+
+
 def incidents_query(ctx: Ctx, listing: Listing) -> Select[Any]:
     query = select(Incident).where(
-        Incident.status == "closed" if listing.closed else Incident.status != "closed"
+        Incident.status == "closed" if listing.closed else Incident.status != "closed",
+        may_read(ctx),  # incidents are private
     )
     if listing.mine:
-        named = '%"' + _like_escape(ctx.person.name) + '"%'
         query = query.where(
             or_(
                 Incident.declared_by_id == ctx.person.id,
-                cast(Incident.command_team, Text).like(named, escape="\\"),
+                _names(Incident.command_team, ctx.person.name),
+                _names(Incident.members, ctx.person.name),
             )
         )
     if listing.area:

@@ -65,7 +65,7 @@ READS: dict[str, Callable[[Driver], Any]] = {
     "home (no roles)": lambda bot: bot.engine.home("local", "olly", "olly"),
     "list": lambda bot: bot.cmd("olly", "list"),
     "list --mine": lambda bot: bot.cmd("fatima", "list --mine"),
-    "list --incidents": lambda bot: bot.cmd("olly", "list --incidents"),
+    "list --incidents": lambda bot: bot.cmd("fatima", "list --incidents"),
     "list --closed": lambda bot: bot.cmd("olly", "list --closed"),
     "list --stage cam --area": lambda bot: bot.cmd(
         "olly", 'list --stage cam --area "Gas and Electrical"'
@@ -73,11 +73,11 @@ READS: dict[str, Callable[[Driver], Any]] = {
     "list --actions": lambda bot: bot.cmd("ian", "list --actions"),
     "list --page 2": lambda bot: bot.cmd("olly", "list --page 2"),
     "status of an issue": lambda bot: bot.cmd("olly", "status ISS-2026-0006"),
-    "status of an incident": lambda bot: bot.cmd("olly", "status INC-2026-001"),
+    "status of an incident": lambda bot: bot.cmd("fatima", "status INC-2026-001"),
     "decide (decision log card)": lambda bot: bot.cmd(
         "hana", "decide INC-2026-001 --what Recall --rationale Evidence --group tcg"
     ),
-    "sitrep list": lambda bot: bot.cmd("olly", "sitrep INC-2026-001 list"),
+    "sitrep list": lambda bot: bot.cmd("fatima", "sitrep INC-2026-001 list"),
 }
 
 

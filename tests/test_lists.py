@@ -10,14 +10,17 @@ from sqlalchemy import func, select
 from bench.fill import Size, fill
 from cards.adaptive import render_card
 from cards.model import Card
+from commands.access import readable
 from commands.clock import ManualClock
-from commands.listing import PAGE, latest_conferences, waiting_on
+from commands.context import Ctx, Options
+from commands.listing import PAGE, latest_conferences, may_read, waiting_on
 from rules.lifecycle import OPEN_STAGES, PARKED, Stage
+from rules.roles import Actor
 from rules.waiting import next_step
 from storage import repositories as repo
-from storage.models import Action, Incident, Issue, Person, Sitrep
+from storage.models import Action, ChannelBinding, Incident, Issue, Person, Sitrep
 from storage.unit_of_work import Database
-from tests.conftest import AREAS, PEOPLE, Driver
+from tests.conftest import AREAS, PEOPLE, START, Driver
 from tests.schema import assert_valid_card
 from tests.test_engine import ok
 
@@ -97,7 +100,7 @@ def test_filters_by_area_stage_closed_incidents_and_mine(history: Driver, db: Da
     closed = ok(history.cmd("olly", "list --closed"))
     assert closed.card is not None and closed.card.title == "Closed, LA-led and monitored issues"
     assert closed.card.subtitle.startswith(f"1-{PAGE} of {parked},")
-    assert refs(ok(history.cmd("olly", "list --incidents")).card) == incidents
+    assert refs(ok(history.cmd("ian", "list --incidents")).card) == incidents  # IMT sees all
     # olly has no roles, so nothing waits on him: his are the ones he raised.
     assert refs(ok(history.cmd("olly", "list --mine")).card) == raised_by_olly[:PAGE]
 
@@ -152,6 +155,36 @@ def test_waiting_in_sql_is_exactly_the_rule(history: Driver, db: Database) -> No
             assert by_rule or person["name"] in {"olly", "sara"}  # no move is theirs
 
 
+def test_incidents_listed_are_exactly_those_each_person_may_read(
+    history: Driver, db: Database
+) -> None:
+    """Incidents are private: the SQL of the list is held to ``access.readable``, for
+    everyone, asked from elsewhere and from inside an incident's own channel."""
+    with db.unit_of_work() as s:
+        # The local workspace binds INC-2026-002's conversation to its channel "c-002".
+        s.add(
+            ChannelBinding(
+                surface="local",
+                conversation="incident:INC-2026-002",
+                external_id="c-002",
+                name="inc-2026-002",
+            )
+        )
+    with db.read() as s:
+        incidents = list(s.scalars(select(Incident)))
+        for person in [*PEOPLE, {"name": "stranger"}]:
+            row = repo.person_by_name(s, person["name"]) or Person(name=person["name"])
+            actor = repo.actor_for(s, row) if row.id else Actor(row.name)
+            for channel in ("general", "c-002"):
+                ctx = Ctx(s, row, actor, "local", channel, START, Options(AREAS))
+                by_sql = set(s.scalars(select(Incident.id).where(may_read(ctx))))
+                by_rule = {i.id for i in readable(ctx, incidents)}
+                assert by_sql == by_rule, (person["name"], channel)
+    hidden = ok(history.cmd("olly", "list --incidents"))
+    shown = ok(history.cmd("hana", "list --incidents"))
+    assert 0 < len(refs(hidden.card)) < len(refs(shown.card)) == HISTORY.incidents
+
+
 @pytest.mark.parametrize(
     ("command", "says"),
     [
@@ -170,7 +203,7 @@ def test_bad_list_options_are_named(bot: Driver, command: str, says: str) -> Non
 
 
 def test_a_page_past_the_end_says_so(history: Driver) -> None:
-    reply = ok(history.cmd("olly", "list --incidents --page 3"))
+    reply = ok(history.cmd("ian", "list --incidents --page 3"))
     assert reply.card is not None and reply.card.subtitle == "no more: there are 6"
 
 
@@ -225,6 +258,6 @@ def test_sitrep_list_shows_the_latest_twenty(history: Driver, db: Database) -> N
                     created_at=incident.declared_at,
                 )
             )
-    text = ok(history.cmd("olly", "sitrep INC-2026-001 list")).text
+    text = ok(history.cmd("ian", "sitrep INC-2026-001 list")).text
     assert "(2 earlier: /opss sitrep INC-2026-001 show <n>)" in text
     assert "SITREP 3 · " in text and "SITREP 22 · " in text and "SITREP 2 · " not in text
