@@ -13,6 +13,7 @@ Teams: 28 KB a card). Item text is plain: each surface's renderer escapes it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from cards.model import Card
 from commands.args import Args
 from commands.context import Ctx, Reply, UserError
 from rules.lifecycle import OPEN_STAGES, PARKED, STAGE_LABELS, Stage
-from rules.roles import Actor, Role
+from rules.roles import Actor, Grant, Role
 from rules.timeparse import show
 from rules.waiting import next_step
 from storage.models import Action, CaseConference, ChannelBinding, Incident, Issue, SitrepSchedule
@@ -143,9 +144,15 @@ def _latest_conference() -> Any:
 
 def waiting_on(actor: Actor) -> ColumnElement[bool]:
     """Issues whose next move is ``actor``'s, exactly as ``rules.waiting.next_step`` says."""
-    ftl_areas = sorted(
-        {g.area.casefold() for g in actor.grants if g.role is Role.FTL and g.area is not None}
-    )
+    return _waiting_for(actor.grants)
+
+
+@functools.lru_cache(maxsize=256)
+def _waiting_for(grants: frozenset[Grant]) -> ColumnElement[bool]:
+    # The rule depends on the roles held, not on who holds them: one condition per set of
+    # grants, built once (it is a large expression) and shared by every request.
+    actor = Actor("", grants)
+    ftl_areas = sorted({g.area.casefold() for g in grants if g.role is Role.FTL and g.area})
     area = func.lower(Issue.functional_area)
     # ``stage || ''`` keeps SQLite from gathering every matching issue through the stage index
     # and sorting them: it walks the newest first and stops when the page is full.
@@ -156,28 +163,41 @@ def waiting_on(actor: Actor) -> ColumnElement[bool]:
         CaseConference.id == latest,
         cast(CaseConference.outcomes, Text).like('%"declare_incident"%'),
     )
-    conditions = []
-    for stage in sorted(WAITING_STAGES):
-        cases = (
-            [(c, d) for c in (False, True) for d in (False, True)]
-            if stage is Stage.CASE_CONFERENCE
-            else [(False, False)]
-        )
-        for was_concluded, was_decided in cases:
-            yes = [a for a in ftl_areas if next_step(actor, stage, a, was_concluded, was_decided)]
-            anywhere = next_step(actor, stage, _OTHER_AREA, was_concluded, was_decided)
-            where_area: list[ColumnElement[bool]] = []
-            if yes:
-                where_area.append(area.in_(yes))
-            if anywhere is not None:
-                where_area.append(area.not_in(ftl_areas) if ftl_areas else Issue.id.is_not(None))
-            if not where_area:
+
+    def where_area(stage: Stage, was_concluded: bool, was_decided: bool) -> tuple[Any, Any]:
+        """Where the move is the actor's, with a key naming it: None for nowhere, True for
+        any area, else a condition on the issue's area."""
+        yes = [a for a in ftl_areas if next_step(actor, stage, a, was_concluded, was_decided)]
+        anywhere = next_step(actor, stage, _OTHER_AREA, was_concluded, was_decided) is not None
+        key = (tuple(yes), anywhere)
+        if anywhere and len(yes) == len(ftl_areas):
+            return key, True
+        parts = [area.in_(yes)] if yes else []
+        if anywhere:
+            parts.append(area.not_in(ftl_areas))
+        return key, (or_(*parts) if parts else None)
+
+    # Stages that wait on the actor in the same areas share one ``stage IN (...)`` branch.
+    by_areas: dict[tuple[Any, ...], tuple[Any, list[str]]] = {}
+    conditions: list[ColumnElement[bool]] = []
+    for stage in sorted(WAITING_STAGES - {Stage.CASE_CONFERENCE}):
+        key, where = where_area(stage, False, False)
+        if where is not None:
+            by_areas.setdefault(key, (where, []))[1].append(stage.value)
+    for where, stages in by_areas.values():
+        branch = stage_of.in_(stages)
+        conditions.append(branch if where is True else and_(branch, where))
+    for was_concluded in (False, True):
+        for was_decided in (False, True):
+            _, where = where_area(Stage.CASE_CONFERENCE, was_concluded, was_decided)
+            if where is None:
                 continue
-            parts = [stage_of == stage.value, or_(*where_area)]
-            if stage is Stage.CASE_CONFERENCE:
-                parts.append(concluded if was_concluded else ~concluded)
-                parts.append(decided if was_decided else ~decided)
-            conditions.append(and_(*parts))
+            parts = [
+                stage_of == Stage.CASE_CONFERENCE.value,
+                concluded if was_concluded else ~concluded,
+                decided if was_decided else ~decided,
+            ]
+            conditions.append(and_(*parts) if where is True else and_(*parts, where))
     return or_(*conditions) if conditions else false()
 
 
