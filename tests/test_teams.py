@@ -697,9 +697,21 @@ def test_one_person_on_slack_and_teams_holds_one_set_of_roles(teams: TeamsWorld)
 
 def test_references_are_kept_for_every_conversation_the_bot_is_in(teams: TeamsWorld) -> None:
     teams.say("david", "opss help")
+    installed = teams.activity("david", "installationUpdate")
+    installed["action"] = "add"
+    installed["conversation"] = {
+        "id": "19:group-chat@thread.v2",
+        "conversationType": "groupChat",
+        "isGroup": True,
+        "tenantId": TENANT,
+    }
+    assert teams.send(installed)[0] == 201
     with teams.bot.db.read() as s:
         kept = {r.conversation_id: r for r in s.scalars(select(TeamsConversation))}
-    assert {GENERAL, IMT, INCIDENTS, teams.personal("david")} <= set(kept)
+    assert {GENERAL, IMT, INCIDENTS, teams.personal("david"), "19:group-chat@thread.v2"} <= set(
+        kept
+    )
+    assert kept["19:group-chat@thread.v2"].kind == "groupChat"
     assert kept[IMT].service_url == teams.connector.url and kept[IMT].team_id == TEAM
     # The welcome was said where the app was installed.
     assert any("opss help" in t for t in teams.connector.texts(IMT))
