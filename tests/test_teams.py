@@ -621,6 +621,9 @@ def test_in_a_channel_the_form_goes_to_a_personal_chat_and_the_card_to_the_chann
     form = teams.last_card(chat)
     thread = f"{GENERAL};messageid=1764000000001"
     assert teams.connector.texts(thread) == ["Olly Reed: the form is in your chat with OPSS."]
+    with teams.bot.db.read() as s:
+        made = s.get(TeamsConversation, chat)  # the chat the bot opened is kept too
+        assert made is not None and made.kind == "personal"
     data = action_data(form)
     status, body = teams.execute(
         "olly",

@@ -253,6 +253,14 @@ class TeamsSurface:
         )
 
         async def send(private: TurnContext) -> None:
+            await asyncio.to_thread(
+                self.conversations.remember,
+                TurnContext.get_conversation_reference(private.activity),
+                "personal",
+                tenant or "",
+                "",
+                self.engine.clock.now(),
+            )
             await private.send_activity(message)
 
         await self.adapter.create_conversation(
