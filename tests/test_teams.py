@@ -696,6 +696,18 @@ def test_one_person_on_slack_and_teams_holds_one_set_of_roles(teams: TeamsWorld)
             for i in s.scalars(select(IdentityRow).where(IdentityRow.person_id == olly.id))
         }
         assert ("teams", "29:olly") in ids and ("teams", "aad-olly") in ids
+        hana = s.scalar(select(Person).where(Person.name == "hana"))
+        assert hana is not None
+        kept = {
+            i.external_id
+            for i in s.scalars(select(IdentityRow).where(IdentityRow.person_id == hana.id))
+        }
+        assert kept == {
+            "hana",
+            "U0HANA",
+            "29:hana",
+            "aad-hana",
+        }  # seeded by Teams id, object id learnt
 
 
 def test_references_are_kept_for_every_conversation_the_bot_is_in(teams: TeamsWorld) -> None:

@@ -286,13 +286,15 @@ class TeamsSurface:
 
     def _link_identity(self, activity: Activity) -> None:
         """A person listed by their Azure AD object id is the same person under their Teams id
-        (``29:…``), the id every activity carries."""
+        (``29:…``), the id every activity carries; one listed by Teams id gets their object id
+        too (what Graph knows them by)."""
         user = _user(activity)
         aad = getattr(activity.from_property, "aad_object_id", None)
         if not aad or aad == user or user in self._linked:
             return
         with self.db.unit_of_work() as session:
             repo.link_identity(session, SURFACE, user, aad)
+            repo.link_identity(session, SURFACE, aad, user)  # and the other way round
         self._linked.add(user)
 
 
