@@ -24,7 +24,7 @@ from sqlalchemy import event, insert, select
 
 def one_round(count: int) -> tuple[float, int]:
     from commands.clock import ManualClock
-    from commands.incident.action_chasing import chase
+    from commands.scheduler import tick
     from storage.models import Action, Incident, Person
     from tests.conftest import START, Driver, make_db, seeded_engine
     from tests.test_engine import declare
@@ -55,7 +55,7 @@ def one_round(count: int) -> tuple[float, int]:
                         "group": "tcg",
                         "progress_note": "",
                         "chased_until": due - timedelta(minutes=1),
-                        "next_chase_at": due,
+                        "next_run_at": due,
                         "escalated_to": "",
                         "done_note": "",
                     }
@@ -71,7 +71,7 @@ def one_round(count: int) -> tuple[float, int]:
 
         event.listen(db.engine, "before_cursor_execute", counted)
         started = time.perf_counter()
-        result = chase(db, clock, bot.engine.options)
+        result = tick(db, clock, bot.engine.options)
         elapsed = time.perf_counter() - started
         event.remove(db.engine, "before_cursor_execute", counted)
         assert sum("overdue" in h for h in result.handled) == count

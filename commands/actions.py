@@ -136,7 +136,7 @@ def done(ctx: Ctx, args: Args) -> Reply:
     check_progress(ctx, row, "mark done")
     before = row.status
     row.status = "done"
-    row.next_chase_at = None  # nothing more to chase
+    row.next_run_at = None  # nothing more to chase
     row.done_at = ctx.now
     row.done_by_id = ctx.person.id
     row.done_note = args.options.get("note", "")

@@ -149,9 +149,9 @@ def incident_card(session: Session, incident: Incident) -> Card:
     current = strategy.summary_line(session, incident)
     facts.append(("SCG strategy", current or "not yet recorded"))
     facts += engagement.card_facts(session, incident)
-    decisions = repo.decisions_for(session, incident_id=incident.id)
+    decisions = repo.count_decisions(session, incident.id)
     if decisions:
-        facts.append(("Decisions logged", str(len(decisions))))
+        facts.append(("Decisions logged", str(decisions)))
     ref = incident.reference
     return Card(
         title=f"{'EXERCISE · ' if incident.exercise else ''}{ref} · {incident.title}",

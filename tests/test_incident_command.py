@@ -13,7 +13,6 @@ from cards.adaptive import render_card
 from cards.blockkit import blocks_json, card_blocks
 from cards.model import card_from_dict
 from commands.clock import ManualClock
-from commands.incident.action_chasing import chase
 from commands.scheduler import tick
 from storage.models import (
     Action,
@@ -447,7 +446,7 @@ def test_an_action_is_reminded_then_flagged_overdue_and_escalated_once(
     with db.read() as s:
         action = s.scalars(select(Action)).one()
         firings = s.scalars(select(Firing).where(Firing.source == f"action:{action.id}")).all()
-    assert action.escalated_to == "fatima" and action.next_chase_at is None
+    assert action.escalated_to == "fatima" and action.next_run_at is None
     assert sorted(f.step for f in firings) == ["overdue", "remind_120", "remind_1440"]
     home = bot.engine.home("local", "olly", "olly")
     assert any("OVERDUE" in k for c in home for k, _ in c.facts)
@@ -486,7 +485,7 @@ def test_status_from_the_card_started_blocked_with_a_reason_and_done(
     card = last_card(db, "action:ACT-2026-0001")
     assert dict(card["facts"])["Status"] == "Done" and card["actions"] == []
     with db.read() as s:
-        assert s.scalars(select(Action)).one().next_chase_at is None
+        assert s.scalars(select(Action)).one().next_run_at is None
 
 
 def test_a_batch_of_due_actions_costs_a_constant_number_of_statements(
@@ -505,7 +504,7 @@ def test_a_batch_of_due_actions_costs_a_constant_number_of_statements(
 
         event.listen(db.engine, "before_cursor_execute", count_it)
         try:
-            result = chase(db, clock, bot.engine.options)
+            result = tick(db, clock, bot.engine.options)
         finally:
             event.remove(db.engine, "before_cursor_execute", count_it)
         assert len([h for h in result.handled if "overdue" in h]) == count

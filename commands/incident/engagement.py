@@ -385,41 +385,86 @@ def engage_route(args: Args) -> FormFlow | None:
 # Sitreps and the incident card ----------------------------------------------------------------
 
 
-def sitrep_sections(session: Session, incident: Incident, cutoff: datetime) -> list[list[str]]:
-    """What a sitrep says of engagement: who was told what since the last sitrep, and the
-    partners in the plan not yet engaged."""
-    previous = session.scalar(
-        select(func.max(Sitrep.as_at)).where(
-            Sitrep.incident_id == incident.id, Sitrep.as_at < cutoff
-        )
-    )
+def sitrep_sections_for(
+    session: Session, wanted: list[tuple[int, datetime]]
+) -> dict[tuple[int, datetime], list[list[str]]]:
+    """What each sitrep (incident, cut-off) says of engagement: who was told what since the
+    last sitrep, and the partners in the plan not yet engaged. Four queries for the lot."""
+    out: dict[tuple[int, datetime], list[list[str]]] = {}
+    if not wanted:
+        return out
+    ids = {i for i, _ in wanted}
+    last: dict[int, datetime | None] = {
+        incident_id: as_at
+        for incident_id, as_at in session.execute(
+            select(Sitrep.incident_id, func.max(Sitrep.as_at))
+            .where(Sitrep.incident_id.in_(ids))
+            .group_by(Sitrep.incident_id)
+        ).tuples()
+    }
+    earliest = min([t for t in last.values() if t is not None], default=None)
     query = select(Engagement).where(
-        Engagement.incident_id == incident.id, Engagement.told_at <= cutoff
+        Engagement.incident_id.in_(ids), Engagement.told_at <= max(c for _, c in wanted)
     )
-    if previous is not None:
-        query = query.where(Engagement.told_at > previous)
-    rows = list(session.scalars(query.order_by(Engagement.told_at)))
-    sections: list[list[str]] = []
-    if rows:
-        sections.append(
-            [
-                "Engagement since the last sitrep",
-                "\n".join(
-                    f"{r.partner} · {show(r.told_at)} · {r.told_by}, "
-                    f"{CHANNEL_LABELS.get(r.via, r.via).lower()}: {r.what}"
-                    for r in rows
-                ),
-            ]
+    if earliest is not None and len(last) == len(ids):
+        query = query.where(Engagement.told_at > earliest)
+    told = list(session.scalars(query.order_by(Engagement.told_at)))
+    newest = (
+        select(EngagementPlan.incident_id, func.max(EngagementPlan.version).label("version"))
+        .where(EngagementPlan.incident_id.in_(ids))
+        .group_by(EngagementPlan.incident_id)
+        .subquery()
+    )
+    plans = {
+        p.incident_id: p
+        for p in session.scalars(
+            select(EngagementPlan).join(
+                newest,
+                (newest.c.incident_id == EngagementPlan.incident_id)
+                & (newest.c.version == EngagementPlan.version),
+            )
         )
-    left = outstanding(session, incident)
-    if left is not None:
-        sections.append(
-            [
-                "Partners in the engagement plan not yet engaged",
-                ", ".join(left) or "none: every partner in the plan has been engaged",
-            ]
-        )
-    return sections
+    }
+    engaged: dict[int, list[str]] = {}
+    for incident_id, partner in session.execute(
+        select(Engagement.incident_id, Engagement.partner)
+        .where(Engagement.incident_id.in_(ids))
+        .distinct()
+    ).tuples():
+        engaged.setdefault(incident_id, []).append(partner)
+    for incident_id, cutoff in sorted(wanted, key=lambda w: w[1]):
+        previous = last.get(incident_id)
+        rows = [
+            r
+            for r in told
+            if r.incident_id == incident_id
+            and r.told_at <= cutoff
+            and (previous is None or r.told_at > previous)
+        ]
+        last[incident_id] = cutoff  # a later cut-off in the same batch starts from this one
+        sections: list[list[str]] = []
+        if rows:
+            sections.append(
+                [
+                    "Engagement since the last sitrep",
+                    "\n".join(
+                        f"{r.partner} · {show(r.told_at)} · {r.told_by}, "
+                        f"{CHANNEL_LABELS.get(r.via, r.via).lower()}: {r.what}"
+                        for r in rows
+                    ),
+                ]
+            )
+        plan = plans.get(incident_id)
+        if plan is not None:
+            left = not_yet_engaged(plan.partners, engaged.get(incident_id, []))
+            sections.append(
+                [
+                    "Partners in the engagement plan not yet engaged",
+                    ", ".join(left) or "none: every partner in the plan has been engaged",
+                ]
+            )
+        out[(incident_id, cutoff)] = sections
+    return out
 
 
 def card_facts(session: Session, incident: Incident) -> list[tuple[str, str]]:

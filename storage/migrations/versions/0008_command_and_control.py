@@ -1,7 +1,7 @@
 """command and control: groups, roles, strategy, ERCO, engagement, action chasing
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-30 10:13:02.395133
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -157,14 +157,12 @@ def upgrade() -> None:
             sa.Column("progress_note", sa.Text(), nullable=False, server_default="")
         )
         batch_op.add_column(sa.Column("chased_until", sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column("next_chase_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("next_run_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("overdue_at", sa.DateTime(), nullable=True))
         batch_op.add_column(
             sa.Column("escalated_to", sa.String(length=200), nullable=False, server_default="")
         )
-        batch_op.create_index(
-            batch_op.f("ix_actions_next_chase_at"), ["next_chase_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_actions_next_run_at"), ["next_run_at"], unique=False)
 
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.add_column(
@@ -175,8 +173,7 @@ def upgrade() -> None:
 
     # Open actions from before chasing existed are still flagged when they fall overdue.
     op.execute(
-        "UPDATE actions SET chased_until = assigned_at, next_chase_at = due_at "
-        "WHERE status = 'open'"
+        "UPDATE actions SET chased_until = assigned_at, next_run_at = due_at WHERE status = 'open'"
     )
 
 
@@ -187,10 +184,10 @@ def downgrade() -> None:
         batch_op.drop_column("erco_engaged_by")
 
     with op.batch_alter_table("actions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_actions_next_chase_at"))
+        batch_op.drop_index(batch_op.f("ix_actions_next_run_at"))
         batch_op.drop_column("escalated_to")
         batch_op.drop_column("overdue_at")
-        batch_op.drop_column("next_chase_at")
+        batch_op.drop_column("next_run_at")
         batch_op.drop_column("chased_until")
         batch_op.drop_column("progress_note")
         batch_op.drop_column("group")
