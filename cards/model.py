@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, time
 from typing import Any, Literal
 
+from cards.text import Text, as_text, from_json, to_json
+
 FieldKind = Literal[
     "text", "multiline", "choice", "multichoice", "toggle", "date", "time", "person"
 ]
@@ -94,10 +96,26 @@ class Card:
     badges: tuple[str, ...] = ()
     facts: tuple[tuple[str, str], ...] = ()
     ladder: tuple[tuple[str, ...], int] | None = None  # rung labels, index of current
-    sections: tuple[tuple[str, str], ...] = ()
+    # (heading, body): a plain string is what someone typed, shown literally; a ``Text``
+    # carries the bot's own styling (bold labels, bullets) around literal runs.
+    sections: tuple[tuple[str, str | Text], ...] = ()
     actions: tuple[Action, ...] = ()
     exercise: bool = False
     warning: str = ""
+
+    @property
+    def summary(self) -> str:
+        """One line that says what the card is: a reply's text, a notification's."""
+        return " · ".join(p for p in (self.title, self.subtitle) if p)
+
+    @property
+    def plain(self) -> str:
+        """Every word on the card as plain lines (what a text-only reader would get)."""
+        lines = [self.title, self.subtitle, " · ".join(self.badges), self.warning]
+        lines += [f"{k}: {v}" for k, v in self.facts]
+        for heading, body in self.sections:
+            lines += [heading, as_text(body).plain]
+        return "\n".join(ln for ln in lines if ln)
 
 
 @dataclass(frozen=True)
@@ -227,7 +245,7 @@ def card_to_dict(card: Card) -> dict[str, Any]:
         "badges": list(card.badges),
         "facts": [list(f) for f in card.facts],
         "ladder": [list(card.ladder[0]), card.ladder[1]] if card.ladder else None,
-        "sections": [list(s) for s in card.sections],
+        "sections": [[h, section_to_json(b)] for h, b in card.sections],
         "actions": [{"title": a.title, "command": a.command} for a in card.actions],
         "exercise": card.exercise,
         "warning": card.warning,
@@ -242,8 +260,22 @@ def card_from_dict(data: Mapping[str, Any]) -> Card:
         badges=tuple(data.get("badges", ())),
         facts=tuple((k, v) for k, v in data.get("facts", ())),
         ladder=(tuple(ladder[0]), int(ladder[1])) if ladder else None,
-        sections=tuple((h, t) for h, t in data.get("sections", ())),
+        sections=tuple((h, section_from_json(b)) for h, b in data.get("sections", ())),
         actions=tuple(Action(a["title"], a["command"]) for a in data.get("actions", ())),
         exercise=bool(data.get("exercise", False)),
         warning=data.get("warning", ""),
     )
+
+
+def section_to_json(body: str | Text) -> Any:
+    return {"rich": to_json(body)} if isinstance(body, Text) else body
+
+
+def section_from_json(body: Any) -> str | Text:
+    if isinstance(body, dict) and "rich" in body:
+        return from_json(body["rich"])
+    return str(body)
+
+
+def section_text(body: str | Text) -> Text:
+    return as_text(body)

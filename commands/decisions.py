@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cards import forms
+from cards import text as t
 from cards.model import Action, Card, Form
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
@@ -115,22 +116,25 @@ def decision_log_card(session: Session, incident: Incident) -> Card:
     rows = repo.decisions_for(session, incident_id=incident.id)
     superseded = {r.supersedes_id for r in rows if r.supersedes_id}
     by_id = {r.id: r for r in rows}
-    lines = []
+    lines: list[t.Line] = []
+    earlier = len(rows) - LOG_SHOWN
+    if earlier > 0:
+        lines.append(t.para(f"({earlier} earlier decisions: /opss status {incident.reference})"))
     for r in rows[-LOG_SHOWN:]:
         note = " (superseded)" if r.id in superseded else ""
         if r.supersedes_id and r.supersedes_id in by_id:
             note += f" (supersedes {by_id[r.supersedes_id].reference})"
         group = forms.GROUP_LABELS.get(r.group, r.group)
         lines.append(
-            f"{r.reference} · {show(r.decided_at)} · {group} · {r.decided_by}{note}: {r.what}"
+            t.bullet(
+                t.bold(r.reference),
+                f" · {show(r.decided_at)} · {group} · {r.decided_by}{note}: {r.what}",
+            )
         )
-    earlier = len(rows) - LOG_SHOWN
-    if earlier > 0:
-        lines.insert(0, f"({earlier} earlier decisions: /opss status {incident.reference})")
     return Card(
         title=f"Decision log · {incident.reference}",
         subtitle=f"{len(rows)} decision{'s' if len(rows) != 1 else ''}, append-only",
-        sections=(("Decisions", "\n".join(lines) or "none yet"),),
+        sections=(("Decisions", t.Text(tuple(lines)) if lines else "none yet"),),
         actions=(Action("Record a decision", f"/opss decide {incident.reference}"),),
         exercise=incident.exercise,
     )

@@ -37,7 +37,7 @@ from commands.context import (
     UserError,
 )
 from commands.flows import FormFlow
-from commands.help import show_help
+from commands.help import LOCAL_VERBS, show_help
 from commands.home import home_cards
 from storage import repositories as repo
 from storage.models import ProcessedRequest
@@ -87,7 +87,7 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "rhythm": battle_rhythm.rhythm,
     "sitrep": sitreps.sitrep_verb,
 }
-ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f})
+ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f} | set(LOCAL_VERBS))
 
 
 # Hidden values a form carries back (its subject), as opposed to what the user typed.
@@ -285,6 +285,8 @@ class Engine:
             return Reply(text=FAILED, ok=False)
         if self.after_commit is not None:
             self.after_commit()
+        if not reply.text and reply.card is not None:
+            reply.text = reply.card.summary  # notifications and screen readers get words
         return reply
 
     def _refuse(

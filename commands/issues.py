@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import select
 
 from cards import forms
-from cards.model import Form
+from cards import text as t
+from cards.model import Card, Form
 from commands.args import Args
 from commands.context import Ctx, Reply, UserError
 from commands.lookup import find_subject
@@ -115,13 +116,17 @@ def list_open(ctx: Ctx, args: Args) -> Reply:
     incidents = ctx.session.scalars(
         select(Incident).where(Incident.status != "closed").order_by(Incident.id)
     ).all()
-    lines = ["*Open issues*"]
-    lines += [f"• {i.reference} · {i.title} · {STAGE_LABELS[Stage(i.stage)]}" for i in issues] or [
-        "• none"
-    ]
-    lines.append("*Open incidents*")
-    lines += [
-        f"• {'EXERCISE ' if i.exercise else ''}{i.reference} · {i.title} · #{i.channel_name}"
+    open_issues = [f"{i.reference} · {i.title} · {STAGE_LABELS[Stage(i.stage)]}" for i in issues]
+    open_incidents = [
+        f"{'EXERCISE ' if i.exercise else ''}{i.reference} · {i.title} · #{i.channel_name}"
         for i in incidents
-    ] or ["• none"]
-    return Reply(text="\n".join(lines))
+    ]
+    card = Card(
+        title="Open issues and incidents",
+        subtitle=f"{len(issues)} open issues, {len(incidents)} open incidents",
+        sections=(
+            ("Open issues", t.bullets(open_issues)),
+            ("Open incidents", t.bullets(open_incidents)),
+        ),
+    )
+    return Reply(card=card)

@@ -10,18 +10,20 @@ restart never floods a channel with stale reminders. Sitrep cut-offs are always 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cards import text as t
 from cards.model import Action as Button
 from cards.model import Card
 from commands.battle_rhythm import next_reminder
 from commands.clock import Clock
 from commands.context import Ctx, Options
-from commands.sitreps import cadence_of, next_number, sitrep_card
+from commands.sitreps import cadence_of, next_number, sitrep_card, sitrep_sections
 from rules import roles, sitrep
 from rules.timeparse import show
 from storage import repositories as repo
@@ -171,7 +173,8 @@ def _post_reminder(
     *,
     late: bool,
 ) -> None:
-    minutes = int((start - ctx.now).total_seconds() // 60)
+    # Whole minutes still to go, rounded up: posted at 08:15:20 for 08:30 it says 15, not 14.
+    minutes = math.ceil((start - ctx.now).total_seconds() / 60)
     when = f"in {minutes} min" if minutes > 0 else "now"
     text = f"Reminder: {event.name} at {show(start)} ({when})" + (" (late)" if late else "")
     facts = [("When", f"{show(start)}, {event.duration_minutes} min")]
@@ -191,21 +194,22 @@ def _post_reminder(
         .order_by(Decision.id)
         .limit(10)
     ).all()
-    sections = [("Agenda", event.agenda or "—")]
+    sections: list[tuple[str, str | t.Text]] = [("Agenda", event.agenda or "—")]
     sections.append(
         (
             "Open actions",
-            "\n".join(
-                f"{a.reference} · {a.owner.display_name} · due {show(a.due_at)}: {a.what}"
-                for a in actions
-            )
-            or "none",
+            t.bullets(
+                [
+                    f"{a.reference} · {a.owner.display_name} · due {show(a.due_at)}: {a.what}"
+                    for a in actions
+                ]
+            ),
         )
     )
     sections.append(
         (
             f"Decisions since the last {event.name}",
-            "\n".join(f"{d.reference} · {d.decided_by}: {d.what}" for d in decisions) or "none",
+            t.bullets([f"{d.reference} · {d.decided_by}: {d.what}" for d in decisions]),
         )
     )
     card = Card(
@@ -329,7 +333,7 @@ def _collate(
         number=number,
         as_at=cutoff,
         title=draft.title,
-        sections=[list(s) for s in draft.sections],
+        sections=sitrep_sections(draft),
         missing=list(draft.missing),
         status="draft",
         created_at=ctx.now,

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from cards.model import Action, Card, Choice, Field, Form
+from cards import text as t
+from cards.model import Action, Card, Choice, Field, Form, section_from_json, section_to_json
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.flows import Context, FormFlow
@@ -111,8 +112,20 @@ def _sitrep(ctx: Ctx, incident: Incident, number: str | None) -> Sitrep:
     return row
 
 
+def sitrep_sections(draft: sitrep.Draft) -> list[list[Any]]:
+    """A collated sitrep's sections as stored: each team's answers under bold labels, each
+    on its own line, and the teams with no update named."""
+    out: list[list[Any]] = [
+        [heading, section_to_json(t.Text(tuple(t.labelled(k, v) for k, v in answers)))]
+        for heading, answers in draft.sections
+    ]
+    if draft.missing:
+        out.append(["No update received from", ", ".join(draft.missing)])
+    return out
+
+
 def sitrep_card(row: Sitrep, incident: Incident) -> Card:
-    sections = [tuple(s) for s in row.sections]
+    sections = [(h, section_from_json(b)) for h, b in row.sections]
     if row.amendment:
         sections.insert(0, ("IMT amendment", row.amendment))
     status = (
@@ -145,8 +158,15 @@ def sitrep_verb(ctx: Ctx, args: Args) -> Reply:
         rows = ctx.session.scalars(
             select(Sitrep).where(Sitrep.incident_id == incident.id).order_by(Sitrep.number)
         ).all()
-        lines = [f"• {r.title} · {r.status}" for r in rows] or ["• none yet"]
-        return Reply(text=f"Situation reports for {incident.reference}:\n" + "\n".join(lines))
+        card = Card(
+            title=f"Situation reports · {incident.reference}",
+            subtitle=f"{len(rows)} sitrep{'' if len(rows) == 1 else 's'}",
+            sections=(
+                ("Sitreps", t.bullets([f"{r.title} · {r.status}" for r in rows], "none yet")),
+            ),
+            exercise=incident.exercise,
+        )
+        return Reply(card=card)
     if action == "show":
         return Reply(card=sitrep_card(_sitrep(ctx, incident, number), incident))
     if not ctx.actor.has(roles.Role.IMT):

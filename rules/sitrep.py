@@ -76,7 +76,8 @@ class Update:
 class Draft:
     number: int
     title: str
-    sections: tuple[tuple[str, str], ...]
+    # (team heading, ((field label, what the team wrote), ...)), in the teams' order
+    sections: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
     missing: tuple[str, ...]
 
 
@@ -98,14 +99,12 @@ def collate(
 ) -> Draft:
     """Every team's update in the teams' order; the teams with none are named as missing."""
     latest = {u.team: u for u in updates}  # a later update from a team replaces its earlier one
-    sections: list[tuple[str, str]] = []
+    sections: list[tuple[str, tuple[tuple[str, str], ...]]] = []
     for team in teams:
         update = latest.get(team)
         if update is None:
             continue
-        lines = [f"*{label}*: {update.fields.get(key) or '—'}" for key, label in FIELDS]
-        sections.append((f"{team} (from {update.by})", "\n".join(lines)))
+        answers = tuple((label, update.fields.get(key) or "—") for key, label in FIELDS)
+        sections.append((f"{team} (from {update.by})", answers))
     missing = tuple(t for t in teams if t not in latest)
-    if missing:
-        sections.append(("No update received from", ", ".join(missing)))
     return Draft(number, title(number, incident, as_at, exercise), tuple(sections), missing)

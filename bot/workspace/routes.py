@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.workspace.demo import run_demo
+from bot.workspace.welcome import welcome_card
 from cards.adaptive import render_card, render_form
 from commands.context import Reply, Request, Submission
 from commands.engine import Engine
@@ -26,7 +27,15 @@ from storage.unit_of_work import Database
 
 STATIC = Path(__file__).with_name("static")
 ROOT = Path(__file__).resolve().parents[2]
-ADAPTIVECARDS_JS = ROOT / "node_modules" / "adaptivecards" / "dist" / "adaptivecards.min.js"
+NODE = ROOT / "node_modules"
+# The page's libraries, kept as npm packages (package.json): the Adaptive Cards renderer, and
+# markdown-it with DOMPurify for the Markdown a TextBlock may hold.
+VENDOR = {
+    "adaptivecards.js": NODE / "adaptivecards" / "dist" / "adaptivecards.min.js",
+    "markdown-it.js": NODE / "markdown-it" / "dist" / "browser" / "markdown-it.umd.min.js",
+    "purify.js": NODE / "dompurify" / "dist" / "purify.min.js",
+}
+ADAPTIVECARDS_JS = VENDOR["adaptivecards.js"]
 HEADER = "X-OPSS-Local"
 MESSAGES_SHOWN = 300
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
@@ -60,7 +69,7 @@ class Workspace:
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get("/", self.index),
-            web.get("/vendor/adaptivecards.js", self.adaptivecards),
+            web.get("/vendor/{name}", self.vendor),
             web.static("/static", STATIC),
             web.get("/api/state", self.state),
             web.get("/api/channels/{id}/messages", self.messages),
@@ -71,13 +80,16 @@ class Workspace:
     async def index(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(STATIC / "index.html")
 
-    async def adaptivecards(self, request: web.Request) -> web.StreamResponse:
-        if not ADAPTIVECARDS_JS.exists():
+    async def vendor(self, request: web.Request) -> web.StreamResponse:
+        path = VENDOR.get(request.match_info["name"])
+        if path is None:
+            raise web.HTTPNotFound(text="No such library.")
+        if not path.exists():
             raise web.HTTPServiceUnavailable(
-                text="The Adaptive Cards renderer is not installed: run npm ci (./dev start "
+                text="The page's libraries are not installed: run npm ci (./dev start "
                 "does it for you)."
             )
-        return web.FileResponse(ADAPTIVECARDS_JS)
+        return web.FileResponse(path)
 
     def _user(self, raw: Any) -> str:
         name = str(raw or "").strip().lower()
@@ -111,6 +123,7 @@ class Workspace:
                     ],
                     "general": self.general_channel,
                     "now": show(self.engine.clock.now()),
+                    "welcome": render_card(welcome_card(session, user)),
                 }
 
         return web.json_response(await asyncio.to_thread(work))
@@ -162,27 +175,28 @@ class Workspace:
         self._check_header(request)
         body = await request.json()
         user = self._user(body.get("user"))
-        text = str(body.get("text", ""))
+        return web.json_response(await self._typed(user, body, str(body.get("text", ""))))
+
+    async def _typed(self, user: str, body: dict[str, Any], text: str) -> dict[str, Any]:
+        """A typed command or a card's button: the workspace's own verbs, or the engine."""
         clock_reply = self._clock_command(text)
         if clock_reply is not None:
-            return web.json_response(clock_reply)
+            return clock_reply
+        channel = str(body.get("channel", self.general_channel))
         if re.match(r"^\s*(/opss\s+)?demo\s*$", text, re.IGNORECASE):
-            channel = str(body.get("channel", self.general_channel))
-            return web.json_response(
-                reply_json(await asyncio.to_thread(run_demo, self.engine, channel))
-            )
+            return reply_json(await asyncio.to_thread(run_demo, self.engine, channel))
         reply = await asyncio.to_thread(
             self.engine.handle,
             Request(
                 surface="local",
                 user_id=user,
                 user_name=user,
-                channel=str(body.get("channel", self.general_channel)),
+                channel=channel,
                 text=text,
                 idempotency_key=_key(body),
             ),
         )
-        return web.json_response(reply_json(reply))
+        return reply_json(reply)
 
     async def submit(self, request: web.Request) -> web.Response:
         self._check_header(request)
@@ -191,6 +205,8 @@ class Workspace:
         data = body.get("data")
         if not isinstance(data, dict):
             raise web.HTTPBadRequest(text="data: expected the card's submitted values")
+        if "command" in data:  # a card's button, e.g. the welcome's "Run the demo"
+            return web.json_response(await self._typed(user, body, str(data["command"])))
         reply = await asyncio.to_thread(
             self.engine.submit,
             Submission(
