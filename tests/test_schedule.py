@@ -203,7 +203,9 @@ def test_a_meeting_every_n_hours(bot: Driver, db: Database, clock: ManualClock) 
     )
     clock.advance(timedelta(hours=3, minutes=50, seconds=30))  # 13:20:30: 13:30 is 10 min off
     tick(db, clock, bot.engine.options)
-    assert posts(db, "Reminder: Cell") == ["Reminder: Cell at Mon 23 Nov 2026 13:30 GMT (in 10 min)"]
+    assert posts(db, "Reminder: Cell") == [
+        "Reminder: Cell at Mon 23 Nov 2026 13:30 GMT (in 10 min)"
+    ]
 
 
 def test_rhythm_presets_come_from_configuration() -> None:
