@@ -10,7 +10,7 @@ from cards.model import Form
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.flows import Context, FormFlow
-from commands.lookup import find_issue
+from commands.lookup import declared_instead, find_issue
 from commands.views import publish_issue_change
 from rules import impact, nnc, roles
 from rules.lifecycle import STAGE_LABELS, Stage, is_open
@@ -20,6 +20,8 @@ from storage.models import ImpactAssessment, Issue, NncAssessment
 
 def _issue_for_assessment(ctx: Ctx, reference: str | None, verb: str) -> Issue:
     issue = find_issue(ctx.session, reference, verb)
+    if Stage(issue.stage) is Stage.DECLARED:
+        raise UserError(declared_instead(ctx.session, issue, "assessed again"))
     if not is_open(Stage(issue.stage)):
         raise UserError(
             f"{issue.reference} is {STAGE_LABELS[Stage(issue.stage)]}; re-open it "

@@ -23,7 +23,7 @@ from cards.model import Card
 from commands.battle_rhythm import next_reminder
 from commands.clock import Clock
 from commands.context import Ctx, Options
-from commands.sitreps import cadence_of, next_number, sitrep_card, sitrep_sections
+from commands.sitreps import next_number, row_firings, sitrep_card, sitrep_sections
 from rules import roles, sitrep
 from rules.timeparse import show
 from storage import repositories as repo
@@ -96,6 +96,41 @@ def seconds_to_next_due(db: Database, clock: Clock) -> float | None:
         ]
     due = [t for t in times if t is not None]
     return (min(due) - clock.now()).total_seconds() if due else None
+
+
+STEP_WORDS = {
+    sitrep.Step.PROMPT: "the sitrep prompt",
+    sitrep.Step.CHASE: "the sitrep chase",
+    sitrep.Step.CUTOFF: "the sitrep cut-off (the collated sitrep)",
+}
+
+
+def next_due(db: Database, clock: Clock, holidays: frozenset = frozenset()) -> str | None:
+    """What the bot will do next and when, in words (None: nothing scheduled)."""
+    with db.read() as session:
+        event = session.scalars(
+            select(RhythmEvent)
+            .where(RhythmEvent.active, RhythmEvent.next_run_at.is_not(None))
+            .order_by(RhythmEvent.next_run_at)
+            .limit(1)
+        ).first()
+        row = session.scalars(
+            select(SitrepSchedule)
+            .where(SitrepSchedule.active, SitrepSchedule.next_run_at.is_not(None))
+            .order_by(SitrepSchedule.next_run_at)
+            .limit(1)
+        ).first()
+        found: list[tuple[datetime, str]] = []
+        if event is not None and event.next_run_at is not None:
+            found.append((event.next_run_at, f"the {event.name} reminder"))
+        if row is not None:
+            firing = next(row_firings(row, row.last_run_at, holidays), None)
+            if firing is not None:
+                found.append((firing.at, STEP_WORDS[firing.step]))
+    if not found:
+        return None
+    at, what = min(found)
+    return f"{what} at {show(at)}"
 
 
 def _system_ctx(session: Session, incident_id: int, now: datetime, options: Options) -> Ctx:
@@ -228,7 +263,7 @@ def _post_reminder(
 def _sitrep(ctx: Ctx, row: SitrepSchedule) -> TickResult:
     result = TickResult()
     incident = _incident(ctx, row.incident_id)
-    for firing in sitrep.firings(cadence_of(row), row.last_run_at, ctx.options.holidays):
+    for firing in row_firings(row, row.last_run_at, ctx.options.holidays):
         if firing.at > ctx.now or incident.status == "closed":
             row.next_run_at = firing.at if incident.status != "closed" else None
             return result

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -52,14 +52,21 @@ def cadence_of(row: SitrepSchedule) -> sitrep.Cadence:
 
 
 def next_firing(ctx_holidays: frozenset, row: SitrepSchedule, after: datetime) -> datetime:
-    return next(sitrep.firings(cadence_of(row), after, ctx_holidays)).at
+    return next(row_firings(row, after, ctx_holidays)).at
+
+
+def row_firings(
+    row: SitrepSchedule, after: datetime, holidays: frozenset
+) -> Iterator[sitrep.Firing]:
+    """The schedule's firings after ``after``, its first cycle counted from when it began."""
+    return sitrep.firings(cadence_of(row), after, holidays, started=row.created_at)
 
 
 def current_cutoff(ctx: Ctx, row: SitrepSchedule) -> datetime:
     """The cut-off updates submitted now count towards: the next one."""
     return next(
         f.cutoff
-        for f in sitrep.firings(cadence_of(row), ctx.now, ctx.options.holidays)
+        for f in row_firings(row, ctx.now, ctx.options.holidays)
         if f.step is sitrep.Step.CUTOFF
     )
 
@@ -86,9 +93,11 @@ def start_schedule(
         teams=teams,
         active=True,
         created_at=ctx.now,
-        last_run_at=ctx.now,
+        # A second before it began, so that a prompt due at once (a first cycle begun after
+        # its prompt time) falls after it.
+        last_run_at=ctx.now - timedelta(seconds=1),
     )
-    row.next_run_at = next_firing(ctx.options.holidays, row, ctx.now)
+    row.next_run_at = next_firing(ctx.options.holidays, row, row.last_run_at)
     ctx.session.add(row)
     ctx.session.flush()
     ctx.audit(
@@ -227,7 +236,7 @@ def _set(ctx: Ctx, incident: Incident, args: Args) -> Reply:
     row = start_schedule(ctx, incident, teams, cutoff, minutes.get("prompt"), minutes.get("chase"))
     if "days" in args.options:
         row.days = list(parse_days(args.options["days"]))
-        row.next_run_at = next_firing(ctx.options.holidays, row, ctx.now)
+        row.next_run_at = next_firing(ctx.options.holidays, row, row.last_run_at)
     text = (
         f"Sitreps for {incident.reference}: cut-off {row.cutoff_local} London, prompts "
         f"{row.prompt_minutes} min before, chase {row.chase_minutes} min before; teams: "
