@@ -105,7 +105,22 @@ def _input(f: Field) -> dict[str, Any]:
         base["isRequired"] = True
         base["errorMessage"] = f.error_message
     value = f.value
-    if f.kind in {"text", "multiline", "person"}:
+    if f.kind in {"person", "people"} and f.choices:  # a choice of people
+        el = {
+            "type": "Input.ChoiceSet",
+            **base,
+            "choices": [{"title": c.title, "value": c.value} for c in f.choices],
+            "style": "compact",
+            "wrap": True,
+        }
+        if f.kind == "people":
+            el["isMultiSelect"] = True
+        if f.placeholder:
+            el["placeholder"] = "Choose a person"
+        if value not in (None, ""):
+            el["value"] = ",".join(value) if isinstance(value, list | tuple) else str(value)
+        return el
+    if f.kind in {"text", "multiline", "person", "people"}:
         el: dict[str, Any] = {"type": "Input.Text", **base}
         if f.kind == "multiline":
             el["isMultiline"] = True

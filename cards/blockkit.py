@@ -41,6 +41,7 @@ from slack_sdk.models.blocks import (
     StaticMultiSelectElement,
     StaticSelectElement,
     TimePickerElement,
+    UserMultiSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
@@ -151,6 +152,12 @@ def _element(f: Field) -> Any:
             initial_user=str(value) if value and str(value).startswith(("U", "W")) else None,
             placeholder="Choose a person",
         )
+    if f.kind == "people":
+        ids = value if isinstance(value, list | tuple) else str(value or "").split(",")
+        initial = [i.strip() for i in ids if i.strip().startswith(("U", "W"))]
+        return UserMultiSelectElement(
+            action_id=f.name, initial_users=initial or None, placeholder="Choose people"
+        )
     if f.kind == "toggle":
         on = value is True or str(value).lower() == "true"
         yes = _option(TOGGLE_ON, "Yes")
@@ -247,7 +254,19 @@ def submitted_values(state: Mapping[str, Any]) -> dict[str, Any]:
                 values[block_id] = entry.get("selected_time")
             elif kind == "users_select":
                 values[block_id] = entry.get("selected_user")
+            elif kind == "multi_users_select":
+                values[block_id] = list(entry.get("selected_users") or [])
     return values
+
+
+def person_fields(state: Mapping[str, Any]) -> set[str]:
+    """The inputs that are Slack user pickers: only their values are Slack user ids."""
+    return {
+        block_id
+        for block_id, actions in state.items()
+        for entry in actions.values()
+        if entry.get("type") in {"users_select", "multi_users_select"}
+    }
 
 
 def error_response(form: Form, errors: Mapping[str, str]) -> dict[str, Any]:

@@ -15,8 +15,10 @@ from typing import Any, Literal
 
 from cards.text import Text, as_text, from_json, to_json
 
+# "person" is one person and "people" several: a people picker on each surface (Slack's user
+# selects; elsewhere a choice of the people the bot knows, given as ``choices``).
 FieldKind = Literal[
-    "text", "multiline", "choice", "multichoice", "toggle", "date", "time", "person"
+    "text", "multiline", "choice", "multichoice", "toggle", "date", "time", "person", "people"
 ]
 
 
@@ -81,6 +83,14 @@ class Form:
 
     def with_errors(self, errors: Mapping[str, str]) -> Form:
         return replace(self, errors=dict(errors))
+
+    def with_people(self, people: Sequence[Choice]) -> Form:
+        """Person fields offer these people (user name, display name) to choose from."""
+        fields = tuple(
+            replace(f, choices=tuple(people)) if f.kind in {"person", "people"} else f
+            for f in self.fields
+        )
+        return replace(self, fields=fields)
 
 
 @dataclass(frozen=True)
@@ -164,6 +174,12 @@ def validate(form: Form, raw: Mapping[str, Any]) -> Validation:
                 values[f.name] = False
             else:
                 errors[f.name] = f"{f.label}: answer yes or no, not '{value}'"
+            continue
+        if f.kind == "people":  # comma-separated names, as the commands take them
+            names = [n.lstrip("@") for n in _as_list(value)]
+            if not names and f.required:
+                errors[f.name] = f"{f.label}: choose at least one person {_MISSING}"
+            values[f.name] = ", ".join(names) or None
             continue
         if f.kind == "multichoice":
             items = _as_list(value)

@@ -76,7 +76,7 @@ def _apply_assess(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Re
         version=version,
         stage=issue.stage,
         stage_seq=issue.stage_seq,
-        ratings={k: lv.name for k, lv in result.ratings.items()},
+        ratings=result.stored,
         overall=int(result.overall),
         notes=v.get("notes") or "",
         assessed_by_id=ctx.person.id,

@@ -18,6 +18,7 @@ from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.flows import Context, FormFlow
 from commands.lookup import find_issue_or_incident
+from commands.people import as_recorded
 from commands.views import incident_card
 from rules import roles
 from rules.references import parse_reference
@@ -235,7 +236,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         what=v["what"],
         rationale=v["rationale"],
         options_considered=v.get("options_considered") or "",
-        decided_by=v["decided_by"],
+        decided_by=as_recorded(ctx.session, v["decided_by"]),
         group=v["group"],
         meeting=v.get("meeting") or "",
         decided_at=decided_at,

@@ -170,7 +170,7 @@ class Engine:
             return Reply(text=f"Unknown form '{form_id}'.", ok=False)
 
         def work(ctx: Ctx) -> Reply:
-            form = flow.build(ctx, context)
+            form = flow.make(ctx, context)
             return Reply(text=flow.prompt, form=form.prefilled(prefill))
 
         return self._run(surface, user_id, user_name, channel, None, work)
@@ -203,7 +203,7 @@ class Engine:
 
     def _form_command(self, ctx: Ctx, flow: FormFlow, args: Args) -> Reply:
         context, given = flow.prepare(ctx, args)
-        form = flow.build(ctx, context)
+        form = flow.make(ctx, context)
         defaults = {f.name: f.value for f in form.fields if f.value is not None}
         merged = defaults | {k: v for k, v in given.items() if v not in (None, "")}
         result = validate(form, merged)
@@ -221,7 +221,7 @@ class Engine:
         if flow is None:
             raise UserError(f"Unknown form '{form_id}'.")
         context = {k: str(data[k]) for k in CONTEXT_KEYS if data.get(k)}
-        form = flow.build(ctx, context).prefilled(data)
+        form = flow.make(ctx, context).prefilled(data)
         result = validate(form, data)
         if result.errors:
             raise _FormErrors(form, {k: clean_message(m) for k, m in result.errors.items()})

@@ -9,6 +9,7 @@ from typing import Any
 from cards.model import Form
 from commands.args import Args
 from commands.context import Ctx, Reply
+from commands.people import people_choices
 
 Context = dict[str, str]
 
@@ -22,3 +23,10 @@ class FormFlow:
     apply: Callable[[Ctx, Mapping[str, str], dict[str, Any]], Reply]
     # Shown with the form when it is the reply to a typed command.
     prompt: str = "Fill in the form."
+
+    def make(self, ctx: Ctx, context: Mapping[str, str]) -> Form:
+        """The form, its person fields offering the people the bot knows."""
+        form = self.build(ctx, context)
+        if any(f.kind in {"person", "people"} for f in form.fields):
+            form = form.with_people(people_choices(ctx.session))
+        return form

@@ -102,8 +102,11 @@ class SlackSurface:
         user = body["user"]["id"]
         meta = json.loads(view.get("private_metadata") or "{}")
         channel = str(meta.pop("channel", "") or user)
-        values = blockkit.submitted_values(view["state"]["values"])
-        values = await asyncio.to_thread(self._people_to_names, values)
+        state = view["state"]["values"]
+        values = blockkit.submitted_values(state)
+        values = await asyncio.to_thread(
+            self._people_to_names, values, blockkit.person_fields(state)
+        )
         reply = await asyncio.to_thread(
             self.engine.submit,
             Submission(
@@ -227,24 +230,37 @@ class SlackSurface:
 
     # People: Slack user ids in forms, person names in the core ------------------------------
 
-    def _people_to_names(self, values: dict[str, Any]) -> dict[str, Any]:
+    def _people_to_names(self, values: dict[str, Any], pickers: set[str]) -> dict[str, Any]:
+        """Only a user picker's value is a Slack user id; other text (a product model
+        number such as UE55TU7000) is left as typed."""
         out = dict(values)
+        now = self.engine.clock.now()
         with self.db.unit_of_work() as session:
-            for key, value in values.items():
-                if isinstance(value, str) and re.fullmatch(r"[UW][A-Z0-9]{2,}", value):
-                    person = repo.person_for_identity(
-                        session, SURFACE, value, "", self.engine.clock.now()
-                    )
-                    out[key] = person.name
+
+            def name(user_id: str) -> str:
+                return repo.person_for_identity(session, SURFACE, user_id, "", now).name
+
+            for key in pickers & set(values):
+                value = values[key]
+                if isinstance(value, str) and value:
+                    out[key] = name(value)
+                elif isinstance(value, list):
+                    out[key] = [name(str(v)) for v in value if v]
         return out
 
     def _slack_form(self, form: Form) -> Form:
         """Pre-filled people are shown as Slack users where their account is known."""
-        names = [str(f.value) for f in form.fields if f.kind == "person" and f.value]
+        people = [f for f in form.fields if f.kind in {"person", "people"} and f.value]
+        names = [n.strip() for f in people for n in str(f.value).split(",") if n.strip()]
         if not names:
             return form
         with self.db.read() as session:
             ids = repo.external_ids(session, SURFACE, names)
         return form.prefilled(
-            {f.name: ids.get(str(f.value), "") for f in form.fields if f.kind == "person"}
+            {
+                f.name: ",".join(
+                    ids[n.strip()] for n in str(f.value).split(",") if n.strip() in ids
+                )
+                for f in people
+            }
         )
