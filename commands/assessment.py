@@ -47,7 +47,8 @@ def _prepare_assess(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
                 + ", ".join(i.key for i in impact.INDICATORS)
                 + " (or safety, media, confidence, reputation, financial, ministerial...)."
             )
-        values[key] = level.lower()
+        level = level.lower()
+        values[key] = impact.NOT_APPLICABLE if level in impact.NOT_APPLICABLE_WORDS else level
     if "notes" in args.options:
         values["notes"] = args.options["notes"]
     return {"reference": issue.reference}, values
