@@ -40,6 +40,19 @@ LINES = """(root) => [...root.querySelectorAll(".ac-richTextBlock, .ac-textBlock
   .map((b) => b.innerText.trim())"""
 
 
+# WCAG contrast of an element's text against the header's navy.
+CONTRAST = """(el) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const fg = lum(rgb(getComputedStyle(el).color));
+  const bg = lum(rgb(getComputedStyle(document.querySelector("header")).backgroundColor));
+  return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+}"""
+
+
 def heading(page: Any, root: Any, text: str) -> None:
     found = page.evaluate(HEADING, [root.element_handle(), text])
     assert found is not None, f"no line reading exactly {text!r}"
@@ -68,6 +81,8 @@ def test_first_page_and_help_are_formatted(served: tuple[str, Driver]) -> None:
     url, _ = served
     with browser_page(url) as page:
         guest = Person(page, "guest")
+        for selector in ("#clock", "header .muted"):  # WCAG AA asks 4.5:1 for text
+            assert page.locator(selector).first.evaluate(CONTRAST) >= 4.5, selector
         welcome = page.locator('[data-testid="welcome"]')
         guest.expect(welcome).to_be_visible()
         heading(page, welcome, "Who you can be")
