@@ -260,7 +260,8 @@ def submitted_values(state: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def person_fields(state: Mapping[str, Any]) -> set[str]:
-    """The inputs that are Slack user pickers: only their values are Slack user ids."""
+    """The input blocks of ``view.state.values`` that are person pickers (their values are
+    Slack user ids; no other field's value is ever read as a person)."""
     return {
         block_id
         for block_id, actions in state.items()

@@ -158,7 +158,7 @@ def test_too_little_time_before_a_cut_off_starts_with_the_next_one(
 def test_meetings_are_numbered_as_shown(bot: Driver) -> None:
     declare(bot)
     ok(bot.cmd("hana", f"rhythm {INC} replace escalated"))  # new rows, higher ids
-    shown = ok(bot.cmd("olly", f"rhythm {INC}")).card
+    shown = ok(bot.cmd("fatima", f"rhythm {INC}")).card
     assert shown is not None
     labels = [k for k, _ in shown.facts]
     assert [k.split()[0] for k in labels] == [f"#{n}" for n in range(1, len(labels) + 1)]

@@ -11,7 +11,30 @@ from storage import repositories as repo
 from storage.models import Person
 
 
-def welcome_card(session: Session, user: str) -> Card:
+def welcome_card(session: Session, user: str, *, pick: bool = True) -> Card:
+    """``pick``: the loopback demo mode, where a person picks who they are (and may run the
+    demo); otherwise people have signed in as themselves."""
+    if not pick:
+        person = repo.person_by_name(session, user)
+        me = repo.actor_for(session, person).describe() if person else "no roles"
+        return Card(
+            title="Welcome to the OPSS incident bot",
+            subtitle="OPSS's Incident Management Plan, from a raised issue to an incident",
+            sections=(
+                ("Who you are", t.Text((t.para("You are ", t.bold(user), f" ({me})."),))),
+                (
+                    "Try first",
+                    t.Text(
+                        (
+                            t.bullet(t.code("/opss raise <title>"), " · report a potential issue"),
+                            t.bullet(t.code("/opss list"), " · open issues and incidents"),
+                            t.bullet(t.code("/opss help"), " · every command"),
+                        )
+                    ),
+                ),
+            ),
+            actions=(Action("Show the commands", "/opss help"),),
+        )
     people = [p for p in session.scalars(select(Person).order_by(Person.id)) if ":" not in p.name]
     roles = {p.name: repo.actor_for(session, p).describe() for p in people}
     me = roles.get(user, "no roles")
