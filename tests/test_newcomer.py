@@ -215,3 +215,17 @@ def test_not_applicable_non_compliance_is_recorded_and_not_rated(bot: Driver) ->
     )
     reply = ok(bot.cmd("fatima", f"assess {ref} {ratings} non_compliance=n/a"))
     assert "overall Low" in reply.text
+
+
+def test_the_welcome_fits_how_people_got_in(db: Database, clock: ManualClock) -> None:
+    """Picking a name (loopback demo mode): the demo people and /opss demo. Signed in: who
+    you are, and no invitation to be someone else."""
+    from bot.workspace.welcome import welcome_card
+
+    seed.apply(db, seed.load(DEMO_PEOPLE), clock.now())
+    with db.read() as s:
+        picking = welcome_card(s, "guest", pick=True).plain
+        signed_in = welcome_card(s, "ian", pick=False).plain
+    assert "hana · Hana Patel · Head of IMT" in picking and "/opss demo" in picking
+    assert "You are ian (IMT member)." in signed_in
+    assert "Pick who you are" not in signed_in and "/opss demo" not in signed_in
