@@ -4,6 +4,7 @@ sitrep; no raw asterisks or backticks; people's text shown literally, never as a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -165,3 +166,36 @@ def test_peoples_text_is_shown_literally(served: tuple[str, Driver]) -> None:
         text = card.inner_text()
         assert f"<https://{MARK}/login|Sign in to OPSS> [Sign in](https://{MARK}/md)" in text
         assert "<b>EJ-15</b>" in text and "**Gas** escape" in text
+
+
+# A TextBlock's Markdown as the page renders it (markdown-it, then DOMPurify).
+MARKDOWN = """(text) => {
+  const card = new AdaptiveCards.AdaptiveCard();
+  card.parse({ type: "AdaptiveCard", version: "1.5", body: [{ type: "TextBlock", text }] });
+  const el = card.render();
+  document.body.appendChild(el);
+  const block = el.querySelector(".ac-textBlock");
+  const html = block.innerHTML;
+  el.remove();
+  return html;
+}"""
+
+
+def test_the_pages_markdown_is_rendered_by_a_library_and_sanitised(
+    served: tuple[str, Driver],
+) -> None:
+    url, _ = served
+    with browser_page(url) as page:
+        Person(page, "guest")
+        html = page.evaluate(
+            MARKDOWN,
+            "**Bold** and _em_\n\n- one\n- two\n\n"
+            '<img src=x onerror="alert(1)"> <script>alert(2)</script> '
+            "[link](javascript:alert(3)) <b onclick=alert(4)>b</b>",
+        )
+        assert "<strong>Bold</strong>" in html and "<em>em</em>" in html
+        assert html.count("<li>") == 2  # a list, which a regex never made
+        lowered = html.lower()
+        for bad in ("<img", "<script", 'href="javascript', "<b "):
+            assert bad not in lowered, html
+        assert not re.search(r"<[^>]*\bon\w+=", lowered), html  # no live handler attribute
