@@ -115,7 +115,7 @@ def _input(f: Field) -> dict[str, Any]:
         }
         if f.kind == "people":
             el["isMultiSelect"] = True
-        if f.placeholder:
+        else:
             el["placeholder"] = "Choose a person"
         if value not in (None, ""):
             el["value"] = ",".join(value) if isinstance(value, list | tuple) else str(value)
