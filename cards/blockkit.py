@@ -68,8 +68,9 @@ def escape(text: str) -> str:
 
 
 def message_text(text: str) -> str:
-    """A message's top-level ``text`` (what notifications and screen readers get)."""
-    return _clip(escape(text), 3000)
+    """A message's top-level ``text`` (what notifications and screen readers get): clipped
+    before escaping, so an entity is never cut in half."""
+    return escape(_clip(text, 3000))
 
 
 def _plain(text: str, limit: int = 3000) -> PlainTextObject:
