@@ -23,22 +23,13 @@ from rules.lifecycle import STAGE_LABELS, Stage
 from storage import seed
 from storage.models import Decision, OutboxMessage, Sitrep
 from storage.unit_of_work import Database
-from tests.conftest import Driver
+from tests.conftest import Driver, ratings
 from tests.test_engine import declare, ok, raise_issue
+from tests.test_schedule import posts
 
 INC = "INC-2026-001"
 # A state's or a move's internal name (call_conference, close_nfa, cam_ep …) in a reply.
 INTERNAL = re.compile(r"\b[a-z]+_[a-z_]+\b")
-
-
-def channel_posts(db: Database, needle: str) -> list[str]:
-    with db.read() as s:
-        rows = s.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.conversation == f"incident:{INC}", OutboxMessage.op == "post")
-            .order_by(OutboxMessage.id)
-        )
-        return [r.payload["text"] for r in rows if needle in r.payload["text"]]
 
 
 def test_a_card_reply_carries_a_one_line_summary(bot: Driver) -> None:
@@ -118,7 +109,7 @@ def test_a_reminder_counts_whole_minutes_up(bot: Driver, db: Database, clock: Ma
     declare(bot)  # Monday 09:30; the bird table meets weekdays at 08:30, reminder 08:15
     clock.advance(timedelta(hours=22, minutes=45, seconds=20))  # Tue 08:15:20
     tick(db, clock, bot.engine.options)
-    assert channel_posts(db, "Reminder: Bird table") == [
+    assert posts(db, "Reminder: Bird table") == [
         "Reminder: Bird table at Tue 24 Nov 2026 08:30 GMT (in 15 min)"
     ]
 
@@ -130,7 +121,7 @@ def test_an_incident_declared_after_the_prompt_time_is_prompted_at_once(
     declare(bot)
     ok(bot.cmd("hana", f'sitrep {INC} set --teams "Gas and Electrical, Product Safety"'))
     tick(db, clock, bot.engine.options)
-    prompts = channel_posts(db, "Sitrep updates due by Mon 23 Nov 2026 16:00")
+    prompts = posts(db, "Sitrep updates due by Mon 23 Nov 2026 16:00")
     assert len(prompts) == 1  # today's cut-off, with its Submit update button
     with db.read() as s:
         card = s.scalars(
@@ -149,10 +140,10 @@ def test_too_little_time_before_a_cut_off_starts_with_the_next_one(
     tick(db, clock, bot.engine.options)
     with db.read() as s:
         assert s.scalar(select(Sitrep)) is None  # no empty sitrep collated at 16:00
-    assert not channel_posts(db, "Sitrep updates due") and not channel_posts(db, "Still waiting")
+    assert not posts(db, "Sitrep updates due") and not posts(db, "Still waiting")
     clock.advance(timedelta(hours=22))  # Tue 14:15: tomorrow's prompt
     tick(db, clock, bot.engine.options)
-    assert channel_posts(db, "Sitrep updates due by Tue 24 Nov 2026 16:00")
+    assert posts(db, "Sitrep updates due by Tue 24 Nov 2026 16:00")
 
 
 def test_meetings_are_numbered_as_shown(bot: Driver) -> None:
@@ -201,19 +192,8 @@ def test_every_person_field_is_a_person_picker_on_both_surfaces(bot: Driver) -> 
 
 def test_not_applicable_non_compliance_is_recorded_and_not_rated(bot: Driver) -> None:
     ref = raise_issue(bot)
-    ratings = " ".join(
-        f"{k}=low"
-        for k in (
-            "public_safety",
-            "remedial_action",
-            "public_confidence",
-            "media_interest",
-            "reputational_risk",
-            "financial_risk",
-            "ministerial_interest",
-        )
-    )
-    reply = ok(bot.cmd("fatima", f"assess {ref} {ratings} non_compliance=n/a"))
+    typed = " ".join(f"{k}={v}" for k, v in ratings("low", non_compliance="n/a").items())
+    reply = ok(bot.cmd("fatima", f"assess {ref} {typed}"))
     assert "overall Low" in reply.text
 
 
