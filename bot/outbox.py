@@ -144,6 +144,8 @@ class OutboxWorker:
             )
 
     async def _deliver(self, message: OutboxMessage) -> bool:
+        # A fresh post is due at once, whatever its timestamp: order is by sequence, so no
+        # clock move can hold a queue. Only a retry waits for its time, in real time.
         if self.monotonic() < self._retry_at.get(message.id, float("-inf")):
             return False
         messenger = self.messengers.get(message.surface)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from cards import forms
 from cards import text as t
 from cards.model import Card, Form
-from commands.access import readable
+from commands.access import open_incidents
 from commands.args import Args
 from commands.context import Ctx, Reply, UserError
 from commands.lookup import find_subject
@@ -121,17 +120,9 @@ def list_open(ctx: Ctx, args: Args) -> Reply:
     issues = ctx.session.scalars(
         select(Issue).where(Issue.stage.in_([s.value for s in OPEN_STAGES])).order_by(Issue.id)
     ).all()
-    incidents = readable(  # private: only those the caller may see
-        ctx,
-        ctx.session.scalars(
-            select(Incident)
-            .where(Incident.status != "closed")
-            .options(selectinload(Incident.issue))
-            .order_by(Incident.id)
-        ).all(),
-    )
-    open_issues = [f"{i.reference} · {i.title} · {STAGE_LABELS[Stage(i.stage)]}" for i in issues]
-    open_incidents = [
+    incidents = open_incidents(ctx)  # private: only those the caller may see
+    issue_lines = [f"{i.reference} · {i.title} · {STAGE_LABELS[Stage(i.stage)]}" for i in issues]
+    incident_lines = [
         f"{'EXERCISE ' if i.exercise else ''}{i.reference} · {i.title} · #{i.channel_name}"
         for i in incidents
     ]
@@ -139,8 +130,8 @@ def list_open(ctx: Ctx, args: Args) -> Reply:
         title="Open issues and incidents",
         subtitle=f"{len(issues)} open issues, {len(incidents)} open incidents",
         sections=(
-            ("Open issues", t.bullets(open_issues)),
-            ("Open incidents", t.bullets(open_incidents)),
+            ("Open issues", t.bullets(issue_lines)),
+            ("Open incidents", t.bullets(incident_lines)),
         ),
     )
     return Reply(card=card)
