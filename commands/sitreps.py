@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -134,8 +135,23 @@ def sitrep_sections(draft: sitrep.Draft) -> list[list[Any]]:
     return out
 
 
+# How a sitrep collated before rich text held a team's answers: "*Situation*: …" lines.
+_LEGACY_ANSWER = re.compile(r"^\*([^*\n]+)\*: (.*)$")
+
+
+def _stored_section(body: Any) -> str | t.Text:
+    """A stored section; an older row's "*Label*: answer" lines are read as bold labels, so
+    no collated sitrep shows raw asterisks."""
+    if isinstance(body, str):
+        lines = body.split("\n")
+        matches = [_LEGACY_ANSWER.match(line) for line in lines]
+        if lines and all(matches):
+            return t.Text(tuple(t.labelled(m.group(1), m.group(2)) for m in matches if m))
+    return section_from_json(body)
+
+
 def sitrep_card(row: Sitrep, incident: Incident) -> Card:
-    sections = [(h, section_from_json(b)) for h, b in row.sections]
+    sections = [(h, _stored_section(b)) for h, b in row.sections]
     if row.amendment:
         sections.insert(0, ("IMT amendment", row.amendment))
     status = (

@@ -21,7 +21,7 @@ from commands.engine import Engine
 from commands.scheduler import tick
 from rules.lifecycle import STAGE_LABELS, Stage
 from storage import seed
-from storage.models import Decision, OutboxMessage, Sitrep
+from storage.models import Decision, Incident, OutboxMessage, Sitrep
 from storage.unit_of_work import Database
 from tests.conftest import Driver, ratings
 from tests.test_engine import declare, ok, raise_issue
@@ -209,3 +209,31 @@ def test_the_welcome_fits_how_people_got_in(db: Database, clock: ManualClock) ->
     assert "hana · Hana Patel · Head of IMT" in picking and "/opss demo" in picking
     assert "You are ian (IMT member)." in signed_in
     assert "Pick who you are" not in signed_in and "/opss demo" not in signed_in
+
+
+def test_a_sitrep_collated_before_rich_text_shows_no_asterisks(bot: Driver, db: Database) -> None:
+    declare(bot)
+    with db.unit_of_work() as s:
+        incident = s.scalar(select(Incident))
+        assert incident is not None
+        s.add(
+            Sitrep(
+                incident_id=incident.id,
+                number=1,
+                as_at=incident.declared_at,
+                title="SITREP 1 · INC-2026-001",
+                sections=[
+                    ["Toys (from Ed)", "*Situation*: Calm *really*\n*Next steps*: —"],
+                    ["No update received from", "Gas and Electrical"],
+                ],
+                missing=["Gas and Electrical"],
+                status="draft",
+                created_at=incident.declared_at,
+            )
+        )
+    card = ok(bot.cmd("ian", f"sitrep {INC} show 1")).card
+    assert card is not None
+    body = dict(card.sections)["Toys (from Ed)"]
+    assert not isinstance(body, str)
+    assert [ln.plain for ln in body.lines] == ["Situation: Calm *really*", "Next steps: —"]
+    assert body.lines[0].runs[0].bold
