@@ -56,6 +56,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
     return {
         "ok": reply.ok,
         "text": reply.text,
+        # When the text only sums the card up, the page shows the card alone (as Slack does).
+        "summary": reply.card.summary if reply.card else None,
         "ephemeral": reply.ephemeral,
         "errors": reply.errors,
         # A card also posted in the channel is not repeated in the reply.

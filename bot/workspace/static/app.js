@@ -51,10 +51,12 @@ function addLocal(text, ok, card) {
   li.className = "ephemeral" + (ok ? "" : " error");
   li.dataset.testid = "ephemeral";
   li.innerHTML = `<div class="meta"><span class="author">OPSS bot</span>only visible to you</div>`;
-  const t = document.createElement("div");
-  t.className = "text";
-  t.textContent = text;
-  li.appendChild(t);
+  if (text) {
+    const t = document.createElement("div");
+    t.className = "text";
+    t.textContent = text;
+    li.appendChild(t);
+  }
   if (card) li.appendChild(renderCard(card, submitData));
   $("messages").appendChild(li);
   li.scrollIntoView();
@@ -81,7 +83,8 @@ function handleReply(reply) {
     return;
   }
   $("form-dialog").close();
-  if (reply.text || reply.card) addLocal(reply.text || "", reply.ok !== false, reply.card);
+  const text = reply.card && reply.text === reply.summary ? "" : reply.text || "";
+  if (text || reply.card) addLocal(text, reply.ok !== false, reply.card);
   refresh();
 }
 
