@@ -66,7 +66,8 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("demo", "the demo people build an EXERCISE incident with the real commands"),
             (
                 "clock next|+30m|+2h|+1d",
-                "move the clock to the next reminder, prompt or cut-off, or forward by a step",
+                "administrators: move the demo clock to the next reminder, prompt or cut-off, "
+                "or forward by a step",
             ),
         ),
     ),

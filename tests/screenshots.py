@@ -59,8 +59,8 @@ def take(folder: Path) -> list[Path]:
             def shoot(name: str, focus: Callable[[], Any] | None = None) -> None:
                 for label, (width, height) in WIDTHS.items():
                     page.set_viewport_size({"width": width, "height": height})
-                    if focus is not None:
-                        focus().scroll_into_view_if_needed()
+                    if focus is not None:  # its top at the top of the messages
+                        focus().evaluate("e => e.scrollIntoView({block: 'start'})")
                     page.wait_for_timeout(150)  # let the renderer lay out after a resize
                     cut = page.evaluate(CUT_OFF, width)
                     if cut:
