@@ -188,6 +188,7 @@ def test_hostile_text_in_every_field_stays_text_on_both_surfaces(
         seen.replies.append(reply)
 
     cards = [r.card for r in seen.replies if r.card is not None]
+    cards += bot.engine.home("local", "fatima", "fatima")  # App Home's cards
     with db.read() as s:
         posts = [m.payload for m in s.scalars(select(OutboxMessage)) if "text" in m.payload]
     cards += [card_from_dict(p["card"]) for p in posts if p.get("card")]
