@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.teams.cards import message_text as teams_text
+from bot.teams.cards import reply_card
 from cards.adaptive import render_card, render_form
 from cards.blockkit import blocks_json, card_blocks, form_modal, message_text, text_blocks
 from cards.model import Card, Form, card_from_dict
@@ -128,6 +130,8 @@ def check_text(text: str) -> None:
     assert "<" not in message_text(text) and ">" not in message_text(text)
     blocks = blocks_json(text_blocks(text))
     assert not slack_problems(blocks)
+    teams = teams_text(text)  # Teams reads a message's text as Markdown with HTML
+    assert "<" not in teams and not re.search(r"(?<!\\)[*_\[\]`]", teams), teams
 
 
 def test_hostile_text_in_every_field_stays_text_on_both_surfaces(
@@ -196,6 +200,8 @@ def test_hostile_text_in_every_field_stays_text_on_both_surfaces(
     assert sum(MARK in c.plain for c in cards) >= 10
     for card in cards:
         check_card(card)
+    for reply in seen.replies:  # what Teams shows the person who acted
+        assert not adaptive_problems(reply_card(reply))
     for text in [r.text for r in seen.replies] + [p["text"] for p in posts]:
         check_text(text)
     for form in [r.form for r in seen.replies if r.form is not None]:
