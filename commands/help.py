@@ -55,7 +55,12 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "Finding things",
         (
             ("status <ISS or INC>", "the summary card"),
-            ("list", "open issues and incidents"),
+            (
+                "list [--mine --waiting --incidents --actions --closed --area .. --stage .. "
+                "--page n]",
+                "a page of issues (newest first), incidents or your actions (soonest due), "
+                "with More",
+            ),
             ("role grant|revoke|list ...", "roles (administrators grant and revoke)"),
             ("help", "this list"),
         ),

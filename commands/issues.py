@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from cards import forms
-from cards import text as t
-from cards.model import Card, Form
-from commands.access import open_incidents
+from cards.model import Form
 from commands.args import Args
 from commands.context import Ctx, Reply, UserError
 from commands.lookup import find_subject
 from commands.views import incident_card, issue_anchor, issue_card
-from rules.lifecycle import OPEN_STAGES, STAGE_LABELS, Stage
+from rules.lifecycle import Stage
 from storage import repositories as repo
 from storage.models import Incident, Issue
 
@@ -118,24 +114,3 @@ def status(ctx: Ctx, args: Args) -> Reply:
         return Reply(card=incident_card(ctx.session, subject))
     assert isinstance(subject, Issue)
     return Reply(card=issue_card(ctx.session, subject))
-
-
-def list_open(ctx: Ctx, args: Args) -> Reply:
-    issues = ctx.session.scalars(
-        select(Issue).where(Issue.stage.in_([s.value for s in OPEN_STAGES])).order_by(Issue.id)
-    ).all()
-    incidents = open_incidents(ctx)  # private: only those the caller may see
-    issue_lines = [f"{i.reference} · {i.title} · {STAGE_LABELS[Stage(i.stage)]}" for i in issues]
-    incident_lines = [
-        f"{'EXERCISE ' if i.exercise else ''}{i.reference} · {i.title} · #{i.channel_name}"
-        for i in incidents
-    ]
-    card = Card(
-        title="Open issues and incidents",
-        subtitle=f"{len(issues)} open issues, {len(incidents)} open incidents",
-        sections=(
-            ("Open issues", t.bullets(issue_lines)),
-            ("Open incidents", t.bullets(incident_lines)),
-        ),
-    )
-    return Reply(card=card)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cards import text as t
 from cards.model import Action, Card, Choice, Field, Form, section_from_json, section_to_json
@@ -29,6 +29,7 @@ from rules.timeparse import show
 from storage.models import Incident, Sitrep, SitrepSchedule, SitrepUpdate
 
 IMT_WHO = "IMT, who produce the situation reports (3.20, 3.23)"
+LISTED = 20
 
 
 def _incident(ctx: Ctx, reference: str | None) -> Incident:
@@ -181,15 +182,23 @@ def sitrep_verb(ctx: Ctx, args: Args) -> Reply:
     action = args.words[1].lower() if len(args.words) > 1 else "list"
     number = args.words[2] if len(args.words) > 2 else None
     if action == "list":
+        # The latest ones: an incident that runs for months has a sitrep a day.
         rows = ctx.session.scalars(
-            select(Sitrep).where(Sitrep.incident_id == incident.id).order_by(Sitrep.number)
-        ).all()
+            select(Sitrep)
+            .where(Sitrep.incident_id == incident.id)
+            .order_by(Sitrep.number.desc())
+            .limit(LISTED)
+        ).all()[::-1]
+        lines = [t.bullet(f"{r.title} · {r.status}") for r in rows] or [t.para("none yet")]
+        earlier = rows[0].number - 1 if rows else 0
+        if earlier:
+            lines.insert(
+                0, t.para(f"({earlier} earlier: /opss sitrep {incident.reference} show <n>)")
+            )
         card = Card(
             title=f"Situation reports · {incident.reference}",
-            subtitle=f"{len(rows)} sitrep{'' if len(rows) == 1 else 's'}",
-            sections=(
-                ("Sitreps", t.bullets([f"{r.title} · {r.status}" for r in rows], "none yet")),
-            ),
+            subtitle=f"{earlier + len(rows)} sitrep{'' if earlier + len(rows) == 1 else 's'}",
+            sections=(("Sitreps", t.Text(tuple(lines))),),
             exercise=incident.exercise,
         )
         return Reply(card=card)
@@ -440,10 +449,3 @@ SITREP_AMEND = FormFlow(
     prompt="Amend the sitrep.",
     permit=lambda ctx, context: _require_imt(ctx, _incident(ctx, context.get("reference"))),
 )
-
-
-def next_number(ctx: Ctx, incident: Incident) -> int:
-    latest = ctx.session.scalar(
-        select(func.max(Sitrep.number)).where(Sitrep.incident_id == incident.id)
-    )
-    return (latest or 0) + 1
