@@ -38,9 +38,7 @@ def test_a_card_reply_carries_a_one_line_summary(bot: Driver) -> None:
     assert reply.card is not None and "\n" not in reply.text
     assert reply.text == f"{ref} · Gas hob elbow joints leaking · Potential incident (issue)"
     assert ok(bot.cmd("olly", "help")).text.startswith("OPSS incident bot commands · ")
-    assert ok(bot.cmd("olly", "list")).text == (
-        "Open issues and incidents · 1 open issues, 0 open incidents"
-    )
+    assert ok(bot.cmd("olly", "list")).text == "Open issues: 1-1 of 1, newest first."
 
 
 def test_help_and_the_unknown_command_list_name_clock_and_demo(bot: Driver) -> None:
