@@ -4,6 +4,7 @@ chase themselves through the scheduler and the outbox."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -174,7 +175,7 @@ def test_meeting_reminders_name_the_groups_members_and_its_open_actions(
         assert reminder is not None
         card = reminder.payload["card"]
     assert dict(card["facts"])["Members"] == "Fatima Khan, Ian Brooks, Olly Reed"
-    actions = dict(card["sections"])["Open actions"]
+    actions = json.dumps(dict(card["sections"])["Open actions"])
     assert "Collect samples" in actions and "Draft SCG paper" not in actions
     assert dict(card["sections"])["SCG strategy"].startswith("not yet recorded")
 
@@ -534,7 +535,7 @@ def test_app_home_shows_the_persons_incident_roles(bot: Driver, db: Database) ->
 def test_assessing_a_declared_issue_points_to_the_incidents_level(bot: Driver) -> None:
     ref = declare(bot)
     reply = bot.cmd("ian", f"assess {ref}")
-    assert not reply.ok and f"reassess it with /opss level {INC}" in reply.text
+    assert not reply.ok and f"To reassess it, change its level: /opss level {INC}." in reply.text
 
 
 def test_chasing_and_erco_prompts_on_each_database(any_db: Database, clock: ManualClock) -> None:
