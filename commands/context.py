@@ -111,6 +111,8 @@ class Ctx:
     channel: str
     now: datetime
     options: Options
+    # Conversations being archived by this command: they still take its closing posts.
+    closing: set[str] = field(default_factory=set)
     _posted: set[tuple[str, str]] = field(default_factory=set)
     _here: str | None = None
 
@@ -149,6 +151,7 @@ class Ctx:
 
         ``anchor`` names the post so that later changes can edit it in place (``update``).
         """
+        conversation = self._open_conversation(conversation)
         if (conversation, text) in self._posted:
             return  # e.g. "here" is the IMT channel: one post, not two
         self._posted.add((conversation, text))
@@ -162,6 +165,8 @@ class Ctx:
         self, conversation: str, anchor: str, text: str, card: Card, *, surface: str | None = None
     ) -> None:
         """Queue an edit of the post named ``anchor`` (a card that changes with its subject)."""
+        if self._open_conversation(conversation) != conversation:
+            return  # its channel is archived: the card stays as the incident closed
         text, card = self._label(conversation, text, card)
         self._enqueue(
             surface, conversation, "update", {"text": text, "card": card_to_dict(card)}, anchor
@@ -203,6 +208,37 @@ class Ctx:
             return False
         incident = repo.incident_by_reference(self.session, conversation.split(":", 1)[1])
         return bool(incident and incident.exercise)
+
+    def _open_conversation(self, conversation: str) -> str:
+        """A closed incident's channel is archived (3.28): what follows (the review, its
+        actions, records) is said where the command came from, or else to IMT."""
+        if not self._archived(conversation):
+            return conversation
+        here = self.here()
+        return self.options.imt_conversation if self._archived(here) else here
+
+    def _archived(self, conversation: str) -> bool:
+        key = conversation
+        if conversation.startswith("channel:"):
+            bound = repo.binding_of_channel(
+                self.session, self.surface, conversation.removeprefix("channel:")
+            )
+            key = bound.conversation if bound is not None else conversation
+        if not key.startswith("incident:") or key in self.closing:
+            return False
+        incident = repo.incident_by_reference(self.session, key.split(":", 1)[1])
+        return incident is not None and incident.status == "closed"
+
+    def file(self, conversation: str, document_id: int, title: str, filename: str) -> None:
+        """Queue a file (a stored ``Document``) to be posted in the conversation."""
+        conversation = self._open_conversation(conversation)
+        payload = {"document": document_id, "title": title, "filename": filename}
+        self._enqueue(None, conversation, "upload", payload, None)
+
+    def archive(self, conversation: str) -> None:
+        """Queue the archiving of a channel; queued last, after the posts that precede it."""
+        self._enqueue(None, conversation, "archive", {}, None)
+        self.closing.discard(conversation)
 
     def here(self) -> str:
         """The conversation key of the channel the command came from."""

@@ -112,7 +112,8 @@ LOG_SHOWN = 15
 
 def decision_log_card(session: Session, incident: Incident) -> Card:
     """The incident's decision log, pinned in its channel and edited as decisions are added."""
-    rows = repo.decisions_for(session, incident_id=incident.id)
+    # The issue's decisions too: the case conferences that led to it are part of its log.
+    rows = repo.decisions_for(session, issue_id=incident.issue_id)
     superseded = {r.supersedes_id for r in rows if r.supersedes_id}
     by_id = {r.id: r for r in rows}
     lines = []
@@ -123,6 +124,7 @@ def decision_log_card(session: Session, incident: Incident) -> Card:
         group = forms.GROUP_LABELS.get(r.group, r.group)
         lines.append(
             f"{r.reference} · {show(r.decided_at)} · {group} · {r.decided_by}{note}: {r.what}"
+            f" (rationale: {r.rationale})"
         )
     earlier = len(rows) - LOG_SHOWN
     if earlier > 0:

@@ -39,6 +39,7 @@ from commands.context import (
 from commands.flows import FormFlow
 from commands.help import show_help
 from commands.home import home_cards
+from commands.incident import closure, deescalation, lessons, records, reescalation, review
 from storage import repositories as repo
 from storage.models import ProcessedRequest
 from storage.unit_of_work import Database
@@ -67,6 +68,10 @@ FORM_FLOWS: dict[str, FormFlow] = {
         battle_rhythm.RHYTHM_ADD,
         sitreps.SITREP_UPDATE,
         sitreps.SITREP_AMEND,
+        deescalation.DEESCALATE,
+        closure.CLOSE,
+        review.REVIEW,
+        review.RECOMMEND,
     )
 }
 # "/opss rhythm INC add" and the like: a sub-command that opens a form.
@@ -74,11 +79,17 @@ SUB_FORMS = {
     ("rhythm", "add"): battle_rhythm.RHYTHM_ADD,
     ("sitrep", "update"): sitreps.SITREP_UPDATE,
     ("sitrep", "amend"): sitreps.SITREP_AMEND,
+    ("review", "open"): review.REVIEW,
+    ("review", "recommend"): review.RECOMMEND,
+}
+# "/opss deescalate INC approve": a sub-command of a form verb that is not a form.
+SUB_VERBS: dict[tuple[str, str], Callable[[Ctx, Args], Reply]] = {
+    ("deescalate", "approve"): deescalation.approve,
 }
 PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "help": show_help,
     "escalate": ladder.escalate,
-    "close": ladder.close,
+    "close": closure.close,  # an incident (3.28), or an issue parked off the ladder
     "reopen": ladder.reopen,
     "status": issues.status,
     "list": issues.list_open,
@@ -86,6 +97,11 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "done": actions.done,
     "rhythm": battle_rhythm.rhythm,
     "sitrep": sitreps.sitrep_verb,
+    "cancel": conference.cancel,
+    "reescalate": reescalation.reescalate,
+    "lesson": lessons.lesson,
+    "review": review.review_verb,
+    "export": records.export,
 }
 ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f})
 
@@ -190,6 +206,8 @@ class Engine:
     def _dispatch(self, ctx: Ctx, verb: str, rest: str) -> Reply:
         args = parse(rest)
         sub = (verb, args.words[1].lower()) if len(args.words) > 1 else None
+        if sub in SUB_VERBS:
+            return SUB_VERBS[sub](ctx, args)
         if sub in SUB_FORMS:
             del args.words[1]
             return self._form_command(ctx, SUB_FORMS[sub], args)

@@ -30,7 +30,7 @@ def home_cards(ctx: Ctx) -> list[Card]:
             ctx.actor,
             Stage(issue.stage),
             issue.functional_area,
-            conference_concluded=bool(conference and conference.status == "concluded"),
+            conference_concluded=bool(conference and conference.status == "held"),
             declare_decided=bool(conference and "declare_incident" in (conference.outcomes or [])),
         )
         if step is None:

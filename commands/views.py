@@ -7,13 +7,13 @@ from sqlalchemy.orm import Session
 from cards.forms import OUTCOME_LABELS, SOURCE_LABELS
 from cards.model import Action, Card
 from commands.context import Ctx
+from commands.incident import stand_down
 from rules import impact
 from rules.lifecycle import LADDER, PARKED, STAGE_LABELS, Stage
+from rules.stand_down import LEVEL_LABELS, STATUS_LABELS, Status
 from rules.timeparse import show
 from storage import repositories as repo
 from storage.models import Incident, Issue, Person
-
-INCIDENT_LEVELS = {"strategic": "Strategic", "tactical": "Tactical", "operational": "Operational"}
 
 
 def ladder_position(stage: Stage, before_parking: Stage | None) -> tuple[tuple[str, ...], int]:
@@ -90,7 +90,9 @@ def issue_card(
     if conference is not None:
         status = (
             "; ".join(OUTCOME_LABELS[o] for o in conference.outcomes or [])
-            if conference.status == "concluded"
+            if conference.status == "held"
+            else f"cancelled ({conference.cancel_reason})"
+            if conference.status == "cancelled"
             else f"called for {show(conference.scheduled_for)}"
         )
         facts.append(("Case conference", f"{conference.reference}: {status}"))
@@ -131,10 +133,11 @@ def incident_card(session: Session, incident: Incident) -> Card:
     }
     facts: list[tuple[str, str]] = [
         ("Issue", incident.issue.reference),
-        ("Level", INCIDENT_LEVELS.get(incident.level, incident.level)),
-        ("Status", incident.status.capitalize()),
+        ("Level", LEVEL_LABELS.get(incident.level, incident.level)),
+        ("Status", STATUS_LABELS[Status(incident.status)]),
         ("Declared", show(incident.declared_at)),
     ]
+    facts += stand_down.summary_facts(session, incident)
     if incident.overall_impact:
         facts.append(("Impact", impact.Level(incident.overall_impact).label))
     for key, name in team.items():
@@ -147,20 +150,24 @@ def incident_card(session: Session, incident: Incident) -> Card:
             facts.append(("DBT ERCO", "engaged (3.17)"))
         else:
             warning = "Impact is High or Critical: engage DBT ERCO (plan 3.17) and record it."
-    decisions = repo.decisions_for(session, incident_id=incident.id)
+    decisions = repo.decisions_for(session, issue_id=incident.issue_id)
     if decisions:
         facts.append(("Decisions logged", str(len(decisions))))
     ref = incident.reference
+    closed = incident.closed_at is not None
     return Card(
         title=f"{'EXERCISE · ' if incident.exercise else ''}{ref} · {incident.title}",
-        subtitle="Declared incident",
+        subtitle=f"Closed incident · closed {show(incident.closed_at)}"
+        if incident.closed_at is not None
+        else "Declared incident",
         badges=("EXERCISE",) if incident.exercise else (),
         facts=tuple(facts),
         ladder=ladder_position(Stage.DECLARED, None),
         actions=(
-            Action("Record a decision", f"/opss decide {ref}"),
+            *(() if closed else (Action("Record a decision", f"/opss decide {ref}"),)),
             Action("Status", f"/opss status {ref}"),
+            *stand_down.summary_buttons(session, incident),
         ),
         exercise=incident.exercise,
-        warning=warning,
+        warning="" if closed else warning,
     )

@@ -257,6 +257,15 @@ def binding(session: Session, surface: str, conversation: str) -> ChannelBinding
     )
 
 
+def binding_of_channel(session: Session, surface: str, external_id: str) -> ChannelBinding | None:
+    """The conversation a platform channel is bound to, if any."""
+    return session.scalar(
+        select(ChannelBinding).where(
+            ChannelBinding.surface == surface, ChannelBinding.external_id == external_id
+        )
+    )
+
+
 def external_ids(session: Session, surface: str, names: list[str]) -> dict[str, str]:
     """Each named person's account on ``surface`` (people without one are left out)."""
     if not names:

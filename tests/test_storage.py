@@ -100,5 +100,6 @@ def test_migrations_run_on_start_and_again_harmlessly(any_db: Database) -> None:
     with any_db.engine.connect() as conn:
         version = conn.execute(text("select version_num from alembic_version")).scalar()
         tables = set(inspect(conn).get_table_names())
-    assert version == "0004"
+    assert version == "0009"
     assert {"issues", "audit_events", "outbox", "decisions", "incidents"} <= tables
+    assert {"de_escalations", "lessons", "reviews", "recommendations", "documents"} <= tables
