@@ -201,6 +201,22 @@ class Engine:
         self._run(surface, user_id, user_name, "", None, work)
         return cards
 
+    def read_document(
+        self, surface: str, user_id: str, document_id: int
+    ) -> tuple[str, str, bytes] | None:
+        """A stored record (filename, media type, bytes) for a reader who may see its
+        incident; None when there is no such document or the reader may not (audited)."""
+        found: list[tuple[str, str, bytes]] = []
+
+        def work(ctx: Ctx) -> Reply:
+            document = records.readable_document(ctx, document_id)
+            if document is not None:
+                found.append((document.filename, document.media_type, document.content))
+            return Reply()
+
+        self._run(surface, user_id, user_id, "", None, work)
+        return found[0] if found else None
+
     # Dispatch -----------------------------------------------------------------------------
 
     def _dispatch(self, ctx: Ctx, verb: str, rest: str) -> Reply:

@@ -117,9 +117,7 @@ def test_the_incidents_decision_log_includes_the_conferences_decisions(
     with db.read() as s:
         log = s.scalars(
             select(OutboxMessage.payload)
-            .where(
-                OutboxMessage.anchor == "decisions:INC-2026-001", OutboxMessage.op == "post"
-            )
+            .where(OutboxMessage.anchor == "decisions:INC-2026-001", OutboxMessage.op == "post")
             .order_by(OutboxMessage.id)
         ).all()
     text = dict(card_from_dict(log[-1]["card"]).sections)["Decisions"]

@@ -26,7 +26,7 @@ from storage.models import (
 )
 from storage.unit_of_work import Database
 from tests.conftest import Driver, row_counts
-from tests.test_engine import assess, call_conference, declare, ok
+from tests.test_engine import call_conference, declare, ok
 
 INC = "INC-2026-001"
 

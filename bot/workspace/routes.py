@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy import select
@@ -66,6 +67,7 @@ class Workspace:
             web.get("/api/channels/{id}/messages", self.messages),
             web.post("/api/command", self.command),
             web.post("/api/submit", self.submit),
+            web.get("/api/documents/{id}", self.document),
         ]
 
     async def index(self, request: web.Request) -> web.StreamResponse:
@@ -100,7 +102,13 @@ class Workspace:
                 people = session.scalars(select(Person).order_by(Person.name)).all()
                 return {
                     "channels": [
-                        {"id": str(c.id), "name": c.name, "topic": c.topic, "private": c.private}
+                        {
+                            "id": str(c.id),
+                            "name": c.name,
+                            "topic": c.topic,
+                            "private": c.private,
+                            "closed": c.archived_at is not None,
+                        }
                         for c in channels
                         if not c.private or user in c.members
                     ],
@@ -138,6 +146,7 @@ class Workspace:
                         "topic": channel.topic,
                         "private": channel.private,
                         "bookmarks": channel.bookmarks or [],
+                        "closed": show(channel.archived_at) if channel.archived_at else None,
                     },
                     "messages": [
                         {
@@ -148,6 +157,7 @@ class Workspace:
                             "pinned": m.pinned,
                             "revision": m.revision,
                             "at": show(m.created_at),
+                            "file": _file_link(m.attachment, user),
                         }
                         for m in rows
                     ],
@@ -204,6 +214,28 @@ class Workspace:
         )
         return web.json_response(reply_json(reply))
 
+    async def document(self, request: web.Request) -> web.StreamResponse:
+        """A record taken away, for a reader who may see the incident it belongs to."""
+        user = self._user(request.query.get("user", ""))
+        raw = request.match_info["id"]
+        if not raw.isdigit():
+            raise web.HTTPNotFound(text="No such document.")
+        found = await asyncio.to_thread(self.engine.read_document, "local", user, int(raw))
+        if found is None:
+            raise web.HTTPNotFound(
+                text="No such document, or it belongs to an incident you are not in."
+            )
+        filename, media_type, content = found
+        return web.Response(
+            body=content,
+            content_type=media_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+            },
+        )
+
     def _clock_command(self, text: str) -> dict[str, Any] | None:
         """``/opss clock +2h`` or ``/opss clock next``: local mode only, moves the workspace's
         clock forward (``next``: to the next reminder, sitrep prompt, chase or cut-off)."""
@@ -241,6 +273,17 @@ class Workspace:
             }[unit]
         now = self.advance_clock(delta)
         return reply_json(Reply(text=f"Clock moved forward to {show(now)}."))
+
+
+def _file_link(attachment: dict[str, Any] | None, user: str) -> dict[str, Any] | None:
+    if not attachment:
+        return None
+    return {
+        "filename": attachment.get("filename", ""),
+        "title": attachment.get("title", ""),
+        "size": attachment.get("size", 0),
+        "url": f"/api/documents/{attachment['document']}?user={quote(user)}",
+    }
 
 
 def _key(body: dict[str, Any]) -> str | None:

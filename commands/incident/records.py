@@ -381,6 +381,20 @@ def may_take(ctx: Ctx, incident: Incident) -> rules.Decision:
     )
 
 
+def readable_document(ctx: Ctx, document_id: int) -> Document | None:
+    document = ctx.session.get(Document, document_id)
+    if document is None:
+        return None
+    incident = ctx.session.get(Incident, document.incident_id)
+    assert incident is not None
+    allowed = may_take(ctx, incident)
+    if not allowed:
+        raise PermissionRefused(
+            f"read the records of {incident.reference}", allowed.who_may, incident.reference
+        )
+    return document
+
+
 def export(ctx: Ctx, args: Args) -> Reply:
     incident = common.load(ctx, args.first(), "export", "records")
     allowed = may_take(ctx, incident)

@@ -17,7 +17,7 @@ from rules import stand_down
 from rules.stand_down import APPROVER_LABELS, Approver, CommandTeam, IncidentMove, Status
 from rules.timeparse import show
 from storage import repositories as repo
-from storage.models import Action, DeEscalation, Incident, Person
+from storage.models import Action, DeEscalation, Incident, OutboxMessage, Person
 
 
 def load(ctx: Ctx, reference: str | None, verb: str, what: str) -> Incident:
@@ -59,8 +59,17 @@ def open_actions(session: Session, incident: Incident) -> list[Action]:
 
 
 def in_incident_channel(ctx: Ctx, incident: Incident) -> bool:
+    """Typed in the incident's channel, or invited to it when it was declared."""
     bound = repo.binding(ctx.session, ctx.surface, incident.channel_key)
-    return bound is not None and bound.external_id == ctx.channel
+    if bound is not None and bound.external_id == ctx.channel:
+        return True
+    created = ctx.session.scalar(
+        select(OutboxMessage.payload).where(
+            OutboxMessage.conversation == incident.channel_key,
+            OutboxMessage.op == "create_channel",
+        )
+    )
+    return bool(created) and ctx.person.name in (created.get("members") or [])
 
 
 def display(session: Session, name: str) -> str:
