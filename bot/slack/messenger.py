@@ -149,7 +149,6 @@ class SlackMessenger:
             link=data.get("permalink", ""),
         )
 
-
     async def archive(self, channel_id: str) -> None:
         try:
             await self.client.api_call("conversations.archive", json={"channel": channel_id})

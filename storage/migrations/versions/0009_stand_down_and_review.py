@@ -25,9 +25,7 @@ def _fk(table: str, column: str, target: str) -> sa.ForeignKeyConstraint:
 def upgrade() -> None:
     with op.batch_alter_table("case_conferences") as batch:
         batch.add_column(sa.Column("cancelled_at", sa.DateTime(), nullable=True))
-        batch.add_column(
-            sa.Column("cancel_reason", sa.Text(), nullable=False, server_default="")
-        )
+        batch.add_column(sa.Column("cancel_reason", sa.Text(), nullable=False, server_default=""))
     # A conference with its outcome recorded is "held" in the conference's lifecycle.
     op.execute("UPDATE case_conferences SET status = 'held' WHERE status = 'concluded'")
     with op.batch_alter_table("incidents") as batch:
