@@ -209,6 +209,10 @@ class Ctx:
         incident = repo.incident_by_reference(self.session, conversation.split(":", 1)[1])
         return bool(incident and incident.exercise)
 
+    def where(self, conversation: str) -> str:
+        """Where a post to ``conversation`` goes: elsewhere once its channel is archived."""
+        return self._open_conversation(conversation)
+
     def _open_conversation(self, conversation: str) -> str:
         """A closed incident's channel is archived (3.28): what follows (the review, its
         actions, records) is said where the command came from, or else to IMT."""

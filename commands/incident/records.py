@@ -372,6 +372,16 @@ def keep(ctx: Ctx, incident: Incident, built: list[Built]) -> list[str]:
     return names
 
 
+def where_said(ctx: Ctx, incident: Incident) -> str:
+    """Where the incident's posts go now, in words for the reply."""
+    target = ctx.where(incident.channel_key)
+    if target == incident.channel_key:
+        return "in the incident's channel"
+    if target == ctx.options.imt_conversation:
+        return "in the IMT channel (the incident's channel is archived)"
+    return "here (the incident's channel is archived)"
+
+
 def may_take(ctx: Ctx, incident: Incident) -> rules.Decision:
     return rules.may_take_records(
         ctx.actor,
@@ -420,6 +430,8 @@ def export(ctx: Ctx, args: Args) -> Reply:
     text = f"{len(names)} file{'s' if len(names) != 1 else ''} from {incident.reference}: " + (
         ", ".join(names) or "none"
     )
+    if names:
+        text += f", posted {where_said(ctx, incident)}"
     if skipped:
         text += ". Nothing yet for: " + ", ".join(
             {"sitreps": "sitreps (none published)", "review": "review (not scheduled)"}.get(k, k)
