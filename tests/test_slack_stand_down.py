@@ -127,7 +127,7 @@ def test_standing_an_exercise_incident_down_in_slack(slack: SlackWorld) -> None:
     )
     assert status == 200 and body == ""
     slack.replied("needs approval from IMT and the TCG chair", since)
-    run(slack, "hana", f"deescalate {INC} approve", "Still awaited")
+    run(slack, "hana", f"deescalate {INC} approve", "Awaiting the TCG chair")
     fake.wait_for(
         lambda f: "IMT: approved by Hana Patel; TCG chair: awaited" in summary(f, channel)
     )
@@ -170,7 +170,7 @@ def test_standing_an_exercise_incident_down_in_slack(slack: SlackWorld) -> None:
         '--criteria "No reports for a month" --rhythm reduced',
         "needs approval",
     )
-    run(slack, "hana", f"deescalate {INC} approve", "Still awaited")
+    run(slack, "hana", f"deescalate {INC} approve", "Awaiting the TCG chair")
     run(slack, "fatima", f"deescalate {INC} approve", "de-escalated to Operational")
     run(
         slack,

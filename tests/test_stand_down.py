@@ -74,7 +74,8 @@ def test_de_escalation_needs_both_approvals_from_two_people(bot: Driver, db: Dat
     assert incident(db).level == "strategic" and incident(db).status == "active"
 
     first = ok(bot.cmd("hana", f"deescalate {INC} approve"))
-    assert "Still awaited" in first.text and "TCG chair: awaited" in first.text
+    assert "Awaiting the TCG chair (Fatima Khan)" in first.text
+    assert "stays at Strategic level" in first.text
     assert incident(db).level == "strategic"
     status = ok(bot.cmd("ian", f"status {INC}"))
     assert status.card is not None

@@ -90,7 +90,7 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
     hana.says("needs approval from IMT and the TCG chair")
     plan = page.locator('[data-testid="message"]').filter(has_text="Incident De-escalation Plan")
     plan.last.get_by_role("button", name="Approve").click()
-    hana.says("Still awaited")
+    hana.says("Awaiting the TCG chair")
     hana.expect(summary).to_contain_text("IMT: approved by Hana Patel")
     hana.expect(summary).to_contain_text("TCG chair: awaited")
     hana.expect(summary).to_contain_text("Strategic")  # until both approve
@@ -136,7 +136,7 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
         '--scg "David agreed" --criteria "No reports for a month"'
     )
     hana.says("needs approval")
-    approve(hana, "Still awaited")
+    approve(hana, "Awaiting the TCG chair")
     fatima = Person(page, "fatima")
     approve(fatima, "de-escalated to Operational")
     hana = Person(page, "hana")
@@ -150,9 +150,8 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
     hana.says(f"{INC} closed by Hana Patel")
     closed = page.locator('[data-testid="channel-closed"]')
     hana.expect(closed).to_contain_text("Closed Mon 23 Nov 2026")
-    hana.expect(page.locator("#channels button", has_text="exercise-inc-2026-001")).to_contain_text(
-        "(closed)"
-    )
+    listed = page.locator("#channels button", has_text="exercise-inc-2026-001")
+    hana.expect(listed).to_contain_text("closed · exercise-inc-2026-001")
     hana.expect(summary).to_contain_text("Closed incident · closed Mon 23 Nov 2026")
     shot(page, "4-closed")
 

@@ -326,10 +326,12 @@ def approve(ctx: Ctx, args: Args) -> Reply:
     )
     label = APPROVER_LABELS[role]
     if len({a["role"] for a in plan.approvals}) < len(Approver):
+        awaited = [APPROVER_LABELS[r] for r in Approver if r != role]
+        who = common.display(ctx.session, team.tcg_chair) if role is Approver.IMT else "IMT"
         text = (
-            f"{ctx.person.display_name} approved the de-escalation of {incident.reference} for "
-            f"{label}. Still awaited: {common.approvals_text(ctx.session, plan)}. The incident "
-            "stays at its level until then."
+            f"{ctx.person.display_name} approved the de-escalation of {incident.reference} as "
+            f"{label}. Awaiting the {awaited[0]} ({who}); until then {incident.reference} stays "
+            f"at {LEVEL_LABELS.get(incident.level, incident.level)} level."
         )
         ctx.post(incident.channel_key, text)
         ctx.update(incident.channel_key, plan_anchor(plan), text, plan_card(ctx, incident, plan))

@@ -49,7 +49,7 @@ def reescalate(ctx: Ctx, args: Args) -> Reply:
         what=f"Re-escalate {incident.reference}: back through section 2 (assessment and a case "
         "conference)",
         rationale=reason,
-        decided_by=f"{ctx.person.display_name} ({allowed.basis})",
+        decided_by=f"{ctx.person.display_name}, as {allowed.basis}",
         group="imt",
         incident=incident,
     )

@@ -392,8 +392,8 @@ def sign_off(ctx: Ctx, incident: Incident) -> Reply:
     # The report is kept: stored with the incident's records and posted.
     kept = records.keep(ctx, incident, records.review_documents(ctx, incident))
     text = (
-        f"Review of {incident.reference} signed off by {ctx.person.display_name} "
-        f"({allowed.basis}). Its report is kept: {', '.join(kept)}, posted "
+        f"Review of {incident.reference} signed off by {ctx.person.display_name}. Its report "
+        f"is kept: {', '.join(kept)}, posted "
         f"{records.where_said(ctx, incident)}."
     )
     card = review_card(ctx, incident, review)

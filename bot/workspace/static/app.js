@@ -95,7 +95,9 @@ function renderChannels() {
   for (const c of state.channels) {
     const li = document.createElement("li");
     const b = document.createElement("button");
-    b.textContent = (c.private ? "🔒 " : "# ") + c.name + (c.closed ? " (closed)" : "");
+    // A closed incident's channel: marked first, so a long name cannot hide it.
+    b.textContent = (c.closed ? "🗄 closed · " : c.private ? "🔒 " : "# ") + c.name;
+    if (c.closed) b.title = "Closed: the incident's channel is archived";
     b.dataset.channel = c.name;
     b.className = [c.id === state.channel ? "active" : "", c.closed ? "closed" : ""].join(" ").trim();
     b.onclick = () => selectChannel(c.id);
