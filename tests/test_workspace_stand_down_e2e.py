@@ -95,6 +95,9 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
     hana.expect(summary).to_contain_text("TCG chair: awaited")
     hana.expect(summary).to_contain_text("Strategic")  # until both approve
     shot(page, "2-one-approval")
+    if SHOTS:
+        summary.scroll_into_view_if_needed()
+        shot(page, "2b-summary-one-approval")
 
     olly = Person(page, "olly")
     approve(olly, "Only the incident's IMT lead")
@@ -154,6 +157,9 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
     hana.expect(listed).to_contain_text("closed · exercise-inc-2026-001")
     hana.expect(summary).to_contain_text("Closed incident · closed Mon 23 Nov 2026")
     shot(page, "4-closed")
+    if SHOTS:
+        summary.scroll_into_view_if_needed()
+        shot(page, "4b-summary-closed")
 
     # The review, a recommendation that becomes an action, the sign-off.
     ian = Person(page, "ian")
