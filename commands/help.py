@@ -37,6 +37,25 @@ COMMANDS: tuple[tuple[str, str], ...] = (
         "situation reports (3.23): team updates, the collated sitrep, IMT's approval",
     ),
     ("close <ISS> nfa|la|monitoring --reason ..", "no further action, LA-led, or monitor"),
+    ("cancel <CC> --reason ..", "cancel a case conference that has not met"),
+    (
+        "deescalate <INC> [approve]",
+        "the Incident De-escalation Plan (3.26-3.27); IMT and the TCG chair each approve",
+    ),
+    ("reescalate <INC> --reason ..", "back through section 2: assessment, case conference"),
+    (
+        "close <INC> [--reason .. --review 'YYYY-MM-DD HH:MM' --handover 'ACT-..: ..']",
+        "close the incident (3.28): stops rhythm and sitreps, archives the channel",
+    ),
+    ("lesson <INC> <what was learned> [--aspect ..]", "capture a lesson for the review (5.1)"),
+    (
+        "review <INC> [open | recommend | signoff]",
+        "the post-incident review (5.1-5.2), its recommendations and sign-off",
+    ),
+    (
+        "export <INC> [all|decisions|timeline|sitreps|review|strategy]",
+        "records to take away: CSV, DOCX and PDF files",
+    ),
     ("reopen <ISS> --reason ..", "re-open a closed, LA-led or monitored issue"),
     ("status <ISS or INC>", "the summary card"),
     ("list", "open issues and incidents"),
