@@ -114,6 +114,7 @@ class Ctx:
     # Conversations being archived by this command: they still take its closing posts.
     closing: set[str] = field(default_factory=set)
     _posted: set[tuple[str, str]] = field(default_factory=set)
+    _bound: dict[str, str] = field(default_factory=dict)  # platform channel -> conversation
     _here: str | None = None
 
     def audit(
@@ -224,10 +225,12 @@ class Ctx:
     def _archived(self, conversation: str) -> bool:
         key = conversation
         if conversation.startswith("channel:"):
-            bound = repo.binding_of_channel(
-                self.session, self.surface, conversation.removeprefix("channel:")
-            )
-            key = bound.conversation if bound is not None else conversation
+            if conversation not in self._bound:
+                bound = repo.binding_of_channel(
+                    self.session, self.surface, conversation.removeprefix("channel:")
+                )
+                self._bound[conversation] = bound.conversation if bound else conversation
+            key = self._bound[conversation]
         if not key.startswith("incident:") or key in self.closing:
             return False
         incident = repo.incident_by_reference(self.session, key.split(":", 1)[1])
