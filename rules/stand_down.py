@@ -216,25 +216,6 @@ def may_sign_off_review(actor: Actor) -> Decision:
     return _refuse(who)
 
 
-def may_record_lesson(
-    actor: Actor, team: CommandTeam, *, in_channel: bool, owns_action: bool
-) -> Decision:
-    """5.1: feedback is sought throughout, from anyone in the incident."""
-    who = (
-        "anyone in the incident: its command team, its channel's members, owners of its "
-        "actions, IMT, FTLs and SCS"
-    )
-    if actor.name in team.members:
-        return _allow(who, "command team")
-    if in_channel:
-        return _allow(who, "channel member")
-    if owns_action:
-        return _allow(who, "action owner")
-    if actor.has(Role.IMT) or actor.has(Role.SCS) or any(g.role is Role.FTL for g in actor.grants):
-        return _allow(who, "role")
-    return _refuse(who)
-
-
 # Closure's preconditions -----------------------------------------------------------------------
 
 

@@ -85,8 +85,10 @@ def test_de_escalation_needs_both_approvals_from_two_people(bot: Driver, db: Dat
     # The same person cannot give the second approval; nobody else but the TCG chair can.
     again = bot.cmd("hana", f"deescalate {INC} approve")
     assert not again.ok and "must come from someone else" in again.text
-    nobody = bot.cmd("olly", f"deescalate {INC} approve")
-    assert not nobody.ok and "the TCG chair (fatima)" in nobody.text
+    outsider = bot.cmd("olly", f"deescalate {INC} approve")
+    assert not outsider.ok and f"may see {INC}" in outsider.text  # the incident is private
+    senior = bot.cmd("sara", f"deescalate {INC} approve")
+    assert not senior.ok and "the TCG chair (fatima)" in senior.text
     imt_member = bot.cmd("ian", f"deescalate {INC} approve")
     assert not imt_member.ok  # IMT's approval is given; Ian is not the TCG chair
 
@@ -112,7 +114,7 @@ def test_de_escalation_needs_both_approvals_from_two_people(bot: Driver, db: Dat
     assert sorted(meetings) == ["Monitoring group", "SCG", "TCG"]
     assert decision is not None and "SCG consultation: David Osei" in decision.rationale
     assert "Hana Patel" in decision.decided_by and "Fatima Khan" in decision.decided_by
-    assert len(refused) == 3  # each refusal is audited
+    assert len(refused) == 4  # each refusal is audited
 
 
 def test_plan_with_a_bad_residual_line_stores_nothing(bot: Driver, db: Database) -> None:
@@ -264,7 +266,7 @@ def test_lessons_review_recommendations_and_sign_off(bot: Driver, db: Database) 
     ok(bot.cmd("fatima", f"lesson {INC} The LA contact list was out of date --aspect notification"))
     ok(bot.cmd("sara", f"lesson {INC} Press lines came late"))
     nobody = bot.cmd("olly", f"lesson {INC} I was never in it")
-    assert not nobody.ok and "anyone in the incident" in nobody.text
+    assert not nobody.ok and f"may see {INC}" in nobody.text
     bad_aspect = bot.cmd("ian", f"lesson {INC} x --aspect weather")
     assert not bad_aspect.ok and "not one of the review's aspects" in bad_aspect.text
 
@@ -335,7 +337,7 @@ def test_export_every_record_and_read_it_back(bot: Driver, db: Database) -> None
     ok(bot.cmd("ian", f"lesson {INC} Keep the bird table short"))
     _de_escalate(bot)
     refused = bot.cmd("olly", f"export {INC}")
-    assert not refused.ok and "people in the incident" in refused.text
+    assert not refused.ok and f"may see {INC}" in refused.text
     reply = ok(bot.cmd("ian", f"export {INC}"))
     assert "Nothing yet for: sitreps (none published), review (not scheduled)" in reply.text
     with db.read() as s:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rules import records, stand_down
+from rules import stand_down
 from rules.conferences import ConferenceStatus, cancel_problem, outcome_problem, schedule_problem
 from rules.roles import Actor, Grant, Role
 from rules.stand_down import (
@@ -167,17 +167,6 @@ def test_who_may_sign_off_a_review() -> None:
         assert not stand_down.may_sign_off_review(who), who.name
 
 
-def test_who_may_record_a_lesson() -> None:
-    def may(who: Actor, *, in_channel: bool = False, owns: bool = False) -> bool:
-        return bool(
-            stand_down.may_record_lesson(who, TEAM, in_channel=in_channel, owns_action=owns)
-        )
-
-    assert may(TCG) and may(LEAD) and may(SCS) and may(actor("tom", Role.FTL, area="Toys"))
-    assert may(NOBODY, in_channel=True) and may(NOBODY, owns=True)
-    assert not may(NOBODY)
-
-
 def test_the_review_opens_after_closure_until_signed_off() -> None:
     assert review_may_open(Status.CLOSED, ReviewStatus.SCHEDULED) is None
     assert review_may_open(Status.CLOSED, ReviewStatus.OPEN) is None
@@ -198,15 +187,6 @@ def test_closure_needs_actions_done_or_handed_over_and_a_review() -> None:
     assert closure_check(["ACT-2026-0001"], {"ACT-2026-0001": "to LA"}, True).ok
     no_review = closure_check([], {}, False)
     assert not no_review.ok and no_review.field == "review_date"
-
-
-def test_who_may_take_records_away() -> None:
-    def may(who: Actor, *, in_channel: bool = False) -> bool:
-        return bool(records.may_take_records(who, TEAM.members, "Gas", in_channel=in_channel))
-
-    assert may(LEAD) and may(SCS) and may(DD) and may(TCG) and may(NOBODY, in_channel=True)
-    assert may(actor("david"))  # named on the command team
-    assert not may(NOBODY) and not may(actor("tom", Role.FTL, area="Toys"))
 
 
 # Case conference dates ----------------------------------------------------------------------

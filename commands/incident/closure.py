@@ -258,4 +258,11 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     return Reply(text=text)
 
 
-CLOSE = FormFlow("close_incident", _prepare, _build, _apply, prompt="Close the incident.")
+CLOSE = FormFlow(
+    "close_incident",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Close the incident.",
+    permit=lambda ctx, context: _incident(ctx, context.get("reference")),
+)

@@ -241,7 +241,12 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
 
 
 DEESCALATE = FormFlow(
-    "deescalate", _prepare, _build, _apply, prompt="The Incident De-escalation Plan."
+    "deescalate",
+    _prepare,
+    _build,
+    _apply,
+    prompt="The Incident De-escalation Plan.",
+    permit=lambda ctx, context: _check_propose(ctx, _incident(ctx, context.get("reference"))),
 )
 
 

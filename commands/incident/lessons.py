@@ -10,12 +10,11 @@ from sqlalchemy import func, select
 
 from cards.model import Card
 from commands.args import Args
-from commands.context import Ctx, PermissionRefused, Reply, UserError
+from commands.context import Ctx, Reply, UserError
 from commands.incident import stand_down as common
-from rules import stand_down
 from rules.stand_down import ASPECT_LABELS, REVIEW_ASPECTS
 from rules.timeparse import show
-from storage.models import Action, Incident, Lesson
+from storage.models import Incident, Lesson
 
 MAX_LESSON = 4000
 
@@ -52,24 +51,8 @@ def _aspect(raw: str) -> str:
 
 
 def lesson(ctx: Ctx, args: Args) -> Reply:
+    # Anyone in the incident (5.1): whoever may read it, by the project's read rule.
     incident = common.load(ctx, args.first(), "lesson", "lessons")
-    owns_action = bool(
-        ctx.session.scalar(
-            select(func.count())
-            .select_from(Action)
-            .where(Action.incident_id == incident.id, Action.owner_id == ctx.person.id)
-        )
-    )
-    allowed = stand_down.may_record_lesson(
-        ctx.actor,
-        common.team_of(incident),
-        in_channel=common.in_incident_channel(ctx, incident),
-        owns_action=owns_action,
-    )
-    if not allowed:
-        raise PermissionRefused(
-            f"record lessons for {incident.reference}", allowed.who_may, incident.reference
-        )
     text = args.rest(1).strip()
     if not text:
         raise UserError(

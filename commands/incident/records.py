@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
+from commands.access import require_read
 from commands.args import Args
-from commands.context import Ctx, PermissionRefused, Reply, UserError
+from commands.context import Ctx, Reply, UserError
 from commands.incident import documents
 from commands.incident import stand_down as common
 from commands.incident.documents import CSV, DOCX, PDF, Report
 from commands.incident.lessons import lesson_line, lessons_of
-from rules import records as rules
 from rules.stand_down import LEVEL_LABELS, REVIEW_ASPECTS, STATUS_LABELS, Status
 from rules.timeparse import show
 from storage import repositories as repo
@@ -382,36 +382,19 @@ def where_said(ctx: Ctx, incident: Incident) -> str:
     return "here (the incident's channel is archived)"
 
 
-def may_take(ctx: Ctx, incident: Incident) -> rules.Decision:
-    return rules.may_take_records(
-        ctx.actor,
-        common.team_of(incident).members,
-        incident.issue.functional_area,
-        in_channel=common.in_incident_channel(ctx, incident),
-    )
-
-
 def readable_document(ctx: Ctx, document_id: int) -> Document | None:
     document = ctx.session.get(Document, document_id)
     if document is None:
         return None
     incident = ctx.session.get(Incident, document.incident_id)
     assert incident is not None
-    allowed = may_take(ctx, incident)
-    if not allowed:
-        raise PermissionRefused(
-            f"read the records of {incident.reference}", allowed.who_may, incident.reference
-        )
+    require_read(ctx, incident)
     return document
 
 
 def export(ctx: Ctx, args: Args) -> Reply:
+    # Whoever may read the incident may take its records away.
     incident = common.load(ctx, args.first(), "export", "records")
-    allowed = may_take(ctx, incident)
-    if not allowed:
-        raise PermissionRefused(
-            f"take away the records of {incident.reference}", allowed.who_may, incident.reference
-        )
     wanted = [w.lower() for w in args.words[1:]] or ["all"]
     kinds = list(KINDS) if "all" in wanted else wanted
     unknown = [k for k in kinds if k not in BUILDERS]

@@ -233,7 +233,14 @@ def _apply_open(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
     return Reply(text=text, card=card, ephemeral=False)
 
 
-REVIEW = FormFlow("review", _prepare_open, _build_open, _apply_open, prompt="The review (5.2).")
+REVIEW = FormFlow(
+    "review",
+    _prepare_open,
+    _build_open,
+    _apply_open,
+    prompt="The review (5.2).",
+    permit=lambda ctx, context: _check_open(ctx, _incident(ctx, context.get("reference"))),
+)
 
 
 # Recommendations ------------------------------------------------------------------------------
@@ -360,6 +367,7 @@ RECOMMEND = FormFlow(
     _build_recommend,
     _apply_recommend,
     prompt="Allocate a recommendation.",
+    permit=lambda ctx, context: _check_recommend(ctx, _incident(ctx, context.get("reference"))),
 )
 
 

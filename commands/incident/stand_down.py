@@ -17,11 +17,12 @@ from rules import stand_down
 from rules.stand_down import APPROVER_LABELS, Approver, CommandTeam, IncidentMove, Status
 from rules.timeparse import show
 from storage import repositories as repo
-from storage.models import Action, DeEscalation, Incident, OutboxMessage, Person
+from storage.models import Action, DeEscalation, Incident, Person
 
 
 def load(ctx: Ctx, reference: str | None, verb: str, what: str) -> Incident:
-    return find_incident(ctx.session, reference, verb, what)
+    """The incident, for those who may read it (the project's read rule, commands/access)."""
+    return find_incident(ctx, reference, verb, what)
 
 
 def team_of(incident: Incident) -> CommandTeam:
@@ -56,20 +57,6 @@ def open_actions(session: Session, incident: Incident) -> list[Action]:
             .order_by(Action.id)
         )
     )
-
-
-def in_incident_channel(ctx: Ctx, incident: Incident) -> bool:
-    """Typed in the incident's channel, or invited to it when it was declared."""
-    bound = repo.binding(ctx.session, ctx.surface, incident.channel_key)
-    if bound is not None and bound.external_id == ctx.channel:
-        return True
-    created = ctx.session.scalar(
-        select(OutboxMessage.payload).where(
-            OutboxMessage.conversation == incident.channel_key,
-            OutboxMessage.op == "create_channel",
-        )
-    )
-    return bool(created) and ctx.person.name in (created.get("members") or [])
 
 
 def display(session: Session, name: str) -> str:
