@@ -14,8 +14,10 @@ from typing import Any
 import docx
 import pypdf
 
+from tests.conftest import Driver
 from tests.fake_slack import FakeSlack
-from tests.test_slack import RATINGS, REF, SlackWorld, run, slack, submission
+from tests.test_slack import RATINGS, REF, USERS, SlackWorld, run, slack, submission
+from tests.test_stand_down import publish_sitrep
 
 INC = "INC-2026-001"
 __all__ = ["slack"]  # the fixture, used by name
@@ -97,6 +99,10 @@ def files_named(fake: FakeSlack) -> dict[str, dict[str, Any]]:
 def test_standing_an_exercise_incident_down_in_slack(slack: SlackWorld) -> None:
     fake = slack.fake
     channel = declare_exercise(slack)
+    # A published sitrep to take away later (the cycle itself is tested elsewhere).
+    publish_sitrep(
+        Driver(slack.bot.engine, channel, surface="slack", ids=USERS), slack.bot.db, slack.clock
+    )
     in_channel(
         slack,
         channel,
@@ -227,7 +233,7 @@ def test_standing_an_exercise_incident_down_in_slack(slack: SlackWorld) -> None:
 
     # Every record, as files posted where the command came from (the channel is archived).
     run(slack, "sara", f"export {INC}", "files from INC-2026-001")
-    fake.wait_for(lambda f: len(files_named(f)) >= 7)
+    fake.wait_for(lambda f: len(files_named(f)) >= 9)
     files = files_named(fake)
     assert {f["channel"] for f in files.values()} == {slack.general}
     assert set(files) == {
@@ -238,7 +244,12 @@ def test_standing_an_exercise_incident_down_in_slack(slack: SlackWorld) -> None:
         "EXERCISE-INC-2026-001-timeline.csv",
         "EXERCISE-INC-2026-001-strategy.docx",
         "EXERCISE-INC-2026-001-strategy.pdf",
+        "EXERCISE-INC-2026-001-sitrep-1.docx",
+        "EXERCISE-INC-2026-001-sitrep-1.pdf",
     }
+    sitrep = docx.Document(io.BytesIO(files["EXERCISE-INC-2026-001-sitrep-1.docx"]["content"]))
+    assert "Recall 60% complete" in "\n".join(p.text for p in sitrep.paragraphs)
+    assert "EXERCISE" in sitrep.sections[0].header.paragraphs[0].text
     decisions = list(
         csv.DictReader(
             io.StringIO(

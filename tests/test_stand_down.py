@@ -12,6 +12,7 @@ import pypdf
 from sqlalchemy import select
 
 from commands.clock import ManualClock
+from commands.scheduler import tick
 from storage.models import (
     Action,
     AuditEvent,
@@ -22,6 +23,7 @@ from storage.models import (
     Issue,
     OutboxMessage,
     RhythmEvent,
+    Sitrep,
     SitrepSchedule,
 )
 from storage.unit_of_work import Database
@@ -58,6 +60,28 @@ def plan(bot: Driver, user: str = "hana", **extra: str) -> object:
             "rhythm": "reduced",
         },
     )
+
+
+def publish_sitrep(bot: Driver, db: Database, clock: ManualClock) -> None:
+    """One sitrep cycle to its publication (the cycle itself is tested in test_schedule)."""
+    ok(bot.cmd("ian", f'sitrep {INC} set --teams "Gas and Electrical"'))
+    ok(
+        bot.submit(
+            "fatima",
+            {
+                "form": "sitrep_update",
+                "reference": INC,
+                "team": "Gas and Electrical",
+                "situation": "Recall 60% complete",
+                "next_steps": "Chase the three largest retailers",
+            },
+        )
+    )
+    clock.advance(timedelta(hours=6, minutes=31))  # 16:01: past the cut-off
+    tick(db, clock, bot.engine.options)  # (a running bot's own scheduler may get there first)
+    with db.read() as s:
+        assert s.scalar(select(Sitrep.title).where(Sitrep.number == 1)) is not None
+    ok(bot.cmd("ian", f"sitrep {INC} approve 1"))
 
 
 def open_actions(db: Database) -> list[str]:
@@ -332,14 +356,17 @@ def test_lessons_review_recommendations_and_sign_off(bot: Driver, db: Database) 
     assert not after.ok and "the review is signed off; its report is kept" in after.text
 
 
-def test_export_every_record_and_read_it_back(bot: Driver, db: Database) -> None:
+def test_export_every_record_and_read_it_back(
+    bot: Driver, db: Database, clock: ManualClock
+) -> None:
     declare(bot, "--level strategic --exercise --tcg-chair fatima")
     ok(bot.cmd("ian", f"lesson {INC} Keep the bird table short"))
+    publish_sitrep(bot, db, clock)
     _de_escalate(bot)
     refused = bot.cmd("olly", f"export {INC}")
     assert not refused.ok and f"may see {INC}" in refused.text
     reply = ok(bot.cmd("ian", f"export {INC}"))
-    assert "Nothing yet for: sitreps (none published), review (not scheduled)" in reply.text
+    assert "Nothing yet for: review (not scheduled)" in reply.text
     with db.read() as s:
         files = {d.filename: d for d in s.scalars(select(Document))}
     assert set(files) == {
@@ -348,7 +375,17 @@ def test_export_every_record_and_read_it_back(bot: Driver, db: Database) -> None
         "EXERCISE-INC-2026-001-timeline.csv",
         "EXERCISE-INC-2026-001-strategy.docx",
         "EXERCISE-INC-2026-001-strategy.pdf",
+        "EXERCISE-INC-2026-001-sitrep-1.docx",
+        "EXERCISE-INC-2026-001-sitrep-1.pdf",
     }
+    sitrep = docx.Document(io.BytesIO(files["EXERCISE-INC-2026-001-sitrep-1.docx"].content))
+    body = "\n".join(p.text for p in sitrep.paragraphs)
+    assert "SITREP 1 · INC-2026-001 · as at 16:00 Mon 23 Nov 2026" in body
+    assert "Situation: Recall 60% complete" in body and "*" not in body  # no chat markup
+    assert "EXERCISE" in sitrep.sections[0].header.paragraphs[0].text
+    sitrep_pdf = pypdf.PdfReader(io.BytesIO(files["EXERCISE-INC-2026-001-sitrep-1.pdf"].content))
+    assert all("EXERCISE" in page.extract_text() for page in sitrep_pdf.pages)
+    assert "Chase the three largest retailers" in sitrep_pdf.pages[0].extract_text()
     rows = list(
         csv.DictReader(
             io.StringIO(files["EXERCISE-INC-2026-001-decision-log.csv"].content.decode("utf-8-sig"))
@@ -373,4 +410,4 @@ def test_export_every_record_and_read_it_back(bot: Driver, db: Database) -> None
     assert "lesson.recorded" in events
     with db.read() as s:
         uploads = s.scalars(select(OutboxMessage.payload).where(OutboxMessage.op == "upload")).all()
-    assert len(uploads) == 5
+    assert len(uploads) == 7

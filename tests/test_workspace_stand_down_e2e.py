@@ -22,6 +22,7 @@ from commands.clock import ManualClock
 from tests.conftest import ALL_INDICATORS, START, Driver
 from tests.server import running
 from tests.test_engine import declare
+from tests.test_stand_down import publish_sitrep
 from tests.test_workspace_e2e import Person, browser_page, missing_browser
 from tests.test_workspace_rhythm_e2e import _channels
 
@@ -40,12 +41,15 @@ def declared(tmp_path: Path) -> Iterator[str]:
         local_workspace=True,
         outbox_pace_seconds=0,
     )
-    with running(settings, ManualClock(START)) as (url, bot):
+    clock = ManualClock(START)
+    with running(settings, clock) as (url, bot):
         general = _channels(bot)[0]
+        driver = Driver(bot.engine, channel=general)
         declare(
-            Driver(bot.engine, channel=general),
+            driver,
             "--level strategic --exercise --tcg-chair fatima --scg-chair david --invite ian,sara",
         )
+        publish_sitrep(driver, bot.db, clock)  # a published sitrep to take away later
         bot.outbox.kick()
         yield url
 
@@ -152,7 +156,7 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
     )
     hana.says(f"{INC} closed by Hana Patel")
     closed = page.locator('[data-testid="channel-closed"]')
-    hana.expect(closed).to_contain_text("Closed Mon 23 Nov 2026")
+    hana.expect(closed).to_contain_text("Closed Mon 23 Nov 2026 16:01")
     listed = page.locator("#channels button", has_text="exercise-inc-2026-001")
     hana.expect(listed).to_contain_text("closed · exercise-inc-2026-001")
     hana.expect(summary).to_contain_text("Closed incident · closed Mon 23 Nov 2026")
@@ -189,7 +193,7 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
     sara.says("posted in the IMT channel")  # typed in the archived channel
     page.locator("#channels button", has_text="opss-imt").click()
     links = page.locator('[data-testid="file"]')
-    sara.expect(links).to_have_count(9)  # the kept review report (2) and the export (7)
+    sara.expect(links).to_have_count(11)  # the kept review report (2) and the export (9)
     shot(page, "7-files")
     got: dict[str, bytes] = {}
     for i in range(links.count()):
@@ -205,7 +209,12 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
         "EXERCISE-INC-2026-001-timeline.csv",
         "EXERCISE-INC-2026-001-strategy.docx",
         "EXERCISE-INC-2026-001-strategy.pdf",
+        "EXERCISE-INC-2026-001-sitrep-1.docx",
+        "EXERCISE-INC-2026-001-sitrep-1.pdf",
     }
+    sitrep = pypdf.PdfReader(io.BytesIO(got["EXERCISE-INC-2026-001-sitrep-1.pdf"]))
+    assert "Recall 60% complete" in sitrep.pages[0].extract_text()
+    assert all("EXERCISE" in p.extract_text() for p in sitrep.pages)
     rows = list(
         csv.DictReader(
             io.StringIO(got["EXERCISE-INC-2026-001-decision-log.csv"].decode("utf-8-sig"))
