@@ -9,11 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from typing import Any
 
 import docx
 import pypdf
+from sqlalchemy import select
 
+from storage.models import OutboxMessage
 from tests.conftest import Driver
 from tests.fake_slack import FakeSlack
 from tests.test_slack import RATINGS, REF, USERS, SlackWorld, run, slack, submission
@@ -271,3 +274,27 @@ def test_standing_an_exercise_incident_down_in_slack(slack: SlackWorld) -> None:
     assert "EXERCISE" in review.sections[0].header.paragraphs[0].text
     timeline = files["EXERCISE-INC-2026-001-timeline.csv"]["content"].decode("utf-8-sig")
     assert "incident.closed" in timeline and "incident.re_escalated" in timeline
+
+
+def test_a_failed_file_upload_is_retried_and_posted_once(slack: SlackWorld) -> None:
+    declare_exercise(slack)
+    slack.fake.failures["files.getUploadURLExternal"] = [(500, {})]
+    run(slack, "ian", f"export {INC} timeline", "1 file from INC-2026-001")
+    fake = slack.fake
+    fake.wait_for(lambda f: any(c.status == 500 for c in f.calls))
+    fake.wait_for(lambda f: upload_failed(slack))
+    assert files_named(fake) == {}
+    slack.clock.advance(timedelta(seconds=2))  # the first backoff step
+    slack.bot.outbox.kick()
+    fake.wait_for(lambda f: len(files_named(f)) == 1)
+    [file] = files_named(fake).values()
+    assert file["filename"] == "EXERCISE-INC-2026-001-timeline.csv"
+    assert file["content"] is not None and b"incident.declared" in file["content"]
+    assert len(fake.ok_calls("files.completeUploadExternal")) == 1
+
+
+def upload_failed(slack: SlackWorld) -> bool:
+    """The upload's outbox row holds its failure (and so its next attempt's time)."""
+    with slack.bot.db.read() as s:
+        row = s.scalar(select(OutboxMessage).where(OutboxMessage.op == "upload"))
+        return row is not None and row.status == "pending" and row.last_error != ""
