@@ -255,11 +255,15 @@ def plan_anchor(plan: DeEscalation) -> str:
 
 
 def plan_card(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Card:
-    residual = "\n".join(
-        f"{r['what']} · {common.display(ctx.session, r['owner'])} · due "
-        f"{show(datetime.fromisoformat(r['due']))}"
-        for r in plan.residual
-    )
+    # One fact per residual activity: each reads as its own row on every surface.
+    residual = [
+        (
+            f"Residual activity {n}",
+            f"{r['what']} · {common.display(ctx.session, r['owner'])} · due "
+            f"{show(datetime.fromisoformat(r['due']))}",
+        )
+        for n, r in enumerate(plan.residual, start=1)
+    ]
     status = {"proposed": "Awaiting approval", "approved": "Approved", "withdrawn": "Withdrawn"}
     facts = [
         ("From", LEVEL_LABELS.get(plan.from_level, plan.from_level)),
@@ -277,6 +281,7 @@ def plan_card(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Card:
             f"{common.display(ctx.session, team.tcg_chair)}",
         )
     )
+    facts += residual or [("Residual activities", "none")]
     return Card(
         title=f"Incident De-escalation Plan · {incident.reference}",
         subtitle=incident.title,
@@ -284,7 +289,6 @@ def plan_card(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Card:
         sections=(
             ("Why now", plan.rationale),
             ("SCG consultation", plan.scg_consultation),
-            ("Residual activities", residual or "none"),
             ("Criteria for return to normal", plan.criteria),
             ("Handover", plan.handover or "none"),
         ),
