@@ -115,7 +115,9 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
     fatima = Person(page, "fatima")  # the TCG chair
     page.locator("#channels button", has_text="exercise-inc-2026-001").click()
     approve(fatima, "de-escalated to Tactical")
-    actions = page.locator('[data-testid="message"]').filter(has_text="Residual activity (de-escalation)")
+    actions = page.locator('[data-testid="message"]').filter(
+        has_text="Residual activity (de-escalation)"
+    )
     fatima.expect(actions).to_have_count(2)
     fatima.expect(actions.first).to_contain_text("Monitor complaints")
     fatima.expect(summary).to_contain_text("De-escalated")
