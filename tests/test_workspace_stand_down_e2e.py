@@ -98,7 +98,7 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
         ).last.scroll_into_view_if_needed()
         shot(page, "1b-plan-card")
     plan = page.locator('[data-testid="message"]').filter(has_text="Incident De-escalation Plan")
-    hana.expect(plan.last).to_contain_text("Residual activity 2")
+    hana.expect(plan.last).to_contain_text("Residual 2")
     hana.expect(plan.last).to_contain_text("Chase the importer's recall · Ian Brooks")
     plan.last.get_by_role("button", name="Approve").click()
     hana.says("Awaiting the TCG chair")

@@ -258,7 +258,7 @@ def plan_card(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Card:
     # One fact per residual activity: each reads as its own row on every surface.
     residual = [
         (
-            f"Residual activity {n}",
+            f"Residual {n}",
             f"{r['what']} · {common.display(ctx.session, r['owner'])} · due "
             f"{show(datetime.fromisoformat(r['due']))}",
         )
@@ -270,15 +270,15 @@ def plan_card(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Card:
         ("To", LEVEL_LABELS.get(plan.to_level, plan.to_level)),
         ("Status", status.get(plan.status, plan.status)),
         ("Approvals", common.approvals_text(ctx.session, plan)),
-        ("Monitoring group", "yes, meeting weekly" if plan.monitoring_group else "no"),
+        ("Monitoring", "a monitoring group, meeting weekly" if plan.monitoring_group else "none"),
         ("Battle rhythm", next(c.title for c in RHYTHM_CHOICES if c.value == plan.rhythm)),
     ]
     team = common.team_of(incident)
     facts.append(
         (
             "Who approves",
-            f"IMT: {stand_down.imt_who(team)}; TCG chair: "
-            f"{common.display(ctx.session, team.tcg_chair)}",
+            f"for IMT, {common.display(ctx.session, team.imt_lead)} (IMT lead) or the Head of "
+            f"IMT; as TCG chair, {common.display(ctx.session, team.tcg_chair)}",
         )
     )
     facts += residual or [("Residual activities", "none")]
