@@ -79,6 +79,8 @@ FORM_FLOWS: dict[str, FormFlow] = {
         closure.CLOSE,
         review.REVIEW,
         review.RECOMMEND,
+        reescalation.REESCALATE,
+        lessons.LESSON,
     )
 }
 # "/opss rhythm INC add" and the like: a sub-command that opens a form.
@@ -106,8 +108,6 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "sitrep": sitreps.sitrep_verb,
     "clock": demo_clock.clock,
     "cancel": conference.cancel,
-    "reescalate": reescalation.reescalate,
-    "lesson": lessons.lesson,
     "review": review.review_verb,
     "export": records.export,
 }

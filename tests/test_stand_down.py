@@ -175,7 +175,8 @@ def test_re_escalation_goes_back_through_section_2_keeping_history(
 
     refused = bot.cmd("ian", f"reescalate {INC} --reason x")
     assert not refused.ok and "the Head of IMT" in refused.text
-    assert "Reason" in bot.cmd("hana", f"reescalate {INC}").text
+    form = ok(bot.cmd("hana", f"reescalate {INC}")).form  # the button opens the form
+    assert form is not None and form.field("reason").required
     flagged = ok(bot.cmd("hana", f'reescalate {INC} --reason "Two new fires reported"'))
     assert f"{issue_ref} is back at CAM" in flagged.text
     assert incident(db).status == "re_escalating"
@@ -293,6 +294,9 @@ def test_lessons_review_recommendations_and_sign_off(bot: Driver, db: Database) 
     assert not nobody.ok and f"may see {INC}" in nobody.text
     bad_aspect = bot.cmd("ian", f"lesson {INC} x --aspect weather")
     assert not bad_aspect.ok and "not one of the review's aspects" in bad_aspect.text
+    form = ok(bot.cmd("ian", f"lesson {INC}")).form  # the summary card's button: a form
+    assert form is not None and form.field("aspect").choices[1].title == "Notification"
+    ok(bot.submit("ian", {"form": "lesson", "reference": INC, "text": "Brief the LAs sooner"}))
 
     early = bot.cmd("ian", f"review {INC} open")
     assert not early.ok and "no review scheduled" in early.text

@@ -6,11 +6,15 @@ and when, and gathered into the review under the aspects of 5.2.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import func, select
 
-from cards.model import Card
+from cards.model import Card, Choice, Field, Form
 from commands.args import Args
 from commands.context import Ctx, Reply, UserError
+from commands.flows import Context, FormFlow
 from commands.incident import stand_down as common
 from rules.stand_down import ASPECT_LABELS, REVIEW_ASPECTS
 from rules.timeparse import show
@@ -50,19 +54,48 @@ def _aspect(raw: str) -> str:
     )
 
 
-def lesson(ctx: Ctx, args: Args) -> Reply:
+def _incident(ctx: Ctx, reference: str | None) -> Incident:
     # Anyone in the incident (5.1): whoever may read it, by the project's read rule.
-    incident = common.load(ctx, args.first(), "lesson", "lessons")
-    text = args.rest(1).strip()
-    if not text:
-        raise UserError(
-            f"Lesson: say what was learned, e.g. /opss lesson {incident.reference} The LA "
-            "contact list was out of date --aspect notification.",
-            "text",
-        )
-    if len(text) > MAX_LESSON:
-        raise UserError(f"Lesson: at most {MAX_LESSON} characters, please.", "text")
-    aspect = _aspect(args.options.get("aspect", ""))
+    return common.load(ctx, reference, "lesson", "lessons")
+
+
+def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
+    incident = _incident(ctx, args.first())
+    values: dict[str, Any] = {}
+    if len(args.words) > 1:
+        values["text"] = args.rest(1)
+    for name, value in args.options.items():
+        if name != "aspect":
+            raise UserError(f"lesson does not take --{name}; it takes --aspect.")
+        values["aspect"] = _aspect(value)
+    return {"reference": incident.reference}, values
+
+
+def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
+    incident = _incident(ctx, context.get("reference"))
+    return Form(
+        id="lesson",
+        title=f"Lesson · {incident.reference}",
+        intro="A lesson identified, kept for the post-incident review (plan 5.1).",
+        submit_label="Record lesson",
+        fields=(
+            Field("text", "What was learned", "multiline", required=True, max_length=MAX_LESSON),
+            Field(
+                "aspect",
+                "Aspect of the response (5.2), if you can say",
+                "choice",
+                choices=tuple(Choice(k, label) for k, label in REVIEW_ASPECTS),
+            ),
+        ),
+        context={"reference": incident.reference},
+        exercise=incident.exercise,
+    )
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+    incident = _incident(ctx, context.get("reference"))
+    text = (v.get("text") or "").strip()
+    aspect = _aspect(v.get("aspect") or "")
     number = (
         ctx.session.scalar(select(func.max(Lesson.number)).where(Lesson.incident_id == incident.id))
         or 0
@@ -88,6 +121,9 @@ def lesson(ctx: Ctx, args: Args) -> Reply:
     reply = f"{lesson_line(row)} (recorded for {incident.reference}'s review)"
     ctx.post(incident.channel_key, reply)
     return Reply(text=reply)
+
+
+LESSON = FormFlow("lesson", _prepare, _build, _apply, prompt="What was learned?")
 
 
 def lessons_card(ctx: Ctx, incident: Incident) -> Card:

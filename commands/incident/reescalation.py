@@ -7,12 +7,17 @@ its earlier conferences and decisions stay, and the new ones are added beside th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import select
 
+from cards.model import Field, Form
 from commands.args import Args
 from commands.battle_rhythm import STANDARD, apply_preset
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.decisions import record_decision
+from commands.flows import Context, FormFlow
 from commands.incident import stand_down as common
 from commands.ladder import move_issue
 from commands.views import publish_issue_change
@@ -22,34 +27,58 @@ from rules.stand_down import LEVEL_LABELS, IncidentMove, Status
 from storage.models import CaseConference, DeEscalation, Incident
 
 
-def reescalate(ctx: Ctx, args: Args) -> Reply:
-    """``/opss reescalate INC --reason ..``"""
-    incident = common.load(ctx, args.first(), "reescalate", "re-escalations")
+def _incident(ctx: Ctx, reference: str | None) -> tuple[Incident, str, Status]:
+    """The incident, the footing on which the caller may re-escalate it, and its next status."""
+    incident = common.load(ctx, reference, "reescalate", "re-escalations")
     allowed = stand_down.may_re_escalate(ctx.actor, common.team_of(incident))
     if not allowed:
         raise PermissionRefused(
             f"re-escalate {incident.reference}", allowed.who_may, incident.reference
         )
-    target = common.require_move(incident, IncidentMove.RE_ESCALATE)
+    return incident, allowed.basis, common.require_move(incident, IncidentMove.RE_ESCALATE)
+
+
+def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
+    incident, _, _ = _incident(ctx, args.first())
+    unknown = set(args.options) - {"reason"}
+    if unknown:
+        raise UserError(f"reescalate does not take --{unknown.pop()}; it takes --reason.")
     reason = (args.options.get("reason") or args.rest(1)).strip()
-    if not reason:
-        raise UserError(
-            f"Reason: say why {incident.reference} needs re-escalating, e.g. /opss reescalate "
-            f'{incident.reference} --reason "New reports of injuries".',
-            "reason",
-        )
+    return {"reference": incident.reference}, ({"reason": reason} if reason else {})
+
+
+def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
+    incident, _, _ = _incident(ctx, context.get("reference"))
+    return Form(
+        id="reescalate",
+        title=f"Re-escalate · {incident.reference}",
+        intro=(
+            f"{incident.issue.reference} goes back to CAM for a new impact assessment and a "
+            "case conference (plan 3.27, section 2); a decision to declare brings "
+            f"{incident.reference} back to its level."
+        ),
+        submit_label="Re-escalate",
+        fields=(Field("reason", "Why re-escalate", "multiline", required=True, max_length=4000),),
+        context={"reference": incident.reference},
+        exercise=incident.exercise,
+    )
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+    incident, basis, target = _incident(ctx, context.get("reference"))
+    reason = v["reason"].strip()
     issue = incident.issue
     before = {"status": incident.status}
     incident.status = target.value
     # Section 2 again: CAM may call a case conference (2.9) after a fresh assessment (2.4).
-    move_issue(ctx, issue, Stage.CAM, basis=allowed.basis, justification=reason)
+    move_issue(ctx, issue, Stage.CAM, basis=basis, justification=reason)
     decision = record_decision(
         ctx,
         kind="re_escalation",
         what=f"Re-escalate {incident.reference}: back through section 2 (assessment and a case "
         "conference)",
         rationale=reason,
-        decided_by=f"{ctx.person.display_name}, as {allowed.basis}",
+        decided_by=f"{ctx.person.display_name}, as {basis}",
         group="imt",
         incident=incident,
     )
@@ -70,6 +99,16 @@ def reescalate(ctx: Ctx, args: Args) -> Reply:
     common.refresh(ctx, incident)
     publish_issue_change(ctx, issue, text, tell_imt=True)
     return Reply(text=text)
+
+
+REESCALATE = FormFlow(
+    "reescalate",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Why re-escalate?",
+    permit=lambda ctx, context: _incident(ctx, context.get("reference")),
+)
 
 
 def re_declare(ctx: Ctx, incident: Incident, conference: CaseConference) -> str:
