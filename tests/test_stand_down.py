@@ -214,6 +214,8 @@ def test_re_escalation_goes_back_through_section_2_keeping_history(
     ]
     log = ok(bot.cmd("ian", f"status {INC}"))
     assert log.card is not None and dict(log.card.facts)["Decisions logged"] == "6"
+    history = dict(log.card.facts)["Case conferences"]
+    assert history.startswith("CC-2026-0001 held") and "; CC-2026-0002 held" in history
     # Declaring again is not the way back: the same incident returns.
     assert "already declared" in bot.cmd("hana", f"declare {issue_ref}").text
 

@@ -143,6 +143,8 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
     log = page.locator('[data-testid="message"].pinned').filter(has_text="Decision log")
     ian.expect(log).to_contain_text("CC-2026-0002")
     ian.expect(log).to_contain_text("Two new fires reported")
+    ian.expect(summary).to_contain_text("CC-2026-0001 held")
+    ian.expect(summary).to_contain_text("CC-2026-0002 held")
 
     # De-escalate again, then close: refused while an action is open.
     hana = Person(page, "hana")

@@ -17,7 +17,7 @@ from rules import stand_down
 from rules.stand_down import APPROVER_LABELS, Approver, CommandTeam, IncidentMove, Status
 from rules.timeparse import show
 from storage import repositories as repo
-from storage.models import Action, DeEscalation, Incident, Person
+from storage.models import Action, CaseConference, DeEscalation, Incident, Person
 
 
 def load(ctx: Ctx, reference: str | None, verb: str, what: str) -> Incident:
@@ -81,6 +81,18 @@ def summary_facts(session: Session, incident: Incident) -> list[tuple[str, str]]
     facts: list[tuple[str, str]] = []
     if incident.closed_at is not None:
         facts.append(("Closed", show(incident.closed_at)))
+    conferences = session.scalars(
+        select(CaseConference)
+        .where(CaseConference.issue_id == incident.issue_id)
+        .order_by(CaseConference.id)
+    ).all()
+    if len(conferences) > 1:  # re-escalated: each conference of its history, in order
+        facts.append(
+            (
+                "Case conferences",
+                "; ".join(f"{c.reference} {c.status} {show(c.scheduled_for)}" for c in conferences),
+            )
+        )
     plan = pending_de_escalation(session, incident)
     if plan is not None:
         to = stand_down.LEVEL_LABELS.get(plan.to_level, plan.to_level)
