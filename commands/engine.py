@@ -91,6 +91,8 @@ SUB_FORMS = {
     ("review", "open"): review.REVIEW,
     ("review", "recommend"): review.RECOMMEND,
 }
+# A verb whose subject is an incident rather than an issue opens the incident's form.
+INCIDENT_FORMS = {"close": closure.CLOSE}
 # "/opss deescalate INC approve": a sub-command of a form verb that is not a form.
 SUB_VERBS: dict[tuple[str, str], Callable[[Ctx, Args], Reply]] = {
     ("deescalate", "approve"): deescalation.approve,
@@ -98,7 +100,7 @@ SUB_VERBS: dict[tuple[str, str], Callable[[Ctx, Args], Reply]] = {
 PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "help": show_help,
     "escalate": ladder.escalate,
-    "close": closure.close,  # an incident (3.28), or an issue parked off the ladder
+    "close": ladder.close,  # an issue; an incident's closure is a form (INCIDENT_FORMS)
     "reopen": ladder.reopen,
     "status": issues.status,
     "list": issues.list_open,
@@ -251,6 +253,8 @@ class Engine:
 
     def _route(self, ctx: Ctx, verb: str, args: Args) -> Reply | _Apply | _Write:
         sub = (verb, args.words[1].lower()) if len(args.words) > 1 else None
+        if verb in INCIDENT_FORMS and closure.names_incident(args.first()):
+            return self._form_command(ctx, INCIDENT_FORMS[verb], args)
         if sub in SUB_VERBS:
             sub_fn = SUB_VERBS[sub]
             return _Write(lambda c: sub_fn(c, args))

@@ -14,8 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cards.model import Field, Form, validate
-from commands import ladder
+from cards.model import Field, Form
 from commands.args import Args
 from commands.battle_rhythm import active_events
 from commands.context import Ctx, PermissionRefused, Reply, UserError
@@ -33,21 +32,10 @@ from storage.models import Incident, Review
 HANDOVER_LINE = re.compile(r"^(?P<ref>[A-Za-z]+-\d{4}-\d+)\s*[:|-]\s*(?P<reason>.+)$")
 
 
-def close(ctx: Ctx, args: Args) -> Reply:
-    """``close`` names an issue (parked off the ladder) or an incident (closed, 3.28)."""
-    parsed = parse_reference(args.first() or "")
-    if parsed is None or parsed[0] != "incident":
-        return ladder.close(ctx, args)
-    context, values = _prepare(ctx, args)
-    form = _build(ctx, context)
-    merged = {f.name: f.value for f in form.fields if f.value is not None} | values
-    result = validate(form, merged)
-    if not values or result.errors:
-        wrong = {k: m for k, m in result.errors.items() if not m.endswith("(required)")}
-        if wrong:
-            raise UserError(" ".join(wrong.values()), next(iter(wrong)))
-        return Reply(text=CLOSE.prompt, form=form.prefilled(merged))
-    return _apply(ctx, context, result.values)
+def names_incident(text: str | None) -> bool:
+    """``close INC-…`` closes an incident; ``close ISS-…`` parks an issue (ladder.py)."""
+    parsed = parse_reference(text or "")
+    return parsed is not None and parsed[0] == "incident"
 
 
 def _incident(ctx: Ctx, reference: str | None) -> Incident:
