@@ -96,6 +96,7 @@ INCIDENT_FORMS = {"close": closure.CLOSE}
 # "/opss deescalate INC approve": a sub-command of a form verb that is not a form.
 SUB_VERBS: dict[tuple[str, str], Callable[[Ctx, Args], Reply]] = {
     ("deescalate", "approve"): deescalation.approve,
+    ("deescalate", "withdraw"): deescalation.withdraw,
 }
 PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "help": show_help,

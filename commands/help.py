@@ -39,7 +39,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("close <ISS> nfa|la|monitoring --reason ..", "no further action, LA-led, or monitor"),
     ("cancel <CC> --reason ..", "cancel a case conference that has not met"),
     (
-        "deescalate <INC> [approve]",
+        "deescalate <INC> [approve | withdraw]",
         "the Incident De-escalation Plan (3.26-3.27); IMT and the TCG chair each approve",
     ),
     ("reescalate <INC> --reason ..", "back through section 2: assessment, case conference"),

@@ -154,6 +154,26 @@ def test_plan_with_a_bad_residual_line_stores_nothing(bot: Driver, db: Database)
     assert row_counts(db) == before
 
 
+def test_a_plan_awaiting_approval_can_be_withdrawn_and_another_proposed(
+    bot: Driver, db: Database
+) -> None:
+    declare(bot, "--level strategic --tcg-chair fatima")
+    ok(plan(bot))
+    again = plan(bot)
+    assert not again.ok and "already has a de-escalation plan awaiting approval" in again.text
+    ok(bot.cmd("hana", f"deescalate {INC} approve"))
+    refused = bot.cmd("fatima", f"deescalate {INC} withdraw")
+    assert not refused.ok and "IMT, who develop" in refused.text
+    withdrawn = ok(bot.cmd("ian", f"deescalate {INC} withdraw"))
+    assert "stays at Strategic level" in withdrawn.text
+    # The withdrawn plan's approval does not carry over: a new plan starts again.
+    ok(plan(bot, to_level="operational"))
+    ok(bot.cmd("fatima", f"deescalate {INC} approve"))
+    assert incident(db).level == "strategic"
+    ok(bot.cmd("hana", f"deescalate {INC} approve"))
+    assert incident(db).level == "operational"
+
+
 def test_only_imt_proposes_and_a_declared_tcg_chair_is_needed(bot: Driver, db: Database) -> None:
     declare(bot, "--level strategic")
     refused = plan(bot, user="fatima")

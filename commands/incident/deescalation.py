@@ -292,7 +292,10 @@ def plan_card(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Card:
             ("Criteria for return to normal", plan.criteria),
             ("Handover", plan.handover or "none"),
         ),
-        actions=(Button("Approve", f"/opss deescalate {incident.reference} approve"),)
+        actions=(
+            Button("Approve", f"/opss deescalate {incident.reference} approve"),
+            Button("Withdraw", f"/opss deescalate {incident.reference} withdraw"),
+        )
         if plan.status == "proposed"
         else (),
         exercise=incident.exercise,
@@ -440,3 +443,36 @@ def _latest_action(ctx: Ctx, incident: Incident) -> str:
         .limit(1)
     )
     return found or ""
+
+
+def withdraw(ctx: Ctx, args: Args) -> Reply:
+    """``/opss deescalate INC withdraw``: IMT withdraws a plan not yet approved by both."""
+    incident = _incident(ctx, args.first())
+    allowed = stand_down.may_propose_de_escalation(ctx.actor)
+    if not allowed:
+        raise PermissionRefused(
+            f"withdraw the de-escalation plan of {incident.reference}",
+            allowed.who_may,
+            incident.reference,
+        )
+    plan = common.pending_de_escalation(ctx.session, incident)
+    if plan is None:
+        raise UserError(f"{incident.reference} has no de-escalation plan awaiting approval.")
+    plan.status = "withdrawn"
+    plan.decided_at = ctx.now
+    ctx.audit(
+        "de_escalation.withdrawn",
+        "incident",
+        incident.reference,
+        {"plan": plan.id, "status": "proposed"},
+        {"plan": plan.id, "status": "withdrawn"},
+    )
+    text = (
+        f"The de-escalation plan for {incident.reference} was withdrawn by "
+        f"{ctx.person.display_name}; the incident stays at "
+        f"{LEVEL_LABELS.get(incident.level, incident.level)} level."
+    )
+    ctx.post(incident.channel_key, text)
+    ctx.update(incident.channel_key, plan_anchor(plan), text, plan_card(ctx, incident, plan))
+    common.refresh(ctx, incident)
+    return Reply(text=text)
