@@ -392,7 +392,8 @@ def test_export_every_record_and_read_it_back(
     refused = bot.cmd("olly", f"export {INC}")
     assert not refused.ok and f"may see {INC}" in refused.text
     reply = ok(bot.cmd("ian", f"export {INC}"))
-    assert "Nothing yet for: review (not scheduled)" in reply.text
+    assert "Nothing yet to take away from INC-2026-001 for: review (not scheduled)." in reply.text
+    assert "posted in the incident's channel" in reply.text
     with db.read() as s:
         files = {d.filename: d for d in s.scalars(select(Document))}
     assert set(files) == {

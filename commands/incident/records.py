@@ -410,14 +410,22 @@ def export(ctx: Ctx, args: Args) -> Reply:
             skipped.append(kind)
         built += made
     names = keep(ctx, incident, built)
-    text = f"{len(names)} file{'s' if len(names) != 1 else ''} from {incident.reference}: " + (
-        ", ".join(names) or "none"
-    )
+    parts = []
     if names:
-        text += f", posted {where_said(ctx, incident)}"
-    if skipped:
-        text += ". Nothing yet for: " + ", ".join(
-            {"sitreps": "sitreps (none published)", "review": "review (not scheduled)"}.get(k, k)
-            for k in skipped
+        plural = "s" if len(names) != 1 else ""
+        parts.append(
+            f"{len(names)} file{plural} from {incident.reference}: {', '.join(names)}, posted "
+            f"{where_said(ctx, incident)}."
         )
-    return Reply(text=text + ".")
+    if skipped:
+        parts.append(
+            f"Nothing yet to take away from {incident.reference} for: "
+            + ", ".join(
+                {"sitreps": "sitreps (none published)", "review": "review (not scheduled)"}.get(
+                    k, k
+                )
+                for k in skipped
+            )
+            + "."
+        )
+    return Reply(text=" ".join(parts))
