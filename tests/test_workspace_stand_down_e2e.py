@@ -206,6 +206,14 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
     links = page.locator('[data-testid="file"]')
     sara.expect(links).to_have_count(11)  # the kept review report (2) and the export (9)
     shot(page, "7-files")
+    review_card = page.locator('[data-testid="message"]').filter(has_text="Post-incident review")
+    sara.expect(review_card.last).to_contain_text("Signed off")
+    sara.expect(review_card.last).to_contain_text("Hana Patel")
+    if SHOTS:
+        page.locator('[data-testid="message"]').filter(
+            has_text="Post-incident review"
+        ).last.scroll_into_view_if_needed()
+        shot(page, "7b-review-card")
     got: dict[str, bytes] = {}
     for i in range(links.count()):
         name = (links.nth(i).get_attribute("download") or "").strip()

@@ -28,7 +28,7 @@ from commands.incident.lessons import lesson_line, lessons_of
 from rules import stand_down
 from rules.stand_down import REVIEW_ASPECTS, ReviewStatus
 from rules.timeparse import WhenError, parse_when, show
-from storage.models import Action, Incident, Recommendation, Review
+from storage.models import Action, Incident, Person, Recommendation, Review
 
 STATUS_LABELS = {
     ReviewStatus.SCHEDULED: "Scheduled",
@@ -102,10 +102,13 @@ def review_card(ctx: Ctx, incident: Incident, review: Review) -> Card:
         ("Status", STATUS_LABELS[status]),
         ("Scheduled for", show(review.scheduled_for)),
     ]
-    if review.opened_at:
-        facts.append(("Opened", show(review.opened_at)))
-    if review.signed_off_at:
-        facts.append(("Signed off", show(review.signed_off_at)))
+    for label, who_id, at in (
+        ("Opened", review.opened_by_id, review.opened_at),
+        ("Signed off", review.signed_off_by_id, review.signed_off_at),
+    ):
+        if at is not None:
+            who = ctx.session.get(Person, who_id) if who_id else None
+            facts.append((label, f"{who.display_name}, {show(at)}" if who else show(at)))
     sections: list[tuple[str, str]] = []
     if review.summary:
         sections.append(("Summary", review.summary))
