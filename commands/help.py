@@ -58,7 +58,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ),
     ("reopen <ISS> --reason ..", "re-open a closed, LA-led or monitored issue"),
     ("status <ISS or INC>", "the summary card"),
-    ("list", "open issues and incidents"),
+    (
+        "list [--mine --waiting --incidents --actions --closed --area .. --stage .. --page n]",
+        "a page of issues (newest first), incidents or your actions (soonest due), with More",
+    ),
     ("role grant|revoke|list ...", "roles (administrators grant and revoke)"),
     ("help", "this list"),
 )

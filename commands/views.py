@@ -140,9 +140,11 @@ def incident_card(session: Session, incident: Incident) -> Card:
     facts += stand_down.summary_facts(session, incident)
     if incident.overall_impact:
         facts.append(("Impact", impact.Level(incident.overall_impact).label))
+    named = [name for key, name in team.items() if key in labels and name]
+    people = repo.people_by_name(session, named)
     for key, name in team.items():
         if key in labels and name:
-            person = repo.person_by_name(session, name)
+            person = people.get(name)
             facts.append((labels[key], person.display_name if person else name))
     warning = ""
     if incident.overall_impact and incident.overall_impact >= impact.Level.HIGH:
@@ -150,9 +152,9 @@ def incident_card(session: Session, incident: Incident) -> Card:
             facts.append(("DBT ERCO", "engaged (3.17)"))
         else:
             warning = "Impact is High or Critical: engage DBT ERCO (plan 3.17) and record it."
-    decisions = repo.decisions_for(session, issue_id=incident.issue_id)
+    decisions = repo.count_decisions(session, incident.issue_id)
     if decisions:
-        facts.append(("Decisions logged", str(len(decisions))))
+        facts.append(("Decisions logged", str(decisions)))
     ref = incident.reference
     closed = incident.closed_at is not None
     return Card(

@@ -24,7 +24,6 @@ from commands.incident.documents import CSV, DOCX, PDF, Report
 from commands.incident.lessons import lesson_line, lessons_of
 from rules.stand_down import LEVEL_LABELS, REVIEW_ASPECTS, STATUS_LABELS, Status
 from rules.timeparse import show
-from storage import repositories as repo
 from storage.models import (
     Action,
     AuditEvent,
@@ -93,7 +92,11 @@ def _heading_facts(incident: Incident) -> tuple[tuple[str, str], ...]:
 
 def incident_decisions(ctx: Ctx, incident: Incident) -> list[Decision]:
     """The incident's decisions and those of its issue (case conferences, re-escalation)."""
-    return repo.decisions_for(ctx.session, issue_id=incident.issue_id)
+    return list(
+        ctx.session.scalars(
+            select(Decision).where(Decision.issue_id == incident.issue_id).order_by(Decision.id)
+        )
+    )
 
 
 def decision_documents(ctx: Ctx, incident: Incident) -> list[Built]:
