@@ -117,6 +117,7 @@ class Ctx:
     closing: set[str] = field(default_factory=set)
     _posted: set[tuple[str, str]] = field(default_factory=set)
     _bound: dict[str, str] = field(default_factory=dict)  # platform channel -> conversation
+    _closed: dict[str, bool] = field(default_factory=dict)  # incident conversation -> closed
     _here: str | None = None
     _imt: dict[str, ChannelBinding | None] = field(default_factory=dict)
     # Whether an incident conversation is an exercise, once looked up (or told by a caller
@@ -220,9 +221,11 @@ class Ctx:
             self._exercise[conversation] = bool(incident and incident.exercise)
         return self._exercise[conversation]
 
-    def know_incident(self, conversation: str, exercise: bool) -> None:
-        """Tell the context an incident's conversation and whether it is an exercise."""
+    def know_incident(self, conversation: str, exercise: bool, closed: bool = False) -> None:
+        """Tell the context an incident's conversation and whether it is an exercise (and
+        closed), so that posting about it costs no query."""
         self._exercise[conversation] = exercise
+        self._closed[conversation] = closed
 
     def where(self, conversation: str) -> str:
         """Where a post to ``conversation`` goes: elsewhere once its channel is archived."""
@@ -247,8 +250,10 @@ class Ctx:
             key = self._bound[conversation]
         if not key.startswith("incident:") or key in self.closing:
             return False
-        incident = repo.incident_by_reference(self.session, key.split(":", 1)[1])
-        return incident is not None and incident.status == "closed"
+        if key not in self._closed:
+            incident = repo.incident_by_reference(self.session, key.split(":", 1)[1])
+            self._closed[key] = incident is not None and incident.status == "closed"
+        return self._closed[key]
 
     def file(self, conversation: str, document_id: int, title: str, filename: str) -> None:
         """Queue a file (a stored ``Document``) to be posted in the conversation."""
@@ -260,6 +265,7 @@ class Ctx:
         """Queue the archiving of a channel; queued last, after the posts that precede it."""
         self._enqueue(None, conversation, "archive", {}, None)
         self.closing.discard(conversation)
+        self._closed[conversation] = True  # from now on, posts go elsewhere
 
     def here(self) -> str:
         """The conversation key of the channel the command came from."""
