@@ -68,6 +68,7 @@ from storage.unit_of_work import Database
 
 BATCH = 100
 SHOWN = 10  # open actions and decisions on a meeting reminder
+CLAIM_CHUNK = 1000  # firings per INSERT: 6,000 parameters (PostgreSQL takes 65,535)
 
 
 @dataclass
@@ -125,30 +126,37 @@ class Batch:
     # Claiming -----------------------------------------------------------------------------
 
     def claim(self, firings: Sequence[Fire]) -> set[tuple[str, str, datetime]]:
-        """Record the firings once; returns the keys this process claimed (not another)."""
+        """Record the firings once; returns the keys this process claimed (not another).
+
+        One statement for a batch; a catch-up after days down (an hourly meeting's every
+        missed hour) is split so no statement exceeds the databases' parameter limits."""
         if not firings:
             return set()
         handled_at = self.clock.now()  # stamped when claimed, not when the batch began
         dialect = self.session.get_bind().dialect.name
-        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(Firing)
-        rows = self.session.execute(
-            statement.values(
-                [
-                    {
-                        "incident_id": f.incident_id,
-                        "source": f.source,
-                        "step": f.step,
-                        "due_at": f.due_at,
-                        "handled_at": handled_at,
-                        "status": f.status,
-                    }
-                    for f in firings
-                ]
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        claimed: set[tuple[str, str, datetime]] = set()
+        for start in range(0, len(firings), CLAIM_CHUNK):
+            rows = self.session.execute(
+                insert(Firing)
+                .values(
+                    [
+                        {
+                            "incident_id": f.incident_id,
+                            "source": f.source,
+                            "step": f.step,
+                            "due_at": f.due_at,
+                            "handled_at": handled_at,
+                            "status": f.status,
+                        }
+                        for f in firings[start : start + CLAIM_CHUNK]
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=["source", "step", "due_at"])
+                .returning(Firing.source, Firing.step, Firing.due_at)
             )
-            .on_conflict_do_nothing(index_elements=["source", "step", "due_at"])
-            .returning(Firing.source, Firing.step, Firing.due_at)
-        )
-        return {(source, step, due) for source, step, due in rows}
+            claimed |= {(source, step, due) for source, step, due in rows}
+        return claimed
 
     # Loaders: one query each for the whole batch --------------------------------------------
 

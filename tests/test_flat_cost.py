@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
 from bench.fill import Size, fill
 from commands.clock import ManualClock
@@ -143,3 +143,34 @@ def test_every_read_and_the_tick_cost_the_same_at_20_and_400(two_urls: tuple[str
     large = _counts(two_urls[1], LARGE)
     grew = {k: (small[k], large[k]) for k in small if small[k] != large[k]}
     assert not grew, f"statements grew with the history (20 -> 400): {grew}"
+
+
+def test_a_catch_up_after_ten_days_down_claims_every_missed_hour(database_url: str) -> None:
+    """80 hourly meetings, ten days without a tick: 19,200 firings to record in one batch,
+    more parameters than one statement may carry (PostgreSQL takes 65,535); each is recorded
+    once."""
+    db, engine, clock = world(database_url, LARGE)
+    try:
+        down = clock.now() - timedelta(days=10)
+        with db.unit_of_work() as s:
+            s.execute(update(SitrepSchedule).values(active=False, next_run_at=None))
+            s.execute(
+                update(RhythmEvent).values(
+                    every_hours=1,
+                    anchor_at=down,
+                    days=None,
+                    at_local=None,
+                    holidays="ignore",
+                    reminder_minutes=0,
+                    last_run_at=down,
+                    next_run_at=down,
+                )
+            )
+        result = tick(db, clock, engine.options)
+        with db.read() as s:
+            recorded = s.scalar(select(func.count(Firing.id)))
+        assert recorded == 80 * 240 == result.missed + result.posted
+        assert result.posted == 80  # the hour due now, on time; the rest missed
+        assert tick(db, clock, engine.options).handled == []  # nothing is claimed twice
+    finally:
+        db.engine.dispose()
