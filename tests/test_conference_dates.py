@@ -120,6 +120,6 @@ def test_the_incidents_decision_log_includes_the_conferences_decisions(
             .where(OutboxMessage.anchor == "decisions:INC-2026-001", OutboxMessage.op == "post")
             .order_by(OutboxMessage.id)
         ).all()
-    text = dict(card_from_dict(log[-1]["card"]).sections)["Decisions"]
+    text = dict(card_from_dict(log[-1]["card"]).sections)["Decisions"].plain
     assert "Declare an incident (rationale: r)" in text
     assert "Declare incident INC-2026-001" in text

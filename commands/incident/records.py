@@ -10,11 +10,11 @@ the platform allows (Slack), or as download links (the local workspace).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
+from cards import text as rich
 from commands.access import require_read
 from commands.args import Args
 from commands.context import Ctx, Reply, UserError
@@ -22,6 +22,7 @@ from commands.incident import documents
 from commands.incident import stand_down as common
 from commands.incident.documents import CSV, DOCX, PDF, Report
 from commands.incident.lessons import lesson_line, lessons_of
+from commands.sitreps import _stored_section as stored_section
 from rules.stand_down import LEVEL_LABELS, REVIEW_ASPECTS, STATUS_LABELS, Status
 from rules.timeparse import show
 from storage.models import (
@@ -235,12 +236,10 @@ def timeline_documents(ctx: Ctx, incident: Incident) -> list[Built]:
 
 # Sitreps, the review report, the strategy ---------------------------------------------------
 
-_BOLD = re.compile(r"\*([^*\n]+)\*")
 
-
-def _plain(text: str) -> str:
-    """Chat emphasis (``*Situation*``) is for chat; a document shows the words."""
-    return _BOLD.sub(r"\1", text or "")
+def _plain(body: str | rich.Text) -> str:
+    """A document shows the words; the bold labels are the chat's styling."""
+    return body if isinstance(body, str) else body.plain
 
 
 def sitrep_documents(ctx: Ctx, incident: Incident) -> list[Built]:
@@ -251,7 +250,7 @@ def sitrep_documents(ctx: Ctx, incident: Incident) -> list[Built]:
     )
     out: list[Built] = []
     for row in rows:
-        sections = [(str(h), _plain(str(t))) for h, t in row.sections]
+        sections = [(str(h), _plain(stored_section(body))) for h, body in row.sections]
         if row.amendment:
             sections.insert(0, ("IMT amendment", row.amendment))
         approver = ctx.session.get(Person, row.approved_by_id) if row.approved_by_id else None
