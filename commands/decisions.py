@@ -137,7 +137,10 @@ def decision_log_card(session: Session, incident: Incident) -> Card:
         title=f"Decision log · {incident.reference}",
         subtitle=f"{total} decision{'s' if total != 1 else ''}, append-only",
         sections=(("Decisions", t.Text(tuple(lines)) if lines else "none yet"),),
-        actions=(Action("Record a decision", f"/opss decide {incident.reference}"),),
+        actions=(
+            Action("Record a decision", f"/opss decide {incident.reference}"),
+            Action("Export records", f"/opss export {incident.reference}"),
+        ),
         exercise=incident.exercise,
     )
 

@@ -101,23 +101,21 @@ def summary_facts(session: Session, incident: Incident) -> list[tuple[str, str]]
 
 
 def summary_buttons(session: Session, incident: Incident) -> list[Button]:
+    """One button for the next stand-down step, so the card's row fits a narrow screen; the
+    decision log card carries *Export records*, the review card its own steps."""
     ref = incident.reference
     status = status_of(incident)
-    buttons: list[Button] = []
-    if status in {Status.ACTIVE, Status.DE_ESCALATED}:
+    if status is Status.ACTIVE:
         if pending_de_escalation(session, incident) is not None:
-            buttons.append(Button("Approve de-escalation", f"/opss deescalate {ref} approve"))
-        else:
-            buttons.append(Button("De-escalate", f"/opss deescalate {ref}"))
+            return [Button("Approve de-escalation", f"/opss deescalate {ref} approve")]
+        return [Button("De-escalate", f"/opss deescalate {ref}")]
     if status is Status.DE_ESCALATED:
-        buttons.append(Button("Re-escalate", f"/opss reescalate {ref}"))
-    if status in {Status.ACTIVE, Status.DE_ESCALATED}:
-        buttons.append(Button("Close", f"/opss close {ref}"))
+        if pending_de_escalation(session, incident) is not None:
+            return [Button("Approve de-escalation", f"/opss deescalate {ref} approve")]
+        return [Button("Close", f"/opss close {ref}")]
     if status is Status.CLOSED:
-        buttons.append(Button("Review", f"/opss review {ref}"))
-    buttons.append(Button("Lesson", f"/opss lesson {ref}"))
-    buttons.append(Button("Export records", f"/opss export {ref}"))
-    return buttons
+        return [Button("Review", f"/opss review {ref}")]
+    return []
 
 
 def refresh(ctx: Ctx, incident: Incident) -> None:
