@@ -45,7 +45,22 @@ from commands.context import (
 from commands.flows import FormFlow
 from commands.help import LOCAL_VERBS, show_help
 from commands.home import home_cards
-from commands.incident import closure, deescalation, lessons, records, reescalation, review
+from commands.incident import (
+    action_progress,
+    closure,
+    deescalation,
+    direct_escalation,
+    engagement,
+    erco,
+    groups,
+    incident_roles,
+    lessons,
+    level,
+    records,
+    reescalation,
+    review,
+    strategy,
+)
 from commands.inputs import InputProblem, clean_command, clean_values
 from rules.roles import Actor
 from storage import repositories as repo
@@ -82,6 +97,15 @@ FORM_FLOWS: dict[str, FormFlow] = {
         review.RECOMMEND,
         reescalation.REESCALATE,
         lessons.LESSON,
+        groups.GROUP,
+        incident_roles.INCIDENT_ROLE,
+        strategy.STRATEGY,
+        erco.ERCO,
+        level.LEVEL,
+        engagement.ENGAGE,
+        engagement.ENGAGEMENT_PLAN,
+        direct_escalation.DIRECT_ESCALATION,
+        action_progress.BLOCKED,
     )
 }
 # "/opss rhythm INC add" and the like: a sub-command that opens a form.
@@ -92,8 +116,6 @@ SUB_FORMS = {
     ("review", "open"): review.REVIEW,
     ("review", "recommend"): review.RECOMMEND,
 }
-# A verb whose subject is an incident rather than an issue opens the incident's form.
-INCIDENT_FORMS = {"close": closure.CLOSE}
 # "/opss deescalate INC approve": a sub-command of a form verb that is not a form.
 SUB_VERBS: dict[tuple[str, str], Callable[[Ctx, Args], Reply]] = {
     ("deescalate", "approve"): deescalation.approve,
@@ -102,7 +124,7 @@ SUB_VERBS: dict[tuple[str, str], Callable[[Ctx, Args], Reply]] = {
 PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "help": show_help,
     "escalate": ladder.escalate,
-    "close": ladder.close,  # an issue; an incident's closure is a form (INCIDENT_FORMS)
+    "close": ladder.close,  # an issue; an incident's closure is a form (FORM_ROUTES)
     "reopen": ladder.reopen,
     "status": issues.status,
     "list": listing.list_verb,
@@ -114,6 +136,16 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "cancel": conference.cancel,
     "review": review.review_verb,
     "export": records.export,
+    "group": groups.group_verb,
+    "started": action_progress.started,
+}
+# A verb whose sub-command opens a form: "/opss role INC-…", "/opss escalate ISS incident".
+FORM_ROUTES: dict[str, Callable[[Args], FormFlow | None]] = {
+    "role": incident_roles.role_route,
+    "group": groups.group_route,
+    "escalate": direct_escalation.escalate_route,
+    "engage": engagement.engage_route,
+    "close": closure.close_route,  # an incident's closure (3.28); an issue's close is plain
 }
 ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f} | set(LOCAL_VERBS))
 
@@ -255,14 +287,15 @@ class Engine:
 
     def _route(self, ctx: Ctx, verb: str, args: Args) -> Reply | _Apply | _Write:
         sub = (verb, args.words[1].lower()) if len(args.words) > 1 else None
-        if verb in INCIDENT_FORMS and closure.names_incident(args.first()):
-            return self._form_command(ctx, INCIDENT_FORMS[verb], args)
         if sub in SUB_VERBS:
             sub_fn = SUB_VERBS[sub]
             return _Write(lambda c: sub_fn(c, args))
         if sub in SUB_FORMS:
             del args.words[1]
             return self._form_command(ctx, SUB_FORMS[sub], args)
+        routed = FORM_ROUTES[verb](args) if verb in FORM_ROUTES else None
+        if routed is not None:
+            return self._form_command(ctx, routed, args)
         if verb in PLAIN_VERBS:
             verb_fn = PLAIN_VERBS[verb]
             return _Write(lambda c: verb_fn(c, args))

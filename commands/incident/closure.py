@@ -32,10 +32,10 @@ from storage.models import Incident, Review
 HANDOVER_LINE = re.compile(r"^(?P<ref>[A-Za-z]+-\d{4}-\d+)\s*[:|-]\s*(?P<reason>.+)$")
 
 
-def names_incident(text: str | None) -> bool:
-    """``close INC-…`` closes an incident; ``close ISS-…`` parks an issue (ladder.py)."""
-    parsed = parse_reference(text or "")
-    return parsed is not None and parsed[0] == "incident"
+def close_route(args: Args) -> FormFlow | None:
+    """``close INC-…`` closes an incident (this form); ``close ISS-…`` parks an issue."""
+    parsed = parse_reference(args.first() or "")
+    return CLOSE if parsed is not None and parsed[0] == "incident" else None
 
 
 def _incident(ctx: Ctx, reference: str | None) -> Incident:
