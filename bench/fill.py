@@ -136,7 +136,7 @@ def fill(db: Database, size: Size, now: datetime, areas: tuple[str, ...]) -> Non
                         "scheduled_for": now - timedelta(days=2),
                         "agenda": {},
                         "attendees": "",
-                        "status": "concluded" if k % 2 or n in declared else "called",
+                        "status": "held" if k % 2 or n in declared else "called",
                         "called_at": now - timedelta(days=3),
                         "outcomes": ["declare_incident"] if k % 2 or n in declared else None,
                         "concluded_at": now - timedelta(days=2),

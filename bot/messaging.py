@@ -41,3 +41,21 @@ class Messenger(Protocol):
     ) -> None:
         """Add a channel bookmark linking to a post (possibly in another channel)."""
         ...
+
+    async def archive(self, channel_id: str) -> None:
+        """Archive (close) a channel; archiving one already archived is not an error."""
+        ...
+
+    async def upload(
+        self,
+        channel_id: str,
+        filename: str,
+        title: str,
+        content: bytes,
+        media_type: str,
+        document_id: int,
+        *,
+        delivery_key: str,
+    ) -> str:
+        """Post a file to the channel; returns the platform's file or message id."""
+        ...

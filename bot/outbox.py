@@ -20,7 +20,7 @@ from bot.messaging import DeliveryError, Messenger
 from cards.model import card_from_dict
 from commands.clock import Clock
 from storage import repositories as repo
-from storage.models import ChannelBinding, OutboxMessage
+from storage.models import ChannelBinding, Document, OutboxMessage
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
@@ -201,6 +201,23 @@ class OutboxWorker:
                 target["channel"], target["message"], payload.get("text", ""), card
             )
             return target
+        if message.op == "archive":
+            await messenger.archive(channel_id)
+            return {"channel": channel_id, "archived": True}
+        if message.op == "upload":
+            document = await asyncio.to_thread(self._document, int(payload["document"]))
+            if document is None:
+                return {"skipped": f"no document {payload['document']}"}
+            file_id = await messenger.upload(
+                channel_id,
+                document.filename,
+                document.title,
+                document.content,
+                document.media_type,
+                document.id,
+                delivery_key=f"outbox-{message.id}",
+            )
+            return {"channel": channel_id, "file": file_id}
         if message.op != "post":
             return {"skipped": f"unknown operation {message.op}"}
         card = card_from_dict(payload["card"]) if payload.get("card") else None
@@ -232,6 +249,10 @@ class OutboxWorker:
         if anchor.status != "delivered" or not anchor.result:
             return None
         return {"channel": str(anchor.result["channel"]), "message": str(anchor.result["message"])}
+
+    def _document(self, document_id: int) -> Document | None:
+        with self.db.read() as session:
+            return session.get(Document, document_id)
 
     def _resolve(self, surface: str, conversation: str) -> str | None:
         if conversation.startswith("channel:"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,16 +12,20 @@ from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.decisions import record_decision
 from commands.flows import Context, FormFlow
+from commands.incident import reescalation
 from commands.ladder import move_issue, require_preconditions
 from commands.lookup import find_conference, find_issue
 from commands.people import as_recorded
 from commands.views import publish_issue_change
-from rules import lifecycle, roles
+from rules import conferences, lifecycle, roles
+from rules.conferences import CONFERENCE_STATUS_LABELS, ConferenceStatus
 from rules.lifecycle import STAGE_LABELS, Move, Stage
 from rules.roles import Role
-from rules.timeparse import WhenError, parse_when, show
+from rules.timeparse import HINT, WhenError, parse_when, show
 from storage import repositories as repo
-from storage.models import CaseConference, Issue
+from storage.models import CaseConference, Issue, Person
+
+DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 AGENDA_OPTIONS = {key: f"agenda_{key}" for key, _ in forms.CONFERENCE_AGENDA}
 
@@ -52,10 +57,15 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
     values: dict[str, Any] = {}
     for name, value in args.options.items():
         if name == "when":
+            day = value.strip().lower()
             try:
+                if DATE_ONLY.match(day) or day in {"today", "tomorrow"}:
+                    # No time given: ask for it rather than assume midnight (or 09:00).
+                    values["date"] = parse_when(f"{day} 00:00", ctx.now).strftime("%Y-%m-%d")
+                    continue
                 when = parse_when(value, ctx.now)
             except WhenError as exc:
-                raise UserError(f"When: {exc}", "date") from exc
+                raise UserError(f"When: '{value}' is not a date and time; {HINT}", "date") from exc
             values["date"], values["time"] = when.strftime("%Y-%m-%d"), when.strftime("%H:%M")
         elif name in {"scs", "consulted_scs", "with"}:
             values["consulted_scs"] = value.lstrip("@")
@@ -84,10 +94,15 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
 
 def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     issue = _issue(ctx, context.get("reference"))
+    if not (v.get("time") or "").strip():
+        raise UserError("Time (London): give the time the conference meets.", "time")
     try:
         when = parse_when(f"{v['date']} {v['time']}", ctx.now)
     except WhenError as exc:
         raise UserError(f"Date and time: {exc}", "date") from exc
+    problem = conferences.schedule_problem(when, ctx.now)
+    if problem:
+        raise UserError(f"Date and time: {show(when)}: {problem} (it is {show(ctx.now)}).", "date")
     scs_person = None
     if v.get("consulted_scs"):
         scs_person = repo.person_by_name(ctx.session, v["consulted_scs"])
@@ -146,9 +161,26 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         f"by {ctx.person.display_name} ({allowed.basis})."
     )
     ctx.post(ctx.here(), text, card)
-    ctx.post(ctx.options.imt_conversation, text, card)
+    # IMT's copy is the one edited as the conference is held or cancelled.
+    ctx.post(ctx.options.imt_conversation, text, card, anchor=conference_anchor(conference))
     publish_issue_change(ctx, issue, text)
     return Reply(text=text, card=card, ephemeral=False)
+
+
+def conference_anchor(conference: CaseConference) -> str:
+    return f"conference:{conference.reference}"
+
+
+def refresh_conference(ctx: Ctx, conference: CaseConference, issue: Issue) -> Card:
+    requester = ctx.session.get(Person, conference.requested_by_id)
+    card = conference_card(conference, issue, requester.display_name if requester else "")
+    ctx.update(
+        ctx.options.imt_conversation,
+        conference_anchor(conference),
+        f"Case conference {conference.reference}",
+        card,
+    )
+    return card
 
 
 def conference_card(conference: CaseConference, issue: Issue, requested_by: str) -> Card:
@@ -159,8 +191,12 @@ def conference_card(conference: CaseConference, issue: Issue, requested_by: str)
         ("Issue", f"{issue.reference} · {issue.title}"),
         ("When", show(conference.scheduled_for)),
         ("Requested by", f"{requested_by} ({conference.basis})"),
-        ("Status", conference.status.capitalize()),
+        ("Status", CONFERENCE_STATUS_LABELS[ConferenceStatus(conference.status)]),
     ]
+    if conference.status == ConferenceStatus.CANCELLED:
+        facts.append(("Cancelled", f"{show(conference.cancelled_at)}: {conference.cancel_reason}"))
+    if conference.concluded_at is not None:
+        facts.append(("Held", f"outcome recorded {show(conference.concluded_at)}"))
     if conference.attendees:
         facts.append(("Attendees", conference.attendees))
     if conference.outcomes:
@@ -197,11 +233,12 @@ def _conference(ctx: Ctx, reference: str | None) -> CaseConference:
             allowed.who_may,
             conference.reference,
         )
-    if conference.status == "concluded":
-        raise UserError(
-            f"{conference.reference} already has its outcome recorded; call a further case "
-            "conference to decide again (decisions are never overwritten)."
-        )
+    problem = conferences.outcome_problem(
+        ConferenceStatus(conference.status), conference.scheduled_for, ctx.now
+    )
+    if problem:
+        when = show(conference.scheduled_for)
+        raise UserError(f"{conference.reference} (called for {when}) {problem}.")
     return conference
 
 
@@ -249,7 +286,7 @@ def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> R
     issue = ctx.session.get(Issue, conference.issue_id)
     assert issue is not None
     before = {"status": conference.status}
-    conference.status = "concluded"
+    conference.status = ConferenceStatus.HELD.value
     conference.outcomes = outcomes
     conference.concluded_at = ctx.now
     decision_refs = []
@@ -274,12 +311,13 @@ def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> R
         )
         decision_refs.append(row.reference)
     ctx.audit(
-        "conference.concluded",
+        "conference.held",
         "conference",
         conference.reference,
         before,
-        {"status": "concluded", "outcomes": outcomes, "decisions": decision_refs},
+        {"status": "held", "outcomes": outcomes, "decisions": decision_refs},
     )
+    refresh_conference(ctx, conference, issue)
     if "no_further_action" in outcomes:
         move_issue(
             ctx, issue, Stage.CLOSED_NFA, basis="case conference", justification=v["rationale"]
@@ -289,7 +327,11 @@ def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> R
         f"Outcome of {conference.reference} ({issue.reference}): {labels}. "
         f"Recorded as {', '.join(decision_refs)}."
     )
-    if "declare_incident" in outcomes:
+    incident = repo.incident_for_issue(ctx.session, issue.id)
+    if "declare_incident" in outcomes and incident is not None:
+        # Section 2 followed again for a re-escalation (3.27): the incident comes back.
+        text += " " + reescalation.re_declare(ctx, incident, conference)
+    elif "declare_incident" in outcomes:
         text += f" Declare it with /opss declare {issue.reference}."
     card = publish_issue_change(ctx, issue, text, tell_imt=True)
     if issue.stage == Stage.CLOSED_NFA.value:
@@ -305,3 +347,44 @@ OUTCOME = FormFlow(
     prompt="Record the case conference's outcome.",
     permit=lambda ctx, context: _conference(ctx, context.get("conference")),
 )
+
+
+# Cancelling ---------------------------------------------------------------------------------
+
+
+def cancel(ctx: Ctx, args: Args) -> Reply:
+    """``/opss cancel CC-2026-0001 --reason ..``: a called conference that will not meet."""
+    reference = args.first()
+    if not reference:
+        raise UserError("cancel needs a case conference reference, e.g. /opss cancel CC-2026-0001.")
+    conference = find_conference(ctx.session, reference)
+    requester = ctx.session.get(Person, conference.requested_by_id)
+    allowed = roles.may_record_outcome(ctx.actor)
+    if not allowed and not (requester is not None and requester.id == ctx.person.id):
+        raise PermissionRefused(
+            f"cancel {conference.reference}",
+            f"whoever requested it, or {allowed.who_may}",
+            conference.reference,
+        )
+    problem = conferences.cancel_problem(ConferenceStatus(conference.status))
+    if problem:
+        raise UserError(f"{conference.reference} {problem}.")
+    reason = (args.options.get("reason") or "").strip()
+    if not reason:
+        raise UserError("Reason: say why the conference is cancelled, with --reason.", "reason")
+    conference.status = ConferenceStatus.CANCELLED.value
+    conference.cancelled_at = ctx.now
+    conference.cancel_reason = reason
+    ctx.audit(
+        "conference.cancelled",
+        "conference",
+        conference.reference,
+        {"status": "called"},
+        {"status": "cancelled", "reason": reason},
+    )
+    issue = ctx.session.get(Issue, conference.issue_id)
+    assert issue is not None
+    card = refresh_conference(ctx, conference, issue)
+    text = f"Case conference {conference.reference} on {issue.reference} cancelled: {reason}"
+    publish_issue_change(ctx, issue, text, tell_imt=True)
+    return Reply(text=text, card=card)

@@ -120,7 +120,11 @@ class Ctx:
     channel: str
     now: datetime
     options: Options
+    # Conversations being archived by this command: they still take its closing posts.
+    closing: set[str] = field(default_factory=set)
     _posted: set[tuple[str, str]] = field(default_factory=set)
+    _bound: dict[str, str] = field(default_factory=dict)  # platform channel -> conversation
+    _closed: dict[str, bool] = field(default_factory=dict)  # incident conversation -> closed
     _here: str | None = None
     _imt: dict[str, ChannelBinding | None] = field(default_factory=dict)
     # Whether an incident conversation is an exercise, once looked up (or told by a caller
@@ -162,6 +166,7 @@ class Ctx:
 
         ``anchor`` names the post so that later changes can edit it in place (``update``).
         """
+        conversation = self._open_conversation(conversation)
         if (conversation, text) in self._posted:
             return  # e.g. "here" is the IMT channel: one post, not two
         if conversation == self.options.imt_conversation and not self.imt_reachable(surface):
@@ -177,6 +182,8 @@ class Ctx:
         self, conversation: str, anchor: str, text: str, card: Card, *, surface: str | None = None
     ) -> None:
         """Queue an edit of the post named ``anchor`` (a card that changes with its subject)."""
+        if self._open_conversation(conversation) != conversation:
+            return  # its channel is archived: the card stays as the incident closed
         text, card = self._label(conversation, text, card)
         self._enqueue(
             surface, conversation, "update", {"text": text, "card": card_to_dict(card)}, anchor
@@ -221,9 +228,51 @@ class Ctx:
             self._exercise[conversation] = bool(incident and incident.exercise)
         return self._exercise[conversation]
 
-    def know_incident(self, conversation: str, exercise: bool) -> None:
-        """Tell the context an incident's conversation and whether it is an exercise."""
+    def know_incident(self, conversation: str, exercise: bool, closed: bool = False) -> None:
+        """Tell the context an incident's conversation and whether it is an exercise (and
+        closed), so that posting about it costs no query."""
         self._exercise[conversation] = exercise
+        self._closed[conversation] = closed
+
+    def where(self, conversation: str) -> str:
+        """Where a post to ``conversation`` goes: elsewhere once its channel is archived."""
+        return self._open_conversation(conversation)
+
+    def _open_conversation(self, conversation: str) -> str:
+        """A closed incident's channel is archived (3.28): what follows (the review, its
+        actions, records) is said where the command came from, or else to IMT."""
+        if not self._archived(conversation):
+            return conversation
+        here = self.here()
+        return self.options.imt_conversation if self._archived(here) else here
+
+    def _archived(self, conversation: str) -> bool:
+        key = conversation
+        if conversation.startswith("channel:"):
+            if conversation not in self._bound:
+                bound = repo.binding_of_channel(
+                    self.session, self.surface, conversation.removeprefix("channel:")
+                )
+                self._bound[conversation] = bound.conversation if bound else conversation
+            key = self._bound[conversation]
+        if not key.startswith("incident:") or key in self.closing:
+            return False
+        if key not in self._closed:
+            incident = repo.incident_by_reference(self.session, key.split(":", 1)[1])
+            self._closed[key] = incident is not None and incident.status == "closed"
+        return self._closed[key]
+
+    def file(self, conversation: str, document_id: int, title: str, filename: str) -> None:
+        """Queue a file (a stored ``Document``) to be posted in the conversation."""
+        conversation = self._open_conversation(conversation)
+        payload = {"document": document_id, "title": title, "filename": filename}
+        self._enqueue(None, conversation, "upload", payload, None)
+
+    def archive(self, conversation: str) -> None:
+        """Queue the archiving of a channel; queued last, after the posts that precede it."""
+        self._enqueue(None, conversation, "archive", {}, None)
+        self.closing.discard(conversation)
+        self._closed[conversation] = True  # from now on, posts go elsewhere
 
     def here(self) -> str:
         """The conversation key of the channel the command came from."""

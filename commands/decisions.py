@@ -114,8 +114,9 @@ LOG_SHOWN = 15
 
 def decision_log_card(session: Session, incident: Incident) -> Card:
     """The incident's decision log, pinned in its channel and edited as decisions are added."""
-    rows, superseded_refs, superseded = repo.latest_decisions(session, incident.id, LOG_SHOWN)
-    total = repo.count_decisions(session, incident.id)
+    # The issue's decisions too: the case conferences that led to it are part of its log.
+    rows, superseded_refs, superseded = repo.latest_decisions(session, incident.issue_id, LOG_SHOWN)
+    total = repo.count_decisions(session, incident.issue_id)
     lines: list[t.Line] = []
     for r in rows:
         note = " (superseded)" if r.id in superseded else ""
@@ -125,7 +126,8 @@ def decision_log_card(session: Session, incident: Incident) -> Card:
         lines.append(
             t.bullet(
                 t.bold(r.reference),
-                f" · {show(r.decided_at)} · {group} · {r.decided_by}{note}: {r.what}",
+                f" · {show(r.decided_at)} · {group} · {r.decided_by}{note}: {r.what}"
+                f" (rationale: {r.rationale})",
             )
         )
     earlier = total - len(rows)
@@ -135,7 +137,10 @@ def decision_log_card(session: Session, incident: Incident) -> Card:
         title=f"Decision log · {incident.reference}",
         subtitle=f"{total} decision{'s' if total != 1 else ''}, append-only",
         sections=(("Decisions", t.Text(tuple(lines)) if lines else "none yet"),),
-        actions=(Action("Record a decision", f"/opss decide {incident.reference}"),),
+        actions=(
+            Action("Record a decision", f"/opss decide {incident.reference}"),
+            Action("Export records", f"/opss export {incident.reference}"),
+        ),
         exercise=incident.exercise,
     )
 

@@ -47,12 +47,18 @@ from commands.help import LOCAL_VERBS, show_help
 from commands.home import home_cards
 from commands.incident import (
     action_progress,
+    closure,
+    deescalation,
     direct_escalation,
     engagement,
     erco,
     groups,
     incident_roles,
+    lessons,
     level,
+    records,
+    reescalation,
+    review,
     strategy,
 )
 from commands.inputs import InputProblem, clean_command, clean_values
@@ -85,6 +91,12 @@ FORM_FLOWS: dict[str, FormFlow] = {
         battle_rhythm.RHYTHM_ADD,
         sitreps.SITREP_UPDATE,
         sitreps.SITREP_AMEND,
+        deescalation.DEESCALATE,
+        closure.CLOSE,
+        review.REVIEW,
+        review.RECOMMEND,
+        reescalation.REESCALATE,
+        lessons.LESSON,
         groups.GROUP,
         incident_roles.INCIDENT_ROLE,
         strategy.STRATEGY,
@@ -101,11 +113,18 @@ SUB_FORMS = {
     ("rhythm", "add"): battle_rhythm.RHYTHM_ADD,
     ("sitrep", "update"): sitreps.SITREP_UPDATE,
     ("sitrep", "amend"): sitreps.SITREP_AMEND,
+    ("review", "open"): review.REVIEW,
+    ("review", "recommend"): review.RECOMMEND,
+}
+# "/opss deescalate INC approve": a sub-command of a form verb that is not a form.
+SUB_VERBS: dict[tuple[str, str], Callable[[Ctx, Args], Reply]] = {
+    ("deescalate", "approve"): deescalation.approve,
+    ("deescalate", "withdraw"): deescalation.withdraw,
 }
 PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "help": show_help,
     "escalate": ladder.escalate,
-    "close": ladder.close,
+    "close": ladder.close,  # an issue; an incident's closure is a form (FORM_ROUTES)
     "reopen": ladder.reopen,
     "status": issues.status,
     "list": listing.list_verb,
@@ -114,6 +133,9 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "rhythm": battle_rhythm.rhythm,
     "sitrep": sitreps.sitrep_verb,
     "clock": demo_clock.clock,
+    "cancel": conference.cancel,
+    "review": review.review_verb,
+    "export": records.export,
     "group": groups.group_verb,
     "started": action_progress.started,
 }
@@ -123,6 +145,7 @@ FORM_ROUTES: dict[str, Callable[[Args], FormFlow | None]] = {
     "group": groups.group_route,
     "escalate": direct_escalation.escalate_route,
     "engage": engagement.engage_route,
+    "close": closure.close_route,  # an incident's closure (3.28); an issue's close is plain
 }
 ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f} | set(LOCAL_VERBS))
 
@@ -244,10 +267,29 @@ class Engine:
         self._execute(_Who(surface, user_id, user_name, ""), None, work)
         return cards
 
+    def read_document(
+        self, surface: str, user_id: str, document_id: int
+    ) -> tuple[str, str, bytes] | None:
+        """A stored record (filename, media type, bytes) for a reader who may see its
+        incident; None when there is no such document or the reader may not (audited)."""
+        found: list[tuple[str, str, bytes]] = []
+
+        def work(ctx: Ctx) -> Reply:
+            document = records.readable_document(ctx, document_id)
+            if document is not None:
+                found.append((document.filename, document.media_type, document.content))
+            return Reply()
+
+        self._execute(_Who(surface, user_id, user_id, ""), None, work)
+        return found[0] if found else None
+
     # Read phase: route, check permission, build and validate forms ------------------------
 
     def _route(self, ctx: Ctx, verb: str, args: Args) -> Reply | _Apply | _Write:
         sub = (verb, args.words[1].lower()) if len(args.words) > 1 else None
+        if sub in SUB_VERBS:
+            sub_fn = SUB_VERBS[sub]
+            return _Write(lambda c: sub_fn(c, args))
         if sub in SUB_FORMS:
             del args.words[1]
             return self._form_command(ctx, SUB_FORMS[sub], args)

@@ -77,6 +77,30 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     (
+        "Standing an incident down",
+        (
+            ("cancel <CC> --reason ..", "cancel a case conference that has not met"),
+            (
+                "deescalate <INC> [approve | withdraw]",
+                "the Incident De-escalation Plan (3.26-3.27); IMT and the TCG chair each approve",
+            ),
+            ("reescalate <INC> --reason ..", "back through section 2: assessment, case conference"),
+            (
+                "close <INC> [--reason .. --review 'YYYY-MM-DD HH:MM' --handover 'ACT-..: ..']",
+                "close the incident (3.28): stops rhythm and sitreps, archives the channel",
+            ),
+            ("lesson <INC> <what was learned> [--aspect ..]", "capture a lesson for the review"),
+            (
+                "review <INC> [open | recommend | signoff]",
+                "the post-incident review (5.1-5.2), its recommendations and sign-off",
+            ),
+            (
+                "export <INC> [all|decisions|timeline|sitreps|review|strategy]",
+                "records to take away: CSV, DOCX and PDF files",
+            ),
+        ),
+    ),
+    (
         "Finding things",
         (
             ("status <ISS or INC>", "the summary card"),

@@ -158,7 +158,7 @@ def _waiting_for(grants: frozenset[Grant]) -> ColumnElement[bool]:
     # and sorting them: it walks the newest first and stops when the page is full.
     stage_of = Issue.stage.concat("")
     latest = _latest_conference()
-    concluded = exists().where(CaseConference.id == latest, CaseConference.status == "concluded")
+    concluded = exists().where(CaseConference.id == latest, CaseConference.status == "held")
     decided = exists().where(
         CaseConference.id == latest,
         cast(CaseConference.outcomes, Text).like('%"declare_incident"%'),
@@ -224,7 +224,7 @@ def waiting_steps(ctx: Ctx, issues: Sequence[Issue]) -> dict[int, str]:
             ctx.actor,
             Stage(issue.stage),
             issue.functional_area,
-            conference_concluded=bool(conference and conference.status == "concluded"),
+            conference_concluded=bool(conference and conference.status == "held"),
             declare_decided=bool(conference and "declare_incident" in (conference.outcomes or [])),
         )
         if step is not None:

@@ -307,7 +307,7 @@ class Batch:
                 options=self.options,
             )
             self._contexts[incident.surface] = ctx
-        ctx.know_incident(incident.channel_key, incident.exercise)
+        ctx.know_incident(incident.channel_key, incident.exercise, incident.status == "closed")
         return ctx
 
     def post(self, incident: Incident, text: str, card: Card | None = None, **kw: Any) -> None:

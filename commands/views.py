@@ -8,13 +8,13 @@ from sqlalchemy.orm import Session
 from cards.forms import OUTCOME_LABELS, SOURCE_LABELS
 from cards.model import Action, Card
 from commands.context import Ctx
+from commands.incident import stand_down
 from rules import impact
 from rules.lifecycle import LADDER, PARKED, STAGE_LABELS, Stage
+from rules.stand_down import LEVEL_LABELS, STATUS_LABELS, Status
 from rules.timeparse import show
 from storage import repositories as repo
 from storage.models import Escalation, Incident, Issue, Person
-
-INCIDENT_LEVELS = {"strategic": "Strategic", "tactical": "Tactical", "operational": "Operational"}
 
 
 def ladder_position(
@@ -104,7 +104,9 @@ def issue_card(
     if conference is not None:
         status = (
             "; ".join(OUTCOME_LABELS[o] for o in conference.outcomes or [])
-            if conference.status == "concluded"
+            if conference.status == "held"
+            else f"cancelled ({conference.cancel_reason})"
+            if conference.status == "cancelled"
             else f"called for {show(conference.scheduled_for)}"
         )
         facts.append(("Case conference", f"{conference.reference}: {status}"))
@@ -143,10 +145,11 @@ def incident_card(session: Session, incident: Incident) -> Card:
 
     facts: list[tuple[str, str]] = [
         ("Issue", incident.issue.reference),
-        ("Command level", INCIDENT_LEVELS.get(incident.level, incident.level)),
-        ("Status", incident.status.capitalize()),
+        ("Command level", LEVEL_LABELS.get(incident.level, incident.level)),
+        ("Status", STATUS_LABELS[Status(incident.status)]),
         ("Declared", show(incident.declared_at)),
     ]
+    facts += stand_down.summary_facts(session, incident)
     if incident.overall_impact:
         facts.append(("Response level", impact.Level(incident.overall_impact).label))
     # Who holds what: the groups mobilised with their chairs, then the incident's roles.
@@ -165,22 +168,32 @@ def incident_card(session: Session, incident: Incident) -> Card:
     current = strategy.summary_line(session, incident)
     facts.append(("SCG strategy", current or "not yet recorded"))
     facts += engagement.card_facts(session, incident)
-    decisions = repo.count_decisions(session, incident.id)
+    decisions = repo.count_decisions(session, incident.issue_id)
     if decisions:
         facts.append(("Decisions logged", str(decisions)))
     ref = incident.reference
+    closed = incident.closed_at is not None
     return Card(
         title=f"{'EXERCISE · ' if incident.exercise else ''}{ref} · {incident.title}",
-        subtitle="Declared incident",
+        subtitle=f"Closed incident · closed {show(incident.closed_at)}"
+        if incident.closed_at is not None
+        else "Declared incident",
         badges=("EXERCISE",) if incident.exercise else (),
         facts=tuple(facts),
         ladder=ladder_position(Stage.DECLARED, None, visited_stages(session, incident.issue)),
         actions=(
-            Action("Record a decision", f"/opss decide {ref}"),
-            # The banner's way out; three buttons fit a narrow screen.
-            *((Action("Record ERCO", f"/opss erco {ref}"),) if warning else ()),
-            Action("Status", f"/opss status {ref}"),
+            # Three buttons fit a narrow screen: the banner's way out and the next step first.
+            *_three(
+                *(() if closed else (Action("Record a decision", f"/opss decide {ref}"),)),
+                *((Action("Record ERCO", f"/opss erco {ref}"),) if warning and not closed else ()),
+                *stand_down.summary_buttons(session, incident),
+                Action("Status", f"/opss status {ref}"),
+            ),
         ),
         exercise=incident.exercise,
-        warning=warning,
+        warning="" if closed else warning,
     )
+
+
+def _three(*actions: Action) -> tuple[Action, ...]:
+    return actions[:3]

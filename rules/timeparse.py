@@ -20,6 +20,8 @@ def parse_when(text: str, now: datetime) -> datetime:
     raw = text.strip()
     lowered = raw.lower()
     local_now = now.astimezone(LONDON)
+    if lowered == "now":
+        return local_now.replace(second=0, microsecond=0)
     for word, days in (("today", 0), ("tomorrow", 1)):
         if lowered.startswith(word):
             rest = lowered[len(word) :].strip() or "09:00"

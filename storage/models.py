@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -178,6 +179,8 @@ class CaseConference(Base):
     called_at: Mapped[datetime]
     outcomes: Mapped[list[Any] | None]
     concluded_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class Incident(Base):
@@ -198,6 +201,7 @@ class Incident(Base):
     surface: Mapped[str] = mapped_column(String(20))
     channel_key: Mapped[str] = mapped_column(String(80))
     channel_name: Mapped[str] = mapped_column(String(80))
+    closed_at: Mapped[datetime | None]
     # Names of the people the bot put in the incident's channel (declarer, command team,
     # invitees): with the channel itself, who may read the incident (rules/access.py).
     members: Mapped[list[Any] | None]
@@ -493,6 +497,7 @@ class LocalChannel(Base):
     members: Mapped[list[Any]]
     bookmarks: Mapped[list[Any] | None]
     created_at: Mapped[datetime]
+    archived_at: Mapped[datetime | None]  # the incident closed: read-only, marked closed
 
 
 class LocalMessage(Base):
@@ -507,6 +512,100 @@ class LocalMessage(Base):
     created_at: Mapped[datetime]
     # The outbox row that produced it: unique, so a retried delivery cannot post twice.
     outbox_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    # A file posted to the channel: {"document": id, "filename": .., "title": ..}.
+    attachment: Mapped[dict[str, Any] | None]
+
+
+# Standing an incident down (plan 3.25-3.28, section 5) -----------------------------------------
+
+
+class DeEscalation(Base):
+    """An Incident De-escalation Plan (3.27) and its two approvals (3.26). It takes effect
+    only when both are given; until then the incident stays at its level."""
+
+    __tablename__ = "de_escalations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="proposed")  # approved, withdrawn
+    from_level: Mapped[str] = mapped_column(String(20))
+    to_level: Mapped[str] = mapped_column(String(20))
+    rationale: Mapped[str] = mapped_column(Text)
+    scg_consultation: Mapped[str] = mapped_column(Text)
+    residual: Mapped[list[Any]]  # [{"what", "owner", "due"}]: become actions on approval
+    criteria: Mapped[str] = mapped_column(Text)  # for return to normal
+    handover: Mapped[str] = mapped_column(Text, default="")
+    monitoring_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    rhythm: Mapped[str] = mapped_column(String(40), default="reduced")
+    approvals: Mapped[list[Any]]  # [{"role", "person", "name", "basis", "at"}]
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    proposed_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+
+
+class Lesson(Base):
+    """A lesson identified, captured at any time by anyone in the incident (5.1)."""
+
+    __tablename__ = "lessons"
+    __table_args__ = (UniqueConstraint("incident_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    aspect: Mapped[str] = mapped_column(String(40), default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[Person] = relationship()
+
+
+class Review(Base):
+    """The post-incident review (3.28, 5.1-5.2): scheduled before closure, opened by IMT
+    after it, signed off, and its report kept."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    scheduled_for: Mapped[datetime]
+    scheduled_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    findings: Mapped[dict[str, Any]]  # aspect of 5.2 -> text
+    stakeholder_input: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    opened_at: Mapped[datetime | None]
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    signed_off_at: Mapped[datetime | None]
+
+
+class Recommendation(Base):
+    """A review's recommendation, allocated to a team with an owner and due date (5.1); it
+    is followed up as an action."""
+
+    __tablename__ = "recommendations"
+    __table_args__ = (UniqueConstraint("review_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    team: Mapped[str] = mapped_column(String(120))
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+
+
+class Document(Base):
+    """A record taken away (decision log, timeline, sitrep, review report, strategy)."""
+
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(120))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
 
 
 class ClockState(Base):

@@ -226,23 +226,21 @@ def decision_by_reference(session: Session, reference: str) -> Decision | None:
     return session.scalar(select(Decision).where(Decision.reference == reference))
 
 
-def count_decisions(session: Session, incident_id: int) -> int:
-    return (
-        session.scalar(select(func.count(Decision.id)).where(Decision.incident_id == incident_id))
-        or 0
-    )
+def count_decisions(session: Session, issue_id: int) -> int:
+    """An incident's log is its issue's: the case conferences that led to it belong in it."""
+    return session.scalar(select(func.count(Decision.id)).where(Decision.issue_id == issue_id)) or 0
 
 
 def latest_decisions(
-    session: Session, incident_id: int, count: int
+    session: Session, issue_id: int, count: int
 ) -> tuple[list[Decision], dict[int, str], set[int]]:
-    """The incident's last ``count`` decisions, oldest first; the references of the entries
-    they supersede; and which of them a later entry supersedes. Three queries, whatever the
-    length of the log."""
+    """The last ``count`` decisions of an incident's issue (the incident's own included),
+    oldest first; the references of the entries they supersede; and which of them a later
+    entry supersedes. Three queries, whatever the length of the log."""
     rows = list(
         session.scalars(
             select(Decision)
-            .where(Decision.incident_id == incident_id)
+            .where(Decision.issue_id == issue_id)
             .order_by(Decision.id.desc())
             .limit(count)
         )
@@ -341,6 +339,15 @@ def binding(session: Session, surface: str, conversation: str) -> ChannelBinding
     return session.scalar(
         select(ChannelBinding).where(
             ChannelBinding.surface == surface, ChannelBinding.conversation == conversation
+        )
+    )
+
+
+def binding_of_channel(session: Session, surface: str, external_id: str) -> ChannelBinding | None:
+    """The conversation a platform channel is bound to, if any."""
+    return session.scalar(
+        select(ChannelBinding).where(
+            ChannelBinding.surface == surface, ChannelBinding.external_id == external_id
         )
     )
 

@@ -30,6 +30,7 @@ class FakeSlack:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by channel id
     bookmarks: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # by file id
     invalid: list[str] = field(default_factory=list)  # Block Kit that failed validation
     base_url: str = ""
     validate: bool = True  # the benchmark turns it off: it measures the bot, not the fake
@@ -42,6 +43,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{hook}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         return app
 
     def wait_for(self, predicate: Any, timeout: float = 15.0) -> None:
@@ -86,6 +88,17 @@ class FakeSlack:
             self.responses.append(body)
             self._cond.notify_all()
         return web.Response(text="ok")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL files.getUploadURLExternal hands out: it receives the file's bytes."""
+        file_id = request.match_info["file_id"]
+        body = await request.read()
+        with self._cond:
+            if file_id not in self.files:
+                return web.Response(status=404, text="unknown upload")
+            self.files[file_id]["content"] = body
+            self._cond.notify_all()
+        return web.Response(text=f"OK - {len(body)}")
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -165,6 +178,8 @@ class FakeSlack:
         channel = args["channel"]
         if channel not in self.channels and not channel.startswith(("C", "U", "D")):
             return {"error": "channel_not_found"}
+        if self.channels.get(channel, {}).get("is_archived"):
+            return {"error": "is_archived"}
         ts = self._next_ts()
         self.messages.setdefault(channel, []).append(
             {"ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks"), "pinned": False}
@@ -217,6 +232,47 @@ class FakeSlack:
     def _bookmarks_add(self, args: dict[str, Any]) -> dict[str, Any]:
         self.bookmarks.append(args)
         return {"bookmark": {"id": f"Bk{len(self.bookmarks)}", **args}}
+
+    def _conversations_archive(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(args["channel"])
+        if channel is None:
+            return {"error": "channel_not_found"}
+        if channel.get("is_archived"):
+            return {"error": "already_archived"}
+        channel["is_archived"] = True
+        return {}
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return {"error": "invalid_arguments"}
+        file_id = f"F{len(self.files) + 1:04d}"
+        self.files[file_id] = {
+            "id": file_id,
+            "filename": args["filename"],
+            "length": int(args["length"]),
+            "content": None,
+            "channel": None,
+            "title": None,
+        }
+        return {"upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        listed = args.get("files")
+        items = json.loads(listed) if isinstance(listed, str) else listed or []
+        channel = self.channels.get(str(args.get("channel_id", "")))
+        if channel is not None and channel.get("is_archived"):
+            return {"error": "is_archived"}
+        done = []
+        for item in items:
+            record = self.files.get(item.get("id", ""))
+            if record is None or record["content"] is None:
+                return {"error": "file_not_found"}
+            if len(record["content"]) != record["length"]:
+                return {"error": "file_upload_size_mismatch"}
+            record["title"] = item.get("title")
+            record["channel"] = args.get("channel_id")
+            done.append({"id": record["id"], "title": record["title"], "name": record["filename"]})
+        return {"files": done}
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"view": {"id": f"V{len(self.calls)}"}}

@@ -182,7 +182,21 @@ class FakeGraph(_Recorder):
         app = web.Application()
         app.router.add_post("/v1.0/teams/{team}/channels", self._create)
         app.router.add_get("/v1.0/teams/{team}/channels", self._list)
+        app.router.add_post("/v1.0/teams/{team}/channels/{channel}/archive", self._archive)
         return app
+
+    async def _archive(self, request: web.Request) -> web.Response:
+        channel = self.channels.get(request.match_info["channel"])
+        if request.headers.get("Authorization", "") != f"Bearer {self.token}":
+            return self._answer(request, {}, 401, {"error": {"code": "InvalidAuthenticationToken"}})
+        if channel is None:
+            return self._answer(request, {}, 404, {"error": {"code": "NotFound"}})
+        if channel.get("isArchived"):
+            return self._answer(
+                request, {}, 400, {"error": {"message": "Channel is already archived."}}
+            )
+        channel["isArchived"] = True
+        return self._answer(request, {}, 202, {})
 
     def add_channel(self, name: str, description: str = "") -> str:
         channel_id = f"19:graph{len(self.channels) + 1}@thread.tacv2"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from cards.adaptive import render_card, render_form
 from cards.model import card_from_dict
 from commands.context import Reply
+from rules.timeparse import LONDON
 from storage.models import (
     AuditEvent,
     Decision,
@@ -82,14 +83,19 @@ def call_conference(bot: Driver, ref: str, user: str = "hana", scs: str = "sara"
             {
                 "form": "conference",
                 "reference": ref,
-                "date": "2026-11-24",
-                "time": "10:00",
+                # Convened now, so that its outcome can be recorded straight away.
+                "date": f"{now_in_london(bot):%Y-%m-%d}",
+                "time": f"{now_in_london(bot):%H:%M}",
                 "consulted_scs": scs,
                 "agenda_background": "Leaks reported by a business",
             },
         )
     )
     return reply.text.split()[2]
+
+
+def now_in_london(bot: Driver) -> datetime:
+    return bot.engine.clock.now().astimezone(LONDON)
 
 
 def declare(bot: Driver, options: str = "--level tactical --erco yes") -> str:

@@ -146,7 +146,7 @@ def test_waiting_in_sql_is_exactly_the_rule(history: Driver, db: Database) -> No
                     actor,
                     stage,
                     issue.functional_area,
-                    bool(cc and cc.status == "concluded"),
+                    bool(cc and cc.status == "held"),
                     bool(cc and "declare_incident" in (cc.outcomes or [])),
                 )
                 if step is not None:

@@ -134,7 +134,9 @@ def test_decision_log_and_collated_sitrep_are_formatted(served: tuple[str, Drive
         hana.expect(log).to_contain_text("DEC-2026-0002")
         heading(page, log, "Decisions")
         entries = [line for line in lines(page, log) if line.startswith("• DEC-")]
-        assert len(entries) == 1 and "Declare incident INC-2026-001" in entries[0]
+        # The case conference's decision, then the declaration (the log is the issue's).
+        assert len(entries) == 2 and "Declare incident INC-2026-001" in entries[1]
+        assert "Declare an incident" in entries[0] and "(rationale: " in entries[0]
 
         hana.type("/opss clock +7h")  # 16:30: past the cut-off, the sitrep is collated
         draft = messages.filter(has_text="collated for IMT to approve").first

@@ -356,7 +356,7 @@ def test_the_full_ladder_to_a_declared_incident_with_its_private_channel(
     run(
         slack,
         "david",
-        f'conference {REF} --when "2026-11-24 10:00" --background "Leaks"',
+        f'conference {REF} --when now --background "Leaks"',
         "Case conference CC-2026-0001",
     )
     run(
@@ -430,7 +430,7 @@ def test_exercise_is_marked_in_channel_name_and_topic(slack: SlackWorld) -> None
     run(
         slack,
         "david",
-        f'conference {REF} --when "2026-11-24 10:00" --background b',
+        f"conference {REF} --when now --background b",
         "Case conference",
     )
     run(

@@ -24,6 +24,8 @@ SCOPES = {
     "conversations.list": "groups:read",
     "pins.add": "pins:write",
     "bookmarks.add": "bookmarks:write",
+    "conversations.archive": "groups:write",
+    "files.uploadV2": "files:write",
 }
 
 
@@ -46,6 +48,9 @@ def test_manifest_matches_the_code() -> None:
     code = "".join(p.read_text() for p in (ROOT / "bot" / "slack").glob("*.py"))
     called = set(re.findall(r'"((?:chat|conversations|pins|bookmarks)\.[A-Za-z]+)"', code))
     called |= {m.replace("_", ".", 1) for m in re.findall(r"client\.(chat_\w+)", code)}
+    if "files_upload_v2" in code:
+        called.add("files.uploadV2")
+    assert {"conversations.archive", "files.uploadV2"} <= called
     for method in called:
         if method in SCOPES:
             assert SCOPES[method] in scopes, method

@@ -451,7 +451,7 @@ def declare(teams: TeamsWorld, exercise: bool = False) -> None:
     run(
         teams,
         "david",
-        f'conference {REF} --when "2026-11-24 10:00" --background "Leaks"',
+        f'conference {REF} --when now --background "Leaks"',
         "Case conference CC-2026-0001",
     )
     run(

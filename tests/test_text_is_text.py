@@ -157,7 +157,10 @@ def test_hostile_text_in_every_field_stays_text_on_both_surfaces(
     seen(bot.cmd("ian", f"escalate {ref} ttg"))
     seen(bot.submit("ian", {"form": "assess", "reference": ref, **ratings("high")}))
     conference = seen.form(bot.cmd("hana", f"conference {ref}"))
-    reply = seen(bot.submit("hana", fill(conference, consulted_scs="sara")))
+    # Convened now (09:30, the test clock): its outcome can be recorded once it has met.
+    reply = seen(
+        bot.submit("hana", fill(conference, consulted_scs="sara", date="2026-11-23", time="09:30"))
+    )
     assert reply.form is None, reply.text
     cc = re.search(r"CC-\d{4}-\d{4}", reply.text).group(0)  # type: ignore[union-attr]
     outcome = seen.form(bot.cmd("ian", f"outcome {cc}"))

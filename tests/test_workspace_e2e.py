@@ -172,12 +172,13 @@ def test_raise_to_declared_incident_in_the_browser(page) -> None:  # type: ignor
     david = Person(page, "david")
     david.type(f"/opss conference {REF}")
     david.form_open("Case conference")
-    david.field("date").locator("input").fill("2026-11-24")
-    david.field("time").locator("input").fill("10:00")
+    # Convened now (the workspace's clock): its outcome can be recorded once it has met.
+    david.field("date").locator("input").fill("2026-11-23")
+    david.field("time").locator("input").fill("09:30")
     david.field("agenda_background").locator("textarea").fill("Leaks reported by a retailer")
     david.field("agenda_recommendations").locator("textarea").fill("CAM-EP: consider declaring")
     david.submit_form("Call case conference")
-    david.says("Case conference CC-2026-0001 on ISS-2026-0001 called for Tue 24 Nov 2026 10:00")
+    david.says("Case conference CC-2026-0001 on ISS-2026-0001 called for Mon 23 Nov 2026 09:30")
 
     ian = Person(page, "ian")
     ian.type("/opss outcome CC-2026-0001")

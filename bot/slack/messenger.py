@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messaging import DeliveryError
@@ -151,6 +151,38 @@ class SlackMessenger:
             type="link",
             link=data.get("permalink", ""),
         )
+
+    async def archive(self, channel_id: str) -> None:
+        try:
+            await self.client.api_call("conversations.archive", json={"channel": channel_id})
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_archived":
+                raise _delivery_error(exc) from exc
+
+    async def upload(
+        self,
+        channel_id: str,
+        filename: str,
+        title: str,
+        content: bytes,
+        media_type: str,
+        document_id: int,
+        *,
+        delivery_key: str,
+    ) -> str:
+        """files.uploadV2: files.getUploadURLExternal, the upload, files.completeUploadExternal.
+        Slack has no idempotency key here: a crash between its answer and the outbox row
+        being marked could post the file twice."""
+        try:
+            response = await self.client.files_upload_v2(
+                channel=channel_id, content=content, filename=filename, title=title
+            )
+        except SlackApiError as exc:
+            raise _delivery_error(exc) from exc
+        except SlackRequestError as exc:  # the upload step itself failed: retried later
+            raise DeliveryError(f"file upload failed: {exc}") from exc
+        file = (response.data or {}).get("file") if isinstance(response.data, dict) else None
+        return str((file or {}).get("id", ""))
 
 
 def _suffixed(name: str, n: int) -> str:

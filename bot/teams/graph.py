@@ -1,5 +1,6 @@
-"""Microsoft Graph, only what the bot needs: create a standard channel in the team, and find
-one it made before. Plain aiohttp and a token from MSAL (msgraph-sdk would add ~390 MB)."""
+"""Microsoft Graph, only what the bot needs: create a standard channel in the team, find
+one it made before, and archive it when its incident closes. Plain aiohttp and a token from
+MSAL (msgraph-sdk would add ~390 MB)."""
 
 from __future__ import annotations
 
@@ -66,6 +67,20 @@ class Graph:
             raise self._failure(status, str((data.get("error") or {}).get("message", "")), headers)
         found = [c for c in data.get("value", []) if c.get("displayName") == display_name]
         return found[0] if found else None
+
+    async def archive_channel(self, team_id: str, channel_id: str) -> None:
+        """Archive a channel (read-only for members); archiving it again is not an error."""
+        url = (
+            f"{self.base_url}/v1.0/teams/{quote(team_id, safe='')}/channels/"
+            f"{quote(channel_id, safe='')}/archive"
+        )
+        status, data, headers = await self._call("POST", url, json={})
+        if status in (200, 202, 204):
+            return
+        message = str((data.get("error") or {}).get("message", ""))
+        if status == 400 and "archived" in message.lower():
+            return
+        raise self._failure(status, message, headers)
 
     async def _call(
         self, method: str, url: str, **kwargs: Any

@@ -222,6 +222,36 @@ class TeamsMessenger:
     ) -> None:
         return None
 
+    async def archive(self, channel_id: str) -> None:
+        """A closed incident's Graph channel is archived; a thread (the fallback) cannot be,
+        and its closing post says it is closed."""
+        if self.graph is None or ";messageid=" in channel_id:
+            return None
+        try:
+            await self.graph.archive_channel(self.team_id, channel_id)
+        except GraphRefused as exc:  # no permission: not worth retrying for ever
+            log.warning("incident channel %s not archived: %s", channel_id, exc)
+
+    async def upload(
+        self,
+        channel_id: str,
+        filename: str,
+        title: str,
+        content: bytes,
+        media_type: str,
+        document_id: int,
+        *,
+        delivery_key: str,
+    ) -> str:
+        # A bot can post a file in a Teams channel only through SharePoint (Graph drive
+        # upload), which this bot is not granted: it says the record is kept instead.
+        size = max(1, round(len(content) / 1024))
+        text = (
+            f"📄 {filename} ({size} KB) is kept with the incident's records. Files are posted "
+            "in Slack and the local workspace; Teams shows this note."
+        )
+        return await self.post(channel_id, text, None, delivery_key=delivery_key)
+
     # The Bot Connector ----------------------------------------------------------------------
 
     async def _reference(self, conversation_id: str) -> Any:

@@ -36,7 +36,7 @@ def script(ref: str) -> list[tuple[str, str]]:
         ("david", f"assess {ref} {RATINGS}"),
         (
             "david",
-            f"conference {ref} --when today 11:00 "
+            f"conference {ref} --when now "
             '--background "Leaking joints reported by a retailer and two LAs" '
             '--recommendations "TTG: consider declaring"',
         ),

@@ -121,6 +121,61 @@ class LocalMessenger:
 
         await asyncio.to_thread(work)
 
+    async def archive(self, channel_id: str) -> None:
+        def work() -> None:
+            with self.db.unit_of_work() as session:
+                channel = session.get(LocalChannel, int(channel_id))
+                if channel is not None and channel.archived_at is None:
+                    channel.archived_at = self.clock.now()
+                    if not channel.topic.startswith("CLOSED"):
+                        channel.topic = f"CLOSED · {channel.topic}"
+
+        await asyncio.to_thread(work)
+
+    async def upload(
+        self,
+        channel_id: str,
+        filename: str,
+        title: str,
+        content: bytes,
+        media_type: str,
+        document_id: int,
+        *,
+        delivery_key: str,
+    ) -> str:
+        """The file stays in the database; the message links to it (a download link)."""
+        outbox_id = int(delivery_key.removeprefix("outbox-"))
+
+        def work() -> str:
+            try:
+                with self.db.unit_of_work() as session:
+                    message = LocalMessage(
+                        channel_id=int(channel_id),
+                        author=BOT_NAME,
+                        text=title,
+                        created_at=self.clock.now(),
+                        outbox_id=outbox_id,
+                        attachment={
+                            "document": document_id,
+                            "filename": filename,
+                            "title": title,
+                            "size": len(content),
+                        },
+                    )
+                    session.add(message)
+                    session.flush()
+                    return str(message.id)
+            except IntegrityError:
+                with self.db.read() as session:
+                    existing = session.scalar(
+                        select(LocalMessage.id).where(LocalMessage.outbox_id == outbox_id)
+                    )
+                    if existing is None:
+                        raise
+                    return str(existing)
+
+        return await asyncio.to_thread(work)
+
     async def pin(self, channel_id: str, message_id: str) -> None:
         def work() -> None:
             with self.db.unit_of_work() as session:

@@ -16,7 +16,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 from sqlalchemy import select
@@ -87,6 +87,7 @@ class Workspace:
             web.get("/api/channels/{id}/messages", self.messages),
             web.post("/api/command", self.command),
             web.post("/api/submit", self.submit),
+            web.get("/api/documents/{id}", self.document),
             web.post("/api/sign-in", self.sign_in),
             web.post("/api/sign-out", self.sign_out),
         ]
@@ -222,7 +223,13 @@ class Workspace:
                     "mode": self.mode,
                     "me": user,
                     "channels": [
-                        {"id": str(c.id), "name": c.name, "topic": c.topic, "private": c.private}
+                        {
+                            "id": str(c.id),
+                            "name": c.name,
+                            "topic": c.topic,
+                            "private": c.private,
+                            "closed": c.archived_at is not None,
+                        }
                         for c in channels
                         if not c.private or user in c.members
                     ],
@@ -262,6 +269,7 @@ class Workspace:
                         "topic": channel.topic,
                         "private": channel.private,
                         "bookmarks": channel.bookmarks or [],
+                        "closed": show(channel.archived_at) if channel.archived_at else None,
                     },
                     "messages": [
                         {
@@ -272,6 +280,7 @@ class Workspace:
                             "pinned": m.pinned,
                             "revision": m.revision,
                             "at": show(m.created_at),
+                            "file": _file_link(m.attachment, user),
                         }
                         for m in rows
                     ],
@@ -339,6 +348,40 @@ class Workspace:
             ),
         )
         return web.json_response(reply_json(reply))
+
+    async def document(self, request: web.Request) -> web.StreamResponse:
+        """A record taken away, for a reader who may see the incident it belongs to."""
+        self._check_host(request)
+        user = await self._who(request, request.query.get("user", "guest"))
+        raw = request.match_info["id"]
+        if not raw.isdigit() or len(raw) > 12:
+            raise web.HTTPNotFound(text="No such document.")
+        found = await asyncio.to_thread(self.engine.read_document, "local", user, int(raw))
+        if found is None:
+            raise web.HTTPNotFound(
+                text="No such document, or it belongs to an incident you are not in."
+            )
+        filename, media_type, content = found
+        return web.Response(
+            body=content,
+            content_type=media_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+            },
+        )
+
+
+def _file_link(attachment: dict[str, Any] | None, user: str) -> dict[str, Any] | None:
+    if not attachment:
+        return None
+    return {
+        "filename": attachment.get("filename", ""),
+        "title": attachment.get("title", ""),
+        "size": attachment.get("size", 0),
+        "url": f"/api/documents/{attachment['document']}?user={quote(user)}",
+    }
 
 
 def _key(body: dict[str, Any]) -> str | None:

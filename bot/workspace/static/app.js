@@ -104,9 +104,11 @@ function renderChannels() {
   for (const c of state.channels) {
     const li = document.createElement("li");
     const b = document.createElement("button");
-    b.textContent = (c.private ? "🔒 " : "# ") + c.name;
+    // A closed incident's channel: marked first, so a long name cannot hide it.
+    b.textContent = (c.closed ? "🗄 closed · " : c.private ? "🔒 " : "# ") + c.name;
+    if (c.closed) b.title = "Closed: the incident's channel is archived";
     b.dataset.channel = c.name;
-    if (c.id === state.channel) b.className = "active";
+    b.className = [c.id === state.channel ? "active" : "", c.closed ? "closed" : ""].join(" ").trim();
     b.onclick = () => selectChannel(c.id);
     li.appendChild(b);
     ul.appendChild(li);
@@ -183,6 +185,11 @@ async function loadMessages() {
   const data = await res.json();
   $("channel-name").textContent = (data.channel.private ? "🔒 " : "# ") + data.channel.name;
   $("channel-topic").textContent = data.channel.topic;
+  const closed = $("channel-closed");
+  closed.hidden = !data.channel.closed;
+  closed.textContent = data.channel.closed
+    ? `Closed ${data.channel.closed}: this incident's channel is archived. Its records stay available (/opss export).`
+    : "";
   renderBookmarks(data.channel.bookmarks);
   for (const m of data.messages) {
     const key = `${m.revision}:${m.pinned}`;
@@ -198,6 +205,16 @@ async function loadMessages() {
     li.querySelector(".author").textContent = m.author;
     li.querySelector(".at").textContent = m.at;
     li.querySelector(".text").textContent = m.text;
+    if (m.file) {
+      const a = document.createElement("a");
+      a.href = m.file.url;
+      a.className = "file";
+      a.dataset.testid = "file";
+      a.setAttribute("download", m.file.filename);
+      a.textContent = `📄 ${m.file.filename} (${Math.max(1, Math.round(m.file.size / 1024))} KB)`;
+      li.querySelector(".text").textContent = "";
+      li.querySelector(".text").appendChild(a);
+    }
     if (m.card) li.appendChild(renderCard(m.card, submitData));
     if (fresh) {
       $("messages").appendChild(li);

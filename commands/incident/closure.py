@@ -1,0 +1,256 @@
+"""Closure (plan 3.28): on IMT's decision, with no open actions (or each handed over with a
+reason) and the post-incident review scheduled. Closing stops the rhythm and the sitreps,
+archives the channel, and the summary card says closed and when.
+
+/opss close INC-2026-001 [--reason .. --review "YYYY-MM-DD HH:MM" --handover "ACT-..: .."]
+/opss close ISS-2026-0001 nfa|la|monitoring --reason ..     (issues: see commands/ladder.py)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from cards.model import Field, Form
+from commands.args import Args
+from commands.battle_rhythm import active_events
+from commands.context import Ctx, PermissionRefused, Reply, UserError
+from commands.decisions import record_decision
+from commands.flows import Context, FormFlow
+from commands.incident import stand_down as common
+from commands.sitreps import schedule_of
+from commands.views import publish_issue_change
+from rules import stand_down
+from rules.references import parse_reference
+from rules.stand_down import IncidentMove, ReviewStatus
+from rules.timeparse import LONDON, WhenError, parse_when, show
+from storage.models import Incident, Review
+
+HANDOVER_LINE = re.compile(r"^(?P<ref>[A-Za-z]+-\d{4}-\d+)\s*[:|-]\s*(?P<reason>.+)$")
+
+
+def close_route(args: Args) -> FormFlow | None:
+    """``close INC-…`` closes an incident (this form); ``close ISS-…`` parks an issue."""
+    parsed = parse_reference(args.first() or "")
+    return CLOSE if parsed is not None and parsed[0] == "incident" else None
+
+
+def _incident(ctx: Ctx, reference: str | None) -> Incident:
+    incident = common.load(ctx, reference, "close", "closures")
+    allowed = stand_down.may_close(ctx.actor, common.team_of(incident))
+    if not allowed:
+        raise PermissionRefused(f"close {incident.reference}", allowed.who_may, incident.reference)
+    common.require_move(incident, IncidentMove.CLOSE)
+    return incident
+
+
+def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
+    incident = _incident(ctx, args.first())
+    values: dict[str, Any] = {}
+    for name, value in args.options.items():
+        if name == "reason":
+            values["rationale"] = value
+        elif name == "review":
+            try:
+                when = parse_when(value, ctx.now)
+            except WhenError as exc:
+                raise UserError(f"Review: {exc}", "review_date") from exc
+            values["review_date"], values["review_time"] = (
+                when.strftime("%Y-%m-%d"),
+                when.strftime("%H:%M"),
+            )
+        elif name == "handover":
+            values["handover"] = value.replace(";", "\n")
+        else:
+            raise UserError(
+                f"close does not take --{name} for an incident; it takes --reason, --review "
+                "and --handover."
+            )
+    return {"reference": incident.reference}, values
+
+
+def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
+    incident = common.load(ctx, context.get("reference"), "close", "closures")
+    open_refs = [a.reference for a in common.open_actions(ctx.session, incident)]
+    review = _review(ctx, incident)
+    intro = "Closing stops the battle rhythm and sitreps and archives the channel (3.28)."
+    if open_refs:
+        intro += (
+            f" Open actions: {', '.join(open_refs)}; mark them done, or hand each over below "
+            "with a reason."
+        )
+    return Form(
+        id="close_incident",
+        title=f"Close · {incident.reference}",
+        intro=intro,
+        submit_label="Close incident",
+        fields=(
+            Field("rationale", "Why close now", "multiline", required=True, max_length=4000),
+            Field(
+                "handover",
+                "Open actions handed over (one a line: ACT-2026-0001: to whom and why)",
+                "multiline",
+                max_length=4000,
+            ),
+            Field(
+                "review_date",
+                "Post-incident review: date (5.1)",
+                "date",
+                required=review is None,
+                value=review.scheduled_for.astimezone(LONDON).strftime("%Y-%m-%d")
+                if review
+                else None,
+            ),
+            Field("review_time", "Review: time (London)", "time", required=review is None),
+        ),
+        context={"reference": incident.reference},
+        exercise=incident.exercise,
+    )
+
+
+def _review(ctx: Ctx, incident: Incident) -> Review | None:
+    return ctx.session.scalar(select(Review).where(Review.incident_id == incident.id))
+
+
+def _handover(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        m = HANDOVER_LINE.match(line)
+        if m is None:
+            raise UserError(
+                f"Handover, line {number}: '{line}' is not ACT-2026-0001: to whom and why.",
+                "handover",
+            )
+        out[m.group("ref").upper()] = m.group("reason").strip()
+    return out
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+    incident = _incident(ctx, context.get("reference"))
+    target = common.require_move(incident, IncidentMove.CLOSE)
+    open_rows = common.open_actions(ctx.session, incident)
+    handed = _handover(v.get("handover") or "")
+    unknown = sorted(set(handed) - {a.reference for a in open_rows})
+    if unknown:
+        raise UserError(
+            f"Handover: {', '.join(unknown)} is not an open action of {incident.reference}.",
+            "handover",
+        )
+    review = _review(ctx, incident)
+    review_at = None
+    if review is None and v.get("review_date"):
+        if not v.get("review_time"):
+            raise UserError("Review: time (London): give the review's time.", "review_time")
+        try:
+            review_at = parse_when(f"{v['review_date']} {v['review_time']}", ctx.now)
+        except WhenError as exc:
+            raise UserError(f"Review: {exc}", "review_date") from exc
+        if review_at <= ctx.now:
+            raise UserError(
+                "Review: date: the review is scheduled for a time to come.", "review_date"
+            )
+    check = stand_down.closure_check(
+        [a.reference for a in open_rows], handed, review is not None or review_at is not None
+    )
+    if not check.ok:
+        raise UserError(check.message, check.field)
+    for action in open_rows:
+        action.status = "handed_over"
+        action.done_at = ctx.now
+        action.done_by_id = ctx.person.id
+        action.done_note = f"Handed over at closure: {handed[action.reference]}"
+        ctx.audit(
+            "action.handed_over",
+            "action",
+            action.reference,
+            {"status": "open"},
+            {"status": "handed_over", "reason": handed[action.reference]},
+        )
+    if review is None:
+        assert review_at is not None
+        review = Review(
+            incident_id=incident.id,
+            status=ReviewStatus.SCHEDULED.value,
+            scheduled_for=review_at,
+            scheduled_by_id=ctx.person.id,
+            findings={},
+        )
+        ctx.session.add(review)
+        ctx.audit(
+            "review.scheduled",
+            "incident",
+            incident.reference,
+            None,
+            {"scheduled_for": review_at.isoformat()},
+        )
+    # Closing stops the rhythm and the sitreps (3.28).
+    stopped = []
+    for event in active_events(ctx, incident):
+        event.active = False
+        event.replaced_at = ctx.now
+        event.next_run_at = None
+        stopped.append(event.name)
+    sitrep_row = schedule_of(ctx, incident)
+    if sitrep_row is not None:
+        sitrep_row.active = False
+        sitrep_row.replaced_at = ctx.now
+        sitrep_row.next_run_at = None
+    pending = common.pending_de_escalation(ctx.session, incident)
+    if pending is not None:
+        pending.status = "withdrawn"
+    decision = record_decision(
+        ctx,
+        kind="closure",
+        what=f"Close incident {incident.reference}",
+        rationale=v["rationale"],
+        decided_by=f"{ctx.person.display_name} for IMT",
+        group="imt",
+        incident=incident,
+        evidence=f"Review scheduled for {show(review.scheduled_for)}"
+        + (f"; handed over: {'; '.join(f'{k}: {r}' for k, r in handed.items())}" if handed else ""),
+    )
+    before = {"status": incident.status}
+    incident.status = target.value
+    incident.closed_at = ctx.now
+    ctx.audit(
+        "incident.closed",
+        "incident",
+        incident.reference,
+        before,
+        {
+            "status": incident.status,
+            "decision": decision.reference,
+            "rhythm_stopped": stopped,
+            "sitreps_stopped": sitrep_row is not None,
+            "handed_over": handed,
+        },
+    )
+    text = (
+        f"{incident.reference} closed by {ctx.person.display_name} ({decision.reference}). "
+        f"The battle rhythm and sitreps have stopped; the post-incident review is scheduled for "
+        f"{show(review.scheduled_for)}. This channel is archived; the records stay available "
+        f"with /opss export {incident.reference}."
+    )
+    # The closing posts and card edits go to the channel before it is archived.
+    ctx.closing.add(incident.channel_key)
+    ctx.post(incident.channel_key, text)
+    common.refresh(ctx, incident)
+    ctx.archive(incident.channel_key)
+    publish_issue_change(ctx, incident.issue, text, tell_imt=True)
+    return Reply(text=text)
+
+
+CLOSE = FormFlow(
+    "close_incident",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Close the incident.",
+    permit=lambda ctx, context: _incident(ctx, context.get("reference")),
+)
