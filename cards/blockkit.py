@@ -209,6 +209,15 @@ def card_blocks(card: Card) -> list[Block]:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=_clip(f"*{heading}*\n{text}", 3000)))
         )
+    if card.links:
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(text=_clip(t, MAX_OPTION), action_id=f"opss_link_{i}", url=u)
+                    for i, (t, u) in enumerate(card.links[:25])
+                ]
+            )
+        )
     if card.actions:
         blocks.append(
             ActionsBlock(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cards.model import Card, Form, card_to_dict
+from rules.deadlines import DEFAULT_CLOCKS, Clock, Kind
 from rules.roles import Actor
 from storage import repositories as repo
 from storage.models import Person
@@ -100,6 +102,12 @@ class Options:
     # missed rather than posted; within it, it is posted marked "(late)".
     grace: timedelta = timedelta(minutes=15)
     late_after: timedelta = timedelta(minutes=2)
+    # Notifications: statutory clocks (the 2005 guidance's day counts unless configured), how
+    # many days before the due date the owner is reminded, and what signs export links.
+    notification_clocks: Mapping[Kind, Clock] = field(default_factory=lambda: dict(DEFAULT_CLOCKS))
+    notification_remind_days: int = 2
+    export_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    public_url: str = ""
 
 
 @dataclass

@@ -39,6 +39,7 @@ from commands.context import (
 from commands.flows import FormFlow
 from commands.help import show_help
 from commands.home import home_cards
+from commands.notification import annex, record, risk, sending
 from storage import repositories as repo
 from storage.models import ProcessedRequest
 from storage.unit_of_work import Database
@@ -67,6 +68,10 @@ FORM_FLOWS: dict[str, FormFlow] = {
         battle_rhythm.RHYTHM_ADD,
         sitreps.SITREP_UPDATE,
         sitreps.SITREP_AMEND,
+        record.NOTIFY,
+        annex.ANNEX,
+        risk.RISK_ANNEX,
+        risk.RISK_PRISM,
     )
 }
 # "/opss rhythm INC add" and the like: a sub-command that opens a form.
@@ -74,6 +79,15 @@ SUB_FORMS = {
     ("rhythm", "add"): battle_rhythm.RHYTHM_ADD,
     ("sitrep", "update"): sitreps.SITREP_UPDATE,
     ("sitrep", "amend"): sitreps.SITREP_AMEND,
+    ("notify", "form"): annex.ANNEX,
+    ("risk", "annex"): risk.RISK_ANNEX,
+    ("risk", "prism"): risk.RISK_PRISM,
+}
+# "/opss notify NOT-2026-0001 sent" and the like: a sub-command that runs at once.
+SUB_VERBS: dict[tuple[str, str], Callable[[Ctx, Args], Reply]] = {
+    ("notify", "show"): sending.show,
+    ("notify", "sent"): sending.mark_sent,
+    ("notify", "export"): sending.export,
 }
 PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "help": show_help,
@@ -86,12 +100,14 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "done": actions.done,
     "rhythm": battle_rhythm.rhythm,
     "sitrep": sitreps.sitrep_verb,
+    "risk": risk.choose,
+    "notifications": sending.register,
 }
 ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f})
 
 
 # Hidden values a form carries back (its subject), as opposed to what the user typed.
-CONTEXT_KEYS = ("reference", "conference", "number")
+CONTEXT_KEYS = ("reference", "conference", "number", "step")
 FAILED = "The bot could not complete that, and nothing was saved. Please try again."
 
 
@@ -193,6 +209,9 @@ class Engine:
         if sub in SUB_FORMS:
             del args.words[1]
             return self._form_command(ctx, SUB_FORMS[sub], args)
+        if sub in SUB_VERBS:
+            del args.words[1]
+            return SUB_VERBS[sub](ctx, args)
         if verb in PLAIN_VERBS:
             return PLAIN_VERBS[verb](ctx, args)
         if verb in FORM_FLOWS:  # a verb that takes a form is named like its form

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from cards.model import Action, Card
 from commands.actions import open_actions_for, overdue
 from commands.context import Ctx
+from commands.notification.sending import register_card
 from rules.lifecycle import OPEN_STAGES, STAGE_LABELS, Stage
 from rules.timeparse import show
 from rules.waiting import next_step
@@ -76,4 +77,5 @@ def home_cards(ctx: Ctx) -> list[Card]:
             title="Open incidents",
             facts=open_incidents or (("None", "No incident is open."),),
         ),
+        register_card(ctx),
     ]

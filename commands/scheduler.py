@@ -21,6 +21,7 @@ from cards.model import Card
 from commands.battle_rhythm import next_reminder
 from commands.clock import Clock
 from commands.context import Ctx, Options
+from commands.notification import due as notification_clocks
 from commands.sitreps import cadence_of, next_number, sitrep_card
 from rules import roles, sitrep
 from rules.timeparse import show
@@ -82,6 +83,13 @@ def tick(db: Database, clock: Clock, options: Options) -> TickResult:
                         total += _sitrep(ctx, row)
             if len(rows) < BATCH:
                 break
+    fired = notification_clocks.tick(db, clock, options)
+    total.posted, total.late, total.missed = (
+        total.posted + fired.posted,
+        total.late + fired.late,
+        total.missed + fired.missed,
+    )
+    total.handled += fired.handled
     return total
 
 
@@ -92,6 +100,7 @@ def seconds_to_next_due(db: Database, clock: Clock) -> float | None:
             session.scalar(select(func.min(m.next_run_at)).where(m.active))
             for m in (RhythmEvent, SitrepSchedule)
         ]
+        times.append(notification_clocks.next_due(session))
     due = [t for t in times if t is not None]
     return (min(due) - clock.now()).total_seconds() if due else None
 

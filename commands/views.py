@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from cards.forms import OUTCOME_LABELS, SOURCE_LABELS
 from cards.model import Action, Card
 from commands.context import Ctx
+from commands.notification.records import risk_fact
 from rules import impact
 from rules.lifecycle import LADDER, PARKED, STAGE_LABELS, Stage
 from rules.timeparse import show
@@ -94,6 +95,9 @@ def issue_card(
             else f"called for {show(conference.scheduled_for)}"
         )
         facts.append(("Case conference", f"{conference.reference}: {status}"))
+    product_risk = None if new else risk_fact(session, issue.reference)
+    if product_risk is not None:
+        facts.append(product_risk)
     incident = None if new else repo.incident_for_issue(session, issue.id)
     if incident is not None:
         facts.append(("Incident", f"{incident.reference} in #{incident.channel_name}"))
@@ -147,6 +151,9 @@ def incident_card(session: Session, incident: Incident) -> Card:
             facts.append(("DBT ERCO", "engaged (3.17)"))
         else:
             warning = "Impact is High or Critical: engage DBT ERCO (plan 3.17) and record it."
+    product_risk = risk_fact(session, incident.reference)
+    if product_risk is not None:
+        facts.append(product_risk)
     decisions = repo.decisions_for(session, incident_id=incident.id)
     if decisions:
         facts.append(("Decisions logged", str(len(decisions))))

@@ -1,0 +1,155 @@
+"""A notification's life after it is recorded: shown, marked sent (no blank boxes), exported,
+and listed in the register (overdue first)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from cards.annex_forms import ANNEXES, blank_boxes, confidentiality_error, describe_boxes
+from cards.model import Card
+from commands.args import Args
+from commands.context import Ctx, PermissionRefused, Reply, UserError
+from commands.notification.export import export_link
+from commands.notification.records import (
+    anchor,
+    find_notification,
+    is_overdue,
+    kind_label,
+    notification_card,
+    subject_ref,
+)
+from rules.deadlines import Kind, days_left, london_date
+from rules.notifications import may_send, needs_chemical_data
+from storage.models import Notification
+
+REGISTER_SHOWN = 25
+
+
+def show(ctx: Ctx, args: Args) -> Reply:
+    n = find_notification(ctx.session, args.first(), "notify")
+    card = notification_card(ctx.session, n, ctx.now)
+    return Reply(text=f"{n.reference} · {kind_label(n.kind)}", card=card)
+
+
+def mark_sent(ctx: Ctx, args: Args) -> Reply:
+    n = find_notification(ctx.session, args.first(), "notify")
+    allowed = may_send(ctx.actor, n.owner.name)
+    if not allowed:
+        raise PermissionRefused(f"mark {n.reference} sent", allowed.who_may, n.reference)
+    if n.status != "open":
+        raise UserError(f"{n.reference} was already marked sent.")
+    annex = ANNEXES[n.annex]
+    problem = confidentiality_error(annex, n.values)
+    if problem is not None:
+        raise UserError(f"{n.reference} cannot be marked sent: {problem[1]}.")
+    blanks = blank_boxes(
+        annex, n.values, chemical=needs_chemical_data(Kind(n.kind), n.product_type)
+    )
+    if blanks:
+        raise UserError(
+            f"{n.reference} cannot be marked sent: no blank boxes (guidance section 2). "
+            f"Give a value, or when it is expected or why it will not come, for: "
+            f"{describe_boxes(blanks)}. Fill them in with /opss notify {n.reference} form."
+        )
+    section6 = None
+    if n.annex == "IV":
+        raw = args.options.get("section6_due") or args.options.get("section6")
+        if not raw:
+            raise UserError(
+                "Section 6 timetable: Annex IV sends sections 1-5 now and section 6 later, with "
+                "a timetable sent at the same time (guidance section 4). Add --section6-due "
+                "YYYY-MM-DD.",
+                "section6_due",
+            )
+        try:
+            section6 = date.fromisoformat(raw)
+        except ValueError as exc:
+            raise UserError(
+                f"Section 6 timetable: '{raw}' is not a date; use YYYY-MM-DD.", "section6_due"
+            ) from exc
+    sent_on = london_date(ctx.now)
+    n.values = {**n.values, "date_sent": f"{sent_on.day} {sent_on:%B %Y}"}
+    n.status = "sent"
+    n.sent_at = ctx.now
+    n.sent_by_id = ctx.person.id
+    n.section6_due = section6
+    n.next_run_at = None  # no reminder or escalation is owed any more
+    late = days_left(n.due_date, ctx.now) < 0
+    ctx.audit(
+        "notification.sent",
+        "notification",
+        n.reference,
+        {"status": "open"},
+        {"status": "sent", "late": late},
+    )
+    text = (
+        f"{n.reference} marked sent by {ctx.person.display_name} on {sent_on.day} "
+        f"{sent_on:%b %Y}" + (" (after its due date)" if late else "") + "."
+    )
+    if section6:
+        text += f" Section 6 to follow by {section6.day} {section6:%b %Y}."
+    card = notification_card(ctx.session, n, ctx.now)
+    ctx.post(n.conversation, text, surface=n.surface)
+    ctx.update(n.conversation, anchor(n), n.reference, card, surface=n.surface)
+    return Reply(text=text, card=card, ephemeral=n.conversation != ctx.here())
+
+
+def export(ctx: Ctx, args: Args) -> Reply:
+    n = find_notification(ctx.session, args.first(), "notify")
+    allowed = may_send(ctx.actor, n.owner.name)
+    if not allowed:  # the export holds the box for the national contact point
+        raise PermissionRefused(f"export {n.reference}", allowed.who_may, n.reference)
+    fmt = (args.words[1] if len(args.words) > 1 else "docx").lower()
+    if fmt not in {"docx", "pdf"}:
+        raise UserError(f"Format: '{fmt}' is not docx or pdf.")
+    url = export_link(ctx.options, n.reference, fmt, ctx.person.name, ctx.now)
+    ctx.audit("notification.exported", "notification", n.reference, None, {"format": fmt})
+    text = f"Annex {n.annex} for {n.reference} as {fmt.upper()} (link valid 15 minutes): {url}"
+    card = Card(
+        title=f"{n.reference} · Annex {n.annex} ({fmt.upper()})",
+        subtitle="Only you can see this link; it expires in 15 minutes.",
+        links=((f"Download {fmt.upper()}", url),),
+    )
+    return Reply(text=text, card=card)
+
+
+def notify_verb(ctx: Ctx, args: Args) -> Reply:
+    """``/opss notify NOT-…`` with no sub-command shows it."""
+    return show(ctx, args)
+
+
+def register_card(ctx: Ctx, *, include_sent: bool = False) -> Card:
+    """Open notifications by due date, overdue first (App Home and /opss notifications)."""
+    query = select(Notification).order_by(Notification.due_date, Notification.id)
+    if not include_sent:
+        query = query.where(Notification.status == "open")
+    rows = list(ctx.session.scalars(query.limit(REGISTER_SHOWN * 4)))
+    rows.sort(key=lambda n: (not is_overdue(n, ctx.now), n.status != "open", n.due_date, n.id))
+    facts = []
+    for n in rows[:REGISTER_SHOWN]:
+        left = days_left(n.due_date, ctx.now)
+        state = (
+            f"OVERDUE by {-left} day{'s' if left != -1 else ''}"
+            if is_overdue(n, ctx.now)
+            else ("sent" if n.status == "sent" else ("due today" if left == 0 else f"{left} days"))
+        )
+        facts.append(
+            (
+                f"{n.reference} · {state}",
+                f"{kind_label(n.kind)} on {subject_ref(ctx.session, n)} · due {n.due_date.day} "
+                f"{n.due_date:%b %Y} · {n.owner.display_name}",
+            )
+        )
+    return Card(
+        title="Notifications",
+        subtitle="Open notifications by due date, overdue first",
+        facts=tuple(facts) or (("None", "No notification is open."),),
+    )
+
+
+def register(ctx: Ctx, args: Args) -> Reply:
+    card = register_card(ctx, include_sent="all" in [w.lower() for w in args.words])
+    count = sum(1 for k, _ in card.facts if k != "None")
+    return Reply(text=f"{count} notification{'s' if count != 1 else ''}.", card=card)
