@@ -13,11 +13,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import holidays
 from aiohttp import web
 
 from bot.config import Settings
+from bot.exports import export_route
 from bot.leader import LeaderLock
 from bot.messaging import Messenger
 from bot.outbox import OutboxWorker
@@ -30,6 +32,7 @@ from commands.battle_rhythm import DEFAULT_RHYTHMS, load_presets
 from commands.clock import Clock, FileClock, OffsetClock, SystemClock
 from commands.context import Options
 from commands.engine import Engine
+from rules import deadlines
 from storage import seed
 from storage.db import make_engine
 from storage.migrate import upgrade
@@ -90,11 +93,13 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
         sitrep_cutoff=settings.sitrep_cutoff,
         holidays=bank_holidays(settings.holidays_region, clock.now().year),
         grace=timedelta(minutes=settings.grace_minutes),
+        **notification_options(settings),
     )
     engine = Engine(db, clock, options, after_commit=outbox.kick)
     scheduler = Scheduler(db, clock, options, settings.tick_seconds, after_tick=outbox.kick)
     app = web.Application()
     app.router.add_get("/healthz", _health)
+    app.router.add_routes([export_route(db, clock, options)])
     if settings.local_workspace:
         local = LocalMessenger(db, clock)
         messengers["local"] = local
@@ -202,6 +207,21 @@ def bank_holidays(region: str, year: int) -> frozenset[date]:
         "GB", subdiv=REGIONS[region], years=range(year - 1, year + 4)
     )
     return frozenset(calendar)
+
+
+def notification_options(settings: Settings) -> dict[str, Any]:
+    """Statutory clocks (the 2005 guidance's unless OPSS_NOTIFICATION_DAYS says otherwise),
+    the reminder lead, and what export links are signed with and start with."""
+    out: dict[str, Any] = {
+        "notification_clocks": deadlines.configured(
+            settings.notification_days, "configured in OPSS_NOTIFICATION_DAYS"
+        ),
+        "notification_remind_days": settings.notification_remind_days,
+        "public_url": settings.public_url.rstrip("/"),
+    }
+    if settings.export_secret is not None:
+        out["export_secret"] = settings.export_secret.get_secret_value()
+    return out
 
 
 async def _health(request: web.Request) -> web.Response:

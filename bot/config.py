@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     grace_minutes: int = Field(default=15, alias="OPSS_GRACE_MINUTES")
     sitrep_cutoff: str = Field(default="16:00", alias="OPSS_SITREP_CUTOFF")
     rhythm_file: Path | None = Field(default=None, alias="OPSS_RHYTHM_FILE")
+    # Notification clocks: day counts by kind replacing the 2005 guidance's (JSON object).
+    notification_days: dict[str, int] = Field(default_factory=dict, alias="OPSS_NOTIFICATION_DAYS")
+    notification_remind_days: int = Field(default=2, alias="OPSS_NOTIFICATION_REMIND_DAYS")
+    # Where people reach the bot (export links in Slack); signs those links.
+    public_url: str = Field(default="", alias="OPSS_PUBLIC_URL")
+    export_secret: SecretStr | None = Field(default=None, alias="OPSS_EXPORT_SECRET")
     # Tests point a bot process at a file holding the time, to move its clock from outside.
     clock_file: str | None = Field(default=None, alias="OPSS_CLOCK_FILE")
     # Slack and Teams (their surfaces are switched on when these are set).

@@ -40,6 +40,7 @@ from cards.model import Card, Field, Form
 
 FORM_CALLBACK = "opss_form"
 ACTION_PREFIX = "opss_cmd_"
+LINK_PREFIX = "opss_link_"
 TOGGLE_ON = "true"
 MAX_TITLE = 24
 MAX_OPTION = 75
@@ -213,7 +214,7 @@ def card_blocks(card: Card) -> list[Block]:
         blocks.append(
             ActionsBlock(
                 elements=[
-                    ButtonElement(text=_clip(t, MAX_OPTION), action_id=f"opss_link_{i}", url=u)
+                    ButtonElement(text=_clip(t, MAX_OPTION), action_id=f"{LINK_PREFIX}{i}", url=u)
                     for i, (t, u) in enumerate(card.links[:25])
                 ]
             )

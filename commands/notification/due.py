@@ -188,7 +188,8 @@ def fire_batch(session: Session, now: datetime, options: Options, postgres: bool
             targets = list(dict.fromkeys([options.imt_conversation, n.conversation]))
         card = Card(
             title=f"{n.reference} · {'OVERDUE' if step == OVERDUE else 'due ' + when}",
-            subtitle=text,
+            subtitle=f"{kind_label(n.kind)} on {subject}",
+            facts=(("Due", f"{when} ({n.clock_days} calendar days)"), ("Owner", owner)),
             actions=(
                 Button(f"Annex {n.annex} form", f"/opss notify {n.reference} form"),
                 Button("Mark sent", f"/opss notify {n.reference} sent"),

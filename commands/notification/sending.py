@@ -106,7 +106,7 @@ def export(ctx: Ctx, args: Args) -> Reply:
         raise UserError(f"Format: '{fmt}' is not docx or pdf.")
     url = export_link(ctx.options, n.reference, fmt, ctx.person.name, ctx.now)
     ctx.audit("notification.exported", "notification", n.reference, None, {"format": fmt})
-    text = f"Annex {n.annex} for {n.reference} as {fmt.upper()} (link valid 15 minutes): {url}"
+    text = f"Annex {n.annex} for {n.reference} as {fmt.upper()}: download it below."
     card = Card(
         title=f"{n.reference} · Annex {n.annex} ({fmt.upper()})",
         subtitle="Only you can see this link; it expires in 15 minutes.",
