@@ -11,13 +11,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import holidays
 from aiohttp import web
 
+from bot.checks import refusals
 from bot.config import Settings
 from bot.exports import export_route
 from bot.leader import LeaderLock
@@ -29,7 +30,7 @@ from bot.slack.surface import SlackSurface
 from bot.workspace.messenger import LocalMessenger
 from bot.workspace.routes import Workspace
 from commands.battle_rhythm import DEFAULT_RHYTHMS, load_presets
-from commands.clock import Clock, FileClock, OffsetClock, SystemClock
+from commands.clock import Clock, FileClock, SharedClock
 from commands.context import Options
 from commands.engine import Engine
 from rules import deadlines
@@ -57,22 +58,29 @@ class Bot:
     scheduler: Scheduler
 
 
+class RefusedToStart(SystemExit):
+    """The configuration is unsafe or incomplete: the bot says why and does not start."""
+
+
 def build(settings: Settings, clock: Clock | None = None) -> Bot:
+    refused = refusals(settings)
+    if refused:
+        raise RefusedToStart(
+            "The bot will not start:\n" + "\n".join(f"  {p.setting}: {p.message}" for p in refused)
+        )
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True
         )
     db = Database(make_engine(settings.database_url))
     upgrade(db.engine)  # schema upgrades on start: nobody has to remember them
-    if clock is None:
-        clock = (
-            FileClock(settings.clock_file)
-            if settings.clock_file
-            else OffsetClock()
-            if settings.local_workspace
-            else SystemClock()
-        )
-    seed_file = settings.seed_file or (DEMO_PEOPLE if settings.local_workspace else None)
+    # Every clock is shared: the demo offset lives in the database (it only grows), so
+    # processes agree and a restart keeps it.
+    clock = SharedClock(
+        db, base=clock or (FileClock(settings.clock_file) if settings.clock_file else None)
+    )
+    demo = settings.workspace_enabled and settings.workspace_sign_in == "pick"
+    seed_file = settings.seed_file or (DEMO_PEOPLE if demo else None)
     if seed_file is not None:
         seed.apply(db, seed.load(seed_file), clock.now())
     messengers: dict[str, Messenger] = {}
@@ -93,29 +101,27 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
         sitrep_cutoff=settings.sitrep_cutoff,
         holidays=bank_holidays(settings.holidays_region, clock.now().year),
         grace=timedelta(minutes=settings.grace_minutes),
+        clock_movable=settings.clock_movable,
         **notification_options(settings),
     )
-    engine = Engine(db, clock, options, after_commit=outbox.kick)
+
+    def after_commit() -> None:
+        outbox.kick()
+        clock.refresh()  # a /opss clock move is seen at once (the scheduler is told)
+
+    engine = Engine(db, clock, options, after_commit=after_commit)
     scheduler = Scheduler(db, clock, options, settings.tick_seconds, after_tick=outbox.kick)
+    clock.listeners.append(scheduler.kick)
     app = web.Application()
     app.router.add_get("/healthz", _health)
     app.router.add_routes([export_route(db, clock, options)])
-    if settings.local_workspace:
+    if settings.workspace_enabled:
         local = LocalMessenger(db, clock)
         messengers["local"] = local
         general = local.ensure_channel(GENERAL_CHANNEL, "Raise and discuss potential issues")
         imt = local.ensure_channel(settings.imt_channel, "Incident Management Team")
         _bind(db, "local", engine.options.imt_conversation, imt, settings.imt_channel)
-        advance = getattr(clock, "advance", None)
-        if advance is not None:
-            move = advance
-
-            def advance(delta: timedelta) -> datetime:  # then tick at once
-                now = move(delta)
-                scheduler.kick()
-                return now
-
-        app.router.add_routes(Workspace(db, engine, general, advance).routes())
+        app.router.add_routes(Workspace(db, engine, general, settings).routes())
     if settings.slack_enabled:
         _add_slack(settings, db, engine, messengers, app)
     app.cleanup_ctx.append(_run_outbox(outbox, settings.outbox_poll_seconds))

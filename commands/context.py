@@ -108,6 +108,8 @@ class Options:
     notification_remind_days: int = 2
     export_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     public_url: str = ""
+    # The demo clock may be moved (local workspace only, no chat platform configured).
+    clock_movable: bool = False
 
 
 @dataclass

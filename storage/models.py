@@ -474,3 +474,36 @@ class Notification(Base):
     section6_sent_at: Mapped[datetime | None]
     next_run_at: Mapped[datetime | None] = mapped_column(index=True)
     owner: Mapped[Person] = relationship(foreign_keys=[owner_id])
+
+
+class ClockState(Base):
+    """The demo clock's offset from real time, shared by every process and kept on restart.
+
+    One row (id 1). It only grows, so stored events never see time go backwards.
+    """
+
+    __tablename__ = "clock_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offset_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    moved_at: Mapped[datetime | None]
+    moved_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class WorkspaceCredential(Base):
+    """A person's workspace secret, as an argon2 hash (never the secret itself)."""
+
+    __tablename__ = "workspace_credentials"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[datetime]
+
+
+class WorkspaceSession(Base):
+    """A signed-in browser: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "workspace_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

@@ -140,4 +140,11 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     return Reply(text=text, card=notification_card(ctx.session, n, ctx.now))
 
 
-ANNEX = FormFlow("annex", _prepare, build, _apply, prompt="Fill in the form, step by step.")
+ANNEX = FormFlow(
+    "annex",
+    _prepare,
+    build,
+    _apply,
+    prompt="Fill in the form, step by step.",
+    permit=lambda ctx, context: _load(ctx, context.get("reference")),
+)

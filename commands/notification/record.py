@@ -150,6 +150,14 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
     return {"reference": ref}, values
 
 
+def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
+    issue, incident, area = _subject(ctx, context.get("reference"))
+    ref = incident.reference if incident else issue.reference  # type: ignore[union-attr]
+    allowed = may_record(ctx.actor, area)
+    if not allowed:
+        raise PermissionRefused(f"record notifications on {ref}", allowed.who_may, ref)
+
+
 def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     issue, incident, _ = _subject(ctx, context.get("reference"))
     return notify_form(ctx, incident.reference if incident else issue.reference)  # type: ignore[union-attr]
@@ -267,4 +275,5 @@ NOTIFY = FormFlow(
     _build,
     _apply,
     prompt="Record the notification and its trigger date.",
+    permit=_permit,
 )

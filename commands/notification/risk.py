@@ -40,6 +40,11 @@ def _subject(ctx: Ctx, text: str | None) -> tuple[str, Issue | Incident | Notifi
     return found.reference, found, issue.functional_area
 
 
+def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
+    ref, _, area = _subject(ctx, context.get("reference"))
+    _check(ctx, ref, area)
+
+
 def _check(ctx: Ctx, ref: str, area: str) -> None:
     allowed = may_record(ctx.actor, area)
     if not allowed:
@@ -287,6 +292,7 @@ RISK_ANNEX = FormFlow(
     lambda ctx, context: annex_form(_subject(ctx, context.get("reference"))[0]),
     _apply_annex,
     prompt="Assess the product risk with the Annex I tables.",
+    permit=_permit,
 )
 RISK_PRISM = FormFlow(
     "risk_prism",
@@ -294,4 +300,5 @@ RISK_PRISM = FormFlow(
     lambda ctx, context: prism_form(_subject(ctx, context.get("reference"))[0]),
     _apply_prism,
     prompt="Assess the product risk with PRISM.",
+    permit=_permit,
 )

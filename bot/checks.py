@@ -1,0 +1,107 @@
+"""What is wrong or risky in a configuration, as data: the bot refuses to start on a "refuse",
+and says each "warn" at start-up. Pure: settings in, problems out (``python -m bot check``
+prints the same list)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from bot.config import Settings
+
+Level = Literal["refuse", "warn"]
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: Level
+    setting: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.setting}: {self.message}"
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address that only this machine can reach (never for 0.0.0.0 or a name)."""
+    name = host.strip().lower()
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def problems(settings: Settings) -> list[Problem]:
+    found: list[Problem] = []
+    workspace = settings.workspace_enabled
+    if workspace and settings.workspace_sign_in == "pick" and not is_loopback(settings.host):
+        found.append(
+            Problem(
+                "refuse",
+                "OPSS_HOST",
+                f"the local workspace lets anyone pick who they are, so it only listens on "
+                f"loopback (127.0.0.1), not {settings.host}. Set OPSS_WORKSPACE_SIGN_IN=password "
+                "(people sign in with their own secret) or OPSS_LOCAL_WORKSPACE=false.",
+            )
+        )
+    if workspace and settings.workspace_sign_in == "password" and not is_loopback(settings.host):
+        public = urlsplit(settings.public_url or "")
+        if not public.hostname:
+            found.append(
+                Problem(
+                    "refuse",
+                    "OPSS_PUBLIC_URL",
+                    "the workspace is served off loopback: give the address people use "
+                    "(e.g. https://opss-bot.example.gov.uk) so requests for any other host "
+                    "are refused.",
+                )
+            )
+        elif public.scheme != "https":
+            found.append(
+                Problem(
+                    "warn",
+                    "OPSS_PUBLIC_URL",
+                    "sign-in cookies travel unencrypted over http; put TLS in front.",
+                )
+            )
+    slack_half = (settings.slack_bot_token is None) != (settings.slack_signing_secret is None)
+    if slack_half:
+        missing = (
+            "SLACK_SIGNING_SECRET" if settings.slack_signing_secret is None else ("SLACK_BOT_TOKEN")
+        )
+        found.append(
+            Problem(
+                "refuse",
+                missing,
+                "Slack is half configured: set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+                "(every request is verified with the signing secret), or neither.",
+            )
+        )
+    if settings.slack_enabled and not settings.slack_imt_channel:
+        found.append(
+            Problem(
+                "warn",
+                "SLACK_IMT_CHANNEL",
+                "unset: IMT is not told of new issues in Slack, and people raising them are "
+                "told so. Invite the bot to IMT's channel and set its id.",
+            )
+        )
+    if settings.chat_platform_configured and settings.local_workspace:
+        found.append(
+            Problem(
+                "warn",
+                "OPSS_LOCAL_WORKSPACE",
+                "the local workspace is on beside a chat platform: its clock cannot be moved "
+                "and it is a second way in; leave it off unless you need it.",
+            )
+        )
+    return found
+
+
+def refusals(settings: Settings) -> list[Problem]:
+    return [p for p in problems(settings) if p.level == "refuse"]
