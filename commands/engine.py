@@ -95,6 +95,7 @@ SUB_VERBS: dict[tuple[str, str], Callable[[Ctx, Args], Reply]] = {
     ("notify", "show"): sending.show,
     ("notify", "sent"): sending.mark_sent,
     ("notify", "export"): sending.export,
+    ("notify", "section6"): sending.section6_sent,
 }
 PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "help": show_help,

@@ -315,3 +315,104 @@ def test_exports_read_back_the_annex_v_example_box_for_box(bot: Driver, clock: M
     else:
         raise AssertionError("an expired link was honoured")
     assert not bot.cmd("olly", f"notify {nref} export docx").ok
+
+
+def test_annex_iv_sends_sections_1_to_5_then_section_6_on_its_timetable(bot: Driver) -> None:
+    ref = raise_issue(bot)
+    nref = ok(bot.cmd("fatima", f"notify {ref} reg9 --trigger 2026-11-23")).text.split()[0]
+    first = ok(bot.cmd("fatima", f"notify {nref} form")).form
+    assert first is not None and first.intro.startswith("Step 1 of 2: Sections 1-2")
+    for step, keys in (
+        (1, ("s1_authority", "s1_companies", "s2_producer", "s2_contact")),
+        (2, ("s3_product", "s3_description", "s4_hazard", "s4_accidents", "s5_actions")),
+    ):
+        ok(
+            bot.submit(
+                "fatima",
+                {
+                    "form": "annex",
+                    "reference": nref,
+                    "step": str(step),
+                    **{k: f"value of {k}" for k in keys},
+                },
+            )
+        )
+    no_timetable = bot.cmd("fatima", f"notify {nref} sent")
+    assert not no_timetable.ok and "Section 6 timetable" in no_timetable.text
+    sent = ok(bot.cmd("fatima", f"notify {nref} sent --section6-due 2026-12-10"))
+    assert "Section 6 to follow by 10 Dec 2026" in sent.text
+    blank = bot.cmd("fatima", f"notify {nref} section6")
+    assert not blank.ok and "List of manufacturers/importers" in blank.text
+    six = ok(bot.cmd("fatima", f"notify {nref} form 3")).form
+    assert six is not None and six.intro.startswith("Step 3 of 3: Section 6")
+    ok(
+        bot.submit(
+            "fatima",
+            {
+                "form": "annex",
+                "reference": nref,
+                "step": "3",
+                "s6_manufacturers": "Jiangsu Golden Harbour (CN)",
+                "s6_distributors": "B&Q plc (UK, IE)",
+                "s6_numbers_gap": "2026-12-08",
+            },
+        )
+    )
+    done = ok(bot.cmd("fatima", f"notify {nref} section6"))
+    assert done.text.startswith(f"Section 6 of {nref} marked sent")
+
+
+def test_every_annex_step_renders_on_both_surfaces_within_slack_limits() -> None:
+    from cards.annex_forms import ANNEXES, form_step, steps_for
+
+    for annex in ANNEXES.values():
+        steps = steps_for(annex, chemical=True, section6=True)
+        assert steps == list(range(1, len(annex.steps) + 1))
+        for step in steps:
+            form = form_step(
+                annex,
+                step,
+                {},
+                reference="NOT-2026-0001",
+                subtitle="",
+                show_confidential=True,
+                steps=steps,
+            )
+            validate_card(render_form(form))
+            assert len(form_modal(form, {"channel": "C1"}).to_dict()["blocks"]) < 100
+        numbered = [b.number for b in annex.boxes if b.number[0].isdigit()]
+        assert numbered == sorted(numbered, key=int)  # laid out in the annex's order
+
+
+def test_a_batch_of_due_clocks_costs_the_same_statements_whatever_its_size(
+    bot: Driver, clock: ManualClock
+) -> None:
+    from sqlalchemy import event
+
+    from commands.notification import due
+
+    ref = raise_issue(bot)
+    engine = bot.engine
+
+    def statements_for(count: int) -> int:
+        for _ in range(count):
+            trigger = (clock.now() - timedelta(days=10)).date().isoformat()
+            ok(bot.cmd("fatima", f"notify {ref} emergency --trigger {trigger}"))
+        seen: list[str] = []
+
+        def count_it(*args: Any) -> None:
+            seen.append(args[2])
+
+        event.listen(engine.db.engine, "before_cursor_execute", count_it)
+        try:
+            result = due.tick(engine.db, clock, engine.options)
+        finally:
+            event.remove(engine.db.engine, "before_cursor_execute", count_it)
+        # Each: its reminder superseded (recorded as missed) and its escalation posted.
+        assert (result.missed, result.posted) == (count, count)
+        return len(seen)
+
+    statements_for(1)  # the first tick also makes the bot's own person
+    one = statements_for(1)  # triggered ten days ago: every one of them overdue
+    many = statements_for(40)
+    assert many == one

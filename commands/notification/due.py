@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy import insert as insert_into
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -153,8 +155,8 @@ def fire_batch(session: Session, now: datetime, options: Options, postgres: bool
             .returning(Firing.source, Firing.step)
         )
     }
-    posts: list[OutboxMessage] = []
-    audits: list[AuditEvent] = []
+    posts: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
     for n, step, _due, status in wanted:
         if (f"notification:{n.id}", step) not in claimed:
             continue  # another process handled it
@@ -199,33 +201,39 @@ def fire_batch(session: Session, now: datetime, options: Options, postgres: bool
         for conversation in targets:
             label = "EXERCISE · " if exercise and not text.startswith("EXERCISE") else ""
             posts.append(
-                OutboxMessage(
-                    surface=n.surface,
-                    conversation=conversation,
-                    op="post",
-                    payload={"text": label + text, "pin": False, "card": card_to_dict(card)},
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
+                {
+                    "surface": n.surface,
+                    "conversation": conversation,
+                    "op": "post",
+                    "anchor": None,
+                    "payload": {"text": label + text, "pin": False, "card": card_to_dict(card)},
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "last_error": "",
+                }
             )
         result.posted += 1
         audits.append(
-            AuditEvent(
-                at=now,
-                actor_id=system.id,
-                actor_name=system.name,
-                action=f"notification.{step}",
-                entity_type="notification",
-                entity_ref=n.reference,
-                before=None,
-                after={"status": status, "due": n.due_date.isoformat()},
-                surface=n.surface,
-                channel="",
-            )
+            {
+                "at": now,
+                "actor_id": system.id,
+                "actor_name": system.name,
+                "action": f"notification.{step}",
+                "entity_type": "notification",
+                "entity_ref": n.reference,
+                "before": None,
+                "after": {"status": status, "due": n.due_date.isoformat()},
+                "surface": n.surface,
+                "channel": "",
+            }
         )
-    session.add_all(posts + audits)
+    # One executemany each, whatever the batch's size.
+    if posts:
+        session.execute(insert_into(OutboxMessage), posts)
+    if audits:
+        session.execute(insert_into(AuditEvent), audits)
     return result
 
 

@@ -139,6 +139,7 @@ def notification_card(session: Session, n: Notification, now) -> Card:  # type: 
         actions.append(Action("Mark sent", f"/opss notify {ref} sent"))
     elif n.annex == "IV" and not n.section6_sent_at:
         actions.append(Action("Section 6", f"/opss notify {ref} form 3"))
+        actions.append(Action("Section 6 sent", f"/opss notify {ref} section6"))
     actions += [
         Action("Export DOCX", f"/opss notify {ref} export docx"),
         Action("Export PDF", f"/opss notify {ref} export pdf"),

@@ -96,6 +96,39 @@ def mark_sent(ctx: Ctx, args: Args) -> Reply:
     return Reply(text=text, card=card, ephemeral=n.conversation != ctx.here())
 
 
+def section6_sent(ctx: Ctx, args: Args) -> Reply:
+    """Annex IV's section 6 (the rest of the supply chain), sent after sections 1-5."""
+    n = find_notification(ctx.session, args.first(), "notify")
+    allowed = may_send(ctx.actor, n.owner.name)
+    if not allowed:
+        raise PermissionRefused(f"mark {n.reference} sent", allowed.who_may, n.reference)
+    if n.annex != "IV":
+        raise UserError(f"{n.reference} is on Annex {n.annex}; only Annex IV has a section 6.")
+    if n.status != "sent":
+        raise UserError(f"Send sections 1-5 first: /opss notify {n.reference} sent.")
+    if n.section6_sent_at is not None:
+        raise UserError(f"Section 6 of {n.reference} was already marked sent.")
+    blanks = [b for b in blank_boxes(ANNEXES["IV"], n.values, chemical=False, section6=True)]
+    if blanks:
+        raise UserError(
+            f"Section 6 of {n.reference} cannot be marked sent: no blank boxes. Fill in: "
+            f"{describe_boxes(blanks)} (/opss notify {n.reference} form 3)."
+        )
+    n.section6_sent_at = ctx.now
+    ctx.audit(
+        "notification.section6_sent",
+        "notification",
+        n.reference,
+        None,
+        {"timetable": n.section6_due.isoformat() if n.section6_due else None},
+    )
+    text = f"Section 6 of {n.reference} marked sent by {ctx.person.display_name}."
+    card = notification_card(ctx.session, n, ctx.now)
+    ctx.post(n.conversation, text, surface=n.surface)
+    ctx.update(n.conversation, anchor(n), n.reference, card, surface=n.surface)
+    return Reply(text=text, card=card, ephemeral=n.conversation != ctx.here())
+
+
 def export(ctx: Ctx, args: Args) -> Reply:
     n = find_notification(ctx.session, args.first(), "notify")
     allowed = may_send(ctx.actor, n.owner.name)
