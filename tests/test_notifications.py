@@ -416,3 +416,20 @@ def test_a_batch_of_due_clocks_costs_the_same_statements_whatever_its_size(
     one = statements_for(1)  # triggered ten days ago: every one of them overdue
     many = statements_for(40)
     assert many == one
+
+
+def test_clocks_fire_once_on_both_databases(any_db: Database, clock: ManualClock) -> None:
+    from tests.conftest import seeded_engine
+
+    bot = Driver(seeded_engine(any_db, clock))
+    ref = raise_issue(bot)
+    record(bot, ref)
+    clock.advance(timedelta(days=8))  # Tue 1 Dec 09:30: the reminder, half an hour late
+    first = tick(any_db, clock, bot.engine.options)
+    again = tick(any_db, clock, bot.engine.options)
+    assert (first.posted, first.late, again.posted) == (1, 1, 0)
+    with any_db.read() as s:
+        firings = s.scalars(select(Firing)).all()
+        n = s.scalar(select(Notification))
+    assert [(f.step, f.incident_id) for f in firings] == [("reminder", None)]
+    assert n is not None and n.next_run_at == n.overdue_at
