@@ -36,16 +36,18 @@ def main(argv: list[str]) -> int:
         return 1
     for problem in problems(settings):
         log.warning("%s: %s", problem.setting, problem.message)
-    where = f"http://{settings.host}:{settings.port}/"
-    surfaces = [name for name, on in (("Slack", settings.slack_enabled),) if on]
-    if settings.workspace_enabled:
-        surfaces.append(f"local workspace at {where}")
-    print(
-        f"OPSS incident bot on {where}: {', '.join(surfaces) or 'no surface configured'}"
-        f"  (database: {bot.db.engine.url!r})"
-    )
+    print(f"{announce(settings)}  (database: {bot.db.engine.url!r})")
     web.run_app(bot.app, host=settings.host, port=settings.port, print=None)
     return 0
+
+
+def announce(settings: Settings) -> str:
+    """The start-up line: what is served where (never a workspace that is off)."""
+    where = f"http://{settings.host}:{settings.port}/"
+    surfaces = [name for name, on in (("Slack at /slack/events", settings.slack_enabled),) if on]
+    if settings.workspace_enabled:
+        surfaces.append(f"local workspace at {where}")
+    return f"OPSS incident bot on {where}: {', '.join(surfaces) or 'no surface configured'}"
 
 
 def set_password(settings: Settings, name: str) -> int:

@@ -197,6 +197,9 @@ class Incident(Base):
     surface: Mapped[str] = mapped_column(String(20))
     channel_key: Mapped[str] = mapped_column(String(80))
     channel_name: Mapped[str] = mapped_column(String(80))
+    # Names of the people the bot put in the incident's channel (declarer, command team,
+    # invitees): with the channel itself, who may read the incident (rules/access.py).
+    members: Mapped[list[Any] | None]
     issue: Mapped[Issue] = relationship()
 
 

@@ -1,4 +1,4 @@
-"""shared clock offset, workspace credentials and sessions
+"""shared clock offset, workspace credentials and sessions, incident members
 
 Revision ID: 0005
 Revises: 0004
@@ -16,6 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("incidents") as batch:
+        batch.add_column(sa.Column("members", sa.JSON(), nullable=True))
     op.create_table(
         "clock_state",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -54,3 +56,5 @@ def downgrade() -> None:
     op.drop_table("workspace_sessions")
     op.drop_table("workspace_credentials")
     op.drop_table("clock_state")
+    with op.batch_alter_table("incidents") as batch:
+        batch.drop_column("members")
