@@ -433,3 +433,19 @@ def test_clocks_fire_once_on_both_databases(any_db: Database, clock: ManualClock
         n = s.scalar(select(Notification))
     assert [(f.step, f.incident_id) for f in firings] == [("reminder", None)]
     assert n is not None and n.next_run_at == n.overdue_at
+
+
+def test_a_notification_about_an_incident_is_as_private_as_the_incident(bot: Driver) -> None:
+    from tests.test_engine import declare
+
+    declare(bot)
+    nref = record(bot, "INC-2026-001", user="hana")
+    issue_ref = raise_issue(bot)
+    public = record(bot, issue_ref)
+    refused = bot.cmd("olly", f"notify {nref} show")
+    assert not refused.ok and "may see INC-2026-001" in refused.text
+    assert not bot.cmd("olly", f"risk {nref}").ok
+    listed = [k.split(" · ")[0] for k, _ in ok(bot.cmd("olly", "notifications")).card.facts]  # type: ignore[union-attr]
+    assert listed == [public]
+    imt = [k.split(" · ")[0] for k, _ in ok(bot.cmd("ian", "notifications")).card.facts]  # type: ignore[union-attr]
+    assert sorted(imt) == sorted([nref, public])

@@ -35,7 +35,7 @@ from storage.models import Notification
 
 
 def _load(ctx: Ctx, ref: str | None) -> Notification:
-    n = find_notification(ctx.session, ref, "notify")
+    n = find_notification(ctx, ref, "notify")
     allowed = may_send(ctx.actor, n.owner.name)
     if not allowed:
         raise PermissionRefused(f"fill in {n.reference}", allowed.who_may, n.reference)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from cards.annex_export import annex_docx, annex_pdf, filled_boxes
 from cards.annex_forms import ANNEXES
 from commands.context import Options
-from commands.notification.records import find_notification, kind_label, subject_ref
+from commands.notification.records import kind_label, notification_by_reference, subject_ref
 from rules.deadlines import Kind
 from rules.notifications import may_send, needs_chemical_data
 from storage import repositories as repo
@@ -73,7 +73,7 @@ def export_file(db: Database, options: Options, token: str, now: datetime) -> Ex
     if now.timestamp() > claims["e"]:
         raise ExportRefused("This export link has expired; ask for a new one.")
     with db.read() as session:
-        n = find_notification(session, claims["n"], "export")
+        n = notification_by_reference(session, claims["n"], "export")
         person = repo.person_by_name(session, claims["p"])
         if person is None or not may_send(repo.actor_for(session, person), n.owner.name):
             raise ExportRefused("You may no longer export this notification.")

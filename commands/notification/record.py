@@ -56,7 +56,7 @@ def parse_kind(text: str) -> Kind | None:
 
 
 def _subject(ctx: Ctx, text: str | None) -> tuple[Issue | None, Incident | None, str]:
-    issue, incident = find_issue_or_incident(ctx.session, text, "notify")
+    issue, incident = find_issue_or_incident(ctx, text, "notify")
     area = (issue or (incident.issue if incident else None)).functional_area  # type: ignore[union-attr]
     return issue, incident, area
 

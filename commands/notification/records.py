@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from cards.annex_forms import ANNEXES, blank_boxes
 from cards.model import Action, Card
-from commands.context import UserError
+from commands.access import require_read
+from commands.context import Ctx, UserError
 from rules.deadlines import DEFAULT_CLOCKS, Kind, days_left
 from rules.notifications import PRODUCT_TYPES, needs_chemical_data
 from rules.references import parse_reference
@@ -22,7 +23,18 @@ STATUS_LABELS = {"open": "Open", "sent": "Sent"}
 PRODUCT_LABELS = dict(PRODUCT_TYPES)
 
 
-def find_notification(session: Session, text: str | None, verb: str) -> Notification:
+def find_notification(ctx: Ctx, text: str | None, verb: str) -> Notification:
+    """A notification by reference; one about an incident only for those who may read the
+    incident (the same rule as the incident's own content)."""
+    n = notification_by_reference(ctx.session, text, verb)
+    if n.incident_id is not None:
+        incident = ctx.session.get(Incident, n.incident_id)
+        assert incident is not None
+        require_read(ctx, incident)
+    return n
+
+
+def notification_by_reference(session: Session, text: str | None, verb: str) -> Notification:
     if not text:
         raise UserError(f"{verb} needs a notification reference, e.g. NOT-2026-0001.")
     parsed = parse_reference(text)

@@ -30,12 +30,12 @@ def _subject(ctx: Ctx, text: str | None) -> tuple[str, Issue | Incident | Notifi
         raise UserError("risk needs a reference, e.g. /opss risk ISS-2026-0001 annex.")
     parsed = parse_reference(text)
     if parsed is not None and parsed[0] == "notification":
-        n = find_notification(ctx.session, text, "risk")
+        n = find_notification(ctx, text, "risk")
         issue = ctx.session.get(Issue, n.issue_id) if n.issue_id else None
         if issue is None and n.incident_id:
             issue = ctx.session.get(Incident, n.incident_id).issue  # type: ignore[union-attr]
         return n.reference, n, issue.functional_area if issue else ""
-    _, found = find_subject(ctx.session, text)
+    _, found = find_subject(ctx, text)
     issue = found.issue if isinstance(found, Incident) else found
     return found.reference, found, issue.functional_area
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from cards.annex_forms import ANNEXES, blank_boxes, confidentiality_error, describe_boxes
 from cards.model import Card
+from commands.access import readable
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.notification.export import export_link
@@ -22,19 +24,19 @@ from commands.notification.records import (
 )
 from rules.deadlines import Kind, days_left, london_date
 from rules.notifications import may_send, needs_chemical_data
-from storage.models import Notification
+from storage.models import Incident, Notification
 
 REGISTER_SHOWN = 25
 
 
 def show(ctx: Ctx, args: Args) -> Reply:
-    n = find_notification(ctx.session, args.first(), "notify")
+    n = find_notification(ctx, args.first(), "notify")
     card = notification_card(ctx.session, n, ctx.now)
     return Reply(text=f"{n.reference} · {kind_label(n.kind)}", card=card)
 
 
 def mark_sent(ctx: Ctx, args: Args) -> Reply:
-    n = find_notification(ctx.session, args.first(), "notify")
+    n = find_notification(ctx, args.first(), "notify")
     allowed = may_send(ctx.actor, n.owner.name)
     if not allowed:
         raise PermissionRefused(f"mark {n.reference} sent", allowed.who_may, n.reference)
@@ -98,7 +100,7 @@ def mark_sent(ctx: Ctx, args: Args) -> Reply:
 
 def section6_sent(ctx: Ctx, args: Args) -> Reply:
     """Annex IV's section 6 (the rest of the supply chain), sent after sections 1-5."""
-    n = find_notification(ctx.session, args.first(), "notify")
+    n = find_notification(ctx, args.first(), "notify")
     allowed = may_send(ctx.actor, n.owner.name)
     if not allowed:
         raise PermissionRefused(f"mark {n.reference} sent", allowed.who_may, n.reference)
@@ -130,7 +132,7 @@ def section6_sent(ctx: Ctx, args: Args) -> Reply:
 
 
 def export(ctx: Ctx, args: Args) -> Reply:
-    n = find_notification(ctx.session, args.first(), "notify")
+    n = find_notification(ctx, args.first(), "notify")
     allowed = may_send(ctx.actor, n.owner.name)
     if not allowed:  # the export holds the box for the national contact point
         raise PermissionRefused(f"export {n.reference}", allowed.who_may, n.reference)
@@ -159,6 +161,14 @@ def register_card(ctx: Ctx, *, include_sent: bool = False) -> Card:
     if not include_sent:
         query = query.where(Notification.status == "open")
     rows = list(ctx.session.scalars(query.limit(REGISTER_SHOWN * 4)))
+    # Notifications about an incident are as private as the incident.
+    incidents = ctx.session.scalars(
+        select(Incident)
+        .where(Incident.id.in_({n.incident_id for n in rows if n.incident_id}))
+        .options(selectinload(Incident.issue))
+    ).all()
+    seen = {i.id for i in readable(ctx, incidents)}
+    rows = [n for n in rows if n.incident_id is None or n.incident_id in seen]
     rows.sort(key=lambda n: (not is_overdue(n, ctx.now), n.status != "open", n.due_date, n.id))
     facts = []
     for n in rows[:REGISTER_SHOWN]:
