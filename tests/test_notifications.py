@@ -449,3 +449,17 @@ def test_a_notification_about_an_incident_is_as_private_as_the_incident(bot: Dri
     assert listed == [public]
     imt = [k.split(" · ")[0] for k, _ in ok(bot.cmd("ian", "notifications")).card.facts]  # type: ignore[union-attr]
     assert sorted(imt) == sorted([nref, public])
+
+
+def test_risk_on_an_incident_or_a_notification_shows_on_its_card(bot: Driver) -> None:
+    from tests.test_engine import declare
+
+    declare(bot)
+    nref = record(bot, "INC-2026-001", user="hana")
+    prism = {"form": "risk_prism", "severity_1": "2", "steps_1": "1 in 2000: handle slips"}
+    ok(bot.submit("hana", prism | {"reference": "INC-2026-001"}))
+    ok(bot.submit("hana", prism | {"reference": nref, "severity_1": "4"}))
+    incident = ok(bot.cmd("hana", "status INC-2026-001")).card
+    assert ("Product risk", "Medium (v1, PRISM (EU 2019/417))") in incident.facts  # type: ignore[union-attr]
+    card = ok(bot.cmd("hana", f"notify {nref} show")).card
+    assert ("Product risk", "Serious (v1, PRISM (EU 2019/417))") in card.facts  # type: ignore[union-attr]
