@@ -234,6 +234,8 @@ def test_reactions_answer_a_notification_and_revocations_change_a_measure(
         )
     )
     assert "due 7 Jan 2027" in reaction.text and "Annex III" in reaction.text
+    form = ok(bot.cmd("fatima", f"notify {reaction.text.split()[0]} form")).form
+    assert form is not None and form.field("f3").value == "A12/0034/06 Germany"
     revoke = bot.cmd("fatima", f"notify {ref} revocation --trigger 2026-11-24")
     assert not revoke.ok and "Changes" in revoke.text
     revoked = ok(

@@ -238,7 +238,8 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         surface=ctx.surface,
         conversation=conversation,
         status="open",
-        values={},
+        # A reaction's box 3 is the notification it answers.
+        values={"f3": answered.reference if answered else answers} if needs_answer(kind) else {},
         next_run_at=min(due.remind_at, due.overdue_at),
     )
     ctx.session.add(n)
