@@ -29,7 +29,7 @@ def test_a_reminder_due_while_down_is_posted_once(tmp_path: Path) -> None:
     imt = local.ensure_channel("opss-imt")
     with db.unit_of_work() as s:
         s.add(ChannelBinding(surface="local", conversation="imt", external_id=imt, name="opss-imt"))
-    bot = Driver(seeded_engine(db, clock), channel=general)
+    bot = Driver(seeded_engine(db, clock, imt_bound=False), channel=general)
     ref = raise_issue(bot)
     ok(bot.cmd("fatima", f"notify {ref} reg33_4 --trigger 2026-11-23"))  # reminder 1 Dec 09:00
 
