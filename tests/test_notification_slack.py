@@ -85,6 +85,12 @@ def test_a_notification_over_slack(world: SlackWorld) -> None:
     overdue = _messages(slack, slack.general, f"OVERDUE: {NOT}")
     assert len(overdue) == 1 and "Escalated to the FTL (Fatima Khan) and IMT" in overdue[0]["text"]
 
+    # App Home lists it among the notifications, overdue first.
+    slack.event({"type": "app_home_opened", "user": "U0FATIMA", "tab": "home", "channel": "D1"})
+    slack.fake.wait_for(lambda f: f.ok_calls("views.publish"))
+    home = json.dumps(slack.fake.ok_calls("views.publish")[0].args["view"], ensure_ascii=False)
+    assert "Notifications" in home and f"{NOT} · OVERDUE by 1 day" in home
+
     since = slack.mark()
     slack.slash("fatima", f"notify {NOT} sent")
     refused = slack.replied("cannot be marked sent", since)
