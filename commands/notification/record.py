@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -55,10 +56,31 @@ def parse_kind(text: str) -> Kind | None:
         return None
 
 
-def _subject(ctx: Ctx, text: str | None) -> tuple[Issue | None, Incident | None, str]:
+@dataclass(frozen=True)
+class Subject:
+    """What a notification is about: always an issue; its incident once declared."""
+
+    issue: Issue
+    incident: Incident | None
+
+    @property
+    def reference(self) -> str:
+        return self.incident.reference if self.incident else self.issue.reference
+
+
+def _subject(ctx: Ctx, text: str | None) -> Subject:
     issue, incident = find_issue_or_incident(ctx, text, "notify")
-    area = (issue or (incident.issue if incident else None)).functional_area  # type: ignore[union-attr]
-    return issue, incident, area
+    if issue is None:
+        assert incident is not None
+        issue = incident.issue
+    return Subject(issue, incident)
+
+
+def _check(ctx: Ctx, subject: Subject) -> None:
+    allowed = may_record(ctx.actor, subject.issue.functional_area)
+    if not allowed:
+        ref = subject.reference
+        raise PermissionRefused(f"record notifications on {ref}", allowed.who_may, ref)
 
 
 def notify_form(ctx: Ctx, ref: str) -> Form:
@@ -125,11 +147,8 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
     first = args.first()
     if first and (parse_reference(first) or ("", ""))[0] == "notification":
         raise UserError(f"For {first}: /opss notify {first} show | form | sent | export docx|pdf.")
-    issue, incident, area = _subject(ctx, first)
-    ref = incident.reference if incident else issue.reference  # type: ignore[union-attr]
-    allowed = may_record(ctx.actor, area)
-    if not allowed:
-        raise PermissionRefused(f"record notifications on {ref}", allowed.who_may, ref)
+    subject = _subject(ctx, first)
+    _check(ctx, subject)
     values: dict[str, Any] = {}
     if len(args.words) > 1:
         kind = parse_kind(args.words[1])
@@ -147,20 +166,15 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
                 "--measures, --owner, --answers and --changes."
             )
         values[key] = value.lstrip("@") if key == "owner" else value
-    return {"reference": ref}, values
+    return {"reference": subject.reference}, values
 
 
 def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
-    issue, incident, area = _subject(ctx, context.get("reference"))
-    ref = incident.reference if incident else issue.reference  # type: ignore[union-attr]
-    allowed = may_record(ctx.actor, area)
-    if not allowed:
-        raise PermissionRefused(f"record notifications on {ref}", allowed.who_may, ref)
+    _check(ctx, _subject(ctx, context.get("reference")))
 
 
 def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
-    issue, incident, _ = _subject(ctx, context.get("reference"))
-    return notify_form(ctx, incident.reference if incident else issue.reference)  # type: ignore[union-attr]
+    return notify_form(ctx, _subject(ctx, context.get("reference")).reference)
 
 
 def _find_ours(ctx: Ctx, text: str) -> Notification | None:
@@ -171,11 +185,9 @@ def _find_ours(ctx: Ctx, text: str) -> Notification | None:
 
 
 def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
-    issue, incident, area = _subject(ctx, context.get("reference"))
-    subject = incident.reference if incident else issue.reference  # type: ignore[union-attr]
-    allowed = may_record(ctx.actor, area)
-    if not allowed:
-        raise PermissionRefused(f"record notifications on {subject}", allowed.who_may, subject)
+    about = _subject(ctx, context.get("reference"))
+    _check(ctx, about)
+    issue, incident, subject = about.issue, about.incident, about.reference
     kind = Kind(v["kind"])
     product_type = v.get("product_type") or "consumer"
     refused = exclusion(kind, product_type)
@@ -221,7 +233,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         kind=kind.value,
         annex=annex_for(kind, product_type, v.get("measures") or VOLUNTARY),
         product_type=product_type,
-        issue_id=(issue.id if issue else incident.issue_id),  # type: ignore[union-attr]
+        issue_id=issue.id,
         incident_id=incident.id if incident else None,
         answers_id=answered.id if answered else None,
         answers_text=answers if answered is None else "",

@@ -6,6 +6,8 @@ national contact point only (27 on Annex II) cannot reach one.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -78,7 +80,7 @@ def _left(days: int) -> str:
     return f" (in {days} day{'s' if days != 1 else ''})"
 
 
-def is_overdue(n: Notification, now) -> bool:  # type: ignore[no-untyped-def]
+def is_overdue(n: Notification, now: datetime) -> bool:
     return n.status == "open" and now >= n.overdue_at
 
 
@@ -105,7 +107,7 @@ def blank_count(n: Notification) -> int:
     return len(blank_boxes(annex, n.values, chemical=chemical))
 
 
-def notification_card(session: Session, n: Notification, now) -> Card:  # type: ignore[no-untyped-def]
+def notification_card(session: Session, n: Notification, now: datetime) -> Card:
     issue, incident = subject_of(session, n)
     facts: list[tuple[str, str]] = [
         ("On", incident.reference if incident else (issue.reference if issue else "")),

@@ -14,7 +14,12 @@ from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.flows import Context, FormFlow
 from commands.lookup import find_subject
-from commands.notification.records import anchor, find_notification, notification_card
+from commands.notification.records import (
+    anchor,
+    area_of,
+    find_notification,
+    notification_card,
+)
 from commands.views import incident_card, publish_issue_change
 from rules import risk
 from rules.notifications import may_record
@@ -31,10 +36,7 @@ def _subject(ctx: Ctx, text: str | None) -> tuple[str, Issue | Incident | Notifi
     parsed = parse_reference(text)
     if parsed is not None and parsed[0] == "notification":
         n = find_notification(ctx, text, "risk")
-        issue = ctx.session.get(Issue, n.issue_id) if n.issue_id else None
-        if issue is None and n.incident_id:
-            issue = ctx.session.get(Incident, n.incident_id).issue  # type: ignore[union-attr]
-        return n.reference, n, issue.functional_area if issue else ""
+        return n.reference, n, area_of(ctx.session, n) or ""
     _, found = find_subject(ctx, text)
     issue = found.issue if isinstance(found, Incident) else found
     return found.reference, found, issue.functional_area
