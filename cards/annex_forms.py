@@ -540,9 +540,11 @@ def gap_note(text: str) -> str:
         except ValueError:
             when = None
         if when is not None:
-            rest = text.replace(found.group(1), "").strip(" :-,.")
+            rest = " ".join(text.replace(found.group(1), " ").split())
+            rest = re.sub(r"^(expected( by| on)?)\b", "", rest, flags=re.IGNORECASE)
+            rest = rest.strip(" :-,.")
             note = f"Expected by {when.day} {when:%b %Y}"
-            return f"{note} ({rest})" if rest and rest.lower() != "expected" else note
+            return f"{note} ({rest})" if rest else note
     return f"Not available: {text}"
 
 
@@ -606,10 +608,3 @@ def printed(box: Box, values: Mapping[str, Any], date_sent: str = "") -> str:
         return value
     gap = str(values.get(box.key + GAP_SUFFIX) or "").strip()
     return gap_note(gap) if gap else ""
-
-
-def shared_values(annex: Annex, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The values any shared surface may show: every confidential box left out."""
-    hidden = {b.key for b in annex.boxes if b.confidential}
-    hidden |= {k + GAP_SUFFIX for k in hidden}
-    return {k: v for k, v in values.items() if k not in hidden}
