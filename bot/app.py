@@ -223,7 +223,7 @@ def notification_options(settings: Settings) -> dict[str, Any]:
             settings.notification_days, "configured in OPSS_NOTIFICATION_DAYS"
         ),
         "notification_remind_days": settings.notification_remind_days,
-        "public_url": settings.public_url.rstrip("/"),
+        "public_url": (settings.public_url or "").rstrip("/"),
     }
     if settings.export_secret is not None:
         out["export_secret"] = settings.export_secret.get_secret_value()

@@ -48,8 +48,7 @@ class Settings(BaseSettings):
     # Notification clocks: day counts by kind replacing the 2005 guidance's (JSON object).
     notification_days: dict[str, int] = Field(default_factory=dict, alias="OPSS_NOTIFICATION_DAYS")
     notification_remind_days: int = Field(default=2, alias="OPSS_NOTIFICATION_REMIND_DAYS")
-    # Where people reach the bot (export links in Slack); signs those links.
-    public_url: str = Field(default="", alias="OPSS_PUBLIC_URL")
+    # Signs the links to exported notification forms.
     export_secret: SecretStr | None = Field(default=None, alias="OPSS_EXPORT_SECRET")
     # Tests point a bot process at a file holding the time, to move its clock from outside.
     clock_file: str | None = Field(default=None, alias="OPSS_CLOCK_FILE")
