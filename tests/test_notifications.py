@@ -465,3 +465,20 @@ def test_risk_on_an_incident_or_a_notification_shows_on_its_card(bot: Driver) ->
     assert ("Product risk", "Medium (v1, PRISM (EU 2019/417))") in incident.facts  # type: ignore[union-attr]
     card = ok(bot.cmd("hana", f"notify {nref} show")).card
     assert ("Product risk", "Serious (v1, PRISM (EU 2019/417))") in card.facts  # type: ignore[union-attr]
+
+
+def test_record_fill_send_and_export_on_both_databases(
+    any_db: Database, clock: ManualClock
+) -> None:
+    from tests.conftest import seeded_engine
+
+    bot = Driver(seeded_engine(any_db, clock))
+    ref = raise_issue(bot)
+    nref = record(bot, ref)
+    fill(bot, nref, ANNEX_V | {"f27": SECRET})
+    ok(bot.cmd("fatima", f"notify {nref} sent"))
+    link = ok(bot.cmd("fatima", f"notify {nref} export docx")).card.links[0][1]  # type: ignore[union-attr]
+    boxes = read_docx(
+        export_file(any_db, bot.engine.options, link.split("/exports/")[1], clock.now()).content
+    )
+    assert {k: docx_value(boxes, k) for k in PRINTED} == PRINTED
