@@ -40,6 +40,7 @@ class Clock:
     days: int
     annex: str  # the form to fill: "II", "III", "IV" or "VI" (toys use VI instead of II)
     source: str  # where the day count comes from
+    short: str = ""  # for choice lists (Slack stops option labels at 75 characters)
 
     @property
     def source_line(self) -> str:
@@ -56,6 +57,7 @@ DEFAULT_CLOCKS: dict[Kind, Clock] = {
             10,
             "II",
             f"{GUIDANCE}, section 2 'Timetable'",
+            short="Reg 33(4) RAPEX (serious risk)",
         ),
         Clock(
             Kind.RAPEX_EMERGENCY,
@@ -64,6 +66,7 @@ DEFAULT_CLOCKS: dict[Kind, Clock] = {
             3,
             "II",
             f"{GUIDANCE}, section 2 'Timetable'",
+            short="Reg 33(4) requiring emergency action",
         ),
         Clock(
             Kind.OTHER_ACTIONS,
@@ -72,6 +75,7 @@ DEFAULT_CLOCKS: dict[Kind, Clock] = {
             10,
             "II",
             f"{GUIDANCE}, section 2 'Other Actions'",
+            short="Serious risk: other actions",
         ),
         Clock(
             Kind.REG33_2,
@@ -80,6 +84,7 @@ DEFAULT_CLOCKS: dict[Kind, Clock] = {
             15,
             "II",
             f"{GUIDANCE}, section 3",
+            short="Reg 33(2) (non-serious risk)",
         ),
         Clock(
             Kind.PRODUCER,
@@ -88,6 +93,7 @@ DEFAULT_CLOCKS: dict[Kind, Clock] = {
             10,
             "IV",
             f"{GUIDANCE}, section 4 'Timetable'",
+            short="Reg 9 producer/distributor",
         ),
         Clock(
             Kind.REACTION_EMERGENCY,
@@ -96,6 +102,7 @@ DEFAULT_CLOCKS: dict[Kind, Clock] = {
             20,
             "III",
             f"{GUIDANCE}, section 2 'Reactions'",
+            short="Reaction (emergency action)",
         ),
         Clock(
             Kind.REACTION_SERIOUS,
@@ -104,6 +111,7 @@ DEFAULT_CLOCKS: dict[Kind, Clock] = {
             45,
             "III",
             f"{GUIDANCE}, section 2 'Reactions'",
+            short="Reaction (serious risk)",
         ),
         Clock(
             Kind.REACTION_HOME_AUTHORITY,
@@ -112,6 +120,7 @@ DEFAULT_CLOCKS: dict[Kind, Clock] = {
             15,
             "III",
             f"{GUIDANCE}, section 2 'Reactions'",
+            short="Reaction (home authority, UK maker)",
         ),
         Clock(
             Kind.REVOCATION,
@@ -120,6 +129,7 @@ DEFAULT_CLOCKS: dict[Kind, Clock] = {
             5,
             "II",
             f"{GUIDANCE}, section 6",
+            short="Revoke, vary or amend a measure",
         ),
     )
 }

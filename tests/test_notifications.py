@@ -482,3 +482,14 @@ def test_record_fill_send_and_export_on_both_databases(
         export_file(any_db, bot.engine.options, link.split("/exports/")[1], clock.now()).content
     )
     assert {k: docx_value(boxes, k) for k in PRINTED} == PRINTED
+
+
+def test_the_notify_form_fits_slack_and_adaptive_cards(bot: Driver) -> None:
+    ref = raise_issue(bot)
+    form = ok(bot.cmd("fatima", f"notify {ref}")).form
+    assert form is not None and form.id == "notify"
+    validate_card(render_form(form))
+    kinds = form.field("kind").choices
+    assert all(len(c.title) <= 75 for c in kinds)  # Slack's option labels, never clipped
+    assert "Reg 33(4) RAPEX (serious risk) · 10 days" in [c.title for c in kinds]
+    form_modal(form, {"channel": "C1"}).to_dict()  # slack_sdk checks Slack's limits

@@ -100,7 +100,8 @@ def notify_form(ctx: Ctx, ref: str) -> Form:
                 "choice",
                 required=True,
                 choices=tuple(
-                    Choice(k.value, f"{c.label} ({c.days} days)") for k, c in clocks.items()
+                    Choice(k.value, f"{c.short or c.label} · {c.days} days")
+                    for k, c in clocks.items()
                 ),
             ),
             Field(
