@@ -7,6 +7,7 @@ the Annex V worked example box for box. Box 27 never reaches a channel."""
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -129,6 +130,13 @@ def test_a_notification_over_slack(world: SlackWorld) -> None:
     for key, value in PRINTED.items():
         assert docx_value(boxes, key) == value, key
     assert docx_value(boxes, "f2") == "4 December 2026"
+
+    try:  # a link that was not signed by the bot gets a refusal, never the form (nor a 500)
+        urllib.request.urlopen(f"{slack.url}/exports/forged.token", timeout=10)
+    except urllib.error.HTTPError as err:
+        assert err.code == 403
+    else:
+        raise AssertionError("a forged export link was served")
 
     # Box 27 went to the national contact point's form only: no shared Slack call carries it.
     shared = [c for c in slack.fake.calls if c.method in {"chat.postMessage", "chat.update"}]

@@ -309,6 +309,14 @@ def test_exports_read_back_the_annex_v_example_box_for_box(bot: Driver, clock: M
     for label in ("ANNEX II", "5. Product name", "Rotary Hammer Drill 1050W", "30. Details"):
         assert label in text
     assert "[X] Regulation 33(4) RAPEX notification" in text
+    body, _, signature = token.partition(".")
+    for forged in (f"{body}.{signature[::-1]}", f"{body[:-2]}xx.{signature}", "nonsense"):
+        try:
+            export_file(bot.engine.db, options, forged, clock.now())
+        except Exception as exc:
+            assert "not valid" in str(exc)
+        else:
+            raise AssertionError("a forged link was honoured")
     clock.advance(timedelta(minutes=16))
     try:
         export_file(bot.engine.db, options, token, clock.now())
