@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,13 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.config import Settings
-from commands.clock import ManualClock
 from commands.engine import FAILED
 from storage.models import Identity, Issue, Person
-from tests.conftest import START, Driver, row_counts
-from tests.server import running
-from tests.test_security import call
+from tests.conftest import Driver, row_counts
+from tests.server import call
 from tests.test_slack import FULL, SlackWorld, slack, submission  # noqa: F401 (fixture)
 
 # Slack: malformed requests ------------------------------------------------------------------
@@ -96,19 +91,10 @@ def test_a_product_model_number_is_never_made_a_person(slack: SlackWorld) -> Non
 # The workspace: malformed requests ---------------------------------------------------------
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[tuple[str, Any]]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'w.db'}", local_workspace=True, outbox_pace_seconds=0
-    )
-    with running(settings, ManualClock(START)) as (url, bot):
-        yield url, bot
-
-
 def test_malformed_workspace_requests_answer_4xx(
-    workspace: tuple[str, Any], caplog: pytest.LogCaptureFixture
+    local: tuple[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    url, bot = workspace
+    url, bot = local
     before = row_counts(bot.db)
     bad_bodies = [
         b"{not json",
@@ -236,6 +222,8 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
+FUZZ_HTTP = settings(FUZZ, max_examples=60)  # each example is an HTTP round trip
+
 
 @FUZZ
 @given(user=st.sampled_from(["olly", "hana", "stranger"]), text=COMMANDS | TEXT)
@@ -259,12 +247,7 @@ def test_fuzz_forms_through_the_engine(bot: Driver, user: str, data: dict[str, A
         assert changed <= {"audit_events"}, (data, changed)
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@FUZZ_HTTP
 @given(
     body=st.one_of(
         st.fixed_dictionaries({"user": VALUES, "text": COMMANDS | VALUES, "channel": VALUES}),
@@ -273,8 +256,8 @@ def test_fuzz_forms_through_the_engine(bot: Driver, user: str, data: dict[str, A
     ),
     path=st.sampled_from(["/api/command", "/api/submit"]),
 )
-def test_fuzz_the_workspace_over_http(workspace: tuple[str, Any], body: Any, path: str) -> None:
-    url, bot = workspace
+def test_fuzz_the_workspace_over_http(local: tuple[str, Any], body: Any, path: str) -> None:
+    url, bot = local
     before = row_counts(bot.db)
     status, text = call(url, "POST", path, body)
     assert status < 500, text
@@ -284,12 +267,7 @@ def test_fuzz_the_workspace_over_http(workspace: tuple[str, Any], body: Any, pat
         assert changed <= {"audit_events"}, changed  # a refusal records only its audit
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@FUZZ_HTTP
 @given(
     payload=VALUES
     | st.fixed_dictionaries(
