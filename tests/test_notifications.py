@@ -501,3 +501,61 @@ def test_the_notify_form_fits_slack_and_adaptive_cards(bot: Driver) -> None:
     assert all(len(c.title) <= 75 for c in kinds)  # Slack's option labels, never clipped
     assert "Reg 33(4) RAPEX (serious risk) · 10 days" in [c.title for c in kinds]
     form_modal(form, {"channel": "C1"}).to_dict()  # slack_sdk checks Slack's limits
+
+
+def test_hostile_values_in_notification_forms_are_answered_and_store_nothing(
+    bot: Driver,
+) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from commands.engine import FAILED
+    from tests.test_hostile_input import VALUES
+
+    ref = raise_issue(bot)
+    nref = record(bot, ref)
+    fields = (
+        "kind",
+        "trigger",
+        "product_type",
+        "measures",
+        "owner",
+        "answers",
+        "changes",
+        "f3",
+        "f25",
+        "f26",
+        "f27",
+        "f4_gap",
+        "hazardous",
+        "severity",
+        "exposed",
+        "severity_1",
+        "steps_1",
+        "steps_2",
+        "severity_2",
+    )
+
+    @settings(
+        max_examples=120,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(
+        form=st.sampled_from(["notify", "annex", "risk_annex", "risk_prism"]),
+        reference=st.sampled_from([ref, nref, "NOT-2026-9999", "x"]),
+        step=st.sampled_from(["1", "4", "9", "²", "-1", "", "1e3"]),
+        values=st.dictionaries(st.sampled_from(fields), VALUES, max_size=6),
+        user=st.sampled_from(["fatima", "olly"]),
+    )
+    def check(form: str, reference: str, step: str, values: dict[str, Any], user: str) -> None:
+        before = row_counts(bot.engine.db)
+        data = {**values, "form": form, "reference": reference, "step": step}
+        reply = bot.submit(user, data)
+        assert reply.text and reply.text != FAILED, data
+        if not reply.ok:
+            changed = {k for k, v in row_counts(bot.engine.db).items() if v != before[k]}
+            assert changed <= {"audit_events"}, (data, changed)
+
+    check()

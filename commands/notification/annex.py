@@ -51,15 +51,21 @@ def _steps(n: Notification) -> list[int]:
     )
 
 
+def _step(n: Notification, context: Mapping[str, str], steps: list[int]) -> int:
+    raw = context.get("step") or str(steps[0])
+    step = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else -1
+    if step not in steps:
+        raise UserError(f"Step '{raw}' is not a step of {n.reference}'s form.")
+    return step
+
+
 def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
     n = _load(ctx, args.first())
     steps = _steps(n)
     step = steps[0]
     if len(args.words) > 1:
-        try:
-            step = int(args.words[1])
-        except ValueError:
-            step = -1
+        raw = args.words[1]
+        step = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else -1
         if step not in steps:
             raise UserError(
                 f"Step: '{args.words[1]}' is not a step of this form; steps are "
@@ -72,9 +78,7 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
 def build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     n = _load(ctx, context.get("reference"))
     steps = _steps(n)
-    step = int(context.get("step") or steps[0])
-    if step not in steps:
-        raise UserError(f"Step {step} is not a step of {n.reference}'s form.")
+    step = _step(n, context, steps)
     subtitle = f"{kind_label(n.kind)} on {subject_ref(ctx.session, n)}."
     return form_step(
         ANNEXES[n.annex],
@@ -115,7 +119,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         {"step": context.get("step"), "changed": sorted(changed)},
     )
     steps = _steps(n)
-    step = int(context.get("step") or steps[0])
+    step = _step(n, context, steps)
     later = [s for s in steps if s > step]
     ctx.update(
         n.conversation,
