@@ -242,6 +242,13 @@ def test_reactions_answer_a_notification_and_revocations_change_a_measure(
         bot.cmd("fatima", f"notify {ref} revocation --trigger 2026-11-24 --changes {nref}")
     )
     assert ("Changes the measure of", nref) in revoked.card.facts  # type: ignore[union-attr]
+    answered = ok(
+        bot.cmd("fatima", f"notify {ref} reaction_home --trigger 2026-11-24 --answers {nref}")
+    )
+    reaction_ref = answered.text.split()[0]
+    facts = dict(ok(bot.cmd("fatima", f"notify {nref} show")).card.facts)  # type: ignore[union-attr]
+    assert facts["Reactions"] == reaction_ref
+    assert facts["Measure changed by"] == revoked.text.split()[0]
     assert "due 29 Nov 2026" in revoked.text
 
 

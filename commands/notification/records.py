@@ -131,6 +131,17 @@ def notification_card(session: Session, n: Notification, now: datetime) -> Card:
     if n.changes_id:
         changed = session.get(Notification, n.changes_id)
         facts.append(("Changes the measure of", changed.reference if changed else "?"))
+    linked = session.execute(
+        select(Notification.reference, Notification.answers_id)
+        .where((Notification.answers_id == n.id) | (Notification.changes_id == n.id))
+        .order_by(Notification.id)
+    ).all()
+    reactions = [ref for ref, answers in linked if answers == n.id]
+    changes = [ref for ref, answers in linked if answers != n.id]
+    if reactions:
+        facts.append(("Reactions", ", ".join(reactions)))
+    if changes:
+        facts.append(("Measure changed by", ", ".join(changes)))
     if n.annex == "IV":
         if n.section6_sent_at:
             facts.append(("Section 6", f"sent {show(n.section6_sent_at)}"))
