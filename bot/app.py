@@ -62,7 +62,8 @@ class RefusedToStart(SystemExit):
     """The configuration is unsafe or incomplete: the bot says why and does not start."""
 
 
-def build(settings: Settings, clock: Clock | None = None) -> Bot:
+def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: Any = None) -> Bot:
+    """``teams_credentials``: tests and benchmarks give the Teams surface fixed tokens."""
     refused = refusals(settings)
     if refused:
         raise RefusedToStart(
@@ -124,6 +125,12 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
         app.router.add_routes(Workspace(db, engine, general, settings).routes())
     if settings.slack_enabled:
         _add_slack(settings, db, engine, messengers, app)
+    if settings.teams_enabled:
+        from bot.teams.setup import install  # botbuilder is imported only when Teams is on
+
+        install(settings, db, engine, clock, messengers, app, teams_credentials)
+        if settings.teams_imt_channel_id:
+            _bind(db, "teams", options.imt_conversation, settings.teams_imt_channel_id, "imt")
     app.cleanup_ctx.append(_run_outbox(outbox, settings.outbox_poll_seconds))
     app.cleanup_ctx.append(_run_scheduler(scheduler))
     return Bot(settings, db, clock, engine, outbox, app, scheduler)

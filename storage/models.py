@@ -510,3 +510,17 @@ class WorkspaceSession(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class TeamsConversation(Base):
+    """Where the bot can post in Teams: a Bot Framework conversation reference, kept for every
+    conversation the bot is in or creates, so reminders and sitreps can be sent later."""
+
+    __tablename__ = "teams_conversations"
+    conversation_id: Mapped[str] = mapped_column(String(400), primary_key=True)
+    service_url: Mapped[str] = mapped_column(String(400))
+    tenant_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # personal, channel, groupChat
+    team_id: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]

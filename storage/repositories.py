@@ -79,6 +79,20 @@ def person_for_identity(
     return person
 
 
+def link_identity(session: Session, surface: str, external_id: str, alias: str) -> None:
+    """Make ``external_id`` name the person already known on ``surface`` as ``alias`` (in Teams,
+    a seed file may list someone by Azure AD object id; activities carry the ``29:…`` id)."""
+    mine = select(Identity).where(Identity.surface == surface, Identity.external_id == external_id)
+    if session.scalar(mine) is not None:
+        return
+    known = session.scalar(
+        select(Identity).where(Identity.surface == surface, Identity.external_id == alias)
+    )
+    if known is not None:
+        session.add(Identity(person_id=known.person_id, surface=surface, external_id=external_id))
+        session.flush()
+
+
 def active_grants(session: Session, person_id: int) -> list[RoleGrant]:
     return list(
         session.scalars(
