@@ -3,7 +3,8 @@
 Each round prepares a fresh database with N notifications whose reminders are due at the same
 instant, and another with N meeting reminders due (``bench.rhythm``'s incidents), then times
 one pass of each source: the notification clocks (``commands/notification/due.py``, set-based)
-and the rhythm reminders (``commands/scheduler.py``'s tick, the reference). It prints, per
+and the rhythm reminders (the scheduler's first source, the reference); both through the
+scheduler's tick. It prints, per
 source, the median over the rounds of the pass's wall time and the SQL statements it ran.
 
     .venv/bin/python -m bench.notification_clocks [--count 500] [--rounds 5] [--database-url URL]
@@ -141,7 +142,6 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL admin URL (default: SQLite files)")
     args = parser.parse_args()
 
-    from commands.notification import due
     from commands.scheduler import tick
 
     due_at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
@@ -151,7 +151,7 @@ def main() -> None:
         for n in range(args.rounds):
             url = _fresh(args.database_url, Path(folder), f"bench_not_{n}")
             prepare_notifications(url, args.count, due_at)
-            results["notifications"].append(timed(url, at, due.tick))
+            results["notifications"].append(timed(url, at, tick))
             _drop(args.database_url, f"bench_not_{n}")
             url = _fresh(args.database_url, Path(folder), f"bench_rhy_{n}")
             prepare_rhythm(url, args.count, args.count, due_at)

@@ -103,7 +103,7 @@ def main() -> None:
         }
         bot_port, floor_port = free_port(), free_port()
         bot = subprocess.Popen(
-            [sys.executable, *(os.environ.get("BENCH_BOT", "-m bench.teams_bot").split())],
+            [sys.executable, "-m", "bench.teams_bot"],
             env={**env, "OPSS_PORT": str(bot_port)},
             **quiet,
         )

@@ -406,8 +406,6 @@ def test_a_batch_of_due_clocks_costs_the_same_statements_whatever_its_size(
 ) -> None:
     from sqlalchemy import event
 
-    from commands.notification import due
-
     ref = raise_issue(bot)
     engine = bot.engine
 
@@ -422,7 +420,7 @@ def test_a_batch_of_due_clocks_costs_the_same_statements_whatever_its_size(
 
         event.listen(engine.db.engine, "before_cursor_execute", count_it)
         try:
-            result = due.tick(engine.db, clock, engine.options)
+            result = tick(engine.db, clock, engine.options)
         finally:
             event.remove(engine.db.engine, "before_cursor_execute", count_it)
         # Each: its reminder superseded (recorded as missed) and its escalation posted.

@@ -621,6 +621,9 @@ def test_in_a_channel_the_form_goes_to_a_personal_chat_and_the_card_to_the_chann
     form = teams.last_card(chat)
     thread = f"{GENERAL};messageid=1764000000001"
     assert teams.connector.texts(thread) == ["Olly Reed: the form is in your chat with OPSS."]
+    with teams.bot.db.read() as s:
+        made = s.get(TeamsConversation, chat)  # the chat the bot opened is kept too
+        assert made is not None and made.kind == "personal"
     data = action_data(form)
     status, body = teams.execute(
         "olly",
@@ -693,13 +696,37 @@ def test_one_person_on_slack_and_teams_holds_one_set_of_roles(teams: TeamsWorld)
             for i in s.scalars(select(IdentityRow).where(IdentityRow.person_id == olly.id))
         }
         assert ("teams", "29:olly") in ids and ("teams", "aad-olly") in ids
+        hana = s.scalar(select(Person).where(Person.name == "hana"))
+        assert hana is not None
+        kept = {
+            i.external_id
+            for i in s.scalars(select(IdentityRow).where(IdentityRow.person_id == hana.id))
+        }
+        assert kept == {
+            "hana",
+            "U0HANA",
+            "29:hana",
+            "aad-hana",
+        }  # seeded by Teams id, object id learnt
 
 
 def test_references_are_kept_for_every_conversation_the_bot_is_in(teams: TeamsWorld) -> None:
     teams.say("david", "opss help")
+    installed = teams.activity("david", "installationUpdate")
+    installed["action"] = "add"
+    installed["conversation"] = {
+        "id": "19:group-chat@thread.v2",
+        "conversationType": "groupChat",
+        "isGroup": True,
+        "tenantId": TENANT,
+    }
+    assert teams.send(installed)[0] == 201
     with teams.bot.db.read() as s:
         kept = {r.conversation_id: r for r in s.scalars(select(TeamsConversation))}
-    assert {GENERAL, IMT, INCIDENTS, teams.personal("david")} <= set(kept)
+    assert {GENERAL, IMT, INCIDENTS, teams.personal("david"), "19:group-chat@thread.v2"} <= set(
+        kept
+    )
+    assert kept["19:group-chat@thread.v2"].kind == "groupChat"
     assert kept[IMT].service_url == teams.connector.url and kept[IMT].team_id == TEAM
     # The welcome was said where the app was installed.
     assert any("opss help" in t for t in teams.connector.texts(IMT))

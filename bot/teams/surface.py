@@ -253,6 +253,14 @@ class TeamsSurface:
         )
 
         async def send(private: TurnContext) -> None:
+            await asyncio.to_thread(
+                self.conversations.remember,
+                TurnContext.get_conversation_reference(private.activity),
+                "personal",
+                tenant or "",
+                "",
+                self.engine.clock.now(),
+            )
             await private.send_activity(message)
 
         await self.adapter.create_conversation(
@@ -278,13 +286,15 @@ class TeamsSurface:
 
     def _link_identity(self, activity: Activity) -> None:
         """A person listed by their Azure AD object id is the same person under their Teams id
-        (``29:…``), the id every activity carries."""
+        (``29:…``), the id every activity carries; one listed by Teams id gets their object id
+        too (what Graph knows them by)."""
         user = _user(activity)
         aad = getattr(activity.from_property, "aad_object_id", None)
         if not aad or aad == user or user in self._linked:
             return
         with self.db.unit_of_work() as session:
             repo.link_identity(session, SURFACE, user, aad)
+            repo.link_identity(session, SURFACE, aad, user)  # and the other way round
         self._linked.add(user)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from cards.annex_forms import ANNEXES, blank_boxes, confidentiality_error, describe_boxes
-from cards.model import Card
+from cards.model import Action, Card
 from commands.access import readable
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
@@ -20,11 +20,10 @@ from commands.notification.records import (
     is_overdue,
     kind_label,
     notification_card,
-    subject_ref,
 )
 from rules.deadlines import Kind, days_left, london_date
 from rules.notifications import may_send, needs_chemical_data
-from storage.models import Incident, Notification
+from storage.models import Incident, Issue, Notification
 
 REGISTER_SHOWN = 25
 
@@ -155,33 +154,52 @@ def notify_verb(ctx: Ctx, args: Args) -> Reply:
     return show(ctx, args)
 
 
-def register_card(ctx: Ctx, *, include_sent: bool = False) -> Card:
-    """Open notifications by due date, overdue first (App Home and /opss notifications)."""
-    query = select(Notification).order_by(Notification.due_date, Notification.id)
+def register_card(ctx: Ctx, *, include_sent: bool = False, shown: int = REGISTER_SHOWN) -> Card:
+    """Open notifications by due date, overdue first (App Home and /opss notifications).
+
+    A fixed number of queries whatever the history: the first rows by due date (overdue ones
+    are the earliest), their owners, issues and incidents loaded with ``IN``."""
+    query = (
+        select(Notification)
+        .options(selectinload(Notification.owner))
+        .order_by(Notification.status != "open", Notification.due_date, Notification.id)
+        .limit(shown * 2)
+    )
     if not include_sent:
         query = query.where(Notification.status == "open")
-    rows = list(ctx.session.scalars(query.limit(REGISTER_SHOWN * 4)))
+    rows = list(ctx.session.scalars(query))
+    incidents = {
+        i.id: i
+        for i in ctx.session.scalars(
+            select(Incident)
+            .where(Incident.id.in_({n.incident_id for n in rows if n.incident_id}))
+            .options(selectinload(Incident.issue))
+        )
+    }
+    issues = {
+        i.id: i.reference
+        for i in ctx.session.scalars(
+            select(Issue).where(Issue.id.in_({n.issue_id for n in rows if n.issue_id}))
+        )
+    }
     # Notifications about an incident are as private as the incident.
-    incidents = ctx.session.scalars(
-        select(Incident)
-        .where(Incident.id.in_({n.incident_id for n in rows if n.incident_id}))
-        .options(selectinload(Incident.issue))
-    ).all()
-    seen = {i.id for i in readable(ctx, incidents)}
-    rows = [n for n in rows if n.incident_id is None or n.incident_id in seen]
-    rows.sort(key=lambda n: (not is_overdue(n, ctx.now), n.status != "open", n.due_date, n.id))
+    seen = {i.id for i in readable(ctx, list(incidents.values()))}
+    rows = [n for n in rows if n.incident_id is None or n.incident_id in seen][:shown]
     facts = []
-    for n in rows[:REGISTER_SHOWN]:
+    for n in rows:
         left = days_left(n.due_date, ctx.now)
         state = (
             f"OVERDUE by {-left} day{'s' if left != -1 else ''}"
             if is_overdue(n, ctx.now)
             else ("sent" if n.status == "sent" else ("due today" if left == 0 else f"{left} days"))
         )
+        subject = (
+            incidents[n.incident_id].reference if n.incident_id else issues.get(n.issue_id or 0)
+        )
         facts.append(
             (
                 f"{n.reference} · {state}",
-                f"{kind_label(n.kind)} on {subject_ref(ctx.session, n)} · due {n.due_date.day} "
+                f"{kind_label(n.kind)} on {subject} · due {n.due_date.day} "
                 f"{n.due_date:%b %Y} · {n.owner.display_name}",
             )
         )
@@ -189,6 +207,9 @@ def register_card(ctx: Ctx, *, include_sent: bool = False) -> Card:
         title="Notifications",
         subtitle="Open notifications by due date, overdue first",
         facts=tuple(facts) or (("None", "No notification is open."),),
+        actions=(Action("All notifications", "/opss notifications all"),)
+        if include_sent is False and len(rows) == shown
+        else (),
     )
 
 
