@@ -564,3 +564,31 @@ def test_hostile_values_in_notification_forms_are_answered_and_store_nothing(
             assert changed <= {"audit_events"}, (data, changed)
 
     check()
+
+
+def test_the_register_costs_the_same_with_3_or_30_notifications(bot: Driver) -> None:
+    from sqlalchemy import event
+
+    from tests.test_engine import declare
+
+    declare(bot)
+    issue = raise_issue(bot)
+
+    def statements() -> int:
+        seen: list[str] = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        ok(bot.cmd("ian", "notifications"))  # warm the caches
+        event.listen(bot.engine.db.engine, "before_cursor_execute", listener)
+        try:
+            ok(bot.cmd("ian", "notifications"))
+            bot.engine.home("local", "ian", "ian")
+        finally:
+            event.remove(bot.engine.db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    for subject in (issue, "INC-2026-001", issue):
+        record(bot, subject, user="hana")
+    few = statements()
+    for n in range(27):
+        record(bot, "INC-2026-001" if n % 2 else issue, user="hana")
+    assert statements() == few
