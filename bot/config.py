@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     notification_remind_days: int = Field(default=2, alias="OPSS_NOTIFICATION_REMIND_DAYS")
     # Signs the links to exported notification forms.
     export_secret: SecretStr | None = Field(default=None, alias="OPSS_EXPORT_SECRET")
+    action_reminders: str = Field(default="24h,2h", alias="OPSS_ACTION_REMINDERS")
+    partners_file: Path | None = Field(default=None, alias="OPSS_PARTNERS_FILE")
     # Tests point a bot process at a file holding the time, to move its clock from outside.
     clock_file: str | None = Field(default=None, alias="OPSS_CLOCK_FILE")
     # Slack and Teams (their surfaces are switched on when these are set).

@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cards.model import Card, Form, card_to_dict
+from rules.action_chasing import DEFAULT_LEADS
 from rules.deadlines import DEFAULT_CLOCKS, Clock, Kind
+from rules.engagement import OPERATIONAL_PARTNERS, STAKEHOLDERS
 from rules.roles import Actor
 from storage import repositories as repo
 from storage.models import ChannelBinding, Person
@@ -108,6 +110,11 @@ class Options:
     notification_remind_days: int = 2
     export_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     public_url: str = ""
+    # Actions are reminded of this long before they are due (3.10), then flagged overdue.
+    action_reminders: tuple[timedelta, ...] = DEFAULT_LEADS
+    # Engagement (section 4): operational partners (4.7) and other stakeholders (4.3).
+    partners: tuple[str, ...] = OPERATIONAL_PARTNERS
+    stakeholders: tuple[str, ...] = STAKEHOLDERS
     # The demo clock may be moved (local workspace only, no chat platform configured).
     clock_movable: bool = False
 
