@@ -20,6 +20,7 @@ from aiohttp import web
 
 from bot.checks import refusals
 from bot.config import Settings
+from bot.exports import export_route
 from bot.leader import LeaderLock
 from bot.messaging import Messenger
 from bot.outbox import OutboxWorker
@@ -32,7 +33,7 @@ from commands.battle_rhythm import DEFAULT_RHYTHMS, load_presets
 from commands.clock import Clock, FileClock, SharedClock
 from commands.context import Options
 from commands.engine import Engine
-from rules import engagement
+from rules import deadlines, engagement
 from rules.action_chasing import parse_leads
 from storage import seed
 from storage.db import make_engine
@@ -104,6 +105,7 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
         grace=timedelta(minutes=settings.grace_minutes),
         clock_movable=settings.clock_movable,
         action_reminders=parse_leads(settings.action_reminders),
+        **notification_options(settings),
     )
     if settings.partners_file:
         partners, stakeholders = engagement.load(settings.partners_file.read_text("utf-8"))
@@ -118,6 +120,7 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
     clock.listeners.append(scheduler.kick)
     app = web.Application()
     app.router.add_get("/healthz", _health)
+    app.router.add_routes([export_route(db, clock, options)])
     if settings.workspace_enabled:
         local = LocalMessenger(db, clock)
         messengers["local"] = local
@@ -222,6 +225,21 @@ def bank_holidays(region: str, year: int) -> frozenset[date]:
         "GB", subdiv=REGIONS[region], years=range(year - 1, year + 4)
     )
     return frozenset(calendar)
+
+
+def notification_options(settings: Settings) -> dict[str, Any]:
+    """Statutory clocks (the 2005 guidance's unless OPSS_NOTIFICATION_DAYS says otherwise),
+    the reminder lead, and what export links are signed with and start with."""
+    out: dict[str, Any] = {
+        "notification_clocks": deadlines.configured(
+            settings.notification_days, "configured in OPSS_NOTIFICATION_DAYS"
+        ),
+        "notification_remind_days": settings.notification_remind_days,
+        "public_url": (settings.public_url or "").rstrip("/"),
+    }
+    if settings.export_secret is not None:
+        out["export_secret"] = settings.export_secret.get_secret_value()
+    return out
 
 
 async def _health(request: web.Request) -> web.Response:

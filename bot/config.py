@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     grace_minutes: int = Field(default=15, alias="OPSS_GRACE_MINUTES")
     sitrep_cutoff: str = Field(default="16:00", alias="OPSS_SITREP_CUTOFF")
     rhythm_file: Path | None = Field(default=None, alias="OPSS_RHYTHM_FILE")
+    # Notification clocks: day counts by kind replacing the 2005 guidance's (JSON object).
+    notification_days: dict[str, int] = Field(default_factory=dict, alias="OPSS_NOTIFICATION_DAYS")
+    notification_remind_days: int = Field(default=2, alias="OPSS_NOTIFICATION_REMIND_DAYS")
+    # Signs the links to exported notification forms.
+    export_secret: SecretStr | None = Field(default=None, alias="OPSS_EXPORT_SECRET")
     action_reminders: str = Field(default="24h,2h", alias="OPSS_ACTION_REMINDERS")
     partners_file: Path | None = Field(default=None, alias="OPSS_PARTNERS_FILE")
     # Tests point a bot process at a file holding the time, to move its clock from outside.

@@ -219,6 +219,7 @@ def render_card(card: Card) -> dict[str, Any]:
         {"type": "Action.Submit", "title": a.title, "data": {"command": a.command}}
         for a in card.actions
     ]
+    actions += [{"type": "Action.OpenUrl", "title": t, "url": u} for t, u in card.links]
     return _card(body, actions)
 
 

@@ -52,6 +52,7 @@ from cards.text import Line, Run, Text
 
 FORM_CALLBACK = "opss_form"
 ACTION_PREFIX = "opss_cmd_"
+LINK_PREFIX = "opss_link_"
 TOGGLE_ON = "true"
 MAX_TITLE = 24
 MAX_OPTION = 75
@@ -310,6 +311,15 @@ def card_blocks(card: Card) -> list[Block]:
         blocks.append(_required(rich_text(facts)))
     for heading, body in card.sections:
         blocks.append(_required(rich_text(section_text(body), heading)))
+    if card.links:
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(text=_clip(t, MAX_OPTION), action_id=f"{LINK_PREFIX}{i}", url=u)
+                    for i, (t, u) in enumerate(card.links[:25])
+                ]
+            )
+        )
     if card.actions:
         blocks.append(
             ActionsBlock(

@@ -112,6 +112,7 @@ class Card:
     actions: tuple[Action, ...] = ()
     exercise: bool = False
     warning: str = ""
+    links: tuple[tuple[str, str], ...] = ()  # (title, url): downloads such as an export
 
     @property
     def summary(self) -> str:
@@ -265,6 +266,7 @@ def card_to_dict(card: Card) -> dict[str, Any]:
         "actions": [{"title": a.title, "command": a.command} for a in card.actions],
         "exercise": card.exercise,
         "warning": card.warning,
+        "links": [list(link) for link in card.links],
     }
 
 
@@ -280,6 +282,7 @@ def card_from_dict(data: Mapping[str, Any]) -> Card:
         actions=tuple(Action(a["title"], a["command"]) for a in data.get("actions", ())),
         exercise=bool(data.get("exercise", False)),
         warning=data.get("warning", ""),
+        links=tuple((t, u) for t, u in data.get("links", ())),
     )
 
 

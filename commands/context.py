@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from cards.model import Card, Form, card_to_dict
 from rules.action_chasing import DEFAULT_LEADS
+from rules.deadlines import DEFAULT_CLOCKS, Clock, Kind
 from rules.engagement import OPERATIONAL_PARTNERS, STAKEHOLDERS
 from rules.roles import Actor
 from storage import repositories as repo
@@ -102,6 +104,12 @@ class Options:
     # missed rather than posted; within it, it is posted marked "(late)".
     grace: timedelta = timedelta(minutes=15)
     late_after: timedelta = timedelta(minutes=2)
+    # Notifications: statutory clocks (the 2005 guidance's day counts unless configured), how
+    # many days before the due date the owner is reminded, and what signs export links.
+    notification_clocks: Mapping[Kind, Clock] = field(default_factory=lambda: dict(DEFAULT_CLOCKS))
+    notification_remind_days: int = 2
+    export_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    public_url: str = ""
     # Actions are reminded of this long before they are due (3.10), then flagged overdue.
     action_reminders: tuple[timedelta, ...] = DEFAULT_LEADS
     # Engagement (section 4): operational partners (4.7) and other stakeholders (4.3).

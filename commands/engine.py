@@ -62,6 +62,7 @@ from commands.incident import (
     strategy,
 )
 from commands.inputs import InputProblem, clean_command, clean_values
+from commands.notification import annex, record, risk, sending
 from rules.roles import Actor
 from storage import repositories as repo
 from storage.models import ProcessedRequest
@@ -97,6 +98,10 @@ FORM_FLOWS: dict[str, FormFlow] = {
         review.RECOMMEND,
         reescalation.REESCALATE,
         lessons.LESSON,
+        record.NOTIFY,
+        annex.ANNEX,
+        risk.RISK_ANNEX,
+        risk.RISK_PRISM,
         groups.GROUP,
         incident_roles.INCIDENT_ROLE,
         strategy.STRATEGY,
@@ -115,11 +120,19 @@ SUB_FORMS = {
     ("sitrep", "amend"): sitreps.SITREP_AMEND,
     ("review", "open"): review.REVIEW,
     ("review", "recommend"): review.RECOMMEND,
+    ("notify", "form"): annex.ANNEX,
+    ("risk", "annex"): risk.RISK_ANNEX,
+    ("risk", "prism"): risk.RISK_PRISM,
 }
-# "/opss deescalate INC approve": a sub-command of a form verb that is not a form.
+# "/opss deescalate INC approve", "/opss notify NOT-2026-0001 sent": a sub-command that
+# runs at once (not a form).
 SUB_VERBS: dict[tuple[str, str], Callable[[Ctx, Args], Reply]] = {
     ("deescalate", "approve"): deescalation.approve,
     ("deescalate", "withdraw"): deescalation.withdraw,
+    ("notify", "show"): sending.show,
+    ("notify", "sent"): sending.mark_sent,
+    ("notify", "export"): sending.export,
+    ("notify", "section6"): sending.section6_sent,
 }
 PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "help": show_help,
@@ -132,6 +145,8 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "done": actions.done,
     "rhythm": battle_rhythm.rhythm,
     "sitrep": sitreps.sitrep_verb,
+    "risk": risk.choose,
+    "notifications": sending.register,
     "clock": demo_clock.clock,
     "cancel": conference.cancel,
     "review": review.review_verb,
@@ -151,7 +166,7 @@ ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f} | 
 
 
 # Hidden values a form carries back (its subject), as opposed to what the user typed.
-CONTEXT_KEYS = ("reference", "conference", "number")
+CONTEXT_KEYS = ("reference", "conference", "number", "step")
 FAILED = "The bot could not complete that, and nothing was saved. Please try again."
 
 
@@ -287,12 +302,13 @@ class Engine:
 
     def _route(self, ctx: Ctx, verb: str, args: Args) -> Reply | _Apply | _Write:
         sub = (verb, args.words[1].lower()) if len(args.words) > 1 else None
-        if sub in SUB_VERBS:
-            sub_fn = SUB_VERBS[sub]
-            return _Write(lambda c: sub_fn(c, args))
         if sub in SUB_FORMS:
             del args.words[1]
             return self._form_command(ctx, SUB_FORMS[sub], args)
+        if sub in SUB_VERBS:
+            del args.words[1]
+            sub_fn = SUB_VERBS[sub]
+            return _Write(lambda c: sub_fn(c, args))
         routed = FORM_ROUTES[verb](args) if verb in FORM_ROUTES else None
         if routed is not None:
             return self._form_command(ctx, routed, args)

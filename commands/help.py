@@ -115,6 +115,28 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     (
+        "Product-safety notifications",
+        (
+            (
+                "risk <ISS, INC or NOT> [annex | prism]",
+                "product risk assessment: GPSR 2005 Annex I tables or PRISM (EU 2019/417), "
+                "versioned",
+            ),
+            (
+                "notify <ISS or INC> <kind> --trigger YYYY-MM-DD [--product .. --owner .. "
+                "--answers .. --changes ..]",
+                "record a notification owed on a statutory clock (reg33_4, reg33_4_emergency, "
+                "other_actions, reg33_2, reg9, reaction_emergency, reaction_serious, "
+                "reaction_home, revocation)",
+            ),
+            (
+                "notify <NOT> form [step] | sent | export docx|pdf | section6 | show",
+                "fill in its Annex form in steps, mark it sent (no blank boxes), export it",
+            ),
+            ("notifications [all]", "the register: open notifications by due date, overdue first"),
+        ),
+    ),
+    (
         "Local workspace only",
         (
             ("demo", "the demo people build an EXERCISE incident with the real commands"),

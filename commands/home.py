@@ -19,6 +19,7 @@ from commands.listing import (
     issues_query,
     waiting_steps,
 )
+from commands.notification.sending import register_card
 
 SHOWN = 10  # ten facts make one Slack section; three lists stay well inside 100 blocks
 
@@ -63,4 +64,5 @@ def home_cards(ctx: Ctx) -> list[Card]:
             or (("None", "No incident is open."),),
             actions=_see_all("open incidents", incidents, "/opss list --incidents"),
         ),
+        register_card(ctx, shown=SHOWN),
     ]

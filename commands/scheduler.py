@@ -51,6 +51,7 @@ from commands.battle_rhythm import next_reminder
 from commands.clock import Clock
 from commands.context import Ctx, Options
 from commands.incident import action_chasing, engagement, meetings
+from commands.notification import due as notification_clocks
 from commands.sitreps import row_firings, sitrep_card, sitrep_sections
 from rules import roles, sitrep
 from rules.timeparse import show
@@ -60,6 +61,7 @@ from storage.models import (
     Decision,
     Firing,
     Incident,
+    Notification,
     Person,
     RhythmEvent,
     RoleGrant,
@@ -95,8 +97,8 @@ class TickResult:
 class Fire:
     """One firing to claim: a step of a schedule row due at a time."""
 
-    incident_id: int
-    source: str  # "event:12", "sitrep:3"
+    incident_id: int | None  # None: a notification's clock on an issue with no incident
+    source: str  # "event:12", "sitrep:3", "notification:7"
     step: str
     due_at: datetime
     status: str  # on_time, late, missed
@@ -686,6 +688,15 @@ SOURCES: tuple[DueSource, ...] = (
         lambda m: m.active == true(),
     ),
     DueSource(
-        "action reminders", Action, action_chasing.chase_actions, lambda m: m.status != "done"
+        "action reminders",
+        Action,
+        action_chasing.chase_actions,
+        lambda m: m.status != "done",
+    ),
+    DueSource(
+        "notification reminders and escalations",
+        Notification,
+        notification_clocks.handle,
+        lambda m: m.status == "open",
     ),
 )

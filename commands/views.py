@@ -9,6 +9,7 @@ from cards.forms import OUTCOME_LABELS, SOURCE_LABELS
 from cards.model import Action, Card
 from commands.context import Ctx
 from commands.incident import stand_down
+from commands.notification.records import risk_fact
 from rules import impact
 from rules.lifecycle import LADDER, PARKED, STAGE_LABELS, Stage
 from rules.stand_down import LEVEL_LABELS, STATUS_LABELS, Status
@@ -110,6 +111,9 @@ def issue_card(
             else f"called for {show(conference.scheduled_for)}"
         )
         facts.append(("Case conference", f"{conference.reference}: {status}"))
+    product_risk = None if new else risk_fact(session, issue.reference)
+    if product_risk is not None:
+        facts.append(product_risk)
     incident = None if new else repo.incident_for_issue(session, issue.id)
     if incident is not None:
         facts.append(("Incident", f"{incident.reference} in #{incident.channel_name}"))
@@ -168,6 +172,9 @@ def incident_card(session: Session, incident: Incident) -> Card:
     current = strategy.summary_line(session, incident)
     facts.append(("SCG strategy", current or "not yet recorded"))
     facts += engagement.card_facts(session, incident)
+    product_risk = risk_fact(session, incident.reference)
+    if product_risk is not None:
+        facts.append(product_risk)
     decisions = repo.count_decisions(session, incident.issue_id)
     if decisions:
         facts.append(("Decisions logged", str(decisions)))

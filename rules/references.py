@@ -10,9 +10,10 @@ FORMATS: dict[str, tuple[str, int]] = {
     "conference": ("CC", 4),
     "decision": ("DEC", 4),
     "action": ("ACT", 4),
+    "notification": ("NOT", 4),
 }
 
-PATTERN = re.compile(r"^(ISS|INC|CC|DEC|ACT)-(\d{4})-(\d{3,})$", re.IGNORECASE)
+PATTERN = re.compile(r"^(ISS|INC|CC|DEC|ACT|NOT)-(\d{4})-(\d{3,})$", re.IGNORECASE)
 KIND_BY_PREFIX = {prefix: kind for kind, (prefix, _) in FORMATS.items()}
 
 

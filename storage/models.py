@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -391,7 +391,8 @@ class Firing(Base):
     __tablename__ = "firings"
     __table_args__ = (UniqueConstraint("source", "step", "due_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    # None for a notification's clock on an issue that has no incident.
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     source: Mapped[str] = mapped_column(String(40))  # "event:12", "sitrep:3"
     step: Mapped[str] = mapped_column(String(20))
     due_at: Mapped[datetime]
@@ -606,6 +607,64 @@ class Document(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
+
+
+class RiskAssessment(Base):
+    """A product risk assessment (Annex I or PRISM) of an issue, incident or notification;
+    versioned per subject, never overwritten."""
+
+    __tablename__ = "risk_assessments"
+    __table_args__ = (UniqueConstraint("subject", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(20), index=True)  # ISS-, INC- or NOT- reference
+    version: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(40))
+    inputs: Mapped[dict[str, Any]]
+    level: Mapped[str] = mapped_column(String(40))
+    serious: Mapped[bool] = mapped_column(Boolean)
+    path: Mapped[list[Any]]
+    meaning: Mapped[str] = mapped_column(Text)
+    assessed_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    assessed_at: Mapped[datetime]
+
+
+class Notification(Base):
+    """A product-safety notification owed on a statutory clock (GPSR 2005 guidance), with the
+    boxes of its annex form. ``next_run_at`` is the scheduler's cursor: the reminder, then the
+    overdue escalation."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    annex: Mapped[str] = mapped_column(String(4))
+    product_type: Mapped[str] = mapped_column(String(20))
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    # A reaction answers a notification (ours, or another state's by number and country).
+    answers_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
+    answers_text: Mapped[str] = mapped_column(String(200), default="")
+    # A revocation or variation changes the measure notified in another notification.
+    changes_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
+    trigger_date: Mapped[date]
+    due_date: Mapped[date]
+    clock_days: Mapped[int] = mapped_column(Integer)
+    clock_source: Mapped[str] = mapped_column(Text)
+    remind_at: Mapped[datetime]
+    overdue_at: Mapped[datetime]
+    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    recorded_at: Mapped[datetime]
+    surface: Mapped[str] = mapped_column(String(20))
+    conversation: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    values: Mapped[dict[str, Any]]
+    sent_at: Mapped[datetime | None]
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    section6_due: Mapped[date | None]
+    section6_sent_at: Mapped[datetime | None]
+    next_run_at: Mapped[datetime | None] = mapped_column(index=True)
+    owner: Mapped[Person] = relationship(foreign_keys=[owner_id])
 
 
 class ClockState(Base):

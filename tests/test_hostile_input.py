@@ -175,6 +175,9 @@ COMMANDS = st.builds(
             "reopen",
             "clock",
             "help",
+            "risk",
+            "notify",
+            "notifications",
             "nonsense",
         ]
     ),
@@ -200,12 +203,19 @@ FORMS = st.fixed_dictionaries(
                 "rhythm_add",
                 "sitrep_update",
                 "sitrep_amend",
+                "notify",
+                "annex",
+                "risk_annex",
+                "risk_prism",
                 "nope",
             ]
         )
     },
     optional={
-        "reference": st.sampled_from(["ISS-2026-0001", "INC-2026-001", "CC-2026-0001", "x"]),
+        "reference": st.sampled_from(
+            ["ISS-2026-0001", "INC-2026-001", "CC-2026-0001", "NOT-2026-0001", "x"]
+        ),
+        "step": VALUES,
         "title": VALUES,
         "products": VALUES,
         "team": VALUES,

@@ -228,7 +228,8 @@ def test_home_shows_the_first_items_with_a_count_and_a_way_to_the_rest(
     with db.read() as s:
         open_incidents = s.scalar(select(func.count(Incident.id)))
     cards = history.engine.home("local", "hana", "hana")
-    actions, waiting, incidents = cards
+    actions, waiting, incidents, notifications = cards
+    assert notifications.title == "Notifications"
     assert len(waiting.facts) == 10 and "issues" in waiting.subtitle
     total = int(waiting.subtitle.rsplit(" · ", 1)[1].split()[0])
     assert total > 10

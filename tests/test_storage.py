@@ -105,3 +105,4 @@ def test_migrations_run_on_start_and_again_harmlessly(any_db: Database) -> None:
     assert ScriptDirectory.from_config(alembic_config()).get_heads() == [version]
     assert {"issues", "audit_events", "outbox", "decisions", "incidents"} <= tables
     assert {"de_escalations", "lessons", "reviews", "recommendations", "documents"} <= tables
+    assert {"notifications", "risk_assessments"} <= tables

@@ -56,6 +56,7 @@ class SlackSurface:
         self.app.command(COMMAND)(self.on_command)
         self.app.view(blockkit.FORM_CALLBACK)(self.on_view_submission)
         self.app.action(re.compile(f"^{blockkit.ACTION_PREFIX}"))(self.on_button)
+        self.app.action(re.compile(f"^{blockkit.LINK_PREFIX}"))(self.on_link)
         self.app.shortcut(SHORTCUT)(self.on_shortcut)
         self.app.event("app_home_opened")(self.on_home)
         self.app.error(self.on_error)
@@ -134,6 +135,9 @@ class SlackSurface:
                 )
             return
         await self._answer(reply, body.get("trigger_id", ""), channel, body.get("response_url"))
+
+    async def on_link(self, ack: Any) -> None:
+        await ack()  # a link button (a download): Slack opens the URL; nothing to do
 
     def _answer_modal(self, reply: Reply) -> View:
         title = reply.card.title if reply.card is not None else "OPSS"

@@ -38,6 +38,7 @@ function renderCard(json, onSubmit) {
   card.parse(json);
   card.onExecuteAction = (action) => {
     if (action instanceof AdaptiveCards.SubmitAction) onSubmit(action.data);
+    else if (action instanceof AdaptiveCards.OpenUrlAction) window.location.assign(action.url);
   };
   const el = card.render();
   const wrap = document.createElement("div");

@@ -1,0 +1,143 @@
+"""The annex forms as filled documents, laid out like the guidance: the annex's title, the
+notification type marked with an X, then each heading and its numbered boxes in a two-column
+table (box number and label | what it holds). DOCX with python-docx, PDF with fpdf2."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from docx import Document
+from docx.shared import Pt
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from cards.annex_forms import Annex, printed
+from rules.deadlines import Kind
+
+NOTIFICATION_TYPES: dict[str, tuple[tuple[str, tuple[Kind, ...]], ...]] = {
+    "II": (
+        ("Regulation 33(2) notification (Article 11 of Directive 2001/95/EC)", (Kind.REG33_2,)),
+        (
+            "Regulation 33(4) RAPEX notification (Article 12 of Directive 2001/95/EC)",
+            (Kind.RAPEX, Kind.OTHER_ACTIONS, Kind.REVOCATION),
+        ),
+        ("Requiring emergency action from Member States", (Kind.RAPEX_EMERGENCY,)),
+    ),
+    "VI": (
+        (
+            "Notification under Article 12 of Directive 2001/95/EC on General Product Safety "
+            "and under Article 7 of Directive 88/378/EEC on Safety of Toys",
+            (Kind.RAPEX, Kind.OTHER_ACTIONS, Kind.REVOCATION, Kind.REG33_2),
+        ),
+        (
+            "Notification under Article 12 of Directive 2001/95/EC requiring emergency action "
+            "and under Article 7 of Directive 88/378/EEC",
+            (Kind.RAPEX_EMERGENCY,),
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Filled:
+    heading: str
+    number: str
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FilledForm:
+    types: tuple[tuple[bool, str], ...]
+    boxes: tuple[Filled, ...]
+
+
+def filled_boxes(
+    annex: Annex, values: Mapping[str, Any], *, chemical: bool, kind: Kind
+) -> FilledForm:
+    out: list[Filled] = []
+    for box in annex.boxes:
+        if box.chemicals and not chemical:
+            continue
+        out.append(
+            Filled(
+                box.heading,
+                box.number,
+                box.label,
+                printed(box, values, str(values.get("date_sent", ""))),
+            )
+        )
+    types = tuple((kind in kinds, label) for label, kinds in NOTIFICATION_TYPES.get(annex.code, ()))
+    return FilledForm(types, tuple(out))
+
+
+def _label(box: Filled) -> str:
+    return f"{box.number}. {box.label}" if box.number[0].isdigit() else box.label
+
+
+def _grouped(form: FilledForm) -> list[tuple[str, list[Filled]]]:
+    groups: list[tuple[str, list[Filled]]] = []
+    for box in form.boxes:
+        if not groups or groups[-1][0] != box.heading:
+            groups.append((box.heading, []))
+        groups[-1][1].append(box)
+    return groups
+
+
+def annex_docx(annex: Annex, form: FilledForm, heading: str) -> bytes:
+    doc = Document()
+    doc.styles["Normal"].font.size = Pt(10)
+    doc.add_heading(annex.title, level=1)
+    doc.add_paragraph(heading)
+    for chosen, label in form.types:
+        doc.add_paragraph(f"[{'X' if chosen else ' '}] {label}")
+    for title, boxes in _grouped(form):
+        doc.add_heading(title, level=2)
+        table = doc.add_table(rows=0, cols=2)
+        table.style = "Table Grid"
+        for box in boxes:
+            row = table.add_row().cells
+            row[0].text = _label(box)
+            row[1].text = box.text
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _latin1(text: str) -> str:
+    # The PDF's core fonts are Latin-1: keep what they can show, replace the rest.
+    text = text.replace("–", "-").replace("—", "-").replace("’", "'").replace("…", "...")
+    text = text.replace("“", '"').replace("”", '"').replace("€", "EUR ")
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def annex_pdf(annex: Annex, form: FilledForm, heading: str) -> bytes:
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 13)
+    pdf.multi_cell(0, 7, _latin1(annex.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    pdf.multi_cell(0, 5, _latin1(heading), new_x="LMARGIN", new_y="NEXT")
+    for chosen, label in form.types:
+        pdf.multi_cell(
+            0, 5, _latin1(f"[{'X' if chosen else ' '}] {label}"), new_x="LMARGIN", new_y="NEXT"
+        )
+    for title, boxes in _grouped(form):
+        pdf.ln(2)
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.multi_cell(0, 6, _latin1(title), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 9)
+        with pdf.table(
+            col_widths=(45, 55),
+            headings_style=FontFace(emphasis="BOLD"),
+            first_row_as_headings=False,
+        ) as table:
+            for box in boxes:
+                row = table.row()
+                row.cell(_latin1(_label(box)))
+                row.cell(_latin1(box.text))
+    return bytes(pdf.output())

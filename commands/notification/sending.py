@@ -1,0 +1,219 @@
+"""A notification's life after it is recorded: shown, marked sent (no blank boxes), exported,
+and listed in the register (overdue first)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from cards.annex_forms import ANNEXES, blank_boxes, confidentiality_error, describe_boxes
+from cards.model import Action, Card
+from commands.access import readable
+from commands.args import Args
+from commands.context import Ctx, PermissionRefused, Reply, UserError
+from commands.notification.export import export_link
+from commands.notification.records import (
+    anchor,
+    find_notification,
+    is_overdue,
+    kind_label,
+    notification_card,
+)
+from rules.deadlines import Kind, days_left, london_date
+from rules.notifications import may_send, needs_chemical_data
+from storage.models import Incident, Issue, Notification
+
+REGISTER_SHOWN = 25
+
+
+def show(ctx: Ctx, args: Args) -> Reply:
+    n = find_notification(ctx, args.first(), "notify")
+    card = notification_card(ctx.session, n, ctx.now)
+    return Reply(text=f"{n.reference} · {kind_label(n.kind)}", card=card)
+
+
+def mark_sent(ctx: Ctx, args: Args) -> Reply:
+    n = find_notification(ctx, args.first(), "notify")
+    allowed = may_send(ctx.actor, n.owner.name)
+    if not allowed:
+        raise PermissionRefused(f"mark {n.reference} sent", allowed.who_may, n.reference)
+    if n.status != "open":
+        raise UserError(f"{n.reference} was already marked sent.")
+    annex = ANNEXES[n.annex]
+    problem = confidentiality_error(annex, n.values)
+    if problem is not None:
+        raise UserError(f"{n.reference} cannot be marked sent: {problem[1]}.")
+    blanks = blank_boxes(
+        annex, n.values, chemical=needs_chemical_data(Kind(n.kind), n.product_type)
+    )
+    if blanks:
+        raise UserError(
+            f"{n.reference} cannot be marked sent: no blank boxes (guidance section 2). "
+            f"Give a value, or when it is expected or why it will not come, for: "
+            f"{describe_boxes(blanks)}. Fill them in with /opss notify {n.reference} form."
+        )
+    section6 = None
+    if n.annex == "IV":
+        raw = args.options.get("section6_due") or args.options.get("section6")
+        if not raw:
+            raise UserError(
+                "Section 6 timetable: Annex IV sends sections 1-5 now and section 6 later, with "
+                "a timetable sent at the same time (guidance section 4). Add --section6-due "
+                "YYYY-MM-DD.",
+                "section6_due",
+            )
+        try:
+            section6 = date.fromisoformat(raw)
+        except ValueError as exc:
+            raise UserError(
+                f"Section 6 timetable: '{raw}' is not a date; use YYYY-MM-DD.", "section6_due"
+            ) from exc
+    sent_on = london_date(ctx.now)
+    n.values = {**n.values, "date_sent": f"{sent_on.day} {sent_on:%B %Y}"}
+    n.status = "sent"
+    n.sent_at = ctx.now
+    n.sent_by_id = ctx.person.id
+    n.section6_due = section6
+    n.next_run_at = None  # no reminder or escalation is owed any more
+    late = days_left(n.due_date, ctx.now) < 0
+    ctx.audit(
+        "notification.sent",
+        "notification",
+        n.reference,
+        {"status": "open"},
+        {"status": "sent", "late": late},
+    )
+    text = (
+        f"{n.reference} marked sent by {ctx.person.display_name} on {sent_on.day} "
+        f"{sent_on:%b %Y}" + (" (after its due date)" if late else "") + "."
+    )
+    if section6:
+        text += f" Section 6 to follow by {section6.day} {section6:%b %Y}."
+    card = notification_card(ctx.session, n, ctx.now)
+    ctx.post(n.conversation, text, surface=n.surface)
+    ctx.update(n.conversation, anchor(n), n.reference, card, surface=n.surface)
+    return Reply(text=text, card=card, ephemeral=n.conversation != ctx.here())
+
+
+def section6_sent(ctx: Ctx, args: Args) -> Reply:
+    """Annex IV's section 6 (the rest of the supply chain), sent after sections 1-5."""
+    n = find_notification(ctx, args.first(), "notify")
+    allowed = may_send(ctx.actor, n.owner.name)
+    if not allowed:
+        raise PermissionRefused(f"mark {n.reference} sent", allowed.who_may, n.reference)
+    if n.annex != "IV":
+        raise UserError(f"{n.reference} is on Annex {n.annex}; only Annex IV has a section 6.")
+    if n.status != "sent":
+        raise UserError(f"Send sections 1-5 first: /opss notify {n.reference} sent.")
+    if n.section6_sent_at is not None:
+        raise UserError(f"Section 6 of {n.reference} was already marked sent.")
+    blanks = [b for b in blank_boxes(ANNEXES["IV"], n.values, chemical=False, section6=True)]
+    if blanks:
+        raise UserError(
+            f"Section 6 of {n.reference} cannot be marked sent: no blank boxes. Fill in: "
+            f"{describe_boxes(blanks)} (/opss notify {n.reference} form 3)."
+        )
+    n.section6_sent_at = ctx.now
+    ctx.audit(
+        "notification.section6_sent",
+        "notification",
+        n.reference,
+        None,
+        {"timetable": n.section6_due.isoformat() if n.section6_due else None},
+    )
+    text = f"Section 6 of {n.reference} marked sent by {ctx.person.display_name}."
+    card = notification_card(ctx.session, n, ctx.now)
+    ctx.post(n.conversation, text, surface=n.surface)
+    ctx.update(n.conversation, anchor(n), n.reference, card, surface=n.surface)
+    return Reply(text=text, card=card, ephemeral=n.conversation != ctx.here())
+
+
+def export(ctx: Ctx, args: Args) -> Reply:
+    n = find_notification(ctx, args.first(), "notify")
+    allowed = may_send(ctx.actor, n.owner.name)
+    if not allowed:  # the export holds the box for the national contact point
+        raise PermissionRefused(f"export {n.reference}", allowed.who_may, n.reference)
+    fmt = (args.words[1] if len(args.words) > 1 else "docx").lower()
+    if fmt not in {"docx", "pdf"}:
+        raise UserError(f"Format: '{fmt}' is not docx or pdf.")
+    url = export_link(ctx.options, n.reference, fmt, ctx.person.name, ctx.now)
+    ctx.audit("notification.exported", "notification", n.reference, None, {"format": fmt})
+    text = f"Annex {n.annex} for {n.reference} as {fmt.upper()}: download it below."
+    card = Card(
+        title=f"{n.reference} · Annex {n.annex} ({fmt.upper()})",
+        subtitle="Only you can see this link; it expires in 15 minutes.",
+        links=((f"Download {fmt.upper()}", url),),
+    )
+    return Reply(text=text, card=card)
+
+
+def notify_verb(ctx: Ctx, args: Args) -> Reply:
+    """``/opss notify NOT-…`` with no sub-command shows it."""
+    return show(ctx, args)
+
+
+def register_card(ctx: Ctx, *, include_sent: bool = False, shown: int = REGISTER_SHOWN) -> Card:
+    """Open notifications by due date, overdue first (App Home and /opss notifications).
+
+    A fixed number of queries whatever the history: the first rows by due date (overdue ones
+    are the earliest), their owners, issues and incidents loaded with ``IN``."""
+    query = (
+        select(Notification)
+        .options(selectinload(Notification.owner))
+        .order_by(Notification.status != "open", Notification.due_date, Notification.id)
+        .limit(shown * 2)
+    )
+    if not include_sent:
+        query = query.where(Notification.status == "open")
+    rows = list(ctx.session.scalars(query))
+    incidents = {
+        i.id: i
+        for i in ctx.session.scalars(
+            select(Incident)
+            .where(Incident.id.in_({n.incident_id for n in rows if n.incident_id}))
+            .options(selectinload(Incident.issue))
+        )
+    }
+    issues = {
+        i.id: i.reference
+        for i in ctx.session.scalars(
+            select(Issue).where(Issue.id.in_({n.issue_id for n in rows if n.issue_id}))
+        )
+    }
+    # Notifications about an incident are as private as the incident.
+    seen = {i.id for i in readable(ctx, list(incidents.values()))}
+    rows = [n for n in rows if n.incident_id is None or n.incident_id in seen][:shown]
+    facts = []
+    for n in rows:
+        left = days_left(n.due_date, ctx.now)
+        state = (
+            f"OVERDUE by {-left} day{'s' if left != -1 else ''}"
+            if is_overdue(n, ctx.now)
+            else ("sent" if n.status == "sent" else ("due today" if left == 0 else f"{left} days"))
+        )
+        subject = (
+            incidents[n.incident_id].reference if n.incident_id else issues.get(n.issue_id or 0)
+        )
+        facts.append(
+            (
+                f"{n.reference} · {state}",
+                f"{kind_label(n.kind)} on {subject} · due {n.due_date.day} "
+                f"{n.due_date:%b %Y} · {n.owner.display_name}",
+            )
+        )
+    return Card(
+        title="Notifications",
+        subtitle="Open notifications by due date, overdue first",
+        facts=tuple(facts) or (("None", "No notification is open."),),
+        actions=(Action("All notifications", "/opss notifications all"),)
+        if include_sent is False and len(rows) == shown
+        else (),
+    )
+
+
+def register(ctx: Ctx, args: Args) -> Reply:
+    card = register_card(ctx, include_sent="all" in [w.lower() for w in args.words])
+    count = sum(1 for k, _ in card.facts if k != "None")
+    return Reply(text=f"{count} notification{'s' if count != 1 else ''}.", card=card)
