@@ -1,7 +1,8 @@
 """Assembling the bot: database, engine, outbox and the surfaces, on one aiohttp server.
 
 Nothing here runs at import time: ``build`` makes the pieces, the server's startup hook starts
-the outbox worker, and its cleanup stops it.
+the outbox worker, the scheduler and then Socket Mode, and ``Bot.stop`` (on SIGTERM, or the
+server's cleanup) stops them in the order that loses nothing: see ``Bot.stop``.
 """
 
 from __future__ import annotations
@@ -10,16 +11,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import holidays
 from aiohttp import web
 
+from bot.backup import hold_running
 from bot.config import Settings
 from bot.leader import LeaderLock
+from bot.lifecycle import Lifecycle, probes
+from bot.logs import stamp_request_ids
 from bot.messaging import Messenger
+from bot.metrics import MeasuredEngine, Metrics
 from bot.outbox import OutboxWorker
 from bot.scheduler import Scheduler
 from bot.slack.messenger import SlackMessenger
@@ -52,6 +58,67 @@ class Bot:
     outbox: OutboxWorker
     app: web.Application
     scheduler: Scheduler
+    metrics: Metrics | None = None
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    slack: SlackSurface | None = None
+    _outbox_task: asyncio.Task[None] | None = None
+    _socket: Any = None
+    _socket_task: asyncio.Task[None] | None = None
+    _stopped: bool = False
+    _running: Any = None  # the SQLite "bot is running" lock (bot/backup.py), held while alive
+
+    async def start(self) -> None:
+        """The outbox worker, then the scheduler (its first tick catches up), then Socket Mode
+        in the background: a Slack that cannot be reached never holds up the rest."""
+        self._outbox_task = asyncio.create_task(self.outbox.run(self.settings.outbox_poll_seconds))
+        self.scheduler.start()
+        token = self.settings.slack_app_token
+        if self.slack is not None and token is not None:
+            self._socket_task = asyncio.create_task(self._connect_socket(token.get_secret_value()))
+
+    async def _connect_socket(self, app_token: str) -> None:
+        """Socket Mode (no public URL): the same listeners over Slack's WebSocket."""
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        assert self.slack is not None
+        self._socket = AsyncSocketModeHandler(
+            self.slack.app, app_token, ping_interval=self.settings.socket_retry_seconds
+        )
+        # It retries on its own until Slack answers (and reconnects when Slack asks).
+        await self._socket.connect_async()
+        log.info("Socket Mode connected")
+
+    async def stop(self, seconds: float) -> None:
+        """Stop without losing anything acknowledged, within ``seconds``.
+
+        New requests are refused (503, so a proxy tries another process), requests and
+        acknowledged work in flight finish, the scheduler stops after its current tick, and
+        the outbox after the delivery it is making; then the leader lock is given up so
+        another process delivers at once.
+        """
+        if self._stopped:
+            return
+        self._stopped = True
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        self.lifecycle.stopping = True
+        if self._socket_task is not None:
+            self._socket_task.cancel()
+        if self._socket is not None:
+            with contextlib.suppress(Exception):
+                await self._socket.close_async()
+        await self.lifecycle.quiesce(end - loop.time())
+        await self.scheduler.stop_after_tick(max(end - loop.time(), 0.0))
+        self.outbox.stop()
+        if self._outbox_task is not None:
+            done, _ = await asyncio.wait({self._outbox_task}, timeout=max(end - loop.time(), 0))
+            if not done:
+                log.warning("shutdown: the outbox delivery did not finish in time")
+                self._outbox_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._outbox_task
+        if self.outbox.leader is not None:
+            await asyncio.to_thread(self.outbox.leader.release)
 
 
 def build(settings: Settings, clock: Clock | None = None) -> Bot:
@@ -59,8 +126,10 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True
         )
+    running = hold_running(settings.database_url)  # a restore refuses while it is held
     db = Database(make_engine(settings.database_url))
     upgrade(db.engine)  # schema upgrades on start: nobody has to remember them
+    stamp_request_ids(db)
     if clock is None:
         clock = (
             FileClock(settings.clock_file)
@@ -73,13 +142,13 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
     if seed_file is not None:
         seed.apply(db, seed.load(seed_file), clock.now())
     messengers: dict[str, Messenger] = {}
+    leader = LeaderLock(db.engine)
     outbox = OutboxWorker(
-        db,
-        clock,
-        messengers,
-        leader=LeaderLock(db.engine),
-        pace_seconds=settings.outbox_pace_seconds,
+        db, clock, messengers, leader=leader, pace_seconds=settings.outbox_pace_seconds
     )
+    metrics = Metrics(db, clock, leader)
+    outbox.observer = metrics
+    metrics.watch_firings(db)
     options = Options(
         functional_areas=tuple(settings.functional_areas),
         rhythms=(
@@ -91,10 +160,14 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
         holidays=bank_holidays(settings.holidays_region, clock.now().year),
         grace=timedelta(minutes=settings.grace_minutes),
     )
-    engine = Engine(db, clock, options, after_commit=outbox.kick)
+    engine = MeasuredEngine(db, clock, options, after_commit=outbox.kick)
+    engine.metrics = metrics
     scheduler = Scheduler(db, clock, options, settings.tick_seconds, after_tick=outbox.kick)
-    app = web.Application()
-    app.router.add_get("/healthz", _health)
+    lifecycle = Lifecycle(db)
+    app = web.Application(middlewares=[lifecycle.middleware])
+    app.router.add_routes(probes(lifecycle))
+    if settings.metrics_port is None:
+        app.router.add_get("/metrics", metrics.handler)
     if settings.local_workspace:
         local = LocalMessenger(db, clock)
         messengers["local"] = local
@@ -111,11 +184,13 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
                 return now
 
         app.router.add_routes(Workspace(db, engine, general, advance).routes())
-    if settings.slack_enabled:
-        _add_slack(settings, db, engine, messengers, app)
-    app.cleanup_ctx.append(_run_outbox(outbox, settings.outbox_poll_seconds))
-    app.cleanup_ctx.append(_run_scheduler(scheduler))
-    return Bot(settings, db, clock, engine, outbox, app, scheduler)
+    slack = _add_slack(settings, db, engine, messengers, app) if settings.slack_enabled else None
+    if slack is not None:
+        slack.track = lifecycle.track
+    bot = Bot(settings, db, clock, engine, outbox, app, scheduler, metrics, lifecycle, slack)
+    bot._running = running
+    app.cleanup_ctx.append(_run(bot))
+    return bot
 
 
 def _add_slack(
@@ -124,7 +199,7 @@ def _add_slack(
     engine: Engine,
     messengers: dict[str, Messenger],
     app: web.Application,
-) -> None:
+) -> SlackSurface:
     assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
     slack = SlackSurface(
         engine,
@@ -139,26 +214,11 @@ def _add_slack(
     app.on_cleanup.append(lambda _app: slack.close())
     if settings.slack_imt_channel:
         _bind(db, "slack", engine.options.imt_conversation, settings.slack_imt_channel, "imt")
-    if settings.slack_app_token is not None:
-        app.cleanup_ctx.append(_socket_mode(slack, settings.slack_app_token.get_secret_value()))
+    return slack
 
 
 async def _share_http(slack: SlackSurface) -> None:
     slack.http()  # one keep-alive session for replies and Web API calls, made in the loop
-
-
-def _socket_mode(slack: SlackSurface, app_token: str):  # type: ignore[no-untyped-def]
-    """For workspaces without a public URL: the same listeners over Slack's Socket Mode."""
-
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        handler = AsyncSocketModeHandler(slack.app, app_token)
-        await handler.connect_async()
-        yield
-        await handler.close_async()
-
-    return ctx
 
 
 def _bind(db: Database, surface: str, conversation: str, external_id: str, name: str) -> None:
@@ -171,22 +231,11 @@ def _bind(db: Database, surface: str, conversation: str, external_id: str, name:
             )
 
 
-def _run_outbox(outbox: OutboxWorker, poll: float):  # type: ignore[no-untyped-def]
+def _run(bot: Bot):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(outbox.run(poll))
+        await bot.start()
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return ctx
-
-
-def _run_scheduler(scheduler: Scheduler):  # type: ignore[no-untyped-def]
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        scheduler.start()  # its first tick runs at once: catching up after a restart
-        yield
-        scheduler.stop()
+        await bot.stop(bot.settings.shutdown_seconds)  # nothing left to do after a SIGTERM
 
     return ctx
 
@@ -202,7 +251,3 @@ def bank_holidays(region: str, year: int) -> frozenset[date]:
         "GB", subdiv=REGIONS[region], years=range(year - 1, year + 4)
     )
     return frozenset(calendar)
-
-
-async def _health(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})

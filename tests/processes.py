@@ -41,16 +41,16 @@ class BotProcess:
             stdout=self._log_handle,
             stderr=subprocess.STDOUT,
         )
-        self._wait_healthy()
+        self._wait_ready()
 
-    def _wait_healthy(self) -> None:
+    def _wait_ready(self) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"bot exited: {self.log.read_text()[-3000:]}")
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):
-                    return
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=1):
+                    return  # 200: migrated and serving (503 raises HTTPError, an OSError)
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("bot did not start")
