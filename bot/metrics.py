@@ -133,7 +133,7 @@ class Metrics:
         step = bounded(step, STEPS)
         self.firings.labels(step, bounded(status, STATUSES)).inc()
         self.lateness.labels(step).observe(max((handled - due).total_seconds(), 0.0))
-        if status == "missed":
+        if status == "missed" and step != "sitrep_cutoff":  # a cut-off is collated regardless
             self.missed.labels(step).inc()
 
     def watch_firings(self, db: Database) -> None:
