@@ -53,7 +53,7 @@ async def serve(settings: Settings) -> None:
     await web.TCPSite(runner, settings.host, settings.port).start()
     metrics_runner = await _serve_metrics(bot)
     where = f"http://{settings.host}:{settings.port}/"
-    print(f"OPSS incident bot: serving at {where}  (database: {bot.db.engine.url!r})", flush=True)
+    log.info("OPSS incident bot: serving at %s (database: %r)", where, bot.db.engine.url)
     await stop.wait()
 
     log.info("stopping (within %s s)", settings.shutdown_seconds)

@@ -28,7 +28,7 @@ def set_clock(path: Path, when: datetime) -> None:
 
 
 class BotProcess:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *, ready: bool = True) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -41,7 +41,8 @@ class BotProcess:
             stdout=self._log_handle,
             stderr=subprocess.STDOUT,
         )
-        self._wait_ready()
+        if ready:
+            self._wait_ready()
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 60
