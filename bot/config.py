@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     log_format: str = Field(default="text", alias="OPSS_LOG_FORMAT")
     # How often Socket Mode retries reaching Slack (and pings it once connected).
     socket_retry_seconds: float = Field(default=10.0, alias="OPSS_SOCKET_RETRY_SECONDS")
+    # How many bot processes share the database (deploy/): SQLite is for one host.
+    processes: int = Field(default=1, alias="OPSS_PROCESSES")
     # Slack and Teams (their surfaces are switched on when these are set).
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
