@@ -13,6 +13,7 @@ import pytest
 from alembic import command
 from sqlalchemy import select
 
+from bot.__main__ import main
 from storage.db import make_engine
 from storage.migrate import alembic_config, at_head
 from storage.models import AuditEvent, Base, Issue
@@ -138,19 +139,29 @@ def test_a_restore_is_followed_by_the_migrations(tmp_path: Path) -> None:
     ],
 )
 def test_bad_backup_and_restore_requests_say_why(
-    tmp_path: Path, args: tuple[str, str], message: str
+    tmp_path: Path,
+    args: tuple[str, str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     make_db(url).engine.dispose()
+    before = dump(url)
     (tmp_path / "not-a-db.sqlite3").write_text("hello")
     (tmp_path / "exists.sqlite3").write_text("keep me")
-    result = bot_command(args[0], str(tmp_path / args[1]), database_url=url)
-    assert result.returncode == 1
-    assert message in result.stderr
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main([args[0], str(tmp_path / args[1])]) == 1
+    assert message in capsys.readouterr().err
     assert (tmp_path / "exists.sqlite3").read_text() == "keep me"
+    assert dump(url) == before
 
 
-def test_postgresql_backups_are_pg_dump(tmp_path: Path) -> None:
-    result = bot_command("backup", str(tmp_path / "x"), database_url="postgresql://u@h/db")
-    assert result.returncode == 1
-    assert "pg_dump" in result.stderr and "pg_restore" in result.stderr
+def test_postgresql_backups_are_pg_dump(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://opss@db.example/opss")
+    assert main(["backup", str(tmp_path / "x")]) == 1
+    err = capsys.readouterr().err
+    assert "pg_dump" in err and "pg_restore" in err
+    assert not (tmp_path / "x").exists()
