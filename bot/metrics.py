@@ -149,7 +149,11 @@ class Metrics:
                 return None
             if state.bind_mapper.class_ is not Firing:
                 return None
-            values = state.statement.compile().params
+            try:
+                values = state.statement.compile(dialect=state.session.get_bind().dialect).params
+            except Exception:  # counting must never stand in the tick's way
+                log.warning("could not read a firing for /metrics", exc_info=True)
+                return None
             frozen = state.invoke_statement().freeze()
             if frozen.data:  # inserted (a conflict returns no row: another process won)
                 state.session.info.setdefault("opss_firings", []).append(values)

@@ -106,8 +106,8 @@ def test_the_backlog_and_its_oldest_post_while_slack_is_down(slack: SlackWorld) 
     assert value(samples, "opss_outbox_oldest_undelivered_seconds", surface="slack") == 0
 
 
-def test_scheduler_firings_lateness_and_missed(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+def test_scheduler_firings_lateness_and_missed(database_url: str) -> None:
+    url = database_url
     db = make_db(url)
     clock = ManualClock(START)  # Monday 23 Nov 2026, 09:30 GMT
     local = LocalMessenger(db, clock)

@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
+from bot.config import Settings
+from commands.clock import ManualClock
 from storage.models import Issue, OutboxMessage
-from tests.conftest import PG_ADMIN_URL, make_db
+from tests.conftest import PG_ADMIN_URL, START, make_db
 from tests.fake_slack import FakeSlack
 from tests.processes import BotProcess, free_port, wait_until
-from tests.server import serving
+from tests.server import running, serving
 from tests.test_slack import SECRET, SEED, TOKEN, SlackWorld
 
 SHUTDOWN_SECONDS = 8
@@ -259,3 +261,15 @@ def test_json_logs_follow_a_request_to_slack_and_metrics_on_their_own_port(
     for call in fake.ok_calls("chat.postMessage"):  # and Slack's copy names it too
         assert call.args["metadata"]["event_payload"]["request_id"] == "req-42"
     assert TOKEN not in bot.log.read_text() and SECRET not in bot.log.read_text()
+
+
+def test_readyz_says_when_the_schema_is_behind(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    with running(settings, ManualClock(START)) as (url, bot):
+        assert get(f"{url}/readyz") == (200, '{"ready": true}')
+        with bot.db.engine.begin() as conn:  # e.g. an old backup restored under a running bot
+            conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
+        status, body = get(f"{url}/readyz")
+        assert status == 503
+        assert json.loads(body)["reason"] == "database schema is not at the newest migration"
+        assert get(f"{url}/healthz")[0] == 200  # alive all the same
