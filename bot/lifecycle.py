@@ -46,27 +46,26 @@ class Lifecycle:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         rid = accepted_request_id(request.headers.get("X-Request-Id"))
-        token = request_id.set(rid)
+        # Set for the rest of this request's task (not reset): aiohttp writes its access log
+        # line after the handler returns, and that line carries the id too.
+        request_id.set(rid)
+        if self.stopping and request.path not in PROBES:
+            return web.json_response(
+                {"error": "This bot process is shutting down; try again."},
+                status=503,
+                headers={"Retry-After": "1", "Connection": "close", "X-Request-Id": rid},
+            )
+        self.inflight += 1
         try:
-            if self.stopping and request.path not in PROBES:
-                return web.json_response(
-                    {"error": "This bot process is shutting down; try again."},
-                    status=503,
-                    headers={"Retry-After": "1", "Connection": "close", "X-Request-Id": rid},
-                )
-            self.inflight += 1
-            try:
-                response = await handler(request)
-            except web.HTTPException as exc:
-                exc.headers["X-Request-Id"] = rid
-                raise
-            finally:
-                self.inflight -= 1
-            if not response.prepared:
-                response.headers["X-Request-Id"] = rid
-            return response
+            response = await handler(request)
+        except web.HTTPException as exc:
+            exc.headers["X-Request-Id"] = rid
+            raise
         finally:
-            request_id.reset(token)
+            self.inflight -= 1
+        if not response.prepared:
+            response.headers["X-Request-Id"] = rid
+        return response
 
     async def healthz(self, request: web.Request) -> web.Response:
         return web.json_response({"ok": True})

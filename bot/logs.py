@@ -49,7 +49,7 @@ class RedactSecrets(logging.Filter):
             record.exc_text = SECRET.sub(
                 "[redacted]", logging.Formatter().formatException(record.exc_info)
             )
-        record.request_id = request_id.get()
+        record.request_id = request_id.get() or "-"
         return True
 
 
@@ -60,7 +60,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", "") or None,
+            "request_id": request_id.get() or None,
         }
         if record.exc_info:
             line["exception"] = record.exc_text or self.formatException(record.exc_info)

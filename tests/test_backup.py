@@ -19,7 +19,7 @@ from storage.migrate import alembic_config, at_head
 from storage.models import AuditEvent, Base, Issue
 from tests.conftest import make_db
 from tests.processes import ROOT, BotProcess, wait_until
-from tests.test_operations import raise_issue, titles
+from tests.test_operations import general, raise_issue, titles
 
 
 def bot_command(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
@@ -53,6 +53,7 @@ def test_backup_while_commands_run_and_restore_it(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     copy = tmp_path / "backups" / "opss-backup.sqlite3"
     bot = BotProcess({"DATABASE_URL": url, "OPSS_OUTBOX_PACE_SECONDS": "0"}, tmp_path / "a.log")
+    channel = general(bot.url)
     done: list[str] = []
     stop = threading.Event()
 
@@ -60,7 +61,7 @@ def test_backup_while_commands_run_and_restore_it(tmp_path: Path) -> None:
         n = 0
         while not stop.is_set():
             n += 1
-            assert raise_issue(bot.url, f"Backup burst {n}") == 200
+            assert raise_issue(bot.url, f"Backup burst {n}", channel) == 200
             done.append(f"Backup burst {n}")
 
     writer = threading.Thread(target=burst)
@@ -103,7 +104,7 @@ def test_backup_while_commands_run_and_restore_it(tmp_path: Path) -> None:
     kept = len(saved[Issue.__tablename__])
     again = BotProcess({"DATABASE_URL": url}, tmp_path / "b.log")
     try:
-        assert raise_issue(again.url, "After the restore") == 200
+        assert raise_issue(again.url, "After the restore", general(again.url)) == 200
     finally:
         again.stop()
     with make_db(url).read() as s:

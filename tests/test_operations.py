@@ -38,12 +38,19 @@ def get(url: str) -> tuple[int, str]:
         return 0, ""  # nothing listening
 
 
-def raise_issue(url: str, title: str) -> int:
+def general(url: str) -> str:
+    """The workspace's general channel (its id)."""
+    status, body = get(f"{url}/api/state")
+    assert status == 200, body
+    return str(json.loads(body)["general"])
+
+
+def raise_issue(url: str, title: str, channel: str = "1") -> int:
     """A workspace command; its HTTP status (0 when the connection was refused or cut)."""
     body = json.dumps(
         {
             "user": "olly",
-            "channel": "opss",
+            "channel": channel,
             "text": f'raise {title} --products P1 --hazard Fire --source public --area "Toys and '
             'Childcare"',
         }
@@ -92,7 +99,7 @@ def test_readyz_waits_for_the_database_and_its_migrations(
         with admin.connect() as conn:  # the database appears: the bot migrates and is ready
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         wait_until(lambda: get(f"{bot.url}/readyz")[0] == 200, timeout=60, what="ready")
-        assert raise_issue(bot.url, "On time") == 200
+        assert raise_issue(bot.url, "On time", general(bot.url)) == 200
         assert titles(url) == {"On time"}
     finally:
         bot.stop()
@@ -109,6 +116,7 @@ def test_sigterm_during_a_burst_loses_nothing_acknowledged(tmp_path: Path) -> No
         "OPSS_OUTBOX_PACE_SECONDS": "0",
     }
     bot = BotProcess(env, tmp_path / "bot.log")
+    channel = general(bot.url)
     answers: dict[str, int] = {}
     lock = threading.Lock()
     stop = threading.Event()
@@ -117,7 +125,7 @@ def test_sigterm_during_a_burst_loses_nothing_acknowledged(tmp_path: Path) -> No
         i = 0
         while not stop.is_set():
             title = f"Burst item {n}-{i}"
-            status = raise_issue(bot.url, title)
+            status = raise_issue(bot.url, title, channel)
             with lock:
                 answers[title] = status
             if status != 200:
