@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -25,7 +23,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from bot.leader import LeaderLock
+from bot.leader import PROCESS, LeaderLock
 from cards.model import Card
 from commands.clock import Clock
 from commands.context import Reply, Request, Submission
@@ -40,7 +38,6 @@ VERBS = frozenset(PLAIN_VERBS) | frozenset(FORM_FLOWS) | {"clock", "demo", "home
 OPERATIONS = frozenset({"post", "update", "pin", "bookmark", "invite", "create_channel"})
 STEPS = frozenset({"reminder", "sitrep_prompt", "sitrep_chase", "sitrep_cutoff"})
 STATUSES = frozenset({"on_time", "late", "missed"})
-PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def bounded(value: str, allowed: frozenset[str]) -> str:
@@ -112,6 +109,8 @@ class Metrics:
             lambda: 1.0 if leader is not None and leader.held else 0.0
         )
         r.register(OutboxBacklog(db, clock))
+        if leader is not None:
+            r.register(LeaderHolder(leader))
 
     # Hooks -----------------------------------------------------------------------------------
 
@@ -222,6 +221,32 @@ class OutboxBacklog(Collector):
             oldest.add_metric([surface], age)
         yield backlog
         yield oldest
+
+
+class LeaderHolder(Collector):
+    """Which process delivers the outbox, as any process sees it (through a proxy, the
+    process answering the scrape may not be the one holding the lock)."""
+
+    def __init__(self, leader: LeaderLock) -> None:
+        self.leader = leader
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "opss_outbox_leader_holder",
+            "1 for the process (host:pid) that holds the outbox leader lock",
+            labels=["process"],
+        )
+        try:
+            holder = self.leader.holder()
+        except Exception:
+            log.warning("could not read the outbox leader for /metrics", exc_info=True)
+            return
+        if holder:
+            family.add_metric([holder], 1)
+        yield family
 
 
 class MeasuredEngine(Engine):

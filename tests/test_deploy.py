@@ -5,6 +5,7 @@ made exactly once, and /metrics read through nginx shows the outbox backlog back
 
 from __future__ import annotations
 
+import socket
 import urllib.request
 from collections import Counter
 from datetime import timedelta
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from tests.conftest import START
 from tests.fake_slack import FakeSlack
@@ -23,15 +25,18 @@ from tests.test_slack import REF, SECRET, SEED, TOKEN, SlackWorld, declare_throu
 pytestmark = pytest.mark.postgres
 
 
-def backlog(url: str) -> float:
+def samples(url: str) -> list[Sample]:
     with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
         text = response.read().decode()
-    return sum(
-        s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        if s.name == "opss_outbox_backlog"
-    )
+    return [s for family in text_string_to_metric_families(text) for s in family.samples]
+
+
+def backlog(url: str) -> float:
+    return sum(s.value for s in samples(url) if s.name == "opss_outbox_backlog")
+
+
+def leader(url: str) -> set[str]:
+    return {s.labels["process"] for s in samples(url) if s.name == "opss_outbox_leader_holder"}
 
 
 def test_two_processes_behind_nginx_survive_a_sigkill_and_post_once(
@@ -78,6 +83,9 @@ def test_two_processes_behind_nginx_survive_a_sigkill_and_post_once(
             set_clock(clock_file, START + timedelta(minutes=30, seconds=30))  # TCG reminder due
             fake.wait_for(lambda f: posted(f, "Reminder: TCG") == 1)
             wait_until(lambda: backlog(proxy.url) == 0, what="the backlog back to 0")
+            # Whichever process answers, it names the survivor as the outbox's deliverer.
+            survivor = {f"{socket.gethostname()}:{bots[1].process.pid}"}
+            assert leader(proxy.url) == survivor and leader(proxy.url) == survivor
             with urllib.request.urlopen(f"{proxy.url}/readyz", timeout=10) as response:
                 assert response.status == 200
         finally:

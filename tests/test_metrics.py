@@ -76,6 +76,7 @@ def test_requests_and_the_outbox_are_counted_without_personal_data(slack: SlackW
     assert value(samples, "opss_outbox_rate_limited_total", surface="slack") == 1
     assert value(samples, "opss_outbox_retries_total", surface="slack", reason="rate_limited") == 1
     assert value(samples, "opss_outbox_leader", process=PROCESS) == 1
+    assert value(samples, "opss_outbox_leader_holder", process=PROCESS) == 1
     # Bounded and anonymous: no reference, person, Slack id or typed text in any label.
     for label in label_values(samples):
         assert not any(
