@@ -189,7 +189,9 @@ class OutboxWorker:
         if result is None:
             return False
         await asyncio.to_thread(self._done, message.id, result)
-        log.info("delivered outbox %s (%s) to %s", message.id, message.op, message.surface)
+        log.info(
+            "delivered outbox %s (%s) to %s: %s", message.id, message.op, message.surface, result
+        )
         if self.observer is not None:
             self.observer.delivered(message.surface, message.op)
         return True
