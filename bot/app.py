@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import holidays
 from aiohttp import web
 
 from bot.backup import hold_running
+from bot.checks import refusals
 from bot.config import Settings
 from bot.leader import LeaderLock
 from bot.lifecycle import Lifecycle, probes
@@ -33,7 +34,7 @@ from bot.slack.surface import SlackSurface
 from bot.workspace.messenger import LocalMessenger
 from bot.workspace.routes import Workspace
 from commands.battle_rhythm import DEFAULT_RHYTHMS, load_presets
-from commands.clock import Clock, FileClock, OffsetClock, SystemClock
+from commands.clock import Clock, FileClock, SharedClock
 from commands.context import Options
 from commands.engine import Engine
 from storage import seed
@@ -121,7 +122,16 @@ class Bot:
             await asyncio.to_thread(self.outbox.leader.release)
 
 
+class RefusedToStart(SystemExit):
+    """The configuration is unsafe or incomplete: the bot says why and does not start."""
+
+
 def build(settings: Settings, clock: Clock | None = None) -> Bot:
+    refused = refusals(settings)
+    if refused:
+        raise RefusedToStart(
+            "The bot will not start:\n" + "\n".join(f"  {p.setting}: {p.message}" for p in refused)
+        )
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True
@@ -130,15 +140,13 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
     db = Database(make_engine(settings.database_url))
     upgrade(db.engine)  # schema upgrades on start: nobody has to remember them
     stamp_request_ids(db)
-    if clock is None:
-        clock = (
-            FileClock(settings.clock_file)
-            if settings.clock_file
-            else OffsetClock()
-            if settings.local_workspace
-            else SystemClock()
-        )
-    seed_file = settings.seed_file or (DEMO_PEOPLE if settings.local_workspace else None)
+    # Every clock is shared: the demo offset lives in the database (it only grows), so
+    # processes agree and a restart keeps it.
+    clock = SharedClock(
+        db, base=clock or (FileClock(settings.clock_file) if settings.clock_file else None)
+    )
+    demo = settings.workspace_enabled and settings.workspace_sign_in == "pick"
+    seed_file = settings.seed_file or (DEMO_PEOPLE if demo else None)
     if seed_file is not None:
         seed.apply(db, seed.load(seed_file), clock.now())
     messengers: dict[str, Messenger] = {}
@@ -159,31 +167,29 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
         sitrep_cutoff=settings.sitrep_cutoff,
         holidays=bank_holidays(settings.holidays_region, clock.now().year),
         grace=timedelta(minutes=settings.grace_minutes),
+        clock_movable=settings.clock_movable,
     )
-    engine = MeasuredEngine(db, clock, options, after_commit=outbox.kick)
+
+    def after_commit() -> None:
+        outbox.kick()
+        clock.refresh()  # a /opss clock move is seen at once (the scheduler is told)
+
+    engine = MeasuredEngine(db, clock, options, after_commit=after_commit)
     engine.metrics = metrics
     scheduler = Scheduler(db, clock, options, settings.tick_seconds, after_tick=outbox.kick)
+    clock.listeners.append(scheduler.kick)
     lifecycle = Lifecycle(db)
     app = web.Application(middlewares=[lifecycle.middleware])
     app.router.add_routes(probes(lifecycle))
     if settings.metrics_port is None:
         app.router.add_get("/metrics", metrics.handler)
-    if settings.local_workspace:
+    if settings.workspace_enabled:
         local = LocalMessenger(db, clock)
         messengers["local"] = local
         general = local.ensure_channel(GENERAL_CHANNEL, "Raise and discuss potential issues")
         imt = local.ensure_channel(settings.imt_channel, "Incident Management Team")
         _bind(db, "local", engine.options.imt_conversation, imt, settings.imt_channel)
-        advance = getattr(clock, "advance", None)
-        if advance is not None:
-            move = advance
-
-            def advance(delta: timedelta) -> datetime:  # then tick at once
-                now = move(delta)
-                scheduler.kick()
-                return now
-
-        app.router.add_routes(Workspace(db, engine, general, advance).routes())
+        app.router.add_routes(Workspace(db, engine, general, settings).routes())
     slack = _add_slack(settings, db, engine, messengers, app) if settings.slack_enabled else None
     if slack is not None:
         slack.track = lifecycle.track

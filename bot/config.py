@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,7 +28,15 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, alias="OPSS_PORT")
     functional_areas: list[str] = Field(default=list(DEFAULT_AREAS), alias="OPSS_AREAS")
     seed_file: Path | None = Field(default=None, alias="OPSS_SEED_FILE")
-    local_workspace: bool = Field(default=True, alias="OPSS_LOCAL_WORKSPACE")
+    # Unset: on when no chat platform is configured, off when one is (see workspace_enabled).
+    local_workspace: bool | None = Field(default=None, alias="OPSS_LOCAL_WORKSPACE")
+    # "pick": choose who you are by name (a demo; loopback only). "password": each person
+    # signs in with their own secret, stored hashed (python -m bot set-password NAME).
+    workspace_sign_in: Literal["pick", "password"] = Field(
+        default="pick", alias="OPSS_WORKSPACE_SIGN_IN"
+    )
+    # The address people use to reach the workspace when it is served off loopback.
+    public_url: str | None = Field(default=None, alias="OPSS_PUBLIC_URL")
     imt_channel: str = Field(default="opss-imt", alias="OPSS_IMT_CHANNEL")
     outbox_poll_seconds: float = Field(default=1.0, alias="OPSS_OUTBOX_POLL_SECONDS")
     outbox_pace_seconds: float = Field(default=1.0, alias="OPSS_OUTBOX_PACE_SECONDS")
@@ -59,3 +68,23 @@ class Settings(BaseSettings):
     @property
     def slack_enabled(self) -> bool:
         return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+    @property
+    def chat_platform_configured(self) -> bool:
+        return (
+            self.slack_bot_token is not None
+            or self.slack_signing_secret is not None
+            or bool(self.microsoft_app_id)
+        )
+
+    @property
+    def workspace_enabled(self) -> bool:
+        """With a chat platform configured the workspace is off unless explicitly turned on."""
+        if self.local_workspace is None:
+            return not self.chat_platform_configured
+        return self.local_workspace
+
+    @property
+    def clock_movable(self) -> bool:
+        """Moving the clock is a demo and exercise feature: never beside a chat platform."""
+        return self.workspace_enabled and not self.chat_platform_configured

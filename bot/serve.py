@@ -30,7 +30,7 @@ MAX_RETRY_SECONDS = 5.0
 WATCHDOG_GRACE = 3.0  # beyond the shutdown budget, before the process is ended regardless
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, banner: str = "OPSS incident bot") -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -52,8 +52,7 @@ async def serve(settings: Settings) -> None:
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port).start()
     metrics_runner = await _serve_metrics(bot)
-    where = f"http://{settings.host}:{settings.port}/"
-    log.info("OPSS incident bot: serving at %s (database: %r)", where, bot.db.engine.url)
+    log.info("%s  (database: %r)", banner, bot.db.engine.url)
     await stop.wait()
 
     log.info("stopping (within %s s)", settings.shutdown_seconds)

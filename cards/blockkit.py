@@ -168,6 +168,17 @@ def submitted_values(state: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def person_fields(state: Mapping[str, Any]) -> set[str]:
+    """The input blocks of ``view.state.values`` that are person pickers (their values are
+    Slack user ids; no other field's value is ever read as a person)."""
+    return {
+        block_id
+        for block_id, actions in state.items()
+        for entry in actions.values()
+        if entry.get("type") in {"users_select", "multi_users_select"}
+    }
+
+
 def error_response(form: Form, errors: Mapping[str, str]) -> dict[str, Any]:
     """``response_action: errors`` keyed by input block; form-wide errors go on the first."""
     names = {f.name for f in form.fields}

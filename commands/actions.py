@@ -26,7 +26,7 @@ DEFAULT_DUE_TIME = "17:00"
 
 
 def _subject(ctx: Ctx, reference: str | None) -> tuple[Issue | None, Incident | None]:
-    return find_issue_or_incident(ctx.session, reference, "action")
+    return find_issue_or_incident(ctx, reference, "action")
 
 
 def _check(ctx: Ctx, incident: Incident | None, ref: str) -> None:
@@ -106,7 +106,12 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     return Reply(text=text, card=card)
 
 
-ACTION = FormFlow("action", _prepare, _build, _apply, prompt="Assign the action.")
+def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
+    issue, incident = _subject(ctx, context.get("reference"))
+    _check(ctx, incident, incident.reference if incident else (issue.reference if issue else ""))
+
+
+ACTION = FormFlow("action", _prepare, _build, _apply, prompt="Assign the action.", permit=_permit)
 
 
 def done(ctx: Ctx, args: Args) -> Reply:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 
 from commands.context import UserError
@@ -23,17 +22,54 @@ class Args:
 
 
 FLAGS = {"exercise", "help"}
+QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
+
+
+def tokens(text: str) -> list[str]:
+    """Words split on spaces, with "double", 'single' or “curly” quotes grouping spaces.
+
+    Linear in the length of the text (shlex's is not). A quote opens only at the start of a
+    word or after ``=``, so an apostrophe inside a word ("children's") is just a letter.
+    """
+    out: list[str] = []
+    word: list[str] = []
+    in_word = False
+    closing = ""
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if closing:
+            if char == "\\" and closing == '"' and i + 1 < n and text[i + 1] in '"\\':
+                word.append(text[i + 1])
+                i += 2
+                continue
+            if char == closing:
+                closing = ""
+            else:
+                word.append(char)
+        elif char.isspace():
+            if in_word:
+                out.append("".join(word))
+                word, in_word = [], False
+        elif char in QUOTES and (not in_word or (word and word[-1] == "=")):
+            closing, in_word = QUOTES[char], True
+        else:
+            word.append(char)
+            in_word = True
+        i += 1
+    if closing:
+        raise UserError(f"Could not read the command: a {closing} quote is not closed.")
+    if in_word:
+        out.append("".join(word))
+    return out
 
 
 def parse(text: str) -> Args:
-    try:
-        tokens = shlex.split(text)
-    except ValueError as exc:
-        raise UserError(f"Could not read the command: {exc} (check your quotes).") from exc
+    tokens_ = tokens(text)
     out = Args()
     i = 0
-    while i < len(tokens):
-        token = tokens[i]
+    while i < len(tokens_):
+        token = tokens_[i]
         if token.startswith("--") and len(token) > 2:
             name = token[2:].replace("-", "_").lower()
             if "=" in name:
@@ -41,8 +77,8 @@ def parse(text: str) -> Args:
                 out.options[name] = value
             elif name in FLAGS:
                 out.flags.add(name)
-            elif i + 1 < len(tokens) and not tokens[i + 1].startswith("--"):
-                out.options[name] = tokens[i + 1]
+            elif i + 1 < len(tokens_) and not tokens_[i + 1].startswith("--"):
+                out.options[name] = tokens_[i + 1]
                 i += 1
             else:
                 raise UserError(f"--{name.replace('_', '-')} needs a value.")

@@ -115,6 +115,7 @@ ASSESS = FormFlow(
     _build_assess,
     _apply_assess,
     prompt="Rate each indicator of the incident impact matrix.",
+    permit=lambda ctx, context: _issue_for_assessment(ctx, context.get("reference"), "assess"),
 )
 
 
@@ -205,4 +206,5 @@ NNC = FormFlow(
     _build_nnc,
     _apply_nnc,
     prompt="Answer each NNC criterion with a rationale.",
+    permit=lambda ctx, context: _issue_for_assessment(ctx, context.get("reference"), "nnc"),
 )

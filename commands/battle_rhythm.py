@@ -110,7 +110,7 @@ HOLIDAY_CHOICES = tuple(Choice(p.value, p.value.capitalize()) for p in HolidayPo
 
 
 def _incident(ctx: Ctx, reference: str | None) -> Incident:
-    return find_incident(ctx.session, reference, "rhythm", "the battle rhythm's meetings")
+    return find_incident(ctx, reference, "rhythm", "the battle rhythm's meetings")
 
 
 def _require_imt(ctx: Ctx, incident: Incident) -> None:
@@ -397,7 +397,13 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     return meeting_form(context.get("reference", ""))
 
 
-RHYTHM_ADD = FormFlow("rhythm_add", _prepare, _build, _apply, prompt="Describe the meeting.")
+def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
+    _require_imt(ctx, _incident(ctx, context.get("reference")))
+
+
+RHYTHM_ADD = FormFlow(
+    "rhythm_add", _prepare, _build, _apply, prompt="Describe the meeting.", permit=_permit
+)
 
 
 def load_presets(text: str) -> dict[str, tuple[EventSpec, ...]]:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+from storage.models import ClockState
+from storage.unit_of_work import Database
 
 
 class Clock(Protocol):
@@ -58,3 +63,59 @@ class FileClock:
     def now(self) -> datetime:
         with open(self.path, encoding="utf-8") as handle:
             return datetime.fromisoformat(handle.read().strip()).astimezone(UTC)
+
+
+class SharedClock:
+    """Real time (or a base clock) plus the demo offset stored in the database.
+
+    Every process reads the same offset, a restart keeps it, and it only grows: a clock
+    moved forward for a demo never sends stored events back in time. The offset is read
+    again at most every ``ttl`` seconds, and at once after ``refresh``.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        base: Clock | None = None,
+        ttl: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db = db
+        self.base = base or SystemClock()
+        self.ttl = ttl
+        self.monotonic = monotonic
+        self._offset = timedelta(0)
+        self._read_at: float | None = None
+        self._last = datetime.min.replace(tzinfo=UTC)
+        self._lock = threading.Lock()
+        self.listeners: list[Callable[[], None]] = []
+
+    def now(self) -> datetime:
+        with self._lock:
+            if self._read_at is None or self.monotonic() - self._read_at >= self.ttl:
+                self._offset = timedelta(seconds=stored_offset(self.db))
+                self._read_at = self.monotonic()
+            # Never backwards within a process either (a system clock stepped back).
+            self._last = max(self._last, self.base.now() + self._offset)
+            return self._last
+
+    @property
+    def offset(self) -> timedelta:
+        self.now()
+        return self._offset
+
+    def refresh(self) -> None:
+        """Re-read the offset now (after this process moved it), and tell the listeners."""
+        with self._lock:
+            before = self._offset
+            self._read_at = None
+        self.now()
+        if self._offset != before:
+            for listener in self.listeners:
+                listener()
+
+
+def stored_offset(db: Database) -> int:
+    with db.read() as session:
+        state = session.get(ClockState, 1)
+        return state.offset_seconds if state is not None else 0

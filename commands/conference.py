@@ -173,7 +173,12 @@ def conference_card(conference: CaseConference, issue: Issue, requested_by: str)
 
 
 CONFERENCE = FormFlow(
-    "conference", _prepare, _build, _apply, prompt="Set the time and agenda of the conference."
+    "conference",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Set the time and agenda of the conference.",
+    permit=lambda ctx, context: _issue(ctx, context.get("reference")),
 )
 
 
@@ -297,4 +302,5 @@ OUTCOME = FormFlow(
     _build_outcome,
     _apply_outcome,
     prompt="Record the case conference's outcome.",
+    permit=lambda ctx, context: _conference(ctx, context.get("conference")),
 )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from cards.model import Card, Form, card_to_dict
 from rules.roles import Actor
 from storage import repositories as repo
-from storage.models import Person
+from storage.models import ChannelBinding, Person
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,8 @@ class Options:
     # missed rather than posted; within it, it is posted marked "(late)".
     grace: timedelta = timedelta(minutes=15)
     late_after: timedelta = timedelta(minutes=2)
+    # The demo clock may be moved (local workspace only, no chat platform configured).
+    clock_movable: bool = False
 
 
 @dataclass
@@ -113,6 +115,7 @@ class Ctx:
     options: Options
     _posted: set[tuple[str, str]] = field(default_factory=set)
     _here: str | None = None
+    _imt: dict[str, ChannelBinding | None] = field(default_factory=dict)
 
     def audit(
         self,
@@ -151,6 +154,8 @@ class Ctx:
         """
         if (conversation, text) in self._posted:
             return  # e.g. "here" is the IMT channel: one post, not two
+        if conversation == self.options.imt_conversation and not self.imt_reachable(surface):
+            return  # no IMT channel on this platform: a post would wait for ever
         self._posted.add((conversation, text))
         text, card = self._label(conversation, text, card)
         payload: dict[str, Any] = {"text": text, "pin": pin}
@@ -207,7 +212,16 @@ class Ctx:
     def here(self) -> str:
         """The conversation key of the channel the command came from."""
         if self._here is None:
-            imt = repo.binding(self.session, self.surface, self.options.imt_conversation)
+            imt = self._imt_binding(self.surface)
             in_imt = imt is not None and imt.external_id == self.channel
             self._here = self.options.imt_conversation if in_imt else f"channel:{self.channel}"
         return self._here
+
+    def imt_reachable(self, surface: str | None = None) -> bool:
+        """Whether IMT's channel is set up on the platform (Slack needs SLACK_IMT_CHANNEL)."""
+        return self._imt_binding(surface or self.surface) is not None
+
+    def _imt_binding(self, surface: str) -> ChannelBinding | None:
+        if surface not in self._imt:
+            self._imt[surface] = repo.binding(self.session, surface, self.options.imt_conversation)
+        return self._imt[surface]

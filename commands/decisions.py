@@ -156,7 +156,7 @@ DECIDE_OPTIONS = {
 
 
 def _subject(ctx: Ctx, reference: str | None) -> tuple[Issue | None, Incident | None]:
-    return find_issue_or_incident(ctx.session, reference, "decide")
+    return find_issue_or_incident(ctx, reference, "decide")
 
 
 def _check(ctx: Ctx, issue: Issue | None, incident: Incident | None) -> None:
@@ -264,4 +264,8 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     return Reply(text=text, card=card)
 
 
-DECIDE = FormFlow("decide", _prepare, _build, _apply, prompt="Record the decision.")
+def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
+    _check(ctx, *_subject(ctx, context.get("reference")))
+
+
+DECIDE = FormFlow("decide", _prepare, _build, _apply, prompt="Record the decision.", permit=_permit)

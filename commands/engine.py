@@ -6,11 +6,15 @@ permission refusals are audited in a separate unit of work after the rollback.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from cards.model import Card, Form, clean_message, validate
 from commands import (
@@ -20,6 +24,7 @@ from commands import (
     battle_rhythm,
     conference,
     decisions,
+    demo_clock,
     incidents,
     issues,
     ladder,
@@ -39,6 +44,8 @@ from commands.context import (
 from commands.flows import FormFlow
 from commands.help import show_help
 from commands.home import home_cards
+from commands.inputs import InputProblem, clean_command, clean_values
+from rules.roles import Actor
 from storage import repositories as repo
 from storage.models import ProcessedRequest
 from storage.unit_of_work import Database
@@ -86,6 +93,7 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "done": actions.done,
     "rhythm": battle_rhythm.rhythm,
     "sitrep": sitreps.sitrep_verb,
+    "clock": demo_clock.clock,
 }
 ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f})
 
@@ -102,7 +110,29 @@ class _FormErrors(Exception):
         self.errors = errors
 
 
+@dataclass(frozen=True)
+class _Who:
+    surface: str
+    user_id: str
+    user_name: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class _Apply:
+    """What a form verb's read phase found valid: applied in the write transaction."""
+
+    flow: FormFlow
+    context: dict[str, str]
+    values: dict[str, Any]
+    form: Form | None = None  # when it came from a submitted form: errors go back on it
+
+
 class Engine:
+    """Each call: inputs checked and parsed first; forms built and validated in a read
+    transaction; only then one write transaction for the change (SQLite's write lock is
+    held for the change alone)."""
+
     def __init__(
         self,
         db: Database,
@@ -118,22 +148,27 @@ class Engine:
     # Entry points -------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Reply:
-        text = request.text.strip()
+        who = _Who(request.surface, request.user_id, request.user_name, request.channel)
+        try:
+            text = clean_command(request.text).strip()
+        except InputProblem as exc:
+            return Reply(text=exc.message, ok=False)
         if text.lower().startswith("/opss"):
             text = text[5:].strip()
         verb, _, rest = text.partition(" ")
         verb = verb.lower() or "help"
-        return self._run(
-            request.surface,
-            request.user_id,
-            request.user_name,
-            request.channel,
-            request.idempotency_key,
-            lambda ctx: self._dispatch(ctx, verb, rest),
-        )
+        try:
+            args = parse(rest)
+        except UserError as exc:
+            return Reply(text=exc.message, ok=False)
+        return self._execute(who, request.idempotency_key, lambda ctx: self._route(ctx, verb, args))
 
     def submit(self, submission: Submission) -> Reply:
-        data = submission.data
+        who = _Who(submission.surface, submission.user_id, submission.user_name, submission.channel)
+        try:
+            data = clean_values(submission.data)
+        except InputProblem as exc:
+            return Reply(text=exc.message, errors={exc.field: exc.message}, ok=False)
         if "command" in data:  # a button on a card runs a command
             return self.handle(
                 Request(
@@ -141,17 +176,12 @@ class Engine:
                     user_id=submission.user_id,
                     user_name=submission.user_name,
                     channel=submission.channel,
-                    text=str(data["command"]),
+                    text=str(data["command"] or ""),
                     idempotency_key=submission.idempotency_key,
                 )
             )
-        return self._run(
-            submission.surface,
-            submission.user_id,
-            submission.user_name,
-            submission.channel,
-            submission.idempotency_key,
-            lambda ctx: self._submit_form(ctx, data),
+        return self._execute(
+            who, submission.idempotency_key, lambda ctx: self._check_submission(ctx, data)
         )
 
     def open_form(
@@ -173,7 +203,7 @@ class Engine:
             form = flow.build(ctx, context)
             return Reply(text=flow.prompt, form=form.prefilled(prefill))
 
-        return self._run(surface, user_id, user_name, channel, None, work)
+        return self._execute(_Who(surface, user_id, user_name, channel), None, work)
 
     def home(self, surface: str, user_id: str, user_name: str) -> list[Card]:
         cards: list[Card] = []
@@ -182,27 +212,27 @@ class Engine:
             cards.extend(home_cards(ctx))
             return Reply()
 
-        self._run(surface, user_id, user_name, "", None, work)
+        self._execute(_Who(surface, user_id, user_name, ""), None, work)
         return cards
 
-    # Dispatch -----------------------------------------------------------------------------
+    # Read phase: route, check permission, build and validate forms ------------------------
 
-    def _dispatch(self, ctx: Ctx, verb: str, rest: str) -> Reply:
-        args = parse(rest)
+    def _route(self, ctx: Ctx, verb: str, args: Args) -> Reply | _Apply | _Write:
         sub = (verb, args.words[1].lower()) if len(args.words) > 1 else None
         if sub in SUB_FORMS:
             del args.words[1]
             return self._form_command(ctx, SUB_FORMS[sub], args)
         if verb in PLAIN_VERBS:
-            return PLAIN_VERBS[verb](ctx, args)
+            verb_fn = PLAIN_VERBS[verb]
+            return _Write(lambda c: verb_fn(c, args))
         if verb in FORM_FLOWS:  # a verb that takes a form is named like its form
             return self._form_command(ctx, FORM_FLOWS[verb], args)
         raise UserError(
             f"'{verb}' is not an /opss command. Commands: {', '.join(ALL_VERBS)}. Try /opss help."
         )
 
-    def _form_command(self, ctx: Ctx, flow: FormFlow, args: Args) -> Reply:
-        context, given = flow.prepare(ctx, args)
+    def _form_command(self, ctx: Ctx, flow: FormFlow, args: Args) -> Reply | _Apply:
+        context, given = flow.prepare(ctx, args)  # finds the subject and checks permission
         form = flow.build(ctx, context)
         defaults = {f.name: f.value for f in form.fields if f.value is not None}
         merged = defaults | {k: v for k, v in given.items() if v not in (None, "")}
@@ -213,63 +243,45 @@ class Engine:
         if result.errors:
             wrong = {k: m for k, m in result.errors.items() if not m.endswith("(required)")}
             raise UserError(" ".join(_sentence(m) for m in wrong.values()), next(iter(wrong)))
-        return flow.apply(ctx, context, result.values)
+        return _Apply(flow, dict(context), result.values)
 
-    def _submit_form(self, ctx: Ctx, data: dict[str, Any]) -> Reply:
+    def _check_submission(self, ctx: Ctx, data: dict[str, Any]) -> _Apply:
         form_id = str(data.get("form", ""))
         flow = FORM_FLOWS.get(form_id)
         if flow is None:
             raise UserError(f"Unknown form '{form_id}'.")
         context = {k: str(data[k]) for k in CONTEXT_KEYS if data.get(k)}
+        if flow.permit is not None:  # permission first: a refusal is never a form error
+            flow.permit(ctx, context)
         form = flow.build(ctx, context).prefilled(data)
         result = validate(form, data)
         if result.errors:
             raise _FormErrors(form, {k: clean_message(m) for k, m in result.errors.items()})
-        try:
-            return flow.apply(ctx, context, result.values)
-        except UserError as exc:
-            if exc.field and any(f.name == exc.field for f in form.fields):
-                raise _FormErrors(form, {exc.field: exc.message}) from exc
-            raise _FormErrors(form, {"_form": exc.message}) from exc
+        return _Apply(flow, context, result.values, form)
 
-    # The unit of work around every command ------------------------------------------------
+    # The two transactions around every command --------------------------------------------
 
-    def _run(
-        self,
-        surface: str,
-        user_id: str,
-        user_name: str,
-        channel: str,
-        key: str | None,
-        work: Callable[[Ctx], Reply],
+    def _execute(
+        self, who: _Who, key: str | None, plan: Callable[[Ctx], Reply | _Apply | _Write]
     ) -> Reply:
-        now = self.clock.now()
+        key = scoped_key(who.surface, who.user_id, key) if key is not None else None
         try:
-            with self.db.unit_of_work() as session:
+            with self.db.read() as session:
                 if key is not None:
                     seen = session.get(ProcessedRequest, key)
                     if seen is not None:
                         return _replayed(seen.reply)
-                person = repo.person_for_identity(session, surface, user_id, user_name, now)
-                ctx = Ctx(
-                    session=session,
-                    person=person,
-                    actor=repo.actor_for(session, person),
-                    surface=surface,
-                    channel=channel,
-                    now=now,
-                    options=self.options,
-                )
-                reply = work(ctx)
-                if key is not None and reply.form is None:
-                    session.add(ProcessedRequest(key=key, at=now, reply={"text": reply.text}))
+                step = plan(self._ctx(session, who, self.clock.now(), create=False))
+            if isinstance(step, Reply):
+                return step
+            reply = self._write(who, key, step)
         except UserError as exc:
             return Reply(text=exc.message, ok=False)
         except _FormErrors as exc:
             text = " ".join(_sentence(m) for m in exc.errors.values())
             return Reply(text=text, form=exc.form, errors=exc.errors, ok=False)
         except PermissionRefused as exc:
-            return self._refuse(surface, user_id, user_name, channel, exc)
+            return self._refuse(who, exc)
         except IntegrityError:
             # The same request committed concurrently (a retry or a double click)?
             if key is not None:
@@ -287,30 +299,77 @@ class Engine:
             self.after_commit()
         return reply
 
-    def _refuse(
-        self, surface: str, user_id: str, user_name: str, channel: str, exc: PermissionRefused
-    ) -> Reply:
+    def _write(self, who: _Who, key: str | None, step: _Apply | _Write) -> Reply:
+        with self.db.unit_of_work() as session:
+            ctx = self._ctx(session, who, self.clock.now(), create=True)
+            if isinstance(step, _Write):
+                reply = step.work(ctx)
+            else:
+                try:
+                    reply = step.flow.apply(ctx, step.context, step.values)
+                except UserError as exc:
+                    if step.form is None:
+                        raise
+                    name = exc.field if any(f.name == exc.field for f in step.form.fields) else None
+                    raise _FormErrors(step.form, {name or "_form": exc.message}) from exc
+            if key is not None and reply.form is None:
+                session.add(ProcessedRequest(key=key, at=ctx.now, reply={"text": reply.text}))
+        return reply
+
+    def _ctx(self, session: Session, who: _Who, now: datetime, *, create: bool) -> Ctx:
+        """Who is acting. Only a write creates a first-time person (with no roles)."""
+        if create:
+            person = repo.person_for_identity(session, who.surface, who.user_id, who.user_name, now)
+        else:
+            person = repo.find_person_for_identity(
+                session, who.surface, who.user_id
+            ) or repo.new_person(who.surface, who.user_id, who.user_name, now)
+        return Ctx(
+            session=session,
+            person=person,
+            actor=repo.actor_for(session, person),
+            surface=who.surface,
+            channel=who.channel,
+            now=now,
+            options=self.options,
+        )
+
+    def _refuse(self, who: _Who, exc: PermissionRefused) -> Reply:
         now = self.clock.now()
         with self.db.unit_of_work() as session:
-            person = repo.person_for_identity(session, surface, user_id, user_name, now)
-            actor = repo.actor_for(session, person)
+            # A refusal records who tried, but creates no person or identity for them.
+            person = repo.find_person_for_identity(session, who.surface, who.user_id)
+            actor = repo.actor_for(session, person) if person else Actor(who.user_id)
             repo.audit(
                 session,
                 at=now,
                 actor=person,
+                actor_name=person.name if person else f"{who.surface}:{who.user_id}",
                 action="permission.refused",
                 entity_type="permission",
                 entity_ref=exc.entity_ref,
                 before=None,
                 after={"action": exc.action, "who_may": exc.who_may, "held": actor.describe()},
-                surface=surface,
-                channel=channel,
+                surface=who.surface,
+                channel=who.channel,
             )
-        log.info("refused %s to %s", exc.action, person.name)
+        log.info("refused %s to %s", exc.action, actor.name)
         return Reply(
             text=f"Only {exc.who_may} may {exc.action}. You hold: {actor.describe()}.",
             ok=False,
         )
+
+
+@dataclass(frozen=True)
+class _Write:
+    """A plain verb: it runs in the write transaction."""
+
+    work: Callable[[Ctx], Reply]
+
+
+def scoped_key(surface: str, user_id: str, key: str) -> str:
+    """An idempotency key belongs to its surface and user: another's key replays nothing."""
+    return hashlib.sha256(f"{surface}\0{user_id}\0{key}".encode()).hexdigest()
 
 
 def _sentence(message: str) -> str:

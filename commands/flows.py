@@ -22,3 +22,6 @@ class FormFlow:
     apply: Callable[[Ctx, Mapping[str, str], dict[str, Any]], Reply]
     # Shown with the form when it is the reply to a typed command.
     prompt: str = "Fill in the form."
+    # Checked before a submitted form is validated, so a refusal is a refusal (audited),
+    # never a form error. Typed commands check in ``prepare``; ``apply`` checks again.
+    permit: Callable[[Ctx, Mapping[str, str]], object] | None = None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from cards.model import Action, Card
+from commands.access import readable
 from commands.actions import open_actions_for, overdue
 from commands.context import Ctx
 from rules.lifecycle import OPEN_STAGES, STAGE_LABELS, Stage
@@ -40,9 +42,15 @@ def home_cards(ctx: Ctx) -> list[Card]:
         )
         if len(actions) < 5:
             actions.append(Action(issue.reference, f"/opss status {issue.reference}"))
-    incidents = ctx.session.scalars(
-        select(Incident).where(Incident.status != "closed").order_by(Incident.id)
-    ).all()
+    incidents = readable(  # private: only those the caller may see
+        ctx,
+        ctx.session.scalars(
+            select(Incident)
+            .where(Incident.status != "closed")
+            .options(selectinload(Incident.issue))
+            .order_by(Incident.id)
+        ).all(),
+    )
     open_incidents = tuple(
         (
             f"{'EXERCISE · ' if i.exercise else ''}{i.reference}",

@@ -140,6 +140,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         surface=ctx.surface,
         channel_key=f"incident:{reference}",
         channel_name=channel_name,
+        members=sorted({ctx.person.name, *team.values(), *invite}),
     )
     incident.issue = issue
     ctx.session.add(incident)
@@ -171,7 +172,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
             "command_team": team,
         },
     )
-    members = sorted({ctx.person.name, *team.values(), *invite})
+    members = list(incident.members or [])
     label = "EXERCISE " if exercise else ""
     topic = f"{label}{reference} · {incident.title} · declared {incident.declared_at:%d %b %Y}"
     repo.enqueue(
@@ -214,4 +215,11 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     return Reply(text=announce, card=card, ephemeral=False)
 
 
-DECLARE = FormFlow("declare", _prepare, _build, _apply, prompt="Confirm the declaration.")
+DECLARE = FormFlow(
+    "declare",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Confirm the declaration.",
+    permit=lambda ctx, context: _issue(ctx, context.get("reference")),
+)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from cards import forms
 from cards.model import Form
+from commands.access import readable
 from commands.args import Args
 from commands.context import Ctx, Reply, UserError
 from commands.lookup import find_subject
@@ -83,7 +85,13 @@ def do_raise(ctx: Ctx, v: dict[str, Any]) -> Reply:
         f"FTL for {issue.functional_area}: {ftl.display_name if ftl else 'none assigned'}.",
         card,
     )
-    return Reply(text=f"Raised {reference}. IMT has been told.", card=card, ephemeral=False)
+    told = (
+        "IMT has been told."
+        if ctx.imt_reachable()
+        else "IMT has NOT been told: no IMT channel is set up here (an administrator sets "
+        "SLACK_IMT_CHANNEL). Tell IMT directly."
+    )
+    return Reply(text=f"Raised {reference}. {told}", card=card, ephemeral=False)
 
 
 def snapshot(issue: Issue) -> dict[str, Any]:
@@ -100,7 +108,7 @@ def status(ctx: Ctx, args: Args) -> Reply:
     ref = args.first()
     if not ref:
         raise UserError("status needs a reference, e.g. /opss status ISS-2026-0001.")
-    kind, subject = find_subject(ctx.session, ref)
+    kind, subject = find_subject(ctx, ref)
     if kind == "incident":
         assert isinstance(subject, Incident)
         return Reply(card=incident_card(ctx.session, subject))
@@ -112,9 +120,15 @@ def list_open(ctx: Ctx, args: Args) -> Reply:
     issues = ctx.session.scalars(
         select(Issue).where(Issue.stage.in_([s.value for s in OPEN_STAGES])).order_by(Issue.id)
     ).all()
-    incidents = ctx.session.scalars(
-        select(Incident).where(Incident.status != "closed").order_by(Incident.id)
-    ).all()
+    incidents = readable(  # private: only those the caller may see
+        ctx,
+        ctx.session.scalars(
+            select(Incident)
+            .where(Incident.status != "closed")
+            .options(selectinload(Incident.issue))
+            .order_by(Incident.id)
+        ).all(),
+    )
     lines = ["*Open issues*"]
     lines += [f"• {i.reference} · {i.title} · {STAGE_LABELS[Stage(i.stage)]}" for i in issues] or [
         "• none"

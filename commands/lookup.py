@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from commands.context import UserError
+from commands.access import require_read
+from commands.context import Ctx, UserError
 from rules.references import parse_reference
 from storage import repositories as repo
 from storage.models import CaseConference, Incident, Issue
@@ -28,7 +29,9 @@ def find_issue(session: Session, text: str | None, verb: str) -> Issue:
     return issue
 
 
-def find_subject(session: Session, text: str) -> tuple[str, Issue | Incident]:
+def find_subject(ctx: Ctx, text: str) -> tuple[str, Issue | Incident]:
+    """An issue or an incident by reference; an incident only for those who may see it."""
+    session = ctx.session
     parsed = parse_reference(text)
     if parsed is None or parsed[0] not in {"issue", "incident"}:
         raise UserError(
@@ -43,6 +46,8 @@ def find_subject(session: Session, text: str) -> tuple[str, Issue | Incident]:
     )
     if found is None:
         raise UserError(f"No {kind} {ref} is recorded. Check the reference with /opss list.")
+    if isinstance(found, Incident):
+        require_read(ctx, found)
     return kind, found
 
 
@@ -64,24 +69,27 @@ def find_conference(session: Session, text: str) -> CaseConference:
 
 
 def find_issue_or_incident(
-    session: Session, text: str | None, verb: str
+    ctx: Ctx, text: str | None, verb: str
 ) -> tuple[Issue | None, Incident | None]:
     """For verbs about either: the issue, and its incident once declared (or the incident)."""
     if not text:
         raise UserError(f"{verb} needs a reference, e.g. /opss {verb} INC-2026-001.")
-    kind, subject = find_subject(session, text)
+    kind, subject = find_subject(ctx, text)
     if kind == "incident":
         assert isinstance(subject, Incident)
         return None, subject
     assert isinstance(subject, Issue)
-    return subject, repo.incident_for_issue(session, subject.id)
+    incident = repo.incident_for_issue(ctx.session, subject.id)
+    if incident is not None:
+        require_read(ctx, incident)
+    return subject, incident
 
 
-def find_incident(session: Session, text: str | None, verb: str, what: str) -> Incident:
+def find_incident(ctx: Ctx, text: str | None, verb: str, what: str) -> Incident:
     """An incident by reference; ``what`` says what belongs to incidents, for the message."""
     if not text:
         raise UserError(f"{verb} needs an incident reference, e.g. /opss {verb} INC-2026-001.")
-    kind, subject = find_subject(session, text)
+    kind, subject = find_subject(ctx, text)
     if kind != "incident":
         raise UserError(f"{text} is an issue; {what} belong to an incident.")
     assert isinstance(subject, Incident)

@@ -85,15 +85,21 @@ def tick(db: Database, clock: Clock, options: Options) -> TickResult:
     return total
 
 
+def next_due_at(session: Session) -> datetime | None:
+    """When the earliest schedule row falls due (None: nothing scheduled)."""
+    times = [
+        session.scalar(select(func.min(m.next_run_at)).where(m.active))
+        for m in (RhythmEvent, SitrepSchedule)
+    ]
+    due = [t for t in times if t is not None]
+    return min(due) if due else None
+
+
 def seconds_to_next_due(db: Database, clock: Clock) -> float | None:
     """How long until the earliest schedule row falls due (None: nothing scheduled)."""
     with db.read() as session:
-        times = [
-            session.scalar(select(func.min(m.next_run_at)).where(m.active))
-            for m in (RhythmEvent, SitrepSchedule)
-        ]
-    due = [t for t in times if t is not None]
-    return (min(due) - clock.now()).total_seconds() if due else None
+        due = next_due_at(session)
+    return (due - clock.now()).total_seconds() if due is not None else None
 
 
 def _system_ctx(session: Session, incident_id: int, now: datetime, options: Options) -> Ctx:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from cards.model import Action, Card, Choice, Field, Form
+from commands.access import in_its_channel, members_of
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.flows import Context, FormFlow
@@ -29,7 +30,7 @@ IMT_WHO = "IMT, who produce the situation reports (3.20, 3.23)"
 
 
 def _incident(ctx: Ctx, reference: str | None) -> Incident:
-    return find_incident(ctx.session, reference, "sitrep", "situation reports")
+    return find_incident(ctx, reference, "sitrep", "situation reports")
 
 
 def schedule_of(ctx: Ctx, incident: Incident) -> SitrepSchedule | None:
@@ -239,8 +240,33 @@ def update_form(reference: str, teams: list[str]) -> Form:
     )
 
 
+def _check_update(ctx: Ctx, incident: Incident, team: str | None) -> None:
+    """Only a team's people enter its update; with no team chosen yet, any team of theirs."""
+    row = schedule_of(ctx, incident)
+    teams = [team] if team else list(row.teams if row else []) or [""]
+    here = in_its_channel(ctx, incident)
+    decisions = [
+        roles.may_submit_sitrep_update(
+            ctx.actor, t, members=members_of(incident), in_its_channel=here
+        )
+        for t in teams
+    ]
+    if not any(decisions):
+        whose = f"{team}'s" if team else "a team's"
+        raise PermissionRefused(
+            f"submit {whose} sitrep update for {incident.reference}",
+            decisions[0].who_may,
+            incident.reference,
+        )
+
+
+def _permit_update(ctx: Ctx, context: Mapping[str, str]) -> None:
+    _check_update(ctx, _incident(ctx, context.get("reference")), None)
+
+
 def _prepare_update(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
     incident = _incident(ctx, args.first())
+    _check_update(ctx, incident, None)
     values: dict[str, Any] = {
         k: v for k, v in args.options.items() if k in {"team", *(f for f, _ in sitrep.FIELDS)}
     }
@@ -260,6 +286,7 @@ def _build_update(ctx: Ctx, context: Mapping[str, str]) -> Form:
 
 def _apply_update(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     incident = _incident(ctx, context.get("reference"))
+    _check_update(ctx, incident, v["team"])
     row = schedule_of(ctx, incident)
     assert row is not None
     cutoff = current_cutoff(ctx, row)
@@ -289,7 +316,12 @@ def _apply_update(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Re
 
 
 SITREP_UPDATE = FormFlow(
-    "sitrep_update", _prepare_update, _build_update, _apply_update, prompt="Your team's update."
+    "sitrep_update",
+    _prepare_update,
+    _build_update,
+    _apply_update,
+    prompt="Your team's update.",
+    permit=_permit_update,
 )
 
 
@@ -298,10 +330,7 @@ SITREP_UPDATE = FormFlow(
 
 def _prepare_amend(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
     incident = _incident(ctx, args.first())
-    if not ctx.actor.has(roles.Role.IMT):
-        raise PermissionRefused(
-            f"amend situation reports for {incident.reference}", IMT_WHO, incident.reference
-        )
+    _require_imt(ctx, incident)
     row = _sitrep(ctx, incident, args.words[1] if len(args.words) > 1 else None)
     text = args.options.get("text")
     return {"reference": incident.reference, "number": str(row.number)}, (
@@ -331,12 +360,16 @@ def _build_amend(ctx: Ctx, context: Mapping[str, str]) -> Form:
     )
 
 
-def _apply_amend(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
-    incident = _incident(ctx, context.get("reference"))
+def _require_imt(ctx: Ctx, incident: Incident) -> None:
     if not ctx.actor.has(roles.Role.IMT):
         raise PermissionRefused(
             f"amend situation reports for {incident.reference}", IMT_WHO, incident.reference
         )
+
+
+def _apply_amend(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+    incident = _incident(ctx, context.get("reference"))
+    _require_imt(ctx, incident)
     row = _sitrep(ctx, incident, context.get("number"))
     if row.status == "published":
         raise UserError(f"SITREP {row.number} is published; publish a correction in the next.")
@@ -355,7 +388,12 @@ def _apply_amend(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Rep
 
 
 SITREP_AMEND = FormFlow(
-    "sitrep_amend", _prepare_amend, _build_amend, _apply_amend, prompt="Amend the sitrep."
+    "sitrep_amend",
+    _prepare_amend,
+    _build_amend,
+    _apply_amend,
+    prompt="Amend the sitrep.",
+    permit=lambda ctx, context: _require_imt(ctx, _incident(ctx, context.get("reference"))),
 )
 
 

@@ -207,3 +207,54 @@ def may_complete_action(actor: Actor, owner: str, assigner: str) -> Decision:
     if actor.name in {owner, assigner} or actor.has(Role.IMT):
         return _allow(who, "owner" if actor.name == owner else "role")
     return _refuse(who)
+
+
+READ_INCIDENT_WHO = (
+    "members of the incident's channel, its command team, the FTLs of its functional area "
+    "and of the teams contributing to its sitreps, IMT, and senior civil servants"
+)
+
+
+def may_read_incident(
+    actor: Actor,
+    *,
+    members: Iterable[str],
+    areas: Iterable[str],
+    in_its_channel: bool,
+) -> Decision:
+    """Incidents are private (their channels are): who may see their status, sitreps,
+    rhythm and log. ``in_its_channel``: the platform placed the request in the incident's
+    own channel, which only its members can post in."""
+    who = READ_INCIDENT_WHO
+    if in_its_channel:
+        return _allow(who, "channel member")
+    if actor.name in set(members):
+        return _allow(who, "member")
+    if actor.has(Role.IMT):
+        return _allow(who, "IMT")
+    if actor.has(Role.SCS):
+        return _allow(who, "SCS")
+    for area in areas:
+        if actor.is_ftl_for(area):
+            return _allow(who, f"FTL ({area})")
+    return _refuse(who)
+
+
+SITREP_UPDATE_WHO = (
+    "the team's FTL, members of the incident's channel, its command team, or IMT (3.23)"
+)
+
+
+def may_submit_sitrep_update(
+    actor: Actor, team: str, *, members: Iterable[str], in_its_channel: bool
+) -> Decision:
+    """A team's update comes from the team: its FTL, or the incident's own people (its
+    channel, where the prompt is posted, and its command team); IMT may enter any team's."""
+    who = SITREP_UPDATE_WHO
+    if actor.has(Role.IMT):
+        return _allow(who, "IMT")
+    if actor.is_ftl_for(team):
+        return _allow(who, f"FTL ({team})")
+    if in_its_channel or actor.name in set(members):
+        return _allow(who, "incident member")
+    return _refuse(who)

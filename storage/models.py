@@ -197,6 +197,9 @@ class Incident(Base):
     surface: Mapped[str] = mapped_column(String(20))
     channel_key: Mapped[str] = mapped_column(String(80))
     channel_name: Mapped[str] = mapped_column(String(80))
+    # Names of the people the bot put in the incident's channel (declarer, command team,
+    # invitees): with the channel itself, who may read the incident (rules/access.py).
+    members: Mapped[list[Any] | None]
     issue: Mapped[Issue] = relationship()
 
 
@@ -415,3 +418,36 @@ class LocalMessage(Base):
     created_at: Mapped[datetime]
     # The outbox row that produced it: unique, so a retried delivery cannot post twice.
     outbox_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+
+
+class ClockState(Base):
+    """The demo clock's offset from real time, shared by every process and kept on restart.
+
+    One row (id 1). It only grows, so stored events never see time go backwards.
+    """
+
+    __tablename__ = "clock_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offset_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    moved_at: Mapped[datetime | None]
+    moved_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class WorkspaceCredential(Base):
+    """A person's workspace secret, as an argon2 hash (never the secret itself)."""
+
+    __tablename__ = "workspace_credentials"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[datetime]
+
+
+class WorkspaceSession(Base):
+    """A signed-in browser: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "workspace_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -29,6 +29,8 @@ from storage.models import (
     RoleGrant,
 )
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 # People and roles -----------------------------------------------------------------------
 
 
@@ -36,21 +38,40 @@ def person_by_name(session: Session, name: str) -> Person | None:
     return session.scalar(select(Person).where(Person.name == name.strip().lstrip("@")))
 
 
-def person_for_identity(
-    session: Session, surface: str, external_id: str, display_name: str, now: datetime
-) -> Person:
-    """The person behind a surface account, created on first contact (with no roles)."""
-    found = session.scalar(
+def _linked(session: Session, surface: str, external_id: str) -> Person | None:
+    return session.scalar(
         select(Person)
         .join(Identity, Identity.person_id == Person.id)
         .where(Identity.surface == surface, Identity.external_id == external_id)
     )
+
+
+def new_person(surface: str, external_id: str, display_name: str, now: datetime) -> Person:
+    """A first-time person, not yet stored: named ``slack:U…`` (the local name as it is)."""
+    name = external_id if surface == "local" else f"{surface}:{external_id}"
+    return Person(name=name, display_name=display_name or name, created_at=now)
+
+
+def find_person_for_identity(session: Session, surface: str, external_id: str) -> Person | None:
+    """The person behind a surface account if already stored (linked, or by their name)."""
+    found = _linked(session, surface, external_id)
     if found is not None:
         return found
-    name = external_id if surface == "local" else f"{surface}:{external_id}"
-    person = person_by_name(session, name)
-    if person is None:
-        person = Person(name=name, display_name=display_name or name, created_at=now)
+    return person_by_name(session, new_person(surface, external_id, "", _EPOCH).name)
+
+
+def person_for_identity(
+    session: Session, surface: str, external_id: str, display_name: str, now: datetime
+) -> Person:
+    """The person behind a surface account, created on first contact (with no roles)."""
+    found = _linked(session, surface, external_id)
+    if found is not None:
+        return found
+    person = new_person(surface, external_id, display_name, now)
+    existing = person_by_name(session, person.name)
+    if existing is not None:
+        person = existing
+    else:
         session.add(person)
         session.flush()
     session.add(Identity(person_id=person.id, surface=surface, external_id=external_id))
@@ -69,6 +90,8 @@ def active_grants(session: Session, person_id: int) -> list[RoleGrant]:
 
 
 def actor_for(session: Session, person: Person) -> Actor:
+    if person.id is None:  # not stored yet: a first-time person holds no roles
+        return Actor(person.name)
     grants = frozenset(Grant(Role(g.role), g.area) for g in active_grants(session, person.id))
     return Actor(person.name, grants)
 
@@ -203,6 +226,7 @@ def audit(
     at: datetime,
     actor: Person | None,
     action: str,
+    actor_name: str | None = None,
     entity_type: str,
     entity_ref: str,
     before: dict[str, Any] | None,
@@ -214,7 +238,7 @@ def audit(
         AuditEvent(
             at=at,
             actor_id=actor.id if actor else None,
-            actor_name=actor.name if actor else "system",
+            actor_name=actor_name or (actor.name if actor else "system"),
             action=action,
             entity_type=entity_type,
             entity_ref=entity_ref,

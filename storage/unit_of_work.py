@@ -9,11 +9,16 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.db import READ_ONLY
+
 
 class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -29,8 +34,9 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading only: nothing in it is committed."""
-        session = self._sessions()
+        """A session for reading only: nothing in it is committed, and on SQLite it takes no
+        write lock, so reads never queue behind (or block) a command's change."""
+        session = self._readers()
         try:
             yield session
         finally:

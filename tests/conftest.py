@@ -23,7 +23,7 @@ from commands.engine import Engine
 from storage import seed
 from storage.db import make_engine
 from storage.migrate import upgrade
-from storage.models import Base
+from storage.models import Base, ChannelBinding
 from storage.unit_of_work import Database
 
 PG_ADMIN_URL = os.environ.get(
@@ -131,8 +131,19 @@ def any_db(database_url: str) -> Iterator[Database]:
     database.engine.dispose()
 
 
-def seeded_engine(db: Database, clock: ManualClock) -> Engine:
+IMT_CHANNEL = "imt-channel"
+
+
+def seeded_engine(db: Database, clock: ManualClock, *, imt_bound: bool = True) -> Engine:
+    """The demo people, and IMT's channel set up on the local surface (as the app does)."""
     seed.apply(db, PEOPLE, clock.now())
+    if imt_bound:
+        with db.unit_of_work() as session:
+            session.add(
+                ChannelBinding(
+                    surface="local", conversation="imt", external_id=IMT_CHANNEL, name="opss-imt"
+                )
+            )
     return Engine(db, clock, Options(functional_areas=AREAS))
 
 

@@ -116,7 +116,7 @@ def test_scheduler_firings_lateness_and_missed(database_url: str) -> None:
     imt = local.ensure_channel("opss-imt")
     with db.unit_of_work() as s:
         s.add(ChannelBinding(surface="local", conversation="imt", external_id=imt, name="opss-imt"))
-    declare(Driver(seeded_engine(db, clock), channel=general))
+    declare(Driver(seeded_engine(db, clock, imt_bound=False), channel=general))
     db.engine.dispose()
 
     clock.advance(timedelta(minutes=30, seconds=45))  # the 10:00 TCG reminder, 45 s late

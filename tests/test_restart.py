@@ -37,7 +37,7 @@ def test_sigkill_and_restart_loses_nothing_and_repeats_nothing(tmp_path: Path) -
     imt = local.ensure_channel("opss-imt")
     with db.unit_of_work() as s:
         s.add(ChannelBinding(surface="local", conversation="imt", external_id=imt, name="opss-imt"))
-    declare(Driver(seeded_engine(db, clock), channel=general))
+    declare(Driver(seeded_engine(db, clock, imt_bound=False), channel=general))
 
     clock_file = tmp_path / "now"
     set_clock(clock_file, START + timedelta(minutes=30, seconds=30))  # TCG reminder due

@@ -169,7 +169,8 @@ def test_the_sitrep_cycle_prompt_chase_collate_approve(
     assert not bot.cmd("fatima", f"sitrep {INC} approve 1").ok
     ok(bot.cmd("ian", f'sitrep {INC} amend 1 --text "Testing on track; no new cases"'))
     ok(bot.cmd("ian", f"sitrep {INC} approve 1"))
-    listed = ok(bot.cmd("olly", f"sitrep {INC} list")).text
+    assert not bot.cmd("olly", f"sitrep {INC} list").ok  # not one of the incident's people
+    listed = ok(bot.cmd("fatima", f"sitrep {INC} list")).text
     assert "SITREP 1 · INC-2026-001 · as at 16:00 Mon 23 Nov 2026 · published" in listed
     with db.read() as session:  # every card the scheduler queued renders validly
         for queued in session.scalars(select(OutboxMessage)):
@@ -177,7 +178,7 @@ def test_the_sitrep_cycle_prompt_chase_collate_approve(
                 card = card_from_dict(queued.payload["card"])
                 assert_valid_card(render_card(card))
                 blocks_json(card_blocks(card))  # slack_sdk.models validates as it serialises
-    shown = ok(bot.cmd("olly", f"sitrep {INC} show 1")).card
+    shown = ok(bot.cmd("fatima", f"sitrep {INC} show 1")).card
     assert shown is not None and shown.sections[0] == (
         "IMT amendment",
         "Testing on track; no new cases",

@@ -16,11 +16,13 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk.models.blocks import HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.slack import inbound
 from cards import blockkit
 from cards.model import Form
 from commands.context import Reply, Request, Submission
@@ -45,11 +47,14 @@ class SlackSurface:
         self._http: aiohttp.ClientSession | None = None
         # Told when acknowledged work starts, so a shutdown waits for it (bot/lifecycle.py).
         self.track: Callable[[], None] = lambda: None
+        self.signing_secret = signing_secret
         self.app = AsyncApp(
             client=self.client,
             signing_secret=signing_secret,
             process_before_response=False,
             logger=logging.getLogger("slack_bolt"),
+            # An unhandled request is answered here in one line, not logged with its body.
+            raise_error_for_unhandled_request=True,
         )
         self.app.command(COMMAND)(self.on_command)
         self.app.view(blockkit.FORM_CALLBACK)(self.on_view_submission)
@@ -58,9 +63,23 @@ class SlackSurface:
         self.app.event("app_home_opened")(self.on_home)
 
     async def handle(self, request: web.Request) -> web.Response:
-        """``POST /slack/events``: bolt verifies the signature (401 when bad or stale)."""
-        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        """``POST /slack/events``: signature and shape checked first (401 / 400), then bolt."""
+        if request.content_length is not None and request.content_length > inbound.MAX_BODY:
+            return self._refused(inbound.Refusal(400, "the request body is too large"))
+        body = await request.read()
+        refusal = inbound.check(request.headers, body, self.signing_secret)
+        if refusal is not None:
+            return self._refused(refusal)
+        try:
+            bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        except BoltUnhandledRequestError:
+            return self._refused(inbound.Refusal(404, "no listener for that request"))
         return await to_aiohttp_response(bolt_response)
+
+    @staticmethod
+    def _refused(refusal: inbound.Refusal) -> web.Response:
+        log.info("slack request refused (%s): %s", refusal.status, refusal.reason)
+        return web.Response(status=refusal.status, text=f"Refused: {refusal.reason}.")
 
     # Listeners ------------------------------------------------------------------------------
 
@@ -87,6 +106,8 @@ class SlackSurface:
         self.track()
         await ack()
         user = body["user"]["id"]
+        if not isinstance(action.get("value"), str):
+            return  # not one of our buttons
         channel = (body.get("channel") or {}).get("id") or user
         reply = await asyncio.to_thread(
             self.engine.submit,
@@ -99,17 +120,20 @@ class SlackSurface:
                 idempotency_key=f"slack:action:{action.get('action_ts', '')}:{user}",
             ),
         )
-        await self._answer(reply, body["trigger_id"], channel, body.get("response_url"))
+        await self._answer(reply, body.get("trigger_id", ""), channel, body.get("response_url"))
 
     async def on_view_submission(
         self, ack: Any, body: dict[str, Any], view: dict[str, Any]
     ) -> None:
         self.track()
         user = body["user"]["id"]
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = json.loads(view.get("private_metadata") or "{}")  # an object: inbound.py
         channel = str(meta.pop("channel", "") or user)
-        values = blockkit.submitted_values(view["state"]["values"])
-        values = await asyncio.to_thread(self._people_to_names, values)
+        state = view["state"]["values"]
+        values = blockkit.submitted_values(state)
+        values = await asyncio.to_thread(
+            self._people_to_names, values, blockkit.person_fields(state)
+        )
         reply = await asyncio.to_thread(
             self.engine.submit,
             Submission(
@@ -169,7 +193,7 @@ class SlackSurface:
             {},
             {"title": first_line[:120], "description": text[:4000], "link": link},
         )
-        await self._answer(reply, shortcut["trigger_id"], channel, None)
+        await self._answer(reply, shortcut.get("trigger_id", ""), channel, None)
 
     async def on_home(self, event: dict[str, Any]) -> None:
         self.track()
@@ -233,15 +257,23 @@ class SlackSurface:
 
     # People: Slack user ids in forms, person names in the core ------------------------------
 
-    def _people_to_names(self, values: dict[str, Any]) -> dict[str, Any]:
+    def _people_to_names(self, values: dict[str, Any], people: set[str]) -> dict[str, Any]:
+        """Slack user ids from person pickers (only those: a product model number that looks
+        like a user id is text) become the people's names in the core."""
         out = dict(values)
+        picked = {k: v for k, v in values.items() if k in people and v}
+        if not picked:
+            return out
         with self.db.unit_of_work() as session:
-            for key, value in values.items():
-                if isinstance(value, str) and re.fullmatch(r"[UW][A-Z0-9]{2,}", value):
-                    person = repo.person_for_identity(
-                        session, SURFACE, value, "", self.engine.clock.now()
-                    )
-                    out[key] = person.name
+            for key, value in picked.items():
+                ids = value if isinstance(value, list) else [value]
+                names = [
+                    repo.person_for_identity(
+                        session, SURFACE, str(i), "", self.engine.clock.now()
+                    ).name
+                    for i in ids
+                ]
+                out[key] = names if isinstance(value, list) else names[0]
         return out
 
     def _slack_form(self, form: Form) -> Form:

@@ -1,25 +1,33 @@
 """HTTP routes of the local workspace: the page, its assets, and a small JSON API.
 
-It listens on 127.0.0.1 only and has no accounts: whoever uses the page picks a user name.
-A custom request header is required on writes so another web page cannot post here.
+Who is using it: in ``pick`` mode (loopback only, refused elsewhere at start-up) whoever
+uses the page picks a user name; in ``password`` mode a signed-in session says (see
+``sign_in.py``). Every API request must name this server in ``Host`` (a loopback name, or
+``OPSS_PUBLIC_URL``'s host: no DNS rebinding) and, when a browser sends ``Origin``, come from
+this server's own page; writes also need a custom header, which another site's page cannot
+send without a CORS preflight that this server never grants. What arrives is checked for
+shape before the engine sees it: anything else is a 400 that says what was wrong.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.checks import LOOPBACK_NAMES
+from bot.config import Settings
 from bot.workspace.demo import run_demo
+from bot.workspace.sign_in import COOKIE, SESSION_HOURS, person_for_token, sign_in, sign_out
 from cards.adaptive import render_card, render_form
 from commands.context import Reply, Request, Submission
 from commands.engine import Engine
-from commands.scheduler import seconds_to_next_due
 from rules.timeparse import show
 from storage.models import LocalChannel, LocalMessage, Person
 from storage.unit_of_work import Database
@@ -30,6 +38,9 @@ ADAPTIVECARDS_JS = ROOT / "node_modules" / "adaptivecards" / "dist" / "adaptivec
 HEADER = "X-OPSS-Local"
 MESSAGES_SHOWN = 300
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+CHANNEL_ID = re.compile(r"^[0-9]{1,9}$")
+DEMO = re.compile(r"^\s*(/opss\s+)?demo\s*$", re.IGNORECASE)
+MAX_BODY = 256 * 1024
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
@@ -46,16 +57,15 @@ def reply_json(reply: Reply) -> dict[str, Any]:
 
 class Workspace:
     def __init__(
-        self,
-        db: Database,
-        engine: Engine,
-        general_channel: str,
-        advance_clock: Any = None,
+        self, db: Database, engine: Engine, general_channel: str, settings: Settings
     ) -> None:
         self.db = db
         self.engine = engine
         self.general_channel = general_channel
-        self.advance_clock = advance_clock
+        self.mode = settings.workspace_sign_in
+        self.secure_cookie = (settings.public_url or "").startswith("https://")
+        public = urlsplit(settings.public_url or "").hostname
+        self.hosts = LOOPBACK_NAMES | ({public.lower()} if public else set())
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -66,9 +76,12 @@ class Workspace:
             web.get("/api/channels/{id}/messages", self.messages),
             web.post("/api/command", self.command),
             web.post("/api/submit", self.submit),
+            web.post("/api/sign-in", self.sign_in),
+            web.post("/api/sign-out", self.sign_out),
         ]
 
     async def index(self, request: web.Request) -> web.StreamResponse:
+        self._check_host(request)
         return web.FileResponse(STATIC / "index.html")
 
     async def adaptivecards(self, request: web.Request) -> web.StreamResponse:
@@ -79,26 +92,121 @@ class Workspace:
             )
         return web.FileResponse(ADAPTIVECARDS_JS)
 
-    def _user(self, raw: Any) -> str:
-        name = str(raw or "").strip().lower()
-        if not USER_NAME.match(name):
-            raise web.HTTPBadRequest(
-                text="User: pick a user name of letters, digits, dots, hyphens (at most 40)."
-            )
-        return name
+    # Where a request comes from, and who sends it ------------------------------------------
 
-    def _check_header(self, request: web.Request) -> None:
+    def _check_host(self, request: web.Request) -> None:
+        host = urlsplit(f"//{request.headers.get('Host', '')}").hostname or ""
+        if host.lower() not in self.hosts:
+            raise web.HTTPMisdirectedRequest(text="This server does not answer for that host.")
+
+    def _check_write(self, request: web.Request) -> None:
+        self._check_host(request)
+        origin = request.headers.get("Origin")
+        if origin is not None and (urlsplit(origin).hostname or "").lower() not in self.hosts:
+            raise web.HTTPForbidden(text="Requests from other sites are refused.")
         if request.headers.get(HEADER) != "1":
             raise web.HTTPForbidden(text=f"missing {HEADER} header")
 
+    async def _who(self, request: web.Request, picked: Any) -> str:
+        """The user's name: picked (demo mode) or from the signed-in session."""
+        if self.mode == "pick":
+            name = str(picked or "guest").strip().lower() if isinstance(picked, str | None) else ""
+            if not USER_NAME.match(name):
+                raise web.HTTPBadRequest(
+                    text="User: pick a user name of letters, digits, dots, hyphens (at most 40)."
+                )
+            return name
+        person = await asyncio.to_thread(
+            person_for_token, self.db, request.cookies.get(COOKIE), self.engine.clock.now()
+        )
+        if person is None:
+            raise web.HTTPUnauthorized(text="Sign in first.")
+        return person.name
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            raise web.HTTPRequestEntityTooLarge(
+                max_size=MAX_BODY, actual_size=request.content_length
+            )
+        try:
+            body = json.loads(await request.text())
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise web.HTTPBadRequest(text="The request body must be a JSON object.") from None
+        if not isinstance(body, dict):
+            raise web.HTTPBadRequest(text="The request body must be a JSON object.")
+        return body
+
+    def _channel_id(self, raw: Any) -> int:
+        text = str(raw if raw is not None else self.general_channel)
+        if not CHANNEL_ID.match(text):
+            raise web.HTTPBadRequest(text="Channel: expected a channel number.")
+        return int(text)
+
+    def _channel(self, user: str, raw: Any) -> LocalChannel | None:
+        """The channel if it exists and the user may see it (members only for a private one)."""
+        with self.db.read() as session:
+            channel = session.get(LocalChannel, self._channel_id(raw))
+            if channel is None or (channel.private and user not in channel.members):
+                return None
+            return channel
+
+    async def _where(self, user: str, raw: Any) -> str:
+        channel = await asyncio.to_thread(self._channel, user, raw)
+        if channel is None:
+            raise web.HTTPNotFound(text="No such channel, or you are not a member of it.")
+        return str(channel.id)
+
+    # Sign-in (password mode) --------------------------------------------------------------
+
+    async def sign_in(self, request: web.Request) -> web.Response:
+        self._check_write(request)
+        if self.mode != "password":
+            raise web.HTTPNotFound(text="This workspace has no sign-in: pick who you are.")
+        body = await self._body(request)
+        name, secret = body.get("name"), body.get("secret")
+        if not isinstance(name, str) or not isinstance(secret, str) or len(secret) > 1000:
+            raise web.HTTPBadRequest(text="Sign in with your user name and secret.")
+        token = await asyncio.to_thread(
+            sign_in, self.db, name.strip().lower()[:80], secret, self.engine.clock.now()
+        )
+        if token is None:
+            raise web.HTTPUnauthorized(text="That user name and secret do not match.")
+        response = web.json_response({"ok": True})
+        response.set_cookie(
+            COOKIE,
+            token,
+            httponly=True,
+            samesite="Strict",
+            secure=self.secure_cookie,
+            max_age=SESSION_HOURS * 3600,
+            path="/",
+        )
+        return response
+
+    async def sign_out(self, request: web.Request) -> web.Response:
+        self._check_write(request)
+        await asyncio.to_thread(
+            sign_out, self.db, request.cookies.get(COOKIE), self.engine.clock.now()
+        )
+        response = web.json_response({"ok": True})
+        response.del_cookie(COOKIE, path="/")
+        return response
+
+    # Reading ------------------------------------------------------------------------------
+
     async def state(self, request: web.Request) -> web.Response:
-        user = self._user(request.query.get("user", "guest"))
+        self._check_host(request)
+        if self.mode == "password" and COOKIE not in request.cookies:
+            return web.json_response({"mode": self.mode, "me": None})
+        user = await self._who(request, request.query.get("user", "guest"))
 
         def work() -> dict[str, Any]:
             with self.db.read() as session:
                 channels = session.scalars(select(LocalChannel).order_by(LocalChannel.id)).all()
                 people = session.scalars(select(Person).order_by(Person.name)).all()
                 return {
+                    "mode": self.mode,
+                    "me": user,
                     "channels": [
                         {"id": str(c.id), "name": c.name, "topic": c.topic, "private": c.private}
                         for c in channels
@@ -116,14 +224,15 @@ class Workspace:
         return web.json_response(await asyncio.to_thread(work))
 
     async def messages(self, request: web.Request) -> web.Response:
-        user = self._user(request.query.get("user", "guest"))
-        channel_id = int(request.match_info["id"])
+        self._check_host(request)
+        user = await self._who(request, request.query.get("user", "guest"))
+        channel_id = self._channel_id(request.match_info["id"])
 
         def work() -> dict[str, Any] | None:
+            channel = self._channel(user, channel_id)
+            if channel is None:
+                return None
             with self.db.read() as session:
-                channel = session.get(LocalChannel, channel_id)
-                if channel is None or (channel.private and user not in channel.members):
-                    return None
                 # The latest messages, each with its revision: cards edited in place re-render.
                 rows = session.scalars(
                     select(LocalMessage)
@@ -158,16 +267,23 @@ class Workspace:
             raise web.HTTPNotFound(text="No such channel, or you are not a member of it.")
         return web.json_response(result)
 
+    # Acting -------------------------------------------------------------------------------
+
     async def command(self, request: web.Request) -> web.Response:
-        self._check_header(request)
-        body = await request.json()
-        user = self._user(body.get("user"))
-        text = str(body.get("text", ""))
-        clock_reply = self._clock_command(text)
-        if clock_reply is not None:
-            return web.json_response(clock_reply)
-        if re.match(r"^\s*(/opss\s+)?demo\s*$", text, re.IGNORECASE):
-            channel = str(body.get("channel", self.general_channel))
+        self._check_write(request)
+        body = await self._body(request)
+        user = await self._who(request, body.get("user"))
+        text = body.get("text", "")
+        if not isinstance(text, str):
+            raise web.HTTPBadRequest(text="Text: expected the command as text.")
+        channel = await self._where(user, body.get("channel"))
+        if DEMO.match(text[:100]):
+            if self.mode != "pick":
+                return web.json_response(
+                    reply_json(
+                        Reply(text="The demo runs only in the loopback demo mode.", ok=False)
+                    )
+                )
             return web.json_response(
                 reply_json(await asyncio.to_thread(run_demo, self.engine, channel))
             )
@@ -177,7 +293,7 @@ class Workspace:
                 surface="local",
                 user_id=user,
                 user_name=user,
-                channel=str(body.get("channel", self.general_channel)),
+                channel=channel,
                 text=text,
                 idempotency_key=_key(body),
             ),
@@ -185,67 +301,29 @@ class Workspace:
         return web.json_response(reply_json(reply))
 
     async def submit(self, request: web.Request) -> web.Response:
-        self._check_header(request)
-        body = await request.json()
-        user = self._user(body.get("user"))
+        self._check_write(request)
+        body = await self._body(request)
+        user = await self._who(request, body.get("user"))
         data = body.get("data")
         if not isinstance(data, dict):
             raise web.HTTPBadRequest(text="data: expected the card's submitted values")
+        channel = await self._where(user, body.get("channel"))
         reply = await asyncio.to_thread(
             self.engine.submit,
             Submission(
                 surface="local",
                 user_id=user,
                 user_name=user,
-                channel=str(body.get("channel", self.general_channel)),
+                channel=channel,
                 data=data,
                 idempotency_key=_key(body),
             ),
         )
         return web.json_response(reply_json(reply))
 
-    def _clock_command(self, text: str) -> dict[str, Any] | None:
-        """``/opss clock +2h`` or ``/opss clock next``: local mode only, moves the workspace's
-        clock forward (``next``: to the next reminder, sitrep prompt, chase or cut-off)."""
-        m = re.match(r"^\s*(/opss\s+)?clock\b\s*(.*)$", text, re.IGNORECASE)
-        if m is None:
-            return None
-        if self.advance_clock is None:
-            return reply_json(Reply(text="The clock cannot be moved here.", ok=False))
-        arg = m.group(2).strip().lower()
-        if arg == "next":
-            seconds = seconds_to_next_due(self.db, self.engine.clock)
-            if seconds is None:
-                return reply_json(
-                    Reply(
-                        text="Nothing is scheduled: declare an incident first (or try /opss demo).",
-                        ok=False,
-                    )
-                )
-            delta = timedelta(seconds=max(seconds, 0) + 1)
-        else:
-            step = re.match(r"^\+(\d+)\s*([mhd])$", arg)
-            if step is None:
-                return reply_json(
-                    Reply(
-                        text="clock: give how far to move forward, e.g. /opss "
-                        "clock +2h (m minutes, h hours, d days), or next.",
-                        ok=False,
-                    )
-                )
-            amount, unit = int(step.group(1)), step.group(2)
-            delta = {
-                "m": timedelta(minutes=amount),
-                "h": timedelta(hours=amount),
-                "d": timedelta(days=amount),
-            }[unit]
-        now = self.advance_clock(delta)
-        return reply_json(Reply(text=f"Clock moved forward to {show(now)}."))
-
 
 def _key(body: dict[str, Any]) -> str | None:
     raw = body.get("key")
-    if raw is None:
+    if not isinstance(raw, str) or not raw:
         return None
-    key = str(raw)[:100]
-    return f"local:{key}" if key else None
+    return raw[:100]

@@ -1,0 +1,186 @@
+"""What is wrong or risky in a configuration, as data: the bot refuses to start on a "refuse",
+and says each "warn" at start-up. Pure: settings in, problems out (``python -m bot check``
+prints the same list)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from bot.config import Settings
+
+Level = Literal["refuse", "warn"]
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: Level
+    setting: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.setting}: {self.message}"
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address that only this machine can reach (never for 0.0.0.0 or a name)."""
+    name = host.strip().lower()
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def problems(settings: Settings) -> list[Problem]:
+    found: list[Problem] = []
+    workspace = settings.workspace_enabled
+    if workspace and settings.workspace_sign_in == "pick" and not is_loopback(settings.host):
+        found.append(
+            Problem(
+                "refuse",
+                "OPSS_HOST",
+                f"the local workspace lets anyone pick who they are, so it only listens on "
+                f"loopback (127.0.0.1), not {settings.host}. Set OPSS_WORKSPACE_SIGN_IN=password "
+                "(people sign in with their own secret) or OPSS_LOCAL_WORKSPACE=false.",
+            )
+        )
+    if workspace and settings.workspace_sign_in == "password" and not is_loopback(settings.host):
+        public = urlsplit(settings.public_url or "")
+        if not public.hostname:
+            found.append(
+                Problem(
+                    "refuse",
+                    "OPSS_PUBLIC_URL",
+                    "the workspace is served off loopback: give the address people use "
+                    "(e.g. https://opss-bot.example.gov.uk) so requests for any other host "
+                    "are refused.",
+                )
+            )
+        elif public.scheme != "https":
+            found.append(
+                Problem(
+                    "warn",
+                    "OPSS_PUBLIC_URL",
+                    "sign-in cookies travel unencrypted over http; put TLS in front.",
+                )
+            )
+    slack_half = (settings.slack_bot_token is None) != (settings.slack_signing_secret is None)
+    if slack_half:
+        missing = (
+            "SLACK_SIGNING_SECRET" if settings.slack_signing_secret is None else ("SLACK_BOT_TOKEN")
+        )
+        found.append(
+            Problem(
+                "refuse",
+                missing,
+                "Slack is half configured: set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+                "(every request is verified with the signing secret), or neither.",
+            )
+        )
+    if settings.slack_enabled and not settings.slack_imt_channel:
+        found.append(
+            Problem(
+                "warn",
+                "SLACK_IMT_CHANNEL",
+                "unset: IMT is not told of new issues in Slack, and people raising them are "
+                "told so. Invite the bot to IMT's channel and set its id.",
+            )
+        )
+    if settings.chat_platform_configured and settings.local_workspace:
+        found.append(
+            Problem(
+                "warn",
+                "OPSS_LOCAL_WORKSPACE",
+                "the local workspace is on beside a chat platform: its clock cannot be moved "
+                "and it is a second way in; leave it off unless you need it.",
+            )
+        )
+    return found + operations(settings)
+
+
+# What an operator running several processes must get right (README, Deploy).
+LOG_FORMATS = ("text", "json")
+STOP_TIMEOUT = 30  # deploy/systemd's TimeoutStopSec: systemd sends SIGKILL after it
+
+
+def operations(settings: Settings) -> list[Problem]:
+    found: list[Problem] = []
+    sqlite = settings.database_url.startswith("sqlite")
+    if settings.processes < 1:
+        found.append(Problem("refuse", "OPSS_PROCESSES", "must be 1 or more."))
+    elif sqlite and settings.processes > 1:
+        found.append(
+            Problem(
+                "warn",
+                "DATABASE_URL",
+                f"SQLite with {settings.processes} processes: they must share one host (the "
+                "outbox leader is a file lock) and take turns to write; use PostgreSQL for "
+                "several processes (README, Deploy).",
+            )
+        )
+    port = settings.metrics_port
+    if port is not None and port.lower() != "off":
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            found.append(
+                Problem("refuse", "OPSS_METRICS_PORT", f"use a port number or off, not '{port}'.")
+            )
+        elif int(port) == settings.port:
+            found.append(
+                Problem(
+                    "refuse",
+                    "OPSS_METRICS_PORT",
+                    "is OPSS_PORT: leave it unset to serve /metrics on the main port.",
+                )
+            )
+    if settings.log_format not in LOG_FORMATS:
+        found.append(
+            Problem("refuse", "OPSS_LOG_FORMAT", f"use text or json, not '{settings.log_format}'.")
+        )
+    if settings.shutdown_seconds <= 0:
+        found.append(Problem("refuse", "OPSS_SHUTDOWN_SECONDS", "must be more than 0."))
+    elif settings.shutdown_seconds >= STOP_TIMEOUT:
+        found.append(
+            Problem(
+                "warn",
+                "OPSS_SHUTDOWN_SECONDS",
+                f"{settings.shutdown_seconds:g} s: the systemd unit in deploy/ kills the "
+                f"process after {STOP_TIMEOUT} s (TimeoutStopSec); keep it below that.",
+            )
+        )
+    if settings.slack_app_token is not None and not settings.slack_enabled:
+        found.append(
+            Problem(
+                "refuse",
+                "SLACK_APP_TOKEN",
+                "Socket Mode needs Slack itself: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+                "too, or unset SLACK_APP_TOKEN.",
+            )
+        )
+    for setting, secret, prefix, what in (
+        ("SLACK_BOT_TOKEN", settings.slack_bot_token, "xoxb-", "a Bot User OAuth Token"),
+        ("SLACK_APP_TOKEN", settings.slack_app_token, "xapp-", "an app-level token"),
+    ):
+        if secret is not None and not secret.get_secret_value().startswith(prefix):
+            found.append(
+                Problem("warn", setting, f"does not look like {what} (it starts {prefix}…).")
+            )
+    if settings.workspace_enabled and settings.processes > 1 and not settings.public_url:
+        found.append(
+            Problem(
+                "warn",
+                "OPSS_PUBLIC_URL",
+                "several processes behind a proxy, with the workspace on: requests through the "
+                "proxy name its public host, which the workspace refuses until OPSS_PUBLIC_URL "
+                "gives it (and sign-in is OPSS_WORKSPACE_SIGN_IN=password).",
+            )
+        )
+    return found
+
+
+def refusals(settings: Settings) -> list[Problem]:
+    return [p for p in problems(settings) if p.level == "refuse"]
