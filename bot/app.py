@@ -62,11 +62,11 @@ class Bot:
     metrics: Metrics | None = None
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     slack: SlackSurface | None = None
-    _outbox_task: asyncio.Task[None] | None = None
-    _socket: Any = None
-    _socket_task: asyncio.Task[None] | None = None
-    _stopped: bool = False
-    _running: Any = None  # the SQLite "bot is running" lock (bot/backup.py), held while alive
+    running_lock: Any = None  # the SQLite "bot is running" lock (bot/backup.py), held while alive
+    _outbox_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _socket: Any = field(default=None, init=False, repr=False)
+    _socket_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _stopped: bool = field(default=False, init=False, repr=False)
 
     async def start(self) -> None:
         """The outbox worker, then the scheduler (its first tick catches up), then Socket Mode
@@ -193,8 +193,9 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
     slack = _add_slack(settings, db, engine, messengers, app) if settings.slack_enabled else None
     if slack is not None:
         slack.track = lifecycle.track
-    bot = Bot(settings, db, clock, engine, outbox, app, scheduler, metrics, lifecycle, slack)
-    bot._running = running
+    bot = Bot(
+        settings, db, clock, engine, outbox, app, scheduler, metrics, lifecycle, slack, running
+    )
     app.cleanup_ctx.append(_run(bot))
     return bot
 
