@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from tests.conftest import START
 from tests.fake_slack import FakeSlack
 from tests.fake_socket import FakeSocketMode
 from tests.server import running, serving
+from tests.test_operations import get
 from tests.test_slack import FULL, SECRET, SEED, TOKEN, USERS, SlackWorld, submission
 
 APP_TOKEN = "xapp-1-A111-222-" + "f0e1d2c3b4a5" * 3
@@ -170,3 +172,27 @@ def test_an_unreachable_socket_leaves_the_rest_serving(world: SocketWorld) -> No
             "raised ISS-2026-0001" in c.args.get("text", "") for c in f.ok_calls("chat.postMessage")
         )
     )
+
+
+def test_with_slack_unreachable_the_port_opens_and_the_workspace_serves(tmp_path: Path) -> None:
+    nowhere = f"http://127.0.0.1:{closed_port()}/api/"
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        local_workspace=True,
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_app_token=APP_TOKEN,
+        slack_api_url=nowhere,  # neither the Web API nor Socket Mode answers
+        socket_retry_seconds=0.2,
+    )
+    with running(settings, ManualClock(START)) as (url, _bot):
+        status, body = get(f"{url}/readyz")
+        assert status == 200, body
+        state = json.loads(get(f"{url}/api/state")[1])
+        request = urllib.request.Request(
+            f"{url}/api/command",
+            data=json.dumps({"user": "olly", "channel": state["general"], "text": "help"}).encode(),
+            headers={"Content-Type": "application/json", "X-OPSS-Local": "1"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert "/opss raise" in json.loads(response.read())["text"]
