@@ -158,8 +158,9 @@ class OutboxWorker:
             )
 
     async def _deliver(self, message: OutboxMessage) -> bool:
-        now = self.clock.now()
-        if message.next_attempt_at > now:
+        # A fresh post is due at once, whatever its timestamp: order is by sequence, so no
+        # clock move can hold a queue. Only a retry waits for its time.
+        if message.attempts > 0 and message.next_attempt_at > self.clock.now():
             return False
         messenger = self.messengers.get(message.surface)
         if messenger is None:

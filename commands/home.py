@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from cards.model import Action, Card
-from commands.access import readable
+from commands import access
 from commands.actions import open_actions_for, overdue
 from commands.context import Ctx
 from rules.lifecycle import OPEN_STAGES, STAGE_LABELS, Stage
 from rules.timeparse import show
 from rules.waiting import next_step
 from storage import repositories as repo
-from storage.models import Incident, Issue
+from storage.models import Issue
 
 SHOWN = 20
 
@@ -42,15 +41,7 @@ def home_cards(ctx: Ctx) -> list[Card]:
         )
         if len(actions) < 5:
             actions.append(Action(issue.reference, f"/opss status {issue.reference}"))
-    incidents = readable(  # private: only those the caller may see
-        ctx,
-        ctx.session.scalars(
-            select(Incident)
-            .where(Incident.status != "closed")
-            .options(selectinload(Incident.issue))
-            .order_by(Incident.id)
-        ).all(),
-    )
+    incidents = access.open_incidents(ctx)  # private: only those the caller may see
     open_incidents = tuple(
         (
             f"{'EXERCISE · ' if i.exercise else ''}{i.reference}",

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from cards import forms
 from cards.model import Form
-from commands.access import readable
+from commands.access import open_incidents
 from commands.args import Args
 from commands.context import Ctx, Reply, UserError
 from commands.lookup import find_subject
@@ -120,15 +119,7 @@ def list_open(ctx: Ctx, args: Args) -> Reply:
     issues = ctx.session.scalars(
         select(Issue).where(Issue.stage.in_([s.value for s in OPEN_STAGES])).order_by(Issue.id)
     ).all()
-    incidents = readable(  # private: only those the caller may see
-        ctx,
-        ctx.session.scalars(
-            select(Incident)
-            .where(Incident.status != "closed")
-            .options(selectinload(Incident.issue))
-            .order_by(Incident.id)
-        ).all(),
-    )
+    incidents = open_incidents(ctx)  # private: only those the caller may see
     lines = ["*Open issues*"]
     lines += [f"• {i.reference} · {i.title} · {STAGE_LABELS[Stage(i.stage)]}" for i in issues] or [
         "• none"

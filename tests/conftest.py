@@ -212,3 +212,16 @@ def ratings(level: str, **overrides: str) -> dict[str, str]:
 def pg_url(pg_problem: str | None) -> Iterator[str]:
     """A fresh PostgreSQL database (skipped, or failed in CI, when there is none)."""
     yield from _fresh_pg_url(pg_problem)
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    """The bot with its pick-a-name workspace, served on a loopback port: (url, bot)."""
+    from bot.config import Settings
+    from tests.server import running
+
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'w.db'}", local_workspace=True, outbox_pace_seconds=0
+    )
+    with running(settings, ManualClock(START)) as (url, bot):
+        yield url, bot

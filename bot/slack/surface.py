@@ -61,6 +61,7 @@ class SlackSurface:
         self.app.action(re.compile(f"^{blockkit.ACTION_PREFIX}"))(self.on_button)
         self.app.shortcut(SHORTCUT)(self.on_shortcut)
         self.app.event("app_home_opened")(self.on_home)
+        self.app.error(self.on_error)
 
     async def handle(self, request: web.Request) -> web.Response:
         """``POST /slack/events``: signature and shape checked first (401 / 400), then bolt."""
@@ -70,11 +71,16 @@ class SlackSurface:
         refusal = inbound.check(request.headers, body, self.signing_secret)
         if refusal is not None:
             return self._refused(refusal)
-        try:
-            bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
-        except BoltUnhandledRequestError:
-            return self._refused(inbound.Refusal(404, "no listener for that request"))
+        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
+
+    @staticmethod
+    async def on_error(error: Exception) -> None:
+        """Bolt's errors, in one line and never with the request body."""
+        if isinstance(error, BoltUnhandledRequestError):
+            log.info("slack request refused (404): no listener for that request")
+        else:
+            log.error("slack listener failed: %s", type(error).__name__, exc_info=error)
 
     @staticmethod
     def _refused(refusal: inbound.Refusal) -> web.Response:

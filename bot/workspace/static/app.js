@@ -115,8 +115,21 @@ function selectChannel(id) {
 
 async function loadState() {
   const res = await fetch(`/api/state?user=${encodeURIComponent(state.user)}`);
+  if (res.status === 401) return window.opssSignIn("Your session has ended: sign in again.");
   if (!res.ok) return;
   const s = await res.json();
+  if (s.mode === "password") {
+    // Signed in: the server says who you are; there is no picking a name.
+    if (!s.me) {
+      $("user").value = "";
+      $("user").disabled = true;
+      return window.opssSignIn();
+    }
+    state.user = s.me;
+    $("user").value = s.me;
+    $("user").disabled = true;
+    window.opssSignedIn();
+  }
   state.channels = s.channels;
   state.general = s.general;
   $("clock").textContent = s.now;
