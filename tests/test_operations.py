@@ -9,8 +9,6 @@ import json
 import signal
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,20 +20,18 @@ from storage.models import Issue, OutboxMessage
 from tests.conftest import PG_ADMIN_URL, START, make_db
 from tests.fake_slack import FakeSlack
 from tests.processes import BotProcess, free_port, wait_until
-from tests.server import running, serving
+from tests.server import call, running, serving
 from tests.test_slack import SECRET, SEED, TOKEN, SlackWorld
 
 SHUTDOWN_SECONDS = 8
 
 
 def get(url: str) -> tuple[int, str]:
+    """GET a full URL: (status, body), or (0, "") when nothing listens."""
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode()
+        return call(url, "GET", "")
     except OSError:
-        return 0, ""  # nothing listening
+        return 0, ""
 
 
 def general(url: str) -> str:
@@ -45,30 +41,24 @@ def general(url: str) -> str:
     return str(json.loads(body)["general"])
 
 
-def raise_issue(url: str, title: str, channel: str = "1") -> int:
-    """A workspace command; its HTTP status (0 when the connection was refused or cut)."""
-    body = json.dumps(
-        {
-            "user": "olly",
-            "channel": channel,
-            "text": f'raise {title} --products P1 --hazard Fire --source public --area "Toys and '
-            'Childcare"',
-        }
-    ).encode()
-    request = urllib.request.Request(
-        f"{url}/api/command",
-        data=body,
-        headers={"Content-Type": "application/json", "X-OPSS-Local": "1"},
-    )
+def command(url: str, text: str, channel: str) -> tuple[int, str]:
+    """A workspace command typed by olly: (status, body), or (0, "") if the connection failed."""
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            reply = json.loads(response.read())
-            assert reply["ok"], reply
-            return response.status
-    except urllib.error.HTTPError as err:
-        return err.code
+        return call(url, "POST", "/api/command", {"user": "olly", "channel": channel, "text": text})
     except OSError:
-        return 0
+        return 0, ""
+
+
+def raise_issue(url: str, title: str, channel: str = "1") -> int:
+    """A workspace raise; its HTTP status (0 when the connection was refused or cut)."""
+    status, body = command(
+        url,
+        f'raise {title} --products P1 --hazard Fire --source public --area "Toys and Childcare"',
+        channel,
+    )
+    if status == 200:
+        assert json.loads(body)["ok"], body
+    return status
 
 
 def titles(url: str) -> set[str]:
@@ -266,8 +256,8 @@ def test_json_logs_follow_a_request_to_slack_and_metrics_on_their_own_port(
     loggers = {line["logger"] for line in traced}
     assert "bot.requests" in loggers  # the engine handled it
     assert sum("delivered outbox" in line["message"] for line in traced) == 2  # both posts
-    for call in fake.ok_calls("chat.postMessage"):  # and Slack's copy names it too
-        assert call.args["metadata"]["event_payload"]["request_id"] == "req-42"
+    for posted in fake.ok_calls("chat.postMessage"):  # and Slack's copy names it too
+        assert posted.args["metadata"]["event_payload"]["request_id"] == "req-42"
     assert TOKEN not in bot.log.read_text() and SECRET not in bot.log.read_text()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from tests.conftest import START
 from tests.fake_slack import FakeSlack
 from tests.fake_socket import FakeSocketMode
 from tests.server import running, serving
-from tests.test_operations import get
+from tests.test_operations import command, general, get
 from tests.test_slack import FULL, SECRET, SEED, TOKEN, USERS, SlackWorld, submission
 
 APP_TOKEN = "xapp-1-A111-222-" + "f0e1d2c3b4a5" * 3
@@ -188,11 +187,5 @@ def test_with_slack_unreachable_the_port_opens_and_the_workspace_serves(tmp_path
     with running(settings, ManualClock(START)) as (url, _bot):
         status, body = get(f"{url}/readyz")
         assert status == 200, body
-        state = json.loads(get(f"{url}/api/state")[1])
-        request = urllib.request.Request(
-            f"{url}/api/command",
-            data=json.dumps({"user": "olly", "channel": state["general"], "text": "help"}).encode(),
-            headers={"Content-Type": "application/json", "X-OPSS-Local": "1"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert "/opss raise" in json.loads(response.read())["text"]
+        status, body = command(url, "help", general(url))
+        assert status == 200 and "/opss raise" in json.loads(body)["text"]
