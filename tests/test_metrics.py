@@ -12,16 +12,13 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import GENERAL_CHANNEL
 from bot.config import Settings
 from bot.metrics import PROCESS
-from bot.workspace.messenger import LocalMessenger
 from commands.clock import ManualClock
-from storage.models import ChannelBinding
-from tests.conftest import START, Driver, make_db, seeded_engine
+from tests.conftest import START
 from tests.processes import wait_until
 from tests.server import running
-from tests.test_engine import declare
+from tests.test_restart import declared_in_workspace
 from tests.test_slack import SlackWorld, slack  # noqa: F401 - the fixture
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -109,15 +106,9 @@ def test_the_backlog_and_its_oldest_post_while_slack_is_down(slack: SlackWorld) 
 
 def test_scheduler_firings_lateness_and_missed(database_url: str) -> None:
     url = database_url
-    db = make_db(url)
-    clock = ManualClock(START)  # Monday 23 Nov 2026, 09:30 GMT
-    local = LocalMessenger(db, clock)
-    general = local.ensure_channel(GENERAL_CHANNEL)
-    imt = local.ensure_channel("opss-imt")
-    with db.unit_of_work() as s:
-        s.add(ChannelBinding(surface="local", conversation="imt", external_id=imt, name="opss-imt"))
-    declare(Driver(seeded_engine(db, clock, imt_bound=False), channel=general))
+    db, _general = declared_in_workspace(url)
     db.engine.dispose()
+    clock = ManualClock(START)  # Monday 23 Nov 2026, 09:30 GMT
 
     clock.advance(timedelta(minutes=30, seconds=45))  # the 10:00 TCG reminder, 45 s late
     settings = Settings(database_url=url, outbox_poll_seconds=0.1, outbox_pace_seconds=0)
