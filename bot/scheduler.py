@@ -64,6 +64,11 @@ class Scheduler:
             self._aps.shutdown(wait=False)
             self._aps = None
 
+    @property
+    def ticking(self) -> bool:
+        """A tick is running now."""
+        return self._current is not None and not self._current.done()
+
     async def stop_after_tick(self, seconds: float) -> None:
         """No new tick; the one running (if any) finishes, within ``seconds``."""
         if self._aps is None:

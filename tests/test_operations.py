@@ -5,22 +5,28 @@ request id follows a command to Slack."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
+import sqlite3
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select, text
 
 from bot.config import Settings
+from bot.scheduler import Scheduler
 from commands.clock import ManualClock
-from storage.models import Issue, OutboxMessage
-from tests.conftest import PG_ADMIN_URL, START, make_db
+from commands.context import Options
+from storage.models import Firing, Issue, OutboxMessage
+from tests.conftest import AREAS, PG_ADMIN_URL, START, make_db
 from tests.fake_slack import FakeSlack
 from tests.processes import BotProcess, free_port, wait_until
 from tests.server import call, running, serving
+from tests.test_restart import declared_in_workspace
 from tests.test_slack import SECRET, SEED, TOKEN, SlackWorld
 
 SHUTDOWN_SECONDS = 8
@@ -271,3 +277,29 @@ def test_readyz_says_when_the_schema_is_behind(tmp_path: Path) -> None:
         assert status == 503
         assert json.loads(body)["reason"] == "database schema is not at the newest migration"
         assert get(f"{url}/healthz")[0] == 200  # alive all the same
+
+
+async def test_the_scheduler_stops_after_the_tick_it_is_running(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    db, _general = declared_in_workspace(url)
+    clock = ManualClock(START + timedelta(minutes=30, seconds=45))  # the TCG reminder is due
+    scheduler = Scheduler(db, clock, Options(functional_areas=AREAS), 10, after_tick=lambda: None)
+    # Another writer holds SQLite's write lock: the tick that starts now waits for it.
+    writer = sqlite3.connect(tmp_path / "bot.sqlite3", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    scheduler.start()
+    while not scheduler.ticking:  # the first tick has begun (it runs at once)
+        await asyncio.sleep(0.01)
+    stopping = asyncio.create_task(scheduler.stop_after_tick(30))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not stopping.done()  # it waits for the tick, which waits for the lock
+    writer.execute("COMMIT")
+    await stopping
+    writer.close()
+    with db.read() as s:
+        fired = s.scalars(select(Firing.step)).all()
+        queued = [m.payload.get("text", "") for m in s.scalars(select(OutboxMessage))]
+    assert fired == ["reminder"]  # the tick in progress finished its work
+    assert sum("Reminder: TCG" in text for text in queued) == 1
+    db.engine.dispose()
