@@ -101,8 +101,8 @@ class Lifecycle:
                     len(self.tasks),
                 )
                 return False
-            if self.tasks:
-                await asyncio.wait(set(self.tasks), timeout=min(left, 0.05))
+            if self.tasks:  # all of them (a request still running may add one: loop)
+                await asyncio.wait(set(self.tasks), timeout=left)
             else:
                 await asyncio.sleep(min(left, 0.01))
         return True

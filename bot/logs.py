@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -30,7 +30,9 @@ request_id: ContextVar[str] = ContextVar("request_id", default="")
 
 
 def new_request_id(prefix: str = "") -> str:
-    return prefix + uuid.uuid4().hex[:16]
+    # Unique enough to follow one request, and cheap: uuid4 asks the kernel for randomness,
+    # which costs far more than the rest of an acknowledgement on a busy machine.
+    return f"{prefix}{random.getrandbits(64):016x}"
 
 
 def accepted_request_id(given: str | None) -> str:
