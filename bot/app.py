@@ -126,7 +126,8 @@ class RefusedToStart(SystemExit):
     """The configuration is unsafe or incomplete: the bot says why and does not start."""
 
 
-def build(settings: Settings, clock: Clock | None = None) -> Bot:
+def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: Any = None) -> Bot:
+    """``teams_credentials``: tests and benchmarks give the Teams surface fixed tokens."""
     refused = refusals(settings)
     if refused:
         raise RefusedToStart(
@@ -193,6 +194,12 @@ def build(settings: Settings, clock: Clock | None = None) -> Bot:
     slack = _add_slack(settings, db, engine, messengers, app) if settings.slack_enabled else None
     if slack is not None:
         slack.track = lifecycle.track
+    if settings.teams_enabled:
+        from bot.teams.setup import install  # botbuilder is imported only when Teams is on
+
+        install(settings, db, engine, clock, messengers, app, teams_credentials)
+        if settings.teams_imt_channel_id:
+            _bind(db, "teams", options.imt_conversation, settings.teams_imt_channel_id, "imt")
     bot = Bot(
         settings, db, clock, engine, outbox, app, scheduler, metrics, lifecycle, slack, running
     )

@@ -91,6 +91,7 @@ def problems(settings: Settings) -> list[Problem]:
                 "told so. Invite the bot to IMT's channel and set its id.",
             )
         )
+    found += _teams(settings)
     if settings.chat_platform_configured and settings.local_workspace:
         found.append(
             Problem(
@@ -177,6 +178,62 @@ def operations(settings: Settings) -> list[Problem]:
                 "several processes behind a proxy, with the workspace on: requests through the "
                 "proxy name its public host, which the workspace refuses until OPSS_PUBLIC_URL "
                 "gives it (and sign-in is OPSS_WORKSPACE_SIGN_IN=password).",
+            )
+        )
+    return found
+
+
+def _teams(settings: Settings) -> list[Problem]:
+    found: list[Problem] = []
+    if settings.teams_allow_unauthenticated and not is_loopback(settings.host):
+        found.append(
+            Problem(
+                "refuse",
+                "TEAMS_ALLOW_UNAUTHENTICATED",
+                "accepts Teams activities without a token: it is for local testing with the "
+                f"Agents Playground and needs OPSS_HOST on loopback (127.0.0.1), not "
+                f"{settings.host}. Set MicrosoftAppId and MicrosoftAppPassword instead.",
+            )
+        )
+    if not settings.microsoft_app_id:
+        return found
+    kind = settings.microsoft_app_type.lower()
+    if kind not in {"multitenant", "singletenant", "userassignedmsi"}:
+        found.append(
+            Problem(
+                "refuse",
+                "MicrosoftAppType",
+                f"'{settings.microsoft_app_type}': use SingleTenant, MultiTenant or "
+                "UserAssignedMSI.",
+            )
+        )
+    if kind in {"singletenant", "userassignedmsi"} and not settings.microsoft_app_tenant_id:
+        found.append(
+            Problem("refuse", "MicrosoftAppTenantId", f"{settings.microsoft_app_type} needs it.")
+        )
+    if kind != "userassignedmsi" and settings.microsoft_app_password is None:
+        found.append(
+            Problem(
+                "refuse",
+                "MicrosoftAppPassword",
+                "unset: the bot cannot answer Teams without its client secret.",
+            )
+        )
+    if not settings.teams_imt_channel_id:
+        found.append(
+            Problem(
+                "warn",
+                "TEAMS_IMT_CHANNEL_ID",
+                "unset: IMT is not told of new issues in Teams. Set the IMT channel's id.",
+            )
+        )
+    if not (settings.teams_team_id and settings.microsoft_app_tenant_id):
+        found.append(
+            Problem(
+                "warn",
+                "TEAMS_TEAM_ID",
+                "Graph is not configured (TEAMS_TEAM_ID and MicrosoftAppTenantId): incidents "
+                "get a thread in TEAMS_INCIDENTS_CHANNEL_ID instead of their own channel.",
             )
         )
     return found

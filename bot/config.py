@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_AREAS = (
@@ -62,12 +62,47 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     slack_imt_channel: str | None = None  # channel id where IMT is told of new issues
-    microsoft_app_id: str | None = None
-    microsoft_app_password: SecretStr | None = None
+    # Teams: the Azure Bot's identity (botbuilder's names), the team and its channels.
+    microsoft_app_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("microsoft_app_id", "MicrosoftAppId")
+    )
+    microsoft_app_password: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("microsoft_app_password", "MicrosoftAppPassword"),
+    )
+    microsoft_app_type: str = Field(
+        default="MultiTenant",
+        validation_alias=AliasChoices("microsoft_app_type", "MicrosoftAppType"),
+    )
+    microsoft_app_tenant_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("microsoft_app_tenant_id", "MicrosoftAppTenantId"),
+    )
+    teams_team_id: str | None = None  # the team where incident channels are created
+    teams_incidents_channel_id: str | None = None  # threads, where Graph cannot make channels
+    teams_imt_channel_id: str | None = None  # where IMT is told of new issues
+    graph_api_url: str = "https://graph.microsoft.com"
+    # Local testing only (the Agents Playground): accept activities without a token.
+    teams_allow_unauthenticated: bool = False
+    # Tests only: where the channel's signing keys are published, and the tokens' issuer.
+    teams_openid_metadata_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "teams_openid_metadata_url", "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL"
+        ),
+    )
+    teams_token_issuer: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("teams_token_issuer", "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER"),
+    )
 
     @property
     def slack_enabled(self) -> bool:
         return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.microsoft_app_id) or self.teams_allow_unauthenticated
 
     @property
     def chat_platform_configured(self) -> bool:

@@ -138,9 +138,9 @@ class Metrics:
     def watch_firings(self, db: Database) -> None:
         """Count the firings this process records, when their transaction commits.
 
-        The tick records a firing with one ``INSERT … ON CONFLICT DO NOTHING``; watching that
-        statement (rather than the tick's code) counts each firing once, in the process that
-        won it, whatever the shape of the tick.
+        The tick records firings with ``INSERT … ON CONFLICT DO NOTHING RETURNING``; watching
+        that statement (rather than the tick's code) counts each firing once, in the process
+        that won it, whatever the shape of the tick.
         """
 
         def on_execute(state: ORMExecuteState) -> Any:
@@ -149,18 +149,19 @@ class Metrics:
             if state.bind_mapper.class_ is not Firing:
                 return None
             try:
-                values = state.statement.compile(dialect=state.session.get_bind().dialect).params
+                dialect = state.session.get_bind().dialect
+                rows = _value_rows(state.statement.compile(dialect=dialect).params)
             except Exception:  # counting must never stand in the tick's way
                 log.warning("could not read a firing for /metrics", exc_info=True)
                 return None
             frozen = state.invoke_statement().freeze()
-            if frozen.data:  # inserted (a conflict returns no row: another process won)
-                state.session.info.setdefault("opss_firings", []).append(values)
+            claimed = _claimed(rows, [dict(r._mapping) for r in frozen.data])
+            state.session.info.setdefault("opss_firings", []).extend(claimed)
             return frozen()
 
         def on_commit(session: Session) -> None:
-            for values in session.info.pop("opss_firings", []):
-                self.fired(values["step"], values["status"], values["due_at"], values["handled_at"])
+            for row in session.info.pop("opss_firings", []):
+                self.fired(row["step"], row["status"], row["due_at"], row["handled_at"])
 
         def on_rollback(session: Session) -> None:
             session.info.pop("opss_firings", None)
@@ -174,6 +175,27 @@ class Metrics:
     async def handler(self, request: web.Request) -> web.Response:
         body = await asyncio.to_thread(generate_latest, self.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _value_rows(params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of an INSERT's VALUES from its bound parameters (``step``, or ``step_m3``
+    for the fourth row of a multi-row insert)."""
+    rows: dict[int, dict[str, Any]] = {}
+    for key, value in params.items():
+        name, _, index = key.rpartition("_m")
+        if name and index.isdigit():
+            rows.setdefault(int(index), {})[name] = value
+        else:
+            rows.setdefault(0, {})[key] = value
+    return [rows[i] for i in sorted(rows)]
+
+
+def _claimed(rows: list[dict[str, Any]], returned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The inserted rows: those the RETURNING clause names (a conflict returns nothing)."""
+    if returned and {"source", "step", "due_at"} <= set(returned[0]):
+        keys = {(r["source"], r["step"], r["due_at"]) for r in returned}
+        return [r for r in rows if (r.get("source"), r.get("step"), r.get("due_at")) in keys]
+    return rows if len(returned) == len(rows) else []
 
 
 class OutboxBacklog(Collector):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cards.model import Card, Field, Form
@@ -138,3 +139,37 @@ def render_card(card: Card) -> dict[str, Any]:
         for a in card.actions
     ]
     return _card(body, actions)
+
+
+def with_person_pickers(
+    card: dict[str, Any], form: Form, people: Sequence[tuple[str, str]]
+) -> dict[str, Any]:
+    """The rendered form with each person field as a drop-down choice of ``people``
+    (``(name, display name)`` pairs) instead of a box for a typed user name. (``filtered``,
+    the type-ahead style, is not in the Adaptive Cards 1.5 schema the cards are held to.)"""
+    persons = {f.name: f for f in form.fields if f.kind == "person"}
+    if not persons or not people:
+        return card
+    choices = [{"title": f"{shown} ({name})", "value": name} for name, shown in people]
+    known = {name for name, _ in people}
+    body = []
+    for element in card["body"]:
+        f = persons.get(element.get("id", ""))
+        if f is None:
+            body.append(element)
+            continue
+        picker: dict[str, Any] = {
+            "type": "Input.ChoiceSet",
+            "id": f.name,
+            "label": f.label,
+            "choices": choices,
+            "style": "compact",
+            "placeholder": "Choose a person",
+        }
+        if f.required:
+            picker["isRequired"] = True
+            picker["errorMessage"] = f.error_message
+        if f.value not in (None, "") and str(f.value) in known:
+            picker["value"] = str(f.value)
+        body.append(picker)
+    return {**card, "body": body}

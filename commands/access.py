@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from commands.context import Ctx, PermissionRefused
 from rules import roles
@@ -28,19 +27,6 @@ def readable(ctx: Ctx, incidents: Sequence[Incident]) -> list[Incident]:
     """The incidents the caller may see (two queries for the lot, whatever their number)."""
     here, teams = _channels_here(ctx, incidents), _teams(ctx, incidents)
     return [i for i in incidents if _decide(ctx, i, here, teams)]
-
-
-def open_incidents(ctx: Ctx) -> list[Incident]:
-    """The open incidents the caller may see, oldest first."""
-    return readable(
-        ctx,
-        ctx.session.scalars(
-            select(Incident)
-            .where(Incident.status != "closed")
-            .options(selectinload(Incident.issue))
-            .order_by(Incident.id)
-        ).all(),
-    )
 
 
 def in_its_channel(ctx: Ctx, incident: Incident) -> bool:

@@ -22,6 +22,10 @@ class Args:
 
 
 FLAGS = {"exercise", "help"}
+# Options that take no value for one verb only (``--actions`` takes a value for ``outcome``).
+VERB_FLAGS: dict[str, set[str]] = {
+    "list": {"mine", "waiting", "incidents", "actions", "closed"},
+}
 QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
 
 
@@ -64,7 +68,7 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-def parse(text: str) -> Args:
+def parse(text: str, verb: str = "") -> Args:
     tokens_ = tokens(text)
     out = Args()
     i = 0
@@ -75,7 +79,7 @@ def parse(text: str) -> Args:
             if "=" in name:
                 name, value = name.split("=", 1)
                 out.options[name] = value
-            elif name in FLAGS:
+            elif name in FLAGS or name in VERB_FLAGS.get(verb, ()):
                 out.flags.add(name)
             elif i + 1 < len(tokens_) and not tokens_[i + 1].startswith("--"):
                 out.options[name] = tokens_[i + 1]

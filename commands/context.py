@@ -116,6 +116,9 @@ class Ctx:
     _posted: set[tuple[str, str]] = field(default_factory=set)
     _here: str | None = None
     _imt: dict[str, ChannelBinding | None] = field(default_factory=dict)
+    # Whether an incident conversation is an exercise, once looked up (or told by a caller
+    # that has the incident already): a command posting three times reads it once.
+    _exercise: dict[str, bool] = field(default_factory=dict)
 
     def audit(
         self,
@@ -206,8 +209,14 @@ class Ctx:
     def _is_exercise(self, conversation: str) -> bool:
         if not conversation.startswith("incident:"):
             return False
-        incident = repo.incident_by_reference(self.session, conversation.split(":", 1)[1])
-        return bool(incident and incident.exercise)
+        if conversation not in self._exercise:
+            incident = repo.incident_by_reference(self.session, conversation.split(":", 1)[1])
+            self._exercise[conversation] = bool(incident and incident.exercise)
+        return self._exercise[conversation]
+
+    def know_incident(self, conversation: str, exercise: bool) -> None:
+        """Tell the context an incident's conversation and whether it is an exercise."""
+        self._exercise[conversation] = exercise
 
     def here(self) -> str:
         """The conversation key of the channel the command came from."""

@@ -112,24 +112,23 @@ LOG_SHOWN = 15
 
 def decision_log_card(session: Session, incident: Incident) -> Card:
     """The incident's decision log, pinned in its channel and edited as decisions are added."""
-    rows = repo.decisions_for(session, incident_id=incident.id)
-    superseded = {r.supersedes_id for r in rows if r.supersedes_id}
-    by_id = {r.id: r for r in rows}
+    rows, superseded_refs, superseded = repo.latest_decisions(session, incident.id, LOG_SHOWN)
+    total = repo.count_decisions(session, incident.id)
     lines = []
-    for r in rows[-LOG_SHOWN:]:
+    for r in rows:
         note = " (superseded)" if r.id in superseded else ""
-        if r.supersedes_id and r.supersedes_id in by_id:
-            note += f" (supersedes {by_id[r.supersedes_id].reference})"
+        if r.supersedes_id in superseded_refs:
+            note += f" (supersedes {superseded_refs[r.supersedes_id]})"
         group = forms.GROUP_LABELS.get(r.group, r.group)
         lines.append(
             f"{r.reference} · {show(r.decided_at)} · {group} · {r.decided_by}{note}: {r.what}"
         )
-    earlier = len(rows) - LOG_SHOWN
+    earlier = total - len(rows)
     if earlier > 0:
         lines.insert(0, f"({earlier} earlier decisions: /opss status {incident.reference})")
     return Card(
         title=f"Decision log · {incident.reference}",
-        subtitle=f"{len(rows)} decision{'s' if len(rows) != 1 else ''}, append-only",
+        subtitle=f"{total} decision{'s' if total != 1 else ''}, append-only",
         sections=(("Decisions", "\n".join(lines) or "none yet"),),
         actions=(Action("Record a decision", f"/opss decide {incident.reference}"),),
         exercise=incident.exercise,

@@ -28,6 +28,7 @@ from commands import (
     incidents,
     issues,
     ladder,
+    listing,
     sitreps,
 )
 from commands.args import Args, parse
@@ -88,7 +89,7 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "close": ladder.close,
     "reopen": ladder.reopen,
     "status": issues.status,
-    "list": issues.list_open,
+    "list": listing.list_verb,
     "role": admin.role,
     "done": actions.done,
     "rhythm": battle_rhythm.rhythm,
@@ -158,7 +159,7 @@ class Engine:
         verb, _, rest = text.partition(" ")
         verb = verb.lower() or "help"
         try:
-            args = parse(rest)
+            args = parse(rest, verb)
         except UserError as exc:
             return Reply(text=exc.message, ok=False)
         return self._execute(who, request.idempotency_key, lambda ctx: self._route(ctx, verb, args))

@@ -39,7 +39,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("close <ISS> nfa|la|monitoring --reason ..", "no further action, LA-led, or monitor"),
     ("reopen <ISS> --reason ..", "re-open a closed, LA-led or monitored issue"),
     ("status <ISS or INC>", "the summary card"),
-    ("list", "open issues and incidents"),
+    (
+        "list [--mine --waiting --incidents --actions --closed --area .. --stage .. --page n]",
+        "a page of issues (newest first), incidents or your actions (soonest due), with More",
+    ),
     ("role grant|revoke|list ...", "roles (administrators grant and revoke)"),
     ("help", "this list"),
 )

@@ -1,78 +1,63 @@
-"""A person's overview: the issues waiting on them and the open incidents (App Home)."""
+"""A person's overview (App Home): their open actions, the issues waiting on them and the
+open incidents. Each list shows its first items, how many there are, and a button that opens
+the whole list (``/opss list``), so the overview costs the same whatever the history."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from cards.model import Action, Card
-from commands import access
-from commands.actions import open_actions_for, overdue
 from commands.context import Ctx
-from rules.lifecycle import OPEN_STAGES, STAGE_LABELS, Stage
-from rules.timeparse import show
-from rules.waiting import next_step
-from storage import repositories as repo
-from storage.models import Issue
+from commands.listing import (
+    Listing,
+    Window,
+    action_item,
+    actions_query,
+    glance,
+    incident_item,
+    incidents_query,
+    issue_item,
+    issues_query,
+    waiting_steps,
+)
 
-SHOWN = 20
+SHOWN = 10  # ten facts make one Slack section; three lists stay well inside 100 blocks
+
+
+def _see_all(title: str, window: Window, command: str) -> tuple[Action, ...]:
+    return (Action(f"All {window.describe()} {title}", command),) if window.total > SHOWN else ()
 
 
 def home_cards(ctx: Ctx) -> list[Card]:
-    waiting: list[tuple[str, str]] = []
-    actions: list[Action] = []
-    issues = ctx.session.scalars(
-        select(Issue)
-        .where(Issue.stage.in_([s.value for s in OPEN_STAGES | {Stage.MONITORING}]))
-        .order_by(Issue.id)
-    ).all()
-    for issue in issues:
-        conference = repo.latest_conference(ctx.session, issue.id)
-        step = next_step(
-            ctx.actor,
-            Stage(issue.stage),
-            issue.functional_area,
-            conference_concluded=bool(conference and conference.status == "concluded"),
-            declare_decided=bool(conference and "declare_incident" in (conference.outcomes or [])),
-        )
-        if step is None:
-            continue
-        waiting.append(
-            (f"{issue.reference} · {STAGE_LABELS[Stage(issue.stage)]}", f"{issue.title}: {step}")
-        )
-        if len(actions) < 5:
-            actions.append(Action(issue.reference, f"/opss status {issue.reference}"))
-    incidents = access.open_incidents(ctx)  # private: only those the caller may see
-    open_incidents = tuple(
-        (
-            f"{'EXERCISE · ' if i.exercise else ''}{i.reference}",
-            f"{i.title} · #{i.channel_name}",
-        )
-        for i in incidents[:SHOWN]
-    )
-    mine = open_actions_for(ctx.session, ctx.person)
-    action_facts = tuple(
-        (
-            f"{a.reference}{' · OVERDUE' if overdue(a, ctx.now) else ''}",
-            f"{a.what} (due {show(a.due_at)})",
-        )
-        for a in mine[:SHOWN]
-    )
+    mine = glance(ctx.session, actions_query(ctx, Listing(kind="actions")), SHOWN)
+    waiting = glance(ctx.session, issues_query(ctx, Listing(waiting=True)), SHOWN)
+    incidents = glance(ctx.session, incidents_query(ctx, Listing(kind="incidents")), SHOWN)
+    steps = waiting_steps(ctx, waiting.rows)
     return [
         Card(
             title="Your open actions",
-            facts=action_facts or (("None", "No action is assigned to you."),),
+            subtitle=f"{mine.describe()} open" if mine.total else "",
+            facts=tuple(action_item(a, ctx) for a in mine.rows)
+            or (("None", "No action is assigned to you."),),
             actions=tuple(
-                Action(f"Done {a.reference}", f"/opss done {a.reference}") for a in mine[:5]
-            ),
+                Action(f"Done {a.reference}", f"/opss done {a.reference}") for a in mine.rows[:5]
+            )
+            + _see_all("your actions", mine, "/opss list --actions"),
         ),
         Card(
             title="Waiting on you",
-            subtitle=f"{ctx.person.display_name}: {ctx.actor.describe()}",
-            facts=tuple(waiting[:SHOWN]) or (("Nothing", "No issue is waiting on you."),),
-            actions=tuple(actions),
+            subtitle=f"{ctx.person.display_name}: {ctx.actor.describe()}"
+            + (f" · {waiting.describe()} issues" if waiting.total else ""),
+            facts=tuple(issue_item(i, steps.get(i.id)) for i in waiting.rows)
+            or (("Nothing", "No issue is waiting on you."),),
+            actions=tuple(
+                Action(i.reference, f"/opss status {i.reference}") for i in waiting.rows[:5]
+            )
+            + _see_all("waiting on you", waiting, "/opss list --waiting"),
         ),
         Card(
             title="Open incidents",
-            facts=open_incidents or (("None", "No incident is open."),),
+            subtitle=f"{incidents.describe()} open" if incidents.total else "",
+            facts=tuple(incident_item(i) for i in incidents.rows)
+            or (("None", "No incident is open."),),
+            actions=_see_all("open incidents", incidents, "/opss list --incidents"),
         ),
     ]

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from cards import forms
 from cards.model import Form
-from commands.access import open_incidents
 from commands.args import Args
 from commands.context import Ctx, Reply, UserError
 from commands.lookup import find_subject
 from commands.views import incident_card, issue_anchor, issue_card
-from rules.lifecycle import OPEN_STAGES, STAGE_LABELS, Stage
+from rules.lifecycle import Stage
 from storage import repositories as repo
 from storage.models import Incident, Issue
 
@@ -27,6 +24,10 @@ OPTION_FIELDS = {
     "description": "description",
     "link": "link",
 }
+
+
+# Where each surface's IMT channel is configured, for the message that says it is not.
+IMT_SETTING = {"slack": "SLACK_IMT_CHANNEL", "teams": "TEAMS_IMT_CHANNEL_ID"}
 
 
 def raise_form(ctx: Ctx) -> Form:
@@ -88,7 +89,7 @@ def do_raise(ctx: Ctx, v: dict[str, Any]) -> Reply:
         "IMT has been told."
         if ctx.imt_reachable()
         else "IMT has NOT been told: no IMT channel is set up here (an administrator sets "
-        "SLACK_IMT_CHANNEL). Tell IMT directly."
+        f"{IMT_SETTING.get(ctx.surface, 'the IMT channel')}). Tell IMT directly."
     )
     return Reply(text=f"Raised {reference}. {told}", card=card, ephemeral=False)
 
@@ -113,20 +114,3 @@ def status(ctx: Ctx, args: Args) -> Reply:
         return Reply(card=incident_card(ctx.session, subject))
     assert isinstance(subject, Issue)
     return Reply(card=issue_card(ctx.session, subject))
-
-
-def list_open(ctx: Ctx, args: Args) -> Reply:
-    issues = ctx.session.scalars(
-        select(Issue).where(Issue.stage.in_([s.value for s in OPEN_STAGES])).order_by(Issue.id)
-    ).all()
-    incidents = open_incidents(ctx)  # private: only those the caller may see
-    lines = ["*Open issues*"]
-    lines += [f"• {i.reference} · {i.title} · {STAGE_LABELS[Stage(i.stage)]}" for i in issues] or [
-        "• none"
-    ]
-    lines.append("*Open incidents*")
-    lines += [
-        f"• {'EXERCISE ' if i.exercise else ''}{i.reference} · {i.title} · #{i.channel_name}"
-        for i in incidents
-    ] or ["• none"]
-    return Reply(text="\n".join(lines))

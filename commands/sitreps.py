@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cards.model import Action, Card, Choice, Field, Form
 from commands.access import in_its_channel, members_of
@@ -27,6 +27,7 @@ from rules.timeparse import show
 from storage.models import Incident, Sitrep, SitrepSchedule, SitrepUpdate
 
 IMT_WHO = "IMT, who produce the situation reports (3.20, 3.23)"
+LISTED = 20
 
 
 def _incident(ctx: Ctx, reference: str | None) -> Incident:
@@ -143,10 +144,18 @@ def sitrep_verb(ctx: Ctx, args: Args) -> Reply:
     action = args.words[1].lower() if len(args.words) > 1 else "list"
     number = args.words[2] if len(args.words) > 2 else None
     if action == "list":
+        # The latest ones: an incident that runs for months has a sitrep a day.
         rows = ctx.session.scalars(
-            select(Sitrep).where(Sitrep.incident_id == incident.id).order_by(Sitrep.number)
-        ).all()
+            select(Sitrep)
+            .where(Sitrep.incident_id == incident.id)
+            .order_by(Sitrep.number.desc())
+            .limit(LISTED)
+        ).all()[::-1]
         lines = [f"• {r.title} · {r.status}" for r in rows] or ["• none yet"]
+        if rows and rows[0].number > 1:
+            lines.insert(
+                0, f"({rows[0].number - 1} earlier: /opss sitrep {incident.reference} show <n>)"
+            )
         return Reply(text=f"Situation reports for {incident.reference}:\n" + "\n".join(lines))
     if action == "show":
         return Reply(card=sitrep_card(_sitrep(ctx, incident, number), incident))
@@ -395,10 +404,3 @@ SITREP_AMEND = FormFlow(
     prompt="Amend the sitrep.",
     permit=lambda ctx, context: _require_imt(ctx, _incident(ctx, context.get("reference"))),
 )
-
-
-def next_number(ctx: Ctx, incident: Incident) -> int:
-    latest = ctx.session.scalar(
-        select(func.max(Sitrep.number)).where(Sitrep.incident_id == incident.id)
-    )
-    return (latest or 0) + 1

@@ -137,9 +137,11 @@ def incident_card(session: Session, incident: Incident) -> Card:
     ]
     if incident.overall_impact:
         facts.append(("Impact", impact.Level(incident.overall_impact).label))
+    named = [name for key, name in team.items() if key in labels and name]
+    people = repo.people_by_name(session, named)
     for key, name in team.items():
         if key in labels and name:
-            person = repo.person_by_name(session, name)
+            person = people.get(name)
             facts.append((labels[key], person.display_name if person else name))
     warning = ""
     if incident.overall_impact and incident.overall_impact >= impact.Level.HIGH:
@@ -147,9 +149,9 @@ def incident_card(session: Session, incident: Incident) -> Card:
             facts.append(("DBT ERCO", "engaged (3.17)"))
         else:
             warning = "Impact is High or Critical: engage DBT ERCO (plan 3.17) and record it."
-    decisions = repo.decisions_for(session, incident_id=incident.id)
+    decisions = repo.count_decisions(session, incident.id)
     if decisions:
-        facts.append(("Decisions logged", str(len(decisions))))
+        facts.append(("Decisions logged", str(decisions)))
     ref = incident.reference
     return Card(
         title=f"{'EXERCISE · ' if incident.exercise else ''}{ref} · {incident.title}",

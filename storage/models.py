@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -451,3 +452,36 @@ class WorkspaceSession(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class TeamsConversation(Base):
+    """Where the bot can post in Teams: a Bot Framework conversation reference, kept for every
+    conversation the bot is in or creates, so reminders and sitreps can be sent later."""
+
+    __tablename__ = "teams_conversations"
+    conversation_id: Mapped[str] = mapped_column(String(400), primary_key=True)
+    service_url: Mapped[str] = mapped_column(String(400))
+    tenant_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # personal, channel, groupChat
+    team_id: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+# Indexes for reads whose cost must not grow with history (migration 0007): the last N
+# decisions of an incident and which of them are superseded, a person's open actions and an
+# incident's, issues someone raised, open incidents, an issue's latest case conference, and
+# the teams' updates for a sitrep cut-off; and the scheduler's due rows, in due order.
+FLAT_READS = (
+    Index("ix_decisions_incident_recent", Decision.incident_id, Decision.id),
+    Index("ix_decisions_incident_recorded", Decision.incident_id, Decision.recorded_at),
+    Index("ix_decisions_supersedes_id", Decision.supersedes_id),
+    Index("ix_actions_owner_open", Action.owner_id, Action.status, Action.due_at),
+    Index("ix_actions_incident_open", Action.incident_id, Action.status, Action.due_at),
+    Index("ix_issues_raised_by_id", Issue.raised_by_id),
+    Index("ix_incidents_status", Incident.status),
+    Index("ix_case_conferences_issue_latest", CaseConference.issue_id, CaseConference.id),
+    Index("ix_sitrep_updates_incident_cutoff", SitrepUpdate.incident_id, SitrepUpdate.cutoff_at),
+    Index("ix_rhythm_events_due", RhythmEvent.active, RhythmEvent.next_run_at),
+    Index("ix_sitrep_schedules_due", SitrepSchedule.active, SitrepSchedule.next_run_at),
+)

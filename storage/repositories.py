@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -18,7 +18,6 @@ from storage.models import (
     ChannelBinding,
     Counter,
     Decision,
-    Firing,
     Identity,
     ImpactAssessment,
     Incident,
@@ -36,6 +35,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def person_by_name(session: Session, name: str) -> Person | None:
     return session.scalar(select(Person).where(Person.name == name.strip().lstrip("@")))
+
+
+def people_by_name(session: Session, names: list[str]) -> dict[str, Person]:
+    """The named people in one query (names nobody has are left out)."""
+    if not names:
+        return {}
+    return {p.name: p for p in session.scalars(select(Person).where(Person.name.in_(names)))}
 
 
 def _linked(session: Session, surface: str, external_id: str) -> Person | None:
@@ -77,6 +83,20 @@ def person_for_identity(
     session.add(Identity(person_id=person.id, surface=surface, external_id=external_id))
     session.flush()
     return person
+
+
+def link_identity(session: Session, surface: str, external_id: str, alias: str) -> None:
+    """Make ``external_id`` name the person already known on ``surface`` as ``alias`` (in Teams,
+    a seed file may list someone by Azure AD object id; activities carry the ``29:…`` id)."""
+    mine = select(Identity).where(Identity.surface == surface, Identity.external_id == external_id)
+    if session.scalar(mine) is not None:
+        return
+    known = session.scalar(
+        select(Identity).where(Identity.surface == surface, Identity.external_id == alias)
+    )
+    if known is not None:
+        session.add(Identity(person_id=known.person_id, surface=surface, external_id=external_id))
+        session.flush()
 
 
 def active_grants(session: Session, person_id: int) -> list[RoleGrant]:
@@ -206,15 +226,44 @@ def decision_by_reference(session: Session, reference: str) -> Decision | None:
     return session.scalar(select(Decision).where(Decision.reference == reference))
 
 
-def decisions_for(
-    session: Session, *, issue_id: int | None = None, incident_id: int | None = None
-) -> list[Decision]:
-    stmt = select(Decision).order_by(Decision.id)
-    if incident_id is not None:
-        stmt = stmt.where(Decision.incident_id == incident_id)
-    elif issue_id is not None:
-        stmt = stmt.where(Decision.issue_id == issue_id)
-    return list(session.scalars(stmt))
+def count_decisions(session: Session, incident_id: int) -> int:
+    return (
+        session.scalar(select(func.count(Decision.id)).where(Decision.incident_id == incident_id))
+        or 0
+    )
+
+
+def latest_decisions(
+    session: Session, incident_id: int, count: int
+) -> tuple[list[Decision], dict[int, str], set[int]]:
+    """The incident's last ``count`` decisions, oldest first; the references of the entries
+    they supersede; and which of them a later entry supersedes. Three queries, whatever the
+    length of the log."""
+    rows = list(
+        session.scalars(
+            select(Decision)
+            .where(Decision.incident_id == incident_id)
+            .order_by(Decision.id.desc())
+            .limit(count)
+        )
+    )[::-1]
+    targets = {r.supersedes_id for r in rows if r.supersedes_id}
+    superseded_refs = (
+        dict(
+            session.execute(select(Decision.id, Decision.reference).where(Decision.id.in_(targets)))
+            .tuples()
+            .all()
+        )
+        if targets
+        else {}
+    )
+    ids = [r.id for r in rows]
+    superseded = (
+        set(session.scalars(select(Decision.supersedes_id).where(Decision.supersedes_id.in_(ids))))
+        if ids
+        else set()
+    )
+    return rows, superseded_refs, superseded
 
 
 # Audit and outbox -----------------------------------------------------------------------
@@ -273,6 +322,21 @@ def enqueue(
     return message
 
 
+def insert_new_in_bulk(session: Session) -> None:
+    """Insert the rows added to the session so far with one executemany per table, in the
+    order they were added. For a batch of many posts, audit events or reports whose ids
+    are not needed afterwards: the ORM's own flush inserts them one by one on SQLite, where
+    it cannot have several new ids returned in a known order."""
+    new = list(session.new)
+    if not new:
+        return
+    for row in new:
+        session.expunge(row)
+    # Grouped by table with a stable sort, so each table keeps the order its rows came in.
+    new.sort(key=lambda row: type(row).__name__)
+    session.bulk_save_objects(new, preserve_order=True)
+
+
 def binding(session: Session, surface: str, conversation: str) -> ChannelBinding | None:
     return session.scalar(
         select(ChannelBinding).where(
@@ -304,32 +368,3 @@ def system_person(session: Session, now: datetime) -> Person:
         session.add(person)
         session.flush()
     return person
-
-
-def claim_firing(
-    session: Session,
-    *,
-    incident_id: int,
-    source: str,
-    step: str,
-    due_at: datetime,
-    status: str,
-    now: datetime,
-) -> bool:
-    """Record a firing once; False when it was already recorded (by another process)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    result = session.execute(
-        insert(Firing)
-        .values(
-            incident_id=incident_id,
-            source=source,
-            step=step,
-            due_at=due_at,
-            handled_at=now,
-            status=status,
-        )
-        .on_conflict_do_nothing(index_elements=["source", "step", "due_at"])
-        .returning(Firing.id)
-    )
-    return result.first() is not None

@@ -240,6 +240,9 @@ class FakeSlack:
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"view": {"id": f"V{len(self.calls)}"}}
 
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"view": {"id": args.get("view_id", "")}}
+
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"view": {"id": f"VH{len(self.calls)}"}}
 

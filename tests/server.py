@@ -44,8 +44,8 @@ def serving(app: web.Application) -> Iterator[str]:
 
 
 @contextmanager
-def running(settings: Settings, clock: Clock) -> Iterator[tuple[str, Bot]]:
-    bot = build(settings, clock)
+def running(settings: Settings, clock: Clock, **extra: Any) -> Iterator[tuple[str, Bot]]:
+    bot = build(settings, clock, **extra)
     try:
         with serving(bot.app) as url:
             yield url, bot

@@ -126,7 +126,30 @@ class SlackSurface:
                 idempotency_key=f"slack:action:{action.get('action_ts', '')}:{user}",
             ),
         )
+        view = body.get("view") or {}
+        if not body.get("response_url") and reply.form is None and view.get("type"):
+            # Pressed on App Home or in a modal, where there is no message to answer under:
+            # the answer opens in a modal, and a button inside it (More) updates it in place.
+            modal = self._answer_modal(reply)
+            if view["type"] == "modal":
+                await self.client.views_update(view_id=view["id"], view=modal.to_dict())
+            else:
+                await self.client.views_open(
+                    trigger_id=body.get("trigger_id", ""), view=modal.to_dict()
+                )
+            return
         await self._answer(reply, body.get("trigger_id", ""), channel, body.get("response_url"))
+
+    def _answer_modal(self, reply: Reply) -> View:
+        title = reply.card.title if reply.card is not None else "OPSS"
+        if len(title) > blockkit.MAX_TITLE:
+            title = title[: blockkit.MAX_TITLE - 1] + "…"
+        return View(
+            type="modal",
+            title=PlainTextObject(text=title),
+            close=PlainTextObject(text="Close"),
+            blocks=self._reply_blocks(reply),
+        )
 
     async def on_view_submission(
         self, ack: Any, body: dict[str, Any], view: dict[str, Any]

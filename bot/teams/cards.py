@@ -1,0 +1,121 @@
+"""The neutral forms and cards as Teams shows them: Adaptive Cards 1.5 whose buttons are
+Universal Actions (``Action.Execute``), so Teams can answer a press with a card in place."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+from cards.adaptive import SCHEMA, VERSION, render_card, render_form, with_person_pickers
+from cards.model import Card, Form
+from commands.context import Reply
+
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+VERB = "opss"  # every button of ours carries its meaning in its data, so one verb serves
+
+
+_BOLD = re.compile(r"(?<![*\w])\*(?!\*)([^*\n]+?)\*(?![*\w])")
+_CODE = re.compile(r"`([^`\n]*)`")
+
+
+def _markdown(text: str) -> str:
+    """The engine writes Slack's mrkdwn; Teams reads Markdown: ``*bold*`` becomes
+    ``**bold**``, code marks go (Teams shows ``<`` inside them as ``&lt;``), lines starting
+    ``•`` become a list and other lines paragraphs (a lone newline is not a break there)."""
+    text = _BOLD.sub(r"**\1**", _CODE.sub(r"\1", text))
+    out: list[str] = []
+    for line in text.split("\n"):
+        item = line.startswith("• ")
+        line = f"- {line[2:]}" if item else line
+        if out:
+            out.append("\n" if item and out[-1].startswith("- ") else "\n\n")
+        out.append(line)
+    return "".join(out)
+
+
+def message_text(text: str) -> str:
+    """Text for a Teams message, which Teams reads as Markdown with HTML: angle brackets
+    and ampersands are escaped so ``<title>`` is shown, not taken for a tag."""
+    return html.escape(_markdown(text), quote=False)
+
+
+def block_text(text: str) -> str:
+    """Text for an Adaptive Card TextBlock (Markdown, no HTML)."""
+    return _markdown(text)
+
+
+def executable(card: dict[str, Any]) -> dict[str, Any]:
+    """Each ``Action.Submit`` becomes an ``Action.Execute`` with the same data."""
+    actions = [
+        {"type": "Action.Execute", "verb": VERB, "title": a["title"], "data": a.get("data", {})}
+        if a.get("type") == "Action.Submit"
+        else a
+        for a in card.get("actions", [])
+    ]
+    return {**card, "actions": actions} if actions else card
+
+
+def form_card(form: Form, people: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    return executable(with_person_pickers(render_form(form), form, people))
+
+
+def card_json(card: Card) -> dict[str, Any]:
+    return executable(render_card(card))
+
+
+def reply_card(reply: Reply) -> dict[str, Any]:
+    """What the person who acted sees: the answer's text, and its card when it is theirs alone."""
+    body: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    text = reply.text or "Done."
+    body.append(
+        {
+            "type": "TextBlock",
+            "text": text,
+            "wrap": True,
+            **({} if reply.ok else {"color": "Attention"}),
+        }
+    )
+    if reply.card is not None:
+        shown = card_json(reply.card)
+        body += shown["body"]
+        actions = shown.get("actions", [])
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body,
+    }
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def attachment(card: dict[str, Any]) -> Attachment:
+    return Attachment(content_type=CARD_TYPE, content=card)
+
+
+def message(text: str, card: dict[str, Any] | None) -> Activity:
+    return Activity(
+        type=ActivityTypes.message,
+        text=message_text(text) if text else None,
+        text_format="markdown",
+        attachments=[attachment(card)] if card is not None else None,
+    )
+
+
+MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
+
+
+def invoke_answer(card: dict[str, Any]) -> dict[str, Any]:
+    """The body Teams wants for ``adaptiveCard/action``: the card that replaces the pressed one."""
+    return {"statusCode": 200, "type": CARD_TYPE, "value": card}
+
+
+def invoke_message(text: str) -> dict[str, Any]:
+    """An answer that leaves the pressed card as it is and shows the person a message."""
+    return {"statusCode": 200, "type": MESSAGE_TYPE, "value": text.replace("`", "")}

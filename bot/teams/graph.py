@@ -1,0 +1,98 @@
+"""Microsoft Graph, only what the bot needs: create a standard channel in the team, and find
+one it made before. Plain aiohttp and a token from MSAL (msgraph-sdk would add ~390 MB)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from bot.messaging import DeliveryError
+from bot.teams.auth import GraphToken
+
+log = logging.getLogger(__name__)
+
+MAX_DISPLAY_NAME = 50  # Graph refuses a longer channel displayName
+TIMEOUT = aiohttp.ClientTimeout(total=30)
+
+
+class GraphRefused(Exception):
+    """Graph said no for good (no permission, no such team): the caller falls back."""
+
+
+class NameTaken(Exception):
+    pass
+
+
+class Graph:
+    def __init__(self, base_url: str, token: GraphToken) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def create_channel(self, team_id: str, display_name: str, description: str) -> str:
+        body = {
+            "displayName": display_name[:MAX_DISPLAY_NAME],
+            "description": description[:1024],
+            "membershipType": "standard",
+        }
+        url = f"{self.base_url}/v1.0/teams/{quote(team_id, safe='')}/channels"
+        status, data, headers = await self._call("POST", url, json=body)
+        if status in (200, 201):
+            return str(data["id"])
+        message = str((data.get("error") or {}).get("message", ""))
+        if status in (400, 409) and "already exist" in message.lower():
+            raise NameTaken(display_name)
+        raise self._failure(status, message, headers)
+
+    async def find_channel(self, team_id: str, display_name: str) -> dict[str, Any] | None:
+        name = display_name.replace("'", "''")
+        url = f"{self.base_url}/v1.0/teams/{quote(team_id, safe='')}/channels"
+        status, data, headers = await self._call(
+            "GET", url, params={"$filter": f"displayName eq '{name}'"}
+        )
+        if status != 200:
+            raise self._failure(status, str((data.get("error") or {}).get("message", "")), headers)
+        found = [c for c in data.get("value", []) if c.get("displayName") == display_name]
+        return found[0] if found else None
+
+    async def _call(
+        self, method: str, url: str, **kwargs: Any
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        token = await self.token()
+        try:
+            async with self._http().request(
+                method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs
+            ) as response:
+                try:
+                    data = await response.json(content_type=None)
+                except ValueError:
+                    data = {}
+                return (
+                    response.status,
+                    data if isinstance(data, dict) else {},
+                    dict(response.headers),
+                )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"Graph unreachable: {type(exc).__name__}") from exc
+
+    @staticmethod
+    def _failure(status: int, message: str, headers: dict[str, str]) -> Exception:
+        if status == 429 or status >= 500:
+            retry_after = headers.get("Retry-After")
+            return DeliveryError(
+                f"Graph {status} {message}".strip(),
+                float(retry_after) if retry_after and retry_after.isdigit() else None,
+            )
+        return GraphRefused(f"Graph {status}: {message or 'refused'}")

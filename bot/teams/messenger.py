@@ -1,0 +1,254 @@
+"""Delivering outbox operations to Teams: posts and edits through the Bot Connector (proactive
+``continue_conversation`` on a stored reference), incident channels through Graph, or, where
+Graph is not configured or refuses, a new thread in the incidents channel.
+
+Errors become ``DeliveryError`` so the outbox retries them: a 429 after its ``Retry-After``.
+Teams has no idempotency key for posts either: as in Slack, a crash between the connector's
+answer and the row being marked could repeat one post.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import ConversationParameters
+from msrest.exceptions import HttpOperationError
+
+from bot.messaging import DeliveryError
+from bot.teams import cards as teams_cards
+from bot.teams.conversations import Conversations
+from bot.teams.graph import MAX_DISPLAY_NAME, Graph, GraphRefused, NameTaken
+from cards.model import Card
+from commands.clock import Clock
+from storage import repositories as repo
+from storage.unit_of_work import Database
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "msteams"
+
+
+def delivery_error(exc: Exception) -> DeliveryError:
+    """The connector's refusal as the outbox understands it (429: wait as told)."""
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if status == 429:
+        headers = getattr(response, "headers", {}) or {}
+        retry_after = headers.get("Retry-After") or headers.get("retry-after") or "1"
+        try:
+            wait = float(retry_after)
+        except ValueError:
+            wait = 1.0
+        return DeliveryError("Bot Connector rate limited", wait)
+    return DeliveryError(f"Bot Connector {status or type(exc).__name__}")
+
+
+class TeamsMessenger:
+    surface = "teams"
+
+    def __init__(
+        self,
+        adapter: CloudAdapter,
+        app_id: str,
+        db: Database,
+        clock: Clock,
+        conversations: Conversations,
+        *,
+        graph: Graph | None,
+        team_id: str | None,
+        incidents_channel: str | None,
+        tenant_id: str | None,
+        imt_conversation: str,
+    ) -> None:
+        self.adapter = adapter
+        self.app_id = app_id
+        self.db = db
+        self.clock = clock
+        self.conversations = conversations
+        self.graph = graph if team_id else None
+        self.team_id = team_id or ""
+        self.incidents_channel = incidents_channel
+        self.tenant_id = tenant_id
+        self.imt_conversation = imt_conversation
+
+    # Channels -------------------------------------------------------------------------------
+
+    async def create_channel(self, name: str, topic: str, private: bool, members: list[str]) -> str:
+        # A standard channel: every member of the team can follow the incident, and the
+        # resource-specific permission Channel.Create.Group covers it (see the README).
+        reason = "Graph is not configured (TEAMS_TEAM_ID, MicrosoftAppTenantId)"
+        if self.graph is not None:
+            try:
+                channel_id = await self._graph_channel(name, topic)
+            except GraphRefused as exc:
+                reason = str(exc)
+                log.warning("incident channel %s not created: %s; using a thread", name, exc)
+            else:
+                await self._remember_channel(channel_id, self.team_id)
+                return channel_id
+        return await self._thread_instead(name, topic, reason)
+
+    async def _graph_channel(self, name: str, topic: str) -> str:
+        assert self.graph is not None
+        for attempt in range(1, 20):
+            candidate = name if attempt == 1 else _suffixed(name, attempt)
+            try:
+                return await self.graph.create_channel(self.team_id, candidate, topic)
+            except NameTaken:
+                # A retry after a crash finds the channel it made (same description).
+                found = await self.graph.find_channel(self.team_id, candidate[:MAX_DISPLAY_NAME])
+                if found is not None and found.get("description") == topic[:1024]:
+                    return str(found["id"])
+        raise DeliveryError(f"no free channel name for {name}")
+
+    async def _remember_channel(self, channel_id: str, team_id: str) -> None:
+        base = await asyncio.to_thread(self.conversations.any_in_tenant, self.tenant_id)
+        if base is None:
+            raise DeliveryError("no Teams conversation known yet: install the app in the team")
+        data = base.serialize()
+        data.pop("user", None)  # someone else's conversation lent its service URL and bot
+        data["conversation"] = {
+            "id": channel_id,
+            "isGroup": True,
+            "conversationType": "channel",
+            "tenantId": (data.get("conversation") or {}).get("tenantId"),
+        }
+        reference = type(base)().deserialize(data)
+        await asyncio.to_thread(
+            self.conversations.remember,
+            reference,
+            "channel",
+            self.tenant_id or "",
+            team_id,
+            self.clock.now(),
+        )
+
+    async def _thread_instead(self, name: str, topic: str, reason: str) -> str:
+        if not self.incidents_channel:
+            raise DeliveryError(f"{reason}, and TEAMS_INCIDENTS_CHANNEL_ID is not set")
+        reference = await self._reference(self.incidents_channel)
+        started: list[str] = []
+
+        async def capture(context: TurnContext) -> None:
+            started.append(context.activity.conversation.id)
+
+        parameters = ConversationParameters(
+            is_group=True,
+            bot=reference.bot,
+            channel_data={"channel": {"id": self.incidents_channel}},
+            activity=teams_cards.message(
+                f"**{topic}**\n\nThis thread is the incident's channel.", None
+            ),
+            tenant_id=self.tenant_id
+            or (reference.conversation.tenant_id if reference.conversation else None),
+        )
+        try:
+            await self.adapter.create_conversation(
+                self.app_id, capture, parameters, CHANNEL, reference.service_url, None
+            )
+        except HttpOperationError as exc:
+            raise delivery_error(exc) from exc
+        thread = started[0]
+        await self._remember_thread(reference, thread)
+        await asyncio.to_thread(self._tell_imt, name, reason)
+        return thread
+
+    async def _remember_thread(self, base: Any, thread: str) -> None:
+        data = base.serialize()
+        data["conversation"] = {**(data.get("conversation") or {}), "id": thread}
+        await asyncio.to_thread(
+            self.conversations.remember,
+            type(base)().deserialize(data),
+            "channel",
+            self.tenant_id or "",
+            self.team_id,
+            self.clock.now(),
+        )
+
+    def _tell_imt(self, name: str, reason: str) -> None:
+        """Queued like any post, after the thread exists."""
+        with self.db.unit_of_work() as session:
+            repo.enqueue(
+                session,
+                surface=self.surface,
+                conversation=self.imt_conversation,
+                op="post",
+                payload={
+                    "text": f"Teams could not create the channel {name} ({reason}). The "
+                    "incident's posts are in a new thread in the incidents channel instead.",
+                    "pin": False,
+                },
+                now=self.clock.now(),
+            )
+
+    async def invite(self, channel_id: str, members: list[str]) -> None:
+        # A standard channel is open to the whole team: there is no one to add.
+        return None
+
+    # Posts ----------------------------------------------------------------------------------
+
+    async def post(
+        self, channel_id: str, text: str, card: Card | None, *, delivery_key: str
+    ) -> str:
+        activity = teams_cards.message(text, teams_cards.card_json(card) if card else None)
+        ids: list[str] = []
+
+        async def send(context: TurnContext) -> None:
+            response = await context.send_activity(activity)
+            ids.append(response.id if response else "")
+
+        await self._proactive(channel_id, send)
+        return ids[0]
+
+    async def update(self, channel_id: str, message_id: str, text: str, card: Card | None) -> None:
+        activity = teams_cards.message(text, teams_cards.card_json(card) if card else None)
+        activity.id = message_id
+
+        async def edit(context: TurnContext) -> None:
+            await context.update_activity(activity)
+
+        await self._proactive(channel_id, edit)
+
+    async def pin(self, channel_id: str, message_id: str) -> None:
+        # Teams has no API to pin a channel message; the README says what we do instead.
+        return None
+
+    async def bookmark(
+        self, channel_id: str, title: str, target_channel: str, target_message: str
+    ) -> None:
+        return None
+
+    # The Bot Connector ----------------------------------------------------------------------
+
+    async def _reference(self, conversation_id: str) -> Any:
+        reference = await asyncio.to_thread(self.conversations.reference, conversation_id)
+        if reference is None:
+            base = await asyncio.to_thread(self.conversations.any_in_tenant, self.tenant_id)
+            if base is None:
+                raise DeliveryError(
+                    f"no Teams conversation reference for {conversation_id}: install the app"
+                )
+            data = base.serialize()
+            data.pop("user", None)
+            data["conversation"] = {"id": conversation_id, "isGroup": True}
+            reference = type(base)().deserialize(data)
+        return reference
+
+    async def _proactive(
+        self, conversation_id: str, work: Callable[[TurnContext], Awaitable[None]]
+    ) -> None:
+        reference = await self._reference(conversation_id)
+        try:
+            await self.adapter.continue_conversation(reference, work, self.app_id)
+        except HttpOperationError as exc:
+            raise delivery_error(exc) from exc
+
+
+def _suffixed(name: str, n: int) -> str:
+    suffix = f"-{n}"
+    return name[: MAX_DISPLAY_NAME - len(suffix)].rstrip("-") + suffix

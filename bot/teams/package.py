@@ -1,0 +1,238 @@
+"""The Teams app package: ``opss-teams-app.zip`` with ``manifest.json`` and its two icons,
+checked against Microsoft's manifest schema (vendored beside this file) before it is written.
+
+    .venv/bin/python -m bot.teams.package [--app-id GUID] [--out opss-teams-app.zip]
+
+The app id is the Azure Bot's ``MicrosoftAppId`` (taken from the environment if not given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import struct
+import sys
+import uuid
+import zipfile
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+
+SCHEMA = Path(__file__).with_name("manifest") / "MicrosoftTeams.schema.json"
+MANIFEST_VERSION = "1.19"
+APP_VERSION = "1.0.0"
+ACCENT = "#1D70B8"  # GOV.UK blue
+COLOUR_SIZE, OUTLINE_SIZE = 192, 32
+SCOPES = ["personal", "team", "groupChat"]
+# Channel.Create.Group: create channels in the team the app is installed in, consented by
+# that team's owner at install; nothing tenant-wide (see the README).
+RESOURCE_SPECIFIC = [{"name": "Channel.Create.Group", "type": "Application"}]
+COMMANDS = (  # Teams shows at most ten; `opss help` lists the rest
+    ("opss raise", "Report a potential issue to IMT: opss raise <title>"),
+    ("opss assess", "Rate an issue on the impact matrix: opss assess ISS-2026-0001"),
+    ("opss nnc", "Record the NNC criteria: opss nnc ISS-2026-0001"),
+    ("opss escalate", "Move an issue one rung up the ladder: opss escalate ISS-2026-0001"),
+    ("opss conference", "Call a case conference: opss conference ISS-2026-0001"),
+    ("opss declare", "Declare an incident after a case conference: opss declare ISS-…"),
+    ("opss decide", "Add to the decision log: opss decide INC-2026-001"),
+    ("opss sitrep", "Situation reports: opss sitrep INC-2026-001 update"),
+    ("opss status", "The summary card of an issue or incident"),
+    ("opss help", "Every command"),
+)
+
+
+def manifest(app_id: str) -> dict[str, Any]:
+    return {
+        "$schema": "https://developer.microsoft.com/en-us/json-schemas/teams/"
+        f"v{MANIFEST_VERSION}/MicrosoftTeams.schema.json",
+        "manifestVersion": MANIFEST_VERSION,
+        "version": APP_VERSION,
+        "id": app_id,
+        "developer": {
+            "name": "OPSS (Office for Product Safety)",
+            "websiteUrl": "https://www.gov.uk/government/organisations/"
+            "office-for-product-safety-and-standards",
+            "privacyUrl": "https://www.gov.uk/help/privacy-notice",
+            "termsOfUseUrl": "https://www.gov.uk/help/terms-conditions",
+        },
+        "name": {"short": "OPSS", "full": "OPSS incident bot"},
+        "description": {
+            "short": "OPSS's Incident Management Plan: raise, escalate, declare, coordinate.",
+            "full": "Carries the OPSS Incident Management Plan: raise a potential product "
+            "safety issue, rate it on the impact matrix and the NNC criteria, walk it up the "
+            "escalation ladder to a case conference, declare an incident with its own channel "
+            "and decision log, and keep its battle rhythm and situation reports.",
+        },
+        "icons": {"color": "color.png", "outline": "outline.png"},
+        "accentColor": ACCENT,
+        "bots": [
+            {
+                "botId": app_id,
+                "scopes": SCOPES,
+                "supportsFiles": False,
+                "isNotificationOnly": False,
+                "commandLists": [
+                    {
+                        "scopes": SCOPES,
+                        "commands": [{"title": t, "description": d} for t, d in COMMANDS],
+                    }
+                ],
+            }
+        ],
+        "permissions": ["identity", "messageTeamMembers"],
+        "validDomains": [],
+        "webApplicationInfo": {"id": app_id, "resource": f"api://botid-{app_id}"},
+        "authorization": {"permissions": {"resourceSpecific": RESOURCE_SPECIFIC}},
+    }
+
+
+# Icons: drawn here, so the package needs no image tools. A warning triangle with an
+# exclamation mark; the outline icon is white on transparent, as Teams requires.
+
+
+def _inside_sign(x: float, y: float) -> tuple[bool, bool]:
+    """(in the triangle, in the exclamation mark) for a point in the unit square."""
+    top, bottom, half = 0.12, 0.86, 0.42
+    in_triangle = top <= y <= bottom and abs(x - 0.5) <= half * (y - top) / (bottom - top)
+    stroke = abs(x - 0.5) <= 0.05
+    mark = stroke and (0.38 <= y <= 0.66 or 0.71 <= y <= 0.79)
+    return in_triangle, mark
+
+
+def _png(size: int, pixel: Callable[[float, float], tuple[int, int, int, int]]) -> bytes:
+    rows = bytearray()
+    for j in range(size):
+        rows.append(0)  # filter: none
+        for i in range(size):
+            rows.extend(pixel((i + 0.5) / size, (j + 0.5) / size))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(bytes(rows), 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def colour_icon() -> bytes:
+    blue = (0x1D, 0x70, 0xB8, 255)
+
+    def pixel(x: float, y: float) -> tuple[int, int, int, int]:
+        triangle, mark = _inside_sign(x, y)
+        if triangle and not mark:
+            return (255, 255, 255, 255)
+        return blue
+
+    return _png(COLOUR_SIZE, pixel)
+
+
+def outline_icon() -> bytes:
+    def pixel(x: float, y: float) -> tuple[int, int, int, int]:
+        triangle, mark = _inside_sign(x, y)
+        return (255, 255, 255, 255) if triangle and not mark else (0, 0, 0, 0)
+
+    return _png(OUTLINE_SIZE, pixel)
+
+
+def png_facts(data: bytes) -> tuple[int, int, list[tuple[int, int, int, int]]]:
+    """Width, height and the RGBA pixels of one of our PNGs (8-bit RGBA, no filter)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
+    if (depth, colour) != (8, 6):
+        raise ValueError("expected 8-bit RGBA")
+    idat, at = b"", 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        if data[at + 4 : at + 8] == b"IDAT":
+            idat += data[at + 8 : at + 8 + length]
+        at += 12 + length
+    raw = zlib.decompress(idat)
+    pixels = []
+    stride = 1 + width * 4
+    for j in range(height):
+        row = raw[j * stride + 1 : (j + 1) * stride]
+        pixels += [tuple(row[i : i + 4]) for i in range(0, len(row), 4)]
+    return width, height, pixels  # type: ignore[return-value]
+
+
+def problems(package: bytes) -> list[str]:
+    """What is wrong with a package: the manifest against Microsoft's schema, and the icons."""
+    import jsonschema
+
+    found: list[str] = []
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        names = set(archive.namelist())
+        if names != {"manifest.json", "color.png", "outline.png"}:
+            return [f"the package holds {sorted(names)}"]
+        data = json.loads(archive.read("manifest.json"))
+        # The schema says draft-04 but uses draft-06's "const": check with a later draft.
+        schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+        for error in jsonschema.Draft7Validator(schema).iter_errors(data):
+            where = "/".join(map(str, error.absolute_path)) or "(top)"
+            found.append(f"manifest.json {where}: {error.message}")
+        width, height, pixels = png_facts(archive.read("color.png"))
+        if (width, height) != (COLOUR_SIZE, COLOUR_SIZE):
+            found.append(f"color.png is {width}x{height}, not 192x192")
+        width, height, pixels = png_facts(archive.read("outline.png"))
+        if (width, height) != (OUTLINE_SIZE, OUTLINE_SIZE):
+            found.append(f"outline.png is {width}x{height}, not 32x32")
+        if any(p[3] and p[:3] != (255, 255, 255) for p in pixels):
+            found.append("outline.png must be white on transparent")
+        if not any(p[3] == 0 for p in pixels) or not any(p[3] for p in pixels):
+            found.append("outline.png needs both a transparent background and a white glyph")
+    return found
+
+
+def build(app_id: str) -> bytes:
+    try:
+        uuid.UUID(app_id)
+    except ValueError:
+        raise ValueError(
+            f"the app id must be the Azure Bot's MicrosoftAppId (a GUID), not {app_id!r}"
+        ) from None
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps(manifest(app_id), indent=2) + "\n")
+        archive.writestr("color.png", colour_icon())
+        archive.writestr("outline.png", outline_icon())
+    package = out.getvalue()
+    wrong = problems(package)
+    if wrong:
+        raise ValueError("the Teams app package is not valid:\n" + "\n".join(wrong))
+    return package
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build the Teams app package.")
+    parser.add_argument("--app-id", default=Settings().microsoft_app_id or "")
+    parser.add_argument("--out", type=Path, default=Path("opss-teams-app.zip"))
+    args = parser.parse_args(argv)
+    if not args.app_id:
+        print("give --app-id or set MicrosoftAppId (the Azure Bot's app id)", file=sys.stderr)
+        return 2
+    try:
+        package = build(args.app_id)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    args.out.write_bytes(package)
+    print(f"{args.out}: manifest {MANIFEST_VERSION} valid against Microsoft's schema")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Switching the Teams surface on: ``POST /api/messages`` and the Teams messenger."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from botbuilder.integration.aiohttp import CloudAdapter
+
+from bot.config import Settings
+from bot.messaging import Messenger
+from bot.teams.auth import TeamsCredentials, authentication, default_credentials
+from bot.teams.conversations import Conversations
+from bot.teams.graph import Graph
+from bot.teams.messenger import TeamsMessenger
+from bot.teams.surface import TeamsSurface
+from commands.clock import Clock
+from commands.engine import Engine
+from storage.unit_of_work import Database
+
+
+def install(
+    settings: Settings,
+    db: Database,
+    engine: Engine,
+    clock: Clock,
+    messengers: dict[str, Messenger],
+    app: web.Application,
+    credentials: TeamsCredentials | None = None,
+) -> TeamsSurface:
+    credentials = credentials or default_credentials(settings)
+    auth = authentication(settings, credentials)
+    adapter = CloudAdapter(auth)
+    conversations = Conversations(db)
+    app_id = settings.microsoft_app_id or ""
+    surface = TeamsSurface(engine, db, adapter, auth, conversations, app_id)
+    graph = (
+        Graph(settings.graph_api_url, credentials.graph_token)
+        if credentials.graph_token is not None
+        else None
+    )
+    messengers["teams"] = TeamsMessenger(
+        adapter,
+        app_id,
+        db,
+        clock,
+        conversations,
+        graph=graph,
+        team_id=settings.teams_team_id,
+        incidents_channel=settings.teams_incidents_channel_id,
+        tenant_id=settings.microsoft_app_tenant_id,
+        imt_conversation=engine.options.imt_conversation,
+    )
+    app.router.add_post("/api/messages", surface.handle)
+    if graph is not None:
+        app.cleanup_ctx.append(_close(graph))
+    return surface
+
+
+def _close(graph: Graph):  # type: ignore[no-untyped-def]
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await graph.close()
+
+    return ctx

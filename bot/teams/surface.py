@@ -1,0 +1,331 @@
+"""Teams as a surface: it only translates. Activities become engine calls; replies become
+messages, cards, or the card that answers an ``Action.Execute`` in place.
+
+``POST /api/messages`` is our own handler rather than botbuilder's ``CloudAdapter.process``:
+4.17 answers most bad tokens with 500 and fails on every ``adaptiveCard/action`` invoke
+(it serialises the invoke body twice). Here any authentication failure is a 401 with nothing
+changed, and an invoke body is serialised only if it is an msrest ``Model``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationParameters,
+    InvokeResponse,
+)
+from msrest.serialization import Model
+
+from bot.teams import cards as teams_cards
+from bot.teams.conversations import Conversations, channel_root
+from cards.model import Form
+from commands.context import Reply, Request, Submission
+from commands.engine import Engine
+from storage import repositories as repo
+from storage.models import Person
+from storage.unit_of_work import Database
+
+log = logging.getLogger(__name__)
+
+SURFACE = "teams"
+CARD_ACTION = "adaptiveCard/action"
+# A form opened from a channel is answered in a personal chat; its data carries the channel
+# back, so what the submission posts goes where the command was typed (as Slack's modals do).
+FROM_CHANNEL = "teams_channel"
+_TAGS = re.compile(r"<[^>]+>")
+_PREFIX = re.compile(r"^/?opss\b\s*", re.IGNORECASE)
+WELCOME = (
+    "OPSS incident bot: it carries the Incident Management Plan. Type **opss help** for the "
+    "commands, or **opss raise** and a title to report a potential issue to IMT (in a "
+    "channel, mention the bot first)."
+)
+
+
+class BadActivity(Exception):
+    """An activity whose parts have the wrong shape: answered 400, nothing done."""
+
+
+class TeamsSurface:
+    def __init__(
+        self,
+        engine: Engine,
+        db: Database,
+        adapter: CloudAdapter,
+        authentication: Any,
+        conversations: Conversations,
+        app_id: str,
+    ) -> None:
+        self.engine = engine
+        self.db = db
+        self.adapter = adapter
+        self.authentication = authentication
+        self.conversations = conversations
+        self.app_id = app_id
+        self._linked: set[str] = set()
+
+    # The endpoint ---------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """``POST /api/messages``."""
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "send the activity as application/json"}, status=415)
+        try:
+            body = await request.json()
+            activity = Activity().deserialize(body)
+        except Exception:
+            return web.json_response({"error": "the body is not an activity"}, status=400)
+        if not isinstance(body, dict) or not activity.type:
+            return web.json_response({"error": "the activity has no type"}, status=400)
+        missing = [
+            name
+            for name, value in (
+                ("serviceUrl", activity.service_url),
+                ("conversation", activity.conversation and activity.conversation.id),
+                ("from", activity.from_property and activity.from_property.id),
+            )
+            if not value
+        ]
+        if missing:
+            return web.json_response(
+                {"error": f"the activity needs {', '.join(missing)}"}, status=400
+            )
+        try:
+            authenticated = await self.authentication.authenticate_request(
+                activity, request.headers.get("Authorization", "")
+            )
+        except Exception as exc:  # every way a token can be wrong: none of them is our fault
+            log.info("Teams activity refused: %s", type(exc).__name__)
+            return web.json_response({"error": "unauthorized"}, status=401)
+        try:
+            invoke = await self.adapter.process_activity(authenticated, activity, self.on_turn)
+        except BadActivity as exc:
+            log.info("Teams activity refused as malformed: %s", exc)
+            return web.json_response({"error": str(exc)}, status=400)
+        except Exception:
+            log.exception("Teams activity %s failed", activity.type)
+            return web.json_response({"error": "the bot could not answer"}, status=502)
+        if invoke is None:
+            return web.Response(status=201)
+        payload = invoke.body.serialize() if isinstance(invoke.body, Model) else invoke.body
+        return web.json_response(payload, status=invoke.status or 200)
+
+    # Turns ----------------------------------------------------------------------------------
+
+    async def on_turn(self, context: TurnContext) -> None:
+        activity = context.activity
+        await asyncio.to_thread(
+            self.conversations.remember_activity, activity, self.engine.clock.now()
+        )
+        if activity.type == ActivityTypes.message:
+            if isinstance(activity.value, dict) and activity.value:
+                await self._submitted(context, dict(activity.value))
+            else:
+                await self._command(context)
+        elif activity.type == ActivityTypes.invoke and activity.name == CARD_ACTION:
+            await self._card_action(context)
+        elif activity.type == ActivityTypes.invoke:
+            # botbuilder would answer 501; the bot declares no other invokes in its manifest.
+            raise BadActivity(f"invoke '{activity.name}' is not one this bot answers")
+        elif activity.type == ActivityTypes.conversation_update and _bot_added(activity):
+            await context.send_activity(teams_cards.message(WELCOME, None))
+
+    async def _command(self, context: TurnContext) -> None:
+        activity = context.activity
+        text = (
+            TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
+        )
+        text = html.unescape(_TAGS.sub(" ", text or "")).replace("\xa0", " ").strip()
+        text = _PREFIX.sub("", text)
+        await asyncio.to_thread(self._link_identity, activity)
+        reply = await asyncio.to_thread(
+            self.engine.handle,
+            Request(
+                surface=SURFACE,
+                user_id=_user(activity),
+                user_name=_user_name(activity),
+                channel=_where(activity),
+                text=text,
+                idempotency_key=f"teams:{activity.conversation.id}:{activity.id}",
+            ),
+        )
+        await self._tell(context, reply)
+
+    async def _submitted(self, context: TurnContext, data: dict[str, Any]) -> None:
+        """``Action.Submit``: a message whose ``value`` holds the card's data and inputs."""
+        where = str(data.get(FROM_CHANNEL) or _where(context.activity))
+        reply = await self._submit(context, data)
+        card = await self._answer_card(reply, where)
+        replace = context.activity.reply_to_id if "form" in data else None
+        if replace:
+            # The form is replaced where it is, as Action.Execute would do.
+            update = teams_cards.message("", card)
+            update.id = replace
+            await context.update_activity(update)
+        else:
+            await self._tell(context, reply)
+
+    async def _card_action(self, context: TurnContext) -> None:
+        """``Action.Execute``: answered with the card that replaces the pressed one (for the
+        person who pressed it)."""
+        value = context.activity.value if isinstance(context.activity.value, dict) else {}
+        action = value.get("action") or {}
+        data = action.get("data") if isinstance(action, dict) else None
+        if not isinstance(data, dict):
+            raise BadActivity("value.action.data must be an object")
+        data = dict(data)
+        where = str(data.get(FROM_CHANNEL) or _where(context.activity))
+        reply = await self._submit(context, data)
+        if "command" in data and reply.form is None:
+            # A button on a card everyone sees (an issue's, a sitrep's): the card stays, and
+            # is edited for everyone through the outbox when its subject changes.
+            body = teams_cards.invoke_message(reply.text or "Done.")
+        else:
+            body = teams_cards.invoke_answer(await self._answer_card(reply, where))
+        await context.send_activity(
+            Activity(
+                type=ActivityTypes.invoke_response,
+                value=InvokeResponse(status=200, body=body),
+            )
+        )
+
+    async def _submit(self, context: TurnContext, data: dict[str, Any]) -> Reply:
+        activity = context.activity
+        data.pop("msteams", None)
+        where = str(data.pop(FROM_CHANNEL, "") or _where(activity))
+        await asyncio.to_thread(self._link_identity, activity)
+        return await asyncio.to_thread(
+            self.engine.submit,
+            Submission(
+                surface=SURFACE,
+                user_id=_user(activity),
+                user_name=_user_name(activity),
+                channel=where,
+                data=data,
+                idempotency_key=f"teams:{activity.conversation.id}:{activity.id}",
+            ),
+        )
+
+    # Replies --------------------------------------------------------------------------------
+
+    async def _answer_card(self, reply: Reply, where: str) -> dict[str, Any]:
+        if reply.form is not None:
+            return await asyncio.to_thread(self._form_card, reply.form, where)
+        return teams_cards.reply_card(reply if reply.ephemeral else _text_only(reply))
+
+    async def _tell(self, context: TurnContext, reply: Reply) -> None:
+        """A reply for one person: where they wrote in a personal chat, otherwise in their
+        personal chat with the bot (Teams has no message only one member of a channel sees)."""
+        card = await self._answer_card(reply, _where(context.activity))
+        if reply.form is not None or (reply.card is not None and reply.ephemeral) or not reply.ok:
+            message = teams_cards.message("", card)
+        else:
+            message = teams_cards.message(reply.text or "Done.", None)
+        if _is_personal(context.activity):
+            await context.send_activity(message)
+            return
+        await self._in_private(context, message)
+        if reply.form is not None:
+            note = f"{_user_name(context.activity) or 'You'}: the form is in your chat with OPSS."
+            await context.send_activity(teams_cards.message(note, None))
+
+    async def _in_private(self, context: TurnContext, message: Activity) -> None:
+        activity = context.activity
+        tenant = activity.conversation.tenant_id or (
+            ((activity.channel_data or {}).get("tenant") or {}).get("id")
+        )
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=activity.recipient,
+            members=[ChannelAccount(id=activity.from_property.id)],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}} if tenant else None,
+        )
+
+        async def send(private: TurnContext) -> None:
+            await asyncio.to_thread(
+                self.conversations.remember,
+                TurnContext.get_conversation_reference(private.activity),
+                "personal",
+                tenant or "",
+                "",
+                self.engine.clock.now(),
+            )
+            await private.send_activity(message)
+
+        await self.adapter.create_conversation(
+            self.app_id, send, parameters, activity.channel_id, activity.service_url, None
+        )
+
+    def _form_card(self, form: Form, where: str) -> dict[str, Any]:
+        """People to pick from in person fields: everyone the bot knows by name."""
+        people: list[tuple[str, str]] = []
+        if any(f.kind == "person" for f in form.fields):
+            with self.db.read() as session:
+                people = [
+                    (p.name, p.display_name)
+                    for p in session.query(Person).order_by(Person.display_name)
+                    if ":" not in p.name
+                ]
+        card = teams_cards.form_card(form, people)
+        for action in card.get("actions", []):
+            action["data"] = {**action.get("data", {}), FROM_CHANNEL: where}
+        return card
+
+    # People ---------------------------------------------------------------------------------
+
+    def _link_identity(self, activity: Activity) -> None:
+        """A person listed by their Azure AD object id is the same person under their Teams id
+        (``29:…``), the id every activity carries; one listed by Teams id gets their object id
+        too (what Graph knows them by)."""
+        user = _user(activity)
+        aad = getattr(activity.from_property, "aad_object_id", None)
+        if not aad or aad == user or user in self._linked:
+            return
+        with self.db.unit_of_work() as session:
+            repo.link_identity(session, SURFACE, user, aad)
+            repo.link_identity(session, SURFACE, aad, user)  # and the other way round
+        self._linked.add(user)
+
+
+def _user(activity: Activity) -> str:
+    return str(activity.from_property.id) if activity.from_property else ""
+
+
+def _user_name(activity: Activity) -> str:
+    return str(activity.from_property.name or "") if activity.from_property else ""
+
+
+def _where(activity: Activity) -> str:
+    """The channel a command came from: a channel thread counts as its channel."""
+    conversation = activity.conversation.id if activity.conversation else ""
+    if _is_personal(activity):
+        return conversation
+    channel = ((activity.channel_data or {}).get("channel") or {}).get("id")
+    return channel or channel_root(conversation)
+
+
+def _is_personal(activity: Activity) -> bool:
+    conversation = activity.conversation
+    kind = conversation.conversation_type if conversation else None
+    return kind in (None, "personal") and not (conversation and conversation.is_group)
+
+
+def _bot_added(activity: Activity) -> bool:
+    """(installationUpdate comes too; its reference is kept, and one welcome is enough.)"""
+    bot = activity.recipient.id if activity.recipient else None
+    return any(m.id == bot for m in activity.members_added or [])
+
+
+def _text_only(reply: Reply) -> Reply:
+    return Reply(text=reply.text, ok=reply.ok)
