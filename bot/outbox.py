@@ -65,6 +65,11 @@ class OutboxWorker:
         self.pace_seconds = pace_seconds
         self.monotonic = monotonic
         self._last: dict[tuple[str, str], float] = {}
+        # When a failed message may be tried again, on the same real-time clock as pacing:
+        # the domain clock can stand still (a frozen demo clock) or jump, and a retry timed on
+        # it would never come or come at once. Kept in memory: after a restart, or in a new
+        # leader, a message is tried once at once, then backs off again.
+        self._retry_at: dict[int, float] = {}
         self.coalesce_seconds = coalesce_seconds
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -159,8 +164,8 @@ class OutboxWorker:
 
     async def _deliver(self, message: OutboxMessage) -> bool:
         # A fresh post is due at once, whatever its timestamp: order is by sequence, so no
-        # clock move can hold a queue. Only a retry waits for its time.
-        if message.attempts > 0 and message.next_attempt_at > self.clock.now():
+        # clock move can hold a queue. Only a retry waits for its time, in real time.
+        if self.monotonic() < self._retry_at.get(message.id, float("-inf")):
             return False
         messenger = self.messengers.get(message.surface)
         if messenger is None:
@@ -190,6 +195,7 @@ class OutboxWorker:
         if result is None:
             return False
         await asyncio.to_thread(self._done, message.id, result)
+        self._retry_at.pop(message.id, None)
         log.info(
             "delivered outbox %s (%s) to %s: %s", message.id, message.op, message.surface, result
         )
@@ -302,5 +308,5 @@ class OutboxWorker:
                 if retry_after is not None
                 else backoff(message.attempts)
             )
-            message.next_attempt_at = self.clock.now() + wait
             message.last_error = error[:500]
+        self._retry_at[message_id] = self.monotonic() + wait.total_seconds()

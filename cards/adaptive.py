@@ -1,11 +1,19 @@
-"""Render neutral forms and cards as Adaptive Cards 1.5 (what Teams and the workspace show)."""
+"""Render neutral forms and cards as Adaptive Cards 1.5 (what Teams and the workspace show).
+
+Text from people goes only into ``TextRun``s of a ``RichTextBlock``, which renderers show as
+literal characters (Markdown applies to ``TextBlock`` and facts, not to runs): a title such as
+``**[Sign in](https://evil.example)**`` stays text on every client. Backslash escapes in
+Markdown would be the alternative, but Teams' clients disagree on them (AdaptiveCards issues
+4677 and 5590). ``TextBlock`` is kept for the bot's own fixed words.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from cards.model import Card, Field, Form
+from cards.model import Card, Field, Form, section_text
+from cards.text import Line, Run, Text, bold
 
 VERSION = "1.5"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -28,6 +36,61 @@ def _text(text: str, **extra: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **extra}
 
 
+def literal(value: str) -> str:
+    """A run's text as shown: the renderer's ``{{DATE(..)}}`` functions are not called."""
+    return value.replace("{{", "{\u200b{")
+
+
+def _run(run: Run, style: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "TextRun", "text": literal(run.text), **style}
+    if run.bold:
+        out["weight"] = "Bolder"
+    if run.code:
+        out["fontType"] = "Monospace"
+    return out
+
+
+def rich(line: Line | str | Run, **style: Any) -> dict[str, Any]:
+    """One line as a ``RichTextBlock``: its runs stay literal on every renderer.
+
+    ``spacing``, ``horizontalAlignment`` and ``separator`` apply to the block, anything else
+    (``size``, ``weight``, ``color``, ``isSubtle``) to each run.
+    """
+    block_keys = {"spacing", "horizontalAlignment", "separator", "id"}
+    block = {k: v for k, v in style.items() if k in block_keys}
+    run_style = {k: v for k, v in style.items() if k not in block_keys}
+    if isinstance(line, str):
+        line = Line((Run(line),))
+    elif isinstance(line, Run):
+        line = Line((line,))
+    runs = list(line.runs)
+    if line.kind == "heading":
+        runs = [Run(r.text, bold=True, code=r.code) for r in runs]
+    if line.kind == "bullet":
+        runs.insert(0, Run("• "))
+    return {
+        "type": "RichTextBlock",
+        "inlines": [_run(r, run_style) for r in runs if r.text] or [_run(Run(" "), run_style)],
+        **block,
+    }
+
+
+def rich_lines(value: Text, first_spacing: str = "None") -> list[dict[str, Any]]:
+    """Each line its own block, so line breaks and headings survive every renderer."""
+    out: list[dict[str, Any]] = []
+    gap = False
+    for i, line in enumerate(value.lines):
+        if not line.runs:
+            gap = True
+            continue
+        spacing = (
+            first_spacing if i == 0 else ("Medium" if gap or line.kind == "heading" else "None")
+        )
+        out.append(rich(line, spacing=spacing))
+        gap = False
+    return out
+
+
 def _banner() -> dict[str, Any]:
     return {
         "type": "Container",
@@ -43,7 +106,22 @@ def _input(f: Field) -> dict[str, Any]:
         base["isRequired"] = True
         base["errorMessage"] = f.error_message
     value = f.value
-    if f.kind in {"text", "multiline", "person"}:
+    if f.kind in {"person", "people"} and f.choices:  # a choice of people
+        el = {
+            "type": "Input.ChoiceSet",
+            **base,
+            "choices": [{"title": c.title, "value": c.value} for c in f.choices],
+            "style": "compact",
+            "wrap": True,
+        }
+        if f.kind == "people":
+            el["isMultiSelect"] = True
+        else:
+            el["placeholder"] = "Choose a person"
+        if value not in (None, ""):
+            el["value"] = ",".join(value) if isinstance(value, list | tuple) else str(value)
+        return el
+    if f.kind in {"text", "multiline", "person", "people"}:
         el: dict[str, Any] = {"type": "Input.Text", **base}
         if f.kind == "multiline":
             el["isMultiline"] = True
@@ -91,17 +169,17 @@ def render_form(form: Form) -> dict[str, Any]:
     body: list[dict[str, Any]] = []
     if form.exercise:
         body.append(_banner())
-    body.append(_text(form.title, size="Large", weight="Bolder"))
+    body.append(rich(bold(form.title), size="Large"))
     if form.intro:
-        body.append(_text(form.intro, isSubtle=True))
+        body.append(rich(form.intro, isSubtle=True))
     if form.errors and "_form" in form.errors:
-        body.append(_text(form.errors["_form"], color="Attention"))
+        body.append(rich(form.errors["_form"], color="Attention"))
     for f in form.fields:
         body.append(_input(f))
         if f.help:
-            body.append(_text(f.help, isSubtle=True, size="Small", spacing="None"))
+            body.append(rich(f.help, isSubtle=True, size="Small", spacing="None"))
         if f.name in form.errors:
-            body.append(_text(form.errors[f.name], color="Attention", spacing="None"))
+            body.append(rich(form.errors[f.name], color="Attention", spacing="None"))
     data = {"form": form.id, **form.context}
     actions = [{"type": "Action.Submit", "title": form.submit_label, "data": data}]
     return _card(body, actions)
@@ -111,29 +189,32 @@ def render_card(card: Card) -> dict[str, Any]:
     body: list[dict[str, Any]] = []
     if card.exercise:
         body.append(_banner())
-    body.append(_text(card.title, size="Large", weight="Bolder"))
+    body.append(rich(bold(card.title), size="Large"))
     if card.subtitle:
-        body.append(_text(card.subtitle, isSubtle=True, spacing="None"))
+        body.append(rich(card.subtitle, isSubtle=True, spacing="None"))
     if card.badges:
-        body.append(_text(" · ".join(card.badges), weight="Bolder", color="Accent"))
+        body.append(rich(bold(" · ".join(card.badges)), color="Accent"))
     if card.warning:
-        body.append({"type": "Container", "style": "warning", "items": [_text(card.warning)]})
+        body.append({"type": "Container", "style": "warning", "items": [rich(card.warning)]})
     if card.ladder is not None:
         rungs, current = card.ladder
-        parts = []
+        runs: list[Run] = []
         for i, rung in enumerate(rungs):
+            if i:
+                runs.append(Run(" → "))
             if i < current:
-                parts.append(f"{rung} ✓")
+                runs.append(Run(f"{rung} ✓"))
             elif i == current:
-                parts.append(f"**▶ {rung}**")
+                runs.append(Run(f"▶ {rung}", bold=True))
             else:
-                parts.append(rung)
-        body.append(_text(" → ".join(parts), size="Small"))
-    if card.facts:
-        body.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in card.facts]})
+                runs.append(Run(rung))
+        body.append(rich(Line(tuple(runs)), size="Small"))
+    for i, (label, value) in enumerate(card.facts):
+        line = Line((Run(f"{label}: ", bold=True), Run(value)))
+        body.append(rich(line, spacing="Default" if i == 0 else "None"))
     for heading, text in card.sections:
-        body.append(_text(heading, weight="Bolder", spacing="Medium"))
-        body.append(_text(text, spacing="None"))
+        body.append(rich(bold(heading), spacing="Medium"))
+        body.extend(rich_lines(section_text(text)))
     actions = [
         {"type": "Action.Submit", "title": a.title, "data": {"command": a.command}}
         for a in card.actions

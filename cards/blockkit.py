@@ -5,6 +5,12 @@ form that would not open in Slack fails in the tests, not in front of a user. Di
 Adaptive Cards handled here: Slack inputs are required unless ``optional``; option labels
 stop at 75 characters (longer choice details are shown in a section above the input); modal
 titles stop at 24; multi-selects come back as lists; toggles are one-option checkboxes.
+
+Text from people is never mrkdwn here: titles and subtitles are ``plain_text``, facts and
+sections are ``rich_text`` whose runs Slack shows literally, so a title such as
+``<!channel> <https://evil.example|Sign in>`` can neither ping a channel nor hide a link.
+Where a string must go into mrkdwn (a message's ``text``, which notifications show), it goes
+through ``escape`` (Slack's documented escaping of ``&``, ``<`` and ``>``), here and only here.
 """
 
 from __future__ import annotations
@@ -27,16 +33,22 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     PlainTextObject,
     RadioButtonsElement,
+    RichTextBlock,
+    RichTextElementParts,
+    RichTextListElement,
+    RichTextSectionElement,
     SectionBlock,
     StaticMultiSelectElement,
     StaticSelectElement,
     TimePickerElement,
+    UserMultiSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
 
 from cards.adaptive import EXERCISE_BANNER
-from cards.model import Card, Field, Form
+from cards.model import Card, Field, Form, section_text
+from cards.text import Line, Run, Text
 
 FORM_CALLBACK = "opss_form"
 ACTION_PREFIX = "opss_cmd_"
@@ -47,6 +59,78 @@ MAX_OPTION = 75
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escape(text: str) -> str:
+    """Slack's escaping for mrkdwn: ``&``, ``<`` and ``>`` become entities (and nothing else
+    does, as Slack decodes only these three)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def message_text(text: str) -> str:
+    """A message's top-level ``text`` (what notifications and screen readers get): clipped
+    before escaping, so an entity is never cut in half."""
+    return escape(_clip(text, 3000))
+
+
+def _plain(text: str, limit: int = 3000) -> PlainTextObject:
+    # emoji=False: a person's ":shortcode:" stays as typed; the bot writes emoji as characters.
+    return PlainTextObject(text=_clip(text, limit), emoji=False)
+
+
+def _rich_runs(runs: tuple[Run, ...]) -> list[RichTextElementParts.Text]:
+    out = []
+    for r in runs:
+        if not r.text:
+            continue
+        style = {k: True for k, on in (("bold", r.bold), ("code", r.code)) if on}
+        out.append(RichTextElementParts.Text(text=r.text, style=style or None))
+    return out
+
+
+def rich_text(value: Text, heading: str = "") -> RichTextBlock | None:
+    """Lines as one ``rich_text`` block, as Slack's composer makes them: consecutive lines
+    in one section separated by line breaks (headings bold on their own line), bullets a
+    list."""
+    elements: list[Any] = []
+    section: list[RichTextElementParts.Text] = []
+    items: list[RichTextSectionElement] = []
+
+    def flush_section() -> None:
+        if section:
+            elements.append(RichTextSectionElement(elements=list(section)))
+            section.clear()
+
+    def flush_list() -> None:
+        if items:
+            elements.append(RichTextListElement(elements=list(items), style="bullet"))
+            items.clear()
+
+    lines = list(value.lines)
+    if heading:
+        lines.insert(0, Line((Run(heading, bold=True),), "heading"))
+    for line in lines:
+        runs = line.runs
+        if line.kind == "heading":
+            runs = tuple(Run(r.text, bold=True, code=r.code) for r in runs)
+        parts = _rich_runs(runs)
+        if line.kind == "bullet":
+            flush_section()
+            items.append(RichTextSectionElement(elements=parts or [_blank()]))
+            continue
+        flush_list()
+        if section or not parts:  # a blank line is a line break of its own
+            section.append(RichTextElementParts.Text(text="\n"))
+        section.extend(parts)
+    flush_section()
+    flush_list()
+    if not elements:
+        return None
+    return RichTextBlock(elements=elements)
+
+
+def _blank() -> RichTextElementParts.Text:
+    return RichTextElementParts.Text(text=" ")
 
 
 def _option(value: str, text: str) -> Option:
@@ -68,6 +152,12 @@ def _element(f: Field) -> Any:
             action_id=f.name,
             initial_user=str(value) if value and str(value).startswith(("U", "W")) else None,
             placeholder="Choose a person",
+        )
+    if f.kind == "people":
+        ids = value if isinstance(value, list | tuple) else str(value or "").split(",")
+        initial = [i.strip() for i in ids if i.strip().startswith(("U", "W"))]
+        return UserMultiSelectElement(
+            action_id=f.name, initial_users=initial or None, placeholder="Choose people"
         )
     if f.kind == "toggle":
         on = value is True or str(value).lower() == "true"
@@ -101,7 +191,7 @@ def _details(f: Field) -> SectionBlock | None:
     """The longer text of choices (Table 1 cells), which option labels cannot hold."""
     if not any(c.detail for c in f.choices):
         return None
-    lines = [f"*{c.title}*: {c.detail}" for c in f.choices]
+    lines = [f"*{escape(c.title)}*: {escape(c.detail)}" for c in f.choices]
     return SectionBlock(
         block_id=f"{f.name}__detail", text=MarkdownTextObject(text=_clip("\n".join(lines), 3000))
     )
@@ -114,9 +204,9 @@ def form_modal(form: Form, metadata: Mapping[str, str]) -> View:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{EXERCISE_BANNER}*")))
     title, _, subject = form.title.partition(" · ")
     if subject:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"*{subject}*")]))
+        blocks.append(ContextBlock(elements=[_plain(subject)]))
     if form.intro:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(form.intro, 3000))))
+        blocks.append(SectionBlock(text=_plain(form.intro)))
     for f in form.fields:
         detail = _details(f)
         if detail is not None:
@@ -165,6 +255,8 @@ def submitted_values(state: Mapping[str, Any]) -> dict[str, Any]:
                 values[block_id] = entry.get("selected_time")
             elif kind == "users_select":
                 values[block_id] = entry.get("selected_user")
+            elif kind == "multi_users_select":
+                values[block_id] = list(entry.get("selected_users") or [])
     return values
 
 
@@ -192,34 +284,32 @@ def error_response(form: Form, errors: Mapping[str, str]) -> dict[str, Any]:
 def card_blocks(card: Card) -> list[Block]:
     blocks: list[Block] = []
     if card.exercise:
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text=f":rotating_light: *{EXERCISE_BANNER}*"))
-        )
-    blocks.append(HeaderBlock(text=PlainTextObject(text=_clip(card.title, 150))))
-    context = [card.subtitle, *card.badges]
-    context = [c for c in context if c]
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"🚨 *{EXERCISE_BANNER}*")))
+    blocks.append(HeaderBlock(text=_plain(card.title, 150)))
+    context = [c for c in (card.subtitle, *card.badges) if c]
     if context:
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=_clip(" · ".join(context), 3000))])
-        )
+        blocks.append(ContextBlock(elements=[_plain(" · ".join(context))]))
     if card.warning:
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text=f":warning: {_clip(card.warning, 2990)}"))
-        )
+        blocks.append(SectionBlock(text=_plain(f"⚠️ {card.warning}")))
     if card.ladder is not None:
         rungs, current = card.ladder
-        parts = [
-            f"{r} ✓" if i < current else (f"*▶ {r}*" if i == current else r)
-            for i, r in enumerate(rungs)
-        ]
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" → ".join(parts))]))
-    facts = [MarkdownTextObject(text=_clip(f"*{k}*\n{v}", 2000)) for k, v in card.facts]
-    for i in range(0, len(facts), 10):  # a section holds at most ten fields
-        blocks.append(SectionBlock(fields=facts[i : i + 10]))
-    for heading, text in card.sections:
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text=_clip(f"*{heading}*\n{text}", 3000)))
-        )
+        runs: list[Run] = []
+        for i, r in enumerate(rungs):
+            if i:
+                runs.append(Run(" → "))
+            runs.append(
+                Run(f"{r} ✓")
+                if i < current
+                else Run(f"▶ {r}", bold=True)
+                if i == current
+                else Run(r)
+            )
+        blocks.append(_required(rich_text(Text((Line(tuple(runs)),)))))
+    if card.facts:
+        facts = Text(tuple(Line((Run(f"{k}: ", bold=True), Run(v))) for k, v in card.facts))
+        blocks.append(_required(rich_text(facts)))
+    for heading, body in card.sections:
+        blocks.append(_required(rich_text(section_text(body), heading)))
     if card.actions:
         blocks.append(
             ActionsBlock(
@@ -234,6 +324,19 @@ def card_blocks(card: Card) -> list[Block]:
             )
         )
     return blocks
+
+
+def _required(block: RichTextBlock | None) -> RichTextBlock:
+    assert block is not None  # a heading or a fact always gives a line
+    return block
+
+
+def text_blocks(value: str | Text) -> list[Block]:
+    """A reply's own words as blocks: literal text (plain), or the bot's styled text."""
+    if isinstance(value, str):
+        return [SectionBlock(text=_plain(value))] if value else []
+    block = rich_text(value)
+    return [block] if block is not None else []
 
 
 def blocks_json(blocks: list[Block]) -> list[dict[str, Any]]:

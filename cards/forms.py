@@ -131,6 +131,11 @@ def impact_form(reference: str, stage_label: str) -> Form:
             expanded=True,
             choices=tuple(
                 Choice(level.name.lower(), level.label, ind.cells[level]) for level in ind.levels
+            )
+            + (
+                (Choice(impact.NOT_APPLICABLE, "Not applicable", ind.not_applicable),)
+                if ind.not_applicable
+                else ()
             ),
         )
         for ind in impact.INDICATORS
@@ -245,7 +250,7 @@ def declare_form(reference: str, title: str, erco_prompt: bool) -> Form:
     ]
     for key, label in COMMAND_ROLES:
         fields.append(Field(key, label, "person", max_length=200, placeholder="user name"))
-    fields.append(Field("invite", "Also invite (comma-separated user names)", max_length=1000))
+    fields.append(Field("invite", "Also invite", "people", max_length=1000))
     fields.append(
         Field(
             "erco_engaged",

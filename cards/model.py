@@ -13,8 +13,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, time
 from typing import Any, Literal
 
+from cards.text import Text, as_text, from_json, to_json
+
+# "person" is one person and "people" several: a people picker on each surface (Slack's user
+# selects; elsewhere a choice of the people the bot knows, given as ``choices``).
 FieldKind = Literal[
-    "text", "multiline", "choice", "multichoice", "toggle", "date", "time", "person"
+    "text", "multiline", "choice", "multichoice", "toggle", "date", "time", "person", "people"
 ]
 
 
@@ -80,6 +84,14 @@ class Form:
     def with_errors(self, errors: Mapping[str, str]) -> Form:
         return replace(self, errors=dict(errors))
 
+    def with_people(self, people: Sequence[Choice]) -> Form:
+        """Person fields offer these people (user name, display name) to choose from."""
+        fields = tuple(
+            replace(f, choices=tuple(people)) if f.kind in {"person", "people"} else f
+            for f in self.fields
+        )
+        return replace(self, fields=fields)
+
 
 @dataclass(frozen=True)
 class Action:
@@ -94,10 +106,26 @@ class Card:
     badges: tuple[str, ...] = ()
     facts: tuple[tuple[str, str], ...] = ()
     ladder: tuple[tuple[str, ...], int] | None = None  # rung labels, index of current
-    sections: tuple[tuple[str, str], ...] = ()
+    # (heading, body): a plain string is what someone typed, shown literally; a ``Text``
+    # carries the bot's own styling (bold labels, bullets) around literal runs.
+    sections: tuple[tuple[str, str | Text], ...] = ()
     actions: tuple[Action, ...] = ()
     exercise: bool = False
     warning: str = ""
+
+    @property
+    def summary(self) -> str:
+        """One line that says what the card is: a reply's text, a notification's."""
+        return " · ".join(p for p in (self.title, self.subtitle) if p)
+
+    @property
+    def plain(self) -> str:
+        """Every word on the card as plain lines (what a text-only reader would get)."""
+        lines = [self.title, self.subtitle, " · ".join(self.badges), self.warning]
+        lines += [f"{k}: {v}" for k, v in self.facts]
+        for heading, body in self.sections:
+            lines += [heading, as_text(body).plain]
+        return "\n".join(ln for ln in lines if ln)
 
 
 @dataclass(frozen=True)
@@ -146,6 +174,12 @@ def validate(form: Form, raw: Mapping[str, Any]) -> Validation:
                 values[f.name] = False
             else:
                 errors[f.name] = f"{f.label}: answer yes or no, not '{value}'"
+            continue
+        if f.kind == "people":  # comma-separated names, as the commands take them
+            names = [n.lstrip("@") for n in _as_list(value)]
+            if not names and f.required:
+                errors[f.name] = f"{f.label}: choose at least one person {_MISSING}"
+            values[f.name] = ", ".join(names) or None
             continue
         if f.kind == "multichoice":
             items = _as_list(value)
@@ -227,7 +261,7 @@ def card_to_dict(card: Card) -> dict[str, Any]:
         "badges": list(card.badges),
         "facts": [list(f) for f in card.facts],
         "ladder": [list(card.ladder[0]), card.ladder[1]] if card.ladder else None,
-        "sections": [list(s) for s in card.sections],
+        "sections": [[h, section_to_json(b)] for h, b in card.sections],
         "actions": [{"title": a.title, "command": a.command} for a in card.actions],
         "exercise": card.exercise,
         "warning": card.warning,
@@ -242,8 +276,22 @@ def card_from_dict(data: Mapping[str, Any]) -> Card:
         badges=tuple(data.get("badges", ())),
         facts=tuple((k, v) for k, v in data.get("facts", ())),
         ladder=(tuple(ladder[0]), int(ladder[1])) if ladder else None,
-        sections=tuple((h, t) for h, t in data.get("sections", ())),
+        sections=tuple((h, section_from_json(b)) for h, b in data.get("sections", ())),
         actions=tuple(Action(a["title"], a["command"]) for a in data.get("actions", ())),
         exercise=bool(data.get("exercise", False)),
         warning=data.get("warning", ""),
     )
+
+
+def section_to_json(body: str | Text) -> Any:
+    return {"rich": to_json(body)} if isinstance(body, Text) else body
+
+
+def section_from_json(body: Any) -> str | Text:
+    if isinstance(body, dict) and "rich" in body:
+        return from_json(body["rich"])
+    return str(body)
+
+
+def section_text(body: str | Text) -> Text:
+    return as_text(body)

@@ -10,7 +10,7 @@ from cards.model import Form
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.flows import Context, FormFlow
-from commands.lookup import find_issue
+from commands.lookup import declared_instead, find_issue
 from commands.views import publish_issue_change
 from rules import impact, nnc, roles
 from rules.lifecycle import STAGE_LABELS, Stage, is_open
@@ -20,6 +20,8 @@ from storage.models import ImpactAssessment, Issue, NncAssessment
 
 def _issue_for_assessment(ctx: Ctx, reference: str | None, verb: str) -> Issue:
     issue = find_issue(ctx.session, reference, verb)
+    if Stage(issue.stage) is Stage.DECLARED:
+        raise UserError(declared_instead(ctx.session, issue, "assessed again"))
     if not is_open(Stage(issue.stage)):
         raise UserError(
             f"{issue.reference} is {STAGE_LABELS[Stage(issue.stage)]}; re-open it "
@@ -45,7 +47,8 @@ def _prepare_assess(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
                 + ", ".join(i.key for i in impact.INDICATORS)
                 + " (or safety, media, confidence, reputation, financial, ministerial...)."
             )
-        values[key] = level.lower()
+        level = level.lower()
+        values[key] = impact.NOT_APPLICABLE if level in impact.NOT_APPLICABLE_WORDS else level
     if "notes" in args.options:
         values["notes"] = args.options["notes"]
     return {"reference": issue.reference}, values
@@ -74,7 +77,7 @@ def _apply_assess(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Re
         version=version,
         stage=issue.stage,
         stage_seq=issue.stage_seq,
-        ratings={k: lv.name for k, lv in result.ratings.items()},
+        ratings=result.stored,
         overall=int(result.overall),
         notes=v.get("notes") or "",
         assessed_by_id=ctx.person.id,

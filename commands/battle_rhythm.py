@@ -198,7 +198,8 @@ def apply_preset(ctx: Ctx, incident: Incident, scale: str) -> list[RhythmEvent]:
 
 def rhythm_card(ctx: Ctx, incident: Incident) -> Card:
     facts = []
-    for e in active_events(ctx, incident):
+    # Numbered as shown (1, 2, 3 …), which is what "/opss rhythm … remove <#>" takes.
+    for number, e in enumerate(active_events(ctx, incident), start=1):
         when = (
             f"every {e.every_hours} h"
             if e.every_hours
@@ -208,7 +209,7 @@ def rhythm_card(ctx: Ctx, incident: Incident) -> Card:
         nxt = f"; next {show(upcoming[0])}" if upcoming else ""
         facts.append(
             (
-                f"#{e.id} {e.name}",
+                f"#{number} {e.name}",
                 f"{when}, {e.duration_minutes} min, reminder {e.reminder_minutes} min before{nxt}",
             )
         )
@@ -246,12 +247,20 @@ def rhythm(ctx: Ctx, args: Args) -> Reply:
         ctx.post(incident.channel_key, text, rhythm_card(ctx, incident))
         return Reply(text=text, card=rhythm_card(ctx, incident))
     if action == "remove":
-        number = args.words[2].lstrip("#") if len(args.words) > 2 else ""
-        event = next((e for e in active_events(ctx, incident) if str(e.id) == number), None)
+        number = " ".join(args.words[2:]).lstrip("#").strip()
+        events = active_events(ctx, incident)
+        event = next(
+            (
+                e
+                for n, e in enumerate(events, start=1)
+                if number == str(n) or number.casefold() == e.name.casefold()
+            ),
+            None,
+        )
         if event is None:
             raise UserError(
-                f"Meeting: no meeting #{number} in this rhythm; see /opss rhythm "
-                f"{incident.reference}."
+                f"Meeting: no meeting #{number} in this rhythm; the meetings are numbered 1 to "
+                f"{len(events)} as /opss rhythm {incident.reference} shows them."
             )
         event.active = False
         event.replaced_at = ctx.now

@@ -13,6 +13,7 @@ from commands.decisions import record_decision
 from commands.flows import Context, FormFlow
 from commands.ladder import move_issue, require_preconditions
 from commands.lookup import find_conference, find_issue
+from commands.people import as_recorded
 from commands.views import publish_issue_change
 from rules import lifecycle, roles
 from rules.lifecycle import STAGE_LABELS, Move, Stage
@@ -264,7 +265,7 @@ def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> R
             what=what,
             rationale=v["rationale"],
             options_considered=v.get("options_considered") or "",
-            decided_by=v["decided_by"],
+            decided_by=as_recorded(ctx.session, v["decided_by"]),
             group="case_conference",
             meeting=f"{conference.reference}, {show(conference.scheduled_for)}",
             decided_at=ctx.now,

@@ -12,11 +12,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cards import forms
+from cards import text as t
 from cards.model import Action, Card, Form
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.flows import Context, FormFlow
 from commands.lookup import find_issue_or_incident
+from commands.people import as_recorded
 from commands.views import incident_card
 from rules import roles
 from rules.references import parse_reference
@@ -114,22 +116,25 @@ def decision_log_card(session: Session, incident: Incident) -> Card:
     """The incident's decision log, pinned in its channel and edited as decisions are added."""
     rows, superseded_refs, superseded = repo.latest_decisions(session, incident.id, LOG_SHOWN)
     total = repo.count_decisions(session, incident.id)
-    lines = []
+    lines: list[t.Line] = []
     for r in rows:
         note = " (superseded)" if r.id in superseded else ""
         if r.supersedes_id in superseded_refs:
             note += f" (supersedes {superseded_refs[r.supersedes_id]})"
         group = forms.GROUP_LABELS.get(r.group, r.group)
         lines.append(
-            f"{r.reference} · {show(r.decided_at)} · {group} · {r.decided_by}{note}: {r.what}"
+            t.bullet(
+                t.bold(r.reference),
+                f" · {show(r.decided_at)} · {group} · {r.decided_by}{note}: {r.what}",
+            )
         )
     earlier = total - len(rows)
     if earlier > 0:
-        lines.insert(0, f"({earlier} earlier decisions: /opss status {incident.reference})")
+        lines.insert(0, t.para(f"({earlier} earlier decisions: /opss status {incident.reference})"))
     return Card(
         title=f"Decision log · {incident.reference}",
         subtitle=f"{total} decision{'s' if total != 1 else ''}, append-only",
-        sections=(("Decisions", "\n".join(lines) or "none yet"),),
+        sections=(("Decisions", t.Text(tuple(lines)) if lines else "none yet"),),
         actions=(Action("Record a decision", f"/opss decide {incident.reference}"),),
         exercise=incident.exercise,
     )
@@ -230,7 +235,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         what=v["what"],
         rationale=v["rationale"],
         options_considered=v.get("options_considered") or "",
-        decided_by=v["decided_by"],
+        decided_by=as_recorded(ctx.session, v["decided_by"]),
         group=v["group"],
         meeting=v.get("meeting") or "",
         decided_at=decided_at,

@@ -43,7 +43,7 @@ from commands.context import (
     UserError,
 )
 from commands.flows import FormFlow
-from commands.help import show_help
+from commands.help import LOCAL_VERBS, show_help
 from commands.home import home_cards
 from commands.inputs import InputProblem, clean_command, clean_values
 from rules.roles import Actor
@@ -96,7 +96,7 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "sitrep": sitreps.sitrep_verb,
     "clock": demo_clock.clock,
 }
-ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f})
+ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f} | set(LOCAL_VERBS))
 
 
 # Hidden values a form carries back (its subject), as opposed to what the user typed.
@@ -201,7 +201,7 @@ class Engine:
             return Reply(text=f"Unknown form '{form_id}'.", ok=False)
 
         def work(ctx: Ctx) -> Reply:
-            form = flow.build(ctx, context)
+            form = flow.make(ctx, context)
             return Reply(text=flow.prompt, form=form.prefilled(prefill))
 
         return self._execute(_Who(surface, user_id, user_name, channel), None, work)
@@ -234,7 +234,7 @@ class Engine:
 
     def _form_command(self, ctx: Ctx, flow: FormFlow, args: Args) -> Reply | _Apply:
         context, given = flow.prepare(ctx, args)  # finds the subject and checks permission
-        form = flow.build(ctx, context)
+        form = flow.make(ctx, context)
         defaults = {f.name: f.value for f in form.fields if f.value is not None}
         merged = defaults | {k: v for k, v in given.items() if v not in (None, "")}
         result = validate(form, merged)
@@ -254,7 +254,7 @@ class Engine:
         context = {k: str(data[k]) for k in CONTEXT_KEYS if data.get(k)}
         if flow.permit is not None:  # permission first: a refusal is never a form error
             flow.permit(ctx, context)
-        form = flow.build(ctx, context).prefilled(data)
+        form = flow.make(ctx, context).prefilled(data)
         result = validate(form, data)
         if result.errors:
             raise _FormErrors(form, {k: clean_message(m) for k, m in result.errors.items()})
@@ -274,7 +274,7 @@ class Engine:
                         return _replayed(seen.reply)
                 step = plan(self._ctx(session, who, self.clock.now(), create=False))
             if isinstance(step, Reply):
-                return step
+                return _with_summary(step)
             reply = self._write(who, key, step)
         except UserError as exc:
             return Reply(text=exc.message, ok=False)
@@ -298,7 +298,7 @@ class Engine:
             return Reply(text=FAILED, ok=False)
         if self.after_commit is not None:
             self.after_commit()
-        return reply
+        return _with_summary(reply)
 
     def _write(self, who: _Who, key: str | None, step: _Apply | _Write) -> Reply:
         with self.db.unit_of_work() as session:
@@ -371,6 +371,14 @@ class _Write:
 def scoped_key(surface: str, user_id: str, key: str) -> str:
     """An idempotency key belongs to its surface and user: another's key replays nothing."""
     return hashlib.sha256(f"{surface}\0{user_id}\0{key}".encode()).hexdigest()
+
+
+def _with_summary(reply: Reply) -> Reply:
+    """A card with no words of its own is summed up in one line: notifications and screen
+    readers get the text, not the card."""
+    if not reply.text and reply.card is not None:
+        reply.text = reply.card.summary
+    return reply
 
 
 def _sentence(message: str) -> str:

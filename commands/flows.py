@@ -9,6 +9,7 @@ from typing import Any
 from cards.model import Form
 from commands.args import Args
 from commands.context import Ctx, Reply
+from commands.people import people_choices
 
 Context = dict[str, str]
 
@@ -25,3 +26,10 @@ class FormFlow:
     # Checked before a submitted form is validated, so a refusal is a refusal (audited),
     # never a form error. Typed commands check in ``prepare``; ``apply`` checks again.
     permit: Callable[[Ctx, Mapping[str, str]], object] | None = None
+
+    def make(self, ctx: Ctx, context: Mapping[str, str]) -> Form:
+        """The form, its person fields offering the people the bot knows."""
+        form = self.build(ctx, context)
+        if any(f.kind in {"person", "people"} for f in form.fields):
+            form = form.with_people(people_choices(ctx.session))
+        return form

@@ -2,57 +2,100 @@
 
 from __future__ import annotations
 
+from cards import text as t
+from cards.model import Card
 from commands.args import Args
 from commands.context import Ctx, Reply
 
-COMMANDS: tuple[tuple[str, str], ...] = (
+# (group, ((usage, what it does), ...)), in the order a newcomer meets them.
+GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
-        "raise <title> [--products .. --hazard .. --source .. --area ..]",
-        "report a potential issue to IMT (2.1-2.2); opens the form for what is missing",
-    ),
-    ("assess <ISS> [safety=high media=medium ...]", "impact matrix (Table 1), versioned"),
-    ("nnc <ISS> [novel=yes ...]", "nationally significant / novel / contentious (2.10)"),
-    (
-        "escalate <ISS> [ftl|cam|ttg|cam-ep] [--justification ..]",
-        "move up the ladder; needs an assessment at the current rung",
-    ),
-    (
-        "conference <ISS> [--when 'YYYY-MM-DD HH:MM' --scs <user>]",
-        "call a case conference (2.14-2.18)",
-    ),
-    ("outcome <CC or ISS>", "record a case conference outcome as decisions (2.19)"),
-    ("declare <ISS> [--exercise]", "declare the incident: record, channel, command team"),
-    ("decide <INC or ISS>", "add to the decision log; --supersedes corrects an entry"),
-    (
-        "action <INC or ISS> <what> --owner <user> --due YYYY-MM-DD [--standard ..]",
-        "assign a task with an owner, timescale and quality standard (3.10)",
-    ),
-    ("done <ACT> [--note ..]", "mark an action done"),
-    (
-        "rhythm <INC> [add | remove <#> | replace standard|escalated|reduced]",
-        "the battle rhythm (3.21-3.22): meetings the bot reminds the channel of",
+        "Issues up the ladder",
+        (
+            (
+                "raise <title> [--products .. --hazard .. --source .. --area ..]",
+                "report a potential issue to IMT (2.1-2.2); opens the form for what is missing",
+            ),
+            ("assess <ISS> [safety=high media=medium ...]", "impact matrix (Table 1), versioned"),
+            ("nnc <ISS> [novel=yes ...]", "nationally significant / novel / contentious (2.10)"),
+            (
+                "escalate <ISS> [ftl|cam|ttg|cam-ep] [--justification ..]",
+                "move up the ladder; needs an assessment at the current rung",
+            ),
+            (
+                "conference <ISS> [--when 'YYYY-MM-DD HH:MM' --scs <user>]",
+                "call a case conference (2.14-2.18)",
+            ),
+            ("outcome <CC or ISS>", "record a case conference outcome as decisions (2.19)"),
+            ("declare <ISS> [--exercise]", "declare the incident: record, channel, command team"),
+            ("close <ISS> nfa|la|monitoring --reason ..", "no further action, LA-led, or monitor"),
+            ("reopen <ISS> --reason ..", "re-open a closed, LA-led or monitored issue"),
+        ),
     ),
     (
-        "sitrep <INC> update | list | show <n> | approve <n> | amend <n> | set --teams ..",
-        "situation reports (3.23): team updates, the collated sitrep, IMT's approval",
+        "Running an incident",
+        (
+            ("decide <INC or ISS>", "add to the decision log; --supersedes corrects an entry"),
+            (
+                "action <INC or ISS> <what> --owner <user> --due YYYY-MM-DD [--standard ..]",
+                "assign a task with an owner, timescale and quality standard (3.10)",
+            ),
+            ("done <ACT> [--note ..]", "mark an action done"),
+            (
+                "rhythm <INC> [add | remove <#> | replace standard|escalated|reduced]",
+                "the battle rhythm (3.21-3.22): meetings the bot reminds the channel of",
+            ),
+            (
+                "sitrep <INC> update | list | show <n> | approve <n> | amend <n> | set --teams ..",
+                "situation reports (3.23): team updates, the collated sitrep, IMT's approval",
+            ),
+        ),
     ),
-    ("close <ISS> nfa|la|monitoring --reason ..", "no further action, LA-led, or monitor"),
-    ("reopen <ISS> --reason ..", "re-open a closed, LA-led or monitored issue"),
-    ("status <ISS or INC>", "the summary card"),
     (
-        "list [--mine --waiting --incidents --actions --closed --area .. --stage .. --page n]",
-        "a page of issues (newest first), incidents or your actions (soonest due), with More",
+        "Finding things",
+        (
+            ("status <ISS or INC>", "the summary card"),
+            (
+                "list [--mine --waiting --incidents --actions --closed --area .. --stage .. "
+                "--page n]",
+                "a page of issues (newest first), incidents or your actions (soonest due), "
+                "with More",
+            ),
+            ("role grant|revoke|list ...", "roles (administrators grant and revoke)"),
+            ("help", "this list"),
+        ),
     ),
-    ("role grant|revoke|list ...", "roles (administrators grant and revoke)"),
-    ("help", "this list"),
+    (
+        "Local workspace only",
+        (
+            ("demo", "the demo people build an EXERCISE incident with the real commands"),
+            (
+                "clock next|+30m|+2h|+1d",
+                "administrators: move the demo clock to the next reminder, prompt or cut-off, "
+                "or forward by a step",
+            ),
+        ),
+    ),
 )
+COMMANDS: tuple[tuple[str, str], ...] = tuple(c for _, group in GROUPS for c in group)
+# Verbs the local workspace answers itself rather than the engine.
+LOCAL_VERBS: tuple[str, ...] = ("clock", "demo")
 
 
-def help_text() -> str:
-    lines = ["*OPSS incident bot* · `/opss <command>`"]
-    lines += [f"• `/opss {usage}` · {what}" for usage, what in COMMANDS]
-    return "\n".join(lines)
+def help_card() -> Card:
+    sections = tuple(
+        (
+            title,
+            t.Text(tuple(t.bullet(t.code(f"/opss {usage}"), f" · {what}") for usage, what in rows)),
+        )
+        for title, rows in GROUPS
+    )
+    return Card(
+        title="OPSS incident bot commands",
+        subtitle=f"{len(COMMANDS)} commands; type /opss <command>",
+        sections=sections,
+    )
 
 
 def show_help(ctx: Ctx, args: Args) -> Reply:
-    return Reply(text=help_text())
+    return Reply(card=help_card())

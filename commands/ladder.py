@@ -6,7 +6,7 @@ from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.decisions import record_decision
 from commands.issues import snapshot
-from commands.lookup import find_issue
+from commands.lookup import declared_instead, find_issue
 from commands.views import publish_issue_change
 from rules import escalation, lifecycle, roles
 from rules.lifecycle import STAGE_LABELS, Move, Stage
@@ -148,6 +148,8 @@ def close(ctx: Ctx, args: Args) -> Reply:
 def reopen(ctx: Ctx, args: Args) -> Reply:
     issue = find_issue(ctx.session, args.first(), "reopen")
     stage = Stage(issue.stage)
+    if stage is Stage.DECLARED:
+        raise UserError(declared_instead(ctx.session, issue, "re-opened"))
     before = Stage(issue.stage_before_parking) if issue.stage_before_parking else None
     try:
         target = lifecycle.reopen_target(stage, before)

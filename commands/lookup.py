@@ -29,6 +29,18 @@ def find_issue(session: Session, text: str | None, verb: str) -> Issue:
     return issue
 
 
+def declared_instead(session: Session, issue: Issue, tried: str) -> str:
+    """For a declared issue: why ``tried`` no longer applies, and what can be done instead."""
+    incident = repo.incident_for_issue(session, issue.id)
+    ref = incident.reference if incident else "its incident"
+    return (
+        f"{issue.reference} was declared as incident {ref}; a declared issue is not {tried}. "
+        f"The incident carries on from here: /opss status {ref} for where it "
+        f"stands, /opss decide {ref} to record a decision, /opss action {ref} to assign a task, "
+        f"/opss sitrep {ref} for its situation reports."
+    )
+
+
 def find_subject(ctx: Ctx, text: str) -> tuple[str, Issue | Incident]:
     """An issue or an incident by reference; an incident only for those who may see it."""
     session = ctx.session

@@ -33,6 +33,7 @@ queries per row fails it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,12 +44,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from cards import text as t
 from cards.model import Action as Button
 from cards.model import Card
 from commands.battle_rhythm import next_reminder
 from commands.clock import Clock
 from commands.context import Ctx, Options
-from commands.sitreps import cadence_of, sitrep_card
+from commands.sitreps import row_firings, sitrep_card, sitrep_sections
 from rules import roles, sitrep
 from rules.timeparse import show
 from storage import repositories as repo
@@ -361,6 +363,41 @@ def seconds_to_next_due(db: Database, clock: Clock) -> float | None:
     return (due - clock.now()).total_seconds() if due is not None else None
 
 
+STEP_WORDS = {
+    sitrep.Step.PROMPT: "the sitrep prompt",
+    sitrep.Step.CHASE: "the sitrep chase",
+    sitrep.Step.CUTOFF: "the sitrep cut-off (the collated sitrep)",
+}
+
+
+def next_due(db: Database, clock: Clock, holidays: frozenset = frozenset()) -> str | None:
+    """What the bot will do next and when, in words (None: nothing scheduled)."""
+    with db.read() as session:
+        event = session.scalars(
+            select(RhythmEvent)
+            .where(RhythmEvent.active, RhythmEvent.next_run_at.is_not(None))
+            .order_by(RhythmEvent.next_run_at)
+            .limit(1)
+        ).first()
+        row = session.scalars(
+            select(SitrepSchedule)
+            .where(SitrepSchedule.active, SitrepSchedule.next_run_at.is_not(None))
+            .order_by(SitrepSchedule.next_run_at)
+            .limit(1)
+        ).first()
+        found: list[tuple[datetime, str]] = []
+        if event is not None and event.next_run_at is not None:
+            found.append((event.next_run_at, f"the {event.name} reminder"))
+        if row is not None:
+            firing = next(row_firings(row, row.last_run_at, holidays), None)
+            if firing is not None:
+                found.append((firing.at, STEP_WORDS[firing.step]))
+    if not found:
+        return None
+    at, what = min(found)
+    return f"{what} at {show(at)}"
+
+
 # Meetings -------------------------------------------------------------------------------------
 
 
@@ -430,7 +467,8 @@ def _post_reminder(
     *,
     late: bool,
 ) -> None:
-    minutes = int((start - batch.now).total_seconds() // 60)
+    # Whole minutes still to go, rounded up: posted at 08:15:20 for 08:30 it says 15, not 14.
+    minutes = math.ceil((start - batch.now).total_seconds() / 60)
     when = f"in {minutes} min" if minutes > 0 else "now"
     text = f"Reminder: {event.name} at {show(start)} ({when})" + (" (late)" if late else "")
     facts = [("When", f"{show(start)}, {event.duration_minutes} min")]
@@ -438,20 +476,19 @@ def _post_reminder(
         facts.append(("Where", event.location))
     if event.attendees:
         facts.append(("Attending", event.attendees))
-    sections = [("Agenda", event.agenda or "—")]
+    sections: list[tuple[str, str | t.Text]] = [("Agenda", event.agenda or "—")]
     sections.append(
         (
             "Open actions",
-            "\n".join(
-                f"{a.reference} · {a.owner} · due {show(a.due_at)}: {a.what}" for a in actions
-            )
-            or "none",
+            t.bullets(
+                [f"{a.reference} · {a.owner} · due {show(a.due_at)}: {a.what}" for a in actions]
+            ),
         )
     )
     sections.append(
         (
             f"Decisions since the last {event.name}",
-            "\n".join(f"{d.reference} · {d.decided_by}: {d.what}" for d in decisions) or "none",
+            t.bullets([f"{d.reference} · {d.decided_by}: {d.what}" for d in decisions]),
         )
     )
     card = Card(
@@ -479,7 +516,7 @@ def sitrep_steps(batch: Batch, schedules: list[SitrepSchedule]) -> None:
     planned: list[_SitrepStep] = []
     for row in schedules:
         incident = incidents[row.incident_id]
-        for firing in sitrep.firings(cadence_of(row), row.last_run_at, batch.options.holidays):
+        for firing in row_firings(row, row.last_run_at, batch.options.holidays):
             if firing.at > batch.now or incident.status == "closed":
                 row.next_run_at = firing.at if incident.status != "closed" else None
                 break
@@ -592,7 +629,7 @@ def _collate(
         number=number,
         as_at=cutoff,
         title=draft.title,
-        sections=[list(s) for s in draft.sections],
+        sections=sitrep_sections(draft),
         missing=list(draft.missing),
         amendment="",
         status="draft",

@@ -9,13 +9,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from cards.model import Action, Card, Choice, Field, Form
+from cards import text as t
+from cards.model import Action, Card, Choice, Field, Form, section_from_json, section_to_json
 from commands.access import in_its_channel, members_of
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
@@ -53,14 +55,21 @@ def cadence_of(row: SitrepSchedule) -> sitrep.Cadence:
 
 
 def next_firing(ctx_holidays: frozenset, row: SitrepSchedule, after: datetime) -> datetime:
-    return next(sitrep.firings(cadence_of(row), after, ctx_holidays)).at
+    return next(row_firings(row, after, ctx_holidays)).at
+
+
+def row_firings(
+    row: SitrepSchedule, after: datetime, holidays: frozenset
+) -> Iterator[sitrep.Firing]:
+    """The schedule's firings after ``after``, its first cycle counted from when it began."""
+    return sitrep.firings(cadence_of(row), after, holidays, started=row.created_at)
 
 
 def current_cutoff(ctx: Ctx, row: SitrepSchedule) -> datetime:
     """The cut-off updates submitted now count towards: the next one."""
     return next(
         f.cutoff
-        for f in sitrep.firings(cadence_of(row), ctx.now, ctx.options.holidays)
+        for f in row_firings(row, ctx.now, ctx.options.holidays)
         if f.step is sitrep.Step.CUTOFF
     )
 
@@ -87,9 +96,11 @@ def start_schedule(
         teams=teams,
         active=True,
         created_at=ctx.now,
-        last_run_at=ctx.now,
+        # A second before it began, so that a prompt due at once (a first cycle begun after
+        # its prompt time) falls after it.
+        last_run_at=ctx.now - timedelta(seconds=1),
     )
-    row.next_run_at = next_firing(ctx.options.holidays, row, ctx.now)
+    row.next_run_at = next_firing(ctx.options.holidays, row, row.last_run_at)
     ctx.session.add(row)
     ctx.session.flush()
     ctx.audit(
@@ -113,8 +124,35 @@ def _sitrep(ctx: Ctx, incident: Incident, number: str | None) -> Sitrep:
     return row
 
 
+def sitrep_sections(draft: sitrep.Draft) -> list[list[Any]]:
+    """A collated sitrep's sections as stored: each team's answers under bold labels, each
+    on its own line, and the teams with no update named."""
+    out: list[list[Any]] = [
+        [heading, section_to_json(t.Text(tuple(t.labelled(k, v) for k, v in answers)))]
+        for heading, answers in draft.sections
+    ]
+    if draft.missing:
+        out.append(["No update received from", ", ".join(draft.missing)])
+    return out
+
+
+# How a sitrep collated before rich text held a team's answers: "*Situation*: …" lines.
+_LEGACY_ANSWER = re.compile(r"^\*([^*\n]+)\*: (.*)$")
+
+
+def _stored_section(body: Any) -> str | t.Text:
+    """A stored section; an older row's "*Label*: answer" lines are read as bold labels, so
+    no collated sitrep shows raw asterisks."""
+    if isinstance(body, str):
+        lines = body.split("\n")
+        matches = [_LEGACY_ANSWER.match(line) for line in lines]
+        if lines and all(matches):
+            return t.Text(tuple(t.labelled(m.group(1), m.group(2)) for m in matches if m))
+    return section_from_json(body)
+
+
 def sitrep_card(row: Sitrep, incident: Incident) -> Card:
-    sections = [tuple(s) for s in row.sections]
+    sections = [(h, _stored_section(b)) for h, b in row.sections]
     if row.amendment:
         sections.insert(0, ("IMT amendment", row.amendment))
     status = (
@@ -151,12 +189,19 @@ def sitrep_verb(ctx: Ctx, args: Args) -> Reply:
             .order_by(Sitrep.number.desc())
             .limit(LISTED)
         ).all()[::-1]
-        lines = [f"• {r.title} · {r.status}" for r in rows] or ["• none yet"]
-        if rows and rows[0].number > 1:
+        lines = [t.bullet(f"{r.title} · {r.status}") for r in rows] or [t.para("none yet")]
+        earlier = rows[0].number - 1 if rows else 0
+        if earlier:
             lines.insert(
-                0, f"({rows[0].number - 1} earlier: /opss sitrep {incident.reference} show <n>)"
+                0, t.para(f"({earlier} earlier: /opss sitrep {incident.reference} show <n>)")
             )
-        return Reply(text=f"Situation reports for {incident.reference}:\n" + "\n".join(lines))
+        card = Card(
+            title=f"Situation reports · {incident.reference}",
+            subtitle=f"{earlier + len(rows)} sitrep{'' if earlier + len(rows) == 1 else 's'}",
+            sections=(("Sitreps", t.Text(tuple(lines))),),
+            exercise=incident.exercise,
+        )
+        return Reply(card=card)
     if action == "show":
         return Reply(card=sitrep_card(_sitrep(ctx, incident, number), incident))
     if not ctx.actor.has(roles.Role.IMT):
@@ -217,7 +262,7 @@ def _set(ctx: Ctx, incident: Incident, args: Args) -> Reply:
     row = start_schedule(ctx, incident, teams, cutoff, minutes.get("prompt"), minutes.get("chase"))
     if "days" in args.options:
         row.days = list(parse_days(args.options["days"]))
-        row.next_run_at = next_firing(ctx.options.holidays, row, ctx.now)
+        row.next_run_at = next_firing(ctx.options.holidays, row, row.last_run_at)
     text = (
         f"Sitreps for {incident.reference}: cut-off {row.cutoff_local} London, prompts "
         f"{row.prompt_minutes} min before, chase {row.chase_minutes} min before; teams: "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cards.forms import OUTCOME_LABELS, SOURCE_LABELS
@@ -11,17 +12,30 @@ from rules import impact
 from rules.lifecycle import LADDER, PARKED, STAGE_LABELS, Stage
 from rules.timeparse import show
 from storage import repositories as repo
-from storage.models import Incident, Issue, Person
+from storage.models import Escalation, Incident, Issue, Person
 
 INCIDENT_LEVELS = {"strategic": "Strategic", "tactical": "Tactical", "operational": "Operational"}
 
 
-def ladder_position(stage: Stage, before_parking: Stage | None) -> tuple[tuple[str, ...], int]:
-    rungs = tuple(STAGE_LABELS[s] for s in LADDER)
+def ladder_position(
+    stage: Stage, before_parking: Stage | None, visited: set[Stage] | None = None
+) -> tuple[tuple[str, ...], int]:
+    """The rungs as the issue climbed them: a rung below the current one that it skipped
+    (TTG straight to a case conference leaves out CAM-EP) is not shown as passed."""
+    anchor = stage
     if stage in PARKED:
         anchor = before_parking if before_parking in LADDER else Stage.RAISED
-        return rungs, LADDER.index(anchor)
-    return rungs, LADDER.index(stage)
+    here = LADDER.index(anchor)
+    shown = [s for i, s in enumerate(LADDER) if i >= here or visited is None or s in visited]
+    return tuple(STAGE_LABELS[s] for s in shown), shown.index(anchor)
+
+
+def visited_stages(session: Session, issue: Issue) -> set[Stage]:
+    """Every stage the issue has been at, from its recorded moves."""
+    rows = session.execute(
+        select(Escalation.from_stage, Escalation.to_stage).where(Escalation.issue_id == issue.id)
+    ).all()
+    return {Stage.RAISED} | {Stage(s) for row in rows for s in row}
 
 
 def issue_anchor(issue: Issue) -> str:
@@ -115,7 +129,9 @@ def issue_card(
         subtitle="Potential incident (issue)",
         badges=tuple(badges),
         facts=tuple(facts),
-        ladder=ladder_position(stage, before),
+        ladder=ladder_position(
+            stage, before, {Stage.RAISED} if new else visited_stages(session, issue)
+        ),
         actions=tuple(actions),
     )
 
@@ -158,7 +174,7 @@ def incident_card(session: Session, incident: Incident) -> Card:
         subtitle="Declared incident",
         badges=("EXERCISE",) if incident.exercise else (),
         facts=tuple(facts),
-        ladder=ladder_position(Stage.DECLARED, None),
+        ladder=ladder_position(Stage.DECLARED, None, visited_stages(session, incident.issue)),
         actions=(
             Action("Record a decision", f"/opss decide {ref}"),
             Action("Status", f"/opss status {ref}"),

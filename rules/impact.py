@@ -41,11 +41,17 @@ LEVEL_MEANINGS: dict[Level, str] = {
 }
 
 
+NOT_APPLICABLE = "not_applicable"
+NOT_APPLICABLE_WORDS = {NOT_APPLICABLE, "not applicable", "n/a", "na", "none"}
+
+
 @dataclass(frozen=True)
 class Indicator:
     key: str
     title: str
     cells: Mapping[Level, str]  # the plan's description for each level it allows
+    # When the plan's heading implies the indicator may not apply, why (else empty).
+    not_applicable: str = ""
 
     @property
     def levels(self) -> list[Level]:
@@ -80,6 +86,9 @@ INDICATORS: tuple[Indicator, ...] = (
             "environmental detriment and/or adverse impact on other businesses.",
             # Critical is N/A in Table 1.
         },
+        # Table 1 heads it "(no public safety issues)": for a safety issue it does not apply.
+        not_applicable="A public safety issue: this indicator is for non-compliance with no "
+        "public safety issue (Table 1).",
     ),
     Indicator(
         "remedial_action",
@@ -177,7 +186,15 @@ ALIASES: dict[str, str] = {
 @dataclass(frozen=True)
 class ImpactResult:
     ratings: Mapping[str, Level]
-    overall: Level
+    overall: Level  # the highest rating; an indicator that does not apply has none
+    not_applicable: tuple[str, ...] = ()
+
+    @property
+    def stored(self) -> dict[str, str]:
+        """The ratings as kept: a level's name, or NOT_APPLICABLE."""
+        return {k: lv.name for k, lv in self.ratings.items()} | {
+            k: NOT_APPLICABLE.upper() for k in self.not_applicable
+        }
 
     @property
     def response_expected(self) -> bool:
@@ -206,12 +223,20 @@ def evaluate(ratings: Mapping[str, str | Level]) -> ImpactResult:
     """Validate a full set of eight ratings and compute the overall rating."""
     errors: dict[str, str] = {}
     parsed: dict[str, Level] = {}
+    not_applicable: list[str] = []
     for unknown in sorted(set(ratings) - set(BY_KEY)):
         errors[unknown] = "is not an indicator of the impact matrix"
     for indicator in INDICATORS:
         raw = ratings.get(indicator.key)
+        na = " or not applicable" if indicator.not_applicable else ""
         if raw is None or raw == "":
-            errors[indicator.key] = f"{indicator.title}: choose Low, Medium, High or Critical"
+            errors[indicator.key] = f"{indicator.title}: choose Low, Medium, High or Critical{na}"
+            continue
+        if not isinstance(raw, Level) and str(raw).strip().lower() in NOT_APPLICABLE_WORDS:
+            if indicator.not_applicable:
+                not_applicable.append(indicator.key)
+            else:
+                errors[indicator.key] = f"{indicator.title}: applies to every issue; choose a level"
             continue
         try:
             level = raw if isinstance(raw, Level) else Level.parse(str(raw))
@@ -227,4 +252,6 @@ def evaluate(ratings: Mapping[str, str | Level]) -> ImpactResult:
         parsed[indicator.key] = level
     if errors:
         raise ImpactError(errors)
-    return ImpactResult(ratings=parsed, overall=max(parsed.values()))
+    return ImpactResult(
+        ratings=parsed, overall=max(parsed.values()), not_applicable=tuple(not_applicable)
+    )

@@ -61,6 +61,18 @@ class Move(StrEnum):
     REOPEN = "reopen"
 
 
+# What each move is called in a reply (the plan's words, never the enum's value).
+MOVE_LABELS: dict[Move, str] = {
+    Move.ESCALATE: "the next rung",
+    Move.CALL_CONFERENCE: "a case conference",
+    Move.DECLARE: "a declared incident",
+    Move.CLOSE_NFA: "closed: no further action",
+    Move.HAND_TO_LA: "handed to the local authority (LA-led)",
+    Move.RETURN_TO_MONITORING: "returned to monitoring",
+    Move.REOPEN: "re-opened",
+}
+
+
 @dataclass(frozen=True)
 class Transition:
     source: Stage
@@ -153,7 +165,11 @@ def refusal(stage: Stage, target: Stage | None, move: Move | None = None) -> str
     options = ", ".join(
         sorted({STAGE_LABELS[t.target] for t in allowed_moves(stage) if t.target is not stage})
     )
-    wanted = STAGE_LABELS[target] if target is not None else (move.value if move else "?")
+    wanted = (
+        STAGE_LABELS[target]
+        if target is not None
+        else (MOVE_LABELS[move] if move else "another stage")
+    )
     if not options:
         return f"The issue is at {STAGE_LABELS[stage]}; it cannot move to {wanted}."
     return (

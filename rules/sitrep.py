@@ -48,19 +48,30 @@ class Firing:
 
 
 def firings(
-    cadence: Cadence, after: datetime, holidays: frozenset[date] = frozenset()
+    cadence: Cadence,
+    after: datetime,
+    holidays: frozenset[date] = frozenset(),
+    started: datetime | None = None,
 ) -> Iterator[Firing]:
-    """Prompts, chases and cut-offs strictly after ``after``, in time order."""
-    offsets = (
-        (Step.PROMPT, cadence.prompt_before),
-        (Step.CHASE, cadence.chase_before),
-        (Step.CUTOFF, timedelta(0)),
-    )
-    # A cut-off's prompt can fall after ``after`` even when an earlier cut-off has not.
+    """Prompts, chases and cut-offs strictly after ``after``, in time order.
+
+    ``started``: when the cadence began. A first cycle begun after its prompt time still
+    opens with a prompt, at once; one begun after its chase time is too short to be fair
+    to the teams, and the first cycle is the next cut-off's.
+    """
     start = after - cadence.prompt_before
+    # A cut-off's prompt can fall after ``after`` even when an earlier cut-off has not.
     for cutoff in occurrences(cadence.pattern(), start, holidays):
-        for step, before in offsets:
-            at = cutoff - before
+        steps = [
+            (Step.PROMPT, cutoff - cadence.prompt_before),
+            (Step.CHASE, cutoff - cadence.chase_before),
+            (Step.CUTOFF, cutoff),
+        ]
+        if started is not None and steps[0][1] < started:
+            if started > steps[1][1]:
+                continue  # not this cut-off: too little time before it
+            steps[0] = (Step.PROMPT, started)
+        for step, at in steps:
             if at > after:
                 yield Firing(step, at, cutoff)
 
@@ -76,7 +87,8 @@ class Update:
 class Draft:
     number: int
     title: str
-    sections: tuple[tuple[str, str], ...]
+    # (team heading, ((field label, what the team wrote), ...)), in the teams' order
+    sections: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
     missing: tuple[str, ...]
 
 
@@ -98,14 +110,12 @@ def collate(
 ) -> Draft:
     """Every team's update in the teams' order; the teams with none are named as missing."""
     latest = {u.team: u for u in updates}  # a later update from a team replaces its earlier one
-    sections: list[tuple[str, str]] = []
+    sections: list[tuple[str, tuple[tuple[str, str], ...]]] = []
     for team in teams:
         update = latest.get(team)
         if update is None:
             continue
-        lines = [f"*{label}*: {update.fields.get(key) or '—'}" for key, label in FIELDS]
-        sections.append((f"{team} (from {update.by})", "\n".join(lines)))
+        answers = tuple((label, update.fields.get(key) or "—") for key, label in FIELDS)
+        sections.append((f"{team} (from {update.by})", answers))
     missing = tuple(t for t in teams if t not in latest)
-    if missing:
-        sections.append(("No update received from", ", ".join(missing)))
     return Draft(number, title(number, incident, as_at, exercise), tuple(sections), missing)

@@ -6,7 +6,7 @@ import pytest
 
 from cards import forms
 from rules import impact
-from rules.impact import INDICATORS, Level, evaluate
+from rules.impact import INDICATORS, ImpactError, Level, evaluate
 from tests.conftest import ALL_INDICATORS, ratings
 
 
@@ -30,7 +30,23 @@ def test_the_plans_cell_texts_are_shown_in_the_form() -> None:
         "Critical: Severe harm to large numbers of the public has been caused or is highly "
         "likely to be caused."
     )
-    assert [c.value for c in form.field("non_compliance").choices] == ["low", "medium", "high"]
+    assert [c.value for c in form.field("non_compliance").choices] == [
+        "low",
+        "medium",
+        "high",
+        "not_applicable",  # Table 1 heads it "(no public safety issues)"
+    ]
+    assert "not_applicable" not in [c.value for c in form.field("public_safety").choices]
+
+
+def test_non_compliance_may_be_not_applicable_and_stays_out_of_the_overall() -> None:
+    result = evaluate(ratings("low", non_compliance="not_applicable"))
+    assert result.overall is Level.LOW and "non_compliance" not in result.ratings
+    assert result.stored["non_compliance"] == "NOT_APPLICABLE"
+    assert evaluate(ratings("medium", non_compliance="n/a")).overall is Level.MEDIUM
+    with pytest.raises(ImpactError) as refused:
+        evaluate(ratings("low", public_safety="not_applicable"))
+    assert "public_safety" in refused.value.errors
 
 
 @pytest.mark.parametrize("worst", ["low", "medium", "high", "critical"])

@@ -258,6 +258,6 @@ def test_sitrep_list_shows_the_latest_twenty(history: Driver, db: Database) -> N
                     created_at=incident.declared_at,
                 )
             )
-    text = ok(history.cmd("ian", "sitrep INC-2026-001 list")).text
+    text = ok(history.cmd("ian", "sitrep INC-2026-001 list")).card.plain  # type: ignore[union-attr]
     assert "(2 earlier: /opss sitrep INC-2026-001 show <n>)" in text
     assert "SITREP 3 · " in text and "SITREP 22 · " in text and "SITREP 2 · " not in text

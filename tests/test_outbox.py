@@ -106,43 +106,75 @@ def test_channel_is_created_before_its_posts_and_posts_keep_order(
     assert statuses(db) == [("delivered", 1)] * 4
 
 
+class RealTime:
+    """The worker's real-time clock (``time.monotonic`` in the bot), moved by the test."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+    def advance(self, by: timedelta) -> None:
+        self.seconds += by.total_seconds()
+
+
 def test_failures_are_retried_with_backoff_and_nothing_overtakes(
     db: Database, clock: ManualClock
 ) -> None:
     platform = FlakyPlatform(failures=1)
-    worker = OutboxWorker(db, clock, {"fake": platform})
+    real = RealTime()
+    worker = OutboxWorker(db, clock, {"fake": platform}, monotonic=real)
     queue(db, clock, "channel:C9", "post", text="first")
     queue(db, clock, "channel:C9", "post", text="second")
     assert asyncio.run(worker.drain()) == 0
     assert platform.posts == []  # "second" waits behind "first"
     assert statuses(db) == [("pending", 1), ("pending", 0)]
-    assert asyncio.run(worker.drain()) == 0  # not due yet: the clock has not moved
-    clock.advance(backoff(1))
+    assert asyncio.run(worker.drain()) == 0  # not due yet: no time has passed
+    real.advance(backoff(1))
     assert asyncio.run(worker.drain()) == 2
     assert platform.posts == [("C9", "first"), ("C9", "second")]
 
 
 def test_retry_after_from_the_platform_is_honoured(db: Database, clock: ManualClock) -> None:
     platform = FlakyPlatform(failures=1, retry_after=30)
-    worker = OutboxWorker(db, clock, {"fake": platform})
+    real = RealTime()
+    worker = OutboxWorker(db, clock, {"fake": platform}, monotonic=real)
     queue(db, clock, "channel:C1", "post", text="hello")
     asyncio.run(worker.drain())
-    clock.advance(timedelta(seconds=29))
+    real.advance(timedelta(seconds=29))
     assert asyncio.run(worker.drain()) == 0
-    clock.advance(timedelta(seconds=1))
+    real.advance(timedelta(seconds=1))
     assert asyncio.run(worker.drain()) == 1
     assert platform.posts == [("C1", "hello")]
 
 
 def test_an_outage_delays_posts_but_never_drops_them(db: Database, clock: ManualClock) -> None:
     platform = FlakyPlatform(failures=6)
-    worker = OutboxWorker(db, clock, {"fake": platform})
+    real = RealTime()
+    worker = OutboxWorker(db, clock, {"fake": platform}, monotonic=real)
     queue(db, clock, "channel:C1", "post", text="during the outage")
     for _ in range(7):
         asyncio.run(worker.drain())
-        clock.advance(timedelta(minutes=5))
+        real.advance(timedelta(minutes=5))
     assert platform.posts == [("C1", "during the outage")]
     assert statuses(db) == [("delivered", 7)]
+
+
+def test_retries_are_timed_in_real_time_when_the_bots_clock_stands_still(
+    db: Database, clock: ManualClock
+) -> None:
+    """A demo's frozen clock (or one moved far ahead) neither stalls nor rushes retries."""
+    platform = FlakyPlatform(failures=1, retry_after=2)  # a 429 with Retry-After: 2
+    real = RealTime()
+    worker = OutboxWorker(db, clock, {"fake": platform}, monotonic=real)
+    queue(db, clock, "channel:C1", "post", text="hello")
+    assert asyncio.run(worker.drain()) == 0
+    clock.advance(timedelta(days=1))  # the bot's clock jumps: still two real seconds to wait
+    assert asyncio.run(worker.drain()) == 0
+    real.advance(timedelta(seconds=2))  # the bot's clock stands still; real time passes
+    assert asyncio.run(worker.drain()) == 1
+    assert platform.posts == [("C1", "hello")]
 
 
 def test_local_redelivery_never_posts_twice(db: Database, clock: ManualClock) -> None:
@@ -169,14 +201,15 @@ def test_an_edit_waits_for_its_post_and_a_bookmark_links_across_channels(
     db: Database, clock: ManualClock
 ) -> None:
     platform = FlakyPlatform(failures=1)
-    worker = OutboxWorker(db, clock, {"fake": platform})
+    real = RealTime()
+    worker = OutboxWorker(db, clock, {"fake": platform}, monotonic=real)
     card = {"title": "ISS-2026-0001 at CAM"}
     queue(db, clock, "channel:C1", "post", anchor="issue:ISS-2026-0001", text="raised")
     queue(db, clock, "channel:C1", "update", anchor="issue:ISS-2026-0001", text="t", card=card)
     queue(db, clock, "channel:C2", "bookmark", anchor="issue:ISS-2026-0001", title="Issue")
     assert asyncio.run(worker.drain()) == 0  # the post failed: its edit and bookmark wait
     assert platform.updates == [] and platform.bookmarks == []
-    clock.advance(backoff(1))
+    real.advance(backoff(1))
     assert asyncio.run(worker.drain()) == 3
     assert platform.updates == [("C1", "m1", "ISS-2026-0001 at CAM")]
     assert platform.bookmarks == [("C2", "Issue", "C1", "m1")]

@@ -91,7 +91,7 @@ def test_sigkill_and_restart_loses_nothing_and_repeats_nothing(tmp_path: Path) -
         second.stop()
 
     assert messages(db, "Reminder: TCG") == [
-        "Reminder: TCG at Mon 23 Nov 2026 10:30 GMT (in 29 min)"
+        "Reminder: TCG at Mon 23 Nov 2026 10:30 GMT (in 30 min)"
     ]
     assert messages(db, "Reminder: Bird table") == [
         "Reminder: Bird table at Tue 24 Nov 2026 08:30 GMT (in 10 min) (late)"

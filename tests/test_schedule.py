@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from cards.adaptive import render_card
 from cards.blockkit import blocks_json, card_blocks
-from cards.model import card_from_dict
+from cards.model import card_from_dict, section_text
 from commands.clock import ManualClock
 from commands.scheduler import tick
 from storage.models import Firing, OutboxMessage, RhythmEvent, Sitrep
@@ -49,7 +49,7 @@ def test_each_reminder_is_posted_once_with_agenda_actions_and_decisions(
     second = tick(db, clock, bot.engine.options)  # the same moment again: nothing new
     assert first.posted == 1 and second.posted == 0
     reminders = posts(db, "Reminder: TCG")
-    assert reminders == ["Reminder: TCG at Mon 23 Nov 2026 10:30 GMT (in 29 min)"]
+    assert reminders == ["Reminder: TCG at Mon 23 Nov 2026 10:30 GMT (in 30 min)"]
     with db.read() as s:
         card = s.scalars(
             select(OutboxMessage)
@@ -57,7 +57,9 @@ def test_each_reminder_is_posted_once_with_agenda_actions_and_decisions(
             .order_by(OutboxMessage.id.desc())
         ).first()
         assert card is not None
-        sections = dict(card.payload["card"]["sections"])
+        sections = {
+            h: section_text(b).plain for h, b in card_from_dict(card.payload["card"]).sections
+        }
     assert "Actions review" in sections["Agenda"]
     assert "ACT-2026-0001" in sections["Open actions"]
     assert "Declare incident INC-2026-001" in sections["Decisions since the last TCG"]
@@ -170,7 +172,7 @@ def test_the_sitrep_cycle_prompt_chase_collate_approve(
     ok(bot.cmd("ian", f'sitrep {INC} amend 1 --text "Testing on track; no new cases"'))
     ok(bot.cmd("ian", f"sitrep {INC} approve 1"))
     assert not bot.cmd("olly", f"sitrep {INC} list").ok  # not one of the incident's people
-    listed = ok(bot.cmd("fatima", f"sitrep {INC} list")).text
+    listed = ok(bot.cmd("fatima", f"sitrep {INC} list")).card.plain
     assert "SITREP 1 · INC-2026-001 · as at 16:00 Mon 23 Nov 2026 · published" in listed
     with db.read() as session:  # every card the scheduler queued renders validly
         for queued in session.scalars(select(OutboxMessage)):
@@ -202,7 +204,9 @@ def test_a_meeting_every_n_hours(bot: Driver, db: Database, clock: ManualClock) 
     )
     clock.advance(timedelta(hours=3, minutes=50, seconds=30))  # 13:20:30: 13:30 is 10 min off
     tick(db, clock, bot.engine.options)
-    assert posts(db, "Reminder: Cell") == ["Reminder: Cell at Mon 23 Nov 2026 13:30 GMT (in 9 min)"]
+    assert posts(db, "Reminder: Cell") == [
+        "Reminder: Cell at Mon 23 Nov 2026 13:30 GMT (in 10 min)"
+    ]
 
 
 def test_rhythm_presets_come_from_configuration() -> None:

@@ -28,6 +28,7 @@ from storage.models import Decision, Incident, Issue, OutboxMessage
 from tests.conftest import ALL_INDICATORS, START, row_counts
 from tests.fake_slack import FakeSlack
 from tests.server import running, serving
+from tests.test_outbox import RealTime
 
 TOKEN = "xoxb-1111-2222-" + "a1b2c3d4e5f6" * 2
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -582,6 +583,8 @@ def test_a_retried_delivery_records_once(slack: SlackWorld) -> None:
 
 
 def test_a_429_is_retried_after_its_delay_and_delivered_once(slack: SlackWorld) -> None:
+    real = RealTime()  # the outbox times retries in real time, not on the bot's clock
+    slack.bot.outbox.monotonic = real
     slack.fake.failures["chat.postMessage"] = [(429, {"Retry-After": "7"})]
     run(
         slack,
@@ -595,12 +598,12 @@ def test_a_429_is_retried_after_its_delay_and_delivered_once(slack: SlackWorld) 
     with slack.bot.db.read() as session:
         refused = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
         assert refused is not None and refused.status == "pending"
-        assert refused.next_attempt_at == START + timedelta(seconds=7)  # Retry-After honoured
-    slack.clock.advance(timedelta(seconds=6))
+        assert refused.attempts == 1 and "rate limited" in (refused.last_error or "")
+    real.advance(timedelta(seconds=6))  # Retry-After: 7 is honoured
     slack.bot.outbox.kick()
     fake.wait_for(lambda f: len(f.ok_calls("chat.postMessage")) >= 1)  # the IMT channel's
     assert [c.args["channel"] for c in fake.ok_calls("chat.postMessage")] == [slack.imt]
-    slack.clock.advance(timedelta(seconds=1))
+    real.advance(timedelta(seconds=1))
     slack.bot.outbox.kick()
     fake.wait_for(lambda f: len(f.ok_calls("chat.postMessage")) == 2)
     channels = sorted(c.args["channel"] for c in fake.ok_calls("chat.postMessage"))
@@ -621,3 +624,44 @@ def test_a_server_error_is_retried_with_backoff(slack: SlackWorld) -> None:
     slack.bot.outbox.kick()
     slack.fake.wait_for(lambda f: len(f.ok_calls("chat.postMessage")) == 2)
     assert len(slack.fake.messages[slack.general]) == 1
+
+
+def test_replies_carry_their_words_and_peoples_text_stays_text(slack: SlackWorld) -> None:
+    """A card reply's ``text`` is its one-line summary (never "Done."); a hostile title
+    neither pings the channel nor hides a link in any message, reply or notification."""
+    hostile = "<!channel> urgent <https://evil.example/login|Sign in to OPSS> *now*"
+    run(
+        slack,
+        "olly",
+        f'raise "{hostile}" --products "UE55TU7000" --hazard "Shock" --source business '
+        '--area "Gas and Electrical"',
+        f"Raised {REF}",
+    )
+    since = slack.mark()
+    slack.slash("olly", f"status {REF}")
+    reply = slack.replied(f"{REF} · ", since)
+    assert reply["text"].startswith(f"{REF} · &lt;!channel&gt; urgent &lt;https://evil.example")
+    assert reply["text"] != "Done."
+    slack.fake.wait_for(lambda f: slack.general in f.messages and slack.imt in f.messages)
+    sent = [*slack.fake.responses, *(m for ms in slack.fake.messages.values() for m in ms)]
+    assert len(sent) >= 4
+    assert any("evil.example" in json.dumps(m.get("blocks")) for m in sent)  # shown, as text
+    for message in sent:
+        assert "<" not in message.get("text", ""), message["text"]  # notifications: escaped
+        for block in message.get("blocks") or []:
+            for text in _mrkdwn(block):
+                assert "evil.example" not in text  # people's text is never mrkdwn
+    with slack.bot.db.read() as s:
+        issue = s.scalar(select(Issue))
+        assert issue is not None and issue.products == "UE55TU7000"
+
+
+def _mrkdwn(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if node.get("type") == "mrkdwn":
+            yield node.get("text", "")
+        for value in node.values():
+            yield from _mrkdwn(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _mrkdwn(value)

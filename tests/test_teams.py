@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from bot.app import Bot, build
 from bot.config import Settings
-from bot.teams.cards import CARD_TYPE, block_text, message_text
+from bot.teams.cards import CARD_TYPE, message_text
 from commands.clock import ManualClock
 from commands.context import Request
 from storage.models import Identity as IdentityRow
@@ -38,6 +38,7 @@ from tests.fake_teams import (
 )
 from tests.schema import SCHEMA_PATH, card_errors
 from tests.server import running, serving
+from tests.test_outbox import RealTime
 
 APP_ID = "5b8f6d7e-0c43-4d1f-9a5e-opss00000001"
 TENANT = "72f988bf-0000-4000-8000-0000000000aa"
@@ -290,7 +291,8 @@ def test_raise_with_a_form_an_invalid_submission_and_the_card_updated_in_place(
     error_at = next(
         i
         for i, e in enumerate(again["body"])
-        if e.get("color") == "Attention" and "Hazard" in e["text"]
+        if "Hazard" in shown_text(e)
+        and "Attention" in (e.get("color"), *(r.get("color") for r in e.get("inlines", ())))
     )
     assert ids[error_at - 1] == "hazard" or again["body"][error_at - 1].get("isSubtle")
     with teams.bot.db.read() as s:
@@ -568,6 +570,8 @@ def test_a_reminder_and_a_sitrep_cycle_reach_the_incident_channel(teams: TeamsWo
 def test_a_429_from_the_connector_is_retried_after_its_delay_and_posted_once(
     teams: TeamsWorld,
 ) -> None:
+    real = RealTime()  # the outbox times retries in real time, not on the bot's clock
+    teams.bot.outbox.monotonic = real
     teams.connector.failures[IMT] = [(429, {"Retry-After": "7"})]
     run(
         teams,
@@ -590,8 +594,7 @@ def test_a_429_from_the_connector_is_retried_after_its_delay_and_posted_once(
         refused = s.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")).one()
         assert refused.attempts == 1
         assert refused.conversation == "imt"
-        assert refused.next_attempt_at == START + timedelta(seconds=7)  # Retry-After honoured
-    teams.clock.advance(timedelta(seconds=7))
+    real.advance(timedelta(seconds=7))
     teams.bot.outbox.kick()
 
     def delivered() -> bool:
@@ -732,16 +735,22 @@ def test_references_are_kept_for_every_conversation_the_bot_is_in(teams: TeamsWo
     assert any("opss help" in t for t in teams.connector.texts(IMT))
 
 
-def test_the_engines_mrkdwn_is_shown_as_teams_markdown() -> None:
-    text = "*Open issues*\n• ISS-2026-0001 · `/opss status <ISS>`\n• ISS-2026-0002\nThat is all."
+def shown_text(element: dict[str, Any]) -> str:
+    """The words of a TextBlock, or of a RichTextBlock's runs."""
+    return element.get("text") or "".join(r.get("text", "") for r in element.get("inlines", ()))
+
+
+def test_peoples_words_in_a_teams_message_are_shown_as_typed() -> None:
+    text = "Raised ISS-2026-0001: **Sign in** [here](https://evil.example) <at>All</at>\n- item"
     assert message_text(text) == (
-        "**Open issues**\n\n- ISS-2026-0001 · /opss status &lt;ISS&gt;\n- ISS-2026-0002"
-        "\n\nThat is all."
+        "Raised ISS-2026-0001: \\*\\*Sign in\\*\\* \\[here\\](https://evil.example) "
+        "&lt;at&gt;All&lt;/at&gt;\n\n\\- item"
     )
-    assert block_text("a*b*c 2 * 3") == "a*b*c 2 * 3"  # not every asterisk is emphasis
 
 
 def test_a_429_from_graph_is_waited_out_not_taken_for_a_refusal(teams: TeamsWorld) -> None:
+    real = RealTime()  # the outbox times retries in real time, not on the bot's clock
+    teams.bot.outbox.monotonic = real
     teams.graph.failures.append((429, {"Retry-After": "9"}))
     declare(teams)
     teams.graph.wait_for(lambda g: any(c.status == 429 for c in g.calls))
@@ -757,8 +766,7 @@ def test_a_429_from_graph_is_waited_out_not_taken_for_a_refusal(teams: TeamsWorl
     teams.graph.wait_for(lambda g: waiting() is not None)
     row = waiting()
     assert row is not None and row.status == "pending"
-    assert row.next_attempt_at == START + timedelta(seconds=9)
-    teams.clock.advance(timedelta(seconds=9))
+    real.advance(timedelta(seconds=9))
     teams.bot.outbox.kick()
     teams.graph.wait_for(lambda g: g.named(CHANNEL_NAME) is not None)
     channel = teams.graph.named(CHANNEL_NAME)["id"]  # type: ignore[index]

@@ -191,7 +191,9 @@ def test_raise_to_declared_incident_in_the_browser(page) -> None:  # type: ignor
     hana = Person(page, "hana")  # Head of IMT declares
     hana.type(f"/opss declare {REF}")
     hana.form_open("Declare incident")
-    hana.field("scg_chair").locator("input").fill("david")
+    # People are chosen from the people the bot knows, not typed.
+    hana.field("scg_chair").locator("select").select_option("david")
+    hana.field("invite").get_by_label("Sara Lind (SCS)").check()
     hana.submit_form("Declare incident")
     hana.says("declared as incident INC-2026-001")
     incident_channel = page.locator("#channels button", has_text="inc-2026-001-gas-hob-elbow")
@@ -207,3 +209,5 @@ def test_raise_to_declared_incident_in_the_browser(page) -> None:  # type: ignor
 
     outsider = Person(page, "olly")  # a private channel: only its members see it
     outsider.expect(page.locator("#channels")).not_to_contain_text("inc-2026-001")
+    invited = Person(page, "sara")  # chosen in the form's people picker
+    invited.expect(page.locator("#channels")).to_contain_text("inc-2026-001")

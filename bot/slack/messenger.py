@@ -10,12 +10,11 @@ import asyncio
 import logging
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import request_id
 from bot.messaging import DeliveryError
-from cards.blockkit import blocks_json, card_blocks
+from cards.blockkit import blocks_json, card_blocks, message_text, text_blocks
 from cards.model import Card
 from rules.channels import MAX_NAME
 from storage import repositories as repo
@@ -113,9 +112,9 @@ class SlackMessenger:
     async def post(
         self, channel_id: str, text: str, card: Card | None, *, delivery_key: str
     ) -> str:
-        kwargs: dict[str, object] = {"channel": channel_id, "text": text[:3000]}
+        kwargs: dict[str, object] = {"channel": channel_id, "text": message_text(text)}
         if card is not None:
-            kwargs["blocks"] = blocks_json([*_text_block(text), *card_blocks(card)])
+            kwargs["blocks"] = blocks_json([*text_blocks(text), *card_blocks(card)])
         # The outbox row id and the request id ride along as message metadata, so a post in
         # Slack is traceable to its delivery and to the command that caused it.
         trace = {"key": delivery_key, "request_id": request_id.get()}
@@ -124,9 +123,13 @@ class SlackMessenger:
         return str(data.get("ts", ""))
 
     async def update(self, channel_id: str, message_id: str, text: str, card: Card | None) -> None:
-        kwargs: dict[str, object] = {"channel": channel_id, "ts": message_id, "text": text[:3000]}
+        kwargs: dict[str, object] = {
+            "channel": channel_id,
+            "ts": message_id,
+            "text": message_text(text),
+        }
         if card is not None:
-            kwargs["blocks"] = blocks_json([*_text_block(text), *card_blocks(card)])
+            kwargs["blocks"] = blocks_json([*text_blocks(text), *card_blocks(card)])
         await self._call("chat.update", **kwargs)
 
     async def pin(self, channel_id: str, message_id: str) -> None:
@@ -151,10 +154,6 @@ class SlackMessenger:
             type="link",
             link=data.get("permalink", ""),
         )
-
-
-def _text_block(text: str) -> list[SectionBlock]:
-    return [SectionBlock(text=MarkdownTextObject(text=text[:3000]))] if text else []
 
 
 def _suffixed(name: str, n: int) -> str:

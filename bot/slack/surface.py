@@ -193,7 +193,7 @@ class SlackSurface:
             await self.client.chat_postEphemeral(
                 channel=channel,
                 user=user,
-                text=reply.text[:3000],
+                text=blockkit.message_text(reply.text),
                 blocks=self._reply_blocks(reply),
             )
 
@@ -257,7 +257,7 @@ class SlackSurface:
         # One keep-alive HTTP session for every reply, rather than a new one per reply.
         webhook = AsyncWebhookClient(url=response_url, session=self.http())
         await webhook.send(
-            text=reply.text[:3000] or "Done.",
+            text=blockkit.message_text(reply.text),
             blocks=self._reply_blocks(reply),
             response_type="ephemeral",
             replace_original=False,
@@ -277,10 +277,12 @@ class SlackSurface:
     @staticmethod
     def _reply_blocks(reply: Reply) -> list[dict[str, Any]]:
         blocks: list[Any] = []
-        if reply.text:
-            prefix = "" if reply.ok else ":no_entry: "
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=(prefix + reply.text)[:3000])))
-        if reply.card is not None and reply.ephemeral:  # a public card is in the channel
+        shown = reply.card is not None and reply.ephemeral  # a public card is in the channel
+        # The text is the card's one-line summary when the command gave no other words.
+        if reply.text and not (shown and reply.card and reply.text == reply.card.summary):
+            prefix = "" if reply.ok else "⛔ "
+            blocks += blockkit.text_blocks(prefix + reply.text)
+        if shown and reply.card is not None:
             blocks += blockkit.card_blocks(reply.card)
         return blockkit.blocks_json(blocks)
 
@@ -307,11 +309,17 @@ class SlackSurface:
 
     def _slack_form(self, form: Form) -> Form:
         """Pre-filled people are shown as Slack users where their account is known."""
-        names = [str(f.value) for f in form.fields if f.kind == "person" and f.value]
+        people = [f for f in form.fields if f.kind in {"person", "people"} and f.value]
+        names = [n.strip() for f in people for n in str(f.value).split(",") if n.strip()]
         if not names:
             return form
         with self.db.read() as session:
             ids = repo.external_ids(session, SURFACE, names)
         return form.prefilled(
-            {f.name: ids.get(str(f.value), "") for f in form.fields if f.kind == "person"}
+            {
+                f.name: ",".join(
+                    ids[n.strip()] for n in str(f.value).split(",") if n.strip() in ids
+                )
+                for f in people
+            }
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
-from cards.adaptive import SCHEMA, VERSION, render_card, render_form, with_person_pickers
+from cards.adaptive import SCHEMA, VERSION, render_card, render_form, rich, with_person_pickers
 from cards.model import Card, Form
 from commands.context import Reply
 
@@ -18,34 +18,22 @@ CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 VERB = "opss"  # every button of ours carries its meaning in its data, so one verb serves
 
 
-_BOLD = re.compile(r"(?<![*\w])\*(?!\*)([^*\n]+?)\*(?![*\w])")
-_CODE = re.compile(r"`([^`\n]*)`")
-
-
-def _markdown(text: str) -> str:
-    """The engine writes Slack's mrkdwn; Teams reads Markdown: ``*bold*`` becomes
-    ``**bold**``, code marks go (Teams shows ``<`` inside them as ``&lt;``), lines starting
-    ``•`` become a list and other lines paragraphs (a lone newline is not a break there)."""
-    text = _BOLD.sub(r"**\1**", _CODE.sub(r"\1", text))
-    out: list[str] = []
-    for line in text.split("\n"):
-        item = line.startswith("• ")
-        line = f"- {line[2:]}" if item else line
-        if out:
-            out.append("\n" if item and out[-1].startswith("- ") else "\n\n")
-        out.append(line)
-    return "".join(out)
+# Characters Markdown gives a meaning anywhere (emphasis, links, code, tables), and the
+# markers that start a heading, a list, a quote or a rule at the beginning of a line.
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+_LINE_START = re.compile(r"^(\s*)(\d*)([#+=.)-])")
 
 
 def message_text(text: str) -> str:
-    """Text for a Teams message, which Teams reads as Markdown with HTML: angle brackets
-    and ampersands are escaped so ``<title>`` is shown, not taken for a tag."""
-    return html.escape(_markdown(text), quote=False)
-
-
-def block_text(text: str) -> str:
-    """Text for an Adaptive Card TextBlock (Markdown, no HTML)."""
-    return _markdown(text)
+    """Text for a Teams message, which Teams reads as Markdown with HTML. The engine's text
+    is plain (people's words in it are literal), so Markdown's characters are escaped with a
+    backslash and angle brackets and ampersands as entities: ``**x**``, ``[a](b)``, a line
+    starting ``- `` and ``<at>`` are shown as typed. Each line stays a line."""
+    lines = []
+    for line in html.escape(text, quote=False).split("\n"):
+        line = _MARKDOWN.sub(r"\\\1", line)
+        lines.append(_LINE_START.sub(r"\1\2\\\3", line))
+    return "\n\n".join(lines)
 
 
 def executable(card: dict[str, Any]) -> dict[str, Any]:
@@ -71,15 +59,8 @@ def reply_card(reply: Reply) -> dict[str, Any]:
     """What the person who acted sees: the answer's text, and its card when it is theirs alone."""
     body: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
-    text = reply.text or "Done."
-    body.append(
-        {
-            "type": "TextBlock",
-            "text": text,
-            "wrap": True,
-            **({} if reply.ok else {"color": "Attention"}),
-        }
-    )
+    if reply.text:  # a RichTextBlock: its words are literal, never Markdown
+        body.append(rich(reply.text, **({} if reply.ok else {"color": "Attention"})))
     if reply.card is not None:
         shown = card_json(reply.card)
         body += shown["body"]

@@ -141,9 +141,8 @@ class TeamsMessenger:
             is_group=True,
             bot=reference.bot,
             channel_data={"channel": {"id": self.incidents_channel}},
-            activity=teams_cards.message(
-                f"**{topic}**\n\nThis thread is the incident's channel.", None
-            ),
+            # The topic holds the incident's title: plain text, shown as typed.
+            activity=teams_cards.message(f"{topic}\nThis thread is the incident's channel.", None),
             tenant_id=self.tenant_id
             or (reference.conversation.tenant_id if reference.conversation else None),
         )

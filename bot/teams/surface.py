@@ -46,8 +46,8 @@ FROM_CHANNEL = "teams_channel"
 _TAGS = re.compile(r"<[^>]+>")
 _PREFIX = re.compile(r"^/?opss\b\s*", re.IGNORECASE)
 WELCOME = (
-    "OPSS incident bot: it carries the Incident Management Plan. Type **opss help** for the "
-    "commands, or **opss raise** and a title to report a potential issue to IMT (in a "
+    "OPSS incident bot: it carries the Incident Management Plan. Type opss help for the "
+    "commands, or opss raise and a title to report a potential issue to IMT (in a "
     "channel, mention the bot first)."
 )
 

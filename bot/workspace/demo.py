@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from commands.context import Reply, Request
 from commands.engine import Engine
+from commands.scheduler import next_due
 
 RATINGS = (
     "public_safety=high non_compliance=medium remedial_action=high "
@@ -78,10 +79,11 @@ def run_demo(engine: Engine, channel: str) -> Reply:
             return Reply(text=f"The demo stopped at '/opss {text}': {reply.text}", ok=False)
         if "declared as incident" in reply.text:
             incident = reply.text.split("incident ")[1].split(":")[0]
+    upcoming = next_due(engine.db, engine.clock, engine.options.holidays)
     return Reply(
         text=(
             f"Demo ready: EXERCISE incident {incident} from {ref}. Open its channel (as hana, ian, "
-            "fatima, david, sara or olly), then press +30 min for a meeting reminder and +2 h "
-            "twice for the sitrep prompt."
+            "fatima, david, sara or olly), then press Next event to jump the clock to what the "
+            f"bot does next: {upcoming}."
         )
     )

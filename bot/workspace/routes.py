@@ -25,6 +25,7 @@ from bot.checks import LOOPBACK_NAMES
 from bot.config import Settings
 from bot.workspace.demo import run_demo
 from bot.workspace.sign_in import COOKIE, SESSION_HOURS, person_for_token, sign_in, sign_out
+from bot.workspace.welcome import welcome_card
 from cards.adaptive import render_card, render_form
 from commands.context import Reply, Request, Submission
 from commands.engine import Engine
@@ -34,7 +35,15 @@ from storage.unit_of_work import Database
 
 STATIC = Path(__file__).with_name("static")
 ROOT = Path(__file__).resolve().parents[2]
-ADAPTIVECARDS_JS = ROOT / "node_modules" / "adaptivecards" / "dist" / "adaptivecards.min.js"
+NODE = ROOT / "node_modules"
+# The page's libraries, kept as npm packages (package.json): the Adaptive Cards renderer, and
+# markdown-it with DOMPurify for the Markdown a TextBlock may hold.
+VENDOR = {
+    "adaptivecards.js": NODE / "adaptivecards" / "dist" / "adaptivecards.min.js",
+    "markdown-it.js": NODE / "markdown-it" / "dist" / "browser" / "markdown-it.umd.min.js",
+    "purify.js": NODE / "dompurify" / "dist" / "purify.min.js",
+}
+ADAPTIVECARDS_JS = VENDOR["adaptivecards.js"]
 HEADER = "X-OPSS-Local"
 MESSAGES_SHOWN = 300
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
@@ -47,6 +56,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
     return {
         "ok": reply.ok,
         "text": reply.text,
+        # When the text only sums the card up, the page shows the card alone (as Slack does).
+        "summary": reply.card.summary if reply.card else None,
         "ephemeral": reply.ephemeral,
         "errors": reply.errors,
         # A card also posted in the channel is not repeated in the reply.
@@ -70,7 +81,7 @@ class Workspace:
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get("/", self.index),
-            web.get("/vendor/adaptivecards.js", self.adaptivecards),
+            web.get("/vendor/{name}", self.vendor),
             web.static("/static", STATIC),
             web.get("/api/state", self.state),
             web.get("/api/channels/{id}/messages", self.messages),
@@ -84,13 +95,16 @@ class Workspace:
         self._check_host(request)
         return web.FileResponse(STATIC / "index.html")
 
-    async def adaptivecards(self, request: web.Request) -> web.StreamResponse:
-        if not ADAPTIVECARDS_JS.exists():
+    async def vendor(self, request: web.Request) -> web.StreamResponse:
+        path = VENDOR.get(request.match_info["name"])
+        if path is None:
+            raise web.HTTPNotFound(text="No such library.")
+        if not path.exists():
             raise web.HTTPServiceUnavailable(
-                text="The Adaptive Cards renderer is not installed: run npm ci (./dev start "
+                text="The page's libraries are not installed: run npm ci (./dev start "
                 "does it for you)."
             )
-        return web.FileResponse(ADAPTIVECARDS_JS)
+        return web.FileResponse(path)
 
     # Where a request comes from, and who sends it ------------------------------------------
 
@@ -219,6 +233,7 @@ class Workspace:
                     ],
                     "general": self.general_channel,
                     "now": show(self.engine.clock.now()),
+                    "welcome": render_card(welcome_card(session, user, pick=self.mode == "pick")),
                 }
 
         return web.json_response(await asyncio.to_thread(work))
@@ -277,16 +292,18 @@ class Workspace:
         if not isinstance(text, str):
             raise web.HTTPBadRequest(text="Text: expected the command as text.")
         channel = await self._where(user, body.get("channel"))
+        return web.json_response(await self._typed(user, channel, body, text))
+
+    async def _typed(
+        self, user: str, channel: str, body: dict[str, Any], text: str
+    ) -> dict[str, Any]:
+        """A typed command or a card's button: the workspace's demo, or the engine."""
         if DEMO.match(text[:100]):
             if self.mode != "pick":
-                return web.json_response(
-                    reply_json(
-                        Reply(text="The demo runs only in the loopback demo mode.", ok=False)
-                    )
+                return reply_json(
+                    Reply(text="The demo runs only in the loopback demo mode.", ok=False)
                 )
-            return web.json_response(
-                reply_json(await asyncio.to_thread(run_demo, self.engine, channel))
-            )
+            return reply_json(await asyncio.to_thread(run_demo, self.engine, channel))
         reply = await asyncio.to_thread(
             self.engine.handle,
             Request(
@@ -298,7 +315,7 @@ class Workspace:
                 idempotency_key=_key(body),
             ),
         )
-        return web.json_response(reply_json(reply))
+        return reply_json(reply)
 
     async def submit(self, request: web.Request) -> web.Response:
         self._check_write(request)
@@ -308,6 +325,8 @@ class Workspace:
         if not isinstance(data, dict):
             raise web.HTTPBadRequest(text="data: expected the card's submitted values")
         channel = await self._where(user, body.get("channel"))
+        if isinstance(data.get("command"), str):  # a card's button, e.g. "Run the demo"
+            return web.json_response(await self._typed(user, channel, body, data["command"]))
         reply = await asyncio.to_thread(
             self.engine.submit,
             Submission(

@@ -4,14 +4,20 @@
 const state = { user: "", channel: null, channels: [], seen: new Map(), general: "" };
 const $ = (id) => document.getElementById(id);
 
-function escapeHtml(s) {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-}
-
+// Markdown in a TextBlock (the Adaptive Cards subset) through markdown-it with raw HTML off,
+// and its output through DOMPurify, keeping only the tags that subset produces. Text that
+// people typed never reaches it: the bot puts it in TextRuns, which are shown literally.
+const markdown = window.markdownit({ html: false, linkify: false, typographer: false });
+const MARKDOWN_TAGS = ["p", "strong", "em", "ul", "ol", "li", "a", "br", "code"];
 AdaptiveCards.AdaptiveCard.onProcessMarkdown = (text, result) => {
-  result.outputHtml = escapeHtml(text).replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>");
+  result.outputHtml = DOMPurify.sanitize(markdown.render(text), {
+    ALLOWED_TAGS: MARKDOWN_TAGS,
+    ALLOWED_ATTR: ["href"],
+  });
   result.didProcess = true;
 };
+// Choice labels are the bot's words or people's names: plain text, never Markdown.
+AdaptiveCards.GlobalSettings.useMarkdownInRadioButtonAndCheckbox = false;
 
 function newKey() {
   return (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
@@ -45,10 +51,12 @@ function addLocal(text, ok, card) {
   li.className = "ephemeral" + (ok ? "" : " error");
   li.dataset.testid = "ephemeral";
   li.innerHTML = `<div class="meta"><span class="author">OPSS bot</span>only visible to you</div>`;
-  const t = document.createElement("div");
-  t.className = "text";
-  t.textContent = text;
-  li.appendChild(t);
+  if (text) {
+    const t = document.createElement("div");
+    t.className = "text";
+    t.textContent = text;
+    li.appendChild(t);
+  }
   if (card) li.appendChild(renderCard(card, submitData));
   $("messages").appendChild(li);
   li.scrollIntoView();
@@ -75,7 +83,8 @@ function handleReply(reply) {
     return;
   }
   $("form-dialog").close();
-  if (reply.text || reply.card) addLocal(reply.text || "", reply.ok !== false, reply.card);
+  const text = reply.card && reply.text === reply.summary ? "" : reply.text || "";
+  if (text || reply.card) addLocal(text, reply.ok !== false, reply.card);
   refresh();
 }
 
@@ -107,10 +116,26 @@ function renderChannels() {
 function selectChannel(id) {
   state.channel = id;
   state.seen = new Map();
-  $("messages").innerHTML = "";
+  clearMessages();
   localStorage.setItem("opss-channel", id);
   renderChannels();
   refresh();
+}
+
+function clearMessages() {
+  for (const li of [...$("messages").children]) if (li.id !== "welcome") li.remove();
+}
+
+function renderWelcome(card) {
+  // The first page explains itself: who the demo people are and what to type first.
+  const host = $("welcome");
+  const text = JSON.stringify(card || null);
+  const show = card && state.channel === state.general;
+  host.hidden = !show;
+  if (!show || host.dataset.card === text) return;
+  host.dataset.card = text;
+  host.innerHTML = "";
+  host.appendChild(renderCard(card, submitData));
 }
 
 async function loadState() {
@@ -132,6 +157,7 @@ async function loadState() {
   }
   state.channels = s.channels;
   state.general = s.general;
+  state.welcome = s.welcome;
   $("clock").textContent = s.now;
   const dl = $("people");
   dl.innerHTML = "";
@@ -144,9 +170,10 @@ async function loadState() {
   if (!state.channels.find((c) => c.id === state.channel)) {
     state.channel = state.general;
     state.seen = new Map();
-    $("messages").innerHTML = "";
+    clearMessages();
   }
   renderChannels();
+  renderWelcome(state.welcome);
 }
 
 async function loadMessages() {
@@ -223,7 +250,7 @@ function init() {
     state.user = $("user").value.trim().toLowerCase() || "guest";
     localStorage.setItem("opss-user", state.user);
     state.seen = new Map();
-    $("messages").innerHTML = "";
+    clearMessages();
     refresh();
   });
   $("command-form").addEventListener("submit", (ev) => {
