@@ -187,5 +187,10 @@ def test_with_slack_unreachable_the_port_opens_and_the_workspace_serves(tmp_path
     with running(settings, ManualClock(START)) as (url, _bot):
         status, body = get(f"{url}/readyz")
         assert status == 200, body
-        status, body = command(url, "help", general(url))
-        assert status == 200 and "/opss raise" in json.loads(body)["text"]
+        status, body = command(
+            url,
+            "raise Kettle base sparks --products K1 --hazard Fire --source public "
+            '--area "Gas and Electrical"',
+            general(url),
+        )
+        assert status == 200 and "Raised ISS-2026-0001" in json.loads(body)["text"]
