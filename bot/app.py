@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,8 @@ from commands.battle_rhythm import DEFAULT_RHYTHMS, load_presets
 from commands.clock import Clock, FileClock, SharedClock
 from commands.context import Options
 from commands.engine import Engine
+from rules import engagement
+from rules.action_chasing import parse_leads
 from storage import seed
 from storage.db import make_engine
 from storage.migrate import upgrade
@@ -169,7 +171,11 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
         holidays=bank_holidays(settings.holidays_region, clock.now().year),
         grace=timedelta(minutes=settings.grace_minutes),
         clock_movable=settings.clock_movable,
+        action_reminders=parse_leads(settings.action_reminders),
     )
+    if settings.partners_file:
+        partners, stakeholders = engagement.load(settings.partners_file.read_text("utf-8"))
+        options = replace(options, partners=partners, stakeholders=stakeholders)
 
     def after_commit() -> None:
         outbox.kick()

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     grace_minutes: int = Field(default=15, alias="OPSS_GRACE_MINUTES")
     sitrep_cutoff: str = Field(default="16:00", alias="OPSS_SITREP_CUTOFF")
     rhythm_file: Path | None = Field(default=None, alias="OPSS_RHYTHM_FILE")
+    action_reminders: str = Field(default="24h,2h", alias="OPSS_ACTION_REMINDERS")
+    partners_file: Path | None = Field(default=None, alias="OPSS_PARTNERS_FILE")
     # Tests point a bot process at a file holding the time, to move its clock from outside.
     clock_file: str | None = Field(default=None, alias="OPSS_CLOCK_FILE")
     # Operating it (see README "Deploy"): seconds a SIGTERM may take, /metrics on its own

@@ -250,6 +250,14 @@ def declare_form(reference: str, title: str, erco_prompt: bool) -> Form:
     ]
     for key, label in COMMAND_ROLES:
         fields.append(Field(key, label, "person", max_length=200, placeholder="user name"))
+    fields.append(
+        Field(
+            "chair_justification",
+            "Justification if a chair is not the one the plan names (3.4, 3.9)",
+            "multiline",
+            max_length=2000,
+        )
+    )
     fields.append(Field("invite", "Also invite", "people", max_length=1000))
     fields.append(
         Field(
@@ -312,6 +320,7 @@ def action_form(reference: str) -> Form:
             Field("date", "Due date", "date", required=True),
             Field("time", "Due time (London; blank: 17:00)", "time"),
             Field("standard", "Quality standard", "multiline", max_length=2000),
+            Field("group", "Group whose meetings review it", "choice", choices=GROUPS),
         ),
         context={"reference": reference},
     )

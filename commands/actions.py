@@ -10,11 +10,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cards import forms
-from cards.model import Action as Button
+from cards.forms import GROUP_LABELS
 from cards.model import Card, Form
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.flows import Context, FormFlow
+from commands.incident.action_chasing import schedule_chase
+from commands.incident.action_progress import (
+    action_anchor,
+    action_buttons,
+    check_progress,
+    find_action,
+    publish_progress,
+    status_label,
+)
 from commands.lookup import find_issue_or_incident
 from rules import roles
 from rules.references import parse_reference
@@ -52,11 +61,11 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
             except WhenError as exc:
                 raise UserError(f"Due: {exc}", "date") from exc
             values["date"], values["time"] = due.strftime("%Y-%m-%d"), due.strftime("%H:%M")
-        elif name == "standard":
-            values["standard"] = value
+        elif name in {"standard", "group"}:
+            values[name] = value
         else:
             raise UserError(
-                f"action does not take --{name}; it takes --owner, --due and --standard."
+                f"action does not take --{name}; it takes --owner, --due, --standard and --group."
             )
     return {"reference": ref}, values
 
@@ -89,7 +98,9 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         assigned_by_id=ctx.person.id,
         assigned_at=ctx.now,
         status="open",
+        group=v.get("group") or "",
     )
+    schedule_chase(row, ctx.now, ctx.options)
     ctx.session.add(row)
     ctx.session.flush()
     row.owner = owner
@@ -102,7 +113,9 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     )
     text = f"Action {row.reference} on {ref} for {owner.display_name}, due {show(due)}: {row.what}"
     card = action_card(row, ref, exercise=bool(incident and incident.exercise))
-    ctx.post(incident.channel_key if incident else ctx.here(), text, card)
+    ctx.post(
+        incident.channel_key if incident else ctx.here(), text, card, anchor=action_anchor(row)
+    )
     return Reply(text=text, card=card)
 
 
@@ -119,18 +132,11 @@ def done(ctx: Ctx, args: Args) -> Reply:
     parsed = parse_reference(text or "")
     if parsed is None or parsed[0] != "action":
         raise UserError("done needs an action reference, e.g. /opss done ACT-2026-0001.")
-    row = ctx.session.scalar(select(Action).where(Action.reference == parsed[1]))
-    if row is None:
-        raise UserError(f"No action {parsed[1]} is recorded.")
-    if row.status == "done":
-        raise UserError(f"{row.reference} was already marked done.")
-    assigner = ctx.session.get(Person, row.assigned_by_id)
-    allowed = roles.may_complete_action(
-        ctx.actor, row.owner.name, assigner.name if assigner else ""
-    )
-    if not allowed:
-        raise PermissionRefused(f"mark {row.reference} done", allowed.who_may, row.reference)
+    row = find_action(ctx, text, "done")
+    check_progress(ctx, row, "mark done")
+    before = row.status
     row.status = "done"
+    row.next_run_at = None  # nothing more to chase
     row.done_at = ctx.now
     row.done_by_id = ctx.person.id
     row.done_note = args.options.get("note", "")
@@ -138,12 +144,11 @@ def done(ctx: Ctx, args: Args) -> Reply:
         "action.done",
         "action",
         row.reference,
-        {"status": "open"},
+        {"status": before},
         {"status": "done", "note": row.done_note},
     )
-    incident = ctx.session.get(Incident, row.incident_id) if row.incident_id else None
     message = f"Action {row.reference} done by {ctx.person.display_name}: {row.what}"
-    ctx.post(incident.channel_key if incident else ctx.here(), message)
+    publish_progress(ctx, row, message)
     return Reply(text=message)
 
 
@@ -152,17 +157,19 @@ def action_card(row: Action, subject: str, *, exercise: bool = False) -> Card:
         ("Subject", subject),
         ("Owner", row.owner.display_name),
         ("Due", show(row.due_at)),
-        ("Status", row.status.capitalize()),
+        ("Status", status_label(row)),
     ]
+    if row.group:
+        facts.append(("Group", GROUP_LABELS.get(row.group, row.group)))
     if row.standard:
         facts.append(("Quality standard", row.standard))
+    if row.progress_note and row.status in {"started", "blocked"}:
+        facts.append(("Blocked because" if row.status == "blocked" else "Note", row.progress_note))
     return Card(
         title=f"Action {row.reference}",
         subtitle=row.what,
         facts=tuple(facts),
-        actions=(Button("Mark done", f"/opss done {row.reference}"),)
-        if row.status == "open"
-        else (),
+        actions=action_buttons(row),
         exercise=exercise,
     )
 
@@ -171,11 +178,11 @@ def open_actions_for(session: Session, person: Person) -> list[Action]:
     return list(
         session.scalars(
             select(Action)
-            .where(Action.owner_id == person.id, Action.status == "open")
+            .where(Action.owner_id == person.id, Action.status != "done")
             .order_by(Action.due_at)
         )
     )
 
 
 def overdue(row: Action, now: datetime) -> bool:
-    return row.status == "open" and row.due_at < now
+    return row.status != "done" and row.due_at < now

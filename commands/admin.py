@@ -49,8 +49,11 @@ def role(ctx: Ctx, args: Args) -> Reply:
                 + ".",
                 "area",
             )
-    elif area:
-        raise UserError(f"Area: only the FTL role is held for an area, not {role_.value}.")
+    elif area and role_ is not Role.DEPUTY_DIRECTOR:
+        # A deputy director's area is their directorate or function (3.4, 3.9).
+        raise UserError(
+            f"Area: only an FTL or a deputy director is held for an area, not {role_.value}."
+        )
     return (
         _grant(ctx, person, role_, area) if action == "grant" else _revoke(ctx, person, role_, area)
     )

@@ -21,7 +21,14 @@ from storage.models import ImpactAssessment, Issue, NncAssessment
 def _issue_for_assessment(ctx: Ctx, reference: str | None, verb: str) -> Issue:
     issue = find_issue(ctx.session, reference, verb)
     if Stage(issue.stage) is Stage.DECLARED:
-        raise UserError(declared_instead(ctx.session, issue, "assessed again"))
+        incident = repo.incident_for_issue(ctx.session, issue.id)
+        # A declared incident is reassessed by changing its response level, as a decision.
+        again = (
+            f" To reassess it, change its level: /opss level {incident.reference}."
+            if incident
+            else ""
+        )
+        raise UserError(declared_instead(ctx.session, issue, "assessed again") + again)
     if not is_open(Stage(issue.stage)):
         raise UserError(
             f"{issue.reference} is {STAGE_LABELS[Stage(issue.stage)]}; re-open it "

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cards.model import Card, Form, card_to_dict
+from rules.action_chasing import DEFAULT_LEADS
+from rules.engagement import OPERATIONAL_PARTNERS, STAKEHOLDERS
 from rules.roles import Actor
 from storage import repositories as repo
 from storage.models import ChannelBinding, Person
@@ -100,6 +102,11 @@ class Options:
     # missed rather than posted; within it, it is posted marked "(late)".
     grace: timedelta = timedelta(minutes=15)
     late_after: timedelta = timedelta(minutes=2)
+    # Actions are reminded of this long before they are due (3.10), then flagged overdue.
+    action_reminders: tuple[timedelta, ...] = DEFAULT_LEADS
+    # Engagement (section 4): operational partners (4.7) and other stakeholders (4.3).
+    partners: tuple[str, ...] = OPERATIONAL_PARTNERS
+    stakeholders: tuple[str, ...] = STAKEHOLDERS
     # The demo clock may be moved (local workspace only, no chat platform configured).
     clock_movable: bool = False
 

@@ -45,6 +45,16 @@ from commands.context import (
 from commands.flows import FormFlow
 from commands.help import LOCAL_VERBS, show_help
 from commands.home import home_cards
+from commands.incident import (
+    action_progress,
+    direct_escalation,
+    engagement,
+    erco,
+    groups,
+    incident_roles,
+    level,
+    strategy,
+)
 from commands.inputs import InputProblem, clean_command, clean_values
 from rules.roles import Actor
 from storage import repositories as repo
@@ -75,6 +85,15 @@ FORM_FLOWS: dict[str, FormFlow] = {
         battle_rhythm.RHYTHM_ADD,
         sitreps.SITREP_UPDATE,
         sitreps.SITREP_AMEND,
+        groups.GROUP,
+        incident_roles.INCIDENT_ROLE,
+        strategy.STRATEGY,
+        erco.ERCO,
+        level.LEVEL,
+        engagement.ENGAGE,
+        engagement.ENGAGEMENT_PLAN,
+        direct_escalation.DIRECT_ESCALATION,
+        action_progress.BLOCKED,
     )
 }
 # "/opss rhythm INC add" and the like: a sub-command that opens a form.
@@ -95,6 +114,15 @@ PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
     "rhythm": battle_rhythm.rhythm,
     "sitrep": sitreps.sitrep_verb,
     "clock": demo_clock.clock,
+    "group": groups.group_verb,
+    "started": action_progress.started,
+}
+# A verb whose sub-command opens a form: "/opss role INC-…", "/opss escalate ISS incident".
+FORM_ROUTES: dict[str, Callable[[Args], FormFlow | None]] = {
+    "role": incident_roles.role_route,
+    "group": groups.group_route,
+    "escalate": direct_escalation.escalate_route,
+    "engage": engagement.engage_route,
 }
 ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f} | set(LOCAL_VERBS))
 
@@ -223,6 +251,9 @@ class Engine:
         if sub in SUB_FORMS:
             del args.words[1]
             return self._form_command(ctx, SUB_FORMS[sub], args)
+        routed = FORM_ROUTES[verb](args) if verb in FORM_ROUTES else None
+        if routed is not None:
+            return self._form_command(ctx, routed, args)
         if verb in PLAIN_VERBS:
             verb_fn = PLAIN_VERBS[verb]
             return _Write(lambda c: verb_fn(c, args))

@@ -40,7 +40,11 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                 "action <INC or ISS> <what> --owner <user> --due YYYY-MM-DD [--standard ..]",
                 "assign a task with an owner, timescale and quality standard (3.10)",
             ),
-            ("done <ACT> [--note ..]", "mark an action done"),
+            (
+                "started <ACT> | blocked <ACT> [--reason ..] | done <ACT> [--note ..]",
+                "an action's progress (also its card's buttons); it is reminded and, once "
+                "overdue, escalated",
+            ),
             (
                 "rhythm <INC> [add | remove <#> | replace standard|escalated|reduced]",
                 "the battle rhythm (3.21-3.22): meetings the bot reminds the channel of",
@@ -48,6 +52,27 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             (
                 "sitrep <INC> update | list | show <n> | approve <n> | amend <n> | set --teams ..",
                 "situation reports (3.23): team updates, the collated sitrep, IMT's approval",
+            ),
+        ),
+    ),
+    (
+        "Command and control",
+        (
+            (
+                "group <INC> [open <kind> --chair .. --members .. | close <#>]",
+                "groups mobilised (3.3-3.16), chairs (3.4, 3.9); closing ends their meetings",
+            ),
+            ("role <INC> <role> <user> [--area ..]", "who holds an incident role (3.18-3.20)"),
+            ("strategy <INC>", "the SCG strategy (3.6-3.7) and the equality duty (1.7-1.8)"),
+            ("erco <INC>", "record DBT ERCO's engagement and any ERT (3.17)"),
+            ("level <INC> low|medium|high|critical --rationale ..", "change the response level"),
+            (
+                "engage <INC> [--partner .. --what .. --via ..] | engage <INC> plan",
+                "log who was told what (4.1-4.7); the stakeholder engagement plan (4.1, 4.5)",
+            ),
+            (
+                "escalate <ISS> incident --consulted <DD> --rationale ..",
+                "Head of IMT: straight to an incident from any rung (2.3)",
             ),
         ),
     ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from cards.model import Action, Card
 from commands.context import Ctx
+from commands.incident.command_and_control import my_incident_roles_card
 from commands.listing import (
     Listing,
     Window,
@@ -31,7 +32,9 @@ def home_cards(ctx: Ctx) -> list[Card]:
     waiting = glance(ctx.session, issues_query(ctx, Listing(waiting=True)), SHOWN)
     incidents = glance(ctx.session, incidents_query(ctx, Listing(kind="incidents")), SHOWN)
     steps = waiting_steps(ctx, waiting.rows)
+    mine_in_incidents = my_incident_roles_card(ctx)
     return [
+        *((mine_in_incidents,) if mine_in_incidents else ()),
         Card(
             title="Your open actions",
             subtitle=f"{mine.describe()} open" if mine.total else "",

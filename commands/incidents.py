@@ -14,12 +14,18 @@ from commands.battle_rhythm import STANDARD, apply_preset, rhythm_card
 from commands.context import Ctx, PermissionRefused, Reply, UserError
 from commands.decisions import decision_log_anchor, decision_log_card, record_decision
 from commands.flows import Context, FormFlow
+from commands.incident.action_chasing import erco_prompt
+from commands.incident.groups import (
+    declared_chairs_justification,
+    mobilise_for_rhythm,
+)
 from commands.ladder import move_issue
 from commands.lookup import find_issue
 from commands.sitreps import start_schedule
 from commands.views import incident_card, issue_anchor, publish_issue_change
 from rules import impact, lifecycle, roles
 from rules.channels import incident_channel_name
+from rules.command_and_control import erco_needed
 from rules.lifecycle import STAGE_LABELS, Move, Stage
 from storage import repositories as repo
 from storage.models import Incident, Issue
@@ -37,6 +43,8 @@ OPTION_FIELDS = {
     "invite": "invite",
     "erco": "erco_engaged",
     "erco_engaged": "erco_engaged",
+    "justification": "chair_justification",
+    "chair_justification": "chair_justification",
 }
 
 
@@ -79,7 +87,8 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
         if name not in OPTION_FIELDS:
             raise UserError(
                 f"declare does not take --{name}; it takes --exercise, --title, --level, "
-                "--imt-lead, --scg-chair, --tcg-chair, --comms-lead, --sio, --invite, --erco."
+                "--imt-lead, --scg-chair, --tcg-chair, --comms-lead, --sio, --invite, --erco, "
+                "--justification."
             )
         values[OPTION_FIELDS[name]] = value
     if "exercise" in args.flags:
@@ -118,6 +127,30 @@ def _person_names(ctx: Ctx, v: dict[str, Any]) -> tuple[dict[str, str], list[str
 
 def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     issue = _issue(ctx, context.get("reference"))
+    conference = repo.latest_conference(ctx.session, issue.id)
+    return open_incident(
+        ctx,
+        issue,
+        v,
+        basis=roles.may_declare(ctx.actor).basis,
+        rationale=f"Case conference {conference.reference if conference else ''} decided to "
+        "declare an incident (plan 2.19-2.20).",
+        group="case_conference",
+        conference_id=conference.id if conference else None,
+    )
+
+
+def open_incident(
+    ctx: Ctx,
+    issue: Issue,
+    v: dict[str, Any],
+    *,
+    basis: str,
+    rationale: str,
+    group: str,
+    conference_id: int | None = None,
+) -> Reply:
+    """The incident's record, channel, decision log, groups and rhythm (one unit of work)."""
     team, invite = _person_names(ctx, v)
     exercise = bool(v.get("exercise"))
     reference = repo.next_reference(ctx.session, "incident", ctx.now.year)
@@ -133,6 +166,8 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         status="active",
         overall_impact=int(overall) if overall else None,
         erco_engaged=bool(v.get("erco_engaged")),
+        erco_engaged_by=ctx.person.display_name if v.get("erco_engaged") else "",
+        erco_engaged_at=ctx.now if v.get("erco_engaged") else None,
         command_team=team,
         strategy={},
         declared_by_id=ctx.person.id,
@@ -145,20 +180,31 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     incident.issue = issue
     ctx.session.add(incident)
     ctx.session.flush()
-    move_issue(ctx, issue, Stage.DECLARED, basis=roles.may_declare(ctx.actor).basis)
-    conference = repo.latest_conference(ctx.session, issue.id)
+    unqualified = declared_chairs_justification(
+        ctx, incident, team, v.get("chair_justification") or ""
+    )
+    move_issue(ctx, issue, Stage.DECLARED, basis=basis)
     record_decision(
         ctx,
         kind="declaration",
         what=f"Declare incident {reference}: {incident.title}"
         + (" (EXERCISE)" if exercise else ""),
-        rationale=f"Case conference {conference.reference if conference else ''} decided to "
-        "declare an incident (plan 2.19-2.20).",
+        rationale=rationale,
         decided_by=ctx.person.display_name,
-        group="case_conference",
+        group=group,
         incident=incident,
-        conference_id=conference.id if conference else None,
+        conference_id=conference_id,
     )
+    for text in unqualified:
+        record_decision(
+            ctx,
+            kind="chair",
+            what=text,
+            rationale=v.get("chair_justification") or "",
+            decided_by=ctx.person.display_name,
+            group="imt",
+            incident=incident,
+        )
     ctx.audit(
         "incident.declared",
         "incident",
@@ -183,6 +229,9 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         payload={"name": channel_name, "topic": topic, "private": True, "members": members},
         now=ctx.now,
     )
+    # The battle rhythm starts with the incident (3.21-3.22), its groups with it.
+    apply_preset(ctx, incident, STANDARD)
+    mobilise_for_rhythm(ctx, incident, team)
     card = incident_card(ctx.session, incident)
     ctx.post(
         incident.channel_key,
@@ -200,18 +249,20 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     )
     ctx.bookmark(incident.channel_key, "Decision log", decision_log_anchor(incident))
     ctx.bookmark(incident.channel_key, f"Issue {issue.reference} summary", issue_anchor(issue))
-    if overall is not None and overall >= impact.Level.HIGH and not incident.erco_engaged:
-        ctx.post(
-            incident.channel_key,
-            f"{label}Impact is {overall.label}: engage DBT Emergency Response Coordination "
-            "(ERCO) now (plan 3.17) and record it with /opss decide.",
-        )
-    # The battle rhythm and the sitrep cadence start with the incident (3.21-3.23).
-    apply_preset(ctx, incident, STANDARD)
+    erco_prompted = erco_needed(overall, incident.erco_engaged)
+    if erco_prompted:
+        # Declaring without ERCO does not pass silently: the channel is asked, with a button.
+        prompt_text, prompt_card = erco_prompt(incident)
+        ctx.post(incident.channel_key, prompt_text, prompt_card)
     start_schedule(ctx, incident, teams=[issue.functional_area])
     ctx.post(incident.channel_key, f"Battle rhythm of {reference}", rhythm_card(ctx, incident))
     announce = f"{label}{issue.reference} declared as incident {reference}: #{channel_name}"
     publish_issue_change(ctx, issue, announce, tell_imt=True)
+    if erco_prompted:
+        announce += (
+            f". Impact is {overall.label if overall else ''} and DBT ERCO is not recorded as "
+            f"engaged: record it with /opss erco {reference} (3.17)"
+        )
     return Reply(text=announce, card=card, ephemeral=False)
 
 

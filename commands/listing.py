@@ -344,11 +344,12 @@ def incidents_query(ctx: Ctx, listing: Listing) -> Select[Any]:
 
 
 def actions_query(ctx: Ctx, listing: Listing) -> Select[Any]:
-    status = "done" if listing.closed else "open"
+    # Open means not done: started and blocked actions are still open (3.10).
+    done = Action.status == "done"
     order = Action.done_at.desc() if listing.closed else Action.due_at
     return (
         select(Action)
-        .where(Action.owner_id == ctx.person.id, Action.status == status)
+        .where(Action.owner_id == ctx.person.id, done if listing.closed else ~done)
         .order_by(order, Action.id)
     )
 
@@ -376,7 +377,7 @@ def incident_item(incident: Incident) -> tuple[str, str]:
 
 
 def action_item(action: Action, ctx: Ctx) -> tuple[str, str]:
-    late = action.status == "open" and action.due_at < ctx.now
+    late = action.status != "done" and action.due_at < ctx.now
     return (
         f"{action.reference}{' · OVERDUE' if late else ''}",
         f"{action.what} (due {show(action.due_at)})",

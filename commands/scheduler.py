@@ -50,6 +50,7 @@ from cards.model import Card
 from commands.battle_rhythm import next_reminder
 from commands.clock import Clock
 from commands.context import Ctx, Options
+from commands.incident import action_chasing, engagement, meetings
 from commands.sitreps import row_firings, sitrep_card, sitrep_sections
 from rules import roles, sitrep
 from rules.timeparse import show
@@ -169,26 +170,31 @@ class Batch:
                 self._incidents[incident.id] = incident
         return self._incidents
 
-    def open_actions(self, incident_ids: Iterable[int]) -> dict[int, list[Row[Any]]]:
-        """Each incident's first ``SHOWN`` open actions, soonest due first: plain rows of what
-        a reminder shows (``reference``, ``owner``, ``due_at``, ``what``), not ORM objects."""
+    def open_actions(self, incident_ids: Iterable[int]) -> dict[tuple[int, str], list[Row[Any]]]:
+        """Each incident's first ``SHOWN`` open (not done) actions of each group, soonest due
+        first: plain rows of what a reminder shows (``reference``, ``owner``, ``due_at``,
+        ``what``), not ORM objects. Keyed by (incident, group); "" is no group."""
         ids = set(incident_ids)
-        out: dict[int, list[Row[Any]]] = {i: [] for i in ids}
+        out: dict[tuple[int, str], list[Row[Any]]] = {}
         if not ids:
             return out
         rank = (
             func.row_number()
-            .over(partition_by=Action.incident_id, order_by=(Action.due_at, Action.id))
+            .over(
+                partition_by=(Action.incident_id, Action.group),
+                order_by=(Action.due_at, Action.id),
+            )
             .label("rank")
         )
         ranked = (
             select(Action.id, rank)
-            .where(Action.incident_id.in_(ids), Action.status == "open")
+            .where(Action.incident_id.in_(ids), Action.status != "done")
             .subquery()
         )
         rows = self.session.execute(
             select(
                 Action.incident_id,
+                Action.group,
                 Action.reference,
                 Person.display_name.label("owner"),
                 Action.due_at,
@@ -200,7 +206,7 @@ class Batch:
             .order_by(Action.due_at, Action.id)
         )
         for row in rows:
-            out[row.incident_id].append(row)
+            out.setdefault((row.incident_id, row.group), []).append(row)
         return out
 
     def decisions_since(self, since: dict[int, datetime]) -> dict[int, list[Row[Any]]]:
@@ -435,6 +441,7 @@ def meeting_reminders(batch: Batch, events: list[RhythmEvent]) -> None:
         since[p.fire.incident_id] = min(p.previous, since.get(p.fire.incident_id, p.previous))
     actions = batch.open_actions(since)
     decisions = batch.decisions_since(since)
+    groups = meetings.load(batch.session, since)  # members, the strategy, direct accounts
     for p in mine:
         incident = incidents[p.fire.incident_id]
         status = p.fire.status
@@ -448,10 +455,15 @@ def meeting_reminders(batch: Batch, events: list[RhythmEvent]) -> None:
                 incident,
                 p.event,
                 p.fire.due_at + lead,
-                actions[incident.id],
+                meetings.group_actions(actions, incident.id, p.event.group, SHOWN),
                 recent,
+                groups,
                 late=status == "late",
             )
+            if action_chasing.erco_needed_for(incident):  # asked again each rhythm cycle
+                start = f"Before the {p.event.name} at {show(p.fire.due_at + lead)}"
+                batch.post(incident, *action_chasing.erco_prompt(incident, start))
+                batch.result.handled.append(f"{incident.reference} erco prompt")
             batch.result.posted += 1
             batch.result.late += status == "late"
         batch.result.handled.append(f"{incident.reference} {p.event.name} {status}")
@@ -464,6 +476,7 @@ def _post_reminder(
     start: datetime,
     actions: list[Row[Any]],
     decisions: list[Row[Any]],
+    groups: meetings.Loaded,
     *,
     late: bool,
 ) -> None:
@@ -498,7 +511,12 @@ def _post_reminder(
         sections=tuple(sections),
         exercise=incident.exercise,
     )
+    card = meetings.reminder_card(groups, incident, event, card)  # members, strategy
     batch.post(incident, text, card)
+    for conversation in meetings.direct_to(groups, incident, event):  # the group's members
+        batch.ctx(incident).post(
+            conversation, ("EXERCISE · " if incident.exercise else "") + text, card
+        )
 
 
 # Sitreps --------------------------------------------------------------------------------------
@@ -537,6 +555,9 @@ def sitrep_steps(batch: Batch, schedules: list[SitrepSchedule]) -> None:
     updates = batch.sitrep_updates((p.fire.incident_id, p.firing.cutoff) for p in cutoffs + chases)
     ftls = batch.ftl_names() if chases or prompts else {}
     numbers = batch.sitrep_numbers(p.fire.incident_id for p in cutoffs)
+    engaged = engagement.sitrep_sections_for(
+        batch.session, [(p.fire.incident_id, p.firing.cutoff) for p in cutoffs]
+    )
     for p in mine:
         incident = incidents[p.fire.incident_id]
         status = p.fire.status
@@ -544,7 +565,10 @@ def sitrep_steps(batch: Batch, schedules: list[SitrepSchedule]) -> None:
         received = updates.get((incident.id, p.firing.cutoff), [])
         if p.firing.step is sitrep.Step.CUTOFF:  # collated whatever the delay
             numbers[incident.id] += 1
-            _collate(batch, incident, p, received, numbers[incident.id], late=status != "on_time")
+            extra = engaged.get((incident.id, p.firing.cutoff), [])
+            _collate(
+                batch, incident, p, received, numbers[incident.id], extra, late=status != "on_time"
+            )
             batch.result.collated += 1
         elif status == "missed":
             batch.result.missed += 1
@@ -616,6 +640,7 @@ def _collate(
     step: _SitrepStep,
     received: list[tuple[SitrepUpdate, str]],
     number: int,
+    engagement_sections: list[list[str]],
     *,
     late: bool,
 ) -> None:
@@ -629,7 +654,7 @@ def _collate(
         number=number,
         as_at=cutoff,
         title=draft.title,
-        sections=sitrep_sections(draft),
+        sections=sitrep_sections(draft) + engagement_sections,
         missing=list(draft.missing),
         amendment="",
         status="draft",
@@ -659,5 +684,8 @@ SOURCES: tuple[DueSource, ...] = (
         SitrepSchedule,
         sitrep_steps,
         lambda m: m.active == true(),
+    ),
+    DueSource(
+        "action reminders", Action, action_chasing.chase_actions, lambda m: m.status != "done"
     ),
 )

@@ -137,34 +137,34 @@ def issue_card(
 
 
 def incident_card(session: Session, incident: Incident) -> Card:
-    team = incident.command_team or {}
-    labels = {
-        "imt_lead": "IMT lead",
-        "scg_chair": "SCG chair",
-        "tcg_chair": "TCG chair",
-        "communications_lead": "Communications lead",
-        "senior_investigation_officer": "Senior investigation officer",
-    }
+    # Imported here: those modules record decisions, and decisions.py imports this module.
+    from commands.incident import engagement, strategy
+    from commands.incident.command_and_control import holders_facts
+
     facts: list[tuple[str, str]] = [
         ("Issue", incident.issue.reference),
-        ("Level", INCIDENT_LEVELS.get(incident.level, incident.level)),
+        ("Command level", INCIDENT_LEVELS.get(incident.level, incident.level)),
         ("Status", incident.status.capitalize()),
         ("Declared", show(incident.declared_at)),
     ]
     if incident.overall_impact:
-        facts.append(("Impact", impact.Level(incident.overall_impact).label))
-    named = [name for key, name in team.items() if key in labels and name]
-    people = repo.people_by_name(session, named)
-    for key, name in team.items():
-        if key in labels and name:
-            person = people.get(name)
-            facts.append((labels[key], person.display_name if person else name))
+        facts.append(("Response level", impact.Level(incident.overall_impact).label))
+    # Who holds what: the groups mobilised with their chairs, then the incident's roles.
+    facts += holders_facts(session, incident)
     warning = ""
-    if incident.overall_impact and incident.overall_impact >= impact.Level.HIGH:
-        if incident.erco_engaged:
-            facts.append(("DBT ERCO", "engaged (3.17)"))
-        else:
-            warning = "Impact is High or Critical: engage DBT ERCO (plan 3.17) and record it."
+    if incident.erco_engaged:
+        ert = "; ERT set up" if incident.erco_ert else ""
+        by = f" by {incident.erco_engaged_by}" if incident.erco_engaged_by else ""
+        when = f", {show(incident.erco_engaged_at)}" if incident.erco_engaged_at else ""
+        facts.append(("DBT ERCO", f"engaged{by}{when}{ert} (3.17)"))
+    elif incident.overall_impact and incident.overall_impact >= impact.Level.HIGH:
+        warning = (
+            "Impact is High or Critical: engage DBT ERCO (plan 3.17) and record it with "
+            f"/opss erco {incident.reference}."
+        )
+    current = strategy.summary_line(session, incident)
+    facts.append(("SCG strategy", current or "not yet recorded"))
+    facts += engagement.card_facts(session, incident)
     decisions = repo.count_decisions(session, incident.id)
     if decisions:
         facts.append(("Decisions logged", str(decisions)))
@@ -177,6 +177,8 @@ def incident_card(session: Session, incident: Incident) -> Card:
         ladder=ladder_position(Stage.DECLARED, None, visited_stages(session, incident.issue)),
         actions=(
             Action("Record a decision", f"/opss decide {ref}"),
+            # The banner's way out; three buttons fit a narrow screen.
+            *((Action("Record ERCO", f"/opss erco {ref}"),) if warning else ()),
             Action("Status", f"/opss status {ref}"),
         ),
         exercise=incident.exercise,

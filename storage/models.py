@@ -202,6 +202,10 @@ class Incident(Base):
     # invitees): with the channel itself, who may read the incident (rules/access.py).
     members: Mapped[list[Any] | None]
     issue: Mapped[Issue] = relationship()
+    # DBT ERCO (3.17): who engaged it, when, and whether an Emergency Response Team was set up.
+    erco_engaged_by: Mapped[str] = mapped_column(String(200), default="")
+    erco_engaged_at: Mapped[datetime | None]
+    erco_ert: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Decision(Base):
@@ -246,6 +250,90 @@ class Action(Base):
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     done_note: Mapped[str] = mapped_column(Text, default="")
     owner: Mapped[Person] = relationship(foreign_keys=[owner_id])
+    # Chasing (3.7, 3.10): the group it belongs to, progress, and the scheduler's cursor.
+    group: Mapped[str] = mapped_column(String(40), default="")
+    progress_note: Mapped[str] = mapped_column(Text, default="")
+    chased_until: Mapped[datetime | None]
+    next_run_at: Mapped[datetime | None] = mapped_column(index=True)
+    overdue_at: Mapped[datetime | None]
+    escalated_to: Mapped[str] = mapped_column(String(200), default="")
+
+
+class IncidentGroup(Base):
+    """A group mobilised for an incident (3.3-3.16) with its chair and members; closing it
+    keeps the row (``closed_at``)."""
+
+    __tablename__ = "incident_groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    chair_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    members: Mapped[list[Any]]
+    chair_justification: Mapped[str] = mapped_column(Text, default="")
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    chair: Mapped[Person | None] = relationship(foreign_keys=[chair_id])
+
+
+class IncidentRole(Base):
+    """A role held within one incident (3.18-3.20); a reassignment ends the earlier row."""
+
+    __tablename__ = "incident_roles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    area: Mapped[str] = mapped_column(String(120), default="")
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    justification: Mapped[str] = mapped_column(Text, default="")
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    assigned_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+
+
+class Strategy(Base):
+    """The SCG's strategy (3.6-3.7), versioned; each version is also a decision."""
+
+    __tablename__ = "strategies"
+    __table_args__ = (UniqueConstraint("incident_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[dict[str, Any]]
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    recorded_at: Mapped[datetime]
+
+
+class EngagementPlan(Base):
+    """The stakeholder engagement plan (4.1), versioned; it may name a lead department (4.5)."""
+
+    __tablename__ = "engagement_plans"
+    __table_args__ = (UniqueConstraint("incident_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    partners: Mapped[list[Any]]
+    fields: Mapped[dict[str, Any]]
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    recorded_at: Mapped[datetime]
+
+
+class Engagement(Base):
+    """Who outside OPSS was told what, when, by whom and through which channel (4.1-4.7)."""
+
+    __tablename__ = "engagements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    partner: Mapped[str] = mapped_column(String(200))
+    what: Mapped[str] = mapped_column(Text)
+    via: Mapped[str] = mapped_column(String(40))
+    told_at: Mapped[datetime]
+    told_by: Mapped[str] = mapped_column(String(200))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    recorded_at: Mapped[datetime]
 
 
 class RhythmEvent(Base):

@@ -46,7 +46,11 @@ PEOPLE: list[dict[str, Any]] = [
         "display_name": "Tom Reid",
         "roles": [{"role": "ftl", "area": "Toys and Childcare"}],
     },
-    {"name": "david", "display_name": "David Osei", "roles": ["deputy_director"]},
+    {
+        "name": "david",
+        "display_name": "David Osei",
+        "roles": [{"role": "deputy_director", "area": "Targeting"}],
+    },
     {"name": "sara", "display_name": "Sara Lind", "roles": ["scs"]},
     {"name": "olly", "display_name": "Olly Reed", "roles": []},
 ]

@@ -7,7 +7,16 @@ import pytest
 from cards import adaptive, blockkit, forms
 from cards.model import Action, Card, validate
 from commands.battle_rhythm import meeting_form
+from commands.incident.action_progress import blocked_form
+from commands.incident.direct_escalation import direct_form
+from commands.incident.engagement import engage_form, plan_form
+from commands.incident.erco import erco_form
+from commands.incident.groups import group_form
+from commands.incident.incident_roles import role_form
+from commands.incident.level import level_form
+from commands.incident.strategy import strategy_form
 from commands.sitreps import update_form
+from rules.engagement import OPERATIONAL_PARTNERS, STAKEHOLDERS
 from tests.schema import assert_valid_card, card_errors
 
 ALL_FORMS = [
@@ -21,6 +30,16 @@ ALL_FORMS = [
     forms.action_form("INC-2026-001"),
     meeting_form("INC-2026-001"),
     update_form("INC-2026-001", ["Gas and Electrical", "Product Safety"]),
+    # Inside a declared incident (section 3 and 4).
+    group_form("INC-2026-001"),
+    role_form("INC-2026-001", ("Gas and Electrical", "Toys and Childcare")),
+    strategy_form("INC-2026-001"),
+    erco_form("INC-2026-001"),
+    level_form("INC-2026-001", "High"),
+    engage_form("INC-2026-001", OPERATIONAL_PARTNERS + STAKEHOLDERS),
+    plan_form("INC-2026-001", OPERATIONAL_PARTNERS + STAKEHOLDERS),
+    direct_form("ISS-2026-0001", "Kettle sparks", [("david", "David Osei")]),
+    blocked_form("ACT-2026-0001"),
 ]
 
 

@@ -11,7 +11,7 @@ from commands.clock import ManualClock
 from commands.context import Options
 from commands.engine import Engine
 from storage import seed
-from storage.models import Incident, OutboxMessage, SitrepSchedule
+from storage.models import Incident, IncidentGroup, OutboxMessage, SitrepSchedule, Strategy
 from storage.unit_of_work import Database
 
 
@@ -29,6 +29,10 @@ def test_the_demo_declares_an_exercise_incident(db: Database, clock: ManualClock
         created = s.scalar(select(OutboxMessage).where(OutboxMessage.op == "create_channel"))
         assert created is not None
         assert set(created.payload["members"]) >= {"hana", "ian", "olly", "david", "fatima"}
+        strategy = s.scalar(select(Strategy))
+        assert strategy is not None and strategy.fields["equality"].startswith("Older owners")
+        tcg = s.scalar(select(IncidentGroup).where(IncidentGroup.kind == "tcg"))
+        assert tcg is not None and tcg.members == ["ian", "olly"]
 
 
 def test_the_demo_says_where_it_stopped(db: Database, clock: ManualClock) -> None:

@@ -92,8 +92,11 @@ def call_conference(bot: Driver, ref: str, user: str = "hana", scs: str = "sara"
     return reply.text.split()[2]
 
 
-def declare(bot: Driver, options: str = "--level tactical") -> str:
-    """Walk a new issue up the ladder and declare it; returns the issue's reference."""
+def declare(bot: Driver, options: str = "--level tactical --erco yes") -> str:
+    """Walk a new issue up the ladder and declare it; returns the issue's reference.
+
+    The issue is rated Critical, so by default DBT ERCO is recorded as engaged on declaring
+    (3.17); tests of the ERCO prompt pass options without ``--erco``."""
     ref = to_stage(bot, "cam_ep")
     cc = call_conference(bot, ref)
     ok(

@@ -60,7 +60,7 @@ identities = { slack = "U0FATIMA" }
 [[people]]
 name = "david"
 display_name = "David Osei"
-roles = ["deputy_director"]
+roles = [{ role = "deputy_director", area = "Targeting" }]
 identities = { slack = "U0DAVID" }
 [[people]]
 name = "sara"

@@ -75,7 +75,7 @@ identities = { teams = "aad-fatima" }
 [[people]]
 name = "david"
 display_name = "David Osei"
-roles = ["deputy_director"]
+roles = [{ role = "deputy_director", area = "Targeting" }]
 identities = { teams = "aad-david" }
 [[people]]
 name = "olly"

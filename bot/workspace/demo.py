@@ -2,7 +2,7 @@
 
 It types the real commands as the demo people, through the engine like anyone else, so every
 rule still applies: raise, assess, escalate up the ladder, NNC, case conference, outcome,
-declare, and the sitrep teams.
+declare, the sitrep teams, the TCG's members and the SCG's strategy.
 """
 
 from __future__ import annotations
@@ -51,6 +51,16 @@ def script(ref: str) -> list[tuple[str, str]]:
             f"declare {ref} --exercise --scg-chair david --tcg-chair fatima --invite ian,sara,olly",
         ),
         ("hana", "sitrep"),  # its incident's reference is known only once declared
+        # Command and control (section 3): the TCG's members and the SCG's first strategy.
+        ("hana", 'group <incident> open tcg --members "ian, olly"'),
+        (
+            "david",
+            "strategy <incident> "
+            '--what-happened "Elbow joints leak gas in three hob models" '
+            '--aim "Stop further leaks and protect the public" '
+            '--priorities "Recall; alert gas engineers; tell retailers" '
+            '--equality "Older owners rarely see online notices: write to them"',
+        ),
     ]
 
 
@@ -74,7 +84,7 @@ def run_demo(engine: Engine, channel: str) -> Reply:
                 f'sitrep {incident} set --teams "Gas and Electrical, Product Safety, '
                 'Toys and Childcare"'
             )
-        reply = say(user, text)
+        reply = say(user, text.replace("<incident>", incident))
         if not reply.ok:
             return Reply(text=f"The demo stopped at '/opss {text}': {reply.text}", ok=False)
         if "declared as incident" in reply.text:

@@ -1,0 +1,201 @@
+"""Command and control inside a declared incident (plan 3.1-3.20): what the groups and roles
+modules share, the incident card's "who holds what", and App Home's "Your incident roles".
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cards.model import Card
+from commands.access import in_its_channel
+from commands.context import Ctx, PermissionRefused, Reply, UserError
+from commands.lookup import find_incident
+from rules.command_and_control import INCIDENT_ROLES, may_organise
+from storage import repositories as repo
+from storage.models import Incident, IncidentGroup, IncidentRole, Person
+
+# Reading ----------------------------------------------------------------------------------------
+
+
+def incident_for(ctx: Ctx, reference: str | None, verb: str, what: str) -> Incident:
+    """The incident, for those who may see it (``commands/access.py``)."""
+    return find_incident(ctx, reference, verb, what)
+
+
+def posted_reply(ctx: Ctx, incident: Incident, text: str, card: Card) -> Reply:
+    """The reply to a command whose card was also posted in the incident's channel: typed in
+    that channel, the caller sees the text only, not the same card twice."""
+    return Reply(text=text, card=card, ephemeral=not in_its_channel(ctx, incident))
+
+
+def admit(ctx: Ctx, incident: Incident, names: list[str]) -> None:
+    """People given a group seat or a role join the incident: they may read it, and they are
+    invited to its channel."""
+    new = [n for n in names if n and n not in (incident.members or [])]
+    if not new:
+        return
+    incident.members = sorted({*(incident.members or []), *new})
+    repo.enqueue(
+        ctx.session,
+        surface=incident.surface,
+        conversation=incident.channel_key,
+        op="invite",
+        payload={"members": new},
+        now=ctx.now,
+    )
+
+
+def active_groups(session: Session, incident_id: int) -> list[IncidentGroup]:
+    return list(
+        session.scalars(
+            select(IncidentGroup)
+            .where(IncidentGroup.incident_id == incident_id, IncidentGroup.closed_at.is_(None))
+            .order_by(IncidentGroup.id)
+        )
+    )
+
+
+def active_roles(session: Session, incident_id: int) -> list[IncidentRole]:
+    return list(
+        session.scalars(
+            select(IncidentRole)
+            .where(IncidentRole.incident_id == incident_id, IncidentRole.ended_at.is_(None))
+            .order_by(IncidentRole.id)
+        )
+    )
+
+
+def chair_of(session: Session, incident_id: int, kind: str) -> str | None:
+    """The user name chairing the first open group of ``kind`` (e.g. the SCG)."""
+    for group in active_groups(session, incident_id):
+        if group.kind == kind and group.chair is not None:
+            return group.chair.name
+    return None
+
+
+def role_holder(session: Session, incident: Incident, role: str) -> str | None:
+    for row in active_roles(session, incident.id):
+        if row.role == role:
+            return row.person.name
+    return (incident.command_team or {}).get(role)
+
+
+def members_of_groups(session: Session, incident_id: int) -> set[str]:
+    names: set[str] = set()
+    for group in active_groups(session, incident_id):
+        names.update(group.members or [])
+        if group.chair is not None:
+            names.add(group.chair.name)
+    return names
+
+
+def holders_facts(session: Session, incident: Incident) -> list[tuple[str, str]]:
+    """Who holds what, for the incident card: each open group's chair and members, then each
+    role."""
+    facts: list[tuple[str, str]] = []
+    for group in active_groups(session, incident.id):
+        chair = group.chair.display_name if group.chair else "not named"
+        facts.append((f"{group.name} chair", chair))
+        members = display_names(session, list(group.members or []))
+        if members:
+            facts.append((f"{group.name} members", ", ".join(members)))
+    for row in active_roles(session, incident.id):
+        if row.role in {"scg_chair", "tcg_chair"}:
+            continue  # shown with their group
+        label = INCIDENT_ROLES[row.role] + (f" ({row.area})" if row.area else "")
+        facts.append((label, row.person.display_name))
+    return facts
+
+
+def display_names(session: Session, names: list[str]) -> list[str]:
+    """People's display names, in the order given (one query)."""
+    if not names:
+        return []
+    found = dict(
+        session.execute(select(Person.name, Person.display_name).where(Person.name.in_(names)))
+        .tuples()
+        .all()
+    )
+    return [found.get(n, n) for n in names]
+
+
+# Writing ----------------------------------------------------------------------------------------
+
+
+def require_organiser(ctx: Ctx, incident: Incident, what: str) -> None:
+    allowed = may_organise(ctx.actor)
+    if not allowed:
+        raise PermissionRefused(
+            f"{what} for {incident.reference}", allowed.who_may, incident.reference
+        )
+
+
+def person_named(ctx: Ctx, name: str, label: str, field: str) -> Person:
+    person = repo.person_by_name(ctx.session, name.strip().lstrip("@"))
+    if person is None:
+        raise UserError(f"{label}: no user '{name}' is known.", field)
+    return person
+
+
+def names_of(ctx: Ctx, text: str, label: str, field: str) -> list[str]:
+    out: list[str] = []
+    for raw in (text or "").split(","):
+        if raw.strip():
+            name = person_named(ctx, raw, label, field).name
+            if name not in out:
+                out.append(name)
+    return out
+
+
+def sync_command_team(incident: Incident, role: str, name: str) -> None:
+    # The command team (declaration) is what the decision and action rules read.
+    team = dict(incident.command_team or {})
+    team[role] = name
+    incident.command_team = team
+
+
+def refresh_incident_card(ctx: Ctx, incident: Incident) -> None:
+    from commands.views import incident_card  # views imports this module's facts
+
+    ctx.update(
+        incident.channel_key,
+        f"incident:{incident.reference}",
+        f"Incident {incident.reference}",
+        incident_card(ctx.session, incident),
+    )
+
+
+# App Home ---------------------------------------------------------------------------------------
+
+
+def my_incident_roles_card(ctx: Ctx) -> Card | None:
+    """What the person holds in open incidents: chairs, memberships and roles."""
+    facts: list[tuple[str, str]] = []
+    groups = ctx.session.execute(
+        select(IncidentGroup, Incident)
+        .join(Incident, Incident.id == IncidentGroup.incident_id)
+        .where(IncidentGroup.closed_at.is_(None), Incident.status != "closed")
+        .order_by(IncidentGroup.id)
+    ).all()
+    for group, incident in groups:
+        if group.chair_id == ctx.person.id:
+            facts.append((incident.reference, f"chair of the {group.name}"))
+        elif ctx.person.name in (group.members or []):
+            facts.append((incident.reference, f"member of the {group.name}"))
+    rows = ctx.session.execute(
+        select(IncidentRole, Incident)
+        .join(Incident, Incident.id == IncidentRole.incident_id)
+        .where(
+            IncidentRole.person_id == ctx.person.id,
+            IncidentRole.ended_at.is_(None),
+            Incident.status != "closed",
+        )
+    ).all()
+    for row, incident in rows:
+        facts.append(
+            (incident.reference, INCIDENT_ROLES[row.role] + (f" ({row.area})" if row.area else ""))
+        )
+    if not facts:
+        return None
+    return Card(title="Your incident roles", facts=tuple(facts[:20]))
