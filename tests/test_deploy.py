@@ -81,7 +81,7 @@ def test_two_processes_behind_nginx_survive_a_sigkill_and_post_once(
             declare_through_slack(slack, midway=kill_one)
             assert bots[0].process.poll() is not None  # the rest ran on one process
             set_clock(clock_file, START + timedelta(minutes=30, seconds=30))  # TCG reminder due
-            fake.wait_for(lambda f: posted(f, "Reminder: TCG") == 1)
+            fake.wait_for(lambda f: posted(f, "Reminder: TCG", incident_channel(f)) == 1)
             wait_until(lambda: backlog(proxy.url) == 0, what="the backlog back to 0")
             # Whichever process answers, it names the survivor as the outbox's deliverer.
             survivor = {f"{socket.gethostname()}:{bots[1].process.pid}"}
@@ -101,12 +101,20 @@ def test_two_processes_behind_nginx_survive_a_sigkill_and_post_once(
     assert posted(fake, f"New potential issue {REF}") == 1
     assert posted(fake, "Incident INC-2026-001 declared.") == 1
     assert posted(fake, "Decision log · INC-2026-001") == 1
-    assert posted(fake, "Reminder: TCG") == 1
+    assert posted(fake, "Reminder: TCG", incident_channel(fake)) == 1
     assert len(fake.ok_calls("conversations.create")) == 1
     assert len(fake.bookmarks) == 2
     log = (tmp_path / "nginx" / "access.log").read_text()
     assert log.count("POST /slack/events") >= 15  # Slack's requests went through nginx
 
 
-def posted(fake: FakeSlack, needle: str) -> int:
-    return sum(needle in c.args.get("text", "") for c in fake.ok_calls("chat.postMessage"))
+def posted(fake: FakeSlack, needle: str, channel: str | None = None) -> int:
+    return sum(
+        needle in c.args.get("text", "") and channel in (None, c.args["channel"])
+        for c in fake.ok_calls("chat.postMessage")
+    )
+
+
+def incident_channel(fake: FakeSlack) -> str:
+    made = fake.channel_named("inc-2026-001-gas-hob-elbow-joints-leaking")
+    return str(made["id"]) if made else ""
