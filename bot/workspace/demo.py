@@ -92,8 +92,8 @@ def run_demo(engine: Engine, channel: str) -> Reply:
     upcoming = next_due(engine.db, engine.clock, engine.options.holidays)
     return Reply(
         text=(
-            f"Demo ready: EXERCISE incident {incident} from {ref}. Open its channel (as hana, ian, "
-            "fatima, david, sara or olly), then press Next event to jump the clock to what the "
-            f"bot does next: {upcoming}."
+            f"Demo ready: EXERCISE incident {incident} from {ref}. Pick hana (an administrator: "
+            "only administrators move the clock), open its channel, then press Next event to "
+            f"jump the clock to what the bot does next: {upcoming}."
         )
     )

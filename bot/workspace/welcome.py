@@ -47,7 +47,8 @@ def welcome_card(session: Session, user: str, *, pick: bool = True) -> Card:
         t.bullet(
             t.code("/opss demo"),
             " · the demo people raise an issue, walk it up the ladder with the real commands "
-            "and declare an EXERCISE incident. Open its channel and press Next event.",
+            "and declare an EXERCISE incident. Then pick hana, open its channel and press Next "
+            "event (moving the clock is for administrators).",
         ),
         t.bullet(
             t.code("/opss raise Gas hob elbow joints leaking"),
