@@ -110,7 +110,7 @@ async def load(
         return Round(who, latencies, time.perf_counter() - began)
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+def wait_healthy(url: str, process: subprocess.Popen[bytes], probe: str = "/healthz") -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -118,7 +118,7 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
         try:
             import urllib.request
 
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
+            with urllib.request.urlopen(f"{url}{probe}", timeout=1):
                 return
         except OSError:
             time.sleep(0.1)
@@ -183,8 +183,8 @@ def main() -> None:
         )
         targets = {"bot": f"http://127.0.0.1:{bot_port}", "floor": f"http://127.0.0.1:{floor_port}"}
         try:
-            for url, process in ((targets["bot"], bot), (targets["floor"], floor)):
-                wait_healthy(url, process)
+            wait_healthy(targets["bot"], bot, "/readyz")  # the bot answers 503 until it is ready
+            wait_healthy(targets["floor"], floor)
             respond = f"{fake_url}/respond/bench"
             sent = 0
             for who, url in targets.items():  # warm-up, not counted

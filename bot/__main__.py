@@ -1,18 +1,27 @@
 """``python -m bot``: run the bot (by default the local workspace on 127.0.0.1:8080).
 
-``python -m bot set-password NAME``: set a person's workspace secret (password sign-in),
-read from the terminal, stored only as a hash.
+python -m bot                    serve (SIGTERM stops it gracefully)
+python -m bot check              say what is wrong or risky in the settings, one line
+                                 each; non-zero if the bot would refuse to start
+python -m bot backup PATH        a consistent copy of the SQLite database, while it runs
+python -m bot restore PATH       replace the SQLite database with a backup (bot stopped)
+python -m bot set-password NAME  set a person's workspace secret (password sign-in), read
+                                 from the terminal, stored only as a hash
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import getpass
 import logging
 import sys
+from pathlib import Path
+from typing import TextIO
 
-from aiohttp import web
+from pydantic import ValidationError
 
-from bot.app import RefusedToStart, build
+from bot import backup
 from bot.checks import problems
 from bot.config import Settings
 from bot.logs import configure
@@ -21,24 +30,58 @@ from commands.clock import SystemClock
 log = logging.getLogger("bot")
 
 
-def main(argv: list[str]) -> int:
-    configure()
-    settings = Settings()
-    if argv[:1] == ["set-password"] and len(argv) == 2:
-        return set_password(settings, argv[1])
-    if argv:
-        print("usage: python -m bot [set-password NAME]", file=sys.stderr)
-        return 2
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="OPSS incident bot")
+    sub = parser.add_subparsers(dest="action")
+    sub.add_parser("serve", help="run the bot (the default)")
+    sub.add_parser("check", help="check the settings")
+    for name, what in (("backup", "file to write"), ("restore", "backup file to restore")):
+        sub.add_parser(name, help=f"{name} the SQLite database").add_argument("path", help=what)
+    sub.add_parser("set-password", help="set a workspace secret").add_argument("name")
+    args = parser.parse_args(argv)
     try:
-        bot = build(settings)
-    except RefusedToStart as exc:
-        print(exc, file=sys.stderr)
+        settings = Settings()
+    except ValidationError as exc:  # one line per bad setting, as ``check`` prints them
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]).upper()
+            print(f"refuse: {where}: {error['msg']}", file=sys.stderr)
         return 1
-    for problem in problems(settings):
+    if args.action == "check":
+        return check(settings, sys.stdout)
+    if args.action in {"backup", "restore"}:
+        operation = backup.backup if args.action == "backup" else backup.restore
+        try:
+            print(operation(settings.database_url, Path(args.path)))
+        except backup.BackupError as exc:
+            print(f"{args.action}: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    configure(fmt=settings.log_format)
+    if args.action == "set-password":
+        return set_password(settings, args.name)
+    found = problems(settings)
+    refused = [p for p in found if p.level == "refuse"]
+    if refused:
+        print("The bot will not start:", file=sys.stderr)
+        for problem in refused:
+            print(f"  {problem.setting}: {problem.message}", file=sys.stderr)
+        return 1
+    for problem in found:
         log.warning("%s: %s", problem.setting, problem.message)
-    print(f"{announce(settings)}  (database: {bot.db.engine.url!r})")
-    web.run_app(bot.app, host=settings.host, port=settings.port, print=None)
+    from bot.serve import serve
+
+    asyncio.run(serve(settings, announce(settings)))
     return 0
+
+
+def check(settings: Settings, out: TextIO) -> int:
+    """One line per problem or risk; 1 if the bot would refuse to start, else 0."""
+    found = problems(settings)
+    for problem in found:
+        print(problem, file=out)
+    if not found:
+        print("ok: nothing wrong or risky found", file=out)
+    return 1 if any(p.level == "refuse" for p in found) else 0
 
 
 def announce(settings: Settings) -> str:
@@ -72,4 +115,4 @@ def set_password(settings: Settings, name: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -1,7 +1,8 @@
 """Assembling the bot: database, engine, outbox and the surfaces, on one aiohttp server.
 
 Nothing here runs at import time: ``build`` makes the pieces, the server's startup hook starts
-the outbox worker, and its cleanup stops it.
+the outbox worker, the scheduler and then Socket Mode, and ``Bot.stop`` (on SIGTERM, or the
+server's cleanup) stops them in the order that loses nothing: see ``Bot.stop``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,15 @@ from typing import Any
 import holidays
 from aiohttp import web
 
+from bot.backup import hold_running
 from bot.checks import refusals
 from bot.config import Settings
 from bot.exports import export_route
 from bot.leader import LeaderLock
+from bot.lifecycle import Lifecycle, probes
+from bot.logs import stamp_request_ids
 from bot.messaging import Messenger
+from bot.metrics import MeasuredEngine, Metrics
 from bot.outbox import OutboxWorker
 from bot.scheduler import Scheduler
 from bot.slack.messenger import SlackMessenger
@@ -57,6 +62,67 @@ class Bot:
     outbox: OutboxWorker
     app: web.Application
     scheduler: Scheduler
+    metrics: Metrics | None = None
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    slack: SlackSurface | None = None
+    running_lock: Any = None  # the SQLite "bot is running" lock (bot/backup.py), held while alive
+    _outbox_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _socket: Any = field(default=None, init=False, repr=False)
+    _socket_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _stopped: bool = field(default=False, init=False, repr=False)
+
+    async def start(self) -> None:
+        """The outbox worker, then the scheduler (its first tick catches up), then Socket Mode
+        in the background: a Slack that cannot be reached never holds up the rest."""
+        self._outbox_task = asyncio.create_task(self.outbox.run(self.settings.outbox_poll_seconds))
+        self.scheduler.start()
+        token = self.settings.slack_app_token
+        if self.slack is not None and token is not None:
+            self._socket_task = asyncio.create_task(self._connect_socket(token.get_secret_value()))
+
+    async def _connect_socket(self, app_token: str) -> None:
+        """Socket Mode (no public URL): the same listeners over Slack's WebSocket."""
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        assert self.slack is not None
+        self._socket = AsyncSocketModeHandler(
+            self.slack.app, app_token, ping_interval=self.settings.socket_retry_seconds
+        )
+        # It retries on its own until Slack answers (and reconnects when Slack asks).
+        await self._socket.connect_async()
+        log.info("Socket Mode connected")
+
+    async def stop(self, seconds: float) -> None:
+        """Stop without losing anything acknowledged, within ``seconds``.
+
+        New requests are refused (503, so a proxy tries another process), requests and
+        acknowledged work in flight finish, the scheduler stops after its current tick, and
+        the outbox after the delivery it is making; then the leader lock is given up so
+        another process delivers at once.
+        """
+        if self._stopped:
+            return
+        self._stopped = True
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        self.lifecycle.stopping = True
+        if self._socket_task is not None:
+            self._socket_task.cancel()
+        if self._socket is not None:
+            with contextlib.suppress(Exception):
+                await self._socket.close_async()
+        await self.lifecycle.quiesce(end - loop.time())
+        await self.scheduler.stop_after_tick(max(end - loop.time(), 0.0))
+        self.outbox.stop()
+        if self._outbox_task is not None:
+            done, _ = await asyncio.wait({self._outbox_task}, timeout=max(end - loop.time(), 0))
+            if not done:
+                log.warning("shutdown: the outbox delivery did not finish in time")
+                self._outbox_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._outbox_task
+        if self.outbox.leader is not None:
+            await asyncio.to_thread(self.outbox.leader.release)
 
 
 class RefusedToStart(SystemExit):
@@ -74,8 +140,10 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True
         )
+    running = hold_running(settings.database_url)  # a restore refuses while it is held
     db = Database(make_engine(settings.database_url))
     upgrade(db.engine)  # schema upgrades on start: nobody has to remember them
+    stamp_request_ids(db)
     # Every clock is shared: the demo offset lives in the database (it only grows), so
     # processes agree and a restart keeps it.
     clock = SharedClock(
@@ -86,13 +154,13 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
     if seed_file is not None:
         seed.apply(db, seed.load(seed_file), clock.now())
     messengers: dict[str, Messenger] = {}
+    leader = LeaderLock(db.engine)
     outbox = OutboxWorker(
-        db,
-        clock,
-        messengers,
-        leader=LeaderLock(db.engine),
-        pace_seconds=settings.outbox_pace_seconds,
+        db, clock, messengers, leader=leader, pace_seconds=settings.outbox_pace_seconds
     )
+    metrics = Metrics(db, clock, leader)
+    outbox.observer = metrics
+    metrics.watch_firings(db)
     options = Options(
         functional_areas=tuple(settings.functional_areas),
         rhythms=(
@@ -115,11 +183,15 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
         outbox.kick()
         clock.refresh()  # a /opss clock move is seen at once (the scheduler is told)
 
-    engine = Engine(db, clock, options, after_commit=after_commit)
+    engine = MeasuredEngine(db, clock, options, after_commit=after_commit)
+    engine.metrics = metrics
     scheduler = Scheduler(db, clock, options, settings.tick_seconds, after_tick=outbox.kick)
     clock.listeners.append(scheduler.kick)
-    app = web.Application()
-    app.router.add_get("/healthz", _health)
+    lifecycle = Lifecycle(db)
+    app = web.Application(middlewares=[lifecycle.middleware])
+    app.router.add_routes(probes(lifecycle))
+    if settings.metrics_port is None:
+        app.router.add_get("/metrics", metrics.handler)
     app.router.add_routes([export_route(db, clock, options)])
     if settings.workspace_enabled:
         local = LocalMessenger(db, clock)
@@ -128,17 +200,20 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
         imt = local.ensure_channel(settings.imt_channel, "Incident Management Team")
         _bind(db, "local", engine.options.imt_conversation, imt, settings.imt_channel)
         app.router.add_routes(Workspace(db, engine, general, settings).routes())
-    if settings.slack_enabled:
-        _add_slack(settings, db, engine, messengers, app)
+    slack = _add_slack(settings, db, engine, messengers, app) if settings.slack_enabled else None
+    if slack is not None:
+        slack.track = lifecycle.track
     if settings.teams_enabled:
         from bot.teams.setup import install  # botbuilder is imported only when Teams is on
 
         install(settings, db, engine, clock, messengers, app, teams_credentials)
         if settings.teams_imt_channel_id:
             _bind(db, "teams", options.imt_conversation, settings.teams_imt_channel_id, "imt")
-    app.cleanup_ctx.append(_run_outbox(outbox, settings.outbox_poll_seconds))
-    app.cleanup_ctx.append(_run_scheduler(scheduler))
-    return Bot(settings, db, clock, engine, outbox, app, scheduler)
+    bot = Bot(
+        settings, db, clock, engine, outbox, app, scheduler, metrics, lifecycle, slack, running
+    )
+    app.cleanup_ctx.append(_run(bot))
+    return bot
 
 
 def _add_slack(
@@ -147,7 +222,7 @@ def _add_slack(
     engine: Engine,
     messengers: dict[str, Messenger],
     app: web.Application,
-) -> None:
+) -> SlackSurface:
     assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
     slack = SlackSurface(
         engine,
@@ -162,26 +237,11 @@ def _add_slack(
     app.on_cleanup.append(lambda _app: slack.close())
     if settings.slack_imt_channel:
         _bind(db, "slack", engine.options.imt_conversation, settings.slack_imt_channel, "imt")
-    if settings.slack_app_token is not None:
-        app.cleanup_ctx.append(_socket_mode(slack, settings.slack_app_token.get_secret_value()))
+    return slack
 
 
 async def _share_http(slack: SlackSurface) -> None:
     slack.http()  # one keep-alive session for replies and Web API calls, made in the loop
-
-
-def _socket_mode(slack: SlackSurface, app_token: str):  # type: ignore[no-untyped-def]
-    """For workspaces without a public URL: the same listeners over Slack's Socket Mode."""
-
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        handler = AsyncSocketModeHandler(slack.app, app_token)
-        await handler.connect_async()
-        yield
-        await handler.close_async()
-
-    return ctx
 
 
 def _bind(db: Database, surface: str, conversation: str, external_id: str, name: str) -> None:
@@ -194,22 +254,11 @@ def _bind(db: Database, surface: str, conversation: str, external_id: str, name:
             )
 
 
-def _run_outbox(outbox: OutboxWorker, poll: float):  # type: ignore[no-untyped-def]
+def _run(bot: Bot):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(outbox.run(poll))
+        await bot.start()
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return ctx
-
-
-def _run_scheduler(scheduler: Scheduler):  # type: ignore[no-untyped-def]
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        scheduler.start()  # its first tick runs at once: catching up after a restart
-        yield
-        scheduler.stop()
+        await bot.stop(bot.settings.shutdown_seconds)  # nothing left to do after a SIGTERM
 
     return ctx
 
@@ -240,7 +289,3 @@ def notification_options(settings: Settings) -> dict[str, Any]:
     if settings.export_secret is not None:
         out["export_secret"] = settings.export_secret.get_secret_value()
     return out
-
-
-async def _health(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})

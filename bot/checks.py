@@ -101,6 +101,85 @@ def problems(settings: Settings) -> list[Problem]:
                 "and it is a second way in; leave it off unless you need it.",
             )
         )
+    return found + operations(settings)
+
+
+# What an operator running several processes must get right (README, Deploy).
+LOG_FORMATS = ("text", "json")
+STOP_TIMEOUT = 30  # deploy/systemd's TimeoutStopSec: systemd sends SIGKILL after it
+
+
+def operations(settings: Settings) -> list[Problem]:
+    found: list[Problem] = []
+    sqlite = settings.database_url.startswith("sqlite")
+    if settings.processes < 1:
+        found.append(Problem("refuse", "OPSS_PROCESSES", "must be 1 or more."))
+    elif sqlite and settings.processes > 1:
+        found.append(
+            Problem(
+                "warn",
+                "DATABASE_URL",
+                f"SQLite with {settings.processes} processes: they must share one host (the "
+                "outbox leader is a file lock) and take turns to write; use PostgreSQL for "
+                "several processes (README, Deploy).",
+            )
+        )
+    port = settings.metrics_port
+    if port is not None and port.lower() != "off":
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            found.append(
+                Problem("refuse", "OPSS_METRICS_PORT", f"use a port number or off, not '{port}'.")
+            )
+        elif int(port) == settings.port:
+            found.append(
+                Problem(
+                    "refuse",
+                    "OPSS_METRICS_PORT",
+                    "is OPSS_PORT: leave it unset to serve /metrics on the main port.",
+                )
+            )
+    if settings.log_format not in LOG_FORMATS:
+        found.append(
+            Problem("refuse", "OPSS_LOG_FORMAT", f"use text or json, not '{settings.log_format}'.")
+        )
+    if settings.shutdown_seconds <= 0:
+        found.append(Problem("refuse", "OPSS_SHUTDOWN_SECONDS", "must be more than 0."))
+    elif settings.shutdown_seconds >= STOP_TIMEOUT:
+        found.append(
+            Problem(
+                "warn",
+                "OPSS_SHUTDOWN_SECONDS",
+                f"{settings.shutdown_seconds:g} s: the systemd unit in deploy/ kills the "
+                f"process after {STOP_TIMEOUT} s (TimeoutStopSec); keep it below that.",
+            )
+        )
+    if settings.slack_app_token is not None and not settings.slack_enabled:
+        found.append(
+            Problem(
+                "refuse",
+                "SLACK_APP_TOKEN",
+                "Socket Mode needs Slack itself: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+                "too, or unset SLACK_APP_TOKEN.",
+            )
+        )
+    for setting, secret, prefix, what in (
+        ("SLACK_BOT_TOKEN", settings.slack_bot_token, "xoxb-", "a Bot User OAuth Token"),
+        ("SLACK_APP_TOKEN", settings.slack_app_token, "xapp-", "an app-level token"),
+    ):
+        if secret is not None and not secret.get_secret_value().startswith(prefix):
+            found.append(
+                Problem("warn", setting, f"does not look like {what} (it starts {prefix}…).")
+            )
+    if settings.workspace_enabled and settings.processes > 1 and not settings.public_url:
+        found.append(
+            Problem(
+                "warn",
+                "OPSS_PUBLIC_URL",
+                "several processes behind a proxy, with the workspace on: requests through the "
+                "proxy name its public host, which the workspace refuses until OPSS_PUBLIC_URL "
+                "gives it (and sign-in is OPSS_WORKSPACE_SIGN_IN=password).",
+            )
+        )
     return found
 
 

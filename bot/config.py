@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     partners_file: Path | None = Field(default=None, alias="OPSS_PARTNERS_FILE")
     # Tests point a bot process at a file holding the time, to move its clock from outside.
     clock_file: str | None = Field(default=None, alias="OPSS_CLOCK_FILE")
+    # Operating it (see README "Deploy"): seconds a SIGTERM may take, /metrics on its own
+    # port ("off": not served; unset: on the main port), JSON log lines.
+    shutdown_seconds: float = Field(default=20.0, alias="OPSS_SHUTDOWN_SECONDS")
+    metrics_port: str | None = Field(default=None, alias="OPSS_METRICS_PORT")
+    log_format: str = Field(default="text", alias="OPSS_LOG_FORMAT")
+    # How often Socket Mode retries reaching Slack (and pings it once connected).
+    socket_retry_seconds: float = Field(default=10.0, alias="OPSS_SOCKET_RETRY_SECONDS")
+    # How many bot processes share the database (deploy/): SQLite is for one host.
+    processes: int = Field(default=1, alias="OPSS_PROCESSES")
     # Slack and Teams (their surfaces are switched on when these are set).
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

@@ -12,10 +12,12 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import func, select
 
 from bot.leader import LeaderLock
+from bot.logs import request_id
 from bot.messaging import DeliveryError, Messenger
 from cards.model import card_from_dict
 from commands.clock import Clock
@@ -28,6 +30,14 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=5)
 UNPACED = frozenset({"local"})  # the local workspace has no rate limit to respect
 BATCH = 500  # conversations served per pass; the next pass picks up the rest
+
+
+class DeliveryObserver(Protocol):
+    """Told of each delivery and each failure (metrics); must not raise."""
+
+    def delivered(self, surface: str, op: str) -> None: ...
+
+    def failed(self, surface: str, rate_limited: bool) -> None: ...
 
 
 def backoff(attempts: int) -> timedelta:
@@ -64,6 +74,8 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.observer: DeliveryObserver | None = None
+        self._stopping = False
 
     def kick(self) -> None:
         """Called after a commit that queued posts; safe from any thread."""
@@ -72,7 +84,7 @@ class OutboxWorker:
 
     async def run(self, poll_seconds: float) -> None:
         self._loop = asyncio.get_running_loop()
-        while True:
+        while not self._stopping:
             try:
                 await self.drain()
             except Exception:  # keep delivering; the row keeps its error for inspection
@@ -87,6 +99,11 @@ class OutboxWorker:
             await asyncio.sleep(self.coalesce_seconds)
             self._wake.clear()
 
+    def stop(self) -> None:
+        """Stop after the delivery in progress (``run`` then returns); safe from any thread."""
+        self._stopping = True
+        self.kick()
+
     async def drain(self) -> int:
         """Deliver every due message; returns how many were delivered.
 
@@ -99,9 +116,11 @@ class OutboxWorker:
                 return 0  # another process delivers
             delivered = 0
             for surface, conversation in await asyncio.to_thread(self._lanes):
+                if self._stopping:
+                    break
                 lane = (surface, conversation)
                 after = 0
-                while not self._paced(lane):
+                while not self._paced(lane) and not self._stopping:
                     message = await asyncio.to_thread(self._next, surface, conversation, after)
                     if message is None or not await self._deliver(message):
                         break  # keep order: nothing overtakes an undelivered earlier post
@@ -151,19 +170,37 @@ class OutboxWorker:
         messenger = self.messengers.get(message.surface)
         if messenger is None:
             return False  # that surface is not running here; it stays queued
+        # The command's request id follows its posts to the platform call (see bot/logs.py).
+        token = request_id.set(str(message.payload.get("request_id") or f"outbox-{message.id}"))
+        try:
+            return await self._deliver_as(messenger, message)
+        finally:
+            request_id.reset(token)
+
+    async def _deliver_as(self, messenger: Messenger, message: OutboxMessage) -> bool:
         try:
             result = await self._perform(messenger, message)
         except DeliveryError as exc:
+            log.info("delivery of outbox %s failed, to retry: %s", message.id, exc)
             await asyncio.to_thread(self._failed, message.id, str(exc), exc.retry_after)
+            if self.observer is not None:
+                self.observer.failed(message.surface, exc.retry_after is not None)
             return False
         except Exception as exc:
             log.exception("delivery of outbox %s failed", message.id)
             await asyncio.to_thread(self._failed, message.id, type(exc).__name__, None)
+            if self.observer is not None:
+                self.observer.failed(message.surface, False)
             return False
         if result is None:
             return False
         await asyncio.to_thread(self._done, message.id, result)
         self._retry_at.pop(message.id, None)
+        log.info(
+            "delivered outbox %s (%s) to %s: %s", message.id, message.op, message.surface, result
+        )
+        if self.observer is not None:
+            self.observer.delivered(message.surface, message.op)
         return True
 
     async def _perform(self, messenger: Messenger, message: OutboxMessage) -> dict | None:

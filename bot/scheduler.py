@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.logs import new_request_id, request_id
 from commands.clock import Clock
 from commands.context import Options
 from commands.scheduler import TickResult, seconds_to_next_due, tick
@@ -42,6 +43,7 @@ class Scheduler:
         self.interval = interval
         self.after_tick = after_tick
         self._aps: AsyncIOScheduler | None = None
+        self._current: asyncio.Task[object] | None = None
 
     def start(self) -> None:
         self._aps = AsyncIOScheduler(timezone=UTC)
@@ -62,12 +64,31 @@ class Scheduler:
             self._aps.shutdown(wait=False)
             self._aps = None
 
+    @property
+    def ticking(self) -> bool:
+        """A tick is running now."""
+        return self._current is not None and not self._current.done()
+
+    async def stop_after_tick(self, seconds: float) -> None:
+        """No new tick; the one running (if any) finishes, within ``seconds``."""
+        if self._aps is None:
+            return
+        self._aps.pause()
+        current = self._current
+        if current is not None and not current.done() and current is not asyncio.current_task():
+            _, pending = await asyncio.wait({current}, timeout=seconds)
+            if pending:
+                log.warning("shutdown: the scheduler tick did not finish in time")
+        self.stop()
+
     def kick(self) -> None:
         """Tick now (the workspace's clock moved); safe from any thread."""
         if self._aps is not None:
             self._aps.modify_job(JOB, next_run_time=datetime.now(UTC))
 
     async def run_once(self) -> TickResult:
+        self._current = asyncio.current_task()
+        request_id.set(new_request_id("tick-"))  # the posts a tick queues carry its id
         try:
             result = await asyncio.to_thread(tick, self.db, self.clock, self.options)
         except asyncio.CancelledError:

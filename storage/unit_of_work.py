@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import READ_ONLY
@@ -42,6 +43,10 @@ class Database:
             # close() ends the transaction without expiring what was loaded, so rows read
             # here stay usable after the block (rollback() would expire them).
             session.close()
+
+    def listen(self, name: str, fn: Callable[..., Any]) -> None:
+        """A session event (``after_commit``, ``before_flush`` …) on this database's sessions."""
+        event.listen(self._sessions, name, fn)
 
     @property
     def is_postgres(self) -> bool:

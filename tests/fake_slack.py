@@ -1,8 +1,13 @@
 """A fake Slack Web API on loopback: records every call, keeps channels and messages, checks
-every Block Kit payload with ``slack_sdk.models``, and fails on request (429, name_taken)."""
+every Block Kit payload with ``slack_sdk.models``, and fails on request (429, name_taken).
+
+For Socket Mode, ``apps.connections.open`` (with the app-level token) answers ``socket_url``,
+where ``tests/fake_socket.py`` speaks Slack's envelope protocol. A method named in ``held``
+is answered only once its event is set (a slow Slack, for shutdown tests)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -34,6 +39,10 @@ class FakeSlack:
     invalid: list[str] = field(default_factory=list)  # Block Kit that failed validation
     base_url: str = ""
     validate: bool = True  # the benchmark turns it off: it measures the bot, not the fake
+    app_token: str = ""  # the xapp- token apps.connections.open accepts
+    socket_url: str = ""  # the ws:// URL apps.connections.open hands out
+    held: dict[str, threading.Event] = field(default_factory=dict)  # answered once set
+    arrived: list[str] = field(default_factory=list)  # held methods that reached the fake
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _ts: int = 0
 
@@ -108,8 +117,15 @@ class FakeSlack:
                 args.update(await request.json())
             else:
                 args.update(dict(await request.post()))
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        token = self.app_token if method == "apps.connections.open" else self.token
+        if request.headers.get("Authorization") != f"Bearer {token}":
             return self._record(method, args, 200, {"ok": False, "error": "invalid_auth"})
+        gate = self.held.get(method)
+        if gate is not None:
+            with self._cond:
+                self.arrived.append(method)
+                self._cond.notify_all()
+            await asyncio.to_thread(gate.wait, 30)
         queued = self.failures.get(method)
         if queued:
             status, headers = queued.pop(0)
@@ -273,6 +289,9 @@ class FakeSlack:
             record["channel"] = args.get("channel_id")
             done.append({"id": record["id"], "title": record["title"], "name": record["filename"]})
         return {"files": done}
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.socket_url} if self.socket_url else {"error": "not_allowed"}
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"view": {"id": f"V{len(self.calls)}"}}

@@ -28,7 +28,7 @@ def set_clock(path: Path, when: datetime) -> None:
 
 
 class BotProcess:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *, ready: bool = True) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -41,16 +41,17 @@ class BotProcess:
             stdout=self._log_handle,
             stderr=subprocess.STDOUT,
         )
-        self._wait_healthy()
+        if ready:
+            self._wait_ready()
 
-    def _wait_healthy(self) -> None:
+    def _wait_ready(self) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"bot exited: {self.log.read_text()[-3000:]}")
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):
-                    return
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=1):
+                    return  # 200: migrated and serving (503 raises HTTPError, an OSError)
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("bot did not start")

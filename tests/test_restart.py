@@ -14,6 +14,7 @@ from bot.app import GENERAL_CHANNEL
 from bot.workspace.messenger import LocalMessenger
 from commands.clock import ManualClock
 from storage.models import ChannelBinding, Firing, Issue, LocalMessage
+from storage.unit_of_work import Database
 from tests.conftest import START, Driver, make_db, seeded_engine
 from tests.processes import BotProcess, set_clock, wait_until
 from tests.test_engine import declare
@@ -28,16 +29,23 @@ def messages(db, needle: str) -> list[str]:  # type: ignore[no-untyped-def]
         ]
 
 
-def test_sigkill_and_restart_loses_nothing_and_repeats_nothing(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+def declared_in_workspace(url: str) -> tuple[Database, str]:
+    """A workspace database holding one declared incident (Monday 23 Nov 2026, 09:30 GMT),
+    with its general and IMT channels; returns it and the general channel's id."""
     db = make_db(url)
-    clock = ManualClock(START)  # Monday 23 Nov 2026, 09:30 GMT
+    clock = ManualClock(START)
     local = LocalMessenger(db, clock)
     general = local.ensure_channel(GENERAL_CHANNEL)
     imt = local.ensure_channel("opss-imt")
     with db.unit_of_work() as s:
         s.add(ChannelBinding(surface="local", conversation="imt", external_id=imt, name="opss-imt"))
     declare(Driver(seeded_engine(db, clock, imt_bound=False), channel=general))
+    return db, general
+
+
+def test_sigkill_and_restart_loses_nothing_and_repeats_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    db, general = declared_in_workspace(url)
 
     clock_file = tmp_path / "now"
     set_clock(clock_file, START + timedelta(minutes=30, seconds=30))  # TCG reminder due

@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -322,10 +322,9 @@ def run(slack: SlackWorld, user: str, text: str, expect: str) -> None:
 RATINGS = " ".join(f"{k}=high" for k in ALL_INDICATORS)
 
 
-def test_the_full_ladder_to_a_declared_incident_with_its_private_channel(
-    slack: SlackWorld,
-) -> None:
-    taken = slack.fake.add_channel("inc-2026-001-gas-hob-elbow-joints-leaking", member=False)
+def declare_through_slack(slack: SlackWorld, midway: Callable[[], None] | None = None) -> None:
+    """Raise an issue with slash commands and walk it up the ladder to a declared incident
+    (``midway`` runs once it is at TTG)."""
     run(
         slack,
         "olly",
@@ -349,6 +348,8 @@ def test_the_full_ladder_to_a_declared_incident_with_its_private_channel(
         "criteria met: Novel",
     )
     run(slack, "ian", f"escalate {REF} ttg", "to TTG")
+    if midway is not None:
+        midway()
     run(slack, "david", f"assess {REF} {RATINGS}", "overall High")
     run(slack, "david", f"escalate {REF} cam-ep", "to CAM-EP")
     run(slack, "david", f"assess {REF} {RATINGS}", "overall High")
@@ -372,6 +373,13 @@ def test_the_full_ladder_to_a_declared_incident_with_its_private_channel(
         f"declare {REF} --scg-chair david --tcg-chair fatima",
         "declared as incident INC-2026-001",
     )
+
+
+def test_the_full_ladder_to_a_declared_incident_with_its_private_channel(
+    slack: SlackWorld,
+) -> None:
+    taken = slack.fake.add_channel("inc-2026-001-gas-hob-elbow-joints-leaking", member=False)
+    declare_through_slack(slack)
 
     fake = slack.fake
     fake.wait_for(lambda f: len(f.bookmarks) == 2)

@@ -12,6 +12,7 @@ import logging
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.logs import request_id
 from bot.messaging import DeliveryError
 from cards.blockkit import blocks_json, card_blocks, message_text, text_blocks
 from cards.model import Card
@@ -114,8 +115,10 @@ class SlackMessenger:
         kwargs: dict[str, object] = {"channel": channel_id, "text": message_text(text)}
         if card is not None:
             kwargs["blocks"] = blocks_json([*text_blocks(text), *card_blocks(card)])
-        # The outbox row id rides along as message metadata, so a delivery is traceable.
-        kwargs["metadata"] = {"event_type": "opss_post", "event_payload": {"key": delivery_key}}
+        # The outbox row id and the request id ride along as message metadata, so a post in
+        # Slack is traceable to its delivery and to the command that caused it.
+        trace = {"key": delivery_key, "request_id": request_id.get()}
+        kwargs["metadata"] = {"event_type": "opss_post", "event_payload": trace}
         data = await self._call("chat.postMessage", **kwargs)
         return str(data.get("ts", ""))
 

@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -44,6 +45,8 @@ class SlackSurface:
         self.db = db
         self.client = AsyncWebClient(token=token, base_url=api_url)
         self._http: aiohttp.ClientSession | None = None
+        # Told when acknowledged work starts, so a shutdown waits for it (bot/lifecycle.py).
+        self.track: Callable[[], None] = lambda: None
         self.signing_secret = signing_secret
         self.app = AsyncApp(
             client=self.client,
@@ -88,6 +91,7 @@ class SlackSurface:
     # Listeners ------------------------------------------------------------------------------
 
     async def on_command(self, ack: Any, command: dict[str, Any]) -> None:
+        self.track()
         await ack()
         reply = await asyncio.to_thread(
             self.engine.handle,
@@ -106,6 +110,7 @@ class SlackSurface:
         )
 
     async def on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        self.track()
         await ack()
         user = body["user"]["id"]
         if not isinstance(action.get("value"), str):
@@ -153,6 +158,7 @@ class SlackSurface:
     async def on_view_submission(
         self, ack: Any, body: dict[str, Any], view: dict[str, Any]
     ) -> None:
+        self.track()
         user = body["user"]["id"]
         meta = json.loads(view.get("private_metadata") or "{}")  # an object: inbound.py
         channel = str(meta.pop("channel", "") or user)
@@ -197,6 +203,7 @@ class SlackSurface:
 
     async def on_shortcut(self, ack: Any, shortcut: dict[str, Any]) -> None:
         """Message shortcut "Raise as OPSS issue": the raise form with the message in it."""
+        self.track()
         await ack()
         message = shortcut.get("message") or {}
         channel = (shortcut.get("channel") or {}).get("id", "")
@@ -222,6 +229,7 @@ class SlackSurface:
         await self._answer(reply, shortcut.get("trigger_id", ""), channel, None)
 
     async def on_home(self, event: dict[str, Any]) -> None:
+        self.track()
         if event.get("tab", "home") != "home":
             return
         user = event["user"]
