@@ -36,7 +36,29 @@ log = logging.getLogger("bot.requests")
 SURFACES = frozenset({"local", "slack", "teams"})
 VERBS = frozenset(PLAIN_VERBS) | frozenset(FORM_FLOWS) | {"clock", "demo", "home"}
 OPERATIONS = frozenset({"post", "update", "pin", "bookmark", "invite", "create_channel"})
-STEPS = frozenset({"reminder", "sitrep_prompt", "sitrep_chase", "sitrep_cutoff"})
+STEPS = frozenset(
+    {
+        "reminder",
+        "sitrep_prompt",
+        "sitrep_chase",
+        "sitrep_cutoff",
+        "action_reminder",
+        "action_overdue",
+        "notification_reminder",
+        "notification_overdue",
+    }
+)
+
+
+def step_label(source: str, step: str) -> str:
+    """A firing's step as a label: actions' and notifications' steps named by their kind
+    (an action's ``remind_1440`` is an ``action_reminder``), never by their subject."""
+    kind = source.split(":", 1)[0]
+    if kind in {"action", "notification"}:
+        return f"{kind}_{'overdue' if step == 'overdue' else 'reminder'}"
+    return step
+
+
 STATUSES = frozenset({"on_time", "late", "missed"})
 
 
@@ -161,7 +183,8 @@ class Metrics:
 
         def on_commit(session: Session) -> None:
             for row in session.info.pop("opss_firings", []):
-                self.fired(row["step"], row["status"], row["due_at"], row["handled_at"])
+                step = step_label(str(row.get("source") or ""), row["step"])
+                self.fired(step, row["status"], row["due_at"], row["handled_at"])
 
         def on_rollback(session: Session) -> None:
             session.info.pop("opss_firings", None)

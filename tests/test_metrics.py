@@ -154,3 +154,17 @@ def test_metrics_port_off_and_separate(tmp_path: Path) -> None:
     with running(off, clock) as (url, _bot), pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(f"{url}/metrics", timeout=10)
     assert err.value.code == 404
+
+
+def test_action_and_notification_steps_have_labels_of_their_own() -> None:
+    """Each kind of due row is counted under its own step, never a reference or 'other'."""
+    from bot.metrics import STEPS, step_label
+
+    assert step_label("action:12", "remind_1440") == "action_reminder"
+    assert step_label("action:12", "remind_120") == "action_reminder"
+    assert step_label("action:12", "overdue") == "action_overdue"
+    assert step_label("notification:3", "reminder") == "notification_reminder"
+    assert step_label("notification:3", "overdue") == "notification_overdue"
+    assert step_label("rhythm:7", "reminder") == "reminder"
+    labels = {step_label(s, t) for s, t in [("action:1", "remind_60"), ("notification:9", "x")]}
+    assert labels <= STEPS
