@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,6 +146,40 @@ def recorded(db_path: Path) -> tuple[int, int]:
     return int(total), int(distinct)
 
 
+def wait_recorded(db_path: Path, expected: int) -> tuple[int, int]:
+    """Wait (at most 2 minutes) until the bot has recorded what it was sent."""
+    deadline = time.monotonic() + 120
+    while recorded(db_path)[0] < expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return recorded(db_path)
+
+
+def report(
+    rounds: list[Round], n_rounds: int, latency: str, expected: int, total: int, distinct: int
+) -> Callable[[str, str], float]:
+    """Print the medians of the bot's and the floor's rounds; returns the median getter."""
+
+    def med(who: str, attr: str) -> float:
+        return statistics.median(getattr(x, attr) for x in rounds if x.who == who)
+
+    print()
+    print(
+        f"{'medians over ' + str(n_rounds) + ' rounds':28} {'bot':>10} {'floor':>10} {'ratio':>8}"
+    )
+    for label, attr in (
+        (f"p50 {latency} (ms)", "p50"),
+        (f"p99 {latency} (ms)", "p99"),
+        ("throughput (req/s)", "rps"),
+    ):
+        ours, base = med("bot", attr), med("floor", attr)
+        print(f"{label:28} {ours:10.1f} {base:10.1f} {ours / base:8.2f}")
+    print(
+        f"raises recorded: {total} of {expected} sent, {distinct} distinct "
+        f"({'each exactly once' if total == distinct == expected else 'MISMATCH'})"
+    )
+    return med
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
@@ -204,34 +239,13 @@ def main() -> None:
                         f"p99 {result.p99:7.1f} ms  {result.rps:8.1f} req/s"
                     )
             expected = 50 + args.requests * args.rounds  # raises the bot received
-            deadline = time.monotonic() + 120
-            while recorded(db_path)[0] < expected and time.monotonic() < deadline:
-                time.sleep(0.2)
-            total, distinct = recorded(db_path)
+            total, distinct = wait_recorded(db_path, expected)
         finally:
             for process in (bot, floor, fake):
                 process.terminate()
                 process.wait(timeout=30)
 
-    def med(who: str, attr: str) -> float:
-        return statistics.median(getattr(x, attr) for x in rounds if x.who == who)
-
-    print()
-    print(
-        f"{'medians over ' + str(args.rounds) + ' rounds':28} {'bot':>10} {'floor':>10} "
-        f"{'ratio':>8}"
-    )
-    for label, attr in (
-        ("p50 ack latency (ms)", "p50"),
-        ("p99 ack latency (ms)", "p99"),
-        ("throughput (req/s)", "rps"),
-    ):
-        ours, base = med("bot", attr), med("floor", attr)
-        print(f"{label:28} {ours:10.1f} {base:10.1f} {ours / base:8.2f}")
-    print(
-        f"raises recorded: {total} of {expected} sent, {distinct} distinct "
-        f"({'each exactly once' if total == distinct == expected else 'MISMATCH'})"
-    )
+    med = report(rounds, args.rounds, "ack latency", expected, total, distinct)
     p99_ok = med("bot", "p99") <= 250
     rps_ok = med("bot", "rps") >= 0.5 * med("floor", "rps")
     print(

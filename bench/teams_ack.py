@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,15 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.slack_ack import ROOT, Round, free_port, recorded, wait_healthy, wait_open
+from bench.slack_ack import (
+    ROOT,
+    Round,
+    free_port,
+    report,
+    wait_healthy,
+    wait_open,
+    wait_recorded,
+)
 from tests.fake_teams import Identity
 
 APP_ID = "00000000-0000-4000-8000-00000000be0c"
@@ -142,34 +149,13 @@ def main() -> None:
                         f"p99 {result.p99:7.1f} ms  {result.rps:8.1f} req/s"
                     )
             expected = 50 + args.requests * args.rounds  # raises the bot received
-            deadline = time.monotonic() + 120
-            while recorded(db_path)[0] < expected and time.monotonic() < deadline:
-                time.sleep(0.2)
-            total, distinct = recorded(db_path)
+            total, distinct = wait_recorded(db_path, expected)
         finally:
             for process in (bot, floor, fake):
                 process.terminate()
                 process.wait(timeout=30)
 
-    def med(who: str, attr: str) -> float:
-        return statistics.median(getattr(x, attr) for x in rounds if x.who == who)
-
-    print()
-    print(
-        f"{'medians over ' + str(args.rounds) + ' rounds':28} {'bot':>10} {'floor':>10} "
-        f"{'ratio':>8}"
-    )
-    for label, attr in (
-        ("p50 latency (ms)", "p50"),
-        ("p99 latency (ms)", "p99"),
-        ("throughput (req/s)", "rps"),
-    ):
-        ours, base = med("bot", attr), med("floor", attr)
-        print(f"{label:28} {ours:10.1f} {base:10.1f} {ours / base:8.2f}")
-    print(
-        f"raises recorded: {total} of {expected} sent, {distinct} distinct "
-        f"({'each exactly once' if total == distinct == expected else 'MISMATCH'})"
-    )
+    med = report(rounds, args.rounds, "latency", expected, total, distinct)
     p99_ok = med("bot", "p99") <= 3 * med("floor", "p99")
     rps_ok = med("bot", "rps") >= 0.5 * med("floor", "rps")
     print(
