@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, select, text
 
+from bench.fill import issue_row
 from bench.rhythm import arm
 from bench.rhythm import prepare as prepare_rhythm
 
@@ -66,28 +67,7 @@ def prepare_notifications(url: str, count: int, due_at: datetime) -> None:
     with db.unit_of_work() as s:
         s.execute(insert(Person), [{"name": "owner", "display_name": "Owner", "created_at": now}])
         person = s.scalar(select(Person.id))
-        s.execute(
-            insert(Issue),
-            [
-                {
-                    "reference": f"ISS-2026-{n:05d}",
-                    "title": f"Bench issue {n}",
-                    "description": "",
-                    "products": "p",
-                    "hazard": "h",
-                    "source": "public",
-                    "functional_area": "Product Safety",
-                    "raised_by_id": person,
-                    "raised_at": now,
-                    "surface": "local",
-                    "origin_channel": "channel:1",
-                    "stage": "cam",
-                    "stage_seq": 3,
-                    "stage_entered_at": now,
-                }
-                for n in range(count)
-            ],
-        )
+        s.execute(insert(Issue), [issue_row(n, person, now, "cam", 3) for n in range(count)])
         issues = list(s.scalars(select(Issue.id).order_by(Issue.id)))
         s.execute(
             insert(Notification),

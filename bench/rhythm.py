@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from bench.fill import issue_row
 from commands.scheduler import BATCH
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,26 +94,7 @@ def prepare(url: str, incidents: int, due_count: int, due_at: datetime) -> None:
         s.execute(insert(Person), [{"name": "bench", "display_name": "Bench", "created_at": now}])
         person = s.scalar(select(Person.id))
         s.execute(
-            insert(Issue),
-            [
-                {
-                    "reference": f"ISS-2026-{n:05d}",
-                    "title": f"Bench issue {n}",
-                    "description": "",
-                    "products": "p",
-                    "hazard": "h",
-                    "source": "public",
-                    "functional_area": "Product Safety",
-                    "raised_by_id": person,
-                    "raised_at": now,
-                    "surface": "local",
-                    "origin_channel": "channel:1",
-                    "stage": "declared",
-                    "stage_seq": 6,
-                    "stage_entered_at": now,
-                }
-                for n in range(incidents)
-            ],
+            insert(Issue), [issue_row(n, person, now, "declared", 6) for n in range(incidents)]
         )
         issue_ids = list(s.scalars(select(Issue.id).order_by(Issue.id)))
         s.execute(
