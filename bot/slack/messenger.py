@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 RESPONSE = "response:"  # a reply through the request's response_url (valid 30 minutes)
 EPHEMERAL = "ephemeral:"  # a reply with chat.postEphemeral: "ephemeral:CHANNEL:USER"
 MAX_DESTINATION = 200  # the outbox's conversation column
+HISTORY_PAGES = 5  # of 200 messages, searched for a post whose answer was lost
+HISTORY_MARGIN = 60.0  # seconds before the row was queued (clocks differ a little)
 
 
 def _delivery_error(exc: SlackApiError) -> DeliveryError:
@@ -167,6 +170,32 @@ class SlackMessenger:
             retry = response.headers.get("Retry-After") or response.headers.get("retry-after")
             raise DeliveryError("response_url rate limited", float(retry or 1))
         raise DeliveryError(f"response_url: {status}")
+
+    async def find_post(self, channel_id: str, delivery_key: str, since: datetime) -> str | None:
+        """The ts of a post this bot made with ``delivery_key`` (in its metadata) since
+        ``since``, if Slack has one: a delivery whose answer was lost is not posted again."""
+        cursor = ""
+        for _ in range(HISTORY_PAGES):
+            data = await self._call(
+                "conversations.history",
+                channel=channel_id,
+                oldest=f"{since.timestamp() - HISTORY_MARGIN:.6f}",
+                include_all_metadata=True,
+                limit=200,
+                **({"cursor": cursor} if cursor else {}),
+            )
+            for message in data.get("messages", []):
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == "opss_post" and payload.get("key") == delivery_key:
+                    return str(message.get("ts", ""))
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or ""
+            if not cursor:
+                return None
+        log.warning(
+            "not found in %d pages of history: posting %s again", HISTORY_PAGES, delivery_key
+        )
+        return None
 
     async def update(self, channel_id: str, message_id: str, text: str, card: Card | None) -> None:
         kwargs: dict[str, object] = {
