@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +44,9 @@ class Inbox:
         self.owner = owner
         self._adds: list[tuple[str, dict[str, Any], asyncio.Future[int]]] = []
         self._dones: list[tuple[int, asyncio.Future[None]]] = []
+        # Threads of its own: in the shared pool the inbox would wait behind the very engine
+        # work it must come before, and Slack's 3 seconds would run out under a burst.
+        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="inbox")
         self._adding: asyncio.Task[None] | None = None
         self._marking: asyncio.Task[None] | None = None
 
@@ -67,7 +71,9 @@ class Inbox:
         while self._adds:
             batch, self._adds = self._adds, []
             try:
-                ids = await asyncio.to_thread(self._insert, [(k, b) for k, b, _ in batch])
+                ids = await asyncio.get_running_loop().run_in_executor(
+                    self._threads, self._insert, [(k, b) for k, b, _ in batch]
+                )
             except Exception as exc:
                 for _, _, future in batch:
                     if not future.done():
@@ -81,7 +87,9 @@ class Inbox:
         while self._dones:
             batch, self._dones = self._dones, []
             try:
-                await asyncio.to_thread(self._mark, [entry for entry, _ in batch])
+                await asyncio.get_running_loop().run_in_executor(
+                    self._threads, self._mark, [entry for entry, _ in batch]
+                )
             except Exception:
                 # Left undone, it is processed again at the next start: the engine's
                 # idempotency key keeps that from recording anything twice.
