@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 COMMAND = "/opss"
 SHORTCUT = "raise_as_opss_issue"
 SURFACE = "slack"
+WORKERS = 2  # acknowledged requests processed at once
 NOT_RECORDED = "The bot could not record that, and nothing was done. Please try again."
 RESTARTED = (
     "The bot restarted before it could open the form for that; nothing was saved. "
@@ -58,6 +59,9 @@ class SlackSurface:
         # Told when acknowledged work starts, so a shutdown waits for it (bot/lifecycle.py).
         self.track: Callable[[], None] = lambda: None
         self.inbox = Inbox(db, engine.clock.now)
+        # Acknowledged work runs a few at a time: SQLite has one writer, and a crowd of engine
+        # transactions waiting for it would keep the inbox (which Slack's 3 s wait on) out.
+        self._working = asyncio.Semaphore(WORKERS)
         self.signing_secret = signing_secret
         self.app = AsyncApp(
             client=self.client,
@@ -144,12 +148,13 @@ class SlackSurface:
         """Run a recorded request, then mark it done (a crash before that: it runs again at the
         next start, and the engine's idempotency key keeps it from recording anything twice)."""
         try:
-            if kind == "command":
-                await self._command(body, replayed)
-            elif kind == "button":
-                await self._button(body, replayed)
-            else:
-                log.warning("inbox row %s of unknown kind %s left unprocessed", entry, kind)
+            async with self._working:
+                if kind == "command":
+                    await self._command(body, replayed)
+                elif kind == "button":
+                    await self._button(body, replayed)
+                else:
+                    log.warning("inbox row %s of unknown kind %s left unprocessed", entry, kind)
         finally:
             await self.inbox.done(entry)
 
