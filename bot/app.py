@@ -233,15 +233,12 @@ def _add_slack(
     )
     messengers["slack"] = SlackMessenger(slack.client, db)
     app.router.add_post("/slack/events", slack.handle)
-    app.on_startup.append(lambda _app: _share_http(slack))
+    # Its shared HTTP session, and the requests a stopped process acknowledged and left undone.
+    app.on_startup.append(lambda _app: slack.start())
     app.on_cleanup.append(lambda _app: slack.close())
     if settings.slack_imt_channel:
         _bind(db, "slack", engine.options.imt_conversation, settings.slack_imt_channel, "imt")
     return slack
-
-
-async def _share_http(slack: SlackSurface) -> None:
-    slack.http()  # one keep-alive session for replies and Web API calls, made in the loop
 
 
 def _bind(db: Database, surface: str, conversation: str, external_id: str, name: str) -> None:

@@ -11,10 +11,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from bot.leader import LeaderLock
 from bot.logs import request_id
@@ -38,6 +38,24 @@ class DeliveryObserver(Protocol):
     def delivered(self, surface: str, op: str) -> None: ...
 
     def failed(self, surface: str, rate_limited: bool) -> None: ...
+
+
+@runtime_checkable
+class Replier(Protocol):
+    """A messenger that delivers a command's reply to its caller (op ``reply``, queued by the
+    engine for ``Request.reply_to``): ``destination`` is the surface's own ``reply_to``."""
+
+    async def reply(self, destination: str, payload: dict[str, Any]) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class PostFinder(Protocol):
+    """A messenger that can find a post it made by its delivery key (Slack, in the message's
+    metadata): asked before re-sending a post whose delivery is unknown."""
+
+    async def find_post(
+        self, channel_id: str, delivery_key: str, since: datetime
+    ) -> str | None: ...
 
 
 def backoff(attempts: int) -> timedelta:
@@ -76,6 +94,12 @@ class OutboxWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.observer: DeliveryObserver | None = None
         self._stopping = False
+        # Posts whose delivery is unknown: tried and failed in a way that may have landed,
+        # or at the head of a lane when this worker took over (a process that died while
+        # posting it). Before one is sent again, the platform is asked whether it has it.
+        self._unknown: set[int] = set()
+        self._seen_upto: int | None = None  # the last row queued before this worker led
+        self._lanes_begun: set[tuple[str, str]] = set()
 
     def kick(self) -> None:
         """Called after a commit that queued posts; safe from any thread."""
@@ -113,7 +137,11 @@ class OutboxWorker:
         """
         async with self._lock:
             if self.leader is not None and not await asyncio.to_thread(self.leader.try_acquire):
+                self._seen_upto = None  # when this process leads again, it takes over anew
                 return 0  # another process delivers
+            if self._seen_upto is None:
+                self._seen_upto = await asyncio.to_thread(self._last_id)
+                self._lanes_begun.clear()
             delivered = 0
             for surface, conversation in await asyncio.to_thread(self._lanes):
                 if self._stopping:
@@ -129,6 +157,20 @@ class OutboxWorker:
                     after = message.id
             return delivered
 
+    def _last_id(self) -> int:
+        with self.db.read() as session:
+            return int(session.scalar(select(func.max(OutboxMessage.id))) or 0)
+
+    def _maybe_delivered(self, message: OutboxMessage) -> bool:
+        """Whether an earlier attempt may have landed: only the head of each lane can have
+        been in flight when a process died (a lane is delivered one message at a time)."""
+        lane = (message.surface, message.conversation)
+        first = lane not in self._lanes_begun
+        self._lanes_begun.add(lane)
+        if message.id in self._unknown:
+            return True
+        return first and self._seen_upto is not None and message.id <= self._seen_upto
+
     def _paced(self, lane: tuple[str, str]) -> bool:
         if lane[0] in UNPACED:
             return False
@@ -136,13 +178,17 @@ class OutboxWorker:
         return last is not None and self.monotonic() - last < self.pace_seconds
 
     def _lanes(self) -> list[tuple[str, str]]:
-        """Conversations with something undelivered, the one waiting longest first."""
+        """Conversations with something undelivered: replies to a caller first (someone waits
+        for each, and each is a lane of its own), then the one waiting longest."""
         with self.db.read() as session:
             rows = session.execute(
                 select(OutboxMessage.surface, OutboxMessage.conversation)
                 .where(OutboxMessage.status == "pending")
                 .group_by(OutboxMessage.surface, OutboxMessage.conversation)
-                .order_by(func.min(OutboxMessage.id))
+                .order_by(
+                    func.min(case((OutboxMessage.op == "reply", 0), else_=1)),
+                    func.min(OutboxMessage.id),
+                )
                 .limit(BATCH)
             ).all()
             return [(surface, conversation) for surface, conversation in rows]
@@ -181,12 +227,15 @@ class OutboxWorker:
         try:
             result = await self._perform(messenger, message)
         except DeliveryError as exc:
+            if exc.retry_after is None:  # a refusal with a wait was not carried out
+                self._unknown.add(message.id)
             log.info("delivery of outbox %s failed, to retry: %s", message.id, exc)
             await asyncio.to_thread(self._failed, message.id, str(exc), exc.retry_after)
             if self.observer is not None:
                 self.observer.failed(message.surface, exc.retry_after is not None)
             return False
         except Exception as exc:
+            self._unknown.add(message.id)
             log.exception("delivery of outbox %s failed", message.id)
             await asyncio.to_thread(self._failed, message.id, type(exc).__name__, None)
             if self.observer is not None:
@@ -196,6 +245,7 @@ class OutboxWorker:
             return False
         await asyncio.to_thread(self._done, message.id, result)
         self._retry_at.pop(message.id, None)
+        self._unknown.discard(message.id)
         log.info(
             "delivered outbox %s (%s) to %s: %s", message.id, message.op, message.surface, result
         )
@@ -216,6 +266,10 @@ class OutboxWorker:
                 self._bind, message.surface, message.conversation, channel_id, payload["name"]
             )
             return {"channel": channel_id}
+        if message.op == "reply":  # to the caller: the destination is the surface's own
+            if not isinstance(messenger, Replier):
+                return {"skipped": f"{message.surface} takes no queued replies"}
+            return await messenger.reply(message.conversation, payload)
         channel_id = await asyncio.to_thread(self._resolve, message.surface, message.conversation)
         if channel_id is None:
             return None  # its channel is not created yet: wait for the create_channel row
@@ -258,8 +312,14 @@ class OutboxWorker:
         if message.op != "post":
             return {"skipped": f"unknown operation {message.op}"}
         card = card_from_dict(payload["card"]) if payload.get("card") else None
-        message_id = await messenger.post(
-            channel_id, payload.get("text", ""), card, delivery_key=f"outbox-{message.id}"
+        key = f"outbox-{message.id}"
+        found = None
+        if self._maybe_delivered(message) and isinstance(messenger, PostFinder):
+            found = await messenger.find_post(channel_id, key, message.created_at)
+            if found:
+                log.info("outbox %s was already posted (%s): not posted again", message.id, found)
+        message_id = found or await messenger.post(
+            channel_id, payload.get("text", ""), card, delivery_key=key
         )
         if payload.get("pin"):
             await messenger.pin(channel_id, message_id)

@@ -455,6 +455,20 @@ class ProcessedRequest(Base):
     reply: Mapped[dict[str, Any]]
 
 
+class InboxRequest(Base):
+    """A request a surface recorded before acknowledging it, marked ``done_at`` once processed:
+    a restart processes the rest, so nothing the platform was told we received is lost."""
+
+    __tablename__ = "inbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    surface: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(30))
+    body: Mapped[dict[str, Any]]
+    owner: Mapped[str] = mapped_column(String(200))  # the process handling it ("host:pid")
+    received_at: Mapped[datetime]
+    done_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
 class OutboxMessage(Base):
     """A post (or channel operation) to deliver after commit, retried until delivered."""
 

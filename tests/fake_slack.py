@@ -3,7 +3,9 @@ every Block Kit payload with ``slack_sdk.models``, and fails on request (429, na
 
 For Socket Mode, ``apps.connections.open`` (with the app-level token) answers ``socket_url``,
 where ``tests/fake_socket.py`` speaks Slack's envelope protocol. A method named in ``held``
-is answered only once its event is set (a slow Slack, for shutdown tests)."""
+is answered only once its event is set (a slow Slack, for shutdown tests); one in
+``held_after`` is carried out at once and answered only then (an answer the bot never hears).
+Messages keep their ``metadata``, and ``conversations.history`` serves them back."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ class FakeSlack:
     token: str
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
+    response_hooks: list[str] = field(default_factory=list)  # which response_url, in step
     failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by channel id
@@ -42,6 +45,8 @@ class FakeSlack:
     app_token: str = ""  # the xapp- token apps.connections.open accepts
     socket_url: str = ""  # the ws:// URL apps.connections.open hands out
     held: dict[str, threading.Event] = field(default_factory=dict)  # answered once set
+    # Done at once (the message is posted) but answered only once set: a lost answer.
+    held_after: dict[str, threading.Event] = field(default_factory=dict)
     arrived: list[str] = field(default_factory=list)  # held methods that reached the fake
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _ts: int = 0
@@ -95,6 +100,7 @@ class FakeSlack:
             self._check_blocks(body.get("blocks"), "response_url")
         with self._cond:
             self.responses.append(body)
+            self.response_hooks.append(request.match_info["hook"])
             self._cond.notify_all()
         return web.Response(text="ok")
 
@@ -133,6 +139,12 @@ class FakeSlack:
             return self._record(method, args, status, body, headers)
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         result = handler(args) if handler else {}
+        after = self.held_after.get(method)
+        if after is not None:  # done, but the answer waits: a bot killed before it hears it
+            with self._cond:
+                self.arrived.append(method)
+                self._cond.notify_all()
+            await asyncio.to_thread(after.wait, 30)
         if "error" in result:
             return self._record(method, args, 200, {"ok": False, **result})
         return self._record(method, args, 200, {"ok": True, **result})
@@ -176,8 +188,10 @@ class FakeSlack:
             self.invalid.append(f"{where}: {exc}")
 
     def _next_ts(self) -> str:
+        # Real seconds, as Slack's are (a reader's ``oldest`` compares with them), and a
+        # counter after the point so that every message's ts is unique and increasing.
         self._ts += 1
-        return f"1764000000.{self._ts:06d}"
+        return f"{int(time.time())}.{self._ts:06d}"
 
     # Web API methods ----------------------------------------------------------------------
 
@@ -197,10 +211,46 @@ class FakeSlack:
         if self.channels.get(channel, {}).get("is_archived"):
             return {"error": "is_archived"}
         ts = self._next_ts()
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
         self.messages.setdefault(channel, []).append(
-            {"ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks"), "pinned": False}
+            {
+                "ts": ts,
+                "text": args.get("text", ""),
+                "blocks": args.get("blocks"),
+                "pinned": False,
+                "metadata": metadata,
+            }
         )
         return {"channel": channel, "ts": ts}
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, after ``oldest``, paged by ``cursor``; message metadata only with
+        ``include_all_metadata`` (as Slack's)."""
+        if args.get("channel") not in self.messages and args.get("channel") not in self.channels:
+            return {"error": "channel_not_found"}
+        oldest = float(args.get("oldest") or 0)
+        every = str(args.get("include_all_metadata", "")).lower() in {"true", "1"}
+        found = [
+            {
+                "type": "message",
+                "ts": m["ts"],
+                "text": m["text"],
+                **({"metadata": m["metadata"]} if every and m.get("metadata") else {}),
+            }
+            for m in reversed(self.messages.get(args["channel"], []))
+            if float(m["ts"]) > oldest
+        ]
+        start = int(args.get("cursor") or 0)
+        limit = min(int(args.get("limit") or 100), 999)
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        return {
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         for message in self.messages.get(args["channel"], []):

@@ -261,7 +261,8 @@ def test_json_logs_follow_a_request_to_slack_and_metrics_on_their_own_port(
     traced = [line for line in lines if line["request_id"] == "req-42"]
     loggers = {line["logger"] for line in traced}
     assert "bot.requests" in loggers  # the engine handled it
-    assert sum("delivered outbox" in line["message"] for line in traced) == 2  # both posts
+    # both posts and the reply to the caller, each queued by the raise
+    assert sum("delivered outbox" in line["message"] for line in traced) == 3
     for posted in fake.ok_calls("chat.postMessage"):  # and Slack's copy names it too
         assert posted.args["metadata"]["event_payload"]["request_id"] == "req-42"
     assert TOKEN not in bot.log.read_text() and SECRET not in bot.log.read_text()

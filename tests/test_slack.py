@@ -24,7 +24,7 @@ from sqlalchemy import select
 from bot.app import Bot
 from bot.config import Settings
 from commands.clock import ManualClock
-from storage.models import Decision, Incident, Issue, OutboxMessage
+from storage.models import Decision, InboxRequest, Incident, Issue, OutboxMessage
 from tests.conftest import ALL_INDICATORS, START, row_counts
 from tests.fake_slack import FakeSlack
 from tests.server import running, serving
@@ -189,6 +189,12 @@ class SlackWorld:
     def retry_recorded(self) -> bool:
         with self.bot.db.read() as s:
             return s.scalar(select(OutboxMessage).where(OutboxMessage.attempts > 0)) is not None
+
+    def inbox_done(self) -> int:
+        with self.bot.db.read() as s:
+            return len(
+                s.scalars(select(InboxRequest).where(InboxRequest.done_at.isnot(None))).all()
+            )
 
     def db_count(self, model: type) -> int:
         with self.bot.db.read() as s:
@@ -578,8 +584,13 @@ def test_a_retried_delivery_records_once(slack: SlackWorld) -> None:
         headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "timeout"},
     )
     assert (first, again) == (200, 200)
-    slack.replied("already done")
+    # Both deliveries were recorded before their acknowledgement, and both processed.
+    slack.fake.wait_for(lambda f: slack.inbox_done() == 2)
     assert slack.db_count(Issue) == 1
+    # The first delivery's reply, queued with its raise, is the only one: a retry adds none.
+    replies = [r["text"] for r in slack.fake.responses]
+    assert len([t for t in replies if f"Raised {REF}" in t]) == 1, replies
+    assert not [t for t in replies if "already done" in t], replies
 
 
 def test_a_429_is_retried_after_its_delay_and_delivered_once(slack: SlackWorld) -> None:

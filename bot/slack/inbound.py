@@ -97,15 +97,29 @@ def _interaction(payload: Any) -> str | None:
     if not isinstance(payload, dict):
         return "the payload is not a JSON object"
     kind = payload.get("type")
-    if kind not in INTERACTIONS:
+    if not isinstance(kind, str) or kind not in INTERACTIONS:  # a list is not even hashable
         return "an unknown interaction type"
     user = payload.get("user")
     if not isinstance(user, dict) or not isinstance(user.get("id"), str):
         return "an interaction without its user"
+    # What bolt matches on and the listeners read must be text where Slack sends text.
+    for name in ("callback_id", "response_url", "trigger_id"):
+        if name in payload and not isinstance(payload[name], str):
+            return f"a {name} that is not text"
+    if "username" in user and not isinstance(user["username"], str):
+        return "a user name that is not text"
+    for name in ("channel", "message", "container"):
+        if name in payload and payload[name] is not None and not isinstance(payload[name], dict):
+            return f"a {name} that is not an object"
+    channel = payload.get("channel") or {}
+    if "id" in channel and not isinstance(channel["id"], str):
+        return "a channel id that is not text"
     if kind in {"view_submission", "view_closed"}:
         view = payload.get("view")
         if not isinstance(view, dict) or not isinstance(view.get("id"), str):
             return "a view submission without its view"
+        if not isinstance(view.get("callback_id", ""), str):
+            return "a view callback_id that is not text"
         state = view.get("state")
         if not isinstance(state, dict) or not isinstance(state.get("values"), dict):
             return "a view submission without view.state.values"
@@ -119,10 +133,17 @@ def _interaction(payload: Any) -> str | None:
         actions = payload.get("actions")
         if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
             return "block actions without their actions"
-    if kind in {"block_actions", "shortcut", "message_action"} and not isinstance(
-        payload.get("trigger_id", ""), str
-    ):
-        return "a trigger_id that is not text"
+        for action in actions:
+            if not isinstance(action.get("action_id"), str):
+                return "an action whose action_id is not text"
+            if not all(isinstance(action.get(k, ""), str) for k in ("block_id", "action_ts")):
+                return "an action whose block_id or action_ts is not text"
+        view = payload.get("view")
+        if view is not None and (
+            not isinstance(view, dict)
+            or not all(isinstance(view.get(k, ""), str) for k in ("id", "type"))
+        ):
+            return "block actions in a view that is not of Slack's shape"
     return None
 
 

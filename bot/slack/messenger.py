@@ -8,19 +8,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
+from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.logs import request_id
 from bot.messaging import DeliveryError
 from cards.blockkit import blocks_json, card_blocks, message_text, text_blocks
-from cards.model import Card
+from cards.model import Card, card_from_dict
+from commands.context import Reply
 from rules.channels import MAX_NAME
 from storage import repositories as repo
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
+
+RESPONSE = "response:"  # a reply through the request's response_url (valid 30 minutes)
+EPHEMERAL = "ephemeral:"  # a reply with chat.postEphemeral: "ephemeral:CHANNEL:USER"
+MAX_DESTINATION = 200  # the outbox's conversation column
+HISTORY_PAGES = 5  # of 200 messages, searched for a post whose answer was lost
+HISTORY_MARGIN = 60.0  # seconds before the row was queued (clocks differ a little)
 
 
 def _delivery_error(exc: SlackApiError) -> DeliveryError:
@@ -122,6 +133,70 @@ class SlackMessenger:
         data = await self._call("chat.postMessage", **kwargs)
         return str(data.get("ts", ""))
 
+    async def reply(self, destination: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A command's reply queued by its unit of work (``reply_to``), to its caller alone."""
+        card = card_from_dict(payload["card"]) if payload.get("card") else None
+        reply = Reply(
+            text=str(payload.get("text", "")),
+            card=card,
+            ok=bool(payload.get("ok", True)),
+            ephemeral=bool(payload.get("ephemeral", True)),
+        )
+        text, blocks = message_text(reply.text), reply_blocks(reply)
+        if destination.startswith(EPHEMERAL):
+            channel, _, user = destination.removeprefix(EPHEMERAL).rpartition(":")
+            data = await self._call(
+                "chat.postEphemeral", channel=channel, user=user, text=text, blocks=blocks
+            )
+            return {"channel": channel, "ephemeral": str(data.get("message_ts", ""))}
+        if not destination.startswith(RESPONSE):
+            return {"skipped": "not a Slack reply destination"}
+        webhook = AsyncWebhookClient(
+            url=destination.removeprefix(RESPONSE), session=self.client.session
+        )
+        try:
+            response = await webhook.send(
+                text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"response_url: {type(exc).__name__}") from exc
+        status = response.status_code
+        if status == 200:
+            return {"response_url": "ok"}  # never the URL itself: it can post as the bot
+        if status in {404, 410}:
+            # A response_url lasts 30 minutes (and five uses): after that, the reply is moot.
+            return {"skipped": f"response_url expired ({status})"}
+        if status == 429:
+            retry = response.headers.get("Retry-After") or response.headers.get("retry-after")
+            raise DeliveryError("response_url rate limited", float(retry or 1))
+        raise DeliveryError(f"response_url: {status}")
+
+    async def find_post(self, channel_id: str, delivery_key: str, since: datetime) -> str | None:
+        """The ts of a post this bot made with ``delivery_key`` (in its metadata) since
+        ``since``, if Slack has one: a delivery whose answer was lost is not posted again."""
+        cursor = ""
+        for _ in range(HISTORY_PAGES):
+            data = await self._call(
+                "conversations.history",
+                channel=channel_id,
+                oldest=f"{since.timestamp() - HISTORY_MARGIN:.6f}",
+                include_all_metadata=True,
+                limit=200,
+                **({"cursor": cursor} if cursor else {}),
+            )
+            for message in data.get("messages", []):
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == "opss_post" and payload.get("key") == delivery_key:
+                    return str(message.get("ts", ""))
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or ""
+            if not cursor:
+                return None
+        log.warning(
+            "not found in %d pages of history: posting %s again", HISTORY_PAGES, delivery_key
+        )
+        return None
+
     async def update(self, channel_id: str, message_id: str, text: str, card: Card | None) -> None:
         kwargs: dict[str, object] = {
             "channel": channel_id,
@@ -186,6 +261,32 @@ class SlackMessenger:
             raise DeliveryError(f"file upload failed: {exc}") from exc
         file = (response.data or {}).get("file") if isinstance(response.data, dict) else None
         return str((file or {}).get("id", ""))
+
+
+def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
+    """A reply to its caller as Block Kit (the same whether sent at once or from the outbox)."""
+    blocks: list[Any] = []
+    shown = reply.card is not None and reply.ephemeral  # a public card is in the channel
+    # The text is the card's one-line summary when the command gave no other words.
+    if reply.text and not (shown and reply.card and reply.text == reply.card.summary):
+        prefix = "" if reply.ok else "⛔ "
+        blocks += text_blocks(prefix + reply.text)
+    if shown and reply.card is not None:
+        blocks += card_blocks(reply.card)
+    return blocks_json(blocks)
+
+
+def response_destination(response_url: str | None) -> str | None:
+    """``reply_to`` for a request's ``response_url`` (None when there is none, or it is too
+    long for the outbox's conversation column: then the reply is sent at once)."""
+    if not response_url or len(RESPONSE) + len(response_url) > MAX_DESTINATION:
+        return None
+    return RESPONSE + response_url
+
+
+def ephemeral_destination(channel: str, user: str) -> str:
+    """``reply_to`` for an ephemeral message to one user in a channel (chat.postEphemeral)."""
+    return f"{EPHEMERAL}{channel}:{user}"
 
 
 def _suffixed(name: str, n: int) -> str:

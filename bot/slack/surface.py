@@ -1,6 +1,8 @@
 """Slack as a surface: it only translates. Slack payloads become engine calls; replies become
-ephemeral messages, modals or inline errors. Every listener acknowledges first (Slack allows
-3 s), except a modal submission, whose inline errors must travel in the acknowledgement.
+ephemeral messages, modals or inline errors. A command or a button is recorded in the inbox
+before it is acknowledged (Slack allows 3 s) and processed after; a modal submission is
+processed before its acknowledgement, in which its inline errors travel; a shortcut opens
+its form before. A reply to a change is queued with the change (the outbox delivers it).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.slack import inbound
+from bot.slack.inbox import Inbox
+from bot.slack.messenger import ephemeral_destination, reply_blocks, response_destination
 from cards import blockkit
 from cards.model import Form
 from commands.context import Reply, Request, Submission
@@ -35,6 +39,12 @@ log = logging.getLogger(__name__)
 COMMAND = "/opss"
 SHORTCUT = "raise_as_opss_issue"
 SURFACE = "slack"
+WORKERS = 2  # acknowledged requests processed at once
+NOT_RECORDED = "The bot could not record that, and nothing was done. Please try again."
+RESTARTED = (
+    "The bot restarted before it could open the form for that; nothing was saved. "
+    "Please run the command again."
+)
 
 
 class SlackSurface:
@@ -45,8 +55,13 @@ class SlackSurface:
         self.db = db
         self.client = AsyncWebClient(token=token, base_url=api_url)
         self._http: aiohttp.ClientSession | None = None
+        self._replaying: asyncio.Task[None] | None = None
         # Told when acknowledged work starts, so a shutdown waits for it (bot/lifecycle.py).
         self.track: Callable[[], None] = lambda: None
+        self.inbox = Inbox(db, engine.clock.now)
+        # Acknowledged work runs a few at a time: SQLite has one writer, and a crowd of engine
+        # transactions waiting for it would keep the inbox (which Slack's 3 s wait on) out.
+        self._working = asyncio.Semaphore(WORKERS)
         self.signing_secret = signing_secret
         self.app = AsyncApp(
             client=self.client,
@@ -89,10 +104,74 @@ class SlackSurface:
         return web.Response(status=refusal.status, text=f"Refused: {refusal.reason}.")
 
     # Listeners ------------------------------------------------------------------------------
+    # A command or a button is recorded in the inbox before Slack is told it was received, and
+    # processed after; its reply is queued by the engine in the command's own unit of work
+    # (``reply_to``), so a process killed at any moment loses neither (bot/slack/inbox.py).
 
     async def on_command(self, ack: Any, command: dict[str, Any]) -> None:
         self.track()
+        try:
+            entry = await self.inbox.record("command", command)
+        except Exception:
+            log.exception("could not record a slash command; not acknowledged as received")
+            await ack(text=NOT_RECORDED, response_type="ephemeral")
+            return
         await ack()
+        await self._process(entry, "command", command, replayed=False)
+
+    async def on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        self.track()
+        if not isinstance(action.get("value"), str):
+            await ack()
+            return  # not one of our buttons
+        view = body.get("view") or {}
+        pressed = {
+            "user": {"id": body["user"]["id"], "username": body["user"].get("username", "")},
+            "channel": (body.get("channel") or {}).get("id"),
+            "response_url": body.get("response_url"),
+            "trigger_id": body.get("trigger_id", ""),
+            "view": {"id": view.get("id"), "type": view.get("type")} if view else None,
+            "value": action["value"],
+            "action_ts": action.get("action_ts", ""),
+        }
+        try:
+            entry = await self.inbox.record("button", pressed)
+        except Exception:
+            log.exception("could not record a button press; not acknowledged as received")
+            return  # unacknowledged: Slack tells the user it failed
+        await ack()
+        await self._process(entry, "button", pressed, replayed=False)
+
+    async def _process(
+        self, entry: int, kind: str, body: dict[str, Any], *, replayed: bool
+    ) -> None:
+        """Run a recorded request, then mark it done (a crash before that: it runs again at the
+        next start, and the engine's idempotency key keeps it from recording anything twice)."""
+        try:
+            async with self._working:
+                if kind == "command":
+                    await self._command(body, replayed)
+                elif kind == "button":
+                    await self._button(body, replayed)
+                else:
+                    log.warning("inbox row %s of unknown kind %s left unprocessed", entry, kind)
+        finally:
+            await self.inbox.done(entry)
+
+    async def replay(self) -> None:
+        """At start: the requests a stopped process acknowledged and did not finish."""
+        self.track()
+        rows = await asyncio.to_thread(self.inbox.claim_undone)
+        if rows:
+            log.info("processing %d acknowledged Slack requests left unfinished", len(rows))
+        for entry, kind, body in rows:
+            try:
+                await self._process(entry, kind, body, replayed=True)
+            except Exception:
+                log.exception("replay of inbox row %s failed", entry)
+
+    async def _command(self, command: dict[str, Any], replayed: bool) -> None:
+        response_url = command.get("response_url")
         reply = await asyncio.to_thread(
             self.engine.handle,
             Request(
@@ -103,43 +182,54 @@ class SlackSurface:
                 text=command.get("text", ""),
                 # Identical on a retried delivery, so the retry records nothing twice.
                 idempotency_key=f"slack:command:{command['trigger_id']}",
+                reply_to=response_destination(response_url),
             ),
         )
+        if reply.queued:
+            return  # the outbox delivers it, committed with the change it reports
         await self._answer(
-            reply, command["trigger_id"], command["channel_id"], command.get("response_url")
+            _late(reply) if replayed else reply,
+            command["trigger_id"],
+            command["channel_id"],
+            response_url,
         )
 
-    async def on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        self.track()
-        await ack()
-        user = body["user"]["id"]
-        if not isinstance(action.get("value"), str):
-            return  # not one of our buttons
-        channel = (body.get("channel") or {}).get("id") or user
+    async def _button(self, pressed: dict[str, Any], replayed: bool) -> None:
+        user = pressed["user"]["id"]
+        channel = pressed.get("channel") or user
+        response_url = pressed.get("response_url")
         reply = await asyncio.to_thread(
             self.engine.submit,
             Submission(
                 surface=SURFACE,
                 user_id=user,
-                user_name=body["user"].get("username", ""),
+                user_name=pressed["user"].get("username", ""),
                 channel=channel,
-                data={"command": action["value"]},
-                idempotency_key=f"slack:action:{action.get('action_ts', '')}:{user}",
+                data={"command": pressed["value"]},
+                idempotency_key=f"slack:action:{pressed.get('action_ts', '')}:{user}",
+                reply_to=response_destination(response_url),
             ),
         )
-        view = body.get("view") or {}
-        if not body.get("response_url") and reply.form is None and view.get("type"):
+        if reply.queued:
+            return
+        view = pressed.get("view") or {}
+        if not response_url and reply.form is None and view.get("type"):
             # Pressed on App Home or in a modal, where there is no message to answer under:
             # the answer opens in a modal, and a button inside it (More) updates it in place.
             modal = self._answer_modal(reply)
             if view["type"] == "modal":
                 await self.client.views_update(view_id=view["id"], view=modal.to_dict())
-            else:
+            elif not replayed:  # a trigger lasts 3 seconds: a replay cannot open a modal
                 await self.client.views_open(
-                    trigger_id=body.get("trigger_id", ""), view=modal.to_dict()
+                    trigger_id=pressed.get("trigger_id", ""), view=modal.to_dict()
                 )
             return
-        await self._answer(reply, body.get("trigger_id", ""), channel, body.get("response_url"))
+        await self._answer(
+            _late(reply) if replayed else reply,
+            pressed.get("trigger_id", ""),
+            channel,
+            response_url,
+        )
 
     async def on_link(self, ack: Any) -> None:
         await ack()  # a link button (a download): Slack opens the URL; nothing to do
@@ -152,7 +242,7 @@ class SlackSurface:
             type="modal",
             title=PlainTextObject(text=title),
             close=PlainTextObject(text="Close"),
-            blocks=self._reply_blocks(reply),
+            blocks=reply_blocks(reply),
         )
 
     async def on_view_submission(
@@ -176,6 +266,9 @@ class SlackSurface:
                 channel=channel,
                 data={**meta, **values},
                 idempotency_key=f"slack:view:{view['id']}",
+                # Run before the acknowledgement (its errors travel in it), so the change and
+                # this reply are committed before Slack hears anything.
+                reply_to=ephemeral_destination(channel, user),
             ),
         )
         if not reply.ok:
@@ -193,18 +286,19 @@ class SlackSurface:
             await ack(response_action="update", view=modal.to_dict())
             return
         await ack()
-        if reply.text:
+        if reply.text and not reply.queued:
             await self.client.chat_postEphemeral(
                 channel=channel,
                 user=user,
                 text=blockkit.message_text(reply.text),
-                blocks=self._reply_blocks(reply),
+                blocks=reply_blocks(reply),
             )
 
     async def on_shortcut(self, ack: Any, shortcut: dict[str, Any]) -> None:
-        """Message shortcut "Raise as OPSS issue": the raise form with the message in it."""
+        """Message shortcut "Raise as OPSS issue": the raise form with the message in it. The
+        form opens before the acknowledgement (a trigger lasts 3 s anyway): a process that
+        dies first leaves Slack to tell the user it failed, rather than nobody."""
         self.track()
-        await ack()
         message = shortcut.get("message") or {}
         channel = (shortcut.get("channel") or {}).get("id", "")
         user = shortcut["user"]["id"]
@@ -227,6 +321,7 @@ class SlackSurface:
             {"title": first_line[:120], "description": text[:4000], "link": link},
         )
         await self._answer(reply, shortcut.get("trigger_id", ""), channel, None)
+        await ack()
 
     async def on_home(self, event: dict[str, Any]) -> None:
         self.track()
@@ -262,10 +357,15 @@ class SlackSurface:
         webhook = AsyncWebhookClient(url=response_url, session=self.http())
         await webhook.send(
             text=blockkit.message_text(reply.text),
-            blocks=self._reply_blocks(reply),
+            blocks=reply_blocks(reply),
             response_type="ephemeral",
             replace_original=False,
         )
+
+    async def start(self) -> None:
+        """Once serving: the shared HTTP session, and the replay of unfinished requests."""
+        self.http()
+        self._replaying = asyncio.create_task(self.replay())
 
     def http(self) -> aiohttp.ClientSession:
         """The process's shared HTTP session (made inside the running loop, on first use)."""
@@ -277,18 +377,6 @@ class SlackSurface:
     async def close(self) -> None:
         if self._http is not None and not self._http.closed:
             await self._http.close()
-
-    @staticmethod
-    def _reply_blocks(reply: Reply) -> list[dict[str, Any]]:
-        blocks: list[Any] = []
-        shown = reply.card is not None and reply.ephemeral  # a public card is in the channel
-        # The text is the card's one-line summary when the command gave no other words.
-        if reply.text and not (shown and reply.card and reply.text == reply.card.summary):
-            prefix = "" if reply.ok else "⛔ "
-            blocks += blockkit.text_blocks(prefix + reply.text)
-        if shown and reply.card is not None:
-            blocks += blockkit.card_blocks(reply.card)
-        return blockkit.blocks_json(blocks)
 
     # People: Slack user ids in forms, person names in the core ------------------------------
 
@@ -327,3 +415,8 @@ class SlackSurface:
                 for f in people
             }
         )
+
+
+def _late(reply: Reply) -> Reply:
+    """A replayed request's form cannot open (its trigger expired): the caller is told."""
+    return Reply(text=RESTARTED, ok=False) if reply.form is not None else reply
