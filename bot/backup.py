@@ -1,7 +1,8 @@
 """Backing up and restoring a SQLite database (PostgreSQL: pg_dump / pg_restore, see README).
 
 ``backup`` uses SQLite's online backup API: a consistent copy while the bot keeps running.
-``restore`` refuses while any bot process is up. Every bot process on a SQLite database holds
+``restore`` refuses while any bot process is up, and keeps the database it replaces beside
+it (``<database>.replaced-<UTC time>``). Every bot process on a SQLite database holds
 a shared lock on ``<database>.running`` for its whole life; a restore needs that lock
 exclusively, and holds it until the restored copy is in place and migrated, so no bot starts
 half-way through. The migrations then run, as on every start.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -96,6 +98,7 @@ def restore(database_url: str, backup_file: Path) -> str:
             tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master")}
             if check is None or check[0] != "ok" or "alembic_version" not in tables:
                 raise BackupError(f"{backup_file} is not a backup of the bot's database")
+            kept = _keep_replaced(database)
             dst = sqlite3.connect(database, timeout=30)
             try:
                 src.backup(dst)
@@ -110,7 +113,25 @@ def restore(database_url: str, backup_file: Path) -> str:
             upgrade(engine)  # a backup from an older version is brought up to date
         finally:
             engine.dispose()
-    return f"restored {database} from {backup_file} and migrated it to the newest schema"
+    done = f"restored {database} from {backup_file} and migrated it to the newest schema"
+    if kept is not None:
+        done += f"; the database it replaced is kept at {kept}"
+    return done
+
+
+def _keep_replaced(database: Path) -> Path | None:
+    """A copy of the database a restore overwrites, beside it: what was newer than the backup
+    (issues, their references) is not lost by restoring the wrong file."""
+    if not database.exists() or database.stat().st_size == 0:
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = database.with_name(f"{database.name}.replaced-{stamp}")
+    n = 1
+    while kept.exists():
+        kept = database.with_name(f"{database.name}.replaced-{stamp}-{n}")
+        n += 1
+    backup(f"sqlite:///{database}", kept)  # a consistent copy, its WAL included
+    return kept
 
 
 def _sqlite(database_url: str) -> Path:

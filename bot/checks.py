@@ -93,15 +93,54 @@ def problems(settings: Settings) -> list[Problem]:
         )
     found += _teams(settings)
     if settings.chat_platform_configured and settings.local_workspace:
-        found.append(
-            Problem(
-                "warn",
-                "OPSS_LOCAL_WORKSPACE",
-                "the local workspace is on beside a chat platform: its clock cannot be moved "
-                "and it is a second way in; leave it off unless you need it.",
+        if settings.workspace_sign_in == "pick":
+            found.append(
+                Problem(
+                    "refuse",
+                    "OPSS_LOCAL_WORKSPACE",
+                    "the pick-a-name workspace beside a chat platform lets anything on this "
+                    "host act as anyone, the Head of IMT included. Set "
+                    "OPSS_WORKSPACE_SIGN_IN=password (people sign in with their own secret) "
+                    "or OPSS_LOCAL_WORKSPACE=false.",
+                )
             )
-        )
-    return found + operations(settings)
+        else:
+            found.append(
+                Problem(
+                    "warn",
+                    "OPSS_LOCAL_WORKSPACE",
+                    "the local workspace is on beside a chat platform: its clock cannot be "
+                    "moved and it is a second way in; leave it off unless you need it.",
+                )
+            )
+    return found + _short_secrets(settings) + operations(settings)
+
+
+# A secret shorter than this is a placeholder or a typo, not a secret: Slack's signing
+# secrets are 32 hex characters; an export key signs download links (HMAC-SHA256).
+MIN_SECRET = {"SLACK_SIGNING_SECRET": 32, "OPSS_EXPORT_SECRET": 32}
+
+
+def _short_secrets(settings: Settings) -> list[Problem]:
+    found: list[Problem] = []
+    for setting, secret in (
+        ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+        ("OPSS_EXPORT_SECRET", settings.export_secret),
+    ):
+        if secret is None:
+            continue
+        length = len(secret.get_secret_value())
+        if length < MIN_SECRET[setting]:
+            found.append(
+                Problem(
+                    "refuse",
+                    setting,
+                    f"{length} characters is too short to be a secret: use at least "
+                    f"{MIN_SECRET[setting]} (e.g. python -c 'import secrets; "
+                    "print(secrets.token_hex(32))').",
+                )
+            )
+    return found
 
 
 # What an operator running several processes must get right (README, Deploy).
@@ -142,6 +181,8 @@ def operations(settings: Settings) -> list[Problem]:
         found.append(
             Problem("refuse", "OPSS_LOG_FORMAT", f"use text or json, not '{settings.log_format}'.")
         )
+    if settings.header_timeout_seconds <= 0:
+        found.append(Problem("refuse", "OPSS_HEADER_TIMEOUT_SECONDS", "must be more than 0."))
     if settings.shutdown_seconds <= 0:
         found.append(Problem("refuse", "OPSS_SHUTDOWN_SECONDS", "must be more than 0."))
     elif settings.shutdown_seconds >= STOP_TIMEOUT:

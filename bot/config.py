@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     # Operating it (see README "Deploy"): seconds a SIGTERM may take, /metrics on its own
     # port ("off": not served; unset: on the main port), JSON log lines.
     shutdown_seconds: float = Field(default=20.0, alias="OPSS_SHUTDOWN_SECONDS")
+    # A client must send a request's headers within this (slow-loris connections are closed).
+    header_timeout_seconds: float = Field(default=10.0, alias="OPSS_HEADER_TIMEOUT_SECONDS")
     metrics_port: str | None = Field(default=None, alias="OPSS_METRICS_PORT")
     log_format: str = Field(default="text", alias="OPSS_LOG_FORMAT")
     # How often Socket Mode retries reaching Slack (and pings it once connected).

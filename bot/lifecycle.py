@@ -1,10 +1,11 @@
 """A bot process's life as the operator sees it: live, ready, stopping.
 
 ``/healthz`` answers while the process lives. ``/readyz`` answers 200 only when the database
-answers and its schema is at the newest migration, and 503 before that and while shutting
-down. Every HTTP request gets a request id (``X-Request-Id``: nginx's, or a new one) and is
-counted while it runs; once stopping, new requests are answered 503 so a proxy sends them to
-another process, and the ones already running are finished.
+answers, its schema is at the newest migration and it accepts a write (a full disk or a
+read-only database refuses every command, so traffic should go elsewhere), and 503 before
+that and while shutting down. Every HTTP request gets a request id (``X-Request-Id``: nginx's,
+or a new one) and is counted while it runs; once stopping, new requests are answered 503 so
+a proxy sends them to another process, and the ones already running are finished.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from sqlalchemy import Engine, text
 
 from bot.logs import accepted_request_id, request_id
 from storage.migrate import at_head
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 READY_TIMEOUT = 2.0  # seconds a readiness probe waits for the database
+SQLITE_BUSY_MS = 30000  # storage.db's busy timeout, restored after the probe
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -86,7 +89,15 @@ class Lifecycle:
                 current = await asyncio.to_thread(at_head, self.db.engine)
         except Exception as exc:
             return f"database unreachable ({type(exc).__name__})"
-        return "" if current else "database schema is not at the newest migration"
+        if not current:
+            return "database schema is not at the newest migration"
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                await asyncio.to_thread(write_probe, self.db.engine)
+        except Exception as exc:
+            log.warning("readiness: the database refuses writes (%s)", type(exc).__name__)
+            return f"database refuses writes ({type(exc).__name__})"
+        return ""
 
     async def quiesce(self, seconds: float) -> bool:
         """Wait for running requests and acknowledged work to finish; False on time-out."""
@@ -106,6 +117,20 @@ class Lifecycle:
             else:
                 await asyncio.sleep(min(left, 0.01))
         return True
+
+
+def write_probe(engine: Engine) -> None:
+    """Commit one real write that changes nothing: a full disk, a read-only file or a read-only
+    server refuses it exactly as it would refuse a command."""
+    with engine.begin() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # behind a long write, give up within the probe's time rather than 30 s
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(READY_TIMEOUT * 1000)}")
+        try:
+            connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        finally:
+            if sqlite:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
 
 
 def probes(lifecycle: Lifecycle) -> list[web.RouteDef]:

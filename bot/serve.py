@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.app import Bot, build
 from bot.backup import BackupError
 from bot.config import Settings
+from bot.header_timeout import TimedAppRunner
 from bot.lifecycle import Lifecycle, probes
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ async def serve(settings: Settings, banner: str = "OPSS incident bot") -> None:
     holding = web.Application(middlewares=[waiting.middleware])
     holding.router.add_routes(probes(waiting))
     holding.router.add_route("*", "/{tail:.*}", _starting)
-    runner = web.AppRunner(holding)
+    runner = TimedAppRunner(holding, header_timeout=settings.header_timeout_seconds)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port).start()
     bot = await _build_when_reachable(settings, stop)
@@ -48,7 +49,11 @@ async def serve(settings: Settings, banner: str = "OPSS incident bot") -> None:
     if bot is None:
         return  # stopped before the database was reached
 
-    runner = web.AppRunner(bot.app, shutdown_timeout=settings.shutdown_seconds)
+    runner = TimedAppRunner(
+        bot.app,
+        shutdown_timeout=settings.shutdown_seconds,
+        header_timeout=settings.header_timeout_seconds,
+    )
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port).start()
     metrics_runner = await _serve_metrics(bot)
@@ -93,7 +98,9 @@ async def _serve_metrics(bot: Bot) -> web.AppRunner | None:
         return None
     app = web.Application()
     app.router.add_get("/metrics", bot.metrics.handler)
-    runner = web.AppRunner(app, access_log=None)
+    runner = TimedAppRunner(
+        app, access_log=None, header_timeout=bot.settings.header_timeout_seconds
+    )
     await runner.setup()
     await web.TCPSite(runner, bot.settings.host, int(port)).start()
     return runner

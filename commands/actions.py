@@ -30,6 +30,7 @@ from rules.references import parse_reference
 from rules.timeparse import WhenError, parse_when, show
 from storage import repositories as repo
 from storage.models import Action, Incident, Issue, Person
+from storage.whose import names_person
 
 DEFAULT_DUE_TIME = "17:00"
 
@@ -178,7 +179,7 @@ def open_actions_for(session: Session, person: Person) -> list[Action]:
     return list(
         session.scalars(
             select(Action)
-            .where(Action.owner_id == person.id, Action.status != "done")
+            .where(names_person(Action.owner_id, person), Action.status != "done")
             .order_by(Action.due_at)
         )
     )

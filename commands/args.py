@@ -29,6 +29,11 @@ VERB_FLAGS: dict[str, set[str]] = {
 QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
 
 
+def option_name(raw: str) -> str:
+    """``--Lead-Department`` and ``--lead_department`` name the same option."""
+    return raw.replace("-", "_").lower()
+
+
 def tokens(text: str) -> list[str]:
     """Words split on spaces, with "double", 'single' or “curly” quotes grouping spaces.
 
@@ -75,9 +80,10 @@ def parse(text: str, verb: str = "") -> Args:
     while i < len(tokens_):
         token = tokens_[i]
         if token.startswith("--") and len(token) > 2:
-            name = token[2:].replace("-", "_").lower()
-            if "=" in name:
-                name, value = name.split("=", 1)
+            # Only the name is normalised: the value after ``=`` is kept as typed.
+            name, equals, value = token[2:].partition("=")
+            name = option_name(name)
+            if equals:
                 out.options[name] = value
             elif name in FLAGS or name in VERB_FLAGS.get(verb, ()):
                 out.flags.add(name)

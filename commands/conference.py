@@ -24,6 +24,7 @@ from rules.roles import Role
 from rules.timeparse import HINT, WhenError, parse_when, show
 from storage import repositories as repo
 from storage.models import CaseConference, Issue, Person
+from storage.whose import is_person
 
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -87,7 +88,7 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     scs = [
         (p.name, p.display_name)
         for p in repo.people_with_role(ctx.session, Role.SCS)
-        if p.id != ctx.person.id
+        if not is_person(p.id, ctx.person)
     ]
     return forms.conference_form(issue.reference, scs)
 
@@ -360,7 +361,7 @@ def cancel(ctx: Ctx, args: Args) -> Reply:
     conference = find_conference(ctx.session, reference)
     requester = ctx.session.get(Person, conference.requested_by_id)
     allowed = roles.may_record_outcome(ctx.actor)
-    if not allowed and not (requester is not None and requester.id == ctx.person.id):
+    if not allowed and not (requester is not None and is_person(requester.id, ctx.person)):
         raise PermissionRefused(
             f"cancel {conference.reference}",
             f"whoever requested it, or {allowed.who_may}",

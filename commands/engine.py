@@ -471,8 +471,13 @@ class _Write:
 
 
 def scoped_key(surface: str, user_id: str, key: str) -> str:
-    """An idempotency key belongs to its surface and user: another's key replays nothing."""
-    return hashlib.sha256(f"{surface}\0{user_id}\0{key}".encode()).hexdigest()
+    """An idempotency key belongs to its surface and user: another's key replays nothing.
+
+    Any text is a key, lone surrogates too (JSON carries "\\udfff"): ``surrogatepass`` gives
+    them bytes of their own, so distinct keys stay distinct and valid text hashes as before.
+    """
+    scoped = f"{surface}\0{user_id}\0{key}"
+    return hashlib.sha256(scoped.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _with_summary(reply: Reply) -> Reply:

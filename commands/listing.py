@@ -30,6 +30,7 @@ from rules.roles import Actor, Grant, Role
 from rules.timeparse import show
 from rules.waiting import next_step
 from storage.models import Action, CaseConference, ChannelBinding, Incident, Issue, SitrepSchedule
+from storage.whose import names_person
 
 PAGE = 20
 # Counts stop this far past the page shown ("1-20 of 200+").
@@ -275,7 +276,9 @@ def issues_query(ctx: Ctx, listing: Listing) -> Select[Any]:
     if listing.waiting:
         query = query.where(waiting_on(ctx.actor))
     if listing.mine:
-        query = query.where(or_(Issue.raised_by_id == ctx.person.id, waiting_on(ctx.actor)))
+        query = query.where(
+            or_(names_person(Issue.raised_by_id, ctx.person), waiting_on(ctx.actor))
+        )
     return query.order_by(Issue.id.desc())
 
 
@@ -331,7 +334,7 @@ def incidents_query(ctx: Ctx, listing: Listing) -> Select[Any]:
     if listing.mine:
         query = query.where(
             or_(
-                Incident.declared_by_id == ctx.person.id,
+                names_person(Incident.declared_by_id, ctx.person),
                 _names(Incident.command_team, ctx.person.name),
                 _names(Incident.members, ctx.person.name),
             )
@@ -349,7 +352,7 @@ def actions_query(ctx: Ctx, listing: Listing) -> Select[Any]:
     order = Action.done_at.desc() if listing.closed else Action.due_at
     return (
         select(Action)
-        .where(Action.owner_id == ctx.person.id, done if listing.closed else ~done)
+        .where(names_person(Action.owner_id, ctx.person), done if listing.closed else ~done)
         .order_by(order, Action.id)
     )
 

@@ -101,6 +101,10 @@ def test_backup_while_commands_run_and_restore_it(tmp_path: Path) -> None:
     restored = bot_command("restore", str(copy), database_url=url)
     assert restored.returncode == 0, restored.stderr
     assert dump(url) == saved  # the database is the copy again
+    # The database it replaced is kept beside it, newer issues and all, and the operator told.
+    replaced = list((tmp_path).glob(f"{Path(url.removeprefix('sqlite:///')).name}.replaced-*"))
+    assert len(replaced) == 1 and str(replaced[0]) in restored.stdout + restored.stderr
+    assert dump(f"sqlite:///{replaced[0]}")[Issue.__tablename__] == source[Issue.__tablename__]
     kept = len(saved[Issue.__tablename__])
     again = BotProcess({"DATABASE_URL": url}, tmp_path / "b.log")
     try:

@@ -120,6 +120,8 @@ def test_malformed_workspace_requests_answer_4xx(
         ("/api/command", {"user": "hana", "text": "list", "channel": "9" * 40}, 400),
         ("/api/command", {"user": "hana", "text": "list", "channel": "99999"}, 404),
         ("/api/command", {"user": "hana", "text": "list", "key": ["k"]}, 200),
+        ("/api/command", {"user": "hana", "text": "nonsense", "key": "\udfff"}, 200),
+        ("/api/submit", {"user": "hana", "data": {"form": "raise"}, "key": "\ud800"}, 200),
     ]
     for path, body, status in cases:
         got, text = call(url, "POST", path, body)
@@ -225,6 +227,10 @@ FORMS = st.fixed_dictionaries(
         "command": VALUES,
     },
 )
+# Idempotency keys of any text at all, lone surrogates included (JSON can carry "\udfff").
+KEYS = st.text(alphabet=st.characters(exclude_categories=()), max_size=120) | st.sampled_from(
+    ["\udfff", "\ud800", "a\ud83dz", "\x00", "k" * 500]
+)
 FUZZ = settings(
     max_examples=150,
     deadline=None,
@@ -261,6 +267,10 @@ def test_fuzz_forms_through_the_engine(bot: Driver, user: str, data: dict[str, A
 @given(
     body=st.one_of(
         st.fixed_dictionaries({"user": VALUES, "text": COMMANDS | VALUES, "channel": VALUES}),
+        st.fixed_dictionaries(
+            {"user": st.sampled_from(["olly", "hana"]), "text": COMMANDS, "key": KEYS}
+        ),
+        st.fixed_dictionaries({"user": st.just("olly"), "data": FORMS, "key": KEYS}),
         st.fixed_dictionaries({"user": st.just("olly"), "data": FORMS | VALUES}),
         VALUES,
     ),

@@ -16,13 +16,15 @@ from sqlalchemy import select
 
 from bot.app import Bot
 from bot.config import Settings
+from bot.workspace.sign_in import set_secret
 from commands.clock import ManualClock
 from storage.models import Issue
 from tests.conftest import START
 from tests.fake_slack import FakeSlack
 from tests.fake_socket import FakeSocketMode
-from tests.server import running, serving
-from tests.test_operations import command, general, get
+from tests.server import call, running, serving
+from tests.test_operations import get
+from tests.test_security import sign_in
 from tests.test_slack import FULL, SECRET, SEED, TOKEN, USERS, SlackWorld, submission
 
 APP_TOKEN = "xapp-1-A111-222-" + "f0e1d2c3b4a5" * 3
@@ -175,22 +177,30 @@ def test_an_unreachable_socket_leaves_the_rest_serving(world: SocketWorld) -> No
 
 def test_with_slack_unreachable_the_port_opens_and_the_workspace_serves(tmp_path: Path) -> None:
     nowhere = f"http://127.0.0.1:{closed_port()}/api/"
+    seed = tmp_path / "people.toml"
+    seed.write_text('[[people]]\nname = "olly"\ndisplay_name = "Olly"\nroles = []\n')
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
         local_workspace=True,
+        workspace_sign_in="password",  # beside a chat platform, never pick-a-name
+        seed_file=seed,
         slack_bot_token=TOKEN,
         slack_signing_secret=SECRET,
         slack_app_token=APP_TOKEN,
         slack_api_url=nowhere,  # neither the Web API nor Socket Mode answers
         socket_retry_seconds=0.2,
     )
-    with running(settings, ManualClock(START)) as (url, _bot):
+    with running(settings, ManualClock(START)) as (url, bot):
         status, body = get(f"{url}/readyz")
         assert status == 200, body
-        status, body = command(
-            url,
+        set_secret(bot.db, "olly", "olly's long secret", START)
+        _, cookie = sign_in(url, "olly", "olly's long secret")
+        assert cookie
+        state = json.loads(call(url, "GET", "/api/state", headers={"Cookie": cookie})[1])
+        text = (
             "raise Kettle base sparks --products K1 --hazard Fire --source public "
-            '--area "Gas and Electrical"',
-            general(url),
+            '--area "Gas and Electrical"'
         )
+        body_ = {"channel": state["general"], "text": text}
+        status, body = call(url, "POST", "/api/command", body_, headers={"Cookie": cookie})
         assert status == 200 and "Raised ISS-2026-0001" in json.loads(body)["text"]

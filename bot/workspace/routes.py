@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.checks import LOOPBACK_NAMES
+from bot.checks import LOOPBACK_NAMES, is_loopback
 from bot.config import Settings
 from bot.workspace.demo import run_demo
 from bot.workspace.sign_in import COOKIE, SESSION_HOURS, person_for_token, sign_in, sign_out
@@ -76,7 +76,9 @@ class Workspace:
         self.mode = settings.workspace_sign_in
         self.secure_cookie = (settings.public_url or "").startswith("https://")
         public = urlsplit(settings.public_url or "").hostname
-        self.hosts = LOOPBACK_NAMES | ({public.lower()} if public else set())
+        # Its own names: loopback, the address it is bound to, and its public name.
+        self.hosts = LOOPBACK_NAMES | {settings.host.strip("[]").lower()}
+        self.hosts |= {public.lower()} if public else set()
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -111,13 +113,18 @@ class Workspace:
 
     def _check_host(self, request: web.Request) -> None:
         host = urlsplit(f"//{request.headers.get('Host', '')}").hostname or ""
-        if host.lower() not in self.hosts:
+        # Any loopback address (127.0.0.2 too) is this machine; names other than its own are
+        # refused, which is what stops DNS rebinding.
+        if not self._ours(host):
             raise web.HTTPMisdirectedRequest(text="This server does not answer for that host.")
+
+    def _ours(self, host: str) -> bool:
+        return host.lower() in self.hosts or is_loopback(host)
 
     def _check_write(self, request: web.Request) -> None:
         self._check_host(request)
         origin = request.headers.get("Origin")
-        if origin is not None and (urlsplit(origin).hostname or "").lower() not in self.hosts:
+        if origin is not None and not self._ours(urlsplit(origin).hostname or ""):
             raise web.HTTPForbidden(text="Requests from other sites are refused.")
         if request.headers.get(HEADER) != "1":
             raise web.HTTPForbidden(text=f"missing {HEADER} header")

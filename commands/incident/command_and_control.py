@@ -14,6 +14,7 @@ from commands.lookup import find_incident
 from rules.command_and_control import INCIDENT_ROLES, may_organise
 from storage import repositories as repo
 from storage.models import Incident, IncidentGroup, IncidentRole, Person
+from storage.whose import is_person, names_person
 
 # Reading ----------------------------------------------------------------------------------------
 
@@ -179,7 +180,7 @@ def my_incident_roles_card(ctx: Ctx) -> Card | None:
         .order_by(IncidentGroup.id)
     ).all()
     for group, incident in groups:
-        if group.chair_id == ctx.person.id:
+        if is_person(group.chair_id, ctx.person):
             facts.append((incident.reference, f"chair of the {group.name}"))
         elif ctx.person.name in (group.members or []):
             facts.append((incident.reference, f"member of the {group.name}"))
@@ -187,7 +188,7 @@ def my_incident_roles_card(ctx: Ctx) -> Card | None:
         select(IncidentRole, Incident)
         .join(Incident, Incident.id == IncidentRole.incident_id)
         .where(
-            IncidentRole.person_id == ctx.person.id,
+            names_person(IncidentRole.person_id, ctx.person),
             IncidentRole.ended_at.is_(None),
             Incident.status != "closed",
         )
