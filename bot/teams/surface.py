@@ -10,7 +10,9 @@ changed, and an invoke body is serialised only if it is an msrest ``Model``.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
+import json
 import logging
 import re
 from typing import Any
@@ -87,6 +89,11 @@ class TeamsSurface:
             return web.json_response({"error": "the body is not an activity"}, status=400)
         if not isinstance(body, dict) or not activity.type:
             return web.json_response({"error": "the activity has no type"}, status=400)
+        unreadable = unstorable_field(body)
+        if unreadable is not None:
+            return web.json_response(
+                {"error": f"the activity's {unreadable} is not valid text"}, status=400
+            )
         missing = [
             name
             for name, value in (
@@ -202,6 +209,7 @@ class TeamsSurface:
     async def _submit(self, context: TurnContext, data: dict[str, Any]) -> Reply:
         activity = context.activity
         data.pop("msteams", None)
+        key = press_key(activity, data)
         where = str(data.pop(FROM_CHANNEL, "") or _where(activity))
         await asyncio.to_thread(self._link_identity, activity)
         return await asyncio.to_thread(
@@ -212,7 +220,7 @@ class TeamsSurface:
                 user_name=_user_name(activity),
                 channel=where,
                 data=data,
-                idempotency_key=f"teams:{activity.conversation.id}:{activity.id}",
+                idempotency_key=key,
             ),
         )
 
@@ -296,6 +304,48 @@ class TeamsSurface:
             repo.link_identity(session, SURFACE, user, aad)
             repo.link_identity(session, SURFACE, aad, user)  # and the other way round
         self._linked.add(user)
+
+
+def press_key(activity: Activity, data: dict[str, Any]) -> str:
+    """One press of one button: the card's message (``replyToId``) and what the button
+    carries. A redelivered activity, a client's retry and a second click on the same button of
+    the same card share it; the same button on another card (another page's *More*) does not.
+    Before its data is read (the channel a form came from is part of what it carries)."""
+    conversation = activity.conversation.id
+    card = activity.reply_to_id
+    if not card:  # a card the channel does not name: one activity is one press
+        return f"teams:{conversation}:{activity.id}"
+    verb = ""
+    if isinstance(activity.value, dict) and isinstance(activity.value.get("action"), dict):
+        verb = str(activity.value["action"].get("verb") or "")
+    pressed = json.dumps([verb, data], sort_keys=True, ensure_ascii=True, default=str)
+    digest = hashlib.sha256(pressed.encode()).hexdigest()
+    return f"teams:card:{conversation}:{card}:{digest}"
+
+
+# What no database stores: a lone surrogate (not a character at all) or NUL.
+_UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
+# The person's words, which the engine checks and answers with a message naming the field.
+_THEIRS = ("text", "value")
+
+
+def unstorable_field(body: dict[str, Any]) -> str | None:
+    """The first part of an activity (``from.id``, ``conversation.id`` …) that holds what no
+    database can store; the person's own words are left to the engine."""
+    stack: list[tuple[str, Any]] = [(k, v) for k, v in body.items() if k not in _THEIRS]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE.search(value):
+                return path
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if _UNSTORABLE.search(str(k)):
+                    return path
+                stack.append((f"{path}.{k}", v))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
+    return None
 
 
 def _user(activity: Activity) -> str:
