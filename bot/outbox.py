@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import func, select
 
@@ -38,6 +38,14 @@ class DeliveryObserver(Protocol):
     def delivered(self, surface: str, op: str) -> None: ...
 
     def failed(self, surface: str, rate_limited: bool) -> None: ...
+
+
+@runtime_checkable
+class Replier(Protocol):
+    """A messenger that delivers a command's reply to its caller (op ``reply``, queued by the
+    engine for ``Request.reply_to``): ``destination`` is the surface's own ``reply_to``."""
+
+    async def reply(self, destination: str, payload: dict[str, Any]) -> dict[str, Any]: ...
 
 
 def backoff(attempts: int) -> timedelta:
@@ -216,6 +224,10 @@ class OutboxWorker:
                 self._bind, message.surface, message.conversation, channel_id, payload["name"]
             )
             return {"channel": channel_id}
+        if message.op == "reply":  # to the caller: the destination is the surface's own
+            if not isinstance(messenger, Replier):
+                return {"skipped": f"{message.surface} takes no queued replies"}
+            return await messenger.reply(message.conversation, payload)
         channel_id = await asyncio.to_thread(self._resolve, message.surface, message.conversation)
         if channel_id is None:
             return None  # its channel is not created yet: wait for the create_channel row

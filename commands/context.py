@@ -29,6 +29,9 @@ class Request:
     text: str
     user_name: str = ""
     idempotency_key: str | None = None
+    # Where the reply goes, as the surface's messenger understands it. When set, a reply to a
+    # state change is queued in the outbox by the command's own unit of work (``Reply.queued``).
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Submission:
     data: dict[str, Any]
     user_name: str = ""
     idempotency_key: str | None = None
+    reply_to: str | None = None  # as ``Request.reply_to``
 
 
 @dataclass
@@ -53,6 +57,9 @@ class Reply:
     # show the caller the text only, not the same card twice.
     ephemeral: bool = True
     ok: bool = True
+    # True when the reply was queued for ``reply_to`` with the change it reports (or was, by
+    # the first delivery of a replayed request): the surface must not post it again.
+    queued: bool = False
 
 
 class UserError(Exception):

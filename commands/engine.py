@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cards.model import Card, Form, clean_message, validate
+from cards.model import Card, Form, card_to_dict, clean_message, validate
 from commands import (
     actions,
     admin,
@@ -183,6 +183,7 @@ class _Who:
     user_id: str
     user_name: str
     channel: str
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,9 @@ class Engine:
     # Entry points -------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Reply:
-        who = _Who(request.surface, request.user_id, request.user_name, request.channel)
+        who = _Who(
+            request.surface, request.user_id, request.user_name, request.channel, request.reply_to
+        )
         try:
             text = clean_command(request.text).strip()
         except InputProblem as exc:
@@ -231,7 +234,13 @@ class Engine:
         return self._execute(who, request.idempotency_key, lambda ctx: self._route(ctx, verb, args))
 
     def submit(self, submission: Submission) -> Reply:
-        who = _Who(submission.surface, submission.user_id, submission.user_name, submission.channel)
+        who = _Who(
+            submission.surface,
+            submission.user_id,
+            submission.user_name,
+            submission.channel,
+            submission.reply_to,
+        )
         try:
             data = clean_values(submission.data)
         except InputProblem as exc:
@@ -245,6 +254,7 @@ class Engine:
                     channel=submission.channel,
                     text=str(data["command"] or ""),
                     idempotency_key=submission.idempotency_key,
+                    reply_to=submission.reply_to,
                 )
             )
         return self._execute(
@@ -402,8 +412,11 @@ class Engine:
                         raise
                     name = exc.field if any(f.name == exc.field for f in step.form.fields) else None
                     raise _FormErrors(step.form, {name or "_form": exc.message}) from exc
+            if who.reply_to is not None and reply.form is None:
+                _queue_reply(ctx, who.reply_to, _with_summary(reply))
             if key is not None and reply.form is None:
-                session.add(ProcessedRequest(key=key, at=ctx.now, reply={"text": reply.text}))
+                stored = {"text": reply.text, "queued": reply.queued}
+                session.add(ProcessedRequest(key=key, at=ctx.now, reply=stored))
         return reply
 
     def _ctx(self, session: Session, who: _Who, now: datetime, *, create: bool) -> Ctx:
@@ -475,5 +488,26 @@ def _sentence(message: str) -> str:
     return message if message.endswith((".", "?", "!")) else message + "."
 
 
+def _queue_reply(ctx: Ctx, reply_to: str, reply: Reply) -> None:
+    """The caller's reply, queued with the change it reports: a crash after commit loses
+    neither (the outbox delivers it), and nothing is sent if the change rolls back."""
+    payload: dict[str, Any] = {"text": reply.text, "ok": reply.ok, "ephemeral": reply.ephemeral}
+    if reply.card is not None:
+        payload["card"] = card_to_dict(reply.card)
+    repo.enqueue(
+        ctx.session,
+        surface=ctx.surface,
+        conversation=reply_to,
+        op="reply",
+        payload=payload,
+        now=ctx.now,
+    )
+    reply.queued = True
+
+
 def _replayed(stored: dict[str, Any]) -> Reply:
-    return Reply(text=f"{stored.get('text', '')} (already done; nothing was repeated)")
+    # A first delivery that queued its reply has it delivered: a replay adds no second one.
+    return Reply(
+        text=f"{stored.get('text', '')} (already done; nothing was repeated)",
+        queued=bool(stored.get("queued")),
+    )
