@@ -23,19 +23,18 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
-    ChannelAccount,
-    ConversationParameters,
     InvokeResponse,
 )
 from msrest.serialization import Model
 
 from bot.teams import cards as teams_cards
 from bot.teams.conversations import Conversations, channel_root
+from bot.teams.messenger import TeamsMessenger
 from cards.model import Form
 from commands.context import Reply, Request, Submission
 from commands.engine import Engine
 from storage import repositories as repo
-from storage.models import Person
+from storage.models import OutboxMessage, Person
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
@@ -67,8 +66,10 @@ class TeamsSurface:
         authentication: Any,
         conversations: Conversations,
         app_id: str,
+        messenger: TeamsMessenger,
     ) -> None:
         self.engine = engine
+        self.messenger = messenger
         self.db = db
         self.adapter = adapter
         self.authentication = authentication
@@ -145,7 +146,9 @@ class TeamsSurface:
             # botbuilder would answer 501; the bot declares no other invokes in its manifest.
             raise BadActivity(f"invoke '{activity.name}' is not one this bot answers")
         elif activity.type == ActivityTypes.conversation_update and _bot_added(activity):
-            await context.send_activity(teams_cards.message(WELCOME, None))
+            await self._deliver(
+                f"chat:{activity.conversation.id}", teams_cards.message(WELCOME, None)
+            )
 
     async def _command(self, context: TurnContext) -> None:
         activity = context.activity
@@ -155,6 +158,7 @@ class TeamsSurface:
         text = html.unescape(_TAGS.sub(" ", text or "")).replace("\xa0", " ").strip()
         text = _PREFIX.sub("", text)
         await asyncio.to_thread(self._link_identity, activity)
+        destination = _reply_to(activity)
         reply = await asyncio.to_thread(
             self.engine.handle,
             Request(
@@ -164,23 +168,29 @@ class TeamsSurface:
                 channel=_where(activity),
                 text=text,
                 idempotency_key=f"teams:{activity.conversation.id}:{activity.id}",
+                reply_to=_storable(destination),
             ),
         )
-        await self._tell(context, reply)
+        if not reply.queued:  # a queued reply is the outbox's to deliver, with its record
+            await self._tell(context, reply, destination)
 
     async def _submitted(self, context: TurnContext, data: dict[str, Any]) -> None:
         """``Action.Submit``: a message whose ``value`` holds the card's data and inputs."""
-        where = str(data.get(FROM_CHANNEL) or _where(context.activity))
-        reply = await self._submit(context, data)
-        card = await self._answer_card(reply, where)
-        replace = context.activity.reply_to_id if "form" in data else None
+        activity = context.activity
+        where = str(data.get(FROM_CHANNEL) or _where(activity))
+        # The form is replaced where it is, as Action.Execute would do.
+        replace = activity.reply_to_id if "form" in data else None
+        destination = (
+            f"edit:{activity.conversation.id} {replace}" if replace else _reply_to(activity)
+        )
+        reply = await self._submit(context, data, _storable(destination))
+        if reply.queued:
+            return
         if replace:
-            # The form is replaced where it is, as Action.Execute would do.
-            update = teams_cards.message("", card)
-            update.id = replace
-            await context.update_activity(update)
+            card = await self._answer_card(reply, where)
+            await self._deliver(destination, teams_cards.message("", card))
         else:
-            await self._tell(context, reply)
+            await self._tell(context, reply, destination)
 
     async def _card_action(self, context: TurnContext) -> None:
         """``Action.Execute``: answered with the card that replaces the pressed one (for the
@@ -192,7 +202,9 @@ class TeamsSurface:
             raise BadActivity("value.action.data must be an object")
         data = dict(data)
         where = str(data.get(FROM_CHANNEL) or _where(context.activity))
-        reply = await self._submit(context, data)
+        # Answered in the invoke's own response: nothing to queue (a retry of the invoke is
+        # the same press, and replays).
+        reply = await self._submit(context, data, None)
         if "command" in data and reply.form is None:
             # A button on a card everyone sees (an issue's, a sitrep's): the card stays, and
             # is edited for everyone through the outbox when its subject changes.
@@ -206,7 +218,9 @@ class TeamsSurface:
             )
         )
 
-    async def _submit(self, context: TurnContext, data: dict[str, Any]) -> Reply:
+    async def _submit(
+        self, context: TurnContext, data: dict[str, Any], reply_to: str | None
+    ) -> Reply:
         activity = context.activity
         data.pop("msteams", None)
         key = press_key(activity, data)
@@ -221,6 +235,7 @@ class TeamsSurface:
                 channel=where,
                 data=data,
                 idempotency_key=key,
+                reply_to=reply_to,
             ),
         )
 
@@ -231,49 +246,52 @@ class TeamsSurface:
             return await asyncio.to_thread(self._form_card, reply.form, where)
         return teams_cards.reply_card(reply if reply.ephemeral else _text_only(reply))
 
-    async def _tell(self, context: TurnContext, reply: Reply) -> None:
-        """A reply for one person: where they wrote in a personal chat, otherwise in their
-        personal chat with the bot (Teams has no message only one member of a channel sees)."""
-        card = await self._answer_card(reply, _where(context.activity))
-        if reply.form is not None or (reply.card is not None and reply.ephemeral) or not reply.ok:
+    async def _tell(self, context: TurnContext, reply: Reply, destination: str) -> None:
+        """A reply the engine did not queue (a form, a refusal, an answer that changed
+        nothing): where they wrote in a personal chat, otherwise in their personal chat with
+        the bot (Teams has no message only one member of a channel sees)."""
+        if reply.form is not None:
+            card = await asyncio.to_thread(self._form_card, reply.form, _where(context.activity))
             message = teams_cards.message("", card)
         else:
-            message = teams_cards.message(reply.text or "Done.", None)
-        if _is_personal(context.activity):
-            await context.send_activity(message)
-            return
-        await self._in_private(context, message)
-        if reply.form is not None:
+            message = teams_cards.reply_message(reply)
+        await self._deliver(destination, message)
+        if reply.form is not None and not _is_personal(context.activity):
             note = f"{_user_name(context.activity) or 'You'}: the form is in your chat with OPSS."
-            await context.send_activity(teams_cards.message(note, None))
-
-    async def _in_private(self, context: TurnContext, message: Activity) -> None:
-        activity = context.activity
-        tenant = activity.conversation.tenant_id or (
-            ((activity.channel_data or {}).get("tenant") or {}).get("id")
-        )
-        parameters = ConversationParameters(
-            is_group=False,
-            bot=activity.recipient,
-            members=[ChannelAccount(id=activity.from_property.id)],
-            tenant_id=tenant,
-            channel_data={"tenant": {"id": tenant}} if tenant else None,
-        )
-
-        async def send(private: TurnContext) -> None:
-            await asyncio.to_thread(
-                self.conversations.remember,
-                TurnContext.get_conversation_reference(private.activity),
-                "personal",
-                tenant or "",
-                "",
-                self.engine.clock.now(),
+            await self._deliver(
+                f"chat:{context.activity.conversation.id}", teams_cards.message(note, None)
             )
-            await private.send_activity(message)
 
-        await self.adapter.create_conversation(
-            self.app_id, send, parameters, activity.channel_id, activity.service_url, None
-        )
+    async def _deliver(self, destination: str, message: Activity) -> None:
+        """Sent at once; if the Bot Connector refuses (a 429, an outage), queued for the outbox
+        and its retries rather than dropped or answered with a 5xx. Never raises: whatever
+        the command changed has committed."""
+        payload = {"activity": message.serialize()}
+        try:
+            await self.messenger.reply(destination, payload)
+            return
+        except Exception as exc:
+            log.info("Teams reply not sent at once (%s): queued", exc)
+        if _storable(destination) is None:
+            log.warning("Teams reply dropped: its destination is too long to queue")
+            return
+        try:
+            await asyncio.to_thread(self._queue, destination, payload)
+        except Exception:
+            log.exception("Teams reply could not be queued")
+
+    def _queue(self, destination: str, payload: dict[str, Any]) -> None:
+        with self.db.unit_of_work() as session:
+            repo.enqueue(
+                session,
+                surface=SURFACE,
+                conversation=destination,
+                op="reply",
+                payload=payload,
+                now=self.engine.clock.now(),
+            )
+        if self.engine.after_commit is not None:
+            self.engine.after_commit()  # wakes the outbox
 
     def _form_card(self, form: Form, where: str) -> dict[str, Any]:
         """People to pick from in person fields: everyone the bot knows by name."""
@@ -304,6 +322,24 @@ class TeamsSurface:
             repo.link_identity(session, SURFACE, user, aad)
             repo.link_identity(session, SURFACE, aad, user)  # and the other way round
         self._linked.add(user)
+
+
+def _reply_to(activity: Activity) -> str:
+    """Where a reply to this activity goes, as ``TeamsMessenger.reply`` reads it."""
+    if _is_personal(activity):
+        return f"chat:{activity.conversation.id}"
+    tenant = activity.conversation.tenant_id or (
+        ((activity.channel_data or {}).get("tenant") or {}).get("id")
+    )
+    return f"user:{_user(activity)} {tenant or ''}".rstrip()
+
+
+# An outbox row's conversation holds the destination (Teams ids are well within it).
+_DESTINATION = OutboxMessage.__table__.c.conversation.type.length
+
+
+def _storable(destination: str) -> str | None:
+    return destination if len(destination) <= _DESTINATION else None
 
 
 def press_key(activity: Activity, data: dict[str, Any]) -> str:
