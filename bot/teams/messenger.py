@@ -25,7 +25,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
-from msrest.exceptions import HttpOperationError
+from msrest.exceptions import ClientException
 
 from bot.messaging import DeliveryError
 from bot.teams import cards as teams_cards
@@ -159,7 +159,7 @@ class TeamsMessenger:
             await self.adapter.create_conversation(
                 self.app_id, capture, parameters, CHANNEL, reference.service_url, None
             )
-        except HttpOperationError as exc:
+        except ClientException as exc:  # a refusal, an unreadable answer, no connection
             raise delivery_error(exc) from exc
         thread = started[0]
         await self._remember_thread(reference, thread)
@@ -330,7 +330,7 @@ class TeamsMessenger:
             await self.adapter.create_conversation(
                 self.app_id, send, parameters, base.channel_id or CHANNEL, base.service_url, None
             )
-        except HttpOperationError as exc:
+        except ClientException as exc:  # a refusal, an unreadable answer, no connection
             raise delivery_error(exc) from exc
         return result
 
@@ -356,7 +356,7 @@ class TeamsMessenger:
         reference = await self._reference(conversation_id)
         try:
             await self.adapter.continue_conversation(reference, work, self.app_id)
-        except HttpOperationError as exc:
+        except ClientException as exc:  # a refusal, an unreadable answer, no connection
             raise delivery_error(exc) from exc
 
 

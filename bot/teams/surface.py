@@ -90,11 +90,9 @@ class TeamsSurface:
             return web.json_response({"error": "the body is not an activity"}, status=400)
         if not isinstance(body, dict) or not activity.type:
             return web.json_response({"error": "the activity has no type"}, status=400)
-        unreadable = unstorable_field(body)
-        if unreadable is not None:
-            return web.json_response(
-                {"error": f"the activity's {unreadable} is not valid text"}, status=400
-            )
+        malformed = malformed_part(body)
+        if malformed is not None:
+            return web.json_response({"error": f"the activity's {malformed}"}, status=400)
         missing = [
             name
             for name, value in (
@@ -360,24 +358,54 @@ def press_key(activity: Activity, data: dict[str, Any]) -> str:
 
 
 # What no database stores: a lone surrogate (not a character at all) or NUL.
-_UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
+_UNSTORABLE = re.compile("[\\ud800-\\udfff\\x00]")
+# Ids and names: text the channel makes, with no control characters (they would end up in
+# URLs and headers to the Bot Connector).
+_NOT_AN_ID = re.compile("[\\ud800-\\udfff\\x00-\\x1f\\x7f]")
+_OBJECTS = ("conversation", "from", "recipient", "channelData")
+_IDS = (
+    "id",
+    "serviceUrl",
+    "replyToId",
+    "channelId",
+    "conversation.id",
+    "conversation.tenantId",
+    "conversation.conversationType",
+    "from.id",
+    "from.name",
+    "from.aadObjectId",
+    "recipient.id",
+    "recipient.name",
+)
 # The person's words, which the engine checks and answers with a message naming the field.
 _THEIRS = ("text", "value")
 
 
-def unstorable_field(body: dict[str, Any]) -> str | None:
-    """The first part of an activity (``from.id``, ``conversation.id`` …) that holds what no
-    database can store; the person's own words are left to the engine."""
+def malformed_part(body: dict[str, Any]) -> str | None:
+    """What is wrong with an activity's ids or parts (``from.id must be text``), before it
+    is read: the person's own words are left to the engine."""
+    for name in _OBJECTS:
+        if body.get(name) is not None and not isinstance(body[name], dict):
+            return f"{name} must be an object"
+    for path in _IDS:
+        outer, _, inner = path.partition(".")
+        value = body.get(outer) if not inner else (body.get(outer) or {}).get(inner)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return f"{path} must be text"
+        if _NOT_AN_ID.search(value):
+            return f"{path} is not valid text"
     stack: list[tuple[str, Any]] = [(k, v) for k, v in body.items() if k not in _THEIRS]
     while stack:
         path, value = stack.pop()
         if isinstance(value, str):
             if _UNSTORABLE.search(value):
-                return path
+                return f"{path} is not valid text"
         elif isinstance(value, dict):
             for k, v in value.items():
                 if _UNSTORABLE.search(str(k)):
-                    return path
+                    return f"{path} is not valid text"
                 stack.append((f"{path}.{k}", v))
         elif isinstance(value, list):
             stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
