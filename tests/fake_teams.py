@@ -7,6 +7,7 @@ The identity service runs in a plain thread: botbuilder fetches it with blocking
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -68,6 +69,9 @@ class FakeConnector(_Recorder):
     # The next posts to a conversation fail with (status, headers), e.g. a 429.
     failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     cards: list[dict[str, Any]] = field(default_factory=list)  # every card sent, in order
+    # Posts to conversations whose id starts with this wait until ``release()`` (or 20 s),
+    # as a slow connector would: the bot can be killed with replies in flight.
+    hold: str | None = None
     url: str = ""
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _n: int = 0
@@ -79,6 +83,15 @@ class FakeConnector(_Recorder):
         app.router.add_post("/v3/conversations/{conv}/activities/{id}", self._post)
         app.router.add_put("/v3/conversations/{conv}/activities/{id}", self._put)
         return app
+
+    def release(self) -> None:
+        self.hold = None
+
+    async def _held(self, conversation: str) -> None:
+        waited = 0.0
+        while self.hold is not None and conversation.startswith(self.hold) and waited < 20:
+            await asyncio.sleep(0.02)
+            waited += 0.02
 
     def posts(self, conversation: str) -> list[dict[str, Any]]:
         return self.messages.get(conversation, [])
@@ -140,6 +153,7 @@ class FakeConnector(_Recorder):
 
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.json()
+        await self._held(request.match_info["conv"])
         refused = self._refused(request, body)
         if refused is not None:
             return refused

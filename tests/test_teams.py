@@ -410,13 +410,17 @@ def test_unauthenticated_teams_is_refused_off_loopback(tmp_path: Path) -> None:
 
 
 def run(teams: TeamsWorld, user: str, text: str, expect: str) -> None:
-    """A command in the person's chat with the bot; its answer arrives in the same turn."""
+    """A command in the person's chat with the bot, and its answer there (a reply to a
+    change comes through the outbox, committed with it)."""
     chat = teams.personal(user)
     seen = len(teams.connector.posts(chat))
     status, _ = teams.say(user, f"opss {text}")
     assert status == 201
-    new = [_flat(m) for m in teams.connector.posts(chat)[seen:]]
-    assert any(expect in m for m in new), (expect, [m[-600:] for m in new])
+
+    def answered(c: FakeConnector) -> bool:
+        return any(expect in _flat(m) for m in c.posts(chat)[seen:])
+
+    teams.connector.wait_for(answered)
 
 
 RATINGS = " ".join(f"{k}=high" for k in ALL_INDICATORS)
@@ -591,7 +595,11 @@ def test_a_429_from_the_connector_is_retried_after_its_delay_and_posted_once(
 
     connector.wait_for(lambda c: retry_recorded())
     with teams.bot.db.read() as s:
-        refused = s.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")).one()
+        refused = s.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.status == "pending", OutboxMessage.attempts > 0
+            )
+        ).one()
         assert refused.attempts == 1
         assert refused.conversation == "imt"
     real.advance(timedelta(seconds=7))
@@ -655,8 +663,12 @@ def test_action_submit_with_a_value_works_too_and_replaces_the_form(teams: Teams
         "olly", {**data, "title": "Hair dryer overheats", **FULL}, form_message["id"]
     )
     assert status == 201
-    edited = next(m for m in teams.connector.posts(chat) if m["id"] == form_message["id"])
-    assert edited.get("edited") == 2 and f"Raised {REF}" in _flat(edited)
+
+    def replaced(c: FakeConnector) -> bool:  # through the outbox, committed with the issue
+        edited = next(m for m in c.posts(chat) if m["id"] == form_message["id"])
+        return edited.get("edited") == 2 and f"Raised {REF}" in _flat(edited)
+
+    teams.connector.wait_for(replaced)
     with teams.bot.db.read() as s:
         assert len(s.scalars(select(Issue)).all()) == 1
 

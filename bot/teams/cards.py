@@ -76,6 +76,16 @@ def reply_card(reply: Reply) -> dict[str, Any]:
     return card
 
 
+def reply_message(reply: Reply, *, in_place: bool = False) -> Activity:
+    """A reply (not a form) for the person who acted: its card when the card is theirs alone
+    or the reply is a refusal, otherwise its words. ``in_place`` replaces the form they
+    submitted, which only a card can do."""
+    card = reply_card(reply if reply.ephemeral else Reply(text=reply.text, ok=reply.ok))
+    if in_place or (reply.card is not None and reply.ephemeral) or not reply.ok:
+        return message("", card)
+    return message(reply.text or "Done.", None)
+
+
 def attachment(card: dict[str, Any]) -> Attachment:
     return Attachment(content_type=CARD_TYPE, content=card)
 

@@ -4,7 +4,15 @@ Graph is not configured or refuses, a new thread in the incidents channel.
 
 Errors become ``DeliveryError`` so the outbox retries them: a 429 after its ``Retry-After``.
 Teams has no idempotency key for posts either: as in Slack, a crash between the connector's
-answer and the row being marked could repeat one post.
+answer and the row being marked could repeat one post (the README says why Teams cannot
+check first).
+
+A command's reply to the person who gave it is an outbox row too (op ``reply``), queued by
+the command's own unit of work; its destination is one of:
+
+``chat:<conversation>``        the conversation it was typed in (a personal chat)
+``user:<user id> <tenant>``    the person's personal chat with the bot, opened if need be
+``edit:<conversation> <id>``   the message holding the form they submitted, replaced
 """
 
 from __future__ import annotations
@@ -16,15 +24,16 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import ConversationParameters
-from msrest.exceptions import HttpOperationError
+from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
+from msrest.exceptions import ClientException
 
 from bot.messaging import DeliveryError
 from bot.teams import cards as teams_cards
 from bot.teams.conversations import Conversations
 from bot.teams.graph import MAX_DISPLAY_NAME, Graph, GraphRefused, NameTaken
-from cards.model import Card
+from cards.model import Card, card_from_dict
 from commands.clock import Clock
+from commands.context import Reply
 from storage import repositories as repo
 from storage.unit_of_work import Database
 
@@ -150,7 +159,7 @@ class TeamsMessenger:
             await self.adapter.create_conversation(
                 self.app_id, capture, parameters, CHANNEL, reference.service_url, None
             )
-        except HttpOperationError as exc:
+        except ClientException as exc:  # a refusal, an unreadable answer, no connection
             raise delivery_error(exc) from exc
         thread = started[0]
         await self._remember_thread(reference, thread)
@@ -252,6 +261,79 @@ class TeamsMessenger:
         )
         return await self.post(channel_id, text, None, delivery_key=delivery_key)
 
+    # Replies to one person ------------------------------------------------------------------
+
+    async def reply(self, destination: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A command's answer (the engine's reply, or a message the surface rendered, under
+        ``activity``) delivered to ``destination`` (see the module's docstring)."""
+        kind, _, where = destination.partition(":")
+        if kind == "edit":
+            conversation, _, message_id = where.rpartition(" ")
+            activity = _reply_activity(payload, in_place=True)
+            activity.id = message_id
+
+            async def edit(context: TurnContext) -> None:
+                await context.update_activity(activity)
+
+            await self._proactive(conversation, edit)
+            return {"channel": conversation, "message": message_id}
+        activity = _reply_activity(payload, in_place=False)
+        if kind == "chat":
+            return await self._send(where, activity)
+        if kind == "user":
+            user, _, tenant = where.partition(" ")
+            return await self._in_private(user, tenant or self.tenant_id, activity)
+        return {"skipped": f"no Teams destination '{destination[:40]}'"}
+
+    async def _send(self, conversation: str, activity: Activity) -> dict[str, Any]:
+        ids: list[str] = []
+
+        async def send(context: TurnContext) -> None:
+            response = await context.send_activity(activity)
+            ids.append(response.id if response else "")
+
+        await self._proactive(conversation, send)
+        return {"channel": conversation, "message": ids[0]}
+
+    async def _in_private(
+        self, user: str, tenant: str | None, activity: Activity
+    ) -> dict[str, Any]:
+        """Teams has no message only one member of a channel sees: the person's own chat with
+        the bot, which ``create_conversation`` opens, or finds when it is already open."""
+        base = await asyncio.to_thread(self.conversations.any_in_tenant, tenant)
+        if base is None:
+            raise DeliveryError("no Teams conversation known yet in that tenant")
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=base.bot,
+            members=[ChannelAccount(id=user)],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}} if tenant else None,
+        )
+        result: dict[str, Any] = {}
+
+        async def send(private: TurnContext) -> None:
+            await asyncio.to_thread(
+                self.conversations.remember,
+                TurnContext.get_conversation_reference(private.activity),
+                "personal",
+                tenant or "",
+                "",
+                self.clock.now(),
+            )
+            response = await private.send_activity(activity)
+            result.update(
+                channel=private.activity.conversation.id, message=response.id if response else ""
+            )
+
+        try:
+            await self.adapter.create_conversation(
+                self.app_id, send, parameters, base.channel_id or CHANNEL, base.service_url, None
+            )
+        except ClientException as exc:  # a refusal, an unreadable answer, no connection
+            raise delivery_error(exc) from exc
+        return result
+
     # The Bot Connector ----------------------------------------------------------------------
 
     async def _reference(self, conversation_id: str) -> Any:
@@ -274,8 +356,21 @@ class TeamsMessenger:
         reference = await self._reference(conversation_id)
         try:
             await self.adapter.continue_conversation(reference, work, self.app_id)
-        except HttpOperationError as exc:
+        except ClientException as exc:  # a refusal, an unreadable answer, no connection
             raise delivery_error(exc) from exc
+
+
+def _reply_activity(payload: dict[str, Any], *, in_place: bool) -> Activity:
+    if isinstance(payload.get("activity"), dict):  # rendered by the surface (a form, a note)
+        return Activity().deserialize(payload["activity"])
+    card = payload.get("card")
+    reply = Reply(
+        text=str(payload.get("text") or ""),
+        card=card_from_dict(card) if isinstance(card, dict) else None,
+        ephemeral=bool(payload.get("ephemeral", True)),
+        ok=bool(payload.get("ok", True)),
+    )
+    return teams_cards.reply_message(reply, in_place=in_place)
 
 
 def _suffixed(name: str, n: int) -> str:

@@ -33,13 +33,12 @@ def install(
     adapter = CloudAdapter(auth)
     conversations = Conversations(db)
     app_id = settings.microsoft_app_id or ""
-    surface = TeamsSurface(engine, db, adapter, auth, conversations, app_id)
     graph = (
         Graph(settings.graph_api_url, credentials.graph_token)
         if credentials.graph_token is not None
         else None
     )
-    messengers["teams"] = TeamsMessenger(
+    messenger = TeamsMessenger(
         adapter,
         app_id,
         db,
@@ -51,6 +50,8 @@ def install(
         tenant_id=settings.microsoft_app_tenant_id,
         imt_conversation=engine.options.imt_conversation,
     )
+    messengers["teams"] = messenger
+    surface = TeamsSurface(engine, db, adapter, auth, conversations, app_id, messenger)
     app.router.add_post("/api/messages", surface.handle)
     if graph is not None:
         app.cleanup_ctx.append(_close(graph))

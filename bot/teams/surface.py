@@ -10,7 +10,9 @@ changed, and an invoke body is serialised only if it is an msrest ``Model``.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
+import json
 import logging
 import re
 from typing import Any
@@ -21,19 +23,18 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
-    ChannelAccount,
-    ConversationParameters,
     InvokeResponse,
 )
 from msrest.serialization import Model
 
 from bot.teams import cards as teams_cards
 from bot.teams.conversations import Conversations, channel_root
+from bot.teams.messenger import TeamsMessenger
 from cards.model import Form
 from commands.context import Reply, Request, Submission
 from commands.engine import Engine
 from storage import repositories as repo
-from storage.models import Person
+from storage.models import OutboxMessage, Person
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,10 @@ class TeamsSurface:
         authentication: Any,
         conversations: Conversations,
         app_id: str,
+        messenger: TeamsMessenger,
     ) -> None:
         self.engine = engine
+        self.messenger = messenger
         self.db = db
         self.adapter = adapter
         self.authentication = authentication
@@ -87,6 +90,9 @@ class TeamsSurface:
             return web.json_response({"error": "the body is not an activity"}, status=400)
         if not isinstance(body, dict) or not activity.type:
             return web.json_response({"error": "the activity has no type"}, status=400)
+        malformed = malformed_part(body)
+        if malformed is not None:
+            return web.json_response({"error": f"the activity's {malformed}"}, status=400)
         missing = [
             name
             for name, value in (
@@ -138,7 +144,9 @@ class TeamsSurface:
             # botbuilder would answer 501; the bot declares no other invokes in its manifest.
             raise BadActivity(f"invoke '{activity.name}' is not one this bot answers")
         elif activity.type == ActivityTypes.conversation_update and _bot_added(activity):
-            await context.send_activity(teams_cards.message(WELCOME, None))
+            await self._deliver(
+                f"chat:{activity.conversation.id}", teams_cards.message(WELCOME, None)
+            )
 
     async def _command(self, context: TurnContext) -> None:
         activity = context.activity
@@ -148,6 +156,7 @@ class TeamsSurface:
         text = html.unescape(_TAGS.sub(" ", text or "")).replace("\xa0", " ").strip()
         text = _PREFIX.sub("", text)
         await asyncio.to_thread(self._link_identity, activity)
+        destination = _reply_to(activity)
         reply = await asyncio.to_thread(
             self.engine.handle,
             Request(
@@ -157,23 +166,29 @@ class TeamsSurface:
                 channel=_where(activity),
                 text=text,
                 idempotency_key=f"teams:{activity.conversation.id}:{activity.id}",
+                reply_to=_storable(destination),
             ),
         )
-        await self._tell(context, reply)
+        if not reply.queued:  # a queued reply is the outbox's to deliver, with its record
+            await self._tell(context, reply, destination)
 
     async def _submitted(self, context: TurnContext, data: dict[str, Any]) -> None:
         """``Action.Submit``: a message whose ``value`` holds the card's data and inputs."""
-        where = str(data.get(FROM_CHANNEL) or _where(context.activity))
-        reply = await self._submit(context, data)
-        card = await self._answer_card(reply, where)
-        replace = context.activity.reply_to_id if "form" in data else None
+        activity = context.activity
+        where = str(data.get(FROM_CHANNEL) or _where(activity))
+        # The form is replaced where it is, as Action.Execute would do.
+        replace = activity.reply_to_id if "form" in data else None
+        destination = (
+            f"edit:{activity.conversation.id} {replace}" if replace else _reply_to(activity)
+        )
+        reply = await self._submit(context, data, _storable(destination))
+        if reply.queued:
+            return
         if replace:
-            # The form is replaced where it is, as Action.Execute would do.
-            update = teams_cards.message("", card)
-            update.id = replace
-            await context.update_activity(update)
+            card = await self._answer_card(reply, where)
+            await self._deliver(destination, teams_cards.message("", card))
         else:
-            await self._tell(context, reply)
+            await self._tell(context, reply, destination)
 
     async def _card_action(self, context: TurnContext) -> None:
         """``Action.Execute``: answered with the card that replaces the pressed one (for the
@@ -185,7 +200,9 @@ class TeamsSurface:
             raise BadActivity("value.action.data must be an object")
         data = dict(data)
         where = str(data.get(FROM_CHANNEL) or _where(context.activity))
-        reply = await self._submit(context, data)
+        # Answered in the invoke's own response: nothing to queue (a retry of the invoke is
+        # the same press, and replays).
+        reply = await self._submit(context, data, None)
         if "command" in data and reply.form is None:
             # A button on a card everyone sees (an issue's, a sitrep's): the card stays, and
             # is edited for everyone through the outbox when its subject changes.
@@ -199,9 +216,12 @@ class TeamsSurface:
             )
         )
 
-    async def _submit(self, context: TurnContext, data: dict[str, Any]) -> Reply:
+    async def _submit(
+        self, context: TurnContext, data: dict[str, Any], reply_to: str | None
+    ) -> Reply:
         activity = context.activity
         data.pop("msteams", None)
+        key = press_key(activity, data)
         where = str(data.pop(FROM_CHANNEL, "") or _where(activity))
         await asyncio.to_thread(self._link_identity, activity)
         return await asyncio.to_thread(
@@ -212,7 +232,8 @@ class TeamsSurface:
                 user_name=_user_name(activity),
                 channel=where,
                 data=data,
-                idempotency_key=f"teams:{activity.conversation.id}:{activity.id}",
+                idempotency_key=key,
+                reply_to=reply_to,
             ),
         )
 
@@ -223,49 +244,52 @@ class TeamsSurface:
             return await asyncio.to_thread(self._form_card, reply.form, where)
         return teams_cards.reply_card(reply if reply.ephemeral else _text_only(reply))
 
-    async def _tell(self, context: TurnContext, reply: Reply) -> None:
-        """A reply for one person: where they wrote in a personal chat, otherwise in their
-        personal chat with the bot (Teams has no message only one member of a channel sees)."""
-        card = await self._answer_card(reply, _where(context.activity))
-        if reply.form is not None or (reply.card is not None and reply.ephemeral) or not reply.ok:
+    async def _tell(self, context: TurnContext, reply: Reply, destination: str) -> None:
+        """A reply the engine did not queue (a form, a refusal, an answer that changed
+        nothing): where they wrote in a personal chat, otherwise in their personal chat with
+        the bot (Teams has no message only one member of a channel sees)."""
+        if reply.form is not None:
+            card = await asyncio.to_thread(self._form_card, reply.form, _where(context.activity))
             message = teams_cards.message("", card)
         else:
-            message = teams_cards.message(reply.text or "Done.", None)
-        if _is_personal(context.activity):
-            await context.send_activity(message)
-            return
-        await self._in_private(context, message)
-        if reply.form is not None:
+            message = teams_cards.reply_message(reply)
+        await self._deliver(destination, message)
+        if reply.form is not None and not _is_personal(context.activity):
             note = f"{_user_name(context.activity) or 'You'}: the form is in your chat with OPSS."
-            await context.send_activity(teams_cards.message(note, None))
-
-    async def _in_private(self, context: TurnContext, message: Activity) -> None:
-        activity = context.activity
-        tenant = activity.conversation.tenant_id or (
-            ((activity.channel_data or {}).get("tenant") or {}).get("id")
-        )
-        parameters = ConversationParameters(
-            is_group=False,
-            bot=activity.recipient,
-            members=[ChannelAccount(id=activity.from_property.id)],
-            tenant_id=tenant,
-            channel_data={"tenant": {"id": tenant}} if tenant else None,
-        )
-
-        async def send(private: TurnContext) -> None:
-            await asyncio.to_thread(
-                self.conversations.remember,
-                TurnContext.get_conversation_reference(private.activity),
-                "personal",
-                tenant or "",
-                "",
-                self.engine.clock.now(),
+            await self._deliver(
+                f"chat:{context.activity.conversation.id}", teams_cards.message(note, None)
             )
-            await private.send_activity(message)
 
-        await self.adapter.create_conversation(
-            self.app_id, send, parameters, activity.channel_id, activity.service_url, None
-        )
+    async def _deliver(self, destination: str, message: Activity) -> None:
+        """Sent at once; if the Bot Connector refuses (a 429, an outage), queued for the outbox
+        and its retries rather than dropped or answered with a 5xx. Never raises: whatever
+        the command changed has committed."""
+        payload = {"activity": message.serialize()}
+        try:
+            await self.messenger.reply(destination, payload)
+            return
+        except Exception as exc:
+            log.info("Teams reply not sent at once (%s): queued", exc)
+        if _storable(destination) is None:
+            log.warning("Teams reply dropped: its destination is too long to queue")
+            return
+        try:
+            await asyncio.to_thread(self._queue, destination, payload)
+        except Exception:
+            log.exception("Teams reply could not be queued")
+
+    def _queue(self, destination: str, payload: dict[str, Any]) -> None:
+        with self.db.unit_of_work() as session:
+            repo.enqueue(
+                session,
+                surface=SURFACE,
+                conversation=destination,
+                op="reply",
+                payload=payload,
+                now=self.engine.clock.now(),
+            )
+        if self.engine.after_commit is not None:
+            self.engine.after_commit()  # wakes the outbox
 
     def _form_card(self, form: Form, where: str) -> dict[str, Any]:
         """People to pick from in person fields: everyone the bot knows by name."""
@@ -296,6 +320,96 @@ class TeamsSurface:
             repo.link_identity(session, SURFACE, user, aad)
             repo.link_identity(session, SURFACE, aad, user)  # and the other way round
         self._linked.add(user)
+
+
+def _reply_to(activity: Activity) -> str:
+    """Where a reply to this activity goes, as ``TeamsMessenger.reply`` reads it."""
+    if _is_personal(activity):
+        return f"chat:{activity.conversation.id}"
+    tenant = activity.conversation.tenant_id or (
+        ((activity.channel_data or {}).get("tenant") or {}).get("id")
+    )
+    return f"user:{_user(activity)} {tenant or ''}".rstrip()
+
+
+# An outbox row's conversation holds the destination (Teams ids are well within it).
+_DESTINATION = OutboxMessage.__table__.c.conversation.type.length
+
+
+def _storable(destination: str) -> str | None:
+    return destination if len(destination) <= _DESTINATION else None
+
+
+def press_key(activity: Activity, data: dict[str, Any]) -> str:
+    """One press of one button: the card's message (``replyToId``) and what the button
+    carries. A redelivered activity, a client's retry and a second click on the same button of
+    the same card share it; the same button on another card (another page's *More*) does not.
+    Before its data is read (the channel a form came from is part of what it carries)."""
+    conversation = activity.conversation.id
+    card = activity.reply_to_id
+    if not card:  # a card the channel does not name: one activity is one press
+        return f"teams:{conversation}:{activity.id}"
+    verb = ""
+    if isinstance(activity.value, dict) and isinstance(activity.value.get("action"), dict):
+        verb = str(activity.value["action"].get("verb") or "")
+    pressed = json.dumps([verb, data], sort_keys=True, ensure_ascii=True, default=str)
+    digest = hashlib.sha256(pressed.encode()).hexdigest()
+    return f"teams:card:{conversation}:{card}:{digest}"
+
+
+# What no database stores: a lone surrogate (not a character at all) or NUL.
+_UNSTORABLE = re.compile("[\\ud800-\\udfff\\x00]")
+# Ids and names: text the channel makes, with no control characters (they would end up in
+# URLs and headers to the Bot Connector).
+_NOT_AN_ID = re.compile("[\\ud800-\\udfff\\x00-\\x1f\\x7f]")
+_OBJECTS = ("conversation", "from", "recipient", "channelData")
+_IDS = (
+    "id",
+    "serviceUrl",
+    "replyToId",
+    "channelId",
+    "conversation.id",
+    "conversation.tenantId",
+    "conversation.conversationType",
+    "from.id",
+    "from.name",
+    "from.aadObjectId",
+    "recipient.id",
+    "recipient.name",
+)
+# The person's words, which the engine checks and answers with a message naming the field.
+_THEIRS = ("text", "value")
+
+
+def malformed_part(body: dict[str, Any]) -> str | None:
+    """What is wrong with an activity's ids or parts (``from.id must be text``), before it
+    is read: the person's own words are left to the engine."""
+    for name in _OBJECTS:
+        if body.get(name) is not None and not isinstance(body[name], dict):
+            return f"{name} must be an object"
+    for path in _IDS:
+        outer, _, inner = path.partition(".")
+        value = body.get(outer) if not inner else (body.get(outer) or {}).get(inner)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return f"{path} must be text"
+        if _NOT_AN_ID.search(value):
+            return f"{path} is not valid text"
+    stack: list[tuple[str, Any]] = [(k, v) for k, v in body.items() if k not in _THEIRS]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE.search(value):
+                return f"{path} is not valid text"
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if _UNSTORABLE.search(str(k)):
+                    return f"{path} is not valid text"
+                stack.append((f"{path}.{k}", v))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
+    return None
 
 
 def _user(activity: Activity) -> str:
