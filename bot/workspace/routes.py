@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -24,11 +25,19 @@ from sqlalchemy import select
 from bot.checks import LOOPBACK_NAMES
 from bot.config import Settings
 from bot.workspace.demo import run_demo
-from bot.workspace.sign_in import COOKIE, SESSION_HOURS, person_for_token, sign_in, sign_out
+from bot.workspace.sign_in import (
+    COOKIE,
+    SESSION_HOURS,
+    Busy,
+    HashingPool,
+    person_for_token,
+    sign_out,
+)
 from bot.workspace.welcome import welcome_card
 from cards.adaptive import render_card, render_form
 from commands.context import Reply, Request, Submission
 from commands.engine import Engine
+from rules.throttle import wait_words
 from rules.timeparse import show
 from storage.models import LocalChannel, LocalMessage, Person
 from storage.unit_of_work import Database
@@ -77,6 +86,7 @@ class Workspace:
         self.secure_cookie = (settings.public_url or "").startswith("https://")
         public = urlsplit(settings.public_url or "").hostname
         self.hosts = LOOPBACK_NAMES | ({public.lower()} if public else set())
+        self.hashing = HashingPool()
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -181,11 +191,25 @@ class Workspace:
         name, secret = body.get("name"), body.get("secret")
         if not isinstance(name, str) or not isinstance(secret, str) or len(secret) > 1000:
             raise web.HTTPBadRequest(text="Sign in with your user name and secret.")
-        token = await asyncio.to_thread(
-            sign_in, self.db, name.strip().lower()[:80], secret, self.engine.clock.now()
-        )
-        if token is None:
-            raise web.HTTPUnauthorized(text="That user name and secret do not match.")
+        now = self.engine.clock.now()
+        try:
+            outcome = await self.hashing.sign_in(
+                self.db, name.strip().lower()[:80], secret, _client(request), now
+            )
+        except Busy:
+            raise web.HTTPServiceUnavailable(
+                text="Sign-in is busy: try again in a few seconds.", headers={"Retry-After": "2"}
+            ) from None
+        if outcome.wait_until is not None:
+            raise web.HTTPTooManyRequests(
+                text="Too many failed sign-ins for this name or from this address: "
+                f"{wait_words(outcome.wait_until, now)}.",
+                headers={"Retry-After": str(_seconds(outcome.wait_until, now))},
+            )
+        if outcome.token is None:
+            later = f" Then {wait_words(outcome.next_try, now)}." if outcome.next_try else ""
+            raise web.HTTPUnauthorized(text=f"That user name and secret do not match.{later}")
+        token = outcome.token
         response = web.json_response({"ok": True})
         response.set_cookie(
             COOKIE,
@@ -382,6 +406,20 @@ def _file_link(attachment: dict[str, Any] | None, user: str) -> dict[str, Any] |
         "size": attachment.get("size", 0),
         "url": f"/api/documents/{attachment['document']}?user={quote(user)}",
     }
+
+
+def _client(request: web.Request) -> str:
+    """The caller's address: nginx on this host (deploy/nginx) appends the address it saw to
+    X-Forwarded-For; from anywhere else the header is the caller's word and is ignored."""
+    remote = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and remote in {"127.0.0.1", "::1"}:
+        return forwarded.rsplit(",", 1)[-1].strip()[:64] or remote
+    return remote
+
+
+def _seconds(until: datetime, now: datetime) -> int:
+    return max(1, int((until - now).total_seconds() + 0.999))
 
 
 def _key(body: dict[str, Any]) -> str | None:
