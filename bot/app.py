@@ -192,7 +192,17 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
     app.router.add_routes(probes(lifecycle))
     if settings.metrics_port is None:
         app.router.add_get("/metrics", metrics.handler)
-    app.router.add_routes([export_route(db, clock, options)])
+    app.router.add_routes(
+        [
+            export_route(
+                db,
+                clock,
+                options,
+                engine.read_document,
+                sessions_required=settings.workspace_sign_in == "password",
+            )
+        ]
+    )
     if settings.workspace_enabled:
         local = LocalMessenger(db, clock)
         messengers["local"] = local

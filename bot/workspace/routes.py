@@ -35,11 +35,12 @@ from bot.workspace.sign_in import (
 )
 from bot.workspace.welcome import welcome_card
 from cards.adaptive import render_card, render_form
+from commands import downloads
 from commands.context import Reply, Request, Submission
 from commands.engine import Engine
 from rules.throttle import wait_words
 from rules.timeparse import show
-from storage.models import LocalChannel, LocalMessage, Person
+from storage.models import Document, LocalChannel, LocalMessage, Person
 from storage.unit_of_work import Database
 
 STATIC = Path(__file__).with_name("static")
@@ -374,26 +375,29 @@ class Workspace:
         return web.json_response(reply_json(reply))
 
     async def document(self, request: web.Request) -> web.StreamResponse:
-        """A record taken away, for a reader who may see the incident it belongs to."""
+        """A record taken away: a one-time link for this reader, followed at once (the file
+        itself is served, checked and audited by ``/exports/``, as every download is)."""
         self._check_host(request)
         user = await self._who(request, request.query.get("user", "guest"))
         raw = request.match_info["id"]
         if not raw.isdigit() or len(raw) > 12:
             raise web.HTTPNotFound(text="No such document.")
-        found = await asyncio.to_thread(self.engine.read_document, "local", user, int(raw))
-        if found is None:
+
+        def mint() -> str | None:
+            now = self.engine.clock.now()
+            with self.db.unit_of_work() as session:
+                person = session.scalar(select(Person).where(Person.name == user))
+                if person is None or session.get(Document, int(raw)) is None:
+                    return None
+                return downloads.mint(session, person, "local", "document", raw, "", now)
+
+        token = await asyncio.to_thread(mint)
+        if token is None:
             raise web.HTTPNotFound(
                 text="No such document, or it belongs to an incident you are not in."
             )
-        filename, media_type, content = found
-        return web.Response(
-            body=content,
-            content_type=media_type,
-            headers={
-                "Content-Disposition": f'attachment; filename="{filename}"',
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "no-store",
-            },
+        raise web.HTTPSeeOther(
+            location=downloads.PATH + token, headers={"Cache-Control": "no-store"}
         )
 
 
