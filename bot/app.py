@@ -288,7 +288,7 @@ def bank_holidays(region: str, year: int) -> frozenset[date]:
 
 def notification_options(settings: Settings) -> dict[str, Any]:
     """Statutory clocks (the 2005 guidance's unless OPSS_NOTIFICATION_DAYS says otherwise),
-    the reminder lead, and what export links are signed with and start with."""
+    the reminder lead, and what download links start with."""
     out: dict[str, Any] = {
         "notification_clocks": deadlines.configured(
             settings.notification_days, "configured in OPSS_NOTIFICATION_DAYS"
@@ -296,6 +296,4 @@ def notification_options(settings: Settings) -> dict[str, Any]:
         "notification_remind_days": settings.notification_remind_days,
         "public_url": (settings.public_url or "").rstrip("/"),
     }
-    if settings.export_secret is not None:
-        out["export_secret"] = settings.export_secret.get_secret_value()
     return out

@@ -180,15 +180,6 @@ def operations(settings: Settings) -> list[Problem]:
                 "gives it (and sign-in is OPSS_WORKSPACE_SIGN_IN=password).",
             )
         )
-    if settings.processes > 1 and settings.export_secret is None:
-        found.append(
-            Problem(
-                "warn",
-                "OPSS_EXPORT_SECRET",
-                "unset with several processes: each signs download links with a key of its "
-                "own, so a link made by one fails on the others. Set one secret for all.",
-            )
-        )
     return found
 
 
