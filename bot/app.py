@@ -192,7 +192,17 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
     app.router.add_routes(probes(lifecycle))
     if settings.metrics_port is None:
         app.router.add_get("/metrics", metrics.handler)
-    app.router.add_routes([export_route(db, clock, options)])
+    app.router.add_routes(
+        [
+            export_route(
+                db,
+                clock,
+                options,
+                engine.read_document,
+                sessions_required=settings.workspace_sign_in == "password",
+            )
+        ]
+    )
     if settings.workspace_enabled:
         local = LocalMessenger(db, clock)
         messengers["local"] = local
@@ -275,7 +285,7 @@ def bank_holidays(region: str, year: int) -> frozenset[date]:
 
 def notification_options(settings: Settings) -> dict[str, Any]:
     """Statutory clocks (the 2005 guidance's unless OPSS_NOTIFICATION_DAYS says otherwise),
-    the reminder lead, and what export links are signed with and start with."""
+    the reminder lead, and what download links start with."""
     out: dict[str, Any] = {
         "notification_clocks": deadlines.configured(
             settings.notification_days, "configured in OPSS_NOTIFICATION_DAYS"
@@ -283,6 +293,4 @@ def notification_options(settings: Settings) -> dict[str, Any]:
         "notification_remind_days": settings.notification_remind_days,
         "public_url": (settings.public_url or "").rstrip("/"),
     }
-    if settings.export_secret is not None:
-        out["export_secret"] = settings.export_secret.get_secret_value()
     return out

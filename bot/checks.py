@@ -117,15 +117,14 @@ def problems(settings: Settings) -> list[Problem]:
 
 
 # A secret shorter than this is a placeholder or a typo, not a secret: Slack's signing
-# secrets are 32 hex characters; an export key signs download links (HMAC-SHA256).
-MIN_SECRET = {"SLACK_SIGNING_SECRET": 32, "OPSS_EXPORT_SECRET": 32}
+# secrets are 32 hex characters.
+MIN_SECRET = {"SLACK_SIGNING_SECRET": 32}
 
 
 def _short_secrets(settings: Settings) -> list[Problem]:
     found: list[Problem] = []
     for setting, secret in (
         ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
-        ("OPSS_EXPORT_SECRET", settings.export_secret),
     ):
         if secret is None:
             continue
@@ -219,15 +218,6 @@ def operations(settings: Settings) -> list[Problem]:
                 "several processes behind a proxy, with the workspace on: requests through the "
                 "proxy name its public host, which the workspace refuses until OPSS_PUBLIC_URL "
                 "gives it (and sign-in is OPSS_WORKSPACE_SIGN_IN=password).",
-            )
-        )
-    if settings.processes > 1 and settings.export_secret is None:
-        found.append(
-            Problem(
-                "warn",
-                "OPSS_EXPORT_SECRET",
-                "unset with several processes: each signs download links with a key of its "
-                "own, so a link made by one fails on the others. Set one secret for all.",
             )
         )
     return found

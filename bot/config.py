@@ -49,7 +49,6 @@ class Settings(BaseSettings):
     notification_days: dict[str, int] = Field(default_factory=dict, alias="OPSS_NOTIFICATION_DAYS")
     notification_remind_days: int = Field(default=2, alias="OPSS_NOTIFICATION_REMIND_DAYS")
     # Signs the links to exported notification forms.
-    export_secret: SecretStr | None = Field(default=None, alias="OPSS_EXPORT_SECRET")
     action_reminders: str = Field(default="24h,2h", alias="OPSS_ACTION_REMINDERS")
     partners_file: Path | None = Field(default=None, alias="OPSS_PARTNERS_FILE")
     # Tests point a bot process at a file holding the time, to move its clock from outside.

@@ -1,30 +1,109 @@
-"""``GET /exports/{token}``: the filled annex form behind a signed, short-lived link."""
+"""``GET /exports/{token}``: every download the bot serves, through one door.
+
+The token is a one-time link for one person (``commands/downloads.py``): a notification's
+annex form, or a record kept with an incident (the workspace's file links mint one for the
+signed-in reader, ``GET /api/documents/{id}``, and redirect here). The request must name this
+server in ``Host``; in a workspace that signs people in, a link made there is honoured only
+with its person's session, and any session that comes with a link must be its person's. The
+reply is never cached (``Cache-Control: no-store``), and the token is masked in every log
+line (``bot/logs.py``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot.checks import LOOPBACK_NAMES
+from bot.workspace.sign_in import COOKIE, person_for_token
+from commands import downloads
 from commands.clock import Clock
 from commands.context import Options
-from commands.notification.export import PATH, ExportRefused, export_file
+from commands.notification.export import ExportRefused, export_file
 from storage.unit_of_work import Database
 
+ReadDocument = Callable[[str, str, int], "tuple[str, str, bytes] | None"]
 
-def export_route(db: Database, clock: Clock, options: Options) -> web.RouteDef:
+
+def hosts_for(public_url: str) -> set[str]:
+    public = urlsplit(public_url or "").hostname
+    return LOOPBACK_NAMES | ({public.lower()} if public else set())
+
+
+def file_response(filename: str, media_type: str, content: bytes) -> web.Response:
+    return web.Response(
+        body=content,
+        content_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
+def refusal(status: int, text: str) -> web.Response:
+    return web.Response(status=status, text=text, headers={"Cache-Control": "no-store"})
+
+
+def export_route(
+    db: Database,
+    clock: Clock,
+    options: Options,
+    read_document: ReadDocument,
+    *,
+    sessions_required: bool,
+) -> web.RouteDef:
+    """``sessions_required``: the workspace signs people in (``password`` mode)."""
+    hosts = hosts_for(options.public_url)
+
     async def download(request: web.Request) -> web.Response:
+        host = urlsplit(f"//{request.headers.get('Host', '')}").hostname or ""
+        if host.lower() not in hosts:
+            return refusal(421, "This server does not answer for that host.")
         token = request.match_info["token"]
+        now = clock.now()
+        requester = await asyncio.to_thread(person_for_token, db, request.cookies.get(COOKIE), now)
         try:
-            found = await asyncio.to_thread(export_file, db, options, token, clock.now())
-        except ExportRefused as exc:
-            return web.Response(status=403, text=str(exc))
-        except Exception:  # e.g. a notification named by an old link no longer readable
-            return web.Response(status=404, text="This export is not available.")
-        return web.Response(
-            body=found.content,
-            content_type=found.content_type,
-            headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
-        )
+            grant = await asyncio.to_thread(
+                downloads.redeem,
+                db,
+                token,
+                now,
+                requester=requester,
+                session_required=sessions_required,
+            )
+        except downloads.Refused as exc:
+            return refusal(exc.status, str(exc))
+        found = await asyncio.to_thread(_build, db, read_document, grant)
+        if isinstance(found, str):
+            await asyncio.to_thread(downloads.refused_after, db, grant, found, now)
+            return refusal(403, found)
+        filename, media_type, content = found
+        await asyncio.to_thread(downloads.served, db, grant, filename, now)
+        return file_response(filename, media_type, content)
 
-    return web.get(PATH + "{token}", download)
+    return web.get(downloads.PATH + "{token}", download)
+
+
+def _build(
+    db: Database, read_document: ReadDocument, grant: downloads.Grant
+) -> tuple[str, str, bytes] | str:
+    """The file a redeemed link grants, or why its person may no longer have it."""
+    if grant.kind == "notification":
+        try:
+            found = export_file(db, grant.subject, grant.fmt, grant.person_name)
+        except ExportRefused as exc:
+            return str(exc)
+        except Exception:  # e.g. a notification no longer readable as it was
+            return "This export is not available."
+        return found.filename, found.content_type, found.content
+    # The reader's rights are checked as the person (their name is their local id).
+    document = read_document("local", grant.person_name, int(grant.subject))
+    if document is None:
+        return "This record belongs to an incident you are no longer in."
+    return document

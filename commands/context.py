@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -112,10 +111,9 @@ class Options:
     grace: timedelta = timedelta(minutes=15)
     late_after: timedelta = timedelta(minutes=2)
     # Notifications: statutory clocks (the 2005 guidance's day counts unless configured), how
-    # many days before the due date the owner is reminded, and what signs export links.
+    # many days before the due date the owner is reminded, and where download links start.
     notification_clocks: Mapping[Kind, Clock] = field(default_factory=lambda: dict(DEFAULT_CLOCKS))
     notification_remind_days: int = 2
-    export_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     public_url: str = ""
     # Actions are reminded of this long before they are due (3.10), then flagged overdue.
     action_reminders: tuple[timedelta, ...] = DEFAULT_LEADS

@@ -714,6 +714,32 @@ class WorkspaceSession(Base):
     ended_at: Mapped[datetime | None]
 
 
+class SignInThrottle(Base):
+    """Failed workspace sign-ins, counted per name and per client, for a growing delay."""
+
+    __tablename__ = "sign_in_throttle"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # name:… or client:…
+    failures: Mapped[int]
+    last_failure_at: Mapped[datetime]
+    blocked_until: Mapped[datetime]
+
+
+class DownloadToken(Base):
+    """A download link for one person: the URL holds a random token, the table only its
+    SHA-256; redeemed once, within minutes."""
+
+    __tablename__ = "download_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    surface: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # "notification" or "document"
+    subject: Mapped[str] = mapped_column(String(40))  # its reference, or the document's id
+    fmt: Mapped[str] = mapped_column(String(8), default="")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    redeemed_at: Mapped[datetime | None]
+
+
 class TeamsConversation(Base):
     """Where the bot can post in Teams: a Bot Framework conversation reference, kept for every
     conversation the bot is in or creates, so reminders and sitreps can be sent later."""

@@ -44,7 +44,6 @@ def test_the_defaults_are_fine(
             "warn: SLACK_IMT_CHANNEL: unset",
         ),
         ({"OPSS_SHUTDOWN_SECONDS": "45"}, "warn: OPSS_SHUTDOWN_SECONDS: 45 s"),
-        ({"OPSS_PROCESSES": "2"}, "warn: OPSS_EXPORT_SECRET: unset with several processes"),
         (
             {
                 "SLACK_BOT_TOKEN": "not-a-token",

@@ -131,12 +131,13 @@ def test_a_notification_over_slack(world: SlackWorld) -> None:
         assert docx_value(boxes, key) == value, key
     assert docx_value(boxes, "f2") == "4 December 2026"
 
-    try:  # a link that was not signed by the bot gets a refusal, never the form (nor a 500)
-        urllib.request.urlopen(f"{slack.url}/exports/forged.token", timeout=10)
-    except urllib.error.HTTPError as err:
-        assert err.code == 403
-    else:
-        raise AssertionError("a forged export link was served")
+    for spent in (buttons[0]["url"], f"{slack.url}/exports/forged-token"):
+        try:  # a used or made-up link gets a refusal, never the form (nor a 500)
+            urllib.request.urlopen(spent, timeout=10)
+        except urllib.error.HTTPError as err:
+            assert err.code in {403, 404}
+        else:
+            raise AssertionError("a spent or forged export link was served")
 
     # Box 27 went to the national contact point's form only: no shared Slack call carries it.
     shared = [c for c in slack.fake.calls if c.method in {"chat.postMessage", "chat.update"}]

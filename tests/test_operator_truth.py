@@ -93,10 +93,8 @@ GOOD = "8f742231b10e8888abcd99yyyzzz85a5"
     ("env", "setting"),
     [
         ({"slack_bot_token": TOKEN, "slack_signing_secret": "s"}, "SLACK_SIGNING_SECRET"),
-        ({"export_secret": "x"}, "OPSS_EXPORT_SECRET"),
-        ({"export_secret": "a" * 31}, "OPSS_EXPORT_SECRET"),
+        ({"slack_bot_token": TOKEN, "slack_signing_secret": GOOD[:31]}, "SLACK_SIGNING_SECRET"),
         ({"slack_bot_token": TOKEN, "slack_signing_secret": GOOD}, None),
-        ({"export_secret": "a" * 32}, None),
     ],
 )
 def test_secrets_too_short_to_be_secrets_are_refused(env: dict[str, str], setting: str) -> None:
@@ -108,8 +106,7 @@ def test_secrets_too_short_to_be_secrets_are_refused(env: dict[str, str], settin
 
 
 def test_check_refuses_short_secrets_without_printing_them() -> None:
-    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": "s"}
-    env["OPSS_EXPORT_SECRET"] = "xyzzy"
+    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": "xyzzy"}
     done = subprocess.run(
         [sys.executable, "-m", "bot", "check"],
         env=env,
@@ -120,7 +117,7 @@ def test_check_refuses_short_secrets_without_printing_them() -> None:
     )
     out = done.stdout + done.stderr
     assert done.returncode != 0, out
-    assert "SLACK_SIGNING_SECRET" in out and "OPSS_EXPORT_SECRET" in out
+    assert "SLACK_SIGNING_SECRET" in out
     assert "xyzzy" not in out
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -24,13 +25,22 @@ from sqlalchemy import select
 from bot.checks import LOOPBACK_NAMES, is_loopback
 from bot.config import Settings
 from bot.workspace.demo import run_demo
-from bot.workspace.sign_in import COOKIE, SESSION_HOURS, person_for_token, sign_in, sign_out
+from bot.workspace.sign_in import (
+    COOKIE,
+    SESSION_HOURS,
+    Busy,
+    HashingPool,
+    person_for_token,
+    sign_out,
+)
 from bot.workspace.welcome import welcome_card
 from cards.adaptive import render_card, render_form
+from commands import downloads
 from commands.context import Reply, Request, Submission
 from commands.engine import Engine
+from rules.throttle import wait_words
 from rules.timeparse import show
-from storage.models import LocalChannel, LocalMessage, Person
+from storage.models import Document, LocalChannel, LocalMessage, Person
 from storage.unit_of_work import Database
 
 STATIC = Path(__file__).with_name("static")
@@ -79,6 +89,7 @@ class Workspace:
         # Its own names: loopback, the address it is bound to, and its public name.
         self.hosts = LOOPBACK_NAMES | {settings.host.strip("[]").lower()}
         self.hosts |= {public.lower()} if public else set()
+        self.hashing = HashingPool()
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -188,11 +199,25 @@ class Workspace:
         name, secret = body.get("name"), body.get("secret")
         if not isinstance(name, str) or not isinstance(secret, str) or len(secret) > 1000:
             raise web.HTTPBadRequest(text="Sign in with your user name and secret.")
-        token = await asyncio.to_thread(
-            sign_in, self.db, name.strip().lower()[:80], secret, self.engine.clock.now()
-        )
-        if token is None:
-            raise web.HTTPUnauthorized(text="That user name and secret do not match.")
+        now = self.engine.clock.now()
+        try:
+            outcome = await self.hashing.sign_in(
+                self.db, name.strip().lower()[:80], secret, _client(request), now
+            )
+        except Busy:
+            raise web.HTTPServiceUnavailable(
+                text="Sign-in is busy: try again in a few seconds.", headers={"Retry-After": "2"}
+            ) from None
+        if outcome.wait_until is not None:
+            raise web.HTTPTooManyRequests(
+                text="Too many failed sign-ins for this name or from this address: "
+                f"{wait_words(outcome.wait_until, now)}.",
+                headers={"Retry-After": str(_seconds(outcome.wait_until, now))},
+            )
+        if outcome.token is None:
+            later = f" Then {wait_words(outcome.next_try, now)}." if outcome.next_try else ""
+            raise web.HTTPUnauthorized(text=f"That user name and secret do not match.{later}")
+        token = outcome.token
         response = web.json_response({"ok": True})
         response.set_cookie(
             COOKIE,
@@ -357,26 +382,29 @@ class Workspace:
         return web.json_response(reply_json(reply))
 
     async def document(self, request: web.Request) -> web.StreamResponse:
-        """A record taken away, for a reader who may see the incident it belongs to."""
+        """A record taken away: a one-time link for this reader, followed at once (the file
+        itself is served, checked and audited by ``/exports/``, as every download is)."""
         self._check_host(request)
         user = await self._who(request, request.query.get("user", "guest"))
         raw = request.match_info["id"]
         if not raw.isdigit() or len(raw) > 12:
             raise web.HTTPNotFound(text="No such document.")
-        found = await asyncio.to_thread(self.engine.read_document, "local", user, int(raw))
-        if found is None:
+
+        def mint() -> str | None:
+            now = self.engine.clock.now()
+            with self.db.unit_of_work() as session:
+                person = session.scalar(select(Person).where(Person.name == user))
+                if person is None or session.get(Document, int(raw)) is None:
+                    return None
+                return downloads.mint(session, person, "local", "document", raw, "", now)
+
+        token = await asyncio.to_thread(mint)
+        if token is None:
             raise web.HTTPNotFound(
                 text="No such document, or it belongs to an incident you are not in."
             )
-        filename, media_type, content = found
-        return web.Response(
-            body=content,
-            content_type=media_type,
-            headers={
-                "Content-Disposition": f'attachment; filename="{filename}"',
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "no-store",
-            },
+        raise web.HTTPSeeOther(
+            location=downloads.PATH + token, headers={"Cache-Control": "no-store"}
         )
 
 
@@ -389,6 +417,20 @@ def _file_link(attachment: dict[str, Any] | None, user: str) -> dict[str, Any] |
         "size": attachment.get("size", 0),
         "url": f"/api/documents/{attachment['document']}?user={quote(user)}",
     }
+
+
+def _client(request: web.Request) -> str:
+    """The caller's address: nginx on this host (deploy/nginx) appends the address it saw to
+    X-Forwarded-For; from anywhere else the header is the caller's word and is ignored."""
+    remote = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and remote in {"127.0.0.1", "::1"}:
+        return forwarded.rsplit(",", 1)[-1].strip()[:64] or remote
+    return remote
+
+
+def _seconds(until: datetime, now: datetime) -> int:
+    return max(1, int((until - now).total_seconds() + 0.999))
 
 
 def _key(body: dict[str, Any]) -> str | None:

@@ -5,20 +5,33 @@
   (argon2-cffi); the browser then holds a random session token in an HttpOnly, SameSite
   cookie, and the database holds only the token's SHA-256. Secrets are set by an operator
   with ``python -m bot set-password NAME``.
+
+Guessing gets nowhere: failures are counted per name and per client (``rules/throttle.py``),
+in the database so every process sees them; past three, each try waits longer, the right
+secret included, and every refusal is audited. The check itself (argon2, about half a second
+of CPU) runs on a small pool of its own that refuses at once what it cannot take.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
+from rules import throttle
 from storage import repositories as repo
-from storage.models import Person, WorkspaceCredential, WorkspaceSession
+from storage.models import Person, SignInThrottle, WorkspaceCredential, WorkspaceSession
 from storage.unit_of_work import Database
 
 COOKIE = "opss_session"
@@ -67,30 +80,146 @@ def set_secret(db: Database, name: str, secret: str, now: datetime) -> None:
         )
 
 
-def sign_in(db: Database, name: str, secret: str, now: datetime) -> str | None:
-    """A new session token for the right name and secret; None otherwise (and audited)."""
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in let through the throttle, counted as a failure until its secret is right."""
+
+    name: str
+    client: str
+    person_id: int | None
+    stored_hash: str | None
+    client_before: tuple[int, datetime, datetime]  # the client's row before this attempt
+
+
+@dataclass(frozen=True)
+class Outcome:
+    token: str | None = None  # signed in
+    wait_until: datetime | None = None  # refused unchecked: throttled until then
+    next_try: datetime | None = None  # refused: the next try waits until then
+
+
+def _keys(name: str, client: str) -> tuple[str, str]:
+    return f"client:{client[:100]}", f"name:{name[:100]}"
+
+
+def _locked(session: Session, key: str, now: datetime) -> SignInThrottle:
+    """The key's row, made if missing, locked until the transaction ends (PostgreSQL; SQLite
+    holds its write lock from BEGIN)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(SignInThrottle)
+        .values(key=key, failures=0, last_failure_at=now, blocked_until=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    return session.scalars(
+        select(SignInThrottle).where(SignInThrottle.key == key).with_for_update()
+    ).one()
+
+
+def _audit_refusal(
+    session: Session, name: str, client: str, action: str, after: dict[str, Any], now: datetime
+) -> None:
+    repo.audit(
+        session,
+        at=now,
+        actor=None,
+        actor_name=f"local:{name[:80]}",
+        action=action,
+        entity_type="person",
+        entity_ref=name[:40],
+        before=None,
+        after={"client": client[:64], **after},
+        surface="local",
+    )
+
+
+def begin(db: Database, name: str, client: str, now: datetime) -> Attempt | Outcome:
+    """Let the attempt through, counted as a failure in advance (so parallel guesses cannot
+    slip past the delay), or refuse it unchecked while the name or the client waits."""
     with db.unit_of_work() as session:
+        rows = [_locked(session, key, now) for key in _keys(name, client)]  # one lock order
+        for row in rows:
+            if throttle.forgotten(row.last_failure_at, now):
+                row.failures, row.blocked_until = 0, now
+        until = max(row.blocked_until for row in rows)
+        if until > now:
+            _audit_refusal(
+                session,
+                name,
+                client,
+                "workspace.sign_in_throttled",
+                {"until": until.isoformat()},
+                now,
+            )
+            return Outcome(wait_until=until)
+        client_row = rows[0]
+        before = (client_row.failures, client_row.last_failure_at, client_row.blocked_until)
+        for row in rows:
+            row.failures += 1
+            row.last_failure_at = now
+            row.blocked_until = now + throttle.delay_after(row.failures)
         person = repo.person_by_name(session, name) if name else None
-        row = session.get(WorkspaceCredential, person.id) if person else None
-        try:
-            _hasher.verify(row.secret_hash if row else _DUMMY, secret)
-            ok = row is not None
-        except (VerificationError, InvalidHashError):
-            ok = False
+        credential = session.get(WorkspaceCredential, person.id) if person else None
+        return Attempt(
+            name,
+            client,
+            person.id if person and credential else None,
+            credential.secret_hash if credential else None,
+            before,
+        )
+
+
+def check(attempt: Attempt, secret: str) -> bool:
+    """The slow part (argon2): run it on the hashing pool, outside any transaction."""
+    try:
+        _hasher.verify(attempt.stored_hash or _DUMMY, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+    return attempt.stored_hash is not None
+
+
+def finish(db: Database, attempt: Attempt, ok: bool, now: datetime) -> Outcome:
+    """A session for the right secret (the name's failures forgotten, the client's advance
+    taken back), or the failure audited with when the next try may come."""
+    client_key, name_key = _keys(attempt.name, attempt.client)
+    with db.unit_of_work() as session:
+        if not ok or attempt.person_id is None:
+            rows = [session.get(SignInThrottle, key) for key in (client_key, name_key)]
+            next_try = max((r.blocked_until for r in rows if r is not None), default=now)
+            _audit_refusal(
+                session,
+                attempt.name,
+                attempt.client,
+                "workspace.sign_in_refused",
+                {"failures": rows[1].failures if rows[1] else 1},
+                now,
+            )
+            return Outcome(next_try=next_try if next_try > now else None)
+        named = session.get(SignInThrottle, name_key)
+        if named is not None:
+            session.delete(named)
+        client_row = session.get(SignInThrottle, client_key)
+        if client_row is not None:
+            failures, last, blocked = attempt.client_before
+            if client_row.failures == failures + 1:  # nobody else failed from there meanwhile
+                client_row.failures, client_row.last_failure_at = failures, last
+                client_row.blocked_until = blocked
+            else:
+                client_row.failures = max(client_row.failures - 1, 0)
+        person = session.get(Person, attempt.person_id)
+        assert person is not None
         repo.audit(
             session,
             at=now,
-            actor=person if ok else None,
-            actor_name=None if ok else f"local:{name[:80]}",
-            action="workspace.signed_in" if ok else "workspace.sign_in_refused",
+            actor=person,
+            actor_name=None,
+            action="workspace.signed_in",
             entity_type="person",
-            entity_ref=(name or "")[:40],
+            entity_ref=attempt.name[:40],
             before=None,
-            after=None,
+            after={"client": attempt.client[:64]},
             surface="local",
         )
-        if not ok or person is None:
-            return None
         token = secrets.token_urlsafe(32)
         session.add(
             WorkspaceSession(
@@ -100,7 +229,50 @@ def sign_in(db: Database, name: str, secret: str, now: datetime) -> str | None:
                 expires_at=now + timedelta(hours=SESSION_HOURS),
             )
         )
-        return token
+        return Outcome(token=token)
+
+
+def sign_in(db: Database, name: str, secret: str, now: datetime, client: str = "local") -> Outcome:
+    """The whole sign-in in this thread (the CLI and tests); the workspace runs ``check`` on
+    its own hashing pool (``HashingPool.sign_in``)."""
+    attempt = begin(db, name, client, now)
+    if isinstance(attempt, Outcome):
+        return attempt
+    return finish(db, attempt, check(attempt, secret), now)
+
+
+class Busy(Exception):
+    """The hashing pool is full: the sign-in is refused at once, not queued."""
+
+
+class HashingPool:
+    """Password checks on threads of their own, never the pool every other request uses:
+    at most ``workers`` hash at once and ``waiting`` more queue; beyond that, refused at once,
+    so a flood of sign-ins delays only sign-ins."""
+
+    def __init__(self, workers: int = 1, waiting: int = 2) -> None:
+        self.executor = ThreadPoolExecutor(workers, thread_name_prefix="sign-in-hash")
+        self.limit = workers + waiting
+        self.taken = 0  # touched only in the event loop's thread
+
+    async def sign_in(
+        self, db: Database, name: str, secret: str, client: str, now: datetime
+    ) -> Outcome:
+        if self.taken >= self.limit:
+            raise Busy
+        self.taken += 1
+        try:
+            attempt = await asyncio.to_thread(begin, db, name, client, now)
+            if isinstance(attempt, Outcome):
+                return attempt
+            loop = asyncio.get_running_loop()
+            ok = await loop.run_in_executor(self.executor, check, attempt, secret)
+            return await asyncio.to_thread(finish, db, attempt, ok, now)
+        finally:
+            self.taken -= 1
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
 
 def person_for_token(db: Database, token: str | None, now: datetime) -> Person | None:

@@ -31,12 +31,24 @@ class Report:
     sections: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
+# A cell a spreadsheet would read as a formula (OWASP, "CSV Injection"): = + - @, or a tab or
+# carriage return before one of them.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: object) -> str:
+    """The value as text a spreadsheet shows as typed: a leading quote keeps a formula text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def csv_bytes(header: Sequence[str], rows: Sequence[Sequence[object]], exercise: bool) -> bytes:
+    """Every CSV the bot writes: each cell neutralised here, once, whatever its source."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow((["marking"] if exercise else []) + list(header))
+    writer.writerow([cell(v) for v in (["marking"] if exercise else []) + list(header)])
     for row in rows:
-        writer.writerow(([MARKING] if exercise else []) + ["" if v is None else v for v in row])
+        writer.writerow([cell(v) for v in ([MARKING] if exercise else []) + list(row)])
     # A byte-order mark so spreadsheet programs read the text as UTF-8.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 

@@ -1,52 +1,27 @@
-"""Exported forms: a signed, short-lived download link, and the file behind it.
+"""Exported forms: the filled annex form as DOCX or PDF, for its owner or IMT only.
 
-The link names the notification, the format and who asked, signed with the bot's export secret
-(HMAC-SHA256) and valid for 15 minutes: it can be handed to a surface that shows links without
-giving anyone else the form, whose box 27 is for the national contact point only.
+The form can hold box 27, for the national contact point only, so it is never posted: the
+command replies with a link for the person who asked, used once within minutes
+(``commands/downloads.py``), and the form is built when that link is redeemed, if the person
+may still see the whole form.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from cards.annex_export import annex_docx, annex_pdf, filled_boxes
 from cards.annex_forms import ANNEXES
-from commands.context import Options
 from commands.notification.records import kind_label, notification_by_reference, subject_ref
 from rules.deadlines import Kind
 from rules.notifications import may_send, needs_chemical_data
 from storage import repositories as repo
 from storage.unit_of_work import Database
 
-VALID = timedelta(minutes=15)
-PATH = "/exports/"
 TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
 }
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _sign(secret: str, body: str) -> str:
-    return _b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
-
-
-def export_link(options: Options, reference: str, fmt: str, person: str, now: datetime) -> str:
-    claims = {"n": reference, "f": fmt, "p": person, "e": int((now + VALID).timestamp())}
-    body = _b64(json.dumps(claims, separators=(",", ":")).encode())
-    return f"{options.public_url}{PATH}{body}.{_sign(options.export_secret, body)}"
 
 
 @dataclass(frozen=True)
@@ -60,21 +35,13 @@ class ExportRefused(Exception):
     pass
 
 
-def export_file(db: Database, options: Options, token: str, now: datetime) -> ExportFile:
-    """The file a link names, if its signature holds, it has not expired, and the person who
-    asked may still see the whole form."""
-    body, _, signature = token.partition(".")
-    if not body or not hmac.compare_digest(signature, _sign(options.export_secret, body)):
-        raise ExportRefused("This export link is not valid.")
-    try:
-        claims = json.loads(_unb64(body))
-    except ValueError as exc:
-        raise ExportRefused("This export link is not valid.") from exc
-    if now.timestamp() > claims["e"]:
-        raise ExportRefused("This export link has expired; ask for a new one.")
+def export_file(db: Database, reference: str, fmt: str, person_name: str) -> ExportFile:
+    """The form, if ``person_name`` may still see all of it."""
+    if fmt not in TYPES:
+        raise ExportRefused("This export is not available.")
     with db.read() as session:
-        n = notification_by_reference(session, claims["n"], "export")
-        person = repo.person_by_name(session, claims["p"])
+        n = notification_by_reference(session, reference, "export")
+        person = repo.person_by_name(session, person_name)
         if person is None or not may_send(repo.actor_for(session, person), n.owner.name):
             raise ExportRefused("You may no longer export this notification.")
         annex = ANNEXES[n.annex]
@@ -85,8 +52,7 @@ def export_file(db: Database, options: Options, token: str, now: datetime) -> Ex
             kind=Kind(n.kind),
         )
         heading = f"{n.reference} · {kind_label(n.kind)} · on {subject_ref(session, n)}"
-    fmt = claims["f"]
     content = (
         annex_docx(annex, boxes, heading) if fmt == "docx" else annex_pdf(annex, boxes, heading)
     )
-    return ExportFile(f"{claims['n']}-annex-{annex.code}.{fmt}", TYPES[fmt], content)
+    return ExportFile(f"{n.reference}-annex-{annex.code}.{fmt}", TYPES[fmt], content)

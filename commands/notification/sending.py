@@ -10,10 +10,10 @@ from sqlalchemy.orm import selectinload
 
 from cards.annex_forms import ANNEXES, blank_boxes, confidentiality_error, describe_boxes
 from cards.model import Action, Card
+from commands import downloads
 from commands.access import readable
 from commands.args import Args
 from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.notification.export import export_link
 from commands.notification.records import (
     anchor,
     find_notification,
@@ -138,12 +138,12 @@ def export(ctx: Ctx, args: Args) -> Reply:
     fmt = (args.words[1] if len(args.words) > 1 else "docx").lower()
     if fmt not in {"docx", "pdf"}:
         raise UserError(f"Format: '{fmt}' is not docx or pdf.")
-    url = export_link(ctx.options, n.reference, fmt, ctx.person.name, ctx.now)
+    url = downloads.link(ctx, "notification", n.reference, fmt)
     ctx.audit("notification.exported", "notification", n.reference, None, {"format": fmt})
     text = f"Annex {n.annex} for {n.reference} as {fmt.upper()}: download it below."
     card = Card(
         title=f"{n.reference} · Annex {n.annex} ({fmt.upper()})",
-        subtitle="Only you can see this link; it expires in 15 minutes.",
+        subtitle="This link is for you alone: it works once, within 5 minutes.",
         links=((f"Download {fmt.upper()}", url),),
     )
     return Reply(text=text, card=card)
