@@ -123,9 +123,7 @@ MIN_SECRET = {"SLACK_SIGNING_SECRET": 32}
 
 def _short_secrets(settings: Settings) -> list[Problem]:
     found: list[Problem] = []
-    for setting, secret in (
-        ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
-    ):
+    for setting, secret in (("SLACK_SIGNING_SECRET", settings.slack_signing_secret),):
         if secret is None:
             continue
         length = len(secret.get_secret_value())
