@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from bot.teams import package
 from commands.engine import ALL_VERBS
 
 APP_ID = "5b8f6d7e-0c43-4d1f-9a5e-000000000001"
 ROOT = Path(__file__).resolve().parents[1]
+BUILDER = ROOT / "deploy" / "teams" / "package.py"
+
+
+def _load_builder() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("teams_package", BUILDER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+package = _load_builder()
 
 
 def test_the_command_builds_a_valid_package(tmp_path: Path) -> None:
     out = tmp_path / "opss-teams-app.zip"
     done = subprocess.run(
-        [sys.executable, "-m", "bot.teams.package", "--app-id", APP_ID, "--out", str(out)],
+        [sys.executable, str(BUILDER), "--app-id", APP_ID, "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,

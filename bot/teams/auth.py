@@ -8,6 +8,7 @@ stalls the other requests the server is answering.
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -54,9 +55,24 @@ async def _refresh_in_thread(self: Any) -> None:
     await asyncio.to_thread(_fetch_metadata, self)
 
 
-# botbuilder 4.17 calls blocking requests.get inside an async method; every metadata object
-# (its cache is class-wide, keyed by URL) refreshes through a thread instead.
-jwt_token_extractor._OpenIdMetadata._refresh = _refresh_in_thread  # type: ignore[method-assign]
+# The private method replaced below is botframework-connector 4.17's; another release may
+# have moved it, so the swap is refused rather than made blind.
+PATCHED_CONNECTOR = "4.17."
+
+
+def refresh_metadata_in_threads() -> None:
+    """botbuilder 4.17 calls blocking ``requests.get`` inside an async method: make every
+    metadata object (its cache is class-wide, keyed by URL) refresh through a thread instead.
+    Called once, explicitly, when the Teams surface is switched on."""
+    found = importlib.metadata.version("botframework-connector")
+    if not found.startswith(PATCHED_CONNECTOR):
+        raise RuntimeError(
+            f"bot/teams/auth.py replaces _OpenIdMetadata._refresh of botframework-connector "
+            f"{PATCHED_CONNECTOR}x, but {found} is installed: check the method and the pin"
+        )
+    metadata = jwt_token_extractor._OpenIdMetadata
+    if metadata._refresh is not _refresh_in_thread:
+        metadata._refresh = _refresh_in_thread  # type: ignore[method-assign]
 
 
 class WarmCredentials(ServiceClientCredentialsFactory):

@@ -9,7 +9,12 @@ from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.config import Settings
 from bot.messaging import Messenger
-from bot.teams.auth import TeamsCredentials, authentication, default_credentials
+from bot.teams.auth import (
+    TeamsCredentials,
+    authentication,
+    default_credentials,
+    refresh_metadata_in_threads,
+)
 from bot.teams.conversations import Conversations
 from bot.teams.graph import Graph
 from bot.teams.messenger import TeamsMessenger
@@ -28,6 +33,7 @@ def install(
     app: web.Application,
     credentials: TeamsCredentials | None = None,
 ) -> TeamsSurface:
+    refresh_metadata_in_threads()
     credentials = credentials or default_credentials(settings)
     auth = authentication(settings, credentials)
     adapter = CloudAdapter(auth)

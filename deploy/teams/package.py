@@ -1,7 +1,10 @@
 """The Teams app package: ``opss-teams-app.zip`` with ``manifest.json`` and its two icons,
 checked against Microsoft's manifest schema (vendored beside this file) before it is written.
 
-    .venv/bin/python -m bot.teams.package [--app-id GUID] [--out opss-teams-app.zip]
+    ./dev teams-package [--app-id GUID] [--out opss-teams-app.zip]
+
+A tool for whoever installs the app, kept out of the bot's runtime packages: the bot never
+imports it, and its schema and icons are files beside it.
 
 The app id is the Azure Bot's ``MicrosoftAppId`` (taken from the environment if not given).
 """
@@ -16,13 +19,17 @@ import sys
 import uuid
 import zipfile
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
 
-SCHEMA = Path(__file__).with_name("manifest") / "MicrosoftTeams.schema.json"
+HERE = Path(__file__).resolve().parent
+SCHEMA = HERE / "MicrosoftTeams.schema.json"
+# A warning triangle with an exclamation mark, GOV.UK blue; the outline icon is white on
+# transparent, as Teams requires.
+COLOUR_ICON = HERE / "color.png"
+OUTLINE_ICON = HERE / "outline.png"
 MANIFEST_VERSION = "1.19"
 APP_VERSION = "1.0.0"
 ACCENT = "#1D70B8"  # GOV.UK blue
@@ -90,65 +97,17 @@ def manifest(app_id: str) -> dict[str, Any]:
     }
 
 
-# Icons: drawn here, so the package needs no image tools. A warning triangle with an
-# exclamation mark; the outline icon is white on transparent, as Teams requires.
-
-
-def _inside_sign(x: float, y: float) -> tuple[bool, bool]:
-    """(in the triangle, in the exclamation mark) for a point in the unit square."""
-    top, bottom, half = 0.12, 0.86, 0.42
-    in_triangle = top <= y <= bottom and abs(x - 0.5) <= half * (y - top) / (bottom - top)
-    stroke = abs(x - 0.5) <= 0.05
-    mark = stroke and (0.38 <= y <= 0.66 or 0.71 <= y <= 0.79)
-    return in_triangle, mark
-
-
-def _png(size: int, pixel: Callable[[float, float], tuple[int, int, int, int]]) -> bytes:
-    rows = bytearray()
-    for j in range(size):
-        rows.append(0)  # filter: none
-        for i in range(size):
-            rows.extend(pixel((i + 0.5) / size, (j + 0.5) / size))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)  # 8-bit RGBA
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(bytes(rows), 9))
-        + chunk(b"IEND", b"")
-    )
-
-
 def colour_icon() -> bytes:
-    blue = (0x1D, 0x70, 0xB8, 255)
-
-    def pixel(x: float, y: float) -> tuple[int, int, int, int]:
-        triangle, mark = _inside_sign(x, y)
-        if triangle and not mark:
-            return (255, 255, 255, 255)
-        return blue
-
-    return _png(COLOUR_SIZE, pixel)
+    return COLOUR_ICON.read_bytes()
 
 
 def outline_icon() -> bytes:
-    def pixel(x: float, y: float) -> tuple[int, int, int, int]:
-        triangle, mark = _inside_sign(x, y)
-        return (255, 255, 255, 255) if triangle and not mark else (0, 0, 0, 0)
-
-    return _png(OUTLINE_SIZE, pixel)
+    return OUTLINE_ICON.read_bytes()
 
 
 def png_facts(data: bytes) -> tuple[int, int, list[tuple[int, int, int, int]]]:
-    """Width, height and the RGBA pixels of one of our PNGs (8-bit RGBA, no filter)."""
+    """Width, height and the RGBA pixels of one of our PNGs (8-bit RGBA, no filter): enough to
+    check the icons without an image library."""
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise ValueError("not a PNG")
     width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
