@@ -1,4 +1,4 @@
-"""Backing up and restoring a SQLite database (PostgreSQL: pg_dump / pg_restore, see README).
+"""Backing up and restoring a SQLite database (PostgreSQL: pg_dump / pg_restore, see docs/deploy.md).
 
 ``backup`` uses SQLite's online backup API: a consistent copy while the bot keeps running.
 ``restore`` refuses while any bot process is up, and keeps the database it replaces beside
@@ -22,7 +22,7 @@ from storage.db import make_engine
 from storage.migrate import upgrade
 
 PG_HINT = (
-    "For PostgreSQL use pg_dump and pg_restore (README, Deploy): "
+    "For PostgreSQL use pg_dump and pg_restore (docs/deploy.md): "
     "pg_dump --format=custom --file=opss.dump DATABASE, and with every bot process stopped "
     "pg_restore --clean --if-exists --no-owner --dbname=DATABASE opss.dump, then start the "
     "bot (it migrates on start)."

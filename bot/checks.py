@@ -140,7 +140,7 @@ def _short_secrets(settings: Settings) -> list[Problem]:
     return found
 
 
-# What an operator running several processes must get right (README, Deploy).
+# What an operator running several processes must get right (docs/deploy.md).
 LOG_FORMATS = ("text", "json")
 STOP_TIMEOUT = 30  # deploy/systemd's TimeoutStopSec: systemd sends SIGKILL after it
 
@@ -157,7 +157,7 @@ def operations(settings: Settings) -> list[Problem]:
                 "DATABASE_URL",
                 f"SQLite with {settings.processes} processes: they must share one host (the "
                 "outbox leader is a file lock) and take turns to write; use PostgreSQL for "
-                "several processes (README, Deploy).",
+                "several processes (docs/deploy.md).",
             )
         )
     port = settings.metrics_port

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     partners_file: Path | None = Field(default=None, alias="OPSS_PARTNERS_FILE")
     # Tests point a bot process at a file holding the time, to move its clock from outside.
     clock_file: str | None = Field(default=None, alias="OPSS_CLOCK_FILE")
-    # Operating it (see README "Deploy"): seconds a SIGTERM may take, /metrics on its own
+    # Operating it (see docs/deploy.md): seconds a SIGTERM may take, /metrics on its own
     # port ("off": not served; unset: on the main port), JSON log lines.
     shutdown_seconds: float = Field(default=20.0, alias="OPSS_SHUTDOWN_SECONDS")
     # A client must send a request's headers within this (slow-loris connections are closed).

@@ -4,7 +4,7 @@ Graph is not configured or refuses, a new thread in the incidents channel.
 
 Errors become ``DeliveryError`` so the outbox retries them: a 429 after its ``Retry-After``.
 Teams has no idempotency key for posts either: as in Slack, a crash between the connector's
-answer and the row being marked could repeat one post (the README says why Teams cannot
+answer and the row being marked could repeat one post (docs/install-teams.md says why Teams cannot
 check first).
 
 A command's reply to the person who gave it is an outbox row too (op ``reply``), queued by
@@ -89,7 +89,7 @@ class TeamsMessenger:
 
     async def create_channel(self, name: str, topic: str, private: bool, members: list[str]) -> str:
         # A standard channel: every member of the team can follow the incident, and the
-        # resource-specific permission Channel.Create.Group covers it (see the README).
+        # resource-specific permission Channel.Create.Group covers it (see docs/install-teams.md).
         reason = "Graph is not configured (TEAMS_TEAM_ID, MicrosoftAppTenantId)"
         if self.graph is not None:
             try:
@@ -223,7 +223,7 @@ class TeamsMessenger:
         await self._proactive(channel_id, edit)
 
     async def pin(self, channel_id: str, message_id: str) -> None:
-        # Teams has no API to pin a channel message; the README says what we do instead.
+        # Teams has no API to pin a channel message; docs/install-teams.md says what we do instead.
         return None
 
     async def bookmark(
