@@ -6,8 +6,8 @@ import asyncio
 
 from aiohttp import web
 
-from commands.clock import Clock
-from commands.context import Options
+from commands.core.clock import Clock
+from commands.core.context import Options
 from commands.notification.export import PATH, ExportRefused, export_file
 from storage.unit_of_work import Database
 

@@ -25,8 +25,8 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.slack import inbound
 from cards import blockkit
 from cards.model import Form
-from commands.context import Reply, Request, Submission
-from commands.engine import Engine
+from commands.core.context import Reply, Request, Submission
+from commands.core.engine import Engine
 from storage import repositories as repo
 from storage.unit_of_work import Database
 

@@ -24,7 +24,7 @@ from bot.teams import cards as teams_cards
 from bot.teams.conversations import Conversations
 from bot.teams.graph import MAX_DISPLAY_NAME, Graph, GraphRefused, NameTaken
 from cards.model import Card
-from commands.clock import Clock
+from commands.core.clock import Clock
 from storage import repositories as repo
 from storage.unit_of_work import Database
 

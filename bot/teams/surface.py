@@ -30,8 +30,8 @@ from msrest.serialization import Model
 from bot.teams import cards as teams_cards
 from bot.teams.conversations import Conversations, channel_root
 from cards.model import Form
-from commands.context import Reply, Request, Submission
-from commands.engine import Engine
+from commands.core.context import Reply, Request, Submission
+from commands.core.engine import Engine
 from storage import repositories as repo
 from storage.models import Person
 from storage.unit_of_work import Database

@@ -27,8 +27,8 @@ from bot.workspace.demo import run_demo
 from bot.workspace.sign_in import COOKIE, SESSION_HOURS, person_for_token, sign_in, sign_out
 from bot.workspace.welcome import welcome_card
 from cards.adaptive import render_card, render_form
-from commands.context import Reply, Request, Submission
-from commands.engine import Engine
+from commands.core.context import Reply, Request, Submission
+from commands.core.engine import Engine
 from rules.timeparse import show
 from storage.models import LocalChannel, LocalMessage, Person
 from storage.unit_of_work import Database

@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from cards.model import Card, Field, Form
-from commands.args import Args
-from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.decisions import record_decision
-from commands.flows import Context, FormFlow
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.decision.decisions import record_decision
 from commands.incident.command_and_control import (
     chair_of,
     incident_for,

@@ -11,11 +11,11 @@ from typing import Any
 
 from cards.model import Action as Button
 from cards.model import Card, Choice, Field, Form
-from commands.args import Args
-from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.decisions import record_decision
-from commands.flows import Context, FormFlow
-from commands.incident.action_chasing import erco_prompt
+from commands.action.chasing import erco_prompt
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.decision.decisions import record_decision
 from commands.incident.command_and_control import (
     incident_for,
     posted_reply,

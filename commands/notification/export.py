@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from cards.annex_export import annex_docx, annex_pdf, filled_boxes
 from cards.annex_forms import ANNEXES
-from commands.context import Options
+from commands.core.context import Options
 from commands.notification.records import kind_label, notification_by_reference, subject_ref
 from rules.deadlines import Kind
 from rules.notifications import may_send, needs_chemical_data

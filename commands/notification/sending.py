@@ -10,9 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from cards.annex_forms import ANNEXES, blank_boxes, confidentiality_error, describe_boxes
 from cards.model import Action, Card
-from commands.access import readable
-from commands.args import Args
-from commands.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.access import readable
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.notification.export import export_link
 from commands.notification.records import (
     anchor,
