@@ -24,7 +24,7 @@ from sqlalchemy import event, insert, select
 
 def one_round(count: int) -> tuple[float, int]:
     from commands.core.clock import ManualClock
-    from commands.schedule import tick
+    from commands.core.due import tick
     from storage.models import Action, Incident, Person
     from tests.conftest import START, Driver, make_db, seeded_engine
     from tests.test_engine import declare

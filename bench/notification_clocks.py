@@ -124,7 +124,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL admin URL (default: SQLite files)")
     args = parser.parse_args()
 
-    from commands.schedule import tick
+    from commands.core.due import tick
 
     due_at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
     at = due_at + timedelta(seconds=1)

@@ -255,7 +255,7 @@ def worker(url: str, due_at: datetime, due_count: int) -> None:
     from bot.app import build
     from bot.config import Settings
     from commands.core.clock import SystemClock
-    from commands.schedule import tick
+    from commands.core.due import tick
     from storage.models import Firing
 
     settings = Settings(

@@ -35,9 +35,9 @@ from sqlalchemy import create_engine, event, select, text, update
 from bench.fill import Size, fill
 from commands.core.clock import ManualClock
 from commands.core.context import Options, Request
+from commands.core.due import tick
 from commands.core.engine import Engine
 from commands.decision.decisions import decision_log_card
-from commands.schedule import tick
 from storage import seed
 from storage.db import make_engine
 from storage.migrate import upgrade

@@ -21,7 +21,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.logs import new_request_id, request_id
 from commands.core.clock import Clock
 from commands.core.context import Options
-from commands.schedule import TickResult, seconds_to_next_due, tick
+from commands.core.due import seconds_to_next_due, tick
+from commands.schedule import TickResult
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
-"""The scheduler's work, as a use case: due reminders, sitrep prompts, chases and cut-offs
-become queued posts in the outbox (the scheduler never talks to a platform).
+"""The tick's framework: due reminders, sitrep prompts, chases and cut-offs become queued
+posts in the outbox (the scheduler never talks to a platform).
 
 Schedules are rows; the tick claims the due ones (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
 the write lock on SQLite), so with several bot processes each firing is handled by one of
@@ -8,8 +8,12 @@ time is posted marked "(late)" within the grace period and recorded as missed be
 restart never floods a channel with stale reminders. Sitrep cut-offs are always collated.
 
 **Due sources, and the contract a new one keeps.** Each kind of due row is a ``DueSource``
-in ``SOURCES``: a model with a ``next_run_at`` column (None: never), an optional extra
-condition (``active``), and one function ``handle(batch, rows)``. The tick claims up to
+that its concept's package provides (``rhythm/reminders.py``, ``sitrep/cadence.py``,
+``action/chasing.py``, ``notification/clocks.py``) and ``commands/core/due.py`` lists in
+``SOURCES``; this module imports none of them. A source is a model with a ``next_run_at``
+column (None: never), an optional extra condition (``active``), one function
+``handle(batch, rows)``, and ``describe(row, holidays)``: the row's next step in words, for
+``next_due``. The tick claims up to
 ``BATCH`` due rows of a source in one query and calls ``handle`` in one unit of work. The
 handler must cost a constant number of SQL statements whatever the number of rows or the
 size of the history, so a batch of 100 costs what a batch of 1 does:
@@ -33,29 +37,20 @@ queries per row fails it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, select, true
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from cards import text as t
-from cards.model import Action as Button
 from cards.model import Card
-from commands.action import chasing as action_chasing
 from commands.core.clock import Clock
 from commands.core.context import Ctx, Options
-from commands.incident import engagement
-from commands.notification import clocks as notification_clocks
-from commands.rhythm import meetings
-from commands.rhythm.battle_rhythm import next_reminder
-from commands.sitrep.sitreps import row_firings, sitrep_card, sitrep_sections
-from rules import roles, sitrep
+from rules import roles
 from rules.timeparse import show
 from storage import repositories as repo
 from storage.models import (
@@ -63,12 +58,9 @@ from storage.models import (
     Decision,
     Firing,
     Incident,
-    Notification,
     Person,
-    RhythmEvent,
     RoleGrant,
     Sitrep,
-    SitrepSchedule,
     SitrepUpdate,
 )
 from storage.unit_of_work import Database
@@ -325,6 +317,7 @@ class DueSource:
     name: str
     model: Any  # a mapped class with ``next_run_at``
     handle: Callable[[Batch, list[Any]], None]
+    describe: Callable[[Any, frozenset], str]  # the row's next step in words ("the TCG reminder")
     where: Callable[[Any], ColumnElement[bool]] | None = None
 
     def due(self, now: datetime, limit: int, lock: bool) -> Any:
@@ -340,11 +333,18 @@ class DueSource:
         query = select(func.min(self.model.next_run_at))
         return query.where(self.where(self.model)) if self.where is not None else query
 
+    def first_due(self) -> Any:
+        """The row that falls due next (the one ``next_due`` times)."""
+        query = select(self.model).where(self.model.next_run_at.is_not(None))
+        if self.where is not None:
+            query = query.where(self.where(self.model))
+        return query.order_by(self.model.next_run_at, self.model.id).limit(1)
 
-def tick(db: Database, clock: Clock, options: Options) -> TickResult:
+
+def tick(db: Database, clock: Clock, options: Options, sources: Sequence[DueSource]) -> TickResult:
     """Handle everything due now, source by source, ``BATCH`` rows per unit of work."""
     total = TickResult()
-    for source in SOURCES:
+    for source in sources:
         while True:
             with db.unit_of_work() as session:
                 batch = Batch(session, clock, options)
@@ -359,346 +359,32 @@ def tick(db: Database, clock: Clock, options: Options) -> TickResult:
     return total
 
 
-def next_due_at(session: Session) -> datetime | None:
+def next_due_at(session: Session, sources: Sequence[DueSource]) -> datetime | None:
     """When the earliest due row of any source falls due (None: nothing scheduled)."""
-    times = [session.scalar(source.next_due()) for source in SOURCES]
+    times = [session.scalar(source.next_due()) for source in sources]
     due = [t for t in times if t is not None]
     return min(due) if due else None
 
 
-def seconds_to_next_due(db: Database, clock: Clock) -> float | None:
+def seconds_to_next_due(db: Database, clock: Clock, sources: Sequence[DueSource]) -> float | None:
     """How long until the earliest schedule row falls due (None: nothing scheduled)."""
     with db.read() as session:
-        due = next_due_at(session)
+        due = next_due_at(session, sources)
     return (due - clock.now()).total_seconds() if due is not None else None
 
 
-STEP_WORDS = {
-    sitrep.Step.PROMPT: "the sitrep prompt",
-    sitrep.Step.CHASE: "the sitrep chase",
-    sitrep.Step.CUTOFF: "the sitrep cut-off (the collated sitrep)",
-}
-
-
-def next_due(db: Database, clock: Clock, holidays: frozenset = frozenset()) -> str | None:
-    """What the bot will do next and when, in words (None: nothing scheduled)."""
+def next_due(
+    db: Database, sources: Sequence[DueSource], holidays: frozenset = frozenset()
+) -> str | None:
+    """What the bot will do next and when, in words (None: nothing scheduled). The same rows
+    as ``next_due_at``: each source's first due row, described by its source."""
+    found: list[tuple[datetime, str]] = []
     with db.read() as session:
-        event = session.scalars(
-            select(RhythmEvent)
-            .where(RhythmEvent.active, RhythmEvent.next_run_at.is_not(None))
-            .order_by(RhythmEvent.next_run_at)
-            .limit(1)
-        ).first()
-        row = session.scalars(
-            select(SitrepSchedule)
-            .where(SitrepSchedule.active, SitrepSchedule.next_run_at.is_not(None))
-            .order_by(SitrepSchedule.next_run_at)
-            .limit(1)
-        ).first()
-        found: list[tuple[datetime, str]] = []
-        if event is not None and event.next_run_at is not None:
-            found.append((event.next_run_at, f"the {event.name} reminder"))
-        if row is not None:
-            firing = next(row_firings(row, row.last_run_at, holidays), None)
-            if firing is not None:
-                found.append((firing.at, STEP_WORDS[firing.step]))
+        for source in sources:
+            row = session.scalars(source.first_due()).first()
+            if row is not None:
+                found.append((row.next_run_at, source.describe(row, holidays)))
     if not found:
         return None
     at, what = min(found)
     return f"{what} at {show(at)}"
-
-
-# Meetings -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Reminder:
-    event: RhythmEvent
-    fire: Fire
-    previous: datetime  # decisions since then are listed
-
-
-def meeting_reminders(batch: Batch, events: list[RhythmEvent]) -> None:
-    incidents = batch.incidents(e.incident_id for e in events)
-    planned: list[_Reminder] = []
-    for event in events:
-        incident = incidents[event.incident_id]
-        lead = timedelta(minutes=event.reminder_minutes)
-        while True:
-            due = next_reminder(batch.options.holidays, event, event.last_run_at)
-            if due > batch.now or incident.status == "closed":
-                event.next_run_at = due if incident.status != "closed" else None
-                break
-            previous = (
-                event.last_run_at + lead
-                if event.last_run_at > event.created_at
-                else event.created_at
-            )
-            fire = Fire(incident.id, f"event:{event.id}", "reminder", due, batch.status(due))
-            planned.append(_Reminder(event, fire, previous))
-            event.last_run_at = due
-    claimed = batch.claim([p.fire for p in planned])
-    mine = [p for p in planned if p.fire.key in claimed]
-    posting = [p for p in mine if p.fire.status != "missed"]
-    since: dict[int, datetime] = {}
-    for p in posting:
-        since[p.fire.incident_id] = min(p.previous, since.get(p.fire.incident_id, p.previous))
-    actions = batch.open_actions(since)
-    decisions = batch.decisions_since(since)
-    groups = meetings.load(batch.session, since)  # members, the strategy, direct accounts
-    for p in mine:
-        incident = incidents[p.fire.incident_id]
-        status = p.fire.status
-        if status == "missed":
-            batch.result.missed += 1
-        else:
-            lead = timedelta(minutes=p.event.reminder_minutes)
-            recent = [d for d in decisions[incident.id] if d.recorded_at >= p.previous]
-            _post_reminder(
-                batch,
-                incident,
-                p.event,
-                p.fire.due_at + lead,
-                meetings.group_actions(actions, incident.id, p.event.group, SHOWN),
-                recent,
-                groups,
-                late=status == "late",
-            )
-            if action_chasing.erco_needed_for(incident):  # asked again each rhythm cycle
-                start = f"Before the {p.event.name} at {show(p.fire.due_at + lead)}"
-                batch.post(incident, *action_chasing.erco_prompt(incident, start))
-                batch.result.handled.append(f"{incident.reference} erco prompt")
-            batch.result.posted += 1
-            batch.result.late += status == "late"
-        batch.result.handled.append(f"{incident.reference} {p.event.name} {status}")
-
-
-def _post_reminder(
-    batch: Batch,
-    incident: Incident,
-    event: RhythmEvent,
-    start: datetime,
-    actions: list[Row[Any]],
-    decisions: list[Row[Any]],
-    groups: meetings.Loaded,
-    *,
-    late: bool,
-) -> None:
-    # Whole minutes still to go, rounded up: posted at 08:15:20 for 08:30 it says 15, not 14.
-    minutes = math.ceil((start - batch.now).total_seconds() / 60)
-    when = f"in {minutes} min" if minutes > 0 else "now"
-    text = f"Reminder: {event.name} at {show(start)} ({when})" + (" (late)" if late else "")
-    facts = [("When", f"{show(start)}, {event.duration_minutes} min")]
-    if event.location:
-        facts.append(("Where", event.location))
-    if event.attendees:
-        facts.append(("Attending", event.attendees))
-    sections: list[tuple[str, str | t.Text]] = [("Agenda", event.agenda or "—")]
-    sections.append(
-        (
-            "Open actions",
-            t.bullets(
-                [f"{a.reference} · {a.owner} · due {show(a.due_at)}: {a.what}" for a in actions]
-            ),
-        )
-    )
-    sections.append(
-        (
-            f"Decisions since the last {event.name}",
-            t.bullets([f"{d.reference} · {d.decided_by}: {d.what}" for d in decisions]),
-        )
-    )
-    card = Card(
-        title=f"{event.name} · {incident.reference}",
-        subtitle=text,
-        facts=tuple(facts),
-        sections=tuple(sections),
-        exercise=incident.exercise,
-    )
-    card = meetings.reminder_card(groups, incident, event, card)  # members, strategy
-    batch.post(incident, text, card)
-    for conversation in meetings.direct_to(groups, incident, event):  # the group's members
-        batch.ctx(incident).post(
-            conversation, ("EXERCISE · " if incident.exercise else "") + text, card
-        )
-
-
-# Sitreps --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _SitrepStep:
-    row: SitrepSchedule
-    firing: sitrep.Firing
-    fire: Fire
-
-
-def sitrep_steps(batch: Batch, schedules: list[SitrepSchedule]) -> None:
-    incidents = batch.incidents(r.incident_id for r in schedules)
-    planned: list[_SitrepStep] = []
-    for row in schedules:
-        incident = incidents[row.incident_id]
-        for firing in row_firings(row, row.last_run_at, batch.options.holidays):
-            if firing.at > batch.now or incident.status == "closed":
-                row.next_run_at = firing.at if incident.status != "closed" else None
-                break
-            fire = Fire(
-                incident.id,
-                f"sitrep:{row.id}",
-                firing.step.value,
-                firing.at,
-                batch.status(firing.at),
-            )
-            planned.append(_SitrepStep(row, firing, fire))
-            row.last_run_at = firing.at
-    claimed = batch.claim([p.fire for p in planned])
-    mine = [p for p in planned if p.fire.key in claimed]
-    cutoffs = [p for p in mine if p.firing.step is sitrep.Step.CUTOFF]
-    chases = [p for p in mine if p.firing.step is sitrep.Step.CHASE and p.fire.status != "missed"]
-    prompts = [p for p in mine if p.firing.step is sitrep.Step.PROMPT and p.fire.status != "missed"]
-    updates = batch.sitrep_updates((p.fire.incident_id, p.firing.cutoff) for p in cutoffs + chases)
-    ftls = batch.ftl_names() if chases or prompts else {}
-    numbers = batch.sitrep_numbers(p.fire.incident_id for p in cutoffs)
-    engaged = engagement.sitrep_sections_for(
-        batch.session, [(p.fire.incident_id, p.firing.cutoff) for p in cutoffs]
-    )
-    for p in mine:
-        incident = incidents[p.fire.incident_id]
-        status = p.fire.status
-        late = status == "late"
-        received = updates.get((incident.id, p.firing.cutoff), [])
-        if p.firing.step is sitrep.Step.CUTOFF:  # collated whatever the delay
-            numbers[incident.id] += 1
-            extra = engaged.get((incident.id, p.firing.cutoff), [])
-            _collate(
-                batch, incident, p, received, numbers[incident.id], extra, late=status != "on_time"
-            )
-            batch.result.collated += 1
-        elif status == "missed":
-            batch.result.missed += 1
-        elif p.firing.step is sitrep.Step.PROMPT:
-            _prompt(batch, incident, p.row, p.firing.cutoff, ftls, late)
-            batch.result.posted += 1
-        else:
-            batch.result.posted += _chase(batch, incident, p, received, ftls, late)
-        batch.result.handled.append(f"{incident.reference} {p.firing.step.value} {status}")
-
-
-def _with_ftls(teams: list[str], ftls: dict[str, str]) -> str:
-    return ", ".join(f"{t} ({ftls.get(t.casefold(), 'no FTL assigned')})" for t in teams)
-
-
-def _prompt(
-    batch: Batch,
-    incident: Incident,
-    row: SitrepSchedule,
-    cutoff: datetime,
-    ftls: dict[str, str],
-    late: bool,
-) -> None:
-    text = (
-        f"Sitrep updates due by {show(cutoff)} from: "
-        + _with_ftls(list(row.teams), ftls)
-        + (" (late)" if late else "")
-    )
-    card = Card(
-        title=f"Sitrep updates due · {incident.reference}",
-        subtitle=text,
-        sections=(
-            (
-                "Each team",
-                "Situation; actions since the last report; next "
-                "steps; issues and risks; resources needed.",
-            ),
-        ),
-        actions=(Button("Submit update", f"/opss sitrep {incident.reference} update"),),
-        exercise=incident.exercise,
-    )
-    batch.post(incident, text, card)
-
-
-def _chase(
-    batch: Batch,
-    incident: Incident,
-    step: _SitrepStep,
-    received: list[tuple[SitrepUpdate, str]],
-    ftls: dict[str, str],
-    late: bool,
-) -> int:
-    teams = {u.team for u, _ in received}
-    missing = [t for t in step.row.teams if t not in teams]
-    if not missing:
-        return 0
-    text = (
-        f"Still waiting for sitrep updates (cut-off {show(step.firing.cutoff)}): "
-        + _with_ftls(missing, ftls)
-        + (" (late)" if late else "")
-    )
-    batch.post(incident, text)
-    return 1
-
-
-def _collate(
-    batch: Batch,
-    incident: Incident,
-    step: _SitrepStep,
-    received: list[tuple[SitrepUpdate, str]],
-    number: int,
-    engagement_sections: list[list[str]],
-    *,
-    late: bool,
-) -> None:
-    cutoff = step.firing.cutoff
-    updates = [sitrep.Update(u.team, name, u.fields) for u, name in received]
-    draft = sitrep.collate(
-        number, incident.reference, cutoff, list(step.row.teams), updates, incident.exercise
-    )
-    report = Sitrep(
-        incident_id=incident.id,
-        number=number,
-        as_at=cutoff,
-        title=draft.title,
-        sections=sitrep_sections(draft) + engagement_sections,
-        missing=list(draft.missing),
-        amendment="",
-        status="draft",
-        created_at=batch.now,
-    )
-    batch.session.add(report)
-    batch.ctx(incident).audit(
-        "sitrep.collated",
-        "incident",
-        incident.reference,
-        None,
-        {"number": number, "missing": list(draft.missing)},
-    )
-    text = f"{draft.title} collated for IMT to approve" + (" (late)" if late else "")
-    batch.post(
-        incident,
-        text,
-        sitrep_card(report, incident),
-        anchor=f"sitrep:{incident.reference}:{number}",
-    )
-
-
-SOURCES: tuple[DueSource, ...] = (
-    DueSource("meeting reminders", RhythmEvent, meeting_reminders, lambda m: m.active == true()),
-    DueSource(
-        "sitrep prompts, chases and cut-offs",
-        SitrepSchedule,
-        sitrep_steps,
-        lambda m: m.active == true(),
-    ),
-    DueSource(
-        "action reminders",
-        Action,
-        action_chasing.chase_actions,
-        lambda m: m.status != "done",
-    ),
-    DueSource(
-        "notification reminders and escalations",
-        Notification,
-        notification_clocks.handle,
-        lambda m: m.status == "open",
-    ),
-)

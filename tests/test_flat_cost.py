@@ -21,8 +21,8 @@ from sqlalchemy import event, func, select, update
 from bench.fill import Size, fill
 from commands.core.clock import ManualClock
 from commands.core.context import Options
+from commands.core.due import seconds_to_next_due, tick
 from commands.core.engine import Engine
-from commands.schedule import seconds_to_next_due, tick
 from storage import seed
 from storage.models import Firing, OutboxMessage, RhythmEvent, Sitrep, SitrepSchedule
 from storage.unit_of_work import Database

@@ -17,8 +17,8 @@ from cards.adaptive import render_form
 from cards.blockkit import form_modal
 from commands.core.clock import ManualClock
 from commands.core.context import Options
+from commands.core.due import tick
 from commands.core.engine import Engine
-from commands.schedule import tick
 from rules.lifecycle import STAGE_LABELS, Stage
 from storage import seed
 from storage.models import Decision, Incident, OutboxMessage, Sitrep

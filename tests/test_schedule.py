@@ -10,7 +10,7 @@ from cards.adaptive import render_card
 from cards.blockkit import blocks_json, card_blocks
 from cards.model import card_from_dict, section_text
 from commands.core.clock import ManualClock
-from commands.schedule import tick
+from commands.core.due import tick
 from storage.models import Firing, OutboxMessage, RhythmEvent, Sitrep
 from storage.unit_of_work import Database
 from tests.conftest import Driver

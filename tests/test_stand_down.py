@@ -12,7 +12,7 @@ import pypdf
 from sqlalchemy import select
 
 from commands.core.clock import ManualClock
-from commands.schedule import tick
+from commands.core.due import tick
 from storage.models import (
     Action,
     AuditEvent,

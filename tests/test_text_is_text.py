@@ -24,7 +24,7 @@ from cards.blockkit import blocks_json, card_blocks, form_modal, message_text, t
 from cards.model import Card, Form, card_from_dict
 from commands.core.clock import ManualClock
 from commands.core.context import Reply
-from commands.schedule import tick
+from commands.core.due import tick
 from storage.models import OutboxMessage
 from storage.unit_of_work import Database
 from tests.conftest import Driver, ratings

@@ -8,8 +8,8 @@ declare, the sitrep teams, the TCG's members and the SCG's strategy.
 from __future__ import annotations
 
 from commands.core.context import Reply, Request
+from commands.core.due import next_due
 from commands.core.engine import Engine
-from commands.schedule import next_due
 
 RATINGS = (
     "public_safety=high non_compliance=medium remedial_action=high "

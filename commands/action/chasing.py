@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +26,7 @@ from cards.model import Action as Button
 from cards.model import Card
 from commands.action.progress import action_buttons, status_label
 from commands.core.context import Options
+from commands.schedule import Batch, DueSource, Fire
 from rules import action_chasing as rule
 from rules.impact import Level
 from rules.timeparse import show
@@ -38,9 +38,6 @@ from storage.models import (
     Person,
     TeamsConversation,
 )
-
-if TYPE_CHECKING:
-    from commands.schedule import Batch
 
 # Platforms on which the bot can write to a person directly.
 DIRECT = {"slack", "teams"}
@@ -59,8 +56,6 @@ def schedule_chase(action: Action, now: datetime, options: Options) -> None:
 
 def chase_actions(batch: Batch, actions: list[Action]) -> None:
     """The due source's handler: every reminder and overdue flag due for these actions."""
-    from commands.schedule import Fire  # the scheduler imports this module
-
     now, options = batch.now, batch.options
     incidents = batch.incidents(a.incident_id for a in actions if a.incident_id is not None)
     chairs: dict[int, Person] = {}
@@ -260,3 +255,13 @@ def erco_prompt(incident: Incident, occasion: str = "") -> tuple[str, Card]:
         "Critical (3.17).",
     )
     return text, card
+
+
+def describe(action: Action, holidays: frozenset) -> str:
+    step = "overdue flag" if action.next_run_at >= action.due_at else "reminder"
+    return f"the {step} of {action.reference}"
+
+
+SOURCE = DueSource(
+    "action reminders", Action, chase_actions, describe, lambda m: m.status != "done"
+)

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
-from commands.schedule import next_due_at
+from commands.core.due import next_due_at
 from rules import roles
 from rules.timeparse import show
 from storage.models import ClockState

@@ -15,7 +15,6 @@ marked "(late)". If the bot was down past the deadline too, only the escalation 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -23,21 +22,17 @@ from cards.model import Action as Button
 from cards.model import Card
 from commands.core.context import Ctx
 from commands.notification.records import kind_label
+from commands.schedule import Batch, DueSource, Fire
 from rules import roles
 from rules.deadlines import days_left
 from storage import repositories as repo
 from storage.models import Incident, Issue, Notification, Person
-
-if TYPE_CHECKING:  # the scheduler imports this module to list it among its sources
-    from commands.schedule import Batch
 
 REMINDER, OVERDUE = "reminder", "overdue"
 
 
 def handle(batch: Batch, rows: list[Notification]) -> None:
     """The due notifications of one batch: claim their firings, queue their posts."""
-    from commands.schedule import Fire
-
     now = batch.now
     wanted: list[tuple[Notification, Fire]] = []
     for n in rows:
@@ -156,3 +151,17 @@ def _card(
         ),
         exercise=bool(incident and incident.exercise),
     )
+
+
+def describe(n: Notification, holidays: frozenset) -> str:
+    step = "escalation" if n.next_run_at >= n.overdue_at else "reminder"
+    return f"the {step} of {n.reference}"
+
+
+SOURCE = DueSource(
+    "notification reminders and escalations",
+    Notification,
+    handle,
+    describe,
+    lambda m: m.status == "open",
+)
