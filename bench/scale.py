@@ -37,7 +37,7 @@ from commands.core.clock import ManualClock
 from commands.core.context import Options, Request
 from commands.core.due import tick
 from commands.core.engine import Engine
-from commands.decision.decisions import decision_log_card
+from commands.decision.log import decision_log_card
 from storage import seed
 from storage.db import make_engine
 from storage.migrate import upgrade

@@ -10,17 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cards import forms
-from cards.forms import GROUP_LABELS
-from cards.model import Card, Form
+from cards.model import Form
+from commands.action.card import action_anchor, action_card
 from commands.action.chasing import schedule_chase
-from commands.action.progress import (
-    action_anchor,
-    action_buttons,
-    check_progress,
-    find_action,
-    publish_progress,
-    status_label,
-)
+from commands.action.progress import check_progress, find_action, publish_progress
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
@@ -150,28 +143,6 @@ def done(ctx: Ctx, args: Args) -> Reply:
     message = f"Action {row.reference} done by {ctx.person.display_name}: {row.what}"
     publish_progress(ctx, row, message)
     return Reply(text=message)
-
-
-def action_card(row: Action, subject: str, *, exercise: bool = False) -> Card:
-    facts = [
-        ("Subject", subject),
-        ("Owner", row.owner.display_name),
-        ("Due", show(row.due_at)),
-        ("Status", status_label(row)),
-    ]
-    if row.group:
-        facts.append(("Group", GROUP_LABELS.get(row.group, row.group)))
-    if row.standard:
-        facts.append(("Quality standard", row.standard))
-    if row.progress_note and row.status in {"started", "blocked"}:
-        facts.append(("Blocked because" if row.status == "blocked" else "Note", row.progress_note))
-    return Card(
-        title=f"Action {row.reference}",
-        subtitle=row.what,
-        facts=tuple(facts),
-        actions=action_buttons(row),
-        exercise=exercise,
-    )
 
 
 def open_actions_for(session: Session, person: Person) -> list[Action]:

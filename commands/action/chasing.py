@@ -22,13 +22,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cards.model import Action as Button
 from cards.model import Card
-from commands.action.progress import action_buttons, status_label
+from commands.action.card import action_buttons, status_label
 from commands.core.context import Options
 from commands.schedule import Batch, DueSource, Fire
 from rules import action_chasing as rule
-from rules.impact import Level
 from rules.timeparse import show
 from storage.models import (
     Action,
@@ -230,31 +228,6 @@ def chase_card(action: Action, owner: Person, incident: Incident, subtitle: str)
 
 
 # ERCO (3.17): asked with each meeting reminder until it is recorded ------------------------
-
-
-def erco_needed_for(incident: Incident) -> bool:
-    level = Level(incident.overall_impact) if incident.overall_impact else None
-    return level is not None and level >= Level.HIGH and not incident.erco_engaged
-
-
-def erco_prompt(incident: Incident, occasion: str = "") -> tuple[str, Card]:
-    """The ask to engage DBT ERCO; ``occasion`` says which rhythm cycle asks again."""
-    level = Level(incident.overall_impact).label if incident.overall_impact else "High"
-    text = (
-        (f"{occasion}: " if occasion else "")
-        + f"{incident.reference} is {level} and DBT Emergency Response Coordination (ERCO) is "
-        "not recorded as engaged. Engage ERCO (plan 3.17) and record it."
-    )
-    card = Card(
-        title=f"Engage DBT ERCO · {incident.reference}",
-        subtitle="Asked at each battle-rhythm cycle until ERCO's engagement is recorded",
-        facts=(("Response level", level), ("ERCO", "not yet recorded as engaged")),
-        actions=(Button("Record ERCO engagement", f"/opss erco {incident.reference}"),),
-        exercise=incident.exercise,
-        warning="OPSS engages DBT ERCO for an incident that is, or could become, High or "
-        "Critical (3.17).",
-    )
-    return text, card
 
 
 def describe(action: Action, holidays: frozenset) -> str:

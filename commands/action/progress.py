@@ -9,44 +9,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cards.model import Action as Button
 from cards.model import Field, Form
+from commands.action.card import action_anchor, action_card
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from rules import roles
 from rules.references import parse_reference
 from storage.models import Action, Incident, Person
-
-STATUS_LABELS = {
-    "open": "Open",
-    "started": "Started",
-    "blocked": "Blocked",
-    "done": "Done",
-}
-
-
-def status_label(action: Action) -> str:
-    label = STATUS_LABELS.get(action.status, action.status.capitalize())
-    if action.status != "done" and action.overdue_at is not None:
-        label += " · OVERDUE"
-    return label
-
-
-def action_buttons(action: Action) -> tuple[Button, ...]:
-    if action.status == "done":
-        return ()
-    ref = action.reference
-    buttons = []
-    if action.status != "started":
-        buttons.append(Button("Started", f"/opss started {ref}"))
-    buttons.append(Button("Blocked", f"/opss blocked {ref}"))
-    buttons.append(Button("Done", f"/opss done {ref}"))
-    return tuple(buttons)
-
-
-def action_anchor(action: Action) -> str:
-    return f"action:{action.reference}"
 
 
 def find_action(ctx: Ctx, text: str | None, verb: str) -> Action:
@@ -72,8 +42,6 @@ def check_progress(ctx: Ctx, row: Action, what: str) -> None:
 
 def publish_progress(ctx: Ctx, row: Action, message: str) -> None:
     """Post the change and edit the action's card in place."""
-    from commands.action.actions import action_card  # actions.py imports this module
-
     incident = ctx.session.get(Incident, row.incident_id) if row.incident_id else None
     subject = incident.reference if incident else ""
     card = action_card(row, subject, exercise=bool(incident and incident.exercise))

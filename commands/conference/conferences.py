@@ -13,7 +13,7 @@ from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_conference, find_issue
 from commands.core.people import as_recorded
-from commands.decision.decisions import record_decision
+from commands.decision.log import record_decision
 from commands.incident import reescalation
 from commands.issue.card import publish_issue_change
 from commands.issue.ladder import move_issue, require_preconditions

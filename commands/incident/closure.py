@@ -18,8 +18,9 @@ from cards.model import Field, Form
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
-from commands.decision.decisions import record_decision
+from commands.decision.log import record_decision
 from commands.incident import standing
+from commands.incident.card import refresh_card_and_log
 from commands.issue.card import publish_issue_change
 from commands.rhythm.battle_rhythm import active_events
 from commands.sitrep.sitreps import schedule_of
@@ -240,7 +241,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     # The closing posts and card edits go to the channel before it is archived.
     ctx.closing.add(incident.channel_key)
     ctx.post(incident.channel_key, text)
-    standing.refresh(ctx, incident)
+    refresh_card_and_log(ctx, incident)
     ctx.archive(incident.channel_key)
     publish_issue_change(ctx, incident.issue, text, tell_imt=True)
     return Reply(text=text)

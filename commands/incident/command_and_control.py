@@ -155,17 +155,6 @@ def sync_command_team(incident: Incident, role: str, name: str) -> None:
     incident.command_team = team
 
 
-def refresh_incident_card(ctx: Ctx, incident: Incident) -> None:
-    from commands.issue.card import incident_card  # views imports this module's facts
-
-    ctx.update(
-        incident.channel_key,
-        f"incident:{incident.reference}",
-        f"Incident {incident.reference}",
-        incident_card(ctx.session, incident),
-    )
-
-
 # App Home ---------------------------------------------------------------------------------------
 
 

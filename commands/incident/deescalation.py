@@ -20,8 +20,9 @@ from commands.action import actions
 from commands.core.args import Args
 from commands.core.context import Ctx, EventSpec, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
-from commands.decision.decisions import record_decision
+from commands.decision.log import record_decision
 from commands.incident import standing
+from commands.incident.card import refresh_card_and_log
 from commands.rhythm.battle_rhythm import active_events, add_event, apply_preset, rhythm_card
 from rules import stand_down
 from rules.stand_down import APPROVER_LABELS, LEVEL_LABELS, Approver, IncidentMove
@@ -236,7 +237,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         f"{ctx.person.display_name}. It needs approval from IMT and the TCG chair (3.26)."
     )
     ctx.post(incident.channel_key, text, card, anchor=plan_anchor(plan))
-    standing.refresh(ctx, incident)
+    refresh_card_and_log(ctx, incident)
     return Reply(text=text, card=card, ephemeral=False)
 
 
@@ -347,7 +348,7 @@ def approve(ctx: Ctx, args: Args) -> Reply:
         )
         ctx.post(incident.channel_key, text)
         ctx.update(incident.channel_key, plan_anchor(plan), text, plan_card(ctx, incident, plan))
-        standing.refresh(ctx, incident)
+        refresh_card_and_log(ctx, incident)
         return Reply(text=text)
     return _take_effect(ctx, incident, plan)
 
@@ -423,7 +424,7 @@ def _take_effect(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Reply:
             f"Battle rhythm of {incident.reference}",
             rhythm_card(ctx, incident),
         )
-    standing.refresh(ctx, incident)
+    refresh_card_and_log(ctx, incident)
     return Reply(text=text)
 
 
@@ -474,5 +475,5 @@ def withdraw(ctx: Ctx, args: Args) -> Reply:
     )
     ctx.post(incident.channel_key, text)
     ctx.update(incident.channel_key, plan_anchor(plan), text, plan_card(ctx, incident, plan))
-    standing.refresh(ctx, incident)
+    refresh_card_and_log(ctx, incident)
     return Reply(text=text)

@@ -9,17 +9,18 @@ from sqlalchemy import select
 
 from cards import forms
 from cards.model import Form
-from commands.action.chasing import erco_prompt
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_issue
-from commands.decision.decisions import decision_log_anchor, decision_log_card, record_decision
+from commands.decision.log import decision_log_anchor, decision_log_card, record_decision
+from commands.incident.card import incident_card
+from commands.incident.erco import erco_prompt
 from commands.incident.groups import (
     declared_chairs_justification,
     mobilise_for_rhythm,
 )
-from commands.issue.card import incident_card, issue_anchor, publish_issue_change
+from commands.issue.card import issue_anchor, publish_issue_change
 from commands.issue.ladder import move_issue
 from commands.rhythm.battle_rhythm import STANDARD, apply_preset, rhythm_card
 from commands.sitrep.sitreps import start_schedule

@@ -16,8 +16,9 @@ from cards.model import Field, Form
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
-from commands.decision.decisions import record_decision
+from commands.decision.log import record_decision
 from commands.incident import standing
+from commands.incident.card import refresh_card_and_log
 from commands.issue.card import publish_issue_change
 from commands.issue.ladder import move_issue
 from commands.rhythm.battle_rhythm import STANDARD, apply_preset
@@ -96,7 +97,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         "its earlier conferences and decisions stay linked."
     )
     ctx.post(incident.channel_key, text)
-    standing.refresh(ctx, incident)
+    refresh_card_and_log(ctx, incident)
     publish_issue_change(ctx, issue, text, tell_imt=True)
     return Reply(text=text)
 
@@ -155,5 +156,5 @@ def re_declare(ctx: Ctx, incident: Incident, conference: CaseConference) -> str:
         "is back."
     )
     ctx.post(incident.channel_key, text)
-    standing.refresh(ctx, incident)
+    refresh_card_and_log(ctx, incident)
     return text

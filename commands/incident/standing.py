@@ -1,4 +1,4 @@
-"""What the stand-down verbs share: the incident's status, its named people, its summary card.
+"""What the stand-down verbs share: the incident's status, its named people, its summary facts.
 
 The people who may approve a de-escalation are read from the incident's command team as the
 declare form names it (``command_team``); per-incident roles recorded by command and control
@@ -21,7 +21,7 @@ from storage.models import Action, CaseConference, DeEscalation, Incident, Perso
 
 
 def load(ctx: Ctx, reference: str | None, verb: str, what: str) -> Incident:
-    """The incident, for those who may read it (the project's read rule, commands/access)."""
+    """The incident, for those who may read it (the read rule, ``commands/core/access.py``)."""
     return find_incident(ctx, reference, verb, what)
 
 
@@ -116,26 +116,6 @@ def summary_buttons(session: Session, incident: Incident) -> list[Button]:
     if status is Status.CLOSED:
         return [Button("Review", f"/opss review {ref}")]
     return []
-
-
-def refresh(ctx: Ctx, incident: Incident) -> None:
-    """Edit the pinned summary card and decision log in place."""
-    # Imported here: views and decisions import this module for the summary's facts.
-    from commands.decision.decisions import decision_log_anchor, decision_log_card
-    from commands.issue.card import incident_card
-
-    ctx.update(
-        incident.channel_key,
-        f"incident:{incident.reference}",
-        f"Incident {incident.reference}",
-        incident_card(ctx.session, incident),
-    )
-    ctx.update(
-        incident.channel_key,
-        decision_log_anchor(incident),
-        f"Decision log · {incident.reference}",
-        decision_log_card(ctx.session, incident),
-    )
 
 
 def person_named(ctx: Ctx, name: str, label: str, field: str) -> Person:

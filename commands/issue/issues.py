@@ -9,7 +9,8 @@ from cards.model import Form
 from commands.core.args import Args
 from commands.core.context import Ctx, Reply, UserError
 from commands.core.lookup import find_subject
-from commands.issue.card import incident_card, issue_anchor, issue_card
+from commands.incident.card import incident_card
+from commands.issue.card import issue_anchor, issue_card
 from rules.lifecycle import Stage
 from storage import repositories as repo
 from storage.models import Incident, Issue

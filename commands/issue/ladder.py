@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.lookup import declared_instead, find_issue
-from commands.decision.decisions import record_decision
+from commands.decision.log import record_decision
 from commands.issue.card import publish_issue_change
 from commands.issue.issues import snapshot
 from rules import escalation, lifecycle, roles

@@ -14,7 +14,8 @@ from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_subject
-from commands.issue.card import incident_card, publish_issue_change
+from commands.incident.card import incident_card
+from commands.issue.card import publish_issue_change
 from commands.notification.records import (
     anchor,
     area_of,

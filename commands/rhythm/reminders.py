@@ -14,7 +14,7 @@ from sqlalchemy import Row, true
 
 from cards import text as t
 from cards.model import Card
-from commands.action import chasing as action_chasing
+from commands.incident import erco
 from commands.rhythm import meetings
 from commands.rhythm.battle_rhythm import next_reminder
 from commands.schedule import SHOWN, Batch, DueSource, Fire
@@ -75,9 +75,9 @@ def meeting_reminders(batch: Batch, events: list[RhythmEvent]) -> None:
                 groups,
                 late=status == "late",
             )
-            if action_chasing.erco_needed_for(incident):  # asked again each rhythm cycle
+            if erco.erco_needed_for(incident):  # asked again each rhythm cycle
                 start = f"Before the {p.event.name} at {show(p.fire.due_at + lead)}"
-                batch.post(incident, *action_chasing.erco_prompt(incident, start))
+                batch.post(incident, *erco.erco_prompt(incident, start))
                 batch.result.handled.append(f"{incident.reference} erco prompt")
             batch.result.posted += 1
             batch.result.late += status == "late"
