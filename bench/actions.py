@@ -2,7 +2,7 @@
 
 Declares one incident with the real commands, adds ``--actions`` open actions (rows written
 directly, all due at the same time), moves the clock past the due time and runs the chasing
-due source (``commands/incident/action_chasing.chase``): each action is flagged overdue and
+due source (``commands/action/chasing.py``): each action is flagged overdue and
 escalated, with its posts and audit events queued. Reports the wall time of the pass and the
 SQL statements it issued, for a small batch and a large one side by side, over several rounds
 (medians), so the per-action cost of a large batch can be read against a small one.
@@ -23,8 +23,8 @@ from sqlalchemy import event, insert, select
 
 
 def one_round(count: int) -> tuple[float, int]:
-    from commands.clock import ManualClock
-    from commands.scheduler import tick
+    from commands.core.clock import ManualClock
+    from commands.core.due import tick
     from storage.models import Action, Incident, Person
     from tests.conftest import START, Driver, make_db, seeded_engine
     from tests.test_engine import declare

@@ -25,9 +25,9 @@ from pathlib import Path
 
 from bot.logs import JsonFormatter, RedactSecrets, request_id, stamp_request_ids
 from bot.metrics import MeasuredEngine, Metrics
-from commands.clock import ManualClock
-from commands.context import Options, Request
-from commands.engine import Engine
+from commands.core.clock import ManualClock
+from commands.core.context import Options, Request
+from commands.core.engine import Engine
 from storage import seed
 from storage.db import make_engine
 from storage.migrate import upgrade

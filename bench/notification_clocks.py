@@ -2,7 +2,7 @@
 
 Each round prepares a fresh database with N notifications whose reminders are due at the same
 instant, and another with N meeting reminders due (``bench.rhythm``'s incidents), then times
-one pass of each source: the notification clocks (``commands/notification/due.py``, set-based)
+one pass of each source: the notification clocks (``commands/notification/clocks.py``, set-based)
 and the rhythm reminders (the scheduler's first source, the reference); both through the
 scheduler's tick. It prints, per
 source, the median over the rounds of the pass's wall time and the SQL statements it ran.
@@ -101,8 +101,8 @@ def prepare_notifications(url: str, count: int, due_at: datetime) -> None:
 
 
 def timed(url: str, at: datetime, run: Callable[..., Any]) -> tuple[float, int, int]:
-    from commands.clock import ManualClock
-    from commands.context import Options
+    from commands.core.clock import ManualClock
+    from commands.core.context import Options
     from storage.db import make_engine
     from storage.unit_of_work import Database
 
@@ -124,7 +124,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL admin URL (default: SQLite files)")
     args = parser.parse_args()
 
-    from commands.scheduler import tick
+    from commands.core.due import tick
 
     due_at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
     at = due_at + timedelta(seconds=1)

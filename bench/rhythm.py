@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from bench.fill import issue_row
-from commands.scheduler import BATCH
+from commands.schedule import BATCH
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENT_COLUMNS = (
@@ -68,7 +68,7 @@ EVENTS = (
 
 def prepare(url: str, incidents: int, due_count: int, due_at: datetime) -> None:
     from bot.app import bank_holidays
-    from commands.battle_rhythm import next_reminder
+    from commands.rhythm.battle_rhythm import next_reminder
     from rules.timeparse import LONDON
     from storage.db import make_engine
     from storage.migrate import upgrade
@@ -254,8 +254,8 @@ def worker(url: str, due_at: datetime, due_count: int) -> None:
 
     from bot.app import build
     from bot.config import Settings
-    from commands.clock import SystemClock
-    from commands.scheduler import tick
+    from commands.core.clock import SystemClock
+    from commands.core.due import tick
     from storage.models import Firing
 
     settings = Settings(

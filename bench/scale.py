@@ -33,11 +33,11 @@ from typing import Any
 from sqlalchemy import create_engine, event, select, text, update
 
 from bench.fill import Size, fill
-from commands.clock import ManualClock
-from commands.context import Options, Request
-from commands.decisions import decision_log_card
-from commands.engine import Engine
-from commands.scheduler import tick
+from commands.core.clock import ManualClock
+from commands.core.context import Options, Request
+from commands.core.due import tick
+from commands.core.engine import Engine
+from commands.decision.log import decision_log_card
 from storage import seed
 from storage.db import make_engine
 from storage.migrate import upgrade

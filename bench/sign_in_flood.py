@@ -135,7 +135,7 @@ def main() -> None:
         try:
             wait_healthy(url, bot, "/readyz")
             from bot.workspace.sign_in import set_secret
-            from commands.clock import SystemClock
+            from commands.core.clock import SystemClock
             from storage.db import make_engine
             from storage.unit_of_work import Database
 

@@ -25,7 +25,7 @@ from bot import backup
 from bot.checks import problems
 from bot.config import Settings
 from bot.logs import configure
-from commands.clock import SystemClock
+from commands.core.clock import SystemClock
 
 log = logging.getLogger("bot")
 

@@ -34,10 +34,10 @@ from bot.slack.messenger import SlackMessenger
 from bot.slack.surface import SlackSurface
 from bot.workspace.messenger import LocalMessenger
 from bot.workspace.routes import Workspace
-from commands.battle_rhythm import DEFAULT_RHYTHMS, load_presets
-from commands.clock import Clock, FileClock, SharedClock
-from commands.context import Options
-from commands.engine import Engine
+from commands.core.clock import Clock, FileClock, SharedClock
+from commands.core.context import Options
+from commands.core.engine import Engine
+from commands.rhythm.battle_rhythm import DEFAULT_RHYTHMS, load_presets
 from rules import deadlines, engagement
 from rules.action_chasing import parse_leads
 from storage import seed

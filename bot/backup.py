@@ -1,4 +1,4 @@
-"""Backing up and restoring a SQLite database (PostgreSQL: pg_dump / pg_restore, see docs/deploy.md).
+"""Backing up and restoring a SQLite database (PostgreSQL: pg_dump / pg_restore, docs/deploy.md).
 
 ``backup`` uses SQLite's online backup API: a consistent copy while the bot keeps running.
 ``restore`` refuses while any bot process is up, and keeps the database it replaces beside

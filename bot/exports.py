@@ -19,10 +19,10 @@ from aiohttp import web
 
 from bot.checks import LOOPBACK_NAMES
 from bot.workspace.sign_in import COOKIE, person_for_token
-from commands import downloads
-from commands.clock import Clock
-from commands.context import Options
+from commands.core.clock import Clock
+from commands.core.context import Options
 from commands.notification.export import ExportRefused, export_file
+from commands.records import downloads
 from storage.unit_of_work import Database
 
 ReadDocument = Callable[[str, str, int], "tuple[str, str, bytes] | None"]

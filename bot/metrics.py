@@ -25,9 +25,9 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.leader import PROCESS, LeaderLock
 from cards.model import Card
-from commands.clock import Clock
-from commands.context import Reply, Request, Submission
-from commands.engine import FORM_FLOWS, PLAIN_VERBS, Engine
+from commands.core.clock import Clock
+from commands.core.context import Reply, Request, Submission
+from commands.core.engine import FORM_FLOWS, PLAIN_VERBS, Engine
 from storage.models import Firing, OutboxMessage
 from storage.unit_of_work import Database
 

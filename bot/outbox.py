@@ -20,7 +20,7 @@ from bot.leader import LeaderLock
 from bot.logs import request_id
 from bot.messaging import DeliveryError, Messenger
 from cards.model import card_from_dict
-from commands.clock import Clock
+from commands.core.clock import Clock
 from storage import repositories as repo
 from storage.models import ChannelBinding, Document, OutboxMessage
 from storage.unit_of_work import Database

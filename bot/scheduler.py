@@ -19,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.logs import new_request_id, request_id
-from commands.clock import Clock
-from commands.context import Options
-from commands.scheduler import TickResult, seconds_to_next_due, tick
+from commands.core.clock import Clock
+from commands.core.context import Options
+from commands.core.due import seconds_to_next_due, tick
+from commands.schedule import TickResult
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)

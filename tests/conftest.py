@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, inspect, select, text
 
-from commands.clock import ManualClock
-from commands.context import Options, Reply, Request, Submission
-from commands.engine import Engine
+from commands.core.clock import ManualClock
+from commands.core.context import Options, Reply, Request, Submission
+from commands.core.engine import Engine
 from storage import seed
 from storage.db import make_engine
 from storage.migrate import upgrade

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from tests.conftest import START
 from tests.server import running
 from tests.test_workspace_e2e import Person, browser_page

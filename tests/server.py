@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.app import Bot, build
 from bot.config import Settings
-from commands.clock import Clock
+from commands.core.clock import Clock
 
 
 @contextmanager

@@ -6,16 +6,16 @@ import pytest
 
 from cards import adaptive, blockkit, forms
 from cards.model import Action, Card, validate
-from commands.battle_rhythm import meeting_form
-from commands.incident.action_progress import blocked_form
-from commands.incident.direct_escalation import direct_form
+from commands.action.progress import blocked_form
 from commands.incident.engagement import engage_form, plan_form
 from commands.incident.erco import erco_form
 from commands.incident.groups import group_form
 from commands.incident.incident_roles import role_form
 from commands.incident.level import level_form
 from commands.incident.strategy import strategy_form
-from commands.sitreps import update_form
+from commands.issue.direct_escalation import direct_form
+from commands.rhythm.battle_rhythm import meeting_form
+from commands.sitrep.sitreps import update_form
 from rules.engagement import OPERATIONAL_PARTNERS, STAKEHOLDERS
 from tests.schema import assert_valid_card, card_errors
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from cards.model import card_from_dict
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from storage.models import CaseConference, OutboxMessage
 from storage.unit_of_work import Database
 from tests.conftest import Driver, row_counts

@@ -13,7 +13,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from commands.incident.documents import CSV, FORMULA_START, cell, csv_bytes
+from commands.records.documents import CSV, FORMULA_START, cell, csv_bytes
 from storage.models import Document
 from storage.unit_of_work import Database
 from tests.conftest import Driver

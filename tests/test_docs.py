@@ -30,9 +30,9 @@ def test_every_link_leads_somewhere(page: Path) -> None:
             continue
         path, _, anchor = target.partition("#")
         where = (page.parent / path).resolve() if path else page
-        if not where.exists():
-            broken.append(target)
-        elif anchor and where.suffix == ".md" and anchor not in _anchors(where):
+        if not where.exists() or (
+            anchor and where.suffix == ".md" and anchor not in _anchors(where)
+        ):
             broken.append(target)
     assert broken == [], f"{page.name} links to nothing at {broken}"
 

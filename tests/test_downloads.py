@@ -24,8 +24,8 @@ from sqlalchemy import select
 from bot import logs
 from bot.config import Settings
 from bot.workspace.sign_in import sign_in
-from commands import downloads
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
+from commands.records import downloads
 from storage import repositories as repo
 from storage import seed
 from storage.models import AuditEvent, Document, DownloadToken

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from cards.adaptive import render_card, render_form
 from cards.model import card_from_dict
-from commands.context import Reply
+from commands.core.context import Reply
 from rules.timeparse import LONDON
 from storage.models import (
     AuditEvent,

@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import event, func, select, update
 
 from bench.fill import Size, fill
-from commands.clock import ManualClock
-from commands.context import Options
-from commands.engine import Engine
-from commands.scheduler import seconds_to_next_due, tick
+from commands.core.clock import ManualClock
+from commands.core.context import Options
+from commands.core.due import seconds_to_next_due, tick
+from commands.core.engine import Engine
 from storage import seed
 from storage.models import Firing, OutboxMessage, RhythmEvent, Sitrep, SitrepSchedule
 from storage.unit_of_work import Database

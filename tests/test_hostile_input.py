@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from commands.engine import FAILED
+from commands.core.engine import FAILED
 from storage.models import Identity, Issue, Person
 from tests.conftest import Driver, row_counts
 from tests.server import call

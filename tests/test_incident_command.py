@@ -13,8 +13,8 @@ from sqlalchemy import event, select
 from cards.adaptive import render_card
 from cards.blockkit import blocks_json, card_blocks
 from cards.model import card_from_dict
-from commands.clock import ManualClock
-from commands.scheduler import tick
+from commands.core.clock import ManualClock
+from commands.core.due import tick
 from storage.models import (
     Action,
     AuditEvent,

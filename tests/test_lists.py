@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from bench.fill import Size, fill
 from cards.adaptive import render_card
 from cards.model import Card
-from commands.access import readable
-from commands.clock import ManualClock
-from commands.context import Ctx, Options
-from commands.listing import PAGE, latest_conferences, may_read, waiting_on
+from commands.core.access import readable
+from commands.core.clock import ManualClock
+from commands.core.context import Ctx, Options
+from commands.overview.listing import PAGE, latest_conferences, may_read, waiting_on
 from rules.lifecycle import OPEN_STAGES, PARKED, Stage
 from rules.roles import Actor
 from rules.waiting import next_step

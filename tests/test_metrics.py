@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import Settings
 from bot.metrics import PROCESS
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from tests.conftest import START
 from tests.processes import wait_until
 from tests.server import running

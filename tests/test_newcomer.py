@@ -15,10 +15,10 @@ from bot.workspace.demo import run_demo
 from cards import forms
 from cards.adaptive import render_form
 from cards.blockkit import form_modal
-from commands.clock import ManualClock
-from commands.context import Options
-from commands.engine import Engine
-from commands.scheduler import tick
+from commands.core.clock import ManualClock
+from commands.core.context import Options
+from commands.core.due import tick
+from commands.core.engine import Engine
 from rules.lifecycle import STAGE_LABELS, Stage
 from storage import seed
 from storage.models import Decision, Incident, OutboxMessage, Sitrep

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from cards.model import Card
-from commands.engine import Engine
+from commands.core.engine import Engine
 from storage.models import IncidentGroup
 from tests.conftest import Driver
 from tests.test_engine import declare, ok, raise_issue

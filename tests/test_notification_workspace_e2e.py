@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from tests.annex_v import ANNEX_V, PRINTED, SECRET, STEPS, docx_value, read_docx
 from tests.conftest import START, Driver
 from tests.server import running

@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from cards.adaptive import render_card, render_form
 from cards.blockkit import blocks_json, card_blocks, form_modal
-from commands import downloads
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from commands.notification.export import ExportFile, export_file
-from commands.scheduler import tick
+from commands.records import downloads
+from commands.schedule import tick
 from storage.models import Firing, Notification, OutboxMessage, RiskAssessment
 from storage.unit_of_work import Database
 from tests.annex_v import ANNEX_V, PRINTED, SECRET, STEPS, docx_value, read_docx
@@ -512,7 +512,7 @@ def test_hostile_values_in_notification_forms_are_answered_and_store_nothing(
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from commands.engine import FAILED
+    from commands.core.engine import FAILED
     from tests.test_hostile_input import VALUES
 
     ref = raise_issue(bot)

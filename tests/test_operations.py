@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, select, text
 
 from bot.config import Settings
 from bot.scheduler import Scheduler
-from commands.clock import ManualClock
-from commands.context import Options
+from commands.core.clock import ManualClock
+from commands.core.context import Options
 from storage.models import Firing, Issue, OutboxMessage
 from tests.conftest import AREAS, PG_ADMIN_URL, START, make_db
 from tests.fake_slack import FakeSlack

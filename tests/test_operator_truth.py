@@ -18,7 +18,7 @@ import pytest
 
 from bot.checks import refusals
 from bot.config import Settings
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from tests.conftest import START, row_counts
 from tests.processes import ROOT, BotProcess, wait_until
 from tests.server import call, running

@@ -16,9 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from commands import conference, decisions, incidents, issues, listing
-from commands.args import FLAGS, parse
-from commands.incident import engagement, groups, strategy
+from commands.conference import conferences as conference
+from commands.core.args import FLAGS, parse
+from commands.decision import decisions
+from commands.incident import engagement, groups, incidents, strategy
+from commands.issue import issues
+from commands.overview import listing
 from storage.models import Action, Decision, Engagement, Incident, Issue, Lesson
 from tests.conftest import Driver
 from tests.test_engine import declare, ok, raise_issue

@@ -11,7 +11,7 @@ from bot.messaging import DeliveryError
 from bot.outbox import OutboxWorker, backoff
 from bot.workspace.messenger import LocalMessenger
 from cards.model import Card
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from storage import repositories as repo
 from storage.models import LocalChannel, LocalMessage, OutboxMessage
 from storage.unit_of_work import Database

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from bot.app import DEMO_PEOPLE
 from bot.config import DEFAULT_AREAS
-from commands.clock import ManualClock
-from commands.context import Options
-from commands.engine import Engine
+from commands.core.clock import ManualClock
+from commands.core.context import Options
+from commands.core.engine import Engine
 from storage import seed
 from storage.unit_of_work import Database
 from tests.conftest import Driver

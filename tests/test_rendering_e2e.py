@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from tests.conftest import START, Driver
 from tests.server import running
 from tests.test_engine import declare, ok

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.app import GENERAL_CHANNEL
 from bot.workspace.messenger import LocalMessenger
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from storage.models import ChannelBinding, Firing, Issue, LocalMessage
 from storage.unit_of_work import Database
 from tests.conftest import START, Driver, make_db, seeded_engine

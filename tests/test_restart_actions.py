@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.app import GENERAL_CHANNEL
 from bot.workspace.messenger import LocalMessenger
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from storage.models import Action, ChannelBinding, Firing
 from tests.conftest import START, Driver, make_db, seeded_engine
 from tests.processes import BotProcess, set_clock, wait_until

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from cards.adaptive import render_card
 from cards.blockkit import blocks_json, card_blocks
 from cards.model import card_from_dict, section_text
-from commands.clock import ManualClock
-from commands.scheduler import tick
+from commands.core.clock import ManualClock
+from commands.core.due import tick
 from storage.models import Firing, OutboxMessage, RhythmEvent, Sitrep
 from storage.unit_of_work import Database
 from tests.conftest import Driver
@@ -212,7 +212,7 @@ def test_a_meeting_every_n_hours(bot: Driver, db: Database, clock: ManualClock) 
 def test_rhythm_presets_come_from_configuration() -> None:
     import pytest
 
-    from commands.battle_rhythm import load_presets
+    from commands.rhythm.battle_rhythm import load_presets
 
     presets = load_presets(
         '[[standard]]\nname = "SCG"\ngroup = "scg"\ndays = "tue"\n'

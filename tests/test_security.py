@@ -26,11 +26,11 @@ from bot.config import Settings
 from bot.outbox import OutboxWorker
 from bot.workspace.messenger import LocalMessenger
 from bot.workspace.sign_in import set_secret
-from commands.args import tokens
-from commands.clock import ManualClock, SharedClock
-from commands.context import Options
-from commands.engine import Engine
-from commands.inputs import MAX_COMMAND_BYTES
+from commands.core.args import tokens
+from commands.core.clock import ManualClock, SharedClock
+from commands.core.context import Options
+from commands.core.engine import Engine
+from commands.core.inputs import MAX_COMMAND_BYTES
 from storage.models import (
     AuditEvent,
     ChannelBinding,

@@ -33,7 +33,7 @@ from bot.workspace.sign_in import (
     set_secret,
     sign_in,
 )
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from rules.throttle import FREE_FAILURES, LONGEST_DELAY, delay_after
 from storage import repositories as repo
 from storage.models import AuditEvent, WorkspaceCredential

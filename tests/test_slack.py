@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from bot.app import Bot
 from bot.config import Settings
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from storage.models import Decision, InboxRequest, Incident, Issue, OutboxMessage
 from tests.conftest import ALL_INDICATORS, START, row_counts
 from tests.fake_slack import FakeSlack

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from commands.scheduler import tick
+from commands.core.due import tick
 from tests.conftest import Driver
 from tests.test_engine import declare
 from tests.test_slack import USERS, SlackWorld, run, slack, submission

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from commands.context import Request, Submission
-from commands.engine import Engine
+from commands.core.context import Request, Submission
+from commands.core.engine import Engine
 from storage.models import AuditEvent, Issue, OutboxMessage
 from storage.unit_of_work import Database
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.app import Bot
 from bot.config import Settings
 from bot.workspace.sign_in import set_secret
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from storage.models import Issue
 from tests.conftest import START
 from tests.fake_slack import FakeSlack

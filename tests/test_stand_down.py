@@ -11,8 +11,8 @@ import docx
 import pypdf
 from sqlalchemy import select
 
-from commands.clock import ManualClock
-from commands.scheduler import tick
+from commands.core.clock import ManualClock
+from commands.core.due import tick
 from storage.models import (
     Action,
     AuditEvent,

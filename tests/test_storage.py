@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 
-from commands.clock import ManualClock
-from commands.context import Request
-from commands.engine import Engine
+from commands.core.clock import ManualClock
+from commands.core.context import Request
+from commands.core.engine import Engine
 from storage.migrate import alembic_config, upgrade
 from storage.models import AuditEvent, Issue
 from storage.unit_of_work import Database

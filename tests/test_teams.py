@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from bot.app import Bot, build
 from bot.config import Settings
 from bot.teams.cards import CARD_TYPE, message_text
-from commands.clock import ManualClock
-from commands.context import Request
+from commands.core.clock import ManualClock
+from commands.core.context import Request
 from storage.models import Identity as IdentityRow
 from storage.models import Incident, Issue, OutboxMessage, Person, TeamsConversation
 from tests.conftest import ALL_INDICATORS, START, row_counts

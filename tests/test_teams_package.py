@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from commands.engine import ALL_VERBS
+from commands.core.engine import ALL_VERBS
 
 APP_ID = "5b8f6d7e-0c43-4d1f-9a5e-000000000001"
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from tests.conftest import START, missing
 from tests.server import running
 from tests.test_workspace_e2e import CHROMIUM, browser_page

@@ -22,9 +22,9 @@ from bot.teams.cards import reply_card
 from cards.adaptive import render_card, render_form
 from cards.blockkit import blocks_json, card_blocks, form_modal, message_text, text_blocks
 from cards.model import Card, Form, card_from_dict
-from commands.clock import ManualClock
-from commands.context import Reply
-from commands.scheduler import tick
+from commands.core.clock import ManualClock
+from commands.core.context import Reply
+from commands.core.due import tick
 from storage.models import OutboxMessage
 from storage.unit_of_work import Database
 from tests.conftest import Driver, ratings

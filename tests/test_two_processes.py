@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from storage import seed
 from storage.models import ChannelBinding, OutboxMessage, RhythmEvent, SitrepSchedule
 from tests.conftest import AREAS, START, Driver, make_db
@@ -34,8 +34,8 @@ def test_two_processes_post_everything_exactly_once(pg_url: str, tmp_path: Path)
     imt = fake.add_channel("opss-imt", member=True, private=False)
     with db.unit_of_work() as s:
         s.add(ChannelBinding(surface="slack", conversation="imt", external_id=imt, name="imt"))
-    from commands.context import Options
-    from commands.engine import Engine
+    from commands.core.context import Options
+    from commands.core.engine import Engine
 
     bot = Driver(
         Engine(db, clock, Options(functional_areas=AREAS)),
@@ -112,6 +112,6 @@ def posted_total(counts: Counter, needle: str) -> int:  # type: ignore[type-arg]
 
 
 def clock_now(path: Path):  # type: ignore[no-untyped-def]
-    from commands.clock import FileClock
+    from commands.core.clock import FileClock
 
     return FileClock(str(path)).now()

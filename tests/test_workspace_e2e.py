@@ -15,7 +15,7 @@ import pytest
 
 from bot.config import Settings
 from bot.workspace.routes import ADAPTIVECARDS_JS
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from tests.conftest import ALL_INDICATORS, START, missing
 from tests.server import running
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bench.fill import Size, fill
 from bot.config import Settings
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from rules.lifecycle import OPEN_STAGES
 from storage.models import Issue
 from tests.conftest import START

@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import Settings
 from bot.workspace.sign_in import set_secret
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from tests.conftest import START
 from tests.server import running
 from tests.test_workspace_e2e import browser_page, missing_browser

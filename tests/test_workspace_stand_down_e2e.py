@@ -18,7 +18,7 @@ import pypdf
 import pytest
 
 from bot.config import Settings
-from commands.clock import ManualClock
+from commands.core.clock import ManualClock
 from tests.conftest import ALL_INDICATORS, START, Driver
 from tests.server import running
 from tests.test_engine import declare

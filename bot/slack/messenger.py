@@ -20,7 +20,7 @@ from bot.logs import request_id
 from bot.messaging import DeliveryError
 from cards.blockkit import blocks_json, card_blocks, message_text, text_blocks
 from cards.model import Card, card_from_dict
-from commands.context import Reply
+from commands.core.context import Reply
 from rules.channels import MAX_NAME
 from storage import repositories as repo
 from storage.unit_of_work import Database

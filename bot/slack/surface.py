@@ -29,8 +29,8 @@ from bot.slack.inbox import Inbox
 from bot.slack.messenger import ephemeral_destination, reply_blocks, response_destination
 from cards import blockkit
 from cards.model import Form
-from commands.context import Reply, Request, Submission
-from commands.engine import Engine
+from commands.core.context import Reply, Request, Submission
+from commands.core.engine import Engine
 from storage import repositories as repo
 from storage.unit_of_work import Database
 

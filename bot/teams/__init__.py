@@ -1,1 +1,1 @@
-"""Microsoft Teams: the only package that imports botbuilder (see docs/install-teams.md on the SDK)."""
+"""Microsoft Teams: the only package that imports botbuilder (docs/install-teams.md, the SDK)."""

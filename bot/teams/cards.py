@@ -12,7 +12,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from cards.adaptive import SCHEMA, VERSION, render_card, render_form, rich, with_person_pickers
 from cards.model import Card, Form
-from commands.context import Reply
+from commands.core.context import Reply
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 VERB = "opss"  # every button of ours carries its meaning in its data, so one verb serves

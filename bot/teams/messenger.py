@@ -32,8 +32,8 @@ from bot.teams import cards as teams_cards
 from bot.teams.conversations import Conversations
 from bot.teams.graph import MAX_DISPLAY_NAME, Graph, GraphRefused, NameTaken
 from cards.model import Card, card_from_dict
-from commands.clock import Clock
-from commands.context import Reply
+from commands.core.clock import Clock
+from commands.core.context import Reply
 from storage import repositories as repo
 from storage.unit_of_work import Database
 

@@ -19,8 +19,8 @@ from bot.teams.conversations import Conversations
 from bot.teams.graph import Graph
 from bot.teams.messenger import TeamsMessenger
 from bot.teams.surface import TeamsSurface
-from commands.clock import Clock
-from commands.engine import Engine
+from commands.core.clock import Clock
+from commands.core.engine import Engine
 from storage.unit_of_work import Database
 
 

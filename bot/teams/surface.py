@@ -31,8 +31,8 @@ from bot.teams import cards as teams_cards
 from bot.teams.conversations import Conversations, channel_root
 from bot.teams.messenger import TeamsMessenger
 from cards.model import Form
-from commands.context import Reply, Request, Submission
-from commands.engine import Engine
+from commands.core.context import Reply, Request, Submission
+from commands.core.engine import Engine
 from storage import repositories as repo
 from storage.models import OutboxMessage, Person
 from storage.unit_of_work import Database

@@ -7,9 +7,9 @@ declare, the sitrep teams, the TCG's members and the SCG's strategy.
 
 from __future__ import annotations
 
-from commands.context import Reply, Request
-from commands.engine import Engine
-from commands.scheduler import next_due
+from commands.core.context import Reply, Request
+from commands.core.due import next_due
+from commands.core.engine import Engine
 
 RATINGS = (
     "public_safety=high non_compliance=medium remedial_action=high "

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cards.adaptive import render_card
 from cards.model import Card
-from commands.clock import Clock
+from commands.core.clock import Clock
 from storage.models import LocalChannel, LocalMessage
 from storage.unit_of_work import Database
 

@@ -35,9 +35,9 @@ from bot.workspace.sign_in import (
 )
 from bot.workspace.welcome import welcome_card
 from cards.adaptive import render_card, render_form
-from commands import downloads
-from commands.context import Reply, Request, Submission
-from commands.engine import Engine
+from commands.core.context import Reply, Request, Submission
+from commands.core.engine import Engine
+from commands.records import downloads
 from rules.throttle import wait_words
 from rules.timeparse import show
 from storage.models import Document, LocalChannel, LocalMessage, Person

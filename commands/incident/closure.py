@@ -3,7 +3,7 @@ reason) and the post-incident review scheduled. Closing stops the rhythm and the
 archives the channel, and the summary card says closed and when.
 
 /opss close INC-2026-001 [--reason .. --review "YYYY-MM-DD HH:MM" --handover "ACT-..: .."]
-/opss close ISS-2026-0001 nfa|la|monitoring --reason ..     (issues: see commands/ladder.py)
+/opss close ISS-2026-0001 nfa|la|monitoring --reason ..     (issues: see commands/issue/ladder.py)
 """
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ from typing import Any
 from sqlalchemy import select
 
 from cards.model import Field, Form
-from commands.args import Args
-from commands.battle_rhythm import active_events
-from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.decisions import record_decision
-from commands.flows import Context, FormFlow
-from commands.incident import stand_down as common
-from commands.sitreps import schedule_of
-from commands.views import publish_issue_change
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.decision.log import record_decision
+from commands.incident import standing
+from commands.incident.card import refresh_card_and_log
+from commands.issue.card import publish_issue_change
+from commands.rhythm.battle_rhythm import active_events
+from commands.sitrep.sitreps import schedule_of
 from rules import stand_down
 from rules.references import parse_reference
 from rules.stand_down import IncidentMove, ReviewStatus
@@ -39,11 +40,11 @@ def close_route(args: Args) -> FormFlow | None:
 
 
 def _incident(ctx: Ctx, reference: str | None) -> Incident:
-    incident = common.load(ctx, reference, "close", "closures")
-    allowed = stand_down.may_close(ctx.actor, common.team_of(incident))
+    incident = standing.load(ctx, reference, "close", "closures")
+    allowed = stand_down.may_close(ctx.actor, standing.team_of(incident))
     if not allowed:
         raise PermissionRefused(f"close {incident.reference}", allowed.who_may, incident.reference)
-    common.require_move(incident, IncidentMove.CLOSE)
+    standing.require_move(incident, IncidentMove.CLOSE)
     return incident
 
 
@@ -73,8 +74,8 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
 
 
 def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
-    incident = common.load(ctx, context.get("reference"), "close", "closures")
-    open_refs = [a.reference for a in common.open_actions(ctx.session, incident)]
+    incident = standing.load(ctx, context.get("reference"), "close", "closures")
+    open_refs = [a.reference for a in standing.open_actions(ctx.session, incident)]
     review = _review(ctx, incident)
     intro = "Closing stops the battle rhythm and sitreps and archives the channel (3.28)."
     if open_refs:
@@ -133,8 +134,8 @@ def _handover(text: str) -> dict[str, str]:
 
 def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     incident = _incident(ctx, context.get("reference"))
-    target = common.require_move(incident, IncidentMove.CLOSE)
-    open_rows = common.open_actions(ctx.session, incident)
+    target = standing.require_move(incident, IncidentMove.CLOSE)
+    open_rows = standing.open_actions(ctx.session, incident)
     handed = _handover(v.get("handover") or "")
     unknown = sorted(set(handed) - {a.reference for a in open_rows})
     if unknown:
@@ -201,7 +202,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         sitrep_row.active = False
         sitrep_row.replaced_at = ctx.now
         sitrep_row.next_run_at = None
-    pending = common.pending_de_escalation(ctx.session, incident)
+    pending = standing.pending_de_escalation(ctx.session, incident)
     if pending is not None:
         pending.status = "withdrawn"
     decision = record_decision(
@@ -240,7 +241,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     # The closing posts and card edits go to the channel before it is archived.
     ctx.closing.add(incident.channel_key)
     ctx.post(incident.channel_key, text)
-    common.refresh(ctx, incident)
+    refresh_card_and_log(ctx, incident)
     ctx.archive(incident.channel_key)
     publish_issue_change(ctx, incident.issue, text, tell_imt=True)
     return Reply(text=text)

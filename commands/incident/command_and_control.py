@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cards.model import Card
-from commands.access import in_its_channel
-from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.lookup import find_incident
+from commands.core.access import in_its_channel
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.lookup import find_incident
 from rules.command_and_control import INCIDENT_ROLES, may_organise
 from storage import repositories as repo
 from storage.models import Incident, IncidentGroup, IncidentRole, Person
@@ -20,7 +20,7 @@ from storage.whose import is_person, names_person
 
 
 def incident_for(ctx: Ctx, reference: str | None, verb: str, what: str) -> Incident:
-    """The incident, for those who may see it (``commands/access.py``)."""
+    """The incident, for those who may see it (``commands/core/access.py``)."""
     return find_incident(ctx, reference, verb, what)
 
 
@@ -154,17 +154,6 @@ def sync_command_team(incident: Incident, role: str, name: str) -> None:
     team = dict(incident.command_team or {})
     team[role] = name
     incident.command_team = team
-
-
-def refresh_incident_card(ctx: Ctx, incident: Incident) -> None:
-    from commands.views import incident_card  # views imports this module's facts
-
-    ctx.update(
-        incident.channel_key,
-        f"incident:{incident.reference}",
-        f"Incident {incident.reference}",
-        incident_card(ctx.session, incident),
-    )
 
 
 # App Home ---------------------------------------------------------------------------------------

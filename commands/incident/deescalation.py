@@ -16,13 +16,14 @@ from sqlalchemy import select
 
 from cards.model import Action as Button
 from cards.model import Card, Choice, Field, Form
-from commands import actions
-from commands.args import Args
-from commands.battle_rhythm import active_events, add_event, apply_preset, rhythm_card
-from commands.context import Ctx, EventSpec, PermissionRefused, Reply, UserError
-from commands.decisions import record_decision
-from commands.flows import Context, FormFlow
-from commands.incident import stand_down as common
+from commands.action import actions
+from commands.core.args import Args
+from commands.core.context import Ctx, EventSpec, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.decision.log import record_decision
+from commands.incident import standing
+from commands.incident.card import refresh_card_and_log
+from commands.rhythm.battle_rhythm import active_events, add_event, apply_preset, rhythm_card
 from rules import stand_down
 from rules.stand_down import APPROVER_LABELS, LEVEL_LABELS, Approver, IncidentMove
 from rules.timeparse import LONDON, WhenError, parse_when, show
@@ -49,7 +50,7 @@ RESIDUAL_HINT = "one a line: what | owner | due date, e.g. Monitor complaints | 
 
 
 def _incident(ctx: Ctx, reference: str | None) -> Incident:
-    return common.load(ctx, reference, "deescalate", "de-escalation plans")
+    return standing.load(ctx, reference, "deescalate", "de-escalation plans")
 
 
 def _check_propose(ctx: Ctx, incident: Incident) -> None:
@@ -60,12 +61,12 @@ def _check_propose(ctx: Ctx, incident: Incident) -> None:
             allowed.who_may,
             incident.reference,
         )
-    common.require_move(incident, IncidentMove.DE_ESCALATE)
-    pending = common.pending_de_escalation(ctx.session, incident)
+    standing.require_move(incident, IncidentMove.DE_ESCALATE)
+    pending = standing.pending_de_escalation(ctx.session, incident)
     if pending is not None:
         raise UserError(
             f"{incident.reference} already has a de-escalation plan awaiting approval "
-            f"({common.approvals_text(ctx.session, pending)}). Approve it with /opss deescalate "
+            f"({standing.approvals_text(ctx.session, pending)}). Approve it with /opss deescalate "
             f"{incident.reference} approve."
         )
     if not stand_down.lower_levels(incident.level):
@@ -180,7 +181,7 @@ def parse_residual(ctx: Ctx, text: str) -> list[dict[str, str]]:
                 "residual",
             )
         owner = m.group("owner")
-        common.person_named(ctx, owner, f"Residual activities, line {number}", "residual")
+        standing.person_named(ctx, owner, f"Residual activities, line {number}", "residual")
         due_text = m.group("due").strip()
         try:
             due = parse_when(
@@ -236,7 +237,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         f"{ctx.person.display_name}. It needs approval from IMT and the TCG chair (3.26)."
     )
     ctx.post(incident.channel_key, text, card, anchor=plan_anchor(plan))
-    common.refresh(ctx, incident)
+    refresh_card_and_log(ctx, incident)
     return Reply(text=text, card=card, ephemeral=False)
 
 
@@ -259,7 +260,7 @@ def plan_card(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Card:
     residual = [
         (
             f"Residual {n}",
-            f"{r['what']} · {common.display(ctx.session, r['owner'])} · due "
+            f"{r['what']} · {standing.display(ctx.session, r['owner'])} · due "
             f"{show(datetime.fromisoformat(r['due']))}",
         )
         for n, r in enumerate(plan.residual, start=1)
@@ -269,16 +270,16 @@ def plan_card(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Card:
         ("From", LEVEL_LABELS.get(plan.from_level, plan.from_level)),
         ("To", LEVEL_LABELS.get(plan.to_level, plan.to_level)),
         ("Status", status.get(plan.status, plan.status)),
-        ("Approvals", common.approvals_text(ctx.session, plan)),
+        ("Approvals", standing.approvals_text(ctx.session, plan)),
         ("Monitoring", "a monitoring group, meeting weekly" if plan.monitoring_group else "none"),
         ("Battle rhythm", next(c.title for c in RHYTHM_CHOICES if c.value == plan.rhythm)),
     ]
-    team = common.team_of(incident)
+    team = standing.team_of(incident)
     facts.append(
         (
             "Who approves",
-            f"for IMT, {common.display(ctx.session, team.imt_lead)} (IMT lead) or the Head of "
-            f"IMT; as TCG chair, {common.display(ctx.session, team.tcg_chair)}",
+            f"for IMT, {standing.display(ctx.session, team.imt_lead)} (IMT lead) or the Head of "
+            f"IMT; as TCG chair, {standing.display(ctx.session, team.tcg_chair)}",
         )
     )
     facts += residual or [("Residual activities", "none")]
@@ -304,13 +305,13 @@ def plan_card(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Card:
 
 def approve(ctx: Ctx, args: Args) -> Reply:
     incident = _incident(ctx, args.first())
-    plan = common.pending_de_escalation(ctx.session, incident)
+    plan = standing.pending_de_escalation(ctx.session, incident)
     if plan is None:
         raise UserError(
             f"{incident.reference} has no de-escalation plan awaiting approval; propose one "
             f"with /opss deescalate {incident.reference}."
         )
-    team = common.team_of(incident)
+    team = standing.team_of(incident)
     given = [(Approver(a["role"]), a["person"]) for a in plan.approvals]
     allowed, role = stand_down.approval_role(ctx.actor, team, given)
     if not allowed or role is None:
@@ -339,7 +340,7 @@ def approve(ctx: Ctx, args: Args) -> Reply:
     label = APPROVER_LABELS[role]
     if len({a["role"] for a in plan.approvals}) < len(Approver):
         awaited = [APPROVER_LABELS[r] for r in Approver if r != role]
-        who = common.display(ctx.session, team.tcg_chair) if role is Approver.IMT else "IMT"
+        who = standing.display(ctx.session, team.tcg_chair) if role is Approver.IMT else "IMT"
         text = (
             f"{ctx.person.display_name} approved the de-escalation of {incident.reference} as "
             f"{label}. Awaiting the {awaited[0]} ({who}); until then {incident.reference} stays "
@@ -347,13 +348,13 @@ def approve(ctx: Ctx, args: Args) -> Reply:
         )
         ctx.post(incident.channel_key, text)
         ctx.update(incident.channel_key, plan_anchor(plan), text, plan_card(ctx, incident, plan))
-        common.refresh(ctx, incident)
+        refresh_card_and_log(ctx, incident)
         return Reply(text=text)
     return _take_effect(ctx, incident, plan)
 
 
 def _take_effect(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Reply:
-    target = common.require_move(incident, IncidentMove.DE_ESCALATE)
+    target = standing.require_move(incident, IncidentMove.DE_ESCALATE)
     before = {"status": incident.status, "level": incident.level}
     incident.status = target.value
     incident.level = plan.to_level
@@ -423,7 +424,7 @@ def _take_effect(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Reply:
             f"Battle rhythm of {incident.reference}",
             rhythm_card(ctx, incident),
         )
-    common.refresh(ctx, incident)
+    refresh_card_and_log(ctx, incident)
     return Reply(text=text)
 
 
@@ -455,7 +456,7 @@ def withdraw(ctx: Ctx, args: Args) -> Reply:
             allowed.who_may,
             incident.reference,
         )
-    plan = common.pending_de_escalation(ctx.session, incident)
+    plan = standing.pending_de_escalation(ctx.session, incident)
     if plan is None:
         raise UserError(f"{incident.reference} has no de-escalation plan awaiting approval.")
     plan.status = "withdrawn"
@@ -474,5 +475,5 @@ def withdraw(ctx: Ctx, args: Args) -> Reply:
     )
     ctx.post(incident.channel_key, text)
     ctx.update(incident.channel_key, plan_anchor(plan), text, plan_card(ctx, incident, plan))
-    common.refresh(ctx, incident)
+    refresh_card_and_log(ctx, incident)
     return Reply(text=text)

@@ -18,15 +18,16 @@ from sqlalchemy.orm import Session
 
 from cards.model import Action as Button
 from cards.model import Card, Choice, Field, Form
-from commands.args import Args
-from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.flows import Context, FormFlow
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.incident.card import refresh_incident_card
 from commands.incident.command_and_control import (
     incident_for,
     members_of_groups,
     posted_reply,
-    refresh_incident_card,
 )
+from commands.incident.plans import latest_plan, outstanding
 from rules.command_and_control import may_log_engagement, may_organise
 from rules.engagement import CHANNELS, not_yet_engaged
 from rules.timeparse import WhenError, parse_when, show
@@ -114,31 +115,6 @@ def plan_form(reference: str, names: tuple[str, ...]) -> Form:
         ),
         context={"reference": reference},
     )
-
-
-def latest_plan(session: Session, incident_id: int) -> EngagementPlan | None:
-    return session.scalar(
-        select(EngagementPlan)
-        .where(EngagementPlan.incident_id == incident_id)
-        .order_by(EngagementPlan.version.desc())
-        .limit(1)
-    )
-
-
-def engaged_names(session: Session, incident_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(Engagement.partner).where(Engagement.incident_id == incident_id).distinct()
-        )
-    )
-
-
-def outstanding(session: Session, incident: Incident) -> list[str] | None:
-    """Partners in the plan not yet engaged (None: no plan yet)."""
-    plan = latest_plan(session, incident.id)
-    if plan is None:
-        return None
-    return not_yet_engaged(plan.partners, engaged_names(session, incident.id))
 
 
 # /opss engage INC ------------------------------------------------------------------------------
@@ -465,18 +441,3 @@ def sitrep_sections_for(
             )
         out[(incident_id, cutoff)] = sections
     return out
-
-
-def card_facts(session: Session, incident: Incident) -> list[tuple[str, str]]:
-    plan = latest_plan(session, incident.id)
-    if plan is None:
-        return []
-    facts = []
-    if plan.fields.get("lead_department"):
-        facts.append(("Lead department (4.5)", plan.fields["lead_department"]))
-        facts.append(("OPSS's supporting role", plan.fields.get("opss_role", "")))
-    left = outstanding(session, incident) or []
-    facts.append(
-        ("Engagement plan", f"v{plan.version}; {len(left)} of {len(plan.partners)} not yet engaged")
-    )
-    return facts

@@ -9,20 +9,47 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cards.model import Action as Button
 from cards.model import Card, Field, Form
-from commands.args import Args
-from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.decisions import record_decision
-from commands.flows import Context, FormFlow
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.decision.log import record_decision
+from commands.incident.card import refresh_incident_card
 from commands.incident.command_and_control import (
     chair_of,
     incident_for,
     posted_reply,
-    refresh_incident_card,
 )
 from rules.command_and_control import may_record_erco
+from rules.impact import Level
 from rules.timeparse import WhenError, parse_when, show
 from storage.models import Incident
+
+
+def erco_needed_for(incident: Incident) -> bool:
+    level = Level(incident.overall_impact) if incident.overall_impact else None
+    return level is not None and level >= Level.HIGH and not incident.erco_engaged
+
+
+def erco_prompt(incident: Incident, occasion: str = "") -> tuple[str, Card]:
+    """The ask to engage DBT ERCO; ``occasion`` says which rhythm cycle asks again."""
+    level = Level(incident.overall_impact).label if incident.overall_impact else "High"
+    text = (
+        (f"{occasion}: " if occasion else "")
+        + f"{incident.reference} is {level} and DBT Emergency Response Coordination (ERCO) is "
+        "not recorded as engaged. Engage ERCO (plan 3.17) and record it."
+    )
+    card = Card(
+        title=f"Engage DBT ERCO · {incident.reference}",
+        subtitle="Asked at each battle-rhythm cycle until ERCO's engagement is recorded",
+        facts=(("Response level", level), ("ERCO", "not yet recorded as engaged")),
+        actions=(Button("Record ERCO engagement", f"/opss erco {incident.reference}"),),
+        exercise=incident.exercise,
+        warning="OPSS engages DBT ERCO for an incident that is, or could become, High or "
+        "Critical (3.17).",
+    )
+    return text, card
 
 
 def erco_form(reference: str) -> Form:

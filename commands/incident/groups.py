@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from cards.model import Action as Button
 from cards.model import Card, Choice, Field, Form
-from commands.args import Args
-from commands.context import Ctx, Reply, UserError
-from commands.decisions import record_decision
-from commands.flows import Context, FormFlow
+from commands.core.args import Args
+from commands.core.context import Ctx, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.decision.log import record_decision
+from commands.incident.card import refresh_incident_card
 from commands.incident.command_and_control import (
     active_groups,
     active_roles,
@@ -29,7 +30,6 @@ from commands.incident.command_and_control import (
     incident_for,
     names_of,
     person_named,
-    refresh_incident_card,
     require_organiser,
     sync_command_team,
 )

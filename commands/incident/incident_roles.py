@@ -11,16 +11,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from cards.model import Choice, Field, Form
-from commands.args import Args
-from commands.context import Ctx, Reply, UserError
-from commands.flows import Context, FormFlow
+from commands.core.args import Args
+from commands.core.context import Ctx, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.incident.card import refresh_incident_card
 from commands.incident.command_and_control import (
     active_groups,
     active_roles,
     admit,
     incident_for,
     person_named,
-    refresh_incident_card,
     require_organiser,
     sync_command_team,
 )

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from cards.model import Card, Choice, Field, Form
-from commands.args import Args
-from commands.context import Ctx, Reply, UserError
-from commands.flows import Context, FormFlow
-from commands.incident import stand_down as common
+from commands.core.args import Args
+from commands.core.context import Ctx, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.incident import standing
 from rules.stand_down import ASPECT_LABELS, REVIEW_ASPECTS
 from rules.timeparse import show
 from storage.models import Incident, Lesson
@@ -56,7 +56,7 @@ def _aspect(raw: str) -> str:
 
 def _incident(ctx: Ctx, reference: str | None) -> Incident:
     # Anyone in the incident (5.1): whoever may read it, by the project's read rule.
-    return common.load(ctx, reference, "lesson", "lessons")
+    return standing.load(ctx, reference, "lesson", "lessons")
 
 
 def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:

@@ -11,17 +11,17 @@ from typing import Any
 
 from cards.model import Action as Button
 from cards.model import Card, Choice, Field, Form
-from commands.args import Args
-from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.decisions import record_decision
-from commands.flows import Context, FormFlow
-from commands.incident.action_chasing import erco_prompt
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.decision.log import record_decision
+from commands.incident.card import refresh_incident_card
 from commands.incident.command_and_control import (
     incident_for,
     posted_reply,
-    refresh_incident_card,
     role_holder,
 )
+from commands.incident.erco import erco_prompt
 from rules import impact
 from rules.command_and_control import PRESET_FOR_LEVEL, erco_needed, may_change_level
 from storage.models import Incident

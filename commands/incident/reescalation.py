@@ -13,14 +13,15 @@ from typing import Any
 from sqlalchemy import select
 
 from cards.model import Field, Form
-from commands.args import Args
-from commands.battle_rhythm import STANDARD, apply_preset
-from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.decisions import record_decision
-from commands.flows import Context, FormFlow
-from commands.incident import stand_down as common
-from commands.ladder import move_issue
-from commands.views import publish_issue_change
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.decision.log import record_decision
+from commands.incident import standing
+from commands.incident.card import refresh_card_and_log
+from commands.issue.card import publish_issue_change
+from commands.issue.ladder import move_issue
+from commands.rhythm.battle_rhythm import STANDARD, apply_preset
 from rules import stand_down
 from rules.lifecycle import Stage
 from rules.stand_down import LEVEL_LABELS, IncidentMove, Status
@@ -29,13 +30,13 @@ from storage.models import CaseConference, DeEscalation, Incident
 
 def _incident(ctx: Ctx, reference: str | None) -> tuple[Incident, str, Status]:
     """The incident, the footing on which the caller may re-escalate it, and its next status."""
-    incident = common.load(ctx, reference, "reescalate", "re-escalations")
-    allowed = stand_down.may_re_escalate(ctx.actor, common.team_of(incident))
+    incident = standing.load(ctx, reference, "reescalate", "re-escalations")
+    allowed = stand_down.may_re_escalate(ctx.actor, standing.team_of(incident))
     if not allowed:
         raise PermissionRefused(
             f"re-escalate {incident.reference}", allowed.who_may, incident.reference
         )
-    return incident, allowed.basis, common.require_move(incident, IncidentMove.RE_ESCALATE)
+    return incident, allowed.basis, standing.require_move(incident, IncidentMove.RE_ESCALATE)
 
 
 def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
@@ -96,7 +97,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         "its earlier conferences and decisions stay linked."
     )
     ctx.post(incident.channel_key, text)
-    common.refresh(ctx, incident)
+    refresh_card_and_log(ctx, incident)
     publish_issue_change(ctx, issue, text, tell_imt=True)
     return Reply(text=text)
 
@@ -116,10 +117,10 @@ def re_declare(ctx: Ctx, incident: Incident, conference: CaseConference) -> str:
     if incident.status != Status.RE_ESCALATING.value:
         raise UserError(
             f"{incident.issue.reference} is already incident {incident.reference} "
-            f"({stand_down.STATUS_LABELS[common.status_of(incident)].lower()}); to bring it back "
+            f"({stand_down.STATUS_LABELS[standing.status_of(incident)].lower()}); to bring it back "
             f"up, first flag it with /opss reescalate {incident.reference}."
         )
-    target = common.require_move(incident, IncidentMove.RE_DECLARE)
+    target = standing.require_move(incident, IncidentMove.RE_DECLARE)
     last = ctx.session.scalar(
         select(DeEscalation)
         .where(DeEscalation.incident_id == incident.id, DeEscalation.status == "approved")
@@ -155,5 +156,5 @@ def re_declare(ctx: Ctx, incident: Incident, conference: CaseConference) -> str:
         "is back."
     )
     ctx.post(incident.channel_key, text)
-    common.refresh(ctx, incident)
+    refresh_card_and_log(ctx, incident)
     return text

@@ -18,13 +18,13 @@ from sqlalchemy import func, select
 
 from cards.model import Action as Button
 from cards.model import Card, Field, Form
-from commands import actions
-from commands.args import Args
-from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.flows import Context, FormFlow
-from commands.incident import records
-from commands.incident import stand_down as common
+from commands.action import actions
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.incident import standing
 from commands.incident.lessons import lesson_line, lessons_of
+from commands.records import export
 from rules import stand_down
 from rules.stand_down import REVIEW_ASPECTS, ReviewStatus
 from rules.timeparse import WhenError, parse_when, show
@@ -38,7 +38,7 @@ STATUS_LABELS = {
 
 
 def _incident(ctx: Ctx, reference: str | None) -> Incident:
-    return common.load(ctx, reference, "review", "reviews")
+    return standing.load(ctx, reference, "review", "reviews")
 
 
 def review_of(ctx: Ctx, incident: Incident) -> Review | None:
@@ -73,7 +73,7 @@ def _check_open(ctx: Ctx, incident: Incident) -> Review:
             f"open the review of {incident.reference}", allowed.who_may, incident.reference
         )
     review = _require_review(ctx, incident)
-    problem = stand_down.review_may_open(common.status_of(incident), ReviewStatus(review.status))
+    problem = stand_down.review_may_open(standing.status_of(incident), ReviewStatus(review.status))
     if problem:
         raise UserError(f"{incident.reference}: {problem}.")
     return review
@@ -401,11 +401,11 @@ def sign_off(ctx: Ctx, incident: Incident) -> Reply:
         {"status": review.status, "basis": allowed.basis},
     )
     # The report is kept: stored with the incident's records and posted.
-    kept = records.keep(ctx, incident, records.review_documents(ctx, incident))
+    kept = export.keep(ctx, incident, export.review_documents(ctx, incident))
     text = (
         f"Review of {incident.reference} signed off by {ctx.person.display_name}. Its report "
         f"is kept: {', '.join(kept)}, posted "
-        f"{records.where_said(ctx, incident)}."
+        f"{export.where_said(ctx, incident)}."
     )
     card = review_card(ctx, incident, review)
     ctx.post(incident.channel_key, text, card)

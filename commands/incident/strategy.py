@@ -11,20 +11,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from cards.model import Card, Field, Form
-from commands.args import Args
-from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.decisions import record_decision
-from commands.flows import Context, FormFlow
-from commands.incident.action_chasing import schedule_chase
+from commands.action.chasing import schedule_chase
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.decision.log import record_decision
+from commands.incident.card import refresh_incident_card
 from commands.incident.command_and_control import (
     chair_of,
     incident_for,
     posted_reply,
-    refresh_incident_card,
 )
+from commands.incident.plans import current_strategy
 from rules.command_and_control import may_record_strategy
 from rules.timeparse import WhenError, parse_when, show
 from storage import repositories as repo
@@ -78,15 +78,6 @@ def strategy_form(reference: str) -> Form:
     )
 
 
-def current(session: Session, incident_id: int) -> Strategy | None:
-    return session.scalar(
-        select(Strategy)
-        .where(Strategy.incident_id == incident_id)
-        .order_by(Strategy.version.desc())
-        .limit(1)
-    )
-
-
 def _check(ctx: Ctx, incident: Incident) -> None:
     allowed = may_record_strategy(ctx.actor, chair_of(ctx.session, incident.id, "scg"))
     if not allowed:
@@ -112,7 +103,7 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
 def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     form = strategy_form(context.get("reference", ""))
     incident = repo.incident_by_reference(ctx.session, context.get("reference", ""))
-    latest = current(ctx.session, incident.id) if incident else None
+    latest = current_strategy(ctx.session, incident.id) if incident else None
     if latest is None:
         return form
     # Reviewing the strategy starts from the current version (deadlines are new each time).
@@ -234,14 +225,6 @@ def strategy_card(row: Strategy, incident: Incident, decision_ref: str = "") -> 
         sections=tuple(sections),
         exercise=incident.exercise,
     )
-
-
-def summary_line(session: Session, incident: Incident) -> str | None:
-    """The current strategy in one line, for the incident card and the TCG's reminders."""
-    row = current(session, incident.id)
-    if row is None:
-        return None
-    return f"v{row.version} ({show(row.recorded_at)}): {row.fields.get('aim', '')}"
 
 
 def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:

@@ -19,9 +19,9 @@ from cards.annex_forms import (
     steps_for,
 )
 from cards.model import Form
-from commands.args import Args
-from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.flows import Context, FormFlow
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
 from commands.notification.records import (
     anchor,
     find_notification,

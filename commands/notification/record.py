@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import select
 
 from cards.model import Choice, Field, Form
-from commands.args import Args
-from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.flows import Context, FormFlow
-from commands.lookup import find_issue_or_incident
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.core.lookup import find_issue_or_incident
 from commands.notification.records import anchor, notification_card
 from rules import deadlines
 from rules.deadlines import Kind

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from cards.annex_forms import ANNEXES, blank_boxes
 from cards.model import Action, Card
-from commands.access import require_read
-from commands.context import Ctx, UserError
+from commands.core.access import require_read
+from commands.core.context import Ctx, UserError
 from rules.deadlines import DEFAULT_CLOCKS, Kind, days_left
 from rules.notifications import PRODUCT_TYPES, needs_chemical_data
 from rules.references import parse_reference

@@ -10,17 +10,18 @@ from sqlalchemy import func, select
 
 from cards.model import Action as Button
 from cards.model import Card, Choice, Field, Form
-from commands.args import Args
-from commands.context import Ctx, PermissionRefused, Reply, UserError
-from commands.flows import Context, FormFlow
-from commands.lookup import find_subject
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.core.lookup import find_subject
+from commands.incident.card import incident_card
+from commands.issue.card import publish_issue_change
 from commands.notification.records import (
     anchor,
     area_of,
     find_notification,
     notification_card,
 )
-from commands.views import incident_card, publish_issue_change
 from rules import risk
 from rules.notifications import may_record
 from rules.references import parse_reference

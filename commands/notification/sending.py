@@ -10,10 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from cards.annex_forms import ANNEXES, blank_boxes, confidentiality_error, describe_boxes
 from cards.model import Action, Card
-from commands import downloads
-from commands.access import readable
-from commands.args import Args
-from commands.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.access import readable
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.notification.records import (
     anchor,
     find_notification,
@@ -21,6 +20,7 @@ from commands.notification.records import (
     kind_label,
     notification_card,
 )
+from commands.records import downloads
 from rules.deadlines import Kind, days_left, london_date
 from rules.notifications import may_send, needs_chemical_data
 from storage.models import Incident, Issue, Notification

@@ -1,0 +1,240 @@
+"""Actions that chase themselves (plan 3.7, 3.10): a due source of the scheduler's tick.
+
+Each open action of an incident is reminded before it is due (24 h and 2 h by default,
+``OPSS_ACTION_REMINDERS``), in the incident's channel and directly where the platform allows;
+at the due time it is flagged overdue and escalated once, to the TCG chair (or the IMT
+channel where no TCG is open). ``Action.next_run_at`` is the scheduler's cursor, so the
+source keeps the contract of ``commands/schedule.py``: a batch of due actions costs a
+constant number of statements (its firings claimed with one statement, owners, chairs and
+accounts read with one query each, posts and audit events inserted by the tick in bulk).
+
+Each reminder and the overdue flag is a firing under a unique key (``action:<id>``, step,
+due time): handled once whatever the number of processes or restarts. A reminder found more
+than the grace period late is recorded as missed, as meeting reminders are; the overdue flag
+and its escalation always happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cards.model import Card
+from commands.action.card import action_buttons, status_label
+from commands.core.context import Options
+from commands.schedule import Batch, DueSource, Fire
+from rules import action_chasing as rule
+from rules.timeparse import show
+from storage.models import (
+    Action,
+    Identity,
+    Incident,
+    IncidentGroup,
+    Person,
+    TeamsConversation,
+)
+
+# Platforms on which the bot can write to a person directly.
+DIRECT = {"slack", "teams"}
+
+
+def schedule_chase(action: Action, now: datetime, options: Options) -> None:
+    """Start chasing a new action from ``now``."""
+    action.chased_until = now
+    # Only an incident's actions are chased: they have a channel to be chased in.
+    action.next_run_at = (
+        rule.next_after(action.due_at, options.action_reminders, now)
+        if action.incident_id is not None
+        else None
+    )
+
+
+def chase_actions(batch: Batch, actions: list[Action]) -> None:
+    """The due source's handler: every reminder and overdue flag due for these actions."""
+    now, options = batch.now, batch.options
+    incidents = batch.incidents(a.incident_id for a in actions if a.incident_id is not None)
+    chairs: dict[int, Person] = {}
+    for incident_id, person in batch.session.execute(
+        select(IncidentGroup.incident_id, Person)
+        .join(Person, Person.id == IncidentGroup.chair_id)
+        .where(
+            IncidentGroup.incident_id.in_(incidents),
+            IncidentGroup.kind == "tcg",
+            IncidentGroup.closed_at.is_(None),
+        )
+        .order_by(IncidentGroup.id)
+    ).tuples():
+        chairs.setdefault(incident_id, person)
+    owners = {
+        p.id: p
+        for p in batch.session.scalars(
+            select(Person).where(Person.id.in_({a.owner_id for a in actions}))
+        )
+    }
+    accounts = accounts_of(batch.session, [*owners, *(p.id for p in chairs.values())])
+    planned: list[tuple[Action, rule.Step, Fire]] = []
+    for action in actions:
+        after = action.chased_until or action.assigned_at
+        for step in rule.due_between(action.due_at, options.action_reminders, after, now):
+            status = batch.status(step.at)
+            if step.name == rule.OVERDUE and status == "missed":
+                status = "late"  # an overdue action is always flagged and escalated
+            if action.incident_id is not None:
+                fire = Fire(action.incident_id, f"action:{action.id}", step.name, step.at, status)
+                planned.append((action, step, fire))
+        action.chased_until = now
+        action.next_run_at = rule.next_after(action.due_at, options.action_reminders, now)
+    claimed = batch.claim([fire for _, _, fire in planned])
+    for action, step, fire in planned:
+        if fire.key not in claimed:
+            continue
+        incident = incidents[fire.incident_id]
+        owner = owners[action.owner_id]
+        if step.name == rule.OVERDUE:
+            _overdue(batch, incident, action, owner, chairs.get(incident.id), accounts, fire)
+            batch.result.posted += 1
+        elif fire.status == "missed":
+            batch.result.missed += 1
+        else:
+            _remind(batch, incident, action, owner, accounts, late=fire.status == "late")
+            batch.result.posted += 1
+            batch.result.late += fire.status == "late"
+        batch.result.handled.append(f"{action.reference} {step.name} {fire.status}")
+
+
+def accounts_of(session: Session, person_ids: Iterable[int]) -> dict[tuple[int, str], str]:
+    """Where each person can be written to directly, per platform (two queries at most):
+    on Slack their user id (the app's Messages tab); on Teams the personal chat they have
+    with the bot, once they have used it there."""
+    ids = set(person_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Identity.person_id, Identity.surface, Identity.external_id).where(
+            Identity.person_id.in_(ids), Identity.surface.in_(DIRECT)
+        )
+    ).all()
+    out = {(pid, surface): ext for pid, surface, ext in rows if surface == "slack"}
+    teams = {ext: pid for pid, surface, ext in rows if surface == "teams"}
+    if teams:
+        for conversation_id, reference in session.execute(
+            select(TeamsConversation.conversation_id, TeamsConversation.reference).where(
+                TeamsConversation.kind == "personal"
+            )
+        ):
+            user = str(((reference or {}).get("user") or {}).get("id", ""))
+            if user in teams:
+                out[(teams[user], "teams")] = conversation_id
+    return out
+
+
+def direct_conversation(session: Session, surface: str, person: Person) -> str | None:
+    """Where to write to ``person`` directly on ``surface`` (None: the platform cannot)."""
+    account = accounts_of(session, [person.id]).get((person.id, surface))
+    return f"channel:{account}" if account else None
+
+
+def _when(delta: timedelta) -> str:
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes >= 120 and minutes % 60 == 0:
+        return f"{minutes // 60} h"
+    if minutes >= 60:
+        return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes} min"
+
+
+def _direct(batch: Batch, incident: Incident, conversation: str, text: str, card: Card) -> None:
+    label = "EXERCISE · " if incident.exercise else ""  # as in the incident's channel
+    batch.ctx(incident).post(conversation, f"{label}{text}", card)
+
+
+def _remind(
+    batch: Batch,
+    incident: Incident,
+    action: Action,
+    owner: Person,
+    accounts: dict[tuple[int, str], str],
+    *,
+    late: bool,
+) -> None:
+    left = _when(action.due_at - batch.now)
+    text = (
+        f"Reminder: {action.reference} for {owner.display_name} is due in {left} "
+        f"({show(action.due_at)}): {action.what}" + (" (late)" if late else "")
+    )
+    card = chase_card(action, owner, incident, f"Reminder: due in {left}")
+    batch.post(incident, text, card)
+    account = accounts.get((owner.id, incident.surface))
+    if account:
+        _direct(batch, incident, f"channel:{account}", text, card)
+
+
+def _overdue(
+    batch: Batch,
+    incident: Incident,
+    action: Action,
+    owner: Person,
+    chair: Person | None,
+    accounts: dict[tuple[int, str], str],
+    fire: object,
+) -> None:
+    action.overdue_at = batch.now
+    to = f"the TCG chair, {chair.display_name}" if chair else "IMT (no TCG is open)"
+    action.escalated_to = chair.name if chair else "IMT"
+    late = getattr(fire, "status", "") == "late"
+    text = (
+        f"Overdue: {action.reference} for {owner.display_name} was due {show(action.due_at)}; "
+        f"escalated to {to}: {action.what}" + (" (late)" if late else "")
+    )
+    card = chase_card(action, owner, incident, f"Overdue: escalated to {to}")
+    batch.post(incident, text, card)
+    if chair is not None:
+        account = accounts.get((chair.id, incident.surface))
+        if account:
+            _direct(batch, incident, f"channel:{account}", text, card)
+    else:
+        _direct(
+            batch, incident, batch.options.imt_conversation, f"{incident.reference}: {text}", card
+        )
+    batch.ctx(incident).audit(
+        "action.overdue",
+        "action",
+        action.reference,
+        None,
+        {"due": action.due_at.isoformat(), "escalated_to": action.escalated_to},
+    )
+
+
+def chase_card(action: Action, owner: Person, incident: Incident, subtitle: str) -> Card:
+    facts = [
+        ("Incident", incident.reference),
+        ("Owner", owner.display_name),
+        ("Due", show(action.due_at)),
+        ("Status", status_label(action)),
+    ]
+    if action.progress_note:
+        facts.append(("Note", action.progress_note))
+    return Card(
+        title=f"Action {action.reference}",
+        subtitle=subtitle,
+        sections=(("What", action.what),),
+        facts=tuple(facts),
+        actions=action_buttons(action),
+        exercise=incident.exercise,
+    )
+
+
+# ERCO (3.17): asked with each meeting reminder until it is recorded ------------------------
+
+
+def describe(action: Action, holidays: frozenset) -> str:
+    step = "overdue flag" if action.next_run_at >= action.due_at else "reminder"
+    return f"the {step} of {action.reference}"
+
+
+SOURCE = DueSource(
+    "action reminders", Action, chase_actions, describe, lambda m: m.status != "done"
+)

@@ -1,0 +1,1 @@
+"""Administration: role grants, and the demo clock."""

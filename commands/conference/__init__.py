@@ -1,0 +1,1 @@
+"""Case conferences (plan 2.14-2.20)."""

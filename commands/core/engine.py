@@ -1,0 +1,513 @@
+"""The one entry every surface calls: a typed ``/opss`` command or a submitted form.
+
+Each call is one unit of work. Errors roll it back and become a reply that names the problem;
+permission refusals are audited in a separate unit of work after the rollback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cards.model import Card, Form, card_to_dict, clean_message, validate
+from commands.action import actions
+from commands.action import progress as action_progress
+from commands.admin import demo_clock
+from commands.admin import roles as admin
+from commands.conference import conferences as conference
+from commands.core.args import Args, parse
+from commands.core.clock import Clock
+from commands.core.context import (
+    Ctx,
+    Options,
+    PermissionRefused,
+    Reply,
+    Request,
+    Submission,
+    UserError,
+)
+from commands.core.flows import FormFlow
+from commands.core.help import LOCAL_VERBS, show_help
+from commands.core.inputs import InputProblem, clean_command, clean_values
+from commands.decision import decisions
+from commands.incident import (
+    closure,
+    deescalation,
+    engagement,
+    erco,
+    groups,
+    incident_roles,
+    incidents,
+    lessons,
+    level,
+    reescalation,
+    review,
+    strategy,
+)
+from commands.issue import assessment, direct_escalation, issues, ladder
+from commands.notification import annex, record, risk, sending
+from commands.overview import listing
+from commands.overview.home import home_cards
+from commands.records import export as records
+from commands.rhythm import battle_rhythm
+from commands.sitrep import sitreps
+from rules.roles import Actor
+from storage import repositories as repo
+from storage.models import ProcessedRequest
+from storage.unit_of_work import Database
+
+log = logging.getLogger(__name__)
+
+RAISE = FormFlow(
+    "raise",
+    lambda ctx, args: ({}, issues.raise_values(args)),
+    lambda ctx, context: issues.raise_form(ctx),
+    lambda ctx, context, values: issues.do_raise(ctx, values),
+    prompt="Fill in the rest to raise the issue.",
+)
+
+FORM_FLOWS: dict[str, FormFlow] = {
+    f.form_id: f
+    for f in (
+        RAISE,
+        assessment.ASSESS,
+        assessment.NNC,
+        conference.CONFERENCE,
+        conference.OUTCOME,
+        incidents.DECLARE,
+        decisions.DECIDE,
+        actions.ACTION,
+        battle_rhythm.RHYTHM_ADD,
+        sitreps.SITREP_UPDATE,
+        sitreps.SITREP_AMEND,
+        deescalation.DEESCALATE,
+        closure.CLOSE,
+        review.REVIEW,
+        review.RECOMMEND,
+        reescalation.REESCALATE,
+        lessons.LESSON,
+        record.NOTIFY,
+        annex.ANNEX,
+        risk.RISK_ANNEX,
+        risk.RISK_PRISM,
+        groups.GROUP,
+        incident_roles.INCIDENT_ROLE,
+        strategy.STRATEGY,
+        erco.ERCO,
+        level.LEVEL,
+        engagement.ENGAGE,
+        engagement.ENGAGEMENT_PLAN,
+        direct_escalation.DIRECT_ESCALATION,
+        action_progress.BLOCKED,
+    )
+}
+# "/opss rhythm INC add" and the like: a sub-command that opens a form.
+SUB_FORMS = {
+    ("rhythm", "add"): battle_rhythm.RHYTHM_ADD,
+    ("sitrep", "update"): sitreps.SITREP_UPDATE,
+    ("sitrep", "amend"): sitreps.SITREP_AMEND,
+    ("review", "open"): review.REVIEW,
+    ("review", "recommend"): review.RECOMMEND,
+    ("notify", "form"): annex.ANNEX,
+    ("risk", "annex"): risk.RISK_ANNEX,
+    ("risk", "prism"): risk.RISK_PRISM,
+}
+# "/opss deescalate INC approve", "/opss notify NOT-2026-0001 sent": a sub-command that
+# runs at once (not a form).
+SUB_VERBS: dict[tuple[str, str], Callable[[Ctx, Args], Reply]] = {
+    ("deescalate", "approve"): deescalation.approve,
+    ("deescalate", "withdraw"): deescalation.withdraw,
+    ("notify", "show"): sending.show,
+    ("notify", "sent"): sending.mark_sent,
+    ("notify", "export"): sending.export,
+    ("notify", "section6"): sending.section6_sent,
+}
+PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
+    "help": show_help,
+    "escalate": ladder.escalate,
+    "close": ladder.close,  # an issue; an incident's closure is a form (FORM_ROUTES)
+    "reopen": ladder.reopen,
+    "status": issues.status,
+    "list": listing.list_verb,
+    "role": admin.role,
+    "done": actions.done,
+    "rhythm": battle_rhythm.rhythm,
+    "sitrep": sitreps.sitrep_verb,
+    "risk": risk.choose,
+    "notifications": sending.register,
+    "clock": demo_clock.clock,
+    "cancel": conference.cancel,
+    "review": review.review_verb,
+    "export": records.export,
+    "group": groups.group_verb,
+    "started": action_progress.started,
+}
+# A verb whose sub-command opens a form: "/opss role INC-…", "/opss escalate ISS incident".
+FORM_ROUTES: dict[str, Callable[[Args], FormFlow | None]] = {
+    "role": incident_roles.role_route,
+    "group": groups.group_route,
+    "escalate": direct_escalation.escalate_route,
+    "engage": engagement.engage_route,
+    "close": closure.close_route,  # an incident's closure (3.28); an issue's close is plain
+}
+ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f} | set(LOCAL_VERBS))
+
+
+# Hidden values a form carries back (its subject), as opposed to what the user typed.
+CONTEXT_KEYS = ("reference", "conference", "number", "step")
+FAILED = "The bot could not complete that, and nothing was saved. Please try again."
+
+
+class _FormErrors(Exception):
+    def __init__(self, form: Form, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.form = form.with_errors(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class _Who:
+    surface: str
+    user_id: str
+    user_name: str
+    channel: str
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class _Apply:
+    """What a form verb's read phase found valid: applied in the write transaction."""
+
+    flow: FormFlow
+    context: dict[str, str]
+    values: dict[str, Any]
+    form: Form | None = None  # when it came from a submitted form: errors go back on it
+
+
+class Engine:
+    """Each call: inputs checked and parsed first; forms built and validated in a read
+    transaction; only then one write transaction for the change (SQLite's write lock is
+    held for the change alone)."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        options: Options,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.options = options
+        self.after_commit = after_commit
+
+    # Entry points -------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Reply:
+        who = _Who(
+            request.surface, request.user_id, request.user_name, request.channel, request.reply_to
+        )
+        try:
+            text = clean_command(request.text).strip()
+        except InputProblem as exc:
+            return Reply(text=exc.message, ok=False)
+        if text.lower().startswith("/opss"):
+            text = text[5:].strip()
+        verb, _, rest = text.partition(" ")
+        verb = verb.lower() or "help"
+        try:
+            args = parse(rest, verb)
+        except UserError as exc:
+            return Reply(text=exc.message, ok=False)
+        return self._execute(who, request.idempotency_key, lambda ctx: self._route(ctx, verb, args))
+
+    def submit(self, submission: Submission) -> Reply:
+        who = _Who(
+            submission.surface,
+            submission.user_id,
+            submission.user_name,
+            submission.channel,
+            submission.reply_to,
+        )
+        try:
+            data = clean_values(submission.data)
+        except InputProblem as exc:
+            return Reply(text=exc.message, errors={exc.field: exc.message}, ok=False)
+        if "command" in data:  # a button on a card runs a command
+            return self.handle(
+                Request(
+                    surface=submission.surface,
+                    user_id=submission.user_id,
+                    user_name=submission.user_name,
+                    channel=submission.channel,
+                    text=str(data["command"] or ""),
+                    idempotency_key=submission.idempotency_key,
+                    reply_to=submission.reply_to,
+                )
+            )
+        return self._execute(
+            who, submission.idempotency_key, lambda ctx: self._check_submission(ctx, data)
+        )
+
+    def open_form(
+        self,
+        surface: str,
+        user_id: str,
+        user_name: str,
+        channel: str,
+        form_id: str,
+        context: dict[str, str],
+        prefill: dict[str, Any],
+    ) -> Reply:
+        """A form opened from somewhere other than a typed command (e.g. a Slack shortcut)."""
+        flow = FORM_FLOWS.get(form_id)
+        if flow is None:
+            return Reply(text=f"Unknown form '{form_id}'.", ok=False)
+
+        def work(ctx: Ctx) -> Reply:
+            form = flow.make(ctx, context)
+            return Reply(text=flow.prompt, form=form.prefilled(prefill))
+
+        return self._execute(_Who(surface, user_id, user_name, channel), None, work)
+
+    def home(self, surface: str, user_id: str, user_name: str) -> list[Card]:
+        cards: list[Card] = []
+
+        def work(ctx: Ctx) -> Reply:
+            cards.extend(home_cards(ctx))
+            return Reply()
+
+        self._execute(_Who(surface, user_id, user_name, ""), None, work)
+        return cards
+
+    def read_document(
+        self, surface: str, user_id: str, document_id: int
+    ) -> tuple[str, str, bytes] | None:
+        """A stored record (filename, media type, bytes) for a reader who may see its
+        incident; None when there is no such document or the reader may not (audited)."""
+        found: list[tuple[str, str, bytes]] = []
+
+        def work(ctx: Ctx) -> Reply:
+            document = records.readable_document(ctx, document_id)
+            if document is not None:
+                found.append((document.filename, document.media_type, document.content))
+            return Reply()
+
+        self._execute(_Who(surface, user_id, user_id, ""), None, work)
+        return found[0] if found else None
+
+    # Read phase: route, check permission, build and validate forms ------------------------
+
+    def _route(self, ctx: Ctx, verb: str, args: Args) -> Reply | _Apply | _Write:
+        sub = (verb, args.words[1].lower()) if len(args.words) > 1 else None
+        if sub in SUB_FORMS:
+            del args.words[1]
+            return self._form_command(ctx, SUB_FORMS[sub], args)
+        if sub in SUB_VERBS:
+            del args.words[1]
+            sub_fn = SUB_VERBS[sub]
+            return _Write(lambda c: sub_fn(c, args))
+        routed = FORM_ROUTES[verb](args) if verb in FORM_ROUTES else None
+        if routed is not None:
+            return self._form_command(ctx, routed, args)
+        if verb in PLAIN_VERBS:
+            verb_fn = PLAIN_VERBS[verb]
+            return _Write(lambda c: verb_fn(c, args))
+        if verb in FORM_FLOWS:  # a verb that takes a form is named like its form
+            return self._form_command(ctx, FORM_FLOWS[verb], args)
+        raise UserError(
+            f"'{verb}' is not an /opss command. Commands: {', '.join(ALL_VERBS)}. Try /opss help."
+        )
+
+    def _form_command(self, ctx: Ctx, flow: FormFlow, args: Args) -> Reply | _Apply:
+        context, given = flow.prepare(ctx, args)  # finds the subject and checks permission
+        form = flow.make(ctx, context)
+        defaults = {f.name: f.value for f in form.fields if f.value is not None}
+        merged = defaults | {k: v for k, v in given.items() if v not in (None, "")}
+        result = validate(form, merged)
+        provided = any(v not in (None, "") for v in given.values())
+        if not provided or result.only_missing:
+            return Reply(text=flow.prompt, form=form.prefilled(merged))
+        if result.errors:
+            wrong = {k: m for k, m in result.errors.items() if not m.endswith("(required)")}
+            raise UserError(" ".join(_sentence(m) for m in wrong.values()), next(iter(wrong)))
+        return _Apply(flow, dict(context), result.values)
+
+    def _check_submission(self, ctx: Ctx, data: dict[str, Any]) -> _Apply:
+        form_id = str(data.get("form", ""))
+        flow = FORM_FLOWS.get(form_id)
+        if flow is None:
+            raise UserError(f"Unknown form '{form_id}'.")
+        context = {k: str(data[k]) for k in CONTEXT_KEYS if data.get(k)}
+        if flow.permit is not None:  # permission first: a refusal is never a form error
+            flow.permit(ctx, context)
+        form = flow.make(ctx, context).prefilled(data)
+        result = validate(form, data)
+        if result.errors:
+            raise _FormErrors(form, {k: clean_message(m) for k, m in result.errors.items()})
+        return _Apply(flow, context, result.values, form)
+
+    # The two transactions around every command --------------------------------------------
+
+    def _execute(
+        self, who: _Who, key: str | None, plan: Callable[[Ctx], Reply | _Apply | _Write]
+    ) -> Reply:
+        key = scoped_key(who.surface, who.user_id, key) if key is not None else None
+        try:
+            with self.db.read() as session:
+                if key is not None:
+                    seen = session.get(ProcessedRequest, key)
+                    if seen is not None:
+                        return _replayed(seen.reply)
+                step = plan(self._ctx(session, who, self.clock.now(), create=False))
+            if isinstance(step, Reply):
+                return _with_summary(step)
+            reply = self._write(who, key, step)
+        except UserError as exc:
+            return Reply(text=exc.message, ok=False)
+        except _FormErrors as exc:
+            text = " ".join(_sentence(m) for m in exc.errors.values())
+            return Reply(text=text, form=exc.form, errors=exc.errors, ok=False)
+        except PermissionRefused as exc:
+            return self._refuse(who, exc)
+        except IntegrityError:
+            # The same request committed concurrently (a retry or a double click)?
+            if key is not None:
+                with self.db.read() as session:
+                    seen = session.get(ProcessedRequest, key)
+                    if seen is not None:
+                        return _replayed(seen.reply)
+            log.exception("command failed on a database constraint")
+            return Reply(text=FAILED, ok=False)
+        except Exception:
+            # The unit of work has rolled back: say so plainly rather than fail the request.
+            log.exception("command failed")
+            return Reply(text=FAILED, ok=False)
+        if self.after_commit is not None:
+            self.after_commit()
+        return _with_summary(reply)
+
+    def _write(self, who: _Who, key: str | None, step: _Apply | _Write) -> Reply:
+        with self.db.unit_of_work() as session:
+            ctx = self._ctx(session, who, self.clock.now(), create=True)
+            if isinstance(step, _Write):
+                reply = step.work(ctx)
+            else:
+                try:
+                    reply = step.flow.apply(ctx, step.context, step.values)
+                except UserError as exc:
+                    if step.form is None:
+                        raise
+                    name = exc.field if any(f.name == exc.field for f in step.form.fields) else None
+                    raise _FormErrors(step.form, {name or "_form": exc.message}) from exc
+            if who.reply_to is not None and reply.form is None:
+                _queue_reply(ctx, who.reply_to, _with_summary(reply))
+            if key is not None and reply.form is None:
+                stored = {"text": reply.text, "queued": reply.queued}
+                session.add(ProcessedRequest(key=key, at=ctx.now, reply=stored))
+        return reply
+
+    def _ctx(self, session: Session, who: _Who, now: datetime, *, create: bool) -> Ctx:
+        """Who is acting. Only a write creates a first-time person (with no roles)."""
+        if create:
+            person = repo.person_for_identity(session, who.surface, who.user_id, who.user_name, now)
+        else:
+            person = repo.find_person_for_identity(
+                session, who.surface, who.user_id
+            ) or repo.new_person(who.surface, who.user_id, who.user_name, now)
+        return Ctx(
+            session=session,
+            person=person,
+            actor=repo.actor_for(session, person),
+            surface=who.surface,
+            channel=who.channel,
+            now=now,
+            options=self.options,
+        )
+
+    def _refuse(self, who: _Who, exc: PermissionRefused) -> Reply:
+        now = self.clock.now()
+        with self.db.unit_of_work() as session:
+            # A refusal records who tried, but creates no person or identity for them.
+            person = repo.find_person_for_identity(session, who.surface, who.user_id)
+            actor = repo.actor_for(session, person) if person else Actor(who.user_id)
+            repo.audit(
+                session,
+                at=now,
+                actor=person,
+                actor_name=person.name if person else f"{who.surface}:{who.user_id}",
+                action="permission.refused",
+                entity_type="permission",
+                entity_ref=exc.entity_ref,
+                before=None,
+                after={"action": exc.action, "who_may": exc.who_may, "held": actor.describe()},
+                surface=who.surface,
+                channel=who.channel,
+            )
+        log.info("refused %s to %s", exc.action, actor.name)
+        return Reply(
+            text=f"Only {exc.who_may} may {exc.action}. You hold: {actor.describe()}.",
+            ok=False,
+        )
+
+
+@dataclass(frozen=True)
+class _Write:
+    """A plain verb: it runs in the write transaction."""
+
+    work: Callable[[Ctx], Reply]
+
+
+def scoped_key(surface: str, user_id: str, key: str) -> str:
+    """An idempotency key belongs to its surface and user: another's key replays nothing.
+
+    Any text is a key, lone surrogates too (JSON carries "\\udfff"): ``surrogatepass`` gives
+    them bytes of their own, so distinct keys stay distinct and valid text hashes as before.
+    """
+    scoped = f"{surface}\0{user_id}\0{key}"
+    return hashlib.sha256(scoped.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _with_summary(reply: Reply) -> Reply:
+    """A card with no words of its own is summed up in one line: notifications and screen
+    readers get the text, not the card."""
+    if not reply.text and reply.card is not None:
+        reply.text = reply.card.summary
+    return reply
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    return message if message.endswith((".", "?", "!")) else message + "."
+
+
+def _queue_reply(ctx: Ctx, reply_to: str, reply: Reply) -> None:
+    """The caller's reply, queued with the change it reports: a crash after commit loses
+    neither (the outbox delivers it), and nothing is sent if the change rolls back."""
+    payload: dict[str, Any] = {"text": reply.text, "ok": reply.ok, "ephemeral": reply.ephemeral}
+    if reply.card is not None:
+        payload["card"] = card_to_dict(reply.card)
+    repo.enqueue(
+        ctx.session,
+        surface=ctx.surface,
+        conversation=reply_to,
+        op="reply",
+        payload=payload,
+        now=ctx.now,
+    )
+    reply.queued = True
+
+
+def _replayed(stored: dict[str, Any]) -> Reply:
+    # A first delivery that queued its reply has it delivered: a replay adds no second one.
+    return Reply(
+        text=f"{stored.get('text', '')} (already done; nothing was repeated)",
+        queued=bool(stored.get("queued")),
+    )

@@ -1,0 +1,1 @@
+"""The decision log: recording decisions, their cards, and ``/opss decide``."""

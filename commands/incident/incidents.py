@@ -1,0 +1,277 @@
+"""Declaring an incident (2.19-2.20, section 3): its record, its channel, its command team."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from cards import forms
+from cards.model import Form
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.core.lookup import find_issue
+from commands.decision.log import decision_log_anchor, decision_log_card, record_decision
+from commands.incident.card import incident_card
+from commands.incident.erco import erco_prompt
+from commands.incident.groups import (
+    declared_chairs_justification,
+    mobilise_for_rhythm,
+)
+from commands.issue.card import issue_anchor, publish_issue_change
+from commands.issue.ladder import move_issue
+from commands.rhythm.battle_rhythm import STANDARD, apply_preset, rhythm_card
+from commands.sitrep.sitreps import start_schedule
+from rules import impact, lifecycle, roles
+from rules.channels import incident_channel_name
+from rules.command_and_control import erco_needed
+from rules.lifecycle import STAGE_LABELS, Move, Stage
+from storage import repositories as repo
+from storage.models import Incident, Issue
+
+OPTION_FIELDS = {
+    "title": "title",
+    "level": "level",
+    "imt_lead": "imt_lead",
+    "scg_chair": "scg_chair",
+    "tcg_chair": "tcg_chair",
+    "comms_lead": "communications_lead",
+    "communications_lead": "communications_lead",
+    "sio": "senior_investigation_officer",
+    "senior_investigation_officer": "senior_investigation_officer",
+    "invite": "invite",
+    "erco": "erco_engaged",
+    "erco_engaged": "erco_engaged",
+    "justification": "chair_justification",
+    "chair_justification": "chair_justification",
+}
+
+
+def _issue(ctx: Ctx, reference: str | None) -> Issue:
+    issue = find_issue(ctx.session, reference, "declare")
+    stage = Stage(issue.stage)
+    existing = repo.incident_for_issue(ctx.session, issue.id)
+    if existing is not None:
+        raise UserError(f"{issue.reference} was already declared as {existing.reference}.")
+    try:
+        lifecycle.transition(stage, Move.DECLARE)
+    except lifecycle.TransitionRefused as exc:
+        raise UserError(
+            f"{issue.reference} is at {STAGE_LABELS[stage]}: an incident is declared after a "
+            "case conference decides to (plan 2.19-2.20)."
+        ) from exc
+    conference = repo.latest_conference(ctx.session, issue.id)
+    if conference is None or "declare_incident" not in (conference.outcomes or []):
+        raise UserError(
+            f"No case conference on {issue.reference} has decided to declare an incident "
+            "(plan 2.19). Record that outcome with /opss outcome first."
+        )
+    allowed = roles.may_declare(ctx.actor)
+    if not allowed:
+        raise PermissionRefused(
+            f"declare an incident for {issue.reference}", allowed.who_may, issue.reference
+        )
+    return issue
+
+
+def _overall(ctx: Ctx, issue: Issue) -> impact.Level | None:
+    latest = repo.latest_assessment(ctx.session, issue.id)
+    return impact.Level(latest.overall) if latest else None
+
+
+def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
+    issue = _issue(ctx, args.first())
+    values: dict[str, Any] = {}
+    for name, value in args.options.items():
+        if name not in OPTION_FIELDS:
+            raise UserError(
+                f"declare does not take --{name}; it takes --exercise, --title, --level, "
+                "--imt-lead, --scg-chair, --tcg-chair, --comms-lead, --sio, --invite, --erco, "
+                "--justification."
+            )
+        values[OPTION_FIELDS[name]] = value
+    if "exercise" in args.flags:
+        values["exercise"] = True
+    return {"reference": issue.reference}, values
+
+
+def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
+    issue = find_issue(ctx.session, context.get("reference"), "declare")
+    overall = _overall(ctx, issue)
+    form = forms.declare_form(
+        issue.reference, issue.title, erco_prompt=bool(overall and overall >= impact.Level.HIGH)
+    )
+    return form.prefilled({"imt_lead": ctx.person.name})
+
+
+def _person_names(ctx: Ctx, v: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    team: dict[str, str] = {}
+    for key, label in forms.COMMAND_ROLES:
+        name = (v.get(key) or "").strip().lstrip("@")
+        if not name:
+            continue
+        if repo.person_by_name(ctx.session, name) is None:
+            raise UserError(f"{label}: no user '{name}' is known.", key)
+        team[key] = name
+    invite = []
+    for raw in (v.get("invite") or "").split(","):
+        name = raw.strip().lstrip("@")
+        if not name:
+            continue
+        if repo.person_by_name(ctx.session, name) is None:
+            raise UserError(f"Also invite: no user '{name}' is known.", "invite")
+        invite.append(name)
+    return team, invite
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+    issue = _issue(ctx, context.get("reference"))
+    conference = repo.latest_conference(ctx.session, issue.id)
+    return open_incident(
+        ctx,
+        issue,
+        v,
+        basis=roles.may_declare(ctx.actor).basis,
+        rationale=f"Case conference {conference.reference if conference else ''} decided to "
+        "declare an incident (plan 2.19-2.20).",
+        group="case_conference",
+        conference_id=conference.id if conference else None,
+    )
+
+
+def open_incident(
+    ctx: Ctx,
+    issue: Issue,
+    v: dict[str, Any],
+    *,
+    basis: str,
+    rationale: str,
+    group: str,
+    conference_id: int | None = None,
+) -> Reply:
+    """The incident's record, channel, decision log, groups and rhythm (one unit of work)."""
+    team, invite = _person_names(ctx, v)
+    exercise = bool(v.get("exercise"))
+    reference = repo.next_reference(ctx.session, "incident", ctx.now.year)
+    taken = set(ctx.session.scalars(select(Incident.channel_name)))
+    channel_name = incident_channel_name(reference, v["title"], exercise, taken)
+    overall = _overall(ctx, issue)
+    incident = Incident(
+        reference=reference,
+        issue_id=issue.id,
+        title=v["title"],
+        exercise=exercise,
+        level=v["level"],
+        status="active",
+        overall_impact=int(overall) if overall else None,
+        erco_engaged=bool(v.get("erco_engaged")),
+        erco_engaged_by=ctx.person.display_name if v.get("erco_engaged") else "",
+        erco_engaged_at=ctx.now if v.get("erco_engaged") else None,
+        command_team=team,
+        strategy={},
+        declared_by_id=ctx.person.id,
+        declared_at=ctx.now,
+        surface=ctx.surface,
+        channel_key=f"incident:{reference}",
+        channel_name=channel_name,
+        members=sorted({ctx.person.name, *team.values(), *invite}),
+    )
+    incident.issue = issue
+    ctx.session.add(incident)
+    ctx.session.flush()
+    unqualified = declared_chairs_justification(
+        ctx, incident, team, v.get("chair_justification") or ""
+    )
+    move_issue(ctx, issue, Stage.DECLARED, basis=basis)
+    record_decision(
+        ctx,
+        kind="declaration",
+        what=f"Declare incident {reference}: {incident.title}"
+        + (" (EXERCISE)" if exercise else ""),
+        rationale=rationale,
+        decided_by=ctx.person.display_name,
+        group=group,
+        incident=incident,
+        conference_id=conference_id,
+    )
+    for text in unqualified:
+        record_decision(
+            ctx,
+            kind="chair",
+            what=text,
+            rationale=v.get("chair_justification") or "",
+            decided_by=ctx.person.display_name,
+            group="imt",
+            incident=incident,
+        )
+    ctx.audit(
+        "incident.declared",
+        "incident",
+        reference,
+        None,
+        {
+            "issue": issue.reference,
+            "exercise": exercise,
+            "level": incident.level,
+            "channel": channel_name,
+            "command_team": team,
+        },
+    )
+    members = list(incident.members or [])
+    label = "EXERCISE " if exercise else ""
+    topic = f"{label}{reference} · {incident.title} · declared {incident.declared_at:%d %b %Y}"
+    repo.enqueue(
+        ctx.session,
+        surface=ctx.surface,
+        conversation=incident.channel_key,
+        op="create_channel",
+        payload={"name": channel_name, "topic": topic, "private": True, "members": members},
+        now=ctx.now,
+    )
+    # The battle rhythm starts with the incident (3.21-3.22), its groups with it.
+    apply_preset(ctx, incident, STANDARD)
+    mobilise_for_rhythm(ctx, incident, team)
+    card = incident_card(ctx.session, incident)
+    ctx.post(
+        incident.channel_key,
+        f"{label}Incident {reference} declared.",
+        card,
+        pin=True,
+        anchor=f"incident:{reference}",
+    )
+    ctx.post(
+        incident.channel_key,
+        f"Decision log · {reference}",
+        decision_log_card(ctx.session, incident),
+        pin=True,
+        anchor=decision_log_anchor(incident),
+    )
+    ctx.bookmark(incident.channel_key, "Decision log", decision_log_anchor(incident))
+    ctx.bookmark(incident.channel_key, f"Issue {issue.reference} summary", issue_anchor(issue))
+    erco_prompted = erco_needed(overall, incident.erco_engaged)
+    if erco_prompted:
+        # Declaring without ERCO does not pass silently: the channel is asked, with a button.
+        prompt_text, prompt_card = erco_prompt(incident)
+        ctx.post(incident.channel_key, prompt_text, prompt_card)
+    start_schedule(ctx, incident, teams=[issue.functional_area])
+    ctx.post(incident.channel_key, f"Battle rhythm of {reference}", rhythm_card(ctx, incident))
+    announce = f"{label}{issue.reference} declared as incident {reference}: #{channel_name}"
+    publish_issue_change(ctx, issue, announce, tell_imt=True)
+    if erco_prompted:
+        announce += (
+            f". Impact is {overall.label if overall else ''} and DBT ERCO is not recorded as "
+            f"engaged: record it with /opss erco {reference} (3.17)"
+        )
+    return Reply(text=announce, card=card, ephemeral=False)
+
+
+DECLARE = FormFlow(
+    "declare",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Confirm the declaration.",
+    permit=lambda ctx, context: _issue(ctx, context.get("reference")),
+)

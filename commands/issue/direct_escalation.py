@@ -1,0 +1,187 @@
+"""IMT's reserved right (plan 2.3): escalate an issue straight to an incident from any rung,
+without a case conference.
+
+``/opss escalate ISS incident`` (a form) is for the Head of IMT, with a deputy director
+recorded as consulted. The rationale is recorded as a decision; the originator and the deputy
+director are told (directly where the platform allows, and in the issue's channel and the IMT
+channel); the escalation is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cards import forms
+from cards.model import Choice, Field, Form
+from commands.action.chasing import direct_conversation
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.core.lookup import find_issue
+from commands.incident.incidents import open_incident
+from rules import roles
+from rules.command_and_control import may_escalate_directly
+from rules.lifecycle import OPEN_STAGES, STAGE_LABELS, Stage
+from storage import repositories as repo
+from storage.models import Issue
+
+FROM_STAGES = OPEN_STAGES | {Stage.MONITORING}
+
+
+def direct_form(reference: str, title: str, deputies: list[tuple[str, str]]) -> Form:
+    return Form(
+        id="direct_escalation",
+        title=f"Escalate to incident · {reference}",
+        intro="IMT reserve the right to escalate an issue to an incident (2.3), from any rung "
+        "and without a case conference. For the Head of IMT, having consulted a deputy "
+        "director; the rationale is recorded as a decision.",
+        submit_label="Escalate to incident",
+        fields=(
+            Field(
+                "title", "Incident title", required=True, max_length=forms.TITLE_MAX, value=title
+            ),
+            Field(
+                "consulted",
+                "Deputy director consulted",
+                "choice",
+                required=True,
+                choices=tuple(Choice(n, d) for n, d in deputies),
+            ),
+            Field("rationale", "Rationale", "multiline", required=True, max_length=4000),
+            Field(
+                "level",
+                "Command level",
+                "choice",
+                required=True,
+                choices=forms.LEVELS,
+                value="tactical",
+            ),
+            Field("exercise", "This is an EXERCISE (plan section 6)", "toggle", value=False),
+            Field(
+                "erco_engaged",
+                "DBT Emergency Response Coordination (ERCO) has been engaged (3.17)",
+                "toggle",
+                value=False,
+            ),
+        ),
+        context={"reference": reference},
+    )
+
+
+def _issue(ctx: Ctx, reference: str | None) -> Issue:
+    issue = find_issue(ctx.session, reference, "escalate")
+    stage = Stage(issue.stage)
+    declared = repo.incident_for_issue(ctx.session, issue.id)
+    if declared is not None:
+        raise UserError(f"{issue.reference} is already incident {declared.reference}.")
+    if stage not in FROM_STAGES:
+        raise UserError(
+            f"{issue.reference} is {STAGE_LABELS[stage]}: only an open or monitored issue can "
+            "be escalated to an incident."
+        )
+    if not ctx.actor.has(roles.Role.HEAD_OF_IMT):
+        refused = may_escalate_directly(ctx.actor, None)
+        raise PermissionRefused(
+            f"escalate {issue.reference} straight to an incident",
+            refused.who_may,
+            issue.reference,
+        )
+    return issue
+
+
+def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
+    issue = _issue(ctx, args.first())
+    values: dict[str, Any] = {}
+    for name, value in args.options.items():
+        if name in {"consulted", "rationale", "title", "level"}:
+            values[name] = value.lstrip("@") if name == "consulted" else value
+        else:
+            raise UserError(
+                f"escalate … incident does not take --{name}; it takes --consulted, "
+                "--rationale, --title, --level and --exercise."
+            )
+    if "exercise" in args.flags:
+        values["exercise"] = True
+    return {"reference": issue.reference}, values
+
+
+def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
+    issue = find_issue(ctx.session, context.get("reference"), "escalate")
+    deputies = [
+        (p.name, p.display_name)
+        for p in repo.people_with_role(ctx.session, roles.Role.DEPUTY_DIRECTOR)
+        if p.name != ctx.person.name
+    ]
+    return direct_form(issue.reference, issue.title, deputies)
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+    issue = _issue(ctx, context.get("reference"))
+    consulted = repo.person_by_name(ctx.session, v["consulted"])
+    if consulted is None:
+        raise UserError(f"Deputy director consulted: no user '{v['consulted']}'.", "consulted")
+    allowed = may_escalate_directly(ctx.actor, repo.actor_for(ctx.session, consulted))
+    if not allowed:
+        raise PermissionRefused(
+            f"escalate {issue.reference} straight to an incident",
+            allowed.who_may,
+            issue.reference,
+        )
+    from_stage = STAGE_LABELS[Stage(issue.stage)]
+    reply = open_incident(
+        ctx,
+        issue,
+        {**v, "imt_lead": ctx.person.name},
+        basis=allowed.basis,
+        rationale=f"IMT's reserved right to escalate (2.3), from {from_stage}, having consulted "
+        f"{consulted.display_name}: {v['rationale']}",
+        group="imt",
+    )
+    incident = repo.incident_for_issue(ctx.session, issue.id)
+    assert incident is not None
+    ctx.audit(
+        "issue.escalated_directly",
+        "issue",
+        issue.reference,
+        {"stage": from_stage},
+        {"incident": incident.reference, "consulted": consulted.name, "rationale": v["rationale"]},
+    )
+    text = ("EXERCISE · " if incident.exercise else "") + (
+        f"{ctx.person.display_name} (Head of IMT) escalated {issue.reference} straight to "
+        f"incident {incident.reference} from {from_stage}, having consulted "
+        f"{consulted.display_name} (plan 2.3): {v['rationale']}"
+    )
+    # The originator and the deputy director are told: directly where the platform allows,
+    # and always where the issue was raised and in the IMT channel.
+    for person in (issue.raised_by, consulted):
+        direct = direct_conversation(ctx.session, ctx.surface, person)
+        if direct is not None:
+            ctx.post(direct, text)
+    ctx.post(
+        issue.origin_channel or ctx.here(),
+        f"{issue.raised_by.display_name}: your issue {issue.reference} is now incident "
+        f"{incident.reference}. {text}",
+        surface=issue.surface,
+    )
+    ctx.post(ctx.options.imt_conversation, f"{consulted.display_name}: {text}")
+    reply.text = text
+    return reply
+
+
+DIRECT_ESCALATION = FormFlow(
+    "direct_escalation",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Escalate the issue to an incident.",
+    permit=lambda ctx, context: _issue(ctx, context.get("reference")),
+)
+
+
+def escalate_route(args: Args) -> FormFlow | None:
+    """``/opss escalate ISS incident`` is IMT's reserved right; other rungs are the ladder."""
+    if len(args.words) > 1 and args.words[1].lower() == "incident":
+        del args.words[1]
+        return DIRECT_ESCALATION
+    return None

@@ -1,0 +1,168 @@
+"""Moving an issue on the escalation ladder: escalate, close, hand to an LA, monitor, re-open."""
+
+from __future__ import annotations
+
+from commands.core.args import Args
+from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.core.lookup import declared_instead, find_issue
+from commands.decision.log import record_decision
+from commands.issue.card import publish_issue_change
+from commands.issue.issues import snapshot
+from rules import escalation, lifecycle, roles
+from rules.lifecycle import STAGE_LABELS, Move, Stage
+from storage import repositories as repo
+from storage.models import Escalation, Issue
+
+CLOSE_KINDS = {
+    "nfa": Move.CLOSE_NFA,
+    "no-further-action": Move.CLOSE_NFA,
+    "la": Move.HAND_TO_LA,
+    "la-led": Move.HAND_TO_LA,
+    "monitoring": Move.RETURN_TO_MONITORING,
+    "monitor": Move.RETURN_TO_MONITORING,
+}
+
+
+def move_issue(
+    ctx: Ctx, issue: Issue, target: Stage, *, basis: str, justification: str = ""
+) -> None:
+    """Write the move, its history row and its audit event (one unit of work)."""
+    before = snapshot(issue)
+    source = Stage(issue.stage)
+    if target in lifecycle.PARKED and source not in lifecycle.PARKED:
+        issue.stage_before_parking = source.value
+    issue.stage = target.value
+    issue.stage_seq += 1
+    issue.stage_entered_at = ctx.now
+    ctx.session.add(
+        Escalation(
+            issue_id=issue.id,
+            from_stage=source.value,
+            to_stage=target.value,
+            moved_by_id=ctx.person.id,
+            moved_at=ctx.now,
+            basis=basis,
+            justification=justification,
+        )
+    )
+    after = snapshot(issue) | ({"justification": justification} if justification else {})
+    ctx.audit("issue.moved", "issue", issue.reference, before, after)
+    ctx.session.flush()
+
+
+def require_preconditions(ctx: Ctx, issue: Issue, target: Stage, justification: str) -> None:
+    """2.4 and 2.11 for a move up: a fresh impact assessment, and NNC out of CAM."""
+    assessment = repo.latest_assessment(ctx.session, issue.id)
+    nnc_row = repo.latest_nnc(ctx.session, issue.id)
+    check = escalation.check(
+        escalation.Evidence(
+            stage=Stage(issue.stage),
+            stage_seq=issue.stage_seq,
+            latest_assessment_seq=assessment.stage_seq if assessment else None,
+            nnc_any_met=nnc_row.any_met if nnc_row else None,
+            justification=justification,
+        ),
+        target,
+    )
+    if not check.ok:
+        raise UserError(check.message, "justification" if check.needs_justification else None)
+
+
+def escalate(ctx: Ctx, args: Args) -> Reply:
+    issue = find_issue(ctx.session, args.first(), "escalate")
+    stage = Stage(issue.stage)
+    wanted = args.words[1].lower() if len(args.words) > 1 else None
+    if wanted in {"conference", "case-conference", "case_conference", "cc"}:
+        raise UserError(f"Call a case conference with /opss conference {issue.reference}.")
+    if wanted is not None and wanted not in lifecycle.ESCALATION_TARGETS:
+        raise UserError(
+            f"'{wanted}' is not a rung to escalate to; use ftl, cam, ttg or cam-ep "
+            "(a case conference is called with /opss conference)."
+        )
+    if wanted is None:
+        ups = [t for t in lifecycle.allowed_moves(stage) if t.move is Move.ESCALATE]
+        if not ups:
+            raise UserError(lifecycle.refusal(stage, None, Move.ESCALATE))
+        target = ups[0].target
+    else:
+        target = lifecycle.ESCALATION_TARGETS[wanted]
+    try:
+        lifecycle.transition(stage, Move.ESCALATE, target)
+    except lifecycle.TransitionRefused as exc:
+        raise UserError(str(exc)) from exc
+    allowed = roles.may_move(ctx.actor, target.value, issue.functional_area)
+    if not allowed:
+        raise PermissionRefused(
+            f"escalate {issue.reference} to {STAGE_LABELS[target]}",
+            allowed.who_may,
+            issue.reference,
+        )
+    justification = args.options.get("justification", "")
+    require_preconditions(ctx, issue, target, justification)
+    move_issue(ctx, issue, target, basis=allowed.basis, justification=justification)
+    text = f"{issue.reference} escalated from {STAGE_LABELS[stage]} to {STAGE_LABELS[target]}."
+    if justification:
+        text += f" Justification (no NNC criterion met): {justification}"
+    card = publish_issue_change(ctx, issue, text, tell_imt=True)
+    return Reply(text=text, card=card, ephemeral=False)
+
+
+def close(ctx: Ctx, args: Args) -> Reply:
+    issue = find_issue(ctx.session, args.first(), "close")
+    kind = args.words[1].lower() if len(args.words) > 1 else ""
+    if kind not in CLOSE_KINDS:
+        raise UserError(
+            "close needs how: nfa (no further action), la (hand to the local authority) or "
+            f'monitoring, e.g. /opss close {issue.reference} nfa --reason "why".'
+        )
+    reason = args.options.get("reason", "").strip()
+    if not reason:
+        raise UserError('Reason: say why, with --reason "...".', "reason")
+    stage = Stage(issue.stage)
+    try:
+        t = lifecycle.transition(stage, CLOSE_KINDS[kind])
+    except lifecycle.TransitionRefused as exc:
+        raise UserError(str(exc)) from exc
+    allowed = roles.may_move(ctx.actor, t.target.value, issue.functional_area)
+    if not allowed:
+        raise PermissionRefused(
+            f"move {issue.reference} to {STAGE_LABELS[t.target]}",
+            allowed.who_may,
+            issue.reference,
+        )
+    move_issue(ctx, issue, t.target, basis=allowed.basis, justification=reason)
+    record_decision(
+        ctx,
+        kind=t.target.value,
+        what=f"{STAGE_LABELS[t.target]} ({issue.reference})",
+        rationale=reason,
+        decided_by=ctx.person.display_name,
+        group="imt" if ctx.actor.has(roles.Role.IMT) else "other",
+        issue=issue,
+    )
+    text = f"{issue.reference}: {STAGE_LABELS[t.target]}. Reason: {reason}"
+    card = publish_issue_change(ctx, issue, text, tell_imt=True)
+    return Reply(text=text, card=card, ephemeral=False)
+
+
+def reopen(ctx: Ctx, args: Args) -> Reply:
+    issue = find_issue(ctx.session, args.first(), "reopen")
+    stage = Stage(issue.stage)
+    if stage is Stage.DECLARED:
+        raise UserError(declared_instead(ctx.session, issue, "re-opened"))
+    before = Stage(issue.stage_before_parking) if issue.stage_before_parking else None
+    try:
+        target = lifecycle.reopen_target(stage, before)
+    except lifecycle.TransitionRefused as exc:
+        raise UserError(str(exc)) from exc
+    allowed = roles.may_move(ctx.actor, "reopen", issue.functional_area)
+    if not allowed:
+        raise PermissionRefused(f"re-open {issue.reference}", allowed.who_may, issue.reference)
+    reason = args.options.get("reason", "").strip()
+    if not reason:
+        raise UserError('Reason: say why it is re-opened, with --reason "...".', "reason")
+    move_issue(ctx, issue, target, basis=allowed.basis, justification=reason)
+    issue.stage_before_parking = None
+    text = f"{issue.reference} re-opened at {STAGE_LABELS[target]}. Reason: {reason}"
+    card = publish_issue_change(ctx, issue, text, tell_imt=True)
+    return Reply(text=text, card=card, ephemeral=False)

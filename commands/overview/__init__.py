@@ -1,0 +1,1 @@
+"""A person's overview (App Home) and the paged lists (``/opss list``)."""

@@ -1,0 +1,433 @@
+"""Records to take away (plan 3.23, 5.1): the decision log (CSV, PDF), the timeline from the
+audit trail (CSV), each published sitrep, the review report and the strategy (DOCX, PDF).
+
+/opss export INC-2026-001 [all|decisions|timeline|sitreps|review|strategy]
+
+Files are stored with the incident (``documents``) and posted to its channel as files where
+the platform allows (Slack), or as download links (the local workspace).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+
+from cards import text as rich
+from commands.core.access import require_read
+from commands.core.args import Args
+from commands.core.context import Ctx, Reply, UserError
+from commands.incident import standing
+from commands.incident.lessons import lesson_line, lessons_of
+from commands.records import documents
+from commands.records.documents import CSV, DOCX, PDF, Report
+from commands.sitrep.sitreps import _stored_section as stored_section
+from rules.stand_down import LEVEL_LABELS, REVIEW_ASPECTS, STATUS_LABELS, Status
+from rules.timeparse import show
+from storage.models import (
+    Action,
+    AuditEvent,
+    CaseConference,
+    Decision,
+    Document,
+    Incident,
+    Person,
+    Recommendation,
+    Review,
+    Sitrep,
+)
+
+KINDS = ("decisions", "timeline", "sitreps", "review", "strategy")
+# The SCG strategy's fields (3.6), in the plan's order.
+STRATEGY_FIELDS: tuple[tuple[str, str], ...] = (
+    ("what_happened", "What happened"),
+    ("aim_objectives", "Aim and objectives"),
+    ("immediate_priorities", "Immediate priorities"),
+    ("support_required", "Support required"),
+    ("communications_strategy", "Communications strategy"),
+    ("engagement", "Engagement with ministers, press office and stakeholders"),
+    ("equality", "Vulnerable and protected groups (public sector equality duty, 1.7-1.8)"),
+    ("exit_strategy", "Exit strategy"),
+)
+
+
+@dataclass(frozen=True)
+class Built:
+    kind: str
+    title: str
+    filename: str
+    media_type: str
+    content: bytes
+
+
+def _name(incident: Incident, stem: str, ext: str) -> str:
+    prefix = "EXERCISE-" if incident.exercise else ""
+    return f"{prefix}{incident.reference}-{stem}.{ext}"
+
+
+def _both(incident: Incident, kind: str, stem: str, report: Report) -> list[Built]:
+    return [
+        Built(
+            kind, report.title, _name(incident, stem, "docx"), DOCX, documents.docx_bytes(report)
+        ),
+        Built(kind, report.title, _name(incident, stem, "pdf"), PDF, documents.pdf_bytes(report)),
+    ]
+
+
+def _heading_facts(incident: Incident) -> tuple[tuple[str, str], ...]:
+    facts = [
+        ("Incident", f"{incident.reference} · {incident.title}"),
+        ("Issue", incident.issue.reference),
+        ("Status", STATUS_LABELS[Status(incident.status)]),
+        ("Level", LEVEL_LABELS.get(incident.level, incident.level)),
+        ("Declared", show(incident.declared_at)),
+    ]
+    if incident.closed_at:
+        facts.append(("Closed", show(incident.closed_at)))
+    return tuple(facts)
+
+
+# The decision log ---------------------------------------------------------------------------
+
+
+def incident_decisions(ctx: Ctx, incident: Incident) -> list[Decision]:
+    """The incident's decisions and those of its issue (case conferences, re-escalation)."""
+    return list(
+        ctx.session.scalars(
+            select(Decision).where(Decision.issue_id == incident.issue_id).order_by(Decision.id)
+        )
+    )
+
+
+def decision_documents(ctx: Ctx, incident: Incident) -> list[Built]:
+    rows = incident_decisions(ctx, incident)
+    by_id = {r.id: r for r in rows}
+    conferences = {
+        c.id: c.reference
+        for c in ctx.session.scalars(
+            select(CaseConference).where(CaseConference.issue_id == incident.issue_id)
+        )
+    }
+    header = (
+        "reference",
+        "decided_at",
+        "decision",
+        "rationale",
+        "options_considered",
+        "decided_by",
+        "group",
+        "meeting",
+        "case_conference",
+        "evidence",
+        "supersedes",
+        "recorded_at",
+    )
+    table = [
+        (
+            r.reference,
+            show(r.decided_at),
+            r.what,
+            r.rationale,
+            r.options_considered,
+            r.decided_by,
+            r.group,
+            r.meeting,
+            conferences.get(r.conference_id or 0, ""),
+            r.evidence,
+            by_id[r.supersedes_id].reference if r.supersedes_id in by_id else "",
+            show(r.recorded_at),
+        )
+        for r in rows
+    ]
+    title = f"Decision log · {incident.reference}"
+    sections = []
+    for r in rows:
+        lines = [f"Decision: {r.what}", f"Rationale: {r.rationale}"]
+        if r.options_considered:
+            lines.append(f"Options considered: {r.options_considered}")
+        lines.append(f"Decided by: {r.decided_by} ({r.group})")
+        if r.conference_id in conferences:
+            lines.append(f"Case conference: {conferences[r.conference_id or 0]}")
+        if r.meeting:
+            lines.append(f"Meeting: {r.meeting}")
+        if r.evidence:
+            lines.append(f"Evidence: {r.evidence}")
+        if r.supersedes_id in by_id:
+            lines.append(f"Supersedes: {by_id[r.supersedes_id].reference}")
+        sections.append((f"{r.reference} · {show(r.decided_at)}", "\n".join(lines)))
+    report = Report(
+        title=title,
+        subtitle=f"{len(rows)} decisions, append-only",
+        exercise=incident.exercise,
+        facts=_heading_facts(incident),
+        sections=tuple(sections) or (("Decisions", "none recorded"),),
+    )
+    return [
+        Built(
+            "decisions",
+            title,
+            _name(incident, "decision-log", "csv"),
+            CSV,
+            documents.csv_bytes(header, table, incident.exercise),
+        ),
+        Built(
+            "decisions",
+            title,
+            _name(incident, "decision-log", "pdf"),
+            PDF,
+            documents.pdf_bytes(report),
+        ),
+    ]
+
+
+# The timeline -------------------------------------------------------------------------------
+
+
+def timeline_documents(ctx: Ctx, incident: Incident) -> list[Built]:
+    """Every audit event about the incident, its issue, conferences, decisions and actions."""
+    issue = incident.issue
+    refs = {incident.reference, issue.reference}
+    refs |= set(
+        ctx.session.scalars(
+            select(CaseConference.reference).where(CaseConference.issue_id == issue.id)
+        )
+    )
+    refs |= set(
+        ctx.session.scalars(select(Decision.reference).where(Decision.issue_id == issue.id))
+    )
+    refs |= set(
+        ctx.session.scalars(
+            select(Action.reference).where(
+                or_(Action.incident_id == incident.id, Action.issue_id == issue.id)
+            )
+        )
+    )
+    events = ctx.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity_ref.in_(refs))
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    table = [
+        (
+            show(e.at),
+            e.at.isoformat(),
+            e.actor_name,
+            e.action,
+            e.entity_type,
+            e.entity_ref,
+            json.dumps(e.before, ensure_ascii=False) if e.before else "",
+            json.dumps(e.after, ensure_ascii=False) if e.after else "",
+            e.surface,
+        )
+        for e in events
+    ]
+    header = ("when", "utc", "who", "event", "entity", "reference", "before", "after", "surface")
+    return [
+        Built(
+            "timeline",
+            f"Timeline · {incident.reference}",
+            _name(incident, "timeline", "csv"),
+            CSV,
+            documents.csv_bytes(header, table, incident.exercise),
+        )
+    ]
+
+
+# Sitreps, the review report, the strategy ---------------------------------------------------
+
+
+def _plain(body: str | rich.Text) -> str:
+    """A document shows the words; the bold labels are the chat's styling."""
+    return body if isinstance(body, str) else body.plain
+
+
+def sitrep_documents(ctx: Ctx, incident: Incident) -> list[Built]:
+    rows = ctx.session.scalars(
+        select(Sitrep)
+        .where(Sitrep.incident_id == incident.id, Sitrep.status == "published")
+        .order_by(Sitrep.number)
+    )
+    out: list[Built] = []
+    for row in rows:
+        sections = [(str(h), _plain(stored_section(body))) for h, body in row.sections]
+        if row.amendment:
+            sections.insert(0, ("IMT amendment", row.amendment))
+        approver = ctx.session.get(Person, row.approved_by_id) if row.approved_by_id else None
+        report = Report(
+            title=row.title.removeprefix("EXERCISE · "),
+            subtitle=f"Published {show(row.published_at) if row.published_at else ''}"
+            + (f" · approved by {approver.display_name}" if approver else ""),
+            exercise=incident.exercise,
+            facts=(("Incident", f"{incident.reference} · {incident.title}"),),
+            sections=tuple(sections),
+        )
+        out += _both(incident, "sitrep", f"sitrep-{row.number}", report)
+    return out
+
+
+def review_documents(ctx: Ctx, incident: Incident) -> list[Built]:
+    review = ctx.session.scalar(select(Review).where(Review.incident_id == incident.id))
+    if review is None:
+        return []
+    facts = list(_heading_facts(incident))
+    facts.append(("Review", review.status.replace("_", " ")))
+    facts.append(("Scheduled for", show(review.scheduled_for)))
+    if review.signed_off_at and review.signed_off_by_id:
+        who = ctx.session.get(Person, review.signed_off_by_id)
+        facts.append(
+            ("Signed off", f"{who.display_name if who else ''}, {show(review.signed_off_at)}")
+        )
+    sections: list[tuple[str, str]] = [("Summary", review.summary or "not yet written")]
+    lessons = lessons_of(ctx, incident)
+    for key, label in REVIEW_ASPECTS:
+        sections.append((label, review.findings.get(key) or "-"))
+    sections.append(("Stakeholders' input", review.stakeholder_input or "-"))
+    sections.append(
+        (
+            "Lessons identified",
+            "\n".join(lesson_line(x) for x in lessons) or "none recorded",
+        )
+    )
+    recs = ctx.session.execute(
+        select(Recommendation, Action)
+        .join(Action, Action.id == Recommendation.action_id)
+        .where(Recommendation.review_id == review.id)
+        .order_by(Recommendation.number)
+    ).tuples()
+    sections.append(
+        (
+            "Recommendations",
+            "\n".join(
+                f"{r.number}. {r.text} (team: {r.team}; action {a.reference}, owner "
+                f"{a.owner.display_name}, due {show(a.due_at)}, {a.status})"
+                for r, a in recs
+            )
+            or "none allocated",
+        )
+    )
+    report = Report(
+        title=f"Post-incident review · {incident.reference}",
+        subtitle=incident.title + (" · an exercise (plan 6.8-6.11)" if incident.exercise else ""),
+        exercise=incident.exercise,
+        facts=tuple(facts),
+        sections=tuple(sections),
+    )
+    return _both(incident, "review", "review-report", report)
+
+
+def strategy_documents(ctx: Ctx, incident: Incident) -> list[Built]:
+    strategy = incident.strategy or {}
+    known = {k for k, _ in STRATEGY_FIELDS}
+    sections = [(label, str(strategy.get(key) or "not recorded")) for key, label in STRATEGY_FIELDS]
+    sections += [
+        (k.replace("_", " ").capitalize(), str(v)) for k, v in strategy.items() if k not in known
+    ]
+    report = Report(
+        title=f"SCG strategy · {incident.reference}",
+        subtitle=incident.title + ("" if strategy else " · no strategy has been recorded yet"),
+        exercise=incident.exercise,
+        facts=_heading_facts(incident),
+        sections=tuple(sections),
+    )
+    return _both(incident, "strategy", "strategy", report)
+
+
+BUILDERS = {
+    "decisions": decision_documents,
+    "timeline": timeline_documents,
+    "sitreps": sitrep_documents,
+    "review": review_documents,
+    "strategy": strategy_documents,
+}
+
+
+# Keeping and posting ------------------------------------------------------------------------
+
+
+def keep(ctx: Ctx, incident: Incident, built: list[Built]) -> list[str]:
+    """Store each file with the incident and post it to the incident's conversation."""
+    names = []
+    for b in built:
+        row = Document(
+            incident_id=incident.id,
+            kind=b.kind,
+            title=b.title,
+            filename=b.filename,
+            media_type=b.media_type,
+            content=b.content,
+            created_by_id=ctx.person.id,
+            created_at=ctx.now,
+        )
+        ctx.session.add(row)
+        ctx.session.flush()
+        ctx.file(incident.channel_key, row.id, b.title, b.filename)
+        names.append(b.filename)
+    if built:
+        ctx.audit(
+            "records.exported",
+            "incident",
+            incident.reference,
+            None,
+            {"files": names},
+        )
+    return names
+
+
+def where_said(ctx: Ctx, incident: Incident) -> str:
+    """Where the incident's posts go now, in words for the reply."""
+    target = ctx.where(incident.channel_key)
+    if target == incident.channel_key:
+        return "in the incident's channel"
+    if target == ctx.options.imt_conversation:
+        return "in the IMT channel (the incident's channel is archived)"
+    return "here (the incident's channel is archived)"
+
+
+def readable_document(ctx: Ctx, document_id: int) -> Document | None:
+    document = ctx.session.get(Document, document_id)
+    if document is None:
+        return None
+    incident = ctx.session.get(Incident, document.incident_id)
+    assert incident is not None
+    require_read(ctx, incident)
+    return document
+
+
+def export(ctx: Ctx, args: Args) -> Reply:
+    # Whoever may read the incident may take its records away.
+    incident = standing.load(ctx, args.first(), "export", "records")
+    wanted = [w.lower() for w in args.words[1:]] or ["all"]
+    kinds = list(KINDS) if "all" in wanted else wanted
+    unknown = [k for k in kinds if k not in BUILDERS]
+    if unknown:
+        raise UserError(
+            f"export: '{unknown[0]}' is not a record; choose all, " + ", ".join(KINDS) + "."
+        )
+    built: list[Built] = []
+    skipped: list[str] = []
+    for kind in kinds:
+        made = BUILDERS[kind](ctx, incident)
+        if not made:
+            skipped.append(kind)
+        built += made
+    names = keep(ctx, incident, built)
+    parts = []
+    if names:
+        plural = "s" if len(names) != 1 else ""
+        parts.append(
+            f"{len(names)} file{plural} from {incident.reference}: {', '.join(names)}, posted "
+            f"{where_said(ctx, incident)}."
+        )
+    if skipped:
+        parts.append(
+            f"Nothing yet to take away from {incident.reference} for: "
+            + ", ".join(
+                {"sitreps": "sitreps (none published)", "review": "review (not scheduled)"}.get(
+                    k, k
+                )
+                for k in skipped
+            )
+            + "."
+        )
+    return Reply(text=" ".join(parts))

@@ -1,0 +1,451 @@
+"""The battle rhythm (plan 3.21-3.22): an incident's schedule of meetings, set by IMT.
+
+Declaring applies the "standard" preset; ``/opss rhythm`` shows it, adds or removes a meeting,
+or replaces it wholesale with another preset when the incident is escalated or de-escalated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import select
+
+from cards import forms
+from cards.model import Action, Card, Choice, Field, Form
+from commands.core.args import Args
+from commands.core.context import Ctx, EventSpec, PermissionRefused, Reply, UserError
+from commands.core.flows import Context, FormFlow
+from commands.core.lookup import find_incident
+from rules import roles
+from rules.rhythm import DAY_NAMES, HolidayPolicy, Pattern, occurrences, parse_days
+from rules.timeparse import show
+from storage.models import Incident, RhythmEvent
+
+STANDARD = "standard"
+DEFAULT_RHYTHMS: dict[str, tuple[EventSpec, ...]] = {
+    # A weekly programme like the plan's (3.21): strategic twice a week, tactical and the
+    # bird table every working day.
+    STANDARD: (
+        EventSpec(
+            "SCG",
+            "scg",
+            "mon,thu",
+            "09:00",
+            60,
+            30,
+            "Situation; strategy (3.6); decisions needed; exit strategy",
+        ),
+        EventSpec(
+            "TCG",
+            "tcg",
+            "weekdays",
+            "10:30",
+            60,
+            30,
+            "Actions review; evidence and risks; communications; resources",
+        ),
+        EventSpec(
+            "Bird table",
+            "bird_table",
+            "weekdays",
+            "08:30",
+            15,
+            15,
+            "Strategic overview; team updates; issues; schedule of events (3.13-3.15)",
+        ),
+    ),
+    "escalated": (
+        EventSpec(
+            "SCG",
+            "scg",
+            "daily",
+            "09:00",
+            60,
+            30,
+            "Situation; strategy; decisions",
+            holidays="ignore",
+        ),
+        EventSpec(
+            "TCG",
+            "tcg",
+            "daily",
+            "11:00",
+            60,
+            30,
+            "Actions; evidence; communications",
+            holidays="ignore",
+        ),
+        EventSpec(
+            "Bird table (morning)",
+            "bird_table",
+            "daily",
+            "08:00",
+            15,
+            15,
+            "Overview; team updates",
+            holidays="ignore",
+        ),
+        EventSpec(
+            "Bird table (afternoon)",
+            "bird_table",
+            "daily",
+            "15:00",
+            15,
+            15,
+            "Overview; team updates",
+            holidays="ignore",
+        ),
+    ),
+    "reduced": (
+        EventSpec("SCG", "scg", "mon", "09:00", 60, 60, "Situation; exit strategy"),
+        EventSpec("TCG", "tcg", "mon,wed,fri", "10:30", 45, 30, "Actions; residual risks"),
+    ),
+}
+
+WHO = "IMT, who keep the schedule of events with the SCG (3.22)"
+HOLIDAY_CHOICES = tuple(Choice(p.value, p.value.capitalize()) for p in HolidayPolicy)
+
+
+def _incident(ctx: Ctx, reference: str | None) -> Incident:
+    return find_incident(ctx, reference, "rhythm", "the battle rhythm's meetings")
+
+
+def _require_imt(ctx: Ctx, incident: Incident) -> None:
+    if not ctx.actor.has(roles.Role.IMT):
+        raise PermissionRefused(
+            f"change the battle rhythm of {incident.reference}", WHO, incident.reference
+        )
+
+
+def pattern_of(event: RhythmEvent) -> Pattern:
+    if event.every_hours:
+        return Pattern(
+            every_hours=event.every_hours,
+            anchor=event.anchor_at,
+            holidays=HolidayPolicy(event.holidays),
+        )
+    hour, minute = (int(x) for x in (event.at_local or "09:00").split(":"))
+    return Pattern(
+        days=tuple(event.days or ()), at=time(hour, minute), holidays=HolidayPolicy(event.holidays)
+    )
+
+
+def next_reminder(ctx_holidays: frozenset[date], event: RhythmEvent, after: datetime) -> datetime:
+    """When the next reminder after ``after`` is due (its meeting's start less the lead)."""
+    lead = timedelta(minutes=event.reminder_minutes)
+    start = next(occurrences(pattern_of(event), after + lead, ctx_holidays))
+    return start - lead
+
+
+def add_event(
+    ctx: Ctx, incident: Incident, spec: EventSpec, every_hours: int | None = None
+) -> RhythmEvent:
+    """A weekly meeting from ``spec``, or (``every_hours``) one every N hours from now."""
+    hour, minute = (int(x) for x in spec.at.split(":")) if spec.at else (0, 0)
+    event = RhythmEvent(
+        incident_id=incident.id,
+        name=spec.name,
+        group=spec.group,
+        days=None if every_hours else list(parse_days(spec.days)),
+        at_local=None if every_hours else f"{hour:02d}:{minute:02d}",
+        every_hours=every_hours,
+        anchor_at=ctx.now if every_hours else None,
+        duration_minutes=spec.duration_minutes,
+        reminder_minutes=spec.reminder_minutes,
+        agenda=spec.agenda,
+        holidays=HolidayPolicy(spec.holidays).value,
+        active=True,
+        created_at=ctx.now,
+        last_run_at=ctx.now,
+    )
+    event.next_run_at = next_reminder(ctx.options.holidays, event, ctx.now)
+    ctx.session.add(event)
+    ctx.session.flush()
+    return event
+
+
+def active_events(ctx: Ctx, incident: Incident) -> list[RhythmEvent]:
+    return list(
+        ctx.session.scalars(
+            select(RhythmEvent)
+            .where(RhythmEvent.incident_id == incident.id, RhythmEvent.active)
+            .order_by(RhythmEvent.id)
+        )
+    )
+
+
+def apply_preset(ctx: Ctx, incident: Incident, scale: str) -> list[RhythmEvent]:
+    presets = ctx.options.rhythms or DEFAULT_RHYTHMS
+    if scale not in presets:
+        raise UserError(f"Scale: '{scale}' is not a rhythm; use " + ", ".join(presets) + ".")
+    for old in active_events(ctx, incident):
+        old.active = False
+        old.replaced_at = ctx.now
+        old.next_run_at = None
+    events = [add_event(ctx, incident, spec) for spec in presets[scale]]
+    ctx.audit(
+        "rhythm.applied",
+        "incident",
+        incident.reference,
+        None,
+        {"scale": scale, "events": [e.name for e in events]},
+    )
+    return events
+
+
+def rhythm_card(ctx: Ctx, incident: Incident) -> Card:
+    facts = []
+    # Numbered as shown (1, 2, 3 …), which is what "/opss rhythm … remove <#>" takes.
+    for number, e in enumerate(active_events(ctx, incident), start=1):
+        when = (
+            f"every {e.every_hours} h"
+            if e.every_hours
+            else f"{_days_text(e.days or [])} {e.at_local}"
+        )
+        upcoming = list(islice(occurrences(pattern_of(e), ctx.now, ctx.options.holidays), 1))
+        nxt = f"; next {show(upcoming[0])}" if upcoming else ""
+        facts.append(
+            (
+                f"#{number} {e.name}",
+                f"{when}, {e.duration_minutes} min, reminder {e.reminder_minutes} min before{nxt}",
+            )
+        )
+    return Card(
+        title=f"Battle rhythm · {incident.reference}",
+        subtitle="Schedule of events (plan 3.21-3.22), London time",
+        facts=tuple(facts) or (("None", "No meetings scheduled."),),
+        actions=(Action("Add a meeting", f"/opss rhythm {incident.reference} add"),),
+        exercise=incident.exercise,
+    )
+
+
+def _days_text(days: list[int]) -> str:
+    if sorted(days) == [0, 1, 2, 3, 4]:
+        return "weekdays"
+    if sorted(days) == list(range(7)):
+        return "daily"
+    return ",".join(DAY_NAMES[d].capitalize() for d in sorted(days))
+
+
+def rhythm(ctx: Ctx, args: Args) -> Reply:
+    incident = _incident(ctx, args.first())
+    action = args.words[1].lower() if len(args.words) > 1 else "show"
+    if action == "show":
+        return Reply(card=rhythm_card(ctx, incident))
+    _require_imt(ctx, incident)
+    if action == "replace":
+        scale = args.words[2].lower() if len(args.words) > 2 else ""
+        events = apply_preset(ctx, incident, scale)
+        text = (
+            f"Battle rhythm of {incident.reference} replaced with '{scale}': "
+            + ", ".join(e.name for e in events)
+            + "."
+        )
+        ctx.post(incident.channel_key, text, rhythm_card(ctx, incident))
+        return Reply(text=text, card=rhythm_card(ctx, incident))
+    if action == "remove":
+        number = " ".join(args.words[2:]).lstrip("#").strip()
+        events = active_events(ctx, incident)
+        event = next(
+            (
+                e
+                for n, e in enumerate(events, start=1)
+                if number == str(n) or number.casefold() == e.name.casefold()
+            ),
+            None,
+        )
+        if event is None:
+            raise UserError(
+                f"Meeting: no meeting #{number} in this rhythm; the meetings are numbered 1 to "
+                f"{len(events)} as /opss rhythm {incident.reference} shows them."
+            )
+        event.active = False
+        event.replaced_at = ctx.now
+        event.next_run_at = None
+        ctx.audit("rhythm.removed", "incident", incident.reference, {"event": event.name}, None)
+        text = f"{event.name} removed from the battle rhythm of {incident.reference}."
+        ctx.post(incident.channel_key, text)
+        return Reply(text=text)
+    raise UserError(
+        "rhythm: use show, add, remove <#> or replace <"
+        + "|".join(ctx.options.rhythms or DEFAULT_RHYTHMS)
+        + ">."
+    )
+
+
+# Adding a meeting, with a form ---------------------------------------------------------------
+
+WEEKDAYS = tuple(Choice(str(i), name.capitalize()) for i, name in enumerate(DAY_NAMES))
+
+
+def meeting_form(reference: str) -> Form:
+    return Form(
+        id="rhythm_add",
+        title=f"Add a meeting · {reference}",
+        intro="A regular meeting in the battle rhythm; the bot reminds the channel before it.",
+        submit_label="Add meeting",
+        fields=(
+            Field("name", "Name", required=True, max_length=120, placeholder="e.g. Evidence group"),
+            Field("group", "Group", "choice", required=True, choices=forms.GROUPS),
+            Field("days", "Days (weekly meetings)", "multichoice", choices=WEEKDAYS, expanded=True),
+            Field("time", "Time (London; weekly meetings)", "time"),
+            Field(
+                "every_hours",
+                "Or: every N hours from now",
+                max_length=3,
+                help="Leave the days and time empty for a meeting every N hours.",
+            ),
+            Field("duration", "Duration in minutes", required=True, max_length=4, value="60"),
+            Field(
+                "reminder",
+                "Remind this many minutes before",
+                required=True,
+                max_length=4,
+                value="30",
+            ),
+            Field(
+                "holidays",
+                "On a bank holiday",
+                "choice",
+                required=True,
+                choices=HOLIDAY_CHOICES,
+                value="skip",
+            ),
+            Field("location", "Location or link", max_length=500),
+            Field("agenda", "Agenda", "multiline", max_length=2000),
+            Field("attendees", "Who attends", max_length=1000),
+        ),
+        context={"reference": reference},
+    )
+
+
+def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
+    incident = _incident(ctx, args.first())
+    _require_imt(ctx, incident)
+    values: dict[str, Any] = {}
+    for name, value in args.options.items():
+        if name == "days":
+            try:
+                values["days"] = [str(d) for d in parse_days(value)]
+            except ValueError as exc:
+                raise UserError(f"Days: {exc}", "days") from exc
+        elif name in {"at", "time"}:
+            values["time"] = value
+        elif name in {"every", "every_hours"}:
+            values["every_hours"] = value
+        elif name in {
+            "name",
+            "group",
+            "duration",
+            "reminder",
+            "holidays",
+            "location",
+            "agenda",
+            "attendees",
+        }:
+            values[name] = value
+        else:
+            raise UserError(f"rhythm add does not take --{name}.")
+    return {"reference": incident.reference}, values
+
+
+def _whole_minutes(label: str, raw: str, field: str, top: int) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= top:
+        raise UserError(f"{label}: give a whole number of minutes from 1 to {top}.", field)
+    return int(raw)
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+    incident = _incident(ctx, context.get("reference"))
+    _require_imt(ctx, incident)
+    every = (v.get("every_hours") or "").strip()
+    if every:
+        if v.get("days") or v.get("time"):
+            raise UserError(
+                "Every N hours: give either days and a time, or every N hours, not both.",
+                "every_hours",
+            )
+        if not every.isdigit() or not 1 <= int(every) <= 168:
+            raise UserError("Every N hours: a whole number of hours from 1 to 168.", "every_hours")
+    elif not v.get("days") or not v.get("time"):
+        field = "days" if not v.get("days") else "time"
+        raise UserError(
+            "Days and time: a weekly meeting needs its days and a time (or give every N hours).",
+            field,
+        )
+    spec = EventSpec(
+        name=v["name"],
+        group=v["group"],
+        days=",".join(DAY_NAMES[int(d)] for d in v.get("days") or []),
+        at=v.get("time") or "",
+        duration_minutes=_whole_minutes("Duration", str(v["duration"]), "duration", 1440),
+        reminder_minutes=_whole_minutes("Reminder", str(v["reminder"]), "reminder", 1440),
+        agenda=v.get("agenda") or "",
+        holidays=v["holidays"],
+    )
+    event = add_event(ctx, incident, spec, int(every) if every else None)
+    event.location = v.get("location") or ""
+    event.attendees = v.get("attendees") or ""
+    ctx.audit(
+        "rhythm.added",
+        "incident",
+        incident.reference,
+        None,
+        {"event": event.name, "days": event.days, "at": event.at_local},
+    )
+    text = f"{event.name} added to the battle rhythm of {incident.reference}."
+    card = rhythm_card(ctx, incident)
+    ctx.post(incident.channel_key, text, card)
+    return Reply(text=text, card=card)
+
+
+def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
+    return meeting_form(context.get("reference", ""))
+
+
+def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
+    _require_imt(ctx, _incident(ctx, context.get("reference")))
+
+
+RHYTHM_ADD = FormFlow(
+    "rhythm_add", _prepare, _build, _apply, prompt="Describe the meeting.", permit=_permit
+)
+
+
+def load_presets(text: str) -> dict[str, tuple[EventSpec, ...]]:
+    """Presets from TOML: one array of tables per scale, ``[[standard]]`` first.
+
+    [[standard]]
+    name = "SCG"
+    group = "scg"
+    days = "mon,thu"
+    at = "09:00"
+    duration_minutes = 60
+    reminder_minutes = 30
+    agenda = "Situation; strategy; decisions"
+    holidays = "skip"
+    """
+    import tomllib
+
+    data = tomllib.loads(text)
+    presets: dict[str, tuple[EventSpec, ...]] = {}
+    for scale, rows in data.items():
+        if not isinstance(rows, list):
+            raise ValueError(f"rhythm file: '{scale}' must be an array of tables ([[{scale}]])")
+        specs = []
+        for row in rows:
+            try:
+                spec = EventSpec(**row)
+                parse_days(spec.days)
+                time.fromisoformat(spec.at.zfill(5))
+                HolidayPolicy(spec.holidays)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"rhythm file, {scale}: {exc}") from exc
+            specs.append(spec)
+        presets[scale] = tuple(specs)
+    if STANDARD not in presets:
+        raise ValueError(f"rhythm file: a [[{STANDARD}]] rhythm is needed (applied on declaring)")
+    return presets

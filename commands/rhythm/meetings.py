@@ -1,0 +1,118 @@
+"""What a meeting reminder says about the group that meets (plan 3.4-3.16, 3.21): its chair and
+members (who are also written to directly where the platform allows), its open actions, and,
+for a TCG, the SCG's current strategy that it delivers (3.8-3.9).
+
+Read for a whole batch of reminders at once (``load``: a few queries whatever its size), as
+the scheduler's due sources must.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.orm import Session, aliased
+
+from cards.model import Card
+from commands.action.chasing import accounts_of
+from storage.models import Incident, IncidentGroup, Person, RhythmEvent, Strategy
+
+
+@dataclass
+class Loaded:
+    # incident id -> [(kind, [chair and member user names])]
+    groups: dict[int, list[tuple[str, list[str]]]] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    strategies: dict[int, Strategy] = field(default_factory=dict)
+    accounts: dict[tuple[int, str], str] = field(default_factory=dict)
+
+
+def load(session: Session, incident_ids: Iterable[int]) -> Loaded:
+    ids = set(incident_ids)
+    out = Loaded()
+    if not ids:
+        return out
+    chair = aliased(Person)
+    for group, chair_name in session.execute(
+        select(IncidentGroup, chair.name)
+        .outerjoin(chair, chair.id == IncidentGroup.chair_id)
+        .where(IncidentGroup.incident_id.in_(ids), IncidentGroup.closed_at.is_(None))
+        .order_by(IncidentGroup.id)
+    ).tuples():
+        names = ([chair_name] if chair_name else []) + [
+            n for n in (group.members or []) if n != chair_name
+        ]
+        out.groups.setdefault(group.incident_id, []).append((group.kind, names))
+    wanted = {n for groups in out.groups.values() for _, names in groups for n in names}
+    if wanted:
+        out.people = {
+            p.name: p for p in session.scalars(select(Person).where(Person.name.in_(wanted)))
+        }
+        out.accounts = accounts_of(session, [p.id for p in out.people.values()])
+    newest = (
+        select(Strategy.incident_id, func.max(Strategy.version).label("version"))
+        .where(Strategy.incident_id.in_(ids))
+        .group_by(Strategy.incident_id)
+        .subquery()
+    )
+    for strategy in session.scalars(
+        select(Strategy).join(
+            newest,
+            (newest.c.incident_id == Strategy.incident_id) & (newest.c.version == Strategy.version),
+        )
+    ):
+        out.strategies[strategy.incident_id] = strategy
+    return out
+
+
+def group_actions(
+    actions: dict[tuple[int, str], list[Row[Any]]], incident_id: int, group: str, shown: int
+) -> list[Row[Any]]:
+    """The group's open actions; those set for no group are reviewed by the TCG (3.9-3.10)."""
+    rows = list(actions.get((incident_id, group), []))
+    if group == "tcg":
+        rows += actions.get((incident_id, ""), [])
+    return sorted(rows, key=lambda a: (a.due_at, a.reference))[:shown]
+
+
+def _names(loaded: Loaded, incident: Incident, event: RhythmEvent) -> list[str]:
+    names: list[str] = []
+    for kind, people in loaded.groups.get(incident.id, []):
+        if kind == event.group:
+            names += [n for n in people if n not in names]
+    return names
+
+
+def reminder_card(loaded: Loaded, incident: Incident, event: RhythmEvent, card: Card) -> Card:
+    facts = list(card.facts)
+    names = _names(loaded, incident, event)
+    if names and not event.attendees:
+        shown = [loaded.people[n].display_name if n in loaded.people else n for n in names]
+        facts.append(("Members", ", ".join(shown)))
+    sections = list(card.sections)
+    if event.group == "tcg":
+        strategy = loaded.strategies.get(incident.id)
+        sections.insert(
+            1,
+            (
+                f"SCG strategy v{strategy.version}" if strategy else "SCG strategy",
+                f"Aim: {strategy.fields.get('aim', '')}\n"
+                f"Priorities: {strategy.fields.get('priorities', '')}"
+                if strategy
+                else "not yet recorded (/opss strategy)",
+            ),
+        )
+    return replace(card, facts=tuple(facts), sections=tuple(sections))
+
+
+def direct_to(loaded: Loaded, incident: Incident, event: RhythmEvent) -> list[str]:
+    """Where to write to the group's members directly (the platforms that allow it)."""
+    out = []
+    for name in _names(loaded, incident, event):
+        person = loaded.people.get(name)
+        account = loaded.accounts.get((person.id, incident.surface)) if person else None
+        if account:
+            out.append(f"channel:{account}")
+    return out

@@ -1,0 +1,143 @@
+"""Meeting reminders (plan 3.21-3.22), a due source of the tick (``commands/schedule.py``):
+before each meeting of the battle rhythm, its agenda, the open actions of the group that meets,
+the decisions since its last meeting, and the group's members written to directly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, true
+
+from cards import text as t
+from cards.model import Card
+from commands.incident import erco
+from commands.rhythm import meetings
+from commands.rhythm.battle_rhythm import next_reminder
+from commands.schedule import SHOWN, Batch, DueSource, Fire
+from rules.timeparse import show
+from storage.models import Incident, RhythmEvent
+
+
+@dataclass(frozen=True)
+class _Reminder:
+    event: RhythmEvent
+    fire: Fire
+    previous: datetime  # decisions since then are listed
+
+
+def meeting_reminders(batch: Batch, events: list[RhythmEvent]) -> None:
+    incidents = batch.incidents(e.incident_id for e in events)
+    planned: list[_Reminder] = []
+    for event in events:
+        incident = incidents[event.incident_id]
+        lead = timedelta(minutes=event.reminder_minutes)
+        while True:
+            due = next_reminder(batch.options.holidays, event, event.last_run_at)
+            if due > batch.now or incident.status == "closed":
+                event.next_run_at = due if incident.status != "closed" else None
+                break
+            previous = (
+                event.last_run_at + lead
+                if event.last_run_at > event.created_at
+                else event.created_at
+            )
+            fire = Fire(incident.id, f"event:{event.id}", "reminder", due, batch.status(due))
+            planned.append(_Reminder(event, fire, previous))
+            event.last_run_at = due
+    claimed = batch.claim([p.fire for p in planned])
+    mine = [p for p in planned if p.fire.key in claimed]
+    posting = [p for p in mine if p.fire.status != "missed"]
+    since: dict[int, datetime] = {}
+    for p in posting:
+        since[p.fire.incident_id] = min(p.previous, since.get(p.fire.incident_id, p.previous))
+    actions = batch.open_actions(since)
+    decisions = batch.decisions_since(since)
+    groups = meetings.load(batch.session, since)  # members, the strategy, direct accounts
+    for p in mine:
+        incident = incidents[p.fire.incident_id]
+        status = p.fire.status
+        if status == "missed":
+            batch.result.missed += 1
+        else:
+            lead = timedelta(minutes=p.event.reminder_minutes)
+            recent = [d for d in decisions[incident.id] if d.recorded_at >= p.previous]
+            _post_reminder(
+                batch,
+                incident,
+                p.event,
+                p.fire.due_at + lead,
+                meetings.group_actions(actions, incident.id, p.event.group, SHOWN),
+                recent,
+                groups,
+                late=status == "late",
+            )
+            if erco.erco_needed_for(incident):  # asked again each rhythm cycle
+                start = f"Before the {p.event.name} at {show(p.fire.due_at + lead)}"
+                batch.post(incident, *erco.erco_prompt(incident, start))
+                batch.result.handled.append(f"{incident.reference} erco prompt")
+            batch.result.posted += 1
+            batch.result.late += status == "late"
+        batch.result.handled.append(f"{incident.reference} {p.event.name} {status}")
+
+
+def _post_reminder(
+    batch: Batch,
+    incident: Incident,
+    event: RhythmEvent,
+    start: datetime,
+    actions: list[Row[Any]],
+    decisions: list[Row[Any]],
+    groups: meetings.Loaded,
+    *,
+    late: bool,
+) -> None:
+    # Whole minutes still to go, rounded up: posted at 08:15:20 for 08:30 it says 15, not 14.
+    minutes = math.ceil((start - batch.now).total_seconds() / 60)
+    when = f"in {minutes} min" if minutes > 0 else "now"
+    text = f"Reminder: {event.name} at {show(start)} ({when})" + (" (late)" if late else "")
+    facts = [("When", f"{show(start)}, {event.duration_minutes} min")]
+    if event.location:
+        facts.append(("Where", event.location))
+    if event.attendees:
+        facts.append(("Attending", event.attendees))
+    sections: list[tuple[str, str | t.Text]] = [("Agenda", event.agenda or "—")]
+    sections.append(
+        (
+            "Open actions",
+            t.bullets(
+                [f"{a.reference} · {a.owner} · due {show(a.due_at)}: {a.what}" for a in actions]
+            ),
+        )
+    )
+    sections.append(
+        (
+            f"Decisions since the last {event.name}",
+            t.bullets([f"{d.reference} · {d.decided_by}: {d.what}" for d in decisions]),
+        )
+    )
+    card = Card(
+        title=f"{event.name} · {incident.reference}",
+        subtitle=text,
+        facts=tuple(facts),
+        sections=tuple(sections),
+        exercise=incident.exercise,
+    )
+    card = meetings.reminder_card(groups, incident, event, card)  # members, strategy
+    batch.post(incident, text, card)
+    for conversation in meetings.direct_to(groups, incident, event):  # the group's members
+        batch.ctx(incident).post(
+            conversation, ("EXERCISE · " if incident.exercise else "") + text, card
+        )
+
+
+def describe(event: RhythmEvent, holidays: frozenset) -> str:
+    return f"the {event.name} reminder"
+
+
+SOURCE = DueSource(
+    "meeting reminders", RhythmEvent, meeting_reminders, describe, lambda m: m.active == true()
+)
