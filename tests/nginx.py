@@ -18,8 +18,9 @@ NGINX = Path("/usr/sbin/nginx")
 SITE = ROOT / "deploy" / "nginx" / "opss-bot.conf"
 
 
-def site_for(ports: list[int], listen: int) -> str:
-    """The shipped site with its upstream servers and listen line replaced (nothing else)."""
+def site_for(ports: list[int], listen: int, log: Path) -> str:
+    """The shipped site with its upstream servers, listen line and log file replaced (nothing
+    else)."""
     text = SITE.read_text()
     servers = "".join(
         f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;\n" for port in ports
@@ -28,6 +29,10 @@ def site_for(ports: list[int], listen: int) -> str:
     assert count == 1, "the site's upstream block changed shape"
     text, count = re.subn(r"^    listen 80;$", f"    listen 127.0.0.1:{listen};", text, flags=re.M)
     assert count == 1, "the site's listen line changed shape"
+    text, count = re.subn(
+        r"access_log /var/log/nginx/opss-bot\.access\.log ", f"access_log {log} ", text
+    )
+    assert count == 1, "the site's access_log line changed shape"
     return text
 
 
@@ -39,7 +44,9 @@ class Nginx:
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = directory
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "opss-bot.conf").write_text(site_for(ports, self.port))
+        (directory / "opss-bot.conf").write_text(
+            site_for(ports, self.port, directory / "access.log")
+        )
         temp = "".join(
             f"    {kind}_temp_path {directory / kind};\n"
             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")

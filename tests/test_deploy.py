@@ -6,6 +6,7 @@ made exactly once, and /metrics read through nginx shows the outbox backlog back
 from __future__ import annotations
 
 import socket
+import urllib.error
 import urllib.request
 from collections import Counter
 from datetime import timedelta
@@ -23,6 +24,7 @@ from tests.server import serving
 from tests.test_slack import REF, SECRET, SEED, TOKEN, SlackWorld, declare_through_slack
 
 pytestmark = pytest.mark.postgres
+DOWNLOAD_TOKEN = "dLx7-one-time-token-that-must-not-be-logged"
 
 
 def samples(url: str) -> list[Sample]:
@@ -74,7 +76,7 @@ def test_two_processes_behind_nginx_survive_a_sigkill_and_post_once(
             def kill_one() -> None:
                 # Between commands, once the outbox is idle: Slack gives no idempotency key
                 # for posts, so a kill between its answer and the row being marked could
-                # repeat that one post (README, Architecture).
+                # repeat that one post (docs/install-slack.md).
                 wait_until(lambda: backlog(proxy.url) == 0, what="an idle outbox")
                 bots[0].kill()
 
@@ -88,6 +90,11 @@ def test_two_processes_behind_nginx_survive_a_sigkill_and_post_once(
             assert leader(proxy.url) == survivor and leader(proxy.url) == survivor
             with urllib.request.urlopen(f"{proxy.url}/readyz", timeout=10) as response:
                 assert response.status == 200
+            # A download link's token is a secret: nginx's log keeps the path, not the token.
+            try:
+                urllib.request.urlopen(f"{proxy.url}/exports/{DOWNLOAD_TOKEN}", timeout=10)
+            except urllib.error.HTTPError as refused:
+                assert refused.code in (403, 404, 410)
         finally:
             proxy.stop()
             for bot in bots:
@@ -106,6 +113,7 @@ def test_two_processes_behind_nginx_survive_a_sigkill_and_post_once(
     assert len(fake.bookmarks) == 2
     log = (tmp_path / "nginx" / "access.log").read_text()
     assert log.count("POST /slack/events") >= 15  # Slack's requests went through nginx
+    assert "GET /exports/[redacted]" in log and DOWNLOAD_TOKEN not in log
 
 
 def posted(fake: FakeSlack, needle: str, channel: str | None = None) -> int:
