@@ -146,7 +146,8 @@ async function loadState() {
   if (res.status === 401) return window.opssSignIn("Your session has ended: sign in again.");
   if (!res.ok) return;
   const s = await res.json();
-  if (s.mode === "password") {
+  window.opssMode = s.mode;
+  if (s.mode !== "pick") {
     // Signed in: the server says who you are; there is no picking a name.
     if (!s.me) {
       $("user").value = "";
