@@ -264,7 +264,10 @@ class Workspace:
         self._check_host(request)
         if self.mode != "pick" and self.cookie not in request.cookies:
             return web.json_response({"mode": self.mode, "me": None})
-        user = await self._who(request, request.query.get("user", "guest"))
+        try:
+            user = await self._who(request, request.query.get("user", "guest"))
+        except web.HTTPUnauthorized:  # the page still learns how to sign in
+            return web.json_response({"mode": self.mode, "me": None, "ended": True})
 
         def work() -> dict[str, Any]:
             with self.db.read() as session:

@@ -152,7 +152,7 @@ async function loadState() {
     if (!s.me) {
       $("user").value = "";
       $("user").disabled = true;
-      return window.opssSignIn();
+      return window.opssSignIn(s.ended ? "Your session has ended: sign in again." : "");
     }
     state.user = s.me;
     $("user").value = s.me;
