@@ -112,7 +112,8 @@ class OpenIdClient:
             if self._keys is None or again:
                 assert self._metadata is not None
                 try:
-                    self._keys = KeySet.import_key_set(self._get(self._metadata["jwks_uri"]))
+                    published: Any = self._get(self._metadata["jwks_uri"])
+                    self._keys = KeySet.import_key_set(published)
                 except (JoseError, ValueError, KeyError, TypeError) as exc:
                     raise Failed("the provider's signing keys could not be read") from exc
             return self._keys
