@@ -266,8 +266,8 @@ class Workspace:
             return web.json_response({"mode": self.mode, "me": None})
         try:
             user = await self._who(request, request.query.get("user", "guest"))
-        except web.HTTPUnauthorized:  # the page still learns how to sign in
-            return web.json_response({"mode": self.mode, "me": None, "ended": True})
+        except web.HTTPUnauthorized:  # refused, and the page still learns how to sign in
+            return web.json_response({"mode": self.mode, "me": None}, status=401)
 
         def work() -> dict[str, Any]:
             with self.db.read() as session:

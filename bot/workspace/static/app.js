@@ -143,7 +143,11 @@ function renderWelcome(card) {
 
 async function loadState() {
   const res = await fetch(`/api/state?user=${encodeURIComponent(state.user)}`);
-  if (res.status === 401) return window.opssSignIn("Your session has ended: sign in again.");
+  if (res.status === 401) {
+    const refused = await res.json().catch(() => ({}));
+    if (refused.mode) window.opssMode = refused.mode; // which sign-in to offer
+    return window.opssSignIn("Your session has ended: sign in again.");
+  }
   if (!res.ok) return;
   const s = await res.json();
   window.opssMode = s.mode;
@@ -152,7 +156,7 @@ async function loadState() {
     if (!s.me) {
       $("user").value = "";
       $("user").disabled = true;
-      return window.opssSignIn(s.ended ? "Your session has ended: sign in again." : "");
+      return window.opssSignIn();
     }
     state.user = s.me;
     $("user").value = s.me;
