@@ -34,6 +34,7 @@ from bot.slack.messenger import SlackMessenger
 from bot.slack.surface import SlackSurface
 from bot.workspace.messenger import LocalMessenger
 from bot.workspace.routes import Workspace
+from bot.workspace.sign_in import COOKIE, HOST_COOKIE
 from commands.core.clock import Clock, FileClock, SharedClock
 from commands.core.context import Options
 from commands.core.engine import Engine
@@ -199,7 +200,9 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
                 clock,
                 options,
                 engine.read_document,
-                sessions_required=settings.workspace_sign_in == "password",
+                sessions_required=settings.signs_in,
+                cookie=HOST_COOKIE if settings.workspace_sign_in == "oidc" else COOKIE,
+                idle=timedelta(minutes=settings.session_idle_minutes),
             )
         ]
     )

@@ -45,11 +45,14 @@ def problems(settings: Settings) -> list[Problem]:
                 "refuse",
                 "OPSS_HOST",
                 f"the local workspace lets anyone pick who they are, so it only listens on "
-                f"loopback (127.0.0.1), not {settings.host}. Set OPSS_WORKSPACE_SIGN_IN=password "
-                "(people sign in with their own secret) or OPSS_LOCAL_WORKSPACE=false.",
+                f"loopback (127.0.0.1), not {settings.host}. Set OPSS_WORKSPACE_SIGN_IN=oidc "
+                "(Entra ID) or password (each person's own secret), or "
+                "OPSS_LOCAL_WORKSPACE=false.",
             )
         )
-    if workspace and settings.workspace_sign_in == "password" and not is_loopback(settings.host):
+    if workspace and settings.workspace_sign_in == "oidc":
+        found += _oidc(settings)
+    elif workspace and settings.workspace_sign_in == "password" and not is_loopback(settings.host):
         public = urlsplit(settings.public_url or "")
         if not public.hostname:
             found.append(
@@ -100,8 +103,8 @@ def problems(settings: Settings) -> list[Problem]:
                     "OPSS_LOCAL_WORKSPACE",
                     "the pick-a-name workspace beside a chat platform lets anything on this "
                     "host act as anyone, the Head of IMT included. Set "
-                    "OPSS_WORKSPACE_SIGN_IN=password (people sign in with their own secret) "
-                    "or OPSS_LOCAL_WORKSPACE=false.",
+                    "OPSS_WORKSPACE_SIGN_IN=oidc (Entra ID) or password (each person's own "
+                    "secret), or OPSS_LOCAL_WORKSPACE=false.",
                 )
             )
         else:
@@ -114,6 +117,50 @@ def problems(settings: Settings) -> list[Problem]:
                 )
             )
     return found + _short_secrets(settings) + operations(settings)
+
+
+def _oidc(settings: Settings) -> list[Problem]:
+    """Entra ID sign-in: the tenant, the app registration, and an https address to return to."""
+    found: list[Problem] = []
+    issuer = urlsplit(settings.oidc_issuer or "")
+    if not issuer.hostname:
+        found.append(
+            Problem(
+                "refuse",
+                "OPSS_OIDC_ISSUER",
+                "unset: give the tenant's issuer, "
+                "https://login.microsoftonline.com/<tenant id>/v2.0.",
+            )
+        )
+    elif issuer.scheme != "https":
+        found.append(Problem("refuse", "OPSS_OIDC_ISSUER", "must be an https address."))
+    if not settings.oidc_client_id:
+        found.append(
+            Problem("refuse", "OPSS_OIDC_CLIENT_ID", "unset: give the app registration's id.")
+        )
+    if settings.oidc_client_secret is None or not settings.oidc_client_secret.get_secret_value():
+        found.append(
+            Problem(
+                "refuse",
+                "OPSS_OIDC_CLIENT_SECRET",
+                "unset: give the app registration's client secret (from the environment).",
+            )
+        )
+    public = urlsplit(settings.public_url or "")
+    # Entra accepts an http redirect URI for localhost only; so does this check.
+    if not public.hostname or not (
+        public.scheme == "https" or (public.scheme == "http" and is_loopback(public.hostname))
+    ):
+        found.append(
+            Problem(
+                "refuse",
+                "OPSS_PUBLIC_URL",
+                "Entra ID sign-in returns to OPSS_PUBLIC_URL/auth/callback: give the https "
+                "address people use (e.g. https://opss-bot.example.gov.uk), registered as the "
+                "app's redirect URI.",
+            )
+        )
+    return found
 
 
 # A secret shorter than this is a placeholder or a typo, not a secret: Slack's signing
@@ -180,6 +227,12 @@ def operations(settings: Settings) -> list[Problem]:
         )
     if settings.header_timeout_seconds <= 0:
         found.append(Problem("refuse", "OPSS_HEADER_TIMEOUT_SECONDS", "must be more than 0."))
+    for setting, value in (
+        ("OPSS_SESSION_IDLE_MINUTES", settings.session_idle_minutes),
+        ("OPSS_SESSION_HOURS", settings.session_hours),
+    ):
+        if value <= 0:
+            found.append(Problem("refuse", setting, "must be more than 0."))
     if settings.shutdown_seconds <= 0:
         found.append(Problem("refuse", "OPSS_SHUTDOWN_SECONDS", "must be more than 0."))
     elif settings.shutdown_seconds >= STOP_TIMEOUT:
@@ -215,7 +268,7 @@ def operations(settings: Settings) -> list[Problem]:
                 "OPSS_PUBLIC_URL",
                 "several processes behind a proxy, with the workspace on: requests through the "
                 "proxy name its public host, which the workspace refuses until OPSS_PUBLIC_URL "
-                "gives it (and sign-in is OPSS_WORKSPACE_SIGN_IN=password).",
+                "gives it (and sign-in is OPSS_WORKSPACE_SIGN_IN=oidc or password).",
             )
         )
     return found

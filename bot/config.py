@@ -32,9 +32,19 @@ class Settings(BaseSettings):
     local_workspace: bool | None = Field(default=None, alias="OPSS_LOCAL_WORKSPACE")
     # "pick": choose who you are by name (a demo; loopback only). "password": each person
     # signs in with their own secret, stored hashed (python -m bot set-password NAME).
-    workspace_sign_in: Literal["pick", "password"] = Field(
+    # "oidc": people sign in with Microsoft Entra ID (OpenID Connect, below).
+    workspace_sign_in: Literal["pick", "password", "oidc"] = Field(
         default="pick", alias="OPSS_WORKSPACE_SIGN_IN"
     )
+    # Entra ID: the tenant's issuer (https://login.microsoftonline.com/<tenant id>/v2.0) and
+    # the app registration's client id and secret; the redirect URI is OPSS_PUBLIC_URL's
+    # /auth/callback.
+    oidc_issuer: str | None = Field(default=None, alias="OPSS_OIDC_ISSUER")
+    oidc_client_id: str | None = Field(default=None, alias="OPSS_OIDC_CLIENT_ID")
+    oidc_client_secret: SecretStr | None = Field(default=None, alias="OPSS_OIDC_CLIENT_SECRET")
+    # A signed-in session ends after this long unused, and after this long whatever happens.
+    session_idle_minutes: int = Field(default=30, alias="OPSS_SESSION_IDLE_MINUTES")
+    session_hours: int = Field(default=12, alias="OPSS_SESSION_HOURS")
     # The address people use to reach the workspace when it is served off loopback.
     public_url: str | None = Field(default=None, alias="OPSS_PUBLIC_URL")
     imt_channel: str = Field(default="opss-imt", alias="OPSS_IMT_CHANNEL")
@@ -119,6 +129,11 @@ class Settings(BaseSettings):
             or self.slack_signing_secret is not None
             or bool(self.microsoft_app_id)
         )
+
+    @property
+    def signs_in(self) -> bool:
+        """The workspace proves who people are (a session), rather than letting them pick."""
+        return self.workspace_sign_in != "pick"
 
     @property
     def workspace_enabled(self) -> bool:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bot.checks import LOOPBACK_NAMES
-from bot.workspace.sign_in import COOKIE, person_for_token
+from bot.workspace.sign_in import COOKIE, IDLE, person_for_token
 from commands.core.clock import Clock
 from commands.core.context import Options
 from commands.notification.export import ExportRefused, export_file
@@ -57,8 +58,11 @@ def export_route(
     read_document: ReadDocument,
     *,
     sessions_required: bool,
+    cookie: str = COOKIE,
+    idle: timedelta = IDLE,
 ) -> web.RouteDef:
-    """``sessions_required``: the workspace signs people in (``password`` mode)."""
+    """``sessions_required``: the workspace signs people in (``password`` or ``oidc`` mode),
+    with sessions in ``cookie`` that end after ``idle`` unused."""
     hosts = hosts_for(options.public_url)
 
     async def download(request: web.Request) -> web.Response:
@@ -67,7 +71,9 @@ def export_route(
             return refusal(421, "This server does not answer for that host.")
         token = request.match_info["token"]
         now = clock.now()
-        requester = await asyncio.to_thread(person_for_token, db, request.cookies.get(COOKIE), now)
+        requester = await asyncio.to_thread(
+            person_for_token, db, request.cookies.get(cookie), now, idle
+        )
         try:
             grant = await asyncio.to_thread(
                 downloads.redeem,

@@ -1,5 +1,6 @@
-"""Logging that never shows a secret: Slack tokens, bearer headers and download links' tokens
-(``/exports/…``, in aiohttp's access log among others) are masked, in both formats.
+"""Logging that never shows a secret: Slack tokens, bearer headers, download links' tokens
+(``/exports/…``, in aiohttp's access log among others) and an Entra ID sign-in's code and state
+(``/auth/callback?code=…``) are masked, in both formats.
 
 Every line carries the request id of the work it belongs to (``request_id``, a context
 variable): set by the HTTP middleware from ``X-Request-Id`` (nginx's ``$request_id``) or made
@@ -26,7 +27,9 @@ if TYPE_CHECKING:
 SECRET = re.compile(
     r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|Bearer\s+[A-Za-z0-9._~+/=-]+"
     # A download link's token, wherever its path is quoted (the access log's request line).
-    r"|(?<=/exports/)[^\s\"'?#/]+)"
+    r"|(?<=/exports/)[^\s\"'?#/]+"
+    # An Entra ID sign-in's code and state, in the callback's query (``/auth/callback?…``).
+    r"|(?<=[?&]code=)[^\s\"'&#]+|(?<=[?&]state=)[^\s\"'&#]+)"
 )
 # What an inbound X-Request-Id may look like; anything else is replaced, never logged as is.
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -712,6 +712,20 @@ class WorkspaceSession(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]  # for the idle timeout (unset: created_at)
+
+
+class SignInFlow(Base):
+    """An Entra ID sign-in under way in one browser: its cookie holds a random id, the table
+    that id's SHA-256 with the request's state, nonce and PKCE verifier; spent by its callback."""
+
+    __tablename__ = "sign_in_flows"
+    flow_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(100))
+    nonce: Mapped[str] = mapped_column(String(100))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class SignInThrottle(Base):

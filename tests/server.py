@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import ssl
 import threading
 import urllib.error
 import urllib.request
@@ -19,8 +21,11 @@ from commands.core.clock import Clock
 
 
 @contextmanager
-def serving(app: web.Application) -> Iterator[str]:
-    """Any aiohttp app on a loopback port, in its own thread and event loop."""
+def serving(
+    app: web.Application, port: int = 0, ssl_context: ssl.SSLContext | None = None
+) -> Iterator[str]:
+    """Any aiohttp app on a loopback port (any free one unless given), in its own thread and
+    event loop; over TLS with ``ssl_context``."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -28,15 +33,15 @@ def serving(app: web.Application) -> Iterator[str]:
 
     async def start() -> int:
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", port, ssl_context=ssl_context)
         await site.start()
         server = site._server
         assert server is not None
         return int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
 
-    port = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=30)
+    bound = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=30)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if ssl_context else 'http'}://127.0.0.1:{bound}"
     finally:
         asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
         loop.call_soon_threadsafe(loop.stop)
@@ -44,10 +49,12 @@ def serving(app: web.Application) -> Iterator[str]:
 
 
 @contextmanager
-def running(settings: Settings, clock: Clock, **extra: Any) -> Iterator[tuple[str, Bot]]:
+def running(
+    settings: Settings, clock: Clock, port: int = 0, **extra: Any
+) -> Iterator[tuple[str, Bot]]:
     bot = build(settings, clock, **extra)
     try:
-        with serving(bot.app) as url:
+        with serving(bot.app, port) as url:
             yield url, bot
     finally:
         bot.db.engine.dispose()
@@ -74,3 +81,11 @@ def call(
             return response.status, response.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode()
+
+
+def free_port() -> int:
+    """A loopback port free now, for a server whose own address must be known before it starts
+    (e.g. a redirect URI)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

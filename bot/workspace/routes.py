@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -25,9 +25,10 @@ from sqlalchemy import select
 from bot.checks import LOOPBACK_NAMES, is_loopback
 from bot.config import Settings
 from bot.workspace.demo import run_demo
+from bot.workspace.entra import EntraSignIn
 from bot.workspace.sign_in import (
     COOKIE,
-    SESSION_HOURS,
+    HOST_COOKIE,
     Busy,
     HashingPool,
     person_for_token,
@@ -90,6 +91,14 @@ class Workspace:
         self.hosts = LOOPBACK_NAMES | {settings.host.strip("[]").lower()}
         self.hosts |= {public.lower()} if public else set()
         self.hashing = HashingPool()
+        self.cookie = HOST_COOKIE if self.mode == "oidc" else COOKIE
+        self.hours = settings.session_hours
+        self.idle = timedelta(minutes=settings.session_idle_minutes)
+        self.entra = (
+            EntraSignIn(db, engine.clock, settings, check_host=self._check_host, client_of=_client)
+            if self.mode == "oidc"
+            else None
+        )
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -103,6 +112,7 @@ class Workspace:
             web.get("/api/documents/{id}", self.document),
             web.post("/api/sign-in", self.sign_in),
             web.post("/api/sign-out", self.sign_out),
+            *(self.entra.routes() if self.entra else []),
         ]
 
     async def index(self, request: web.Request) -> web.StreamResponse:
@@ -150,7 +160,11 @@ class Workspace:
                 )
             return name
         person = await asyncio.to_thread(
-            person_for_token, self.db, request.cookies.get(COOKIE), self.engine.clock.now()
+            person_for_token,
+            self.db,
+            request.cookies.get(self.cookie),
+            self.engine.clock.now(),
+            self.idle,
         )
         if person is None:
             raise web.HTTPUnauthorized(text="Sign in first.")
@@ -194,7 +208,11 @@ class Workspace:
     async def sign_in(self, request: web.Request) -> web.Response:
         self._check_write(request)
         if self.mode != "password":
-            raise web.HTTPNotFound(text="This workspace has no sign-in: pick who you are.")
+            raise web.HTTPNotFound(
+                text="Sign in with Microsoft (/auth/sign-in)."
+                if self.mode == "oidc"
+                else "This workspace has no sign-in: pick who you are."
+            )
         body = await self._body(request)
         name, secret = body.get("name"), body.get("secret")
         if not isinstance(name, str) or not isinstance(secret, str) or len(secret) > 1000:
@@ -202,7 +220,7 @@ class Workspace:
         now = self.engine.clock.now()
         try:
             outcome = await self.hashing.sign_in(
-                self.db, name.strip().lower()[:80], secret, _client(request), now
+                self.db, name.strip().lower()[:80], secret, _client(request), now, self.hours
             )
         except Busy:
             raise web.HTTPServiceUnavailable(
@@ -225,7 +243,7 @@ class Workspace:
             httponly=True,
             samesite="Strict",
             secure=self.secure_cookie,
-            max_age=SESSION_HOURS * 3600,
+            max_age=self.hours * 3600,
             path="/",
         )
         return response
@@ -233,19 +251,23 @@ class Workspace:
     async def sign_out(self, request: web.Request) -> web.Response:
         self._check_write(request)
         await asyncio.to_thread(
-            sign_out, self.db, request.cookies.get(COOKIE), self.engine.clock.now()
+            sign_out, self.db, request.cookies.get(self.cookie), self.engine.clock.now()
         )
         response = web.json_response({"ok": True})
-        response.del_cookie(COOKIE, path="/")
+        # A __Host- cookie is only replaced by one that is Secure too.
+        response.del_cookie(self.cookie, path="/", secure=self.cookie == HOST_COOKIE or None)
         return response
 
     # Reading ------------------------------------------------------------------------------
 
     async def state(self, request: web.Request) -> web.Response:
         self._check_host(request)
-        if self.mode == "password" and COOKIE not in request.cookies:
+        if self.mode != "pick" and self.cookie not in request.cookies:
             return web.json_response({"mode": self.mode, "me": None})
-        user = await self._who(request, request.query.get("user", "guest"))
+        try:
+            user = await self._who(request, request.query.get("user", "guest"))
+        except web.HTTPUnauthorized:  # refused, and the page still learns how to sign in
+            return web.json_response({"mode": self.mode, "me": None}, status=401)
 
         def work() -> dict[str, Any]:
             with self.db.read() as session:

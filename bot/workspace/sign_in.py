@@ -35,7 +35,12 @@ from storage.models import Person, SignInThrottle, WorkspaceCredential, Workspac
 from storage.unit_of_work import Database
 
 COOKIE = "opss_session"
+# Entra ID mode's cookie: the __Host- prefix makes the browser refuse it unless it is Secure,
+# for the whole host (no Domain) and path /, so no sibling site can plant one.
+HOST_COOKIE = "__Host-opss_session"
 SESSION_HOURS = 12
+IDLE = timedelta(minutes=30)
+TOUCH_EVERY = timedelta(minutes=1)  # a session's last use is written at most this often
 MIN_SECRET = 12
 _hasher = PasswordHasher()
 # Verified when the name is unknown too, so a wrong name takes as long as a wrong secret.
@@ -178,7 +183,9 @@ def check(attempt: Attempt, secret: str) -> bool:
     return attempt.stored_hash is not None
 
 
-def finish(db: Database, attempt: Attempt, ok: bool, now: datetime) -> Outcome:
+def finish(
+    db: Database, attempt: Attempt, ok: bool, now: datetime, hours: int = SESSION_HOURS
+) -> Outcome:
     """A session for the right secret (the name's failures forgotten, the client's advance
     taken back), or the failure audited with when the next try may come."""
     client_key, name_key = _keys(attempt.name, attempt.client)
@@ -220,16 +227,24 @@ def finish(db: Database, attempt: Attempt, ok: bool, now: datetime) -> Outcome:
             after={"client": attempt.client[:64]},
             surface="local",
         )
-        token = secrets.token_urlsafe(32)
-        session.add(
-            WorkspaceSession(
-                token_hash=_digest(token),
-                person_id=person.id,
-                created_at=now,
-                expires_at=now + timedelta(hours=SESSION_HOURS),
-            )
+        return Outcome(token=open_session(session, person, now, hours))
+
+
+def open_session(
+    session: Session, person: Person, now: datetime, hours: int = SESSION_HOURS
+) -> str:
+    """A new session (a new random id, whatever the browser held before) for ``person``."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        WorkspaceSession(
+            token_hash=_digest(token),
+            person_id=person.id,
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+            last_seen_at=now,
         )
-        return Outcome(token=token)
+    )
+    return token
 
 
 def sign_in(db: Database, name: str, secret: str, now: datetime, client: str = "local") -> Outcome:
@@ -256,7 +271,13 @@ class HashingPool:
         self.taken = 0  # touched only in the event loop's thread
 
     async def sign_in(
-        self, db: Database, name: str, secret: str, client: str, now: datetime
+        self,
+        db: Database,
+        name: str,
+        secret: str,
+        client: str,
+        now: datetime,
+        hours: int = SESSION_HOURS,
     ) -> Outcome:
         if self.taken >= self.limit:
             raise Busy
@@ -267,7 +288,7 @@ class HashingPool:
                 return attempt
             loop = asyncio.get_running_loop()
             ok = await loop.run_in_executor(self.executor, check, attempt, secret)
-            return await asyncio.to_thread(finish, db, attempt, ok, now)
+            return await asyncio.to_thread(finish, db, attempt, ok, now, hours)
         finally:
             self.taken -= 1
 
@@ -275,14 +296,44 @@ class HashingPool:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-def person_for_token(db: Database, token: str | None, now: datetime) -> Person | None:
+def person_for_token(
+    db: Database, token: str | None, now: datetime, idle: timedelta = IDLE
+) -> Person | None:
+    """The session's person, while it is open: not signed out, not past its absolute end, and
+    used within ``idle``. A use is recorded (at most once a minute) to keep it open; a session
+    found idle is ended on the server and audited."""
     if not token or len(token) > 100:
         return None
     with db.read() as session:
         row = session.get(WorkspaceSession, _digest(token))
         if row is None or row.ended_at is not None or row.expires_at <= now:
             return None
-        return session.get(Person, row.person_id)
+        seen = row.last_seen_at or row.created_at
+        if now - seen < TOUCH_EVERY:
+            return session.get(Person, row.person_id)
+    with db.unit_of_work() as session:
+        row = session.get(WorkspaceSession, _digest(token), with_for_update=True)
+        if row is None or row.ended_at is not None or row.expires_at <= now:
+            return None
+        person = session.get(Person, row.person_id)
+        assert person is not None
+        if now - (row.last_seen_at or row.created_at) >= idle:
+            row.ended_at = now
+            repo.audit(
+                session,
+                at=now,
+                actor=person,
+                actor_name=None,
+                action="workspace.session_idle",
+                entity_type="person",
+                entity_ref=person.name[:40],
+                before=None,
+                after={"last_seen": (row.last_seen_at or row.created_at).isoformat()},
+                surface="local",
+            )
+            return None
+        row.last_seen_at = now
+        return person
 
 
 def sign_out(db: Database, token: str | None, now: datetime) -> None:
@@ -292,3 +343,16 @@ def sign_out(db: Database, token: str | None, now: datetime) -> None:
         row = session.get(WorkspaceSession, _digest(token))
         if row is not None and row.ended_at is None:
             row.ended_at = now
+            person = session.get(Person, row.person_id)
+            repo.audit(
+                session,
+                at=now,
+                actor=person,
+                actor_name=None,
+                action="workspace.signed_out",
+                entity_type="person",
+                entity_ref=person.name[:40] if person else "unknown",
+                before=None,
+                after=None,
+                surface="local",
+            )

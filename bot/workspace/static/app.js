@@ -143,10 +143,15 @@ function renderWelcome(card) {
 
 async function loadState() {
   const res = await fetch(`/api/state?user=${encodeURIComponent(state.user)}`);
-  if (res.status === 401) return window.opssSignIn("Your session has ended: sign in again.");
+  if (res.status === 401) {
+    const refused = await res.json().catch(() => ({}));
+    if (refused.mode) window.opssMode = refused.mode; // which sign-in to offer
+    return window.opssSignIn("Your session has ended: sign in again.");
+  }
   if (!res.ok) return;
   const s = await res.json();
-  if (s.mode === "password") {
+  window.opssMode = s.mode;
+  if (s.mode !== "pick") {
     // Signed in: the server says who you are; there is no picking a name.
     if (!s.me) {
       $("user").value = "";

@@ -1,9 +1,23 @@
-// Password sign-in for a workspace served off loopback (OPSS_WORKSPACE_SIGN_IN=password).
-// The session lives in an HttpOnly cookie; this page never sees or stores it.
+// Sign-in for a workspace served off loopback: with Microsoft Entra ID
+// (OPSS_WORKSPACE_SIGN_IN=oidc, a link to the server's /auth/sign-in) or with a secret
+// (OPSS_WORKSPACE_SIGN_IN=password). The session lives in an HttpOnly cookie; this page never
+// sees or stores it.
 "use strict";
 
 window.opssSignIn = function opssSignIn(message) {
   let dlg = document.getElementById("sign-in");
+  if (!dlg && window.opssMode === "oidc") {
+    dlg = document.createElement("dialog");
+    dlg.id = "sign-in";
+    dlg.innerHTML = `
+      <div style="display:grid;gap:0.6em;min-width:18em">
+        <h2>Sign in to the OPSS incident bot</h2>
+        <p class="sign-in-error" role="alert" style="color:#a4262c;margin:0"></p>
+        <a id="sign-in-entra" href="/auth/sign-in" style="font-weight:600">Sign in with Microsoft</a>
+      </div>`;
+    document.body.appendChild(dlg);
+    dlg.addEventListener("cancel", (ev) => ev.preventDefault()); // no way round it
+  }
   if (!dlg) {
     dlg = document.createElement("dialog");
     dlg.id = "sign-in";
