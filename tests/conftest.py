@@ -222,7 +222,7 @@ def pg_url(pg_problem: str | None) -> Iterator[str]:
 def local(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     """The bot with its pick-a-name workspace, served on a loopback port: (url, bot)."""
     from bot.config import Settings
-    from tests.server import running
+    from tests.fakes.server import running
 
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'w.db'}", local_workspace=True, outbox_pace_seconds=0

@@ -1,0 +1,667 @@
+"""Slack end to end: signed slash commands and interactivity payloads (Slack's wire format)
+sent over HTTP to the running bot, with SLACK_API_URL pointing at a fake Web API on loopback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Bot
+from bot.config import Settings
+from commands.clock import ManualClock
+from storage.models import Decision, Incident, Issue, OutboxMessage
+from tests.conftest import ALL_INDICATORS, START, row_counts
+from tests.fakes.fake_slack import FakeSlack
+from tests.fakes.server import running, serving
+from tests.unit.test_outbox import RealTime
+
+TOKEN = "xoxb-1111-2222-" + "a1b2c3d4e5f6" * 2
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+REF = "ISS-2026-0001"
+USERS = {
+    "hana": "U0HANA",
+    "ian": "U0IAN",
+    "fatima": "U0FATIMA",
+    "david": "U0DAVID",
+    "sara": "U0SARA",
+    "olly": "U0OLLY",
+}
+SEED = """
+[[people]]
+name = "hana"
+display_name = "Hana Patel"
+roles = ["head_of_imt", "admin"]
+identities = { slack = "U0HANA" }
+[[people]]
+name = "ian"
+display_name = "Ian Brooks"
+roles = ["imt"]
+identities = { slack = "U0IAN" }
+[[people]]
+name = "fatima"
+display_name = "Fatima Khan"
+roles = [{ role = "ftl", area = "Gas and Electrical" }]
+identities = { slack = "U0FATIMA" }
+[[people]]
+name = "david"
+display_name = "David Osei"
+roles = [{ role = "deputy_director", area = "Targeting" }]
+identities = { slack = "U0DAVID" }
+[[people]]
+name = "sara"
+display_name = "Sara Lind"
+roles = ["scs"]
+identities = { slack = "U0SARA" }
+[[people]]
+name = "olly"
+display_name = "Olly Reed"
+roles = []
+identities = { slack = "U0OLLY" }
+"""
+
+
+@dataclass
+class SlackWorld:
+    url: str
+    fake: FakeSlack
+    bot: Bot
+    clock: ManualClock
+    general: str
+    imt: str
+    _n: int = 0
+
+    # Sending Slack's requests --------------------------------------------------------------
+
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        signature: str | None = None,
+        timestamp: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        base = f"v0:{ts}:{body}".encode()
+        sig = signature or "v0=" + hmac.new(SECRET.encode(), base, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(
+            f"{self.url}/slack/events",
+            data=body.encode(),
+            method="POST",
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": sig,
+                **(headers or {}),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
+
+    def command_body(self, user: str, text: str, channel: str | None = None) -> str:
+        self._n += 1
+        return urllib.parse.urlencode(
+            {
+                "token": "unused",
+                "team_id": "T1",
+                "team_domain": "opss",
+                "channel_id": channel or self.general,
+                "channel_name": "opss",
+                "user_id": USERS[user],
+                "user_name": user,
+                "command": "/opss",
+                "text": text,
+                "api_app_id": "A1",
+                "response_url": f"{self.fake.base_url}/respond/{self._n}",
+                "trigger_id": f"trigger-{self._n}",
+            }
+        )
+
+    def slash(self, user: str, text: str, **kw: Any) -> tuple[int, str]:
+        return self.post(self.command_body(user, text), "application/x-www-form-urlencoded", **kw)
+
+    def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def event(self, event: dict[str, Any]) -> tuple[int, str]:
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T1",
+                "api_app_id": "A1",
+                "event": event,
+                "event_id": f"Ev{self._n}",
+                "event_time": 1,
+            }
+        )
+        return self.post(body, "application/json")
+
+    # Reading what the bot did --------------------------------------------------------------
+
+    def mark(self) -> tuple[int, int]:
+        """Where the replies stand now, so a wait only counts replies that come after it."""
+        return len(self.fake.responses), len(self.fake.ok_calls("chat.postEphemeral"))
+
+    def replied(self, pattern: str, since: tuple[int, int] = (0, 0)) -> dict[str, Any]:
+        """Wait for an ephemeral reply (response_url or chat.postEphemeral) containing text."""
+
+        def found(fake: FakeSlack) -> bool:
+            return self._reply(pattern, since) is not None
+
+        self.fake.wait_for(found)
+        reply = self._reply(pattern, since)
+        assert reply is not None
+        return reply
+
+    def _reply(self, pattern: str, since: tuple[int, int]) -> dict[str, Any] | None:
+        texts = [r for r in self.fake.responses[since[0] :] if pattern in r.get("text", "")]
+        texts += [
+            c.args
+            for c in self.fake.ok_calls("chat.postEphemeral")[since[1] :]
+            if pattern in c.args.get("text", "")
+        ]
+        return texts[-1] if texts else None
+
+    def opened_view(self, count: int) -> dict[str, Any]:
+        self.fake.wait_for(lambda f: len(f.ok_calls("views.open")) >= count)
+        view = self.fake.ok_calls("views.open")[count - 1].args["view"]
+        return json.loads(view) if isinstance(view, str) else view
+
+    def retry_recorded(self) -> bool:
+        with self.bot.db.read() as s:
+            return s.scalar(select(OutboxMessage).where(OutboxMessage.attempts > 0)) is not None
+
+    def db_count(self, model: type) -> int:
+        with self.bot.db.read() as s:
+            return len(s.scalars(select(model)).all())
+
+
+def submission(
+    user: str, view: dict[str, Any], values: dict[str, Any], view_id: str = "V1"
+) -> dict[str, Any]:
+    """A view_submission payload whose state holds ``values`` typed per input element."""
+    state: dict[str, Any] = {}
+    for block in view["blocks"]:
+        if block["type"] != "input":
+            continue
+        element = block["element"]
+        name, kind = element["action_id"], element["type"]
+        value = values.get(name, _initial(element))
+        entry: dict[str, Any] = {"type": kind}
+        if kind == "plain_text_input":
+            entry["value"] = value
+        elif kind in {"static_select", "radio_buttons"}:
+            entry["selected_option"] = {"value": value} if value else None
+        elif kind in {"checkboxes", "multi_static_select"}:
+            entry["selected_options"] = [{"value": v} for v in (value or [])]
+        elif kind == "datepicker":
+            entry["selected_date"] = value
+        elif kind == "timepicker":
+            entry["selected_time"] = value
+        elif kind == "users_select":
+            entry["selected_user"] = value
+        state[block["block_id"]] = {name: entry}
+    return {
+        "type": "view_submission",
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "user": {"id": USERS[user], "username": user},
+        "trigger_id": "t-sub",
+        "view": {
+            "id": view_id,
+            "type": "modal",
+            "callback_id": view["callback_id"],
+            "private_metadata": view["private_metadata"],
+            "hash": "h1",
+            "state": {"values": state},
+        },
+    }
+
+
+def _initial(element: dict[str, Any]) -> Any:
+    if "initial_value" in element:
+        return element["initial_value"]
+    if "initial_option" in element:
+        return element["initial_option"]["value"]
+    if "initial_options" in element:
+        return [o["value"] for o in element["initial_options"]]
+    return element.get("initial_date") or element.get("initial_time") or element.get("initial_user")
+
+
+@pytest.fixture
+def slack(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[SlackWorld]:
+    caplog.set_level(logging.DEBUG)
+    fake = FakeSlack(TOKEN)
+    general = fake.add_channel("opss", member=True, private=False)
+    imt = fake.add_channel("opss-imt", member=True, private=False)
+    seed = tmp_path / "people.toml"
+    seed.write_text(SEED)
+    with serving(fake.app()) as fake_url:
+        fake.base_url = fake_url
+        settings = Settings(
+            database_url=f"sqlite:///{tmp_path / 'slack.sqlite3'}",
+            local_workspace=False,
+            seed_file=seed,
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SECRET,
+            slack_api_url=f"{fake_url}/api/",
+            slack_imt_channel=imt,
+            outbox_poll_seconds=0.1,
+            outbox_pace_seconds=0,
+            functional_areas=["Gas and Electrical", "Toys and Childcare"],
+        )
+        clock = ManualClock(START)
+        with running(settings, clock) as (url, bot):
+            yield SlackWorld(url, fake, bot, clock, general, imt)
+    # Whatever the test did: every Block Kit payload was valid, and no secret was logged.
+    assert fake.invalid == []
+    assert TOKEN not in caplog.text and SECRET not in caplog.text
+
+
+FULL = {
+    "products": "Elbow joint EJ-15",
+    "hazard": "Gas escape",
+    "source": "business",
+    "functional_area": "Gas and Electrical",
+}
+
+
+def test_raise_with_a_modal_and_an_inline_error(slack: SlackWorld) -> None:
+    status, body = slack.slash("olly", "raise Gas hob elbow joints leaking")
+    assert status == 200 and body == ""
+    view = slack.opened_view(1)
+    title_block = next(b for b in view["blocks"] if b.get("block_id") == "title")
+    assert title_block["element"]["initial_value"] == "Gas hob elbow joints leaking"
+    assert title_block.get("optional") is not True  # required in Slack's sense
+    assert next(b for b in view["blocks"] if b.get("block_id") == "description")["optional"]
+
+    missing = FULL | {"hazard": None}
+    status, body = slack.interact(submission("olly", view, missing))
+    assert status == 200
+    assert json.loads(body) == {
+        "response_action": "errors",
+        "errors": {"hazard": "Hazard: this is required"},
+    }
+    assert slack.db_count(Issue) == 0
+
+    status, body = slack.interact(submission("olly", view, FULL, view_id="V2"))
+    assert status == 200 and body == ""
+    slack.replied(f"Raised {REF}")
+    slack.fake.wait_for(lambda f: slack.general in f.messages and slack.imt in f.messages)
+    posted = slack.fake.messages[slack.general][0]
+    assert "Gas hob elbow joints leaking" in json.dumps(posted["blocks"])
+    assert REF in slack.fake.messages[slack.imt][0]["text"]
+
+
+def run(slack: SlackWorld, user: str, text: str, expect: str) -> None:
+    since = slack.mark()
+    status, _ = slack.slash(user, text)
+    assert status == 200
+    slack.replied(expect, since)
+
+
+RATINGS = " ".join(f"{k}=high" for k in ALL_INDICATORS)
+
+
+def declare_through_slack(slack: SlackWorld, midway: Callable[[], None] | None = None) -> None:
+    """Raise an issue with slash commands and walk it up the ladder to a declared incident
+    (``midway`` runs once it is at TTG)."""
+    run(
+        slack,
+        "olly",
+        'raise Gas hob elbow joints leaking --products "EJ-15" '
+        '--hazard "Gas escape" --source business --area "Gas and Electrical"',
+        f"Raised {REF}",
+    )
+    for user, move, expect in (
+        ("fatima", "", "to FTL assessment"),
+        ("fatima", " cam", "to CAM"),
+    ):
+        run(slack, user, f"assess {REF} {RATINGS}", "overall High")
+        run(slack, user, f"escalate {REF}{move}", expect)
+    run(slack, "ian", f"assess {REF} {RATINGS}", "overall High")
+    run(
+        slack,
+        "ian",
+        f"nnc {REF} novel=yes nationally_significant=no contentious=no "
+        '--novel-rationale "New failure" --nationally-significant-rationale "Few LAs" '
+        '--contentious-rationale "Agreed fix"',
+        "criteria met: Novel",
+    )
+    run(slack, "ian", f"escalate {REF} ttg", "to TTG")
+    if midway is not None:
+        midway()
+    run(slack, "david", f"assess {REF} {RATINGS}", "overall High")
+    run(slack, "david", f"escalate {REF} cam-ep", "to CAM-EP")
+    run(slack, "david", f"assess {REF} {RATINGS}", "overall High")
+    run(slack, "olly", f"conference {REF}", "Only a deputy director or higher")
+    run(
+        slack,
+        "david",
+        f'conference {REF} --when now --background "Leaks"',
+        "Case conference CC-2026-0001",
+    )
+    run(
+        slack,
+        "ian",
+        'outcome CC-2026-0001 --outcome declare_incident --rationale "Serious" '
+        '--chair "David Osei"',
+        "Declare an incident",
+    )
+    run(
+        slack,
+        "hana",
+        f"declare {REF} --scg-chair david --tcg-chair fatima",
+        "declared as incident INC-2026-001",
+    )
+
+
+def test_the_full_ladder_to_a_declared_incident_with_its_private_channel(
+    slack: SlackWorld,
+) -> None:
+    taken = slack.fake.add_channel("inc-2026-001-gas-hob-elbow-joints-leaking", member=False)
+    declare_through_slack(slack)
+
+    fake = slack.fake
+    fake.wait_for(lambda f: len(f.bookmarks) == 2)
+    created = fake.ok_calls("conversations.create")
+    assert [c.args["name"] for c in created] == ["inc-2026-001-gas-hob-elbow-joints-leaking-2"]
+    assert created[0].args["is_private"] is True
+    channel = fake.channel_named("inc-2026-001-gas-hob-elbow-joints-leaking-2")
+    assert channel is not None and channel["id"] != taken
+    assert channel["topic"].startswith("INC-2026-001 · Gas hob elbow joints leaking")
+    assert channel["members"] == {"U0HANA", "U0DAVID", "U0FATIMA"}
+    posts = fake.messages[channel["id"]]
+    assert posts[0]["text"] == "Incident INC-2026-001 declared." and posts[0]["pinned"]
+    assert posts[1]["text"] == "Decision log · INC-2026-001" and posts[1]["pinned"]
+    assert [b["title"] for b in fake.bookmarks] == ["Decision log", f"Issue {REF} summary"]
+    assert all(b["link"].startswith("https://opss-test.example/archives/") for b in fake.bookmarks)
+    # The issue's card where it was raised was edited in place, not posted again.
+    fake.wait_for(
+        lambda f: any(
+            "Incident declared" in json.dumps(m["blocks"])
+            for m in f.messages[slack.general]
+            if m["blocks"]
+        )
+    )
+    issue_cards = [
+        m
+        for m in fake.messages[slack.general]
+        if m["blocks"] and m["blocks"][1]["text"]["text"].startswith(f"{REF} · ")
+    ]
+    assert len(issue_cards) == 1
+    with slack.bot.db.read() as s:
+        incident = s.scalar(select(Incident))
+        assert incident is not None and incident.surface == "slack"
+        assert len(s.scalars(select(Decision)).all()) == 2
+
+
+def test_exercise_is_marked_in_channel_name_and_topic(slack: SlackWorld) -> None:
+    run(
+        slack,
+        "olly",
+        'raise Toaster sparks --products "T1" --hazard "Fire" '
+        '--source public --area "Gas and Electrical"',
+        f"Raised {REF}",
+    )
+    run(slack, "fatima", f"assess {REF} {RATINGS}", "overall High")
+    run(slack, "fatima", f"escalate {REF}", "to FTL assessment")
+    run(slack, "fatima", f"assess {REF} {RATINGS}", "overall High")
+    run(slack, "fatima", f"escalate {REF}", "to CAM")
+    run(slack, "ian", f"assess {REF} {RATINGS}", "overall High")
+    run(
+        slack,
+        "ian",
+        f"nnc {REF} novel=yes nationally_significant=no contentious=no "
+        "--novel-rationale a --nationally-significant-rationale b --contentious-rationale c",
+        "criteria met",
+    )
+    run(
+        slack,
+        "david",
+        f"conference {REF} --when now --background b",
+        "Case conference",
+    )
+    run(
+        slack,
+        "ian",
+        "outcome CC-2026-0001 --outcome declare_incident --rationale r --chair c",
+        "Declare",
+    )
+    run(slack, "hana", f"declare {REF} --exercise --level operational", "EXERCISE")
+    slack.fake.wait_for(lambda f: f.ok_calls("conversations.setTopic"))
+    channel = slack.fake.channel_named("exercise-inc-2026-001-toaster-sparks")
+    assert channel is not None and channel["topic"].startswith("EXERCISE INC-2026-001")
+    slack.fake.wait_for(lambda f: len(f.messages.get(channel["id"], [])) >= 2)
+    assert all(m["text"].startswith("EXERCISE") for m in slack.fake.messages[channel["id"]])
+
+
+def test_message_shortcut_prefills_the_raise_form(slack: SlackWorld) -> None:
+    status, _ = slack.interact(
+        {
+            "type": "message_action",
+            "callback_id": "raise_as_opss_issue",
+            "trigger_id": "t-s",
+            "team": {"id": "T1"},
+            "api_app_id": "A1",
+            "user": {"id": "U0OLLY", "username": "olly"},
+            "channel": {"id": slack.general, "name": "opss"},
+            "message": {
+                "ts": "1764000000.000042",
+                "user": "U0SARA",
+                "text": "Heaters overheating in care homes\nThree reports this week.",
+            },
+            "response_url": f"{slack.fake.base_url}/respond/s",
+        }
+    )
+    assert status == 200
+    view = slack.opened_view(1)
+    by_block = {b.get("block_id"): b for b in view["blocks"]}
+    assert by_block["title"]["element"]["initial_value"] == "Heaters overheating in care homes"
+    assert "Three reports this week." in by_block["description"]["element"]["initial_value"]
+    assert by_block["link"]["element"]["initial_value"] == (
+        f"https://opss-test.example/archives/{slack.general}/p1764000000000042"
+    )
+
+
+def test_app_home_lists_what_waits_on_the_user_and_open_incidents(slack: SlackWorld) -> None:
+    run(
+        slack,
+        "olly",
+        'raise Hob leaks --products p --hazard h --source public --area "Gas and Electrical"',
+        f"Raised {REF}",
+    )
+    status, _ = slack.event(
+        {"type": "app_home_opened", "user": "U0FATIMA", "tab": "home", "channel": "D1"}
+    )
+    assert status == 200
+    slack.fake.wait_for(lambda f: f.ok_calls("views.publish"))
+    call = slack.fake.ok_calls("views.publish")[0]
+    assert call.args["user_id"] == "U0FATIMA"
+    home = json.dumps(call.args["view"])
+    assert "Waiting on you" in home and REF in home and "assess the impact" in home
+    assert "Open incidents" in home and "No action is assigned to you" in home
+    run(
+        slack,
+        "ian",
+        f'action {REF} "Test five samples" --owner fatima --due 2026-11-26',
+        "Action ACT-2026-0001",
+    )
+    slack.event({"type": "app_home_opened", "user": "U0FATIMA", "tab": "home", "channel": "D1"})
+    slack.fake.wait_for(lambda f: len(f.ok_calls("views.publish")) == 2)
+    home = json.dumps(slack.fake.ok_calls("views.publish")[1].args["view"])
+    assert "ACT-2026-0001" in home and "Test five samples" in home
+
+
+def test_a_button_on_a_card_runs_its_command(slack: SlackWorld) -> None:
+    run(
+        slack,
+        "olly",
+        'raise Hob leaks --products p --hazard h --source public --area "Gas and Electrical"',
+        f"Raised {REF}",
+    )
+    status, _ = slack.interact(
+        {
+            "type": "block_actions",
+            "team": {"id": "T1"},
+            "api_app_id": "A1",
+            "user": {"id": "U0FATIMA", "username": "fatima"},
+            "trigger_id": "t-b",
+            "channel": {"id": slack.general},
+            "container": {"type": "message", "message_ts": "1", "channel_id": slack.general},
+            "actions": [
+                {
+                    "action_id": "opss_cmd_0",
+                    "block_id": "b",
+                    "type": "button",
+                    "value": f"/opss assess {REF}",
+                    "action_ts": "1764000001.1",
+                }
+            ],
+            "response_url": f"{slack.fake.base_url}/respond/b",
+        }
+    )
+    assert status == 200
+    view = slack.opened_view(1)
+    assert json.loads(view["private_metadata"])["form"] == "assess"
+    detail = next(b for b in view["blocks"] if b.get("block_id") == "public_safety__detail")
+    assert "Severe harm to large numbers of the public" in detail["text"]["text"]
+
+
+def test_forged_or_stale_signatures_are_refused_and_change_nothing(slack: SlackWorld) -> None:
+    slack.slash("olly", "help")
+    slack.replied("OPSS incident bot")
+    before = row_counts(slack.bot.db)
+    forged, _ = slack.slash(
+        "olly",
+        'raise Forged --products p --hazard h --source public --area "Gas and Electrical"',
+        signature="v0=" + "0" * 64,
+    )
+    stale, _ = slack.slash(
+        "olly",
+        'raise Stale --products p --hazard h --source public --area "Gas and Electrical"',
+        timestamp=int(time.time()) - 600,
+    )
+    assert (forged, stale) == (401, 401)
+    assert row_counts(slack.bot.db) == before
+
+
+def test_a_retried_delivery_records_once(slack: SlackWorld) -> None:
+    body = slack.command_body(
+        "olly",
+        'raise Hob leaks --products p --hazard h --source public --area "Gas and Electrical"',
+    )
+    first, _ = slack.post(body, "application/x-www-form-urlencoded")
+    slack.replied(f"Raised {REF}")
+    again, _ = slack.post(
+        body,
+        "application/x-www-form-urlencoded",
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "timeout"},
+    )
+    assert (first, again) == (200, 200)
+    slack.replied("already done")
+    assert slack.db_count(Issue) == 1
+
+
+def test_a_429_is_retried_after_its_delay_and_delivered_once(slack: SlackWorld) -> None:
+    real = RealTime()  # the outbox times retries in real time, not on the bot's clock
+    slack.bot.outbox.monotonic = real
+    slack.fake.failures["chat.postMessage"] = [(429, {"Retry-After": "7"})]
+    run(
+        slack,
+        "olly",
+        'raise Hob leaks --products p --hazard h --source public --area "Gas and Electrical"',
+        f"Raised {REF}",
+    )
+    fake = slack.fake
+    fake.wait_for(lambda f: any(c.status == 429 for c in f.calls))
+    fake.wait_for(lambda f: slack.retry_recorded())
+    with slack.bot.db.read() as session:
+        refused = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        assert refused is not None and refused.status == "pending"
+        assert refused.attempts == 1 and "rate limited" in (refused.last_error or "")
+    real.advance(timedelta(seconds=6))  # Retry-After: 7 is honoured
+    slack.bot.outbox.kick()
+    fake.wait_for(lambda f: len(f.ok_calls("chat.postMessage")) >= 1)  # the IMT channel's
+    assert [c.args["channel"] for c in fake.ok_calls("chat.postMessage")] == [slack.imt]
+    real.advance(timedelta(seconds=1))
+    slack.bot.outbox.kick()
+    fake.wait_for(lambda f: len(f.ok_calls("chat.postMessage")) == 2)
+    channels = sorted(c.args["channel"] for c in fake.ok_calls("chat.postMessage"))
+    assert channels == sorted([slack.general, slack.imt])  # each delivered exactly once
+    assert len(slack.fake.messages[slack.general]) == 1
+
+
+def test_a_server_error_is_retried_with_backoff(slack: SlackWorld) -> None:
+    slack.fake.failures["chat.postMessage"] = [(500, {})]
+    run(
+        slack,
+        "olly",
+        'raise Hob leaks --products p --hazard h --source public --area "Gas and Electrical"',
+        f"Raised {REF}",
+    )
+    slack.fake.wait_for(lambda f: slack.retry_recorded())
+    slack.clock.advance(timedelta(seconds=2))  # the first backoff step
+    slack.bot.outbox.kick()
+    slack.fake.wait_for(lambda f: len(f.ok_calls("chat.postMessage")) == 2)
+    assert len(slack.fake.messages[slack.general]) == 1
+
+
+def test_replies_carry_their_words_and_peoples_text_stays_text(slack: SlackWorld) -> None:
+    """A card reply's ``text`` is its one-line summary (never "Done."); a hostile title
+    neither pings the channel nor hides a link in any message, reply or notification."""
+    hostile = "<!channel> urgent <https://evil.example/login|Sign in to OPSS> *now*"
+    run(
+        slack,
+        "olly",
+        f'raise "{hostile}" --products "UE55TU7000" --hazard "Shock" --source business '
+        '--area "Gas and Electrical"',
+        f"Raised {REF}",
+    )
+    since = slack.mark()
+    slack.slash("olly", f"status {REF}")
+    reply = slack.replied(f"{REF} · ", since)
+    assert reply["text"].startswith(f"{REF} · &lt;!channel&gt; urgent &lt;https://evil.example")
+    assert reply["text"] != "Done."
+    slack.fake.wait_for(lambda f: slack.general in f.messages and slack.imt in f.messages)
+    sent = [*slack.fake.responses, *(m for ms in slack.fake.messages.values() for m in ms)]
+    assert len(sent) >= 4
+    assert any("evil.example" in json.dumps(m.get("blocks")) for m in sent)  # shown, as text
+    for message in sent:
+        assert "<" not in message.get("text", ""), message["text"]  # notifications: escaped
+        for block in message.get("blocks") or []:
+            for text in _mrkdwn(block):
+                assert "evil.example" not in text  # people's text is never mrkdwn
+    with slack.bot.db.read() as s:
+        issue = s.scalar(select(Issue))
+        assert issue is not None and issue.products == "UE55TU7000"
+
+
+def _mrkdwn(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if node.get("type") == "mrkdwn":
+            yield node.get("text", "")
+        for value in node.values():
+            yield from _mrkdwn(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _mrkdwn(value)
