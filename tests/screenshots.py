@@ -20,8 +20,8 @@ from typing import Any
 from bot.config import Settings
 from commands.clock import ManualClock
 from tests.conftest import START
+from tests.fakes.browser import Person, browser_page
 from tests.fakes.server import running
-from tests.workspace.test_workspace_e2e import Person, browser_page
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "docs" / "screenshots"

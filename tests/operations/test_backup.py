@@ -19,7 +19,7 @@ from storage.migrate import alembic_config, at_head
 from storage.models import AuditEvent, Base, Issue
 from tests.conftest import make_db
 from tests.fakes.processes import ROOT, BotProcess, wait_until
-from tests.operations.test_operations import general, raise_issue, titles
+from tests.fakes.workspace import general, raise_issue, titles
 
 
 def bot_command(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:

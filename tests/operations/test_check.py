@@ -10,7 +10,7 @@ import pytest
 from bot.__main__ import main
 from bot.app import RefusedToStart, build
 from bot.config import Settings
-from tests.slack.test_slack import SECRET, TOKEN
+from tests.fakes.slack_world import SECRET, TOKEN
 
 APP_TOKEN = "xapp-1-A1-1-" + "ab12" * 8
 

@@ -20,7 +20,7 @@ from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.nginx import Nginx
 from tests.fakes.processes import BotProcess, set_clock, wait_until
 from tests.fakes.server import serving
-from tests.slack.test_slack import REF, SECRET, SEED, TOKEN, SlackWorld, declare_through_slack
+from tests.fakes.slack_world import REF, SECRET, SEED, TOKEN, SlackWorld, declare_through_slack
 
 pytestmark = pytest.mark.postgres
 

@@ -19,8 +19,8 @@ from commands.clock import ManualClock
 from tests.conftest import START
 from tests.fakes.processes import wait_until
 from tests.fakes.server import running
-from tests.operations.test_restart import declared_in_workspace
-from tests.slack.test_slack import SlackWorld, slack  # noqa: F401 - the fixture
+from tests.fakes.slack_world import SlackWorld, slack  # noqa: F401 - the fixture
+from tests.fakes.workspace import declared_in_workspace
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

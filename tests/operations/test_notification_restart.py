@@ -14,8 +14,8 @@ from commands.clock import ManualClock
 from storage.models import ChannelBinding, Firing
 from tests.conftest import START, Driver, make_db, seeded_engine
 from tests.fakes.processes import BotProcess, set_clock, wait_until
-from tests.operations.test_restart import messages
-from tests.unit.test_engine import ok, raise_issue
+from tests.fakes.steps import ok, raise_issue
+from tests.fakes.workspace import messages
 
 NOT = "NOT-2026-0001"
 

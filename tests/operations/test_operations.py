@@ -21,59 +21,15 @@ from bot.config import Settings
 from bot.scheduler import Scheduler
 from commands.clock import ManualClock
 from commands.context import Options
-from storage.models import Firing, Issue, OutboxMessage
+from storage.models import Firing, OutboxMessage
 from tests.conftest import AREAS, PG_ADMIN_URL, START, make_db
 from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.processes import BotProcess, free_port, wait_until
-from tests.fakes.server import call, running, serving
-from tests.operations.test_restart import declared_in_workspace
-from tests.slack.test_slack import SECRET, SEED, TOKEN, SlackWorld
+from tests.fakes.server import running, serving
+from tests.fakes.slack_world import SECRET, SEED, TOKEN, SlackWorld
+from tests.fakes.workspace import declared_in_workspace, general, get, raise_issue, titles
 
 SHUTDOWN_SECONDS = 8
-
-
-def get(url: str) -> tuple[int, str]:
-    """GET a full URL: (status, body), or (0, "") when nothing listens."""
-    try:
-        return call(url, "GET", "")
-    except OSError:
-        return 0, ""
-
-
-def general(url: str) -> str:
-    """The workspace's general channel (its id)."""
-    status, body = get(f"{url}/api/state")
-    assert status == 200, body
-    return str(json.loads(body)["general"])
-
-
-def command(url: str, text: str, channel: str) -> tuple[int, str]:
-    """A workspace command typed by olly: (status, body), or (0, "") if the connection failed."""
-    try:
-        return call(url, "POST", "/api/command", {"user": "olly", "channel": channel, "text": text})
-    except OSError:
-        return 0, ""
-
-
-def raise_issue(url: str, title: str, channel: str = "1") -> int:
-    """A workspace raise; its HTTP status (0 when the connection was refused or cut)."""
-    status, body = command(
-        url,
-        f'raise {title} --products P1 --hazard Fire --source public --area "Toys and Childcare"',
-        channel,
-    )
-    if status == 200:
-        assert json.loads(body)["ok"], body
-    return status
-
-
-def titles(url: str) -> set[str]:
-    db = make_db(url)
-    try:
-        with db.read() as s:
-            return set(s.scalars(select(Issue.title)))
-    finally:
-        db.engine.dispose()
 
 
 @pytest.mark.postgres

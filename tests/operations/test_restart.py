@@ -10,37 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.app import GENERAL_CHANNEL
-from bot.workspace.messenger import LocalMessenger
-from commands.clock import ManualClock
-from storage.models import ChannelBinding, Firing, Issue, LocalMessage
-from storage.unit_of_work import Database
-from tests.conftest import START, Driver, make_db, seeded_engine
+from storage.models import Firing, Issue
+from tests.conftest import START
 from tests.fakes.processes import BotProcess, set_clock, wait_until
-from tests.unit.test_engine import declare
-
-
-def messages(db, needle: str) -> list[str]:  # type: ignore[no-untyped-def]
-    with db.read() as s:
-        return [
-            m.text
-            for m in s.scalars(select(LocalMessage).order_by(LocalMessage.id))
-            if needle in m.text
-        ]
-
-
-def declared_in_workspace(url: str) -> tuple[Database, str]:
-    """A workspace database holding one declared incident (Monday 23 Nov 2026, 09:30 GMT),
-    with its general and IMT channels; returns it and the general channel's id."""
-    db = make_db(url)
-    clock = ManualClock(START)
-    local = LocalMessenger(db, clock)
-    general = local.ensure_channel(GENERAL_CHANNEL)
-    imt = local.ensure_channel("opss-imt")
-    with db.unit_of_work() as s:
-        s.add(ChannelBinding(surface="local", conversation="imt", external_id=imt, name="opss-imt"))
-    declare(Driver(seeded_engine(db, clock, imt_bound=False), channel=general))
-    return db, general
+from tests.fakes.workspace import declared_in_workspace, messages
 
 
 def test_sigkill_and_restart_loses_nothing_and_repeats_nothing(tmp_path: Path) -> None:

@@ -15,8 +15,8 @@ from commands.clock import ManualClock
 from storage.models import Action, ChannelBinding, Firing
 from tests.conftest import START, Driver, make_db, seeded_engine
 from tests.fakes.processes import BotProcess, set_clock, wait_until
-from tests.operations.test_restart import messages
-from tests.unit.test_engine import declare, ok
+from tests.fakes.steps import declare, ok
+from tests.fakes.workspace import messages
 
 INC = "INC-2026-001"
 

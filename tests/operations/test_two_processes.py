@@ -17,8 +17,8 @@ from tests.conftest import AREAS, START, Driver, make_db
 from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.processes import BotProcess, set_clock, wait_until
 from tests.fakes.server import serving
-from tests.slack.test_slack import SECRET, SEED, TOKEN, USERS
-from tests.unit.test_engine import declare
+from tests.fakes.slack_world import SECRET, SEED, TOKEN, USERS
+from tests.fakes.steps import declare
 
 pytestmark = pytest.mark.postgres
 

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from commands.engine import FAILED
 from storage.models import Identity, Issue, Person
 from tests.conftest import Driver, row_counts
+from tests.fakes.hostile import TEXT, VALUES
 from tests.fakes.server import call
-from tests.slack.test_slack import FULL, SlackWorld, slack, submission  # noqa: F401 (fixture)
+from tests.fakes.slack_world import FULL, SlackWorld, slack, submission  # noqa: F401 (fixture)
 
 # Slack: malformed requests ------------------------------------------------------------------
 
@@ -134,24 +135,6 @@ def test_malformed_workspace_requests_answer_4xx(
 
 # Fuzzing ------------------------------------------------------------------------------------
 
-TEXT = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=()), max_size=300
-) | st.sampled_from(
-    [
-        "raise \x00",
-        "raise \ud800",
-        '"',
-        "--",
-        "--title",
-        "assess ISS-2026-0001 safety=",
-        "status INC-9999-999",
-        "role grant hana admin",
-        "clock +9999d",
-        "sitrep INC-2026-001 show 99999999999999999999",
-        "<!channel> <https://evil.example|x>",
-        "x" * 9000,
-    ]
-)
 COMMANDS = st.builds(
     lambda verb, rest: f"{verb} {rest}",
     st.sampled_from(
@@ -182,11 +165,6 @@ COMMANDS = st.builds(
         ]
     ),
     TEXT,
-)
-VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | TEXT,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=3),
-    max_leaves=8,
 )
 FORMS = st.fixed_dictionaries(
     {

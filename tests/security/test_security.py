@@ -43,7 +43,7 @@ from storage.models import (
 from storage.unit_of_work import Database
 from tests.conftest import AREAS, START, Driver, row_counts, seeded_engine
 from tests.fakes.server import call, running
-from tests.unit.test_engine import declare, ok, raise_issue
+from tests.fakes.steps import declare, ok, raise_issue
 
 INC = "INC-2026-001"
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,8 @@ import pytest
 from slack_sdk.models.views import View
 
 from tests.fakes.annex_v import ANNEX_V, PRINTED, SECRET, STEPS, docx_value, read_docx
-from tests.slack.test_slack import SlackWorld, run, submission
-from tests.slack.test_slack import slack as slack  # the Slack world fixture
+from tests.fakes.slack_world import SlackWorld, run, submission
+from tests.fakes.slack_world import slack as slack  # the Slack world fixture
 
 NOT = "NOT-2026-0001"
 ISS = "ISS-2026-0001"

@@ -16,8 +16,8 @@ from typing import Any
 
 from commands.scheduler import tick
 from tests.conftest import Driver
-from tests.slack.test_slack import USERS, SlackWorld, run, slack, submission
-from tests.unit.test_engine import declare
+from tests.fakes.slack_world import USERS, SlackWorld, run, slack, submission
+from tests.fakes.steps import declare
 
 __all__ = ["slack"]  # the fixture, shared with the ladder's Slack tests
 

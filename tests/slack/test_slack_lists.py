@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from bench.fill import Size, fill
 from rules.lifecycle import OPEN_STAGES
 from storage.models import Issue
-from tests.slack.test_slack import SlackWorld
-from tests.slack.test_slack import slack as slack  # the fixture, used by its name
+from tests.fakes.slack_world import SlackWorld
+from tests.fakes.slack_world import slack as slack  # the fixture, used by its name
 
 MANY = Size(issues=1_530, incidents=15, decisions=150, actions=150)
 

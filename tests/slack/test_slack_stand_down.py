@@ -19,8 +19,8 @@ from sqlalchemy import select
 from storage.models import OutboxMessage
 from tests.conftest import Driver
 from tests.fakes.fake_slack import FakeSlack
-from tests.slack.test_slack import RATINGS, REF, USERS, SlackWorld, run, slack, submission
-from tests.unit.test_stand_down import publish_sitrep
+from tests.fakes.slack_world import RATINGS, REF, USERS, SlackWorld, run, slack, submission
+from tests.fakes.steps import publish_sitrep
 
 INC = "INC-2026-001"
 __all__ = ["slack"]  # the fixture, used by name

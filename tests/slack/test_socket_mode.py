@@ -22,8 +22,8 @@ from tests.conftest import START
 from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.fake_socket import FakeSocketMode
 from tests.fakes.server import running, serving
-from tests.operations.test_operations import command, general, get
-from tests.slack.test_slack import FULL, SECRET, SEED, TOKEN, USERS, SlackWorld, submission
+from tests.fakes.slack_world import FULL, SECRET, SEED, TOKEN, USERS, SlackWorld, submission
+from tests.fakes.workspace import command, general, get
 
 APP_TOKEN = "xapp-1-A111-222-" + "f0e1d2c3b4a5" * 3
 

@@ -15,8 +15,8 @@ import pytest
 from bot.config import Settings
 from commands.clock import ManualClock
 from tests.conftest import START, missing
+from tests.fakes.browser import CHROMIUM, browser_page
 from tests.fakes.server import running
-from tests.workspace.test_workspace_e2e import CHROMIUM, browser_page
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYGROUND = ROOT / "node_modules" / ".bin" / "agentsplayground"

@@ -3,7 +3,7 @@ summary card's edit, and a record taken away is named in the chat (Teams gets no
 
 from __future__ import annotations
 
-from tests.teams.test_teams import CHANNEL_NAME, TeamsWorld, _flat, declare, run, teams
+from tests.fakes.teams_world import CHANNEL_NAME, TeamsWorld, _flat, declare, run, teams
 
 INC = "INC-2026-001"
 __all__ = ["teams"]  # the fixture, used by name

@@ -11,7 +11,7 @@ from commands.clock import ManualClock
 from storage.models import CaseConference, OutboxMessage
 from storage.unit_of_work import Database
 from tests.conftest import Driver, row_counts
-from tests.unit.test_engine import assess, declare, ok, to_stage
+from tests.fakes.steps import assess, declare, ok, to_stage
 
 
 def conference_status(db: Database, ref: str = "CC-2026-0001") -> str:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from cards.adaptive import render_card, render_form
+from cards.adaptive import render_card
 from cards.model import card_from_dict
-from commands.context import Reply
-from rules.timeparse import LONDON
 from storage.models import (
     AuditEvent,
     Decision,
@@ -24,101 +22,16 @@ from storage.models import (
 from storage.unit_of_work import Database
 from tests.conftest import Driver, ratings, row_counts
 from tests.fakes.schema import assert_valid_card
-
-FULL_RAISE = (
-    'raise Gas hob elbow joints leaking --products "Elbow joint, batch 7" '
-    '--hazard "Gas escape, fire" --source business --area "Gas and Electrical"'
+from tests.fakes.steps import (
+    FULL_RAISE,
+    assess,
+    call_conference,
+    declare,
+    nnc,
+    ok,
+    raise_issue,
+    to_stage,
 )
-
-
-def ok(reply: Reply) -> Reply:
-    assert reply.ok, reply.text
-    if reply.card:
-        assert_valid_card(render_card(reply.card))
-    if reply.form:
-        assert_valid_card(render_form(reply.form))
-    return reply
-
-
-def raise_issue(bot: Driver, user: str = "olly") -> str:
-    reply = ok(bot.cmd(user, FULL_RAISE))
-    return reply.text.split()[1].rstrip(".")
-
-
-def assess(bot: Driver, ref: str, user: str = "ian", level: str = "high") -> Reply:
-    return ok(bot.submit(user, {"form": "assess", "reference": ref, **ratings(level)}))
-
-
-def nnc(bot: Driver, ref: str, met: bool = True) -> Reply:
-    data: dict[str, Any] = {"form": "nnc", "reference": ref}
-    for key in ("nationally_significant", "novel", "contentious"):
-        data[key] = "true" if met and key == "novel" else "false"
-        data[f"{key}_rationale"] = f"{key} considered"
-    return ok(bot.submit("ian", data))
-
-
-def to_stage(bot: Driver, stage: str) -> str:
-    ref = raise_issue(bot)
-    steps = [
-        ("ftl_assessment", "fatima", ""),
-        ("cam", "fatima", ""),
-        ("ttg", "ian", " ttg"),
-        ("cam_ep", "david", " cam-ep"),
-    ]
-    for target, user, word in steps:
-        assess(bot, ref)
-        if target == "ttg":
-            nnc(bot, ref)
-        ok(bot.cmd(user, f"escalate {ref}{word}"))
-        if target == stage:
-            break
-    return ref
-
-
-def call_conference(bot: Driver, ref: str, user: str = "hana", scs: str = "sara") -> str:
-    assess(bot, ref, level="critical")
-    reply = ok(
-        bot.submit(
-            user,
-            {
-                "form": "conference",
-                "reference": ref,
-                # Convened now, so that its outcome can be recorded straight away.
-                "date": f"{now_in_london(bot):%Y-%m-%d}",
-                "time": f"{now_in_london(bot):%H:%M}",
-                "consulted_scs": scs,
-                "agenda_background": "Leaks reported by a business",
-            },
-        )
-    )
-    return reply.text.split()[2]
-
-
-def now_in_london(bot: Driver) -> datetime:
-    return bot.engine.clock.now().astimezone(LONDON)
-
-
-def declare(bot: Driver, options: str = "--level tactical --erco yes") -> str:
-    """Walk a new issue up the ladder and declare it; returns the issue's reference.
-
-    The issue is rated Critical, so by default DBT ERCO is recorded as engaged on declaring
-    (3.17); tests of the ERCO prompt pass options without ``--erco``."""
-    ref = to_stage(bot, "cam_ep")
-    cc = call_conference(bot, ref)
-    ok(
-        bot.submit(
-            "ian",
-            {
-                "form": "outcome",
-                "conference": cc,
-                "outcomes": "declare_incident",
-                "rationale": "r",
-                "decided_by": "David",
-            },
-        )
-    )
-    ok(bot.cmd("hana", f"declare {ref} {options}"))
-    return ref
 
 
 def stage_of(db: Database, ref: str) -> str:

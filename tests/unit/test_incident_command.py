@@ -29,7 +29,7 @@ from storage.models import (
 from storage.unit_of_work import Database
 from tests.conftest import Driver, row_counts, seeded_engine
 from tests.fakes.schema import assert_valid_card
-from tests.unit.test_engine import call_conference, declare, ok, raise_issue, to_stage
+from tests.fakes.steps import call_conference, declare, ok, raise_issue, to_stage
 
 INC = "INC-2026-001"
 

@@ -22,7 +22,7 @@ from storage.models import Action, ChannelBinding, Incident, Issue, Person, Sitr
 from storage.unit_of_work import Database
 from tests.conftest import AREAS, PEOPLE, START, Driver
 from tests.fakes.schema import assert_valid_card
-from tests.unit.test_engine import ok
+from tests.fakes.steps import ok
 
 HISTORY = Size(issues=90, incidents=6, decisions=60, actions=60)
 

@@ -24,8 +24,7 @@ from storage import seed
 from storage.models import Decision, Incident, OutboxMessage, Sitrep
 from storage.unit_of_work import Database
 from tests.conftest import Driver, ratings
-from tests.unit.test_engine import declare, ok, raise_issue
-from tests.unit.test_schedule import posts
+from tests.fakes.steps import declare, ok, posts, raise_issue
 
 INC = "INC-2026-001"
 # A state's or a move's internal name (call_conference, close_nfa, cam_ep …) in a reply.

@@ -22,7 +22,7 @@ from storage.unit_of_work import Database
 from tests.conftest import Driver, row_counts
 from tests.fakes.annex_v import ANNEX_V, PRINTED, SECRET, STEPS, docx_value, read_docx
 from tests.fakes.schema import assert_valid_card as validate_card
-from tests.unit.test_engine import ok, raise_issue
+from tests.fakes.steps import ok, raise_issue
 
 
 def record(bot: Driver, ref: str, extra: str = "", user: str = "fatima") -> str:
@@ -451,7 +451,7 @@ def test_clocks_fire_once_on_both_databases(any_db: Database, clock: ManualClock
 
 
 def test_a_notification_about_an_incident_is_as_private_as_the_incident(bot: Driver) -> None:
-    from tests.unit.test_engine import declare
+    from tests.fakes.steps import declare
 
     declare(bot)
     nref = record(bot, "INC-2026-001", user="hana")
@@ -467,7 +467,7 @@ def test_a_notification_about_an_incident_is_as_private_as_the_incident(bot: Dri
 
 
 def test_risk_on_an_incident_or_a_notification_shows_on_its_card(bot: Driver) -> None:
-    from tests.unit.test_engine import declare
+    from tests.fakes.steps import declare
 
     declare(bot)
     nref = record(bot, "INC-2026-001", user="hana")
@@ -515,7 +515,7 @@ def test_hostile_values_in_notification_forms_are_answered_and_store_nothing(
     from hypothesis import strategies as st
 
     from commands.engine import FAILED
-    from tests.security.test_hostile_input import VALUES
+    from tests.fakes.hostile import VALUES
 
     ref = raise_issue(bot)
     nref = record(bot, ref)
@@ -569,7 +569,7 @@ def test_hostile_values_in_notification_forms_are_answered_and_store_nothing(
 def test_the_register_costs_the_same_with_3_or_30_notifications(bot: Driver) -> None:
     from sqlalchemy import event
 
-    from tests.unit.test_engine import declare
+    from tests.fakes.steps import declare
 
     declare(bot)
     issue = raise_issue(bot)

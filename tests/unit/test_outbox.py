@@ -15,6 +15,7 @@ from commands.clock import ManualClock
 from storage import repositories as repo
 from storage.models import LocalChannel, LocalMessage, OutboxMessage
 from storage.unit_of_work import Database
+from tests.fakes.clocks import RealTime
 
 
 class FlakyPlatform:
@@ -104,19 +105,6 @@ def test_channel_is_created_before_its_posts_and_posts_keep_order(
     assert platform.posts == [("C1", "post 0"), ("C1", "post 1"), ("C1", "post 2")]
     assert platform.pins == ["m1"]
     assert statuses(db) == [("delivered", 1)] * 4
-
-
-class RealTime:
-    """The worker's real-time clock (``time.monotonic`` in the bot), moved by the test."""
-
-    def __init__(self) -> None:
-        self.seconds = 1000.0
-
-    def __call__(self) -> float:
-        return self.seconds
-
-    def advance(self, by: timedelta) -> None:
-        self.seconds += by.total_seconds()
 
 
 def test_failures_are_retried_with_backoff_and_nothing_overtakes(

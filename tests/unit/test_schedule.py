@@ -15,19 +15,9 @@ from storage.models import Firing, OutboxMessage, RhythmEvent, Sitrep
 from storage.unit_of_work import Database
 from tests.conftest import Driver
 from tests.fakes.schema import assert_valid_card
-from tests.unit.test_engine import declare, ok
+from tests.fakes.steps import declare, ok, posts
 
 INC = "INC-2026-001"
-
-
-def posts(db: Database, needle: str) -> list[str]:
-    with db.read() as s:
-        rows = s.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.conversation == f"incident:{INC}", OutboxMessage.op == "post")
-            .order_by(OutboxMessage.id)
-        )
-        return [r.payload["text"] for r in rows if needle in r.payload["text"]]
 
 
 def test_declaring_applies_the_standard_rhythm(bot: Driver, db: Database) -> None:

@@ -12,7 +12,6 @@ import pypdf
 from sqlalchemy import select
 
 from commands.clock import ManualClock
-from commands.scheduler import tick
 from storage.models import (
     Action,
     AuditEvent,
@@ -23,12 +22,11 @@ from storage.models import (
     Issue,
     OutboxMessage,
     RhythmEvent,
-    Sitrep,
     SitrepSchedule,
 )
 from storage.unit_of_work import Database
 from tests.conftest import Driver, row_counts
-from tests.unit.test_engine import call_conference, declare, ok
+from tests.fakes.steps import call_conference, declare, ok, publish_sitrep
 
 INC = "INC-2026-001"
 
@@ -60,28 +58,6 @@ def plan(bot: Driver, user: str = "hana", **extra: str) -> object:
             "rhythm": "reduced",
         },
     )
-
-
-def publish_sitrep(bot: Driver, db: Database, clock: ManualClock) -> None:
-    """One sitrep cycle to its publication (the cycle itself is tested in test_schedule)."""
-    ok(bot.cmd("ian", f'sitrep {INC} set --teams "Gas and Electrical"'))
-    ok(
-        bot.submit(
-            "fatima",
-            {
-                "form": "sitrep_update",
-                "reference": INC,
-                "team": "Gas and Electrical",
-                "situation": "Recall 60% complete",
-                "next_steps": "Chase the three largest retailers",
-            },
-        )
-    )
-    clock.advance(timedelta(hours=6, minutes=31))  # 16:01: past the cut-off
-    tick(db, clock, bot.engine.options)  # (a running bot's own scheduler may get there first)
-    with db.read() as s:
-        assert s.scalar(select(Sitrep.title).where(Sitrep.number == 1)) is not None
-    ok(bot.cmd("ian", f"sitrep {INC} approve 1"))
 
 
 def open_actions(db: Database) -> list[str]:

@@ -28,14 +28,9 @@ from commands.scheduler import tick
 from storage.models import OutboxMessage
 from storage.unit_of_work import Database
 from tests.conftest import Driver, ratings
+from tests.fakes.hostile import HOSTILE, MARK
 from tests.fakes.schema import assert_valid_card
 
-MARK = "evil.example"
-HOSTILE = (
-    f"<!channel> <@U0123ABCD> <https://{MARK}/login|Sign in to OPSS> "
-    f"[Sign in](https://{MARK}/md) **bold** *em* _it_ ~gone~ `code` <b>html</b> &amp; "
-    "{{DATE(2026-11-23T09:00:00Z, SHORT)}}\n# heading\n- item\n1. first"
-)
 INC = "INC-2026-001"
 
 

@@ -14,9 +14,9 @@ from bot.config import Settings
 from commands.clock import ManualClock
 from tests.conftest import START, Driver
 from tests.fakes.annex_v import ANNEX_V, PRINTED, SECRET, STEPS, docx_value, read_docx
+from tests.fakes.browser import Person, browser_page, missing_browser
 from tests.fakes.server import running
-from tests.unit.test_engine import raise_issue
-from tests.workspace.test_workspace_e2e import Person, browser_page, missing_browser
+from tests.fakes.steps import raise_issue
 
 pytestmark = pytest.mark.browser
 NOT = "NOT-2026-0001"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.browser import missing_browser
 from tests.screenshots import WIDTHS, take
-from tests.workspace.test_workspace_e2e import missing_browser
 
 pytestmark = pytest.mark.browser
 

@@ -17,8 +17,8 @@ from commands.clock import ManualClock
 from rules.lifecycle import OPEN_STAGES
 from storage.models import Issue
 from tests.conftest import START
+from tests.fakes.browser import Person, browser_page, missing_browser
 from tests.fakes.server import running
-from tests.workspace.test_workspace_e2e import Person, browser_page, missing_browser
 
 pytestmark = pytest.mark.browser
 AREAS = ["Gas and Electrical", "Toys and Childcare", "Product Safety"]

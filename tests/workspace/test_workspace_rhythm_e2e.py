@@ -13,9 +13,10 @@ import pytest
 from bot.config import Settings
 from commands.clock import ManualClock
 from tests.conftest import START, Driver
+from tests.fakes.browser import Person, browser_page, missing_browser
 from tests.fakes.server import running
-from tests.unit.test_engine import declare
-from tests.workspace.test_workspace_e2e import Person, browser_page, missing_browser
+from tests.fakes.steps import declare
+from tests.fakes.workspace import _channels
 
 pytestmark = pytest.mark.browser
 INC = "INC-2026-001"
@@ -36,15 +37,6 @@ def declared(tmp_path: Path) -> Iterator[str]:
         declare(Driver(bot.engine, channel=general))  # the ladder is tested elsewhere
         bot.outbox.kick()
         yield url
-
-
-def _channels(bot) -> list[str]:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
-    from storage.models import LocalChannel
-
-    with bot.db.read() as s:
-        return [str(c.id) for c in s.scalars(select(LocalChannel).order_by(LocalChannel.id))]
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from bot.config import Settings
 from bot.workspace.sign_in import set_secret
 from commands.clock import ManualClock
 from tests.conftest import START
+from tests.fakes.browser import browser_page, missing_browser
 from tests.fakes.server import running
-from tests.workspace.test_workspace_e2e import browser_page, missing_browser
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/opss-shots")

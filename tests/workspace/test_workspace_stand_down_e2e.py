@@ -20,11 +20,10 @@ import pytest
 from bot.config import Settings
 from commands.clock import ManualClock
 from tests.conftest import ALL_INDICATORS, START, Driver
+from tests.fakes.browser import Person, browser_page, missing_browser
 from tests.fakes.server import running
-from tests.unit.test_engine import declare
-from tests.unit.test_stand_down import publish_sitrep
-from tests.workspace.test_workspace_e2e import Person, browser_page, missing_browser
-from tests.workspace.test_workspace_rhythm_e2e import _channels
+from tests.fakes.steps import declare, publish_sitrep
+from tests.fakes.workspace import _channels
 
 pytestmark = pytest.mark.browser
 INC = "INC-2026-001"
