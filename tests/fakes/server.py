@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.app import Bot, build
 from bot.config import Settings
 from commands.clock import Clock
+from tests.fakes import migrated
 
 
 @contextmanager
@@ -45,6 +46,9 @@ def serving(app: web.Application) -> Iterator[str]:
 
 @contextmanager
 def running(settings: Settings, clock: Clock, **extra: Any) -> Iterator[tuple[str, Bot]]:
+    # A new database starts as a copy of the session's migrated one; the bot's own migration
+    # on start then finds it at head (startup migrations are tested on real processes).
+    migrated.prepare(settings.database_url)
     bot = build(settings, clock, **extra)
     try:
         with serving(bot.app) as url:

@@ -8,14 +8,17 @@ from datetime import UTC, datetime
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import make_url
 
 from commands.clock import ManualClock
 from commands.context import Request
 from commands.engine import Engine
+from storage.db import make_engine
 from storage.migrate import alembic_config, upgrade
 from storage.models import AuditEvent, Issue
 from storage.unit_of_work import Database
 from tests.conftest import row_counts, seeded_engine
+from tests.fakes import migrated
 
 RAISE = (
     'raise "Hob {n}" --products "Hob model {n}" --hazard "Gas escape" --source public '
@@ -96,13 +99,56 @@ def test_times_come_back_as_the_same_instant(any_db: Database) -> None:
         assert issue is not None and issue.raised_at == clock.now()
 
 
-def test_migrations_run_on_start_and_again_harmlessly(any_db: Database) -> None:
-    upgrade(any_db.engine)
-    with any_db.engine.connect() as conn:
+def test_migrations_run_on_start_and_again_harmlessly(database_url: str) -> None:
+    engine = make_engine(database_url)  # an empty database: the migrations run for real
+    with engine.connect() as conn:
+        assert inspect(conn).get_table_names() == []
+    upgrade(engine)
+    upgrade(engine)
+    with engine.connect() as conn:
         version = conn.execute(text("select version_num from alembic_version")).scalar()
         tables = set(inspect(conn).get_table_names())
+    engine.dispose()
     # One head, and the database is at it (a second branch of migrations would fail here).
     assert ScriptDirectory.from_config(alembic_config()).get_heads() == [version]
     assert {"issues", "audit_events", "outbox", "decisions", "incidents"} <= tables
     assert {"de_escalations", "lessons", "reviews", "recommendations", "documents"} <= tables
     assert {"notifications", "risk_assessments"} <= tables
+
+
+def _schema(url: str) -> dict[str, object]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = inspect(conn)
+            version = conn.execute(text("select version_num from alembic_version")).scalar()
+            return {
+                "version": version,
+                **{
+                    name: (
+                        sorted(
+                            (c["name"], str(c["type"]), c["nullable"])
+                            for c in found.get_columns(name)
+                        ),
+                        sorted(i["name"] or "" for i in found.get_indexes(name)),
+                    )
+                    for name in found.get_table_names()
+                },
+            }
+    finally:
+        engine.dispose()
+
+
+def test_a_test_database_is_a_copy_of_one_freshly_migrated(database_url: str) -> None:
+    """make_db hands out copies of the session's migrated template: the same schema, to the
+    column and index, as the migrations make on an empty database."""
+    fresh = make_engine(database_url)
+    upgrade(fresh)
+    fresh.dispose()
+    templates = migrated.current
+    assert templates is not None
+    if database_url.startswith("sqlite"):
+        copy = f"sqlite:///{templates.sqlite_template()}"
+    else:
+        copy = make_url(database_url).set(database=templates.pg_template()).render_as_string(False)
+    assert _schema(copy) == _schema(database_url)
