@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -80,4 +81,14 @@ def wait_until(check, timeout: float = 30.0, what: str = "condition") -> None:  
         if check():
             return
         time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def wait_until_async(check, timeout: float = 30.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    """``wait_until`` for a test that runs on the event loop: yields to it between checks."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        await asyncio.sleep(0.01)
     raise AssertionError(f"timed out waiting for {what}")

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from bot.config import Settings
 from commands.clock import ManualClock
 from storage.models import OutboxMessage
 from tests.conftest import ALL_INDICATORS, START
+from tests.fakes.clocks import RealTime
 from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.server import running, serving
 
@@ -90,6 +91,9 @@ class SlackWorld:
     general: str
     imt: str
     _n: int = 0
+    # The outbox's real-time clock, moved by the test: a retry is due when the test says so,
+    # and no test waits for a backoff on the wall clock.
+    real: RealTime = field(default_factory=RealTime)
 
     # Sending Slack's requests --------------------------------------------------------------
 
@@ -277,7 +281,9 @@ def slack(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[SlackWor
         )
         clock = ManualClock(START)
         with running(settings, clock) as (url, bot):
-            yield SlackWorld(url, fake, bot, clock, general, imt)
+            world = SlackWorld(url, fake, bot, clock, general, imt)
+            bot.outbox.monotonic = world.real
+            yield world
     # Whatever the test did: every Block Kit payload was valid, and no secret was logged.
     assert fake.invalid == []
     assert TOKEN not in caplog.text and SECRET not in caplog.text

@@ -58,6 +58,14 @@ def test_requests_and_the_outbox_are_counted_without_personal_data(slack: SlackW
     slack.replied("Raised ISS-2026-0001")
     slack.slash("olly", "frobnicate ISS-2026-0001 the kettle Olly bought")
     slack.replied("is not an /opss command")
+    wait(
+        lambda: (
+            value(scrape(slack.url), "opss_outbox_retries_total", surface="slack", reason="error")
+            == 1
+        )
+    )
+    slack.real.advance(timedelta(seconds=2))  # the server error's backoff, on the outbox's clock
+    slack.bot.outbox.kick()
     wait(  # posted here and to IMT, each after one failure
         lambda: (
             value(scrape(slack.url), "opss_outbox_deliveries_total", surface="slack", op="post")

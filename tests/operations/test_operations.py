@@ -24,7 +24,7 @@ from commands.context import Options
 from storage.models import Firing, OutboxMessage
 from tests.conftest import AREAS, PG_ADMIN_URL, START, make_db
 from tests.fakes.fake_slack import FakeSlack
-from tests.fakes.processes import BotProcess, free_port, wait_until
+from tests.fakes.processes import BotProcess, free_port, wait_until, wait_until_async
 from tests.fakes.server import running, serving
 from tests.fakes.slack_world import SECRET, SEED, TOKEN, SlackWorld
 from tests.fakes.workspace import declared_in_workspace, general, get, raise_issue, titles
@@ -75,7 +75,8 @@ def test_sigterm_during_a_burst_loses_nothing_acknowledged(tmp_path: Path) -> No
 
     def client(n: int) -> None:
         i = 0
-        while not stop.is_set():
+        give_up = time.monotonic() + 120  # whatever befalls the test, the burst ends
+        while not stop.is_set() and time.monotonic() < give_up:
             title = f"Burst item {n}-{i}"
             status = raise_issue(bot.url, title, channel)
             with lock:
@@ -244,8 +245,8 @@ async def test_the_scheduler_stops_after_the_tick_it_is_running(tmp_path: Path) 
     writer = sqlite3.connect(tmp_path / "bot.sqlite3", isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
     scheduler.start()
-    while not scheduler.ticking:  # the first tick has begun (it runs at once)
-        await asyncio.sleep(0.01)
+    # The first tick has begun (it runs at once).
+    await wait_until_async(lambda: scheduler.ticking, timeout=15, what="the first tick")
     stopping = asyncio.create_task(scheduler.stop_after_tick(30))
     for _ in range(20):
         await asyncio.sleep(0)

@@ -301,7 +301,7 @@ def test_a_server_error_is_retried_with_backoff(slack: SlackWorld) -> None:
         f"Raised {REF}",
     )
     slack.fake.wait_for(lambda f: slack.retry_recorded())
-    slack.clock.advance(timedelta(seconds=2))  # the first backoff step
+    slack.real.advance(timedelta(seconds=2))  # the first backoff step, on the outbox's clock
     slack.bot.outbox.kick()
     slack.fake.wait_for(lambda f: len(f.ok_calls("chat.postMessage")) == 2)
     assert len(slack.fake.messages[slack.general]) == 1

@@ -284,7 +284,7 @@ def test_a_failed_file_upload_is_retried_and_posted_once(slack: SlackWorld) -> N
     fake.wait_for(lambda f: any(c.status == 500 for c in f.calls))
     fake.wait_for(lambda f: upload_failed(slack))
     assert files_named(fake) == {}
-    slack.clock.advance(timedelta(seconds=2))  # the first backoff step
+    slack.real.advance(timedelta(seconds=2))  # the first backoff step, on the outbox's clock
     slack.bot.outbox.kick()
     fake.wait_for(lambda f: len(files_named(f)) == 1)
     [file] = files_named(fake).values()

@@ -33,6 +33,7 @@ from tests.fakes.fake_teams import (
     Identity,
     fixed_credentials,
 )
+from tests.fakes.processes import wait_until
 from tests.fakes.server import running, serving
 from tests.fakes.teams_world import (
     APP_ID,
@@ -175,8 +176,7 @@ def test_the_signing_keys_are_fetched_off_the_event_loop(tmp_path: Path) -> None
             result: list[int] = []
             sender = threading.Thread(target=lambda: result.append(world.send(activity)[0]))
             sender.start()
-            while identity.metadata_fetches == 0:
-                sender.join(timeout=0.01)
+            wait_until(lambda: identity.metadata_fetches > 0, timeout=15, what="the key fetch")
             with urllib.request.urlopen(f"{url}/healthz", timeout=5) as health:
                 assert health.status == 200  # answered while the key fetch is held
             gate.set()

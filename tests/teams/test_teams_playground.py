@@ -7,6 +7,7 @@ import os
 import re
 import select
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,7 +75,8 @@ def _listening(process: subprocess.Popen[bytes]) -> int:
     """The Playground prints ``Listening on PORT`` once it serves its page."""
     assert process.stdout is not None
     seen = b""
-    while True:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
         ready, _, _ = select.select([process.stdout], [], [], 30)
         line = process.stdout.readline() if ready else b""
         if not line:
@@ -83,6 +85,7 @@ def _listening(process: subprocess.Popen[bytes]) -> int:
         found = re.search(rb"Listening on (\d+)", line)
         if found:
             return int(found.group(1))
+    raise AssertionError(f"the Playground did not listen in 60 s: {seen.decode(errors='replace')}")
 
 
 def test_raise_in_the_playground_fill_the_card_and_see_it_updated(
