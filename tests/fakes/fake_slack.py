@@ -2,7 +2,7 @@
 every Block Kit payload with ``slack_sdk.models``, and fails on request (429, name_taken).
 
 For Socket Mode, ``apps.connections.open`` (with the app-level token) answers ``socket_url``,
-where ``tests/fake_socket.py`` speaks Slack's envelope protocol. A method named in ``held``
+where ``tests/fakes/fake_socket.py`` speaks Slack's envelope protocol. A method named in ``held``
 is answered only once its event is set (a slow Slack, for shutdown tests)."""
 
 from __future__ import annotations

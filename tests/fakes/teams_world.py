@@ -264,7 +264,7 @@ def teams(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[TeamsWor
     # Whatever the test did, no token was logged, and every card was valid Adaptive Card 1.5.
     for secret in (CONNECTOR_TOKEN, GRAPH_TOKEN):
         assert secret not in caplog.text
-    if SCHEMA_PATH.exists():  # shared/ beside the clone (tests/test_cards.py insists on it)
+    if SCHEMA_PATH.exists():  # shared/ beside the clone (tests/unit/test_cards.py insists)
         for card in connector.cards:
             assert card_errors(card) == [], card["body"][0]
 
