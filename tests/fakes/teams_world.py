@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.teams.cards import CARD_TYPE
 from commands.clock import ManualClock
 from tests.conftest import ALL_INDICATORS, START
+from tests.fakes.clocks import RealTime
 from tests.fakes.fake_teams import (
     CONNECTOR_TOKEN,
     GRAPH_TOKEN,
@@ -104,6 +105,9 @@ class TeamsWorld:
     identity: Identity
     bot: Bot
     clock: ManualClock
+    # The outbox's real-time clock, moved by the test: a retry is due when the test says so,
+    # and no test waits for a backoff on the wall clock.
+    real: RealTime = field(default_factory=RealTime)
 
     # Sending the channel's activities ------------------------------------------------------
 
@@ -254,6 +258,7 @@ def teams(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[TeamsWor
         clock = ManualClock(START)
         with running(settings, clock, teams_credentials=fixed_credentials(APP_ID)) as (url, bot):
             world = TeamsWorld(url, connector, graph, identity, bot, clock)
+            bot.outbox.monotonic = world.real
             # The app is installed in the team: Teams tells the bot about the team's channels.
             for channel in (GENERAL, IMT, INCIDENTS):
                 update = world.activity("hana", "conversationUpdate", channel)
