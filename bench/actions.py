@@ -27,7 +27,7 @@ def one_round(count: int) -> tuple[float, int]:
     from commands.core.due import tick
     from storage.models import Action, Incident, Person
     from tests.conftest import START, Driver, make_db, seeded_engine
-    from tests.test_engine import declare
+    from tests.fakes.steps import declare
 
     with tempfile.TemporaryDirectory() as folder:
         db = make_db(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")

@@ -194,7 +194,7 @@ def main() -> None:
     imt = "C101"  # the second channel the fake creates
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT}
     fake = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_slack", str(fake_port), TOKEN, "opss", "opss-imt"],
+        [sys.executable, "-m", "tests.fakes.fake_slack", str(fake_port), TOKEN, "opss", "opss-imt"],
         **quiet,
     )
     with tempfile.TemporaryDirectory() as tmp:

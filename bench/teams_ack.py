@@ -35,7 +35,7 @@ from bench.slack_ack import (
     wait_open,
     wait_recorded,
 )
-from tests.fake_teams import Identity
+from tests.fakes.fake_teams import Identity
 
 APP_ID = "00000000-0000-4000-8000-00000000be0c"
 TENANT = "00000000-0000-4000-8000-0000000000aa"
@@ -91,7 +91,9 @@ def main() -> None:
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT}
     fake_port = free_port()
     connector_url = f"http://127.0.0.1:{fake_port}"
-    fake = subprocess.Popen([sys.executable, "-m", "tests.fake_teams", str(fake_port)], **quiet)
+    fake = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.fake_teams", str(fake_port)], **quiet
+    )
     identity = Identity()
     with identity.serving() as metadata_url, tempfile.TemporaryDirectory() as tmp:
         wait_open(fake_port, fake)

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from bot.app import build
 from bot.config import Settings
-from tests.fake_teams import fixed_credentials
+from tests.fakes.fake_teams import fixed_credentials
 
 
 def main() -> None:

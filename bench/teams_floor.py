@@ -14,7 +14,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 
 from bot.config import Settings
 from bot.teams.auth import FixedTokens, sdk_configuration
-from tests.fake_teams import CONNECTOR_TOKEN
+from tests.fakes.fake_teams import CONNECTOR_TOKEN
 
 
 class Echo(ActivityHandler):

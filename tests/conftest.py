@@ -25,6 +25,8 @@ from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Base, ChannelBinding
 from storage.unit_of_work import Database
+from tests.fakes import migrated
+from tests.fakes.migrated import Templates
 
 PG_ADMIN_URL = os.environ.get(
     "OPSS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -78,13 +80,27 @@ def pg_problem() -> str | None:
     return _pg_reachable()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    """The migrated database, built once per session; make_db and the bot's test servers
+    start each new database as a copy of it (tests/fakes/migrated.py)."""
+    templates = Templates(tmp_path_factory.mktemp("migrated"), PG_ADMIN_URL)
+    migrated.current = templates
+    yield templates
+    migrated.current = None
+    templates.close()
+
+
 def _fresh_pg_url(problem: str | None) -> Iterator[str]:
+    """An empty PostgreSQL database; make_db turns it into a copy of the migrated template."""
     if problem:
         missing(problem)
     name = f"opss_t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+    if migrated.current is not None:
+        migrated.current.fresh_pg.add(name)
     url = admin.url.set(database=name).render_as_string(hide_password=False)
     try:
         yield url
@@ -111,8 +127,12 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def make_db(url: str) -> Database:
+    """The database at ``url`` at the newest migration: a copy of the session's template when
+    it is a new one, else migrated in place (outside a test session, for benchmarks)."""
+    copied = migrated.prepare(url)
     engine = make_engine(url)
-    upgrade(engine)
+    if not copied:
+        upgrade(engine)
     return Database(engine)
 
 
@@ -222,7 +242,7 @@ def pg_url(pg_problem: str | None) -> Iterator[str]:
 def local(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     """The bot with its pick-a-name workspace, served on a loopback port: (url, bot)."""
     from bot.config import Settings
-    from tests.server import running
+    from tests.fakes.server import running
 
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'w.db'}", local_workspace=True, outbox_pace_seconds=0

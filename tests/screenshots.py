@@ -5,8 +5,8 @@
 writes them to ``docs/screenshots/`` (linked from the README). The bot runs on a loopback port
 with its clock held at Monday 23 Nov 2026 09:30 London; headless Debian Chromium walks a
 newcomer's first minutes: the welcome, help, the demo's incident channel, a sitrep update
-form and the collated sitrep. ``tests/test_screens.py`` runs the same walk into a temporary
-folder, so a change that breaks it fails the tests.
+form and the collated sitrep. ``tests/workspace/test_screens.py`` runs the same walk into a
+temporary folder, so a change that breaks it fails the tests.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any
 from bot.config import Settings
 from commands.core.clock import ManualClock
 from tests.conftest import START
-from tests.server import running
-from tests.test_workspace_e2e import Person, browser_page
+from tests.fakes.browser import Person, browser_page
+from tests.fakes.server import running
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "docs" / "screenshots"

@@ -1,0 +1,86 @@
+"""Headless Debian Chromium on the workspace page, and a person using it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bot.workspace.routes import ADAPTIVECARDS_JS
+from tests.conftest import ALL_INDICATORS, missing
+
+REF = "ISS-2026-0001"
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+TIMEOUT = 15_000
+
+
+def missing_browser() -> None:
+    if not CHROMIUM.exists():
+        missing("Debian chromium is not installed at /usr/bin/chromium")
+    if not ADAPTIVECARDS_JS.exists():
+        missing("the adaptivecards npm package is not installed (run npm ci)")
+
+
+@contextmanager
+def browser_page(url: str) -> Iterator[object]:
+    """A headless Debian Chromium page opened on ``url`` (the flags this machine needs)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.base_url = url  # type: ignore[attr-defined]
+        yield page
+        browser.close()
+
+
+class Person:
+    """One person at the workspace page."""
+
+    def __init__(self, page, name: str) -> None:  # type: ignore[no-untyped-def]
+        from playwright.sync_api import expect
+
+        self.page = page
+        self.expect = expect
+        page.goto(f"{page.base_url}/?user={name}")
+        expect(page.locator("#channels button").first).to_be_visible()
+
+    def type(self, command: str) -> None:
+        self.page.fill("#command", command)
+        self.page.press("#command", "Enter")
+
+    def field(self, name: str):  # type: ignore[no-untyped-def]
+        return self.page.locator(f'#form-host [id="{name}"]')
+
+    def submit_form(self, label: str) -> None:
+        self.page.locator("#form-host").get_by_role("button", name=label).click()
+
+    def says(self, pattern: str) -> None:
+        reply = self.page.locator('[data-testid="ephemeral"]').last
+        self.expect(reply).to_contain_text(re.compile(pattern))
+
+    def form_open(self, title: str) -> None:
+        self.expect(self.page.locator("dialog[open] #form-host")).to_contain_text(title)
+
+    def assess(self, level_index: int = 2) -> None:
+        self.type(f"/opss assess {REF}")
+        self.form_open("Impact assessment")
+        for key in ALL_INDICATORS:
+            self.field(key).locator("input[type=radio]").nth(level_index).check()
+        self.submit_form("Record assessment")
+        self.says(r"Impact assessment v\d+ for ISS-2026-0001: overall High")

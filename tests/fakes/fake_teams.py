@@ -1,0 +1,374 @@
+"""Fake Microsoft services on loopback for the Teams tests: the Bot Connector and Graph (aiohttp
+apps that record every call and can fail on request), and an identity service that publishes
+OpenID metadata and signing keys, and signs the tokens the channel would send.
+
+The identity service runs in a plain thread: botbuilder fetches it with blocking ``requests``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from bot.teams.auth import TeamsCredentials, fixed_tokens
+from bot.teams.cards import CARD_TYPE
+
+CONNECTOR_TOKEN = "connector-token-7f3a"
+GRAPH_TOKEN = "graph-token-91bd"
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    body: dict[str, Any]
+    status: int
+    auth: str
+
+
+class _Recorder:
+    calls: list[Call]
+    _cond: threading.Condition
+
+    def wait_for(self, predicate: Any, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate(self):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [f"{c.method} {c.path} {c.status}" for c in self.calls]
+                    raise AssertionError(f"{type(self).__name__} never saw that; calls: {seen}")
+                self._cond.wait(timeout=min(left, 0.05))
+
+    def _record(self, call: Call) -> None:
+        with self._cond:
+            self.calls.append(call)
+            self._cond.notify_all()
+
+
+@dataclass
+class FakeConnector(_Recorder):
+    """The Bot Connector: conversations, their messages (with edits), and queued failures."""
+
+    token: str | None = CONNECTOR_TOKEN
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by conversation
+    # The next posts to a conversation fail with (status, headers), e.g. a 429.
+    failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    cards: list[dict[str, Any]] = field(default_factory=list)  # every card sent, in order
+    # Posts to conversations whose id starts with this wait until ``release()`` (or 20 s),
+    # as a slow connector would: the bot can be killed with replies in flight.
+    hold: str | None = None
+    url: str = ""
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+    _n: int = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self._create)
+        app.router.add_post("/v3/conversations/{conv}/activities", self._post)
+        app.router.add_post("/v3/conversations/{conv}/activities/{id}", self._post)
+        app.router.add_put("/v3/conversations/{conv}/activities/{id}", self._put)
+        return app
+
+    def release(self) -> None:
+        self.hold = None
+
+    async def _held(self, conversation: str) -> None:
+        waited = 0.0
+        while self.hold is not None and conversation.startswith(self.hold) and waited < 20:
+            await asyncio.sleep(0.02)
+            waited += 0.02
+
+    def posts(self, conversation: str) -> list[dict[str, Any]]:
+        return self.messages.get(conversation, [])
+
+    def texts(self, conversation: str) -> list[str]:
+        return [m.get("text") or "" for m in self.posts(conversation)]
+
+    def ok(self, method: str, part: str = "") -> list[Call]:
+        return [c for c in self.calls if c.method == method and c.status < 300 and part in c.path]
+
+    def _next_id(self) -> str:
+        self._n += 1
+        return f"{1764000000000 + self._n}"
+
+    def _refused(self, request: web.Request, body: dict[str, Any]) -> web.Response | None:
+        auth = request.headers.get("Authorization", "")
+        if self.token is not None and auth != f"Bearer {self.token}":
+            self._record(Call(request.method, request.path, body, 401, auth))
+            return web.json_response({"error": {"code": "Unauthorized"}}, status=401)
+        queued = self.failures.get(request.match_info.get("conv", ""))
+        if request.method == "POST" and queued:
+            status, headers = queued.pop(0)
+            self._record(Call(request.method, request.path, body, status, auth))
+            return web.json_response(
+                {"error": {"code": "Throttled" if status == 429 else "ServiceError"}},
+                status=status,
+                headers=headers,
+            )
+        return None
+
+    def _store(self, conversation: str, body: dict[str, Any], message_id: str) -> None:
+        for attachment in body.get("attachments") or []:
+            if attachment.get("contentType") == CARD_TYPE:
+                self.cards.append(attachment["content"])
+        self.messages.setdefault(conversation, []).append(
+            {"id": message_id, **{k: body.get(k) for k in ("text", "attachments", "replyToId")}}
+        )
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        refused = self._refused(request, body)
+        if refused is not None:
+            return refused
+        channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
+        first = self._next_id()
+        if body.get("isGroup") and channel:
+            conversation = f"{channel};messageid={first}"  # a new thread in the channel
+        else:
+            members = body.get("members") or [{}]
+            conversation = f"a:personal-{members[0].get('id', '')}"
+        if body.get("activity"):
+            self._store(conversation, body["activity"], first)
+        self._record(
+            Call("POST", request.path, body, 201, request.headers.get("Authorization", ""))
+        )
+        return web.json_response(
+            {"id": conversation, "activityId": first, "serviceUrl": self.url}, status=201
+        )
+
+    async def _post(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        await self._held(request.match_info["conv"])
+        refused = self._refused(request, body)
+        if refused is not None:
+            return refused
+        message_id = self._next_id()
+        self._store(request.match_info["conv"], body, message_id)
+        self._record(
+            Call("POST", request.path, body, 200, request.headers.get("Authorization", ""))
+        )
+        return web.json_response({"id": message_id})
+
+    async def _put(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        refused = self._refused(request, body)
+        if refused is not None:
+            return refused
+        conversation, message_id = request.match_info["conv"], request.match_info["id"]
+        for message in self.messages.get(conversation, []):
+            if message["id"] == message_id:
+                message.update(text=body.get("text"), attachments=body.get("attachments"))
+                message["edited"] = message.get("edited", 0) + 1
+        for attachment in body.get("attachments") or []:
+            if attachment.get("contentType") == CARD_TYPE:
+                self.cards.append(attachment["content"])
+        self._record(Call("PUT", request.path, body, 200, request.headers.get("Authorization", "")))
+        return web.json_response({"id": message_id})
+
+
+@dataclass
+class FakeGraph(_Recorder):
+    """Graph's channels of one team; ``refuse`` answers 403 as a tenant without consent does."""
+
+    token: str = GRAPH_TOKEN
+    calls: list[Call] = field(default_factory=list)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refuse: bool = False
+    failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v1.0/teams/{team}/channels", self._create)
+        app.router.add_get("/v1.0/teams/{team}/channels", self._list)
+        app.router.add_post("/v1.0/teams/{team}/channels/{channel}/archive", self._archive)
+        return app
+
+    async def _archive(self, request: web.Request) -> web.Response:
+        channel = self.channels.get(request.match_info["channel"])
+        if request.headers.get("Authorization", "") != f"Bearer {self.token}":
+            return self._answer(request, {}, 401, {"error": {"code": "InvalidAuthenticationToken"}})
+        if channel is None:
+            return self._answer(request, {}, 404, {"error": {"code": "NotFound"}})
+        if channel.get("isArchived"):
+            return self._answer(
+                request, {}, 400, {"error": {"message": "Channel is already archived."}}
+            )
+        channel["isArchived"] = True
+        return self._answer(request, {}, 202, {})
+
+    def add_channel(self, name: str, description: str = "") -> str:
+        channel_id = f"19:graph{len(self.channels) + 1}@thread.tacv2"
+        self.channels[channel_id] = {
+            "id": channel_id,
+            "displayName": name,
+            "description": description,
+            "membershipType": "standard",
+        }
+        return channel_id
+
+    def named(self, name: str) -> dict[str, Any] | None:
+        return next((c for c in self.channels.values() if c["displayName"] == name), None)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        auth = request.headers.get("Authorization", "")
+        if auth != f"Bearer {self.token}":
+            return self._answer(
+                request, body, 401, {"error": {"code": "InvalidAuthenticationToken"}}
+            )
+        if self.failures:
+            status, headers = self.failures.pop(0)
+            return self._answer(
+                request, body, status, {"error": {"code": "TooManyRequests"}}, headers
+            )
+        if self.refuse:
+            return self._answer(
+                request, body, 403, {"error": {"code": "Forbidden", "message": "Missing role"}}
+            )
+        name = body.get("displayName", "")
+        if len(name) > 50 or not name:
+            return self._answer(request, body, 400, {"error": {"message": "displayName invalid"}})
+        if self.named(name) is not None:
+            return self._answer(
+                request,
+                body,
+                400,
+                {"error": {"code": "BadRequest", "message": "Channel name already existed."}},
+            )
+        channel_id = self.add_channel(name, body.get("description", ""))
+        return self._answer(request, body, 201, self.channels[channel_id])
+
+    async def _list(self, request: web.Request) -> web.Response:
+        wanted = request.query.get("$filter", "")
+        found = [c for c in self.channels.values() if f"'{c['displayName']}'" in wanted]
+        return self._answer(request, dict(request.query), 200, {"value": found})
+
+    def _answer(
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        status: int,
+        data: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
+        self._record(
+            Call(
+                request.method, request.path, body, status, request.headers.get("Authorization", "")
+            )
+        )
+        return web.json_response(data, status=status, headers=headers)
+
+
+def fixed_credentials(app_id: str) -> TeamsCredentials:
+    """Outbound tokens for tests: MSAL refuses an http:// authority, so no MSAL here."""
+    return fixed_tokens(app_id, CONNECTOR_TOKEN, GRAPH_TOKEN)
+
+
+class Identity:
+    """The channel's identity service: a key pair, its OpenID metadata and JWKS over HTTP
+    (from a thread), and tokens signed like the Bot Framework's."""
+
+    def __init__(self, issuer: str = "https://api.botframework.test") -> None:
+        self.issuer = issuer
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = "test-key-1"
+        self.url = ""
+        self.metadata_fetches = 0
+        self.gate: threading.Event | None = None  # when set, metadata waits for it
+
+    @contextmanager
+    def serving(self) -> Iterator[str]:
+        identity = self
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update(kid=self.kid, use="sig", endorsements=["msteams"])
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if "/keys" in self.path:
+                    self._json({"keys": [jwk]})
+                    return
+                identity.metadata_fetches += 1
+                if identity.gate is not None:
+                    identity.gate.wait(timeout=15)
+                self._json({"issuer": identity.issuer, "jwks_uri": f"{identity.url}/keys"})
+
+            def _json(self, data: dict[str, Any]) -> None:
+                raw = json.dumps(data).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        try:
+            # A distinct metadata URL each time: botbuilder caches metadata by URL, class-wide.
+            yield f"{self.url}/{uuid.uuid4().hex}/.well-known/openid-configuration"
+        finally:
+            server.shutdown()
+            server.server_close()
+
+    def token(
+        self,
+        audience: str,
+        service_url: str,
+        *,
+        key: Any = None,
+        kid: str | None = None,
+        issuer: str | None = None,
+        expires_in: int = 3600,
+        algorithm: str = "RS256",
+        **claims: Any,
+    ) -> str:
+        now = int(time.time())
+        payload = {
+            "iss": issuer or self.issuer,
+            "aud": audience,
+            "serviceurl": service_url,
+            "nbf": now - 60,
+            "iat": now - 60,
+            "exp": now + expires_in,
+            **claims,
+        }
+        headers = {"kid": kid or self.kid}
+        if algorithm == "none":
+            return jwt.encode(payload, None, algorithm="none", headers=headers)
+        return jwt.encode(payload, key or self.key, algorithm=algorithm, headers=headers)
+
+
+def main() -> None:
+    """``python -m tests.fakes.fake_teams PORT``: the fake Bot Connector on its own (benchmarks)."""
+    import sys
+
+    connector = FakeConnector()
+    connector.url = f"http://127.0.0.1:{sys.argv[1]}"
+    web.run_app(
+        connector.app(), host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None
+    )
+
+
+if __name__ == "__main__":
+    main()

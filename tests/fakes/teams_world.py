@@ -1,0 +1,342 @@
+"""The bot with Teams on: Bot Framework activities, signed by a fake identity service, sent
+over HTTP to the running bot, which answers through the fake Bot Connector and makes channels
+through the fake Graph, both on loopback. Test modules take the ``teams`` fixture by
+importing it from here."""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Bot
+from bot.config import Settings
+from bot.teams.cards import CARD_TYPE
+from commands.core.clock import ManualClock
+from tests.conftest import ALL_INDICATORS, START
+from tests.fakes.clocks import RealTime
+from tests.fakes.fake_teams import (
+    CONNECTOR_TOKEN,
+    GRAPH_TOKEN,
+    FakeConnector,
+    FakeGraph,
+    Identity,
+    fixed_credentials,
+)
+from tests.fakes.schema import SCHEMA_PATH, card_errors
+from tests.fakes.server import running, serving
+
+APP_ID = "5b8f6d7e-0c43-4d1f-9a5e-opss00000001"
+
+
+TENANT = "72f988bf-0000-4000-8000-0000000000aa"
+
+
+TEAM = "19:team-opss@thread.tacv2"
+
+
+GENERAL = "19:general@thread.tacv2"
+
+
+INCIDENTS = "19:incidents@thread.tacv2"
+
+
+IMT = "19:imt@thread.tacv2"
+
+
+BOT = f"28:{APP_ID}"
+
+
+REF = "ISS-2026-0001"
+
+
+PEOPLE = {  # name: (display name, Teams id, Azure AD object id)
+    "hana": ("Hana Patel", "29:hana", "aad-hana"),
+    "ian": ("Ian Brooks", "29:ian", "aad-ian"),
+    "fatima": ("Fatima Khan", "29:fatima", "aad-fatima"),
+    "david": ("David Osei", "29:david", "aad-david"),
+    "olly": ("Olly Reed", "29:olly", "aad-olly"),
+}
+
+
+# Hana is linked by her Teams id and to Slack as well; the others by Azure AD object id.
+SEED = """
+[[people]]
+name = "hana"
+display_name = "Hana Patel"
+roles = ["head_of_imt", "admin"]
+identities = { slack = "U0HANA", teams = "29:hana" }
+[[people]]
+name = "ian"
+display_name = "Ian Brooks"
+roles = ["imt"]
+identities = { teams = "aad-ian" }
+[[people]]
+name = "fatima"
+display_name = "Fatima Khan"
+roles = [{ role = "ftl", area = "Gas and Electrical" }]
+identities = { teams = "aad-fatima" }
+[[people]]
+name = "david"
+display_name = "David Osei"
+roles = [{ role = "deputy_director", area = "Targeting" }]
+identities = { teams = "aad-david" }
+[[people]]
+name = "olly"
+display_name = "Olly Reed"
+roles = []
+identities = { teams = "aad-olly" }
+"""
+
+
+@dataclass
+class TeamsWorld:
+    url: str
+    connector: FakeConnector
+    graph: FakeGraph
+    identity: Identity
+    bot: Bot
+    clock: ManualClock
+    # The outbox's real-time clock, moved by the test: a retry is due when the test says so,
+    # and no test waits for a backoff on the wall clock.
+    real: RealTime = field(default_factory=RealTime)
+
+    # Sending the channel's activities ------------------------------------------------------
+
+    def send(self, activity: dict[str, Any], token: str | None = "valid") -> tuple[int, Any]:
+        if token == "valid":
+            token = self.identity.token(APP_ID, activity["serviceUrl"])
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(
+            f"{self.url}/api/messages",
+            data=json.dumps(activity).encode(),
+            method="POST",
+            headers=headers,
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=20) as response:
+                raw = response.read().decode()
+                body = json.loads(raw) if raw else None
+                if isinstance(body, dict) and body.get("type") == CARD_TYPE:
+                    self.connector.cards.append(body["value"])  # checked with the rest
+                return response.status, body
+        except urllib.error.HTTPError as err:
+            raw = err.read().decode()
+            return err.code, json.loads(raw) if raw.startswith("{") else raw
+
+    def activity(self, user: str, kind: str = "message", where: str = "personal") -> dict[str, Any]:
+        shown, teams_id, aad = PEOPLE[user]
+        if where == "personal":
+            conversation = {
+                "id": f"a:personal-{teams_id}",
+                "conversationType": "personal",
+                "tenantId": TENANT,
+            }
+            data: dict[str, Any] = {"tenant": {"id": TENANT}}
+        else:
+            conversation = {
+                "id": f"{where};messageid=1764000000001",
+                "conversationType": "channel",
+                "isGroup": True,
+                "tenantId": TENANT,
+            }
+            data = {"tenant": {"id": TENANT}, "team": {"id": TEAM}, "channel": {"id": where}}
+        return {
+            "type": kind,
+            "id": uuid.uuid4().hex,
+            "timestamp": "2026-11-23T09:30:00.000Z",
+            "serviceUrl": self.connector.url,
+            "channelId": "msteams",
+            "from": {"id": teams_id, "name": shown, "aadObjectId": aad},
+            "conversation": conversation,
+            "recipient": {"id": BOT, "name": "OPSS"},
+            "channelData": data,
+        }
+
+    def say(self, user: str, text: str, where: str = "personal") -> tuple[int, Any]:
+        activity = self.activity(user, where=where)
+        if where == "personal":
+            activity["text"] = text
+        else:
+            activity["text"] = f"<at>OPSS</at> {text}"
+            activity["entities"] = [
+                {
+                    "type": "mention",
+                    "text": "<at>OPSS</at>",
+                    "mentioned": {"id": BOT, "name": "OPSS"},
+                }
+            ]
+        return self.send(activity)
+
+    def execute(self, user: str, data: dict[str, Any], where: str = "personal") -> tuple[int, Any]:
+        """Action.Execute: the card's data with the inputs merged in."""
+        activity = self.activity(user, "invoke", where)
+        activity["name"] = "adaptiveCard/action"
+        activity["value"] = {"action": {"type": "Action.Execute", "verb": "opss", "data": data}}
+        return self.send(activity)
+
+    def submit(self, user: str, data: dict[str, Any], reply_to: str) -> tuple[int, Any]:
+        """Action.Submit: a message whose value holds the data, replying to the card's message."""
+        activity = self.activity(user)
+        activity["value"] = data
+        activity["replyToId"] = reply_to
+        return self.send(activity)
+
+    # Reading what the bot did --------------------------------------------------------------
+
+    def personal(self, user: str) -> str:
+        return f"a:personal-{PEOPLE[user][1]}"
+
+    def last_card(self, conversation: str) -> dict[str, Any]:
+        posts = [m for m in self.connector.posts(conversation) if m.get("attachments")]
+        assert posts, f"no card in {conversation}: {self.connector.texts(conversation)}"
+        return posts[-1]["attachments"][0]["content"]
+
+    def said(self, conversation: str, pattern: str) -> None:
+        def found(c: FakeConnector) -> bool:
+            return any(pattern in _flat(m) for m in c.posts(conversation))
+
+        self.connector.wait_for(found)
+
+
+def _flat(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False)
+
+
+def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["id"]: e for e in card["body"] if e.get("type", "").startswith("Input.")}
+
+
+def action_data(card: dict[str, Any]) -> dict[str, Any]:
+    (action,) = [a for a in card["actions"] if a["type"] == "Action.Execute"]
+    return dict(action["data"])
+
+
+def world_settings(tmp_path: Path, graph_url: str, metadata_url: str, issuer: str) -> Settings:
+    seed = tmp_path / "people.toml"
+    seed.write_text(SEED)
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'teams.sqlite3'}",
+        local_workspace=False,
+        seed_file=seed,
+        microsoft_app_id=APP_ID,
+        microsoft_app_password="not-used-with-fixed-tokens",
+        microsoft_app_tenant_id=TENANT,
+        teams_team_id=TEAM,
+        teams_incidents_channel_id=INCIDENTS,
+        teams_imt_channel_id=IMT,
+        graph_api_url=graph_url,
+        teams_openid_metadata_url=metadata_url,
+        teams_token_issuer=issuer,
+        outbox_poll_seconds=0.1,
+        outbox_pace_seconds=0,
+        functional_areas=["Gas and Electrical", "Toys and Childcare"],
+    )
+
+
+@pytest.fixture
+def teams(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[TeamsWorld]:
+    caplog.set_level(logging.DEBUG)
+    connector, graph, identity = FakeConnector(), FakeGraph(), Identity()
+    with (
+        identity.serving() as metadata_url,
+        serving(connector.app()) as connector_url,
+        serving(graph.app()) as graph_url,
+    ):
+        connector.url = connector_url
+        settings = world_settings(tmp_path, graph_url, metadata_url, identity.issuer)
+        clock = ManualClock(START)
+        with running(settings, clock, teams_credentials=fixed_credentials(APP_ID)) as (url, bot):
+            world = TeamsWorld(url, connector, graph, identity, bot, clock)
+            bot.outbox.monotonic = world.real
+            # The app is installed in the team: Teams tells the bot about the team's channels.
+            for channel in (GENERAL, IMT, INCIDENTS):
+                update = world.activity("hana", "conversationUpdate", channel)
+                update["conversation"]["id"] = channel
+                update["membersAdded"] = [{"id": BOT}]
+                assert world.send(update)[0] in (200, 201)
+            yield world
+    # Whatever the test did, no token was logged, and every card was valid Adaptive Card 1.5.
+    for secret in (CONNECTOR_TOKEN, GRAPH_TOKEN):
+        assert secret not in caplog.text
+    if SCHEMA_PATH.exists():  # shared/ beside the clone (tests/unit/test_cards.py insists)
+        for card in connector.cards:
+            assert card_errors(card) == [], card["body"][0]
+
+
+def run(teams: TeamsWorld, user: str, text: str, expect: str) -> None:
+    """A command in the person's chat with the bot, and its answer there (a reply to a
+    change comes through the outbox, committed with it)."""
+    chat = teams.personal(user)
+    seen = len(teams.connector.posts(chat))
+    status, _ = teams.say(user, f"opss {text}")
+    assert status == 201
+
+    def answered(c: FakeConnector) -> bool:
+        return any(expect in _flat(m) for m in c.posts(chat)[seen:])
+
+    teams.connector.wait_for(answered)
+
+
+RATINGS = " ".join(f"{k}=high" for k in ALL_INDICATORS)
+
+
+def declare(teams: TeamsWorld, exercise: bool = False) -> None:
+    """The whole ladder, typed in Teams, to a declared incident."""
+    run(
+        teams,
+        "olly",
+        'raise Gas hob elbow joints leaking --products "EJ-15" '
+        '--hazard "Gas escape" --source business --area "Gas and Electrical"',
+        f"Raised {REF}",
+    )
+    for move, expect in (("", "to FTL assessment"), (" cam", "to CAM")):
+        run(teams, "fatima", f"assess {REF} {RATINGS}", "overall High")
+        run(teams, "fatima", f"escalate {REF}{move}", expect)
+    run(teams, "ian", f"assess {REF} {RATINGS}", "overall High")
+    run(
+        teams,
+        "ian",
+        f"nnc {REF} novel=yes nationally_significant=no contentious=no "
+        '--novel-rationale "New failure" --nationally-significant-rationale "Few LAs" '
+        '--contentious-rationale "Agreed fix"',
+        "criteria met: Novel",
+    )
+    run(teams, "ian", f"escalate {REF} ttg", "to TTG")
+    run(teams, "david", f"assess {REF} {RATINGS}", "overall High")
+    run(teams, "david", f"escalate {REF} cam-ep", "to CAM-EP")
+    run(teams, "david", f"assess {REF} {RATINGS}", "overall High")
+    run(teams, "olly", f"conference {REF}", "Only a deputy director or higher")
+    run(
+        teams,
+        "david",
+        f'conference {REF} --when now --background "Leaks"',
+        "Case conference CC-2026-0001",
+    )
+    run(
+        teams,
+        "ian",
+        'outcome CC-2026-0001 --outcome declare_incident --rationale "Serious" '
+        '--chair "David Osei"',
+        "Declare an incident",
+    )
+    flag = " --exercise" if exercise else ""
+    run(
+        teams,
+        "hana",
+        f"declare {REF} --scg-chair david --tcg-chair fatima --level tactical{flag}",
+        "declared as incident INC-2026-001",
+    )
+
+
+CHANNEL_NAME = "inc-2026-001-gas-hob-elbow-joints-leaking"

@@ -1,0 +1,36 @@
+"""Teams: closing an incident archives its Graph channel after the closing post and the
+summary card's edit, and a record taken away is named in the chat (Teams gets no file)."""
+
+from __future__ import annotations
+
+from tests.fakes.teams_world import CHANNEL_NAME, TeamsWorld, _flat, declare, run, teams
+
+INC = "INC-2026-001"
+__all__ = ["teams"]  # the fixture, used by name
+
+
+def test_closing_archives_the_channel_and_records_are_named(teams: TeamsWorld) -> None:
+    declare(teams, exercise=True)
+    graph = teams.graph
+    graph.wait_for(lambda g: g.named(f"exercise-{CHANNEL_NAME}"[:50]) is not None)
+    channel = graph.named(f"exercise-{CHANNEL_NAME}"[:50])
+    assert channel is not None
+    run(
+        teams,
+        "hana",
+        f'close {INC} --reason "Back to normal" --review "2026-12-15 10:00"',
+        f"{INC} closed by Hana Patel",
+    )
+    graph.wait_for(lambda g: bool(channel.get("isArchived")))
+    archived = [c for c in graph.calls if c.path.endswith("/archive")]
+    assert [c.status for c in archived] == [202]
+    # The closing note and the summary's edit reached the channel before it was archived.
+    teams.said(channel["id"], f"{INC} closed by Hana Patel")
+    summary = teams.connector.posts(channel["id"])[0]
+    assert "Closed incident · closed Mon 23 Nov 2026" in _flat(summary)
+
+    run(teams, "ian", f"export {INC} timeline", "1 file from INC-2026-001")
+    chat = teams.personal("ian")
+    teams.said(chat, "EXERCISE-INC-2026-001-timeline.csv (")
+    note = next(m for m in teams.connector.posts(chat) if "timeline.csv (" in _flat(m))
+    assert "is kept with the incident's records" in _flat(note)

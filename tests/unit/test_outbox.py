@@ -1,0 +1,277 @@
+"""The outbox: posts delivered after commit, in order per channel, retried, never twice."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.messaging import DeliveryError
+from bot.outbox import OutboxWorker, backoff
+from bot.workspace.messenger import LocalMessenger
+from cards.model import Card
+from commands.core.clock import ManualClock
+from storage import repositories as repo
+from storage.models import LocalChannel, LocalMessage, OutboxMessage
+from storage.unit_of_work import Database
+from tests.fakes.clocks import RealTime
+
+
+class FlakyPlatform:
+    """A fake chat platform: records what it is sent and fails the first N calls."""
+
+    surface = "fake"
+
+    def __init__(self, failures: int = 0, retry_after: float | None = None) -> None:
+        self.failures = failures
+        self.retry_after = retry_after
+        self.posts: list[tuple[str, str]] = []
+        self.channels: dict[str, str] = {}
+        self.pins: list[str] = []
+        self.updates: list[tuple[str, str, str]] = []
+        self.bookmarks: list[tuple[str, str, str, str]] = []
+
+    def _maybe_fail(self) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise DeliveryError("platform unavailable", self.retry_after)
+
+    async def create_channel(self, name: str, topic: str, private: bool, members: list[str]) -> str:
+        self._maybe_fail()
+        return self.channels.setdefault(name, f"C{len(self.channels) + 1}")
+
+    async def invite(self, channel_id: str, members: list[str]) -> None:
+        self._maybe_fail()
+
+    async def post(
+        self, channel_id: str, text: str, card: Card | None, *, delivery_key: str
+    ) -> str:
+        self._maybe_fail()
+        self.posts.append((channel_id, text))
+        return f"m{len(self.posts)}"
+
+    async def pin(self, channel_id: str, message_id: str) -> None:
+        self.pins.append(message_id)
+
+    async def update(self, channel_id: str, message_id: str, text: str, card: Card | None) -> None:
+        self._maybe_fail()
+        self.updates.append((channel_id, message_id, card.title if card else ""))
+
+    async def bookmark(
+        self, channel_id: str, title: str, target_channel: str, target_message: str
+    ) -> None:
+        self.bookmarks.append((channel_id, title, target_channel, target_message))
+
+
+def queue(db: Database, clock: ManualClock, conversation: str, op: str, **payload: object) -> None:
+    with db.unit_of_work() as s:
+        repo.enqueue(
+            s,
+            surface="fake",
+            conversation=conversation,
+            op=op,
+            payload=dict(payload),
+            now=clock.now(),
+        )
+
+
+def statuses(db: Database) -> list[tuple[str, int]]:
+    with db.read() as s:
+        return [
+            (m.status, m.attempts)
+            for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
+
+
+def test_channel_is_created_before_its_posts_and_posts_keep_order(
+    db: Database, clock: ManualClock
+) -> None:
+    platform = FlakyPlatform()
+    worker = OutboxWorker(db, clock, {"fake": platform})
+    queue(
+        db,
+        clock,
+        "incident:INC-2026-001",
+        "create_channel",
+        name="inc-2026-001-hob",
+        topic="t",
+        private=True,
+        members=["hana"],
+    )
+    for n in range(3):
+        queue(db, clock, "incident:INC-2026-001", "post", text=f"post {n}", pin=n == 0)
+    assert asyncio.run(worker.drain()) == 4
+    assert platform.posts == [("C1", "post 0"), ("C1", "post 1"), ("C1", "post 2")]
+    assert platform.pins == ["m1"]
+    assert statuses(db) == [("delivered", 1)] * 4
+
+
+def test_failures_are_retried_with_backoff_and_nothing_overtakes(
+    db: Database, clock: ManualClock
+) -> None:
+    platform = FlakyPlatform(failures=1)
+    real = RealTime()
+    worker = OutboxWorker(db, clock, {"fake": platform}, monotonic=real)
+    queue(db, clock, "channel:C9", "post", text="first")
+    queue(db, clock, "channel:C9", "post", text="second")
+    assert asyncio.run(worker.drain()) == 0
+    assert platform.posts == []  # "second" waits behind "first"
+    assert statuses(db) == [("pending", 1), ("pending", 0)]
+    assert asyncio.run(worker.drain()) == 0  # not due yet: no time has passed
+    real.advance(backoff(1))
+    assert asyncio.run(worker.drain()) == 2
+    assert platform.posts == [("C9", "first"), ("C9", "second")]
+
+
+def test_retry_after_from_the_platform_is_honoured(db: Database, clock: ManualClock) -> None:
+    platform = FlakyPlatform(failures=1, retry_after=30)
+    real = RealTime()
+    worker = OutboxWorker(db, clock, {"fake": platform}, monotonic=real)
+    queue(db, clock, "channel:C1", "post", text="hello")
+    asyncio.run(worker.drain())
+    real.advance(timedelta(seconds=29))
+    assert asyncio.run(worker.drain()) == 0
+    real.advance(timedelta(seconds=1))
+    assert asyncio.run(worker.drain()) == 1
+    assert platform.posts == [("C1", "hello")]
+
+
+def test_an_outage_delays_posts_but_never_drops_them(db: Database, clock: ManualClock) -> None:
+    platform = FlakyPlatform(failures=6)
+    real = RealTime()
+    worker = OutboxWorker(db, clock, {"fake": platform}, monotonic=real)
+    queue(db, clock, "channel:C1", "post", text="during the outage")
+    for _ in range(7):
+        asyncio.run(worker.drain())
+        real.advance(timedelta(minutes=5))
+    assert platform.posts == [("C1", "during the outage")]
+    assert statuses(db) == [("delivered", 7)]
+
+
+def test_retries_are_timed_in_real_time_when_the_bots_clock_stands_still(
+    db: Database, clock: ManualClock
+) -> None:
+    """A demo's frozen clock (or one moved far ahead) neither stalls nor rushes retries."""
+    platform = FlakyPlatform(failures=1, retry_after=2)  # a 429 with Retry-After: 2
+    real = RealTime()
+    worker = OutboxWorker(db, clock, {"fake": platform}, monotonic=real)
+    queue(db, clock, "channel:C1", "post", text="hello")
+    assert asyncio.run(worker.drain()) == 0
+    clock.advance(timedelta(days=1))  # the bot's clock jumps: still two real seconds to wait
+    assert asyncio.run(worker.drain()) == 0
+    real.advance(timedelta(seconds=2))  # the bot's clock stands still; real time passes
+    assert asyncio.run(worker.drain()) == 1
+    assert platform.posts == [("C1", "hello")]
+
+
+def test_local_redelivery_never_posts_twice(db: Database, clock: ManualClock) -> None:
+    local = LocalMessenger(db, clock)
+    channel = local.ensure_channel("opss")
+    first = asyncio.run(local.post(channel, "hello", None, delivery_key="outbox-7"))
+    again = asyncio.run(local.post(channel, "hello", None, delivery_key="outbox-7"))
+    assert first == again
+    with db.read() as s:
+        assert [m.text for m in s.scalars(select(LocalMessage))] == ["hello"]
+
+
+def test_local_channel_creation_is_idempotent(db: Database, clock: ManualClock) -> None:
+    local = LocalMessenger(db, clock)
+    a = asyncio.run(local.create_channel("inc-2026-001-hob", "t", True, ["hana", "david"]))
+    b = asyncio.run(local.create_channel("inc-2026-001-hob", "t", True, ["hana"]))
+    assert a == b
+    with db.read() as s:
+        channel = s.scalar(select(LocalChannel))
+        assert channel is not None and channel.members == ["david", "hana"]
+
+
+def test_an_edit_waits_for_its_post_and_a_bookmark_links_across_channels(
+    db: Database, clock: ManualClock
+) -> None:
+    platform = FlakyPlatform(failures=1)
+    real = RealTime()
+    worker = OutboxWorker(db, clock, {"fake": platform}, monotonic=real)
+    card = {"title": "ISS-2026-0001 at CAM"}
+    queue(db, clock, "channel:C1", "post", anchor="issue:ISS-2026-0001", text="raised")
+    queue(db, clock, "channel:C1", "update", anchor="issue:ISS-2026-0001", text="t", card=card)
+    queue(db, clock, "channel:C2", "bookmark", anchor="issue:ISS-2026-0001", title="Issue")
+    assert asyncio.run(worker.drain()) == 0  # the post failed: its edit and bookmark wait
+    assert platform.updates == [] and platform.bookmarks == []
+    real.advance(backoff(1))
+    assert asyncio.run(worker.drain()) == 3
+    assert platform.updates == [("C1", "m1", "ISS-2026-0001 at CAM")]
+    assert platform.bookmarks == [("C2", "Issue", "C1", "m1")]
+
+
+def test_an_edit_of_a_post_that_never_existed_does_not_block_the_channel(
+    db: Database, clock: ManualClock
+) -> None:
+    platform = FlakyPlatform()
+    worker = OutboxWorker(db, clock, {"fake": platform})
+    queue(
+        db,
+        clock,
+        "channel:C1",
+        "update",
+        anchor="issue:ISS-2026-0404",
+        text="t",
+        card={"title": "x"},
+    )
+    queue(db, clock, "channel:C1", "post", text="next")
+    assert asyncio.run(worker.drain()) == 2
+    assert platform.updates == [] and platform.posts == [("C1", "next")]
+
+
+def test_the_local_workspace_is_not_paced(db: Database, clock: ManualClock) -> None:
+    worker = OutboxWorker(
+        db, clock, {"local": LocalMessenger(db, clock)}, pace_seconds=1.0, monotonic=lambda: 100.0
+    )
+    channel = LocalMessenger(db, clock).ensure_channel("opss")
+    with db.unit_of_work() as s:
+        for n in range(3):
+            repo.enqueue(
+                s,
+                surface="local",
+                conversation=f"channel:{channel}",
+                op="post",
+                payload={"text": f"post {n}"},
+                now=clock.now(),
+            )
+    assert asyncio.run(worker.drain()) == 3
+
+
+def test_posts_to_one_channel_are_paced_and_other_channels_are_not_held_up(
+    db: Database, clock: ManualClock
+) -> None:
+    seconds = [100.0]
+    platform = FlakyPlatform()
+    worker = OutboxWorker(
+        db, clock, {"fake": platform}, pace_seconds=1.0, monotonic=lambda: seconds[0]
+    )
+    for n in range(3):
+        queue(db, clock, "channel:C1", "post", text=f"c1 post {n}")
+    queue(db, clock, "channel:C2", "post", text="c2 post")
+    assert asyncio.run(worker.drain()) == 2  # one for each channel
+    assert platform.posts == [("C1", "c1 post 0"), ("C2", "c2 post")]
+    seconds[0] += 0.5
+    assert asyncio.run(worker.drain()) == 0  # under a second since C1's last post
+    seconds[0] += 0.5
+    assert asyncio.run(worker.drain()) == 1
+    seconds[0] += 1.0
+    assert asyncio.run(worker.drain()) == 1
+    assert [t for c, t in platform.posts if c == "C1"] == ["c1 post 0", "c1 post 1", "c1 post 2"]
+
+
+def test_only_the_leader_delivers(any_db: Database, clock: ManualClock) -> None:
+    from bot.leader import LeaderLock
+
+    db = any_db
+    first, second = LeaderLock(db.engine), LeaderLock(db.engine)
+    assert first.try_acquire()
+    platform = FlakyPlatform()
+    follower = OutboxWorker(db, clock, {"fake": platform}, leader=second)
+    queue(db, clock, "channel:C1", "post", text="hello")
+    assert asyncio.run(follower.drain()) == 0 and platform.posts == []
+    first.release()
+    assert asyncio.run(follower.drain()) == 1  # the lock passed on
+    second.release()
