@@ -177,11 +177,3 @@ DIRECT_ESCALATION = FormFlow(
     prompt="Escalate the issue to an incident.",
     permit=lambda ctx, context: _issue(ctx, context.get("reference")),
 )
-
-
-def escalate_route(args: Args) -> FormFlow | None:
-    """``/opss escalate ISS incident`` is IMT's reserved right; other rungs are the ladder."""
-    if len(args.words) > 1 and args.words[1].lower() == "incident":
-        del args.words[1]
-        return DIRECT_ESCALATION
-    return None
