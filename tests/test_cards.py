@@ -103,6 +103,12 @@ def test_server_side_validation_names_the_field() -> None:
     assert "'rumour' is not one of the options" in result.errors["source"]
     assert "Product(s)" in result.errors["products"]
     assert not result.only_missing
+    # Missing is a flag on the result, not a suffix on the words people read.
+    assert result.missing == {"products", "hazard", "functional_area"}
+    assert set(result.wrong) == {"title", "source"}
+    assert not any("required)" in m for m in result.errors.values())
+    empty = validate(form, {"title": "Gas hob"})
+    assert empty.only_missing and empty.wrong == {}
 
 
 def test_dates_and_times_are_checked_on_the_server() -> None:

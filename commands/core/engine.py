@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cards.model import Card, Form, card_to_dict, clean_message, validate
+from cards.model import Card, Form, card_to_dict, validate
 from commands.action import verbs as action_verbs
 from commands.admin import verbs as admin_verbs
 from commands.conference import verbs as conference_verbs
@@ -265,7 +265,7 @@ class Engine:
         if not provided or result.only_missing:
             return Reply(text=flow.prompt, form=form.prefilled(merged))
         if result.errors:
-            wrong = {k: m for k, m in result.errors.items() if not m.endswith("(required)")}
+            wrong = result.wrong
             raise UserError(" ".join(_sentence(m) for m in wrong.values()), next(iter(wrong)))
         return _Apply(flow, dict(context), result.values)
 
@@ -280,7 +280,7 @@ class Engine:
         form = flow.make(ctx, context).prefilled(data)
         result = validate(form, data)
         if result.errors:
-            raise _FormErrors(form, {k: clean_message(m) for k, m in result.errors.items()})
+            raise _FormErrors(form, result.errors)
         return _Apply(flow, context, result.values, form)
 
     # The two transactions around every command --------------------------------------------
