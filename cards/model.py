@@ -146,6 +146,7 @@ class Validation:
         """The errors of values given, not merely missing."""
         return {k: m for k, m in self.errors.items() if k not in self.missing}
 
+
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
 _TRUE = {"true", "yes", "on", "1", "y"}
