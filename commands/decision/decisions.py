@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cards import forms
 from cards.model import Form
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_issue_or_incident
 from commands.core.people import as_recorded
+from commands.decision import forms
 from commands.decision.log import (
     decision_card,
     decision_log_anchor,

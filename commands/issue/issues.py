@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from cards import forms
 from cards.model import Form
 from commands.core.args import Args
 from commands.core.context import Ctx, Reply, UserError
 from commands.core.flows import FormFlow
 from commands.core.lookup import find_subject
 from commands.incident.card import incident_card
+from commands.issue import forms
 from commands.issue.card import issue_anchor, issue_card
 from rules.lifecycle import Stage
 from storage import repositories as repo
