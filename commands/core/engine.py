@@ -330,7 +330,7 @@ class Engine:
                 reply = step.work(ctx)
             else:
                 try:
-                    reply = step.flow.apply(ctx, step.context, step.values)
+                    reply = step.flow.run(ctx, step.context, step.values)
                 except UserError as exc:
                     if step.form is None:
                         raise
