@@ -9,7 +9,7 @@ from commands.core.context import Ctx, Reply
 from commands.core.registry import Handler, Line, Registry
 
 
-def _row(line: Line) -> t.Text:
+def _row(line: Line) -> t.Line:
     who = f" ({line.who})" if line.who else ""
     return t.bullet(t.code(f"/opss {line.usage}"), f" · {line.what}{who}")
 
