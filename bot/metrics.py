@@ -27,14 +27,14 @@ from bot.leader import PROCESS, LeaderLock
 from cards.model import Card
 from commands.core.clock import Clock
 from commands.core.context import Reply, Request, Submission
-from commands.core.engine import FORM_FLOWS, PLAIN_VERBS, Engine
+from commands.core.engine import ALL_VERBS, FORM_FLOWS, Engine
 from storage.models import Firing, OutboxMessage
 from storage.unit_of_work import Database
 
 log = logging.getLogger("bot.requests")
 
 SURFACES = frozenset({"local", "slack", "teams"})
-VERBS = frozenset(PLAIN_VERBS) | frozenset(FORM_FLOWS) | {"clock", "demo", "home"}
+VERBS = frozenset(ALL_VERBS) | frozenset(FORM_FLOWS) | {"home"}
 OPERATIONS = frozenset({"post", "update", "pin", "bookmark", "invite", "create_channel"})
 STEPS = frozenset(
     {

@@ -133,14 +133,20 @@ class Card:
 class Validation:
     values: dict[str, Any]
     errors: dict[str, str]
+    # The fields in ``errors`` that are required and were left empty (not given wrongly).
+    missing: frozenset[str] = frozenset()
 
     @property
     def only_missing(self) -> bool:
         """True when every error is a required field left empty (so the form is the answer)."""
-        return bool(self.errors) and all(e.endswith(_MISSING) for e in self.errors.values())
+        return bool(self.errors) and set(self.errors) <= self.missing
+
+    @property
+    def wrong(self) -> dict[str, str]:
+        """The errors of values given, not merely missing."""
+        return {k: m for k, m in self.errors.items() if k not in self.missing}
 
 
-_MISSING = "(required)"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
 _TRUE = {"true", "yes", "on", "1", "y"}
@@ -161,6 +167,7 @@ def validate(form: Form, raw: Mapping[str, Any]) -> Validation:
     """Check submitted values against the form; every message names the field."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    missing: set[str] = set()
     for f in form.fields:
         value = raw.get(f.name)
         if f.kind == "toggle":
@@ -179,14 +186,16 @@ def validate(form: Form, raw: Mapping[str, Any]) -> Validation:
         if f.kind == "people":  # comma-separated names, as the commands take them
             names = [n.lstrip("@") for n in _as_list(value)]
             if not names and f.required:
-                errors[f.name] = f"{f.label}: choose at least one person {_MISSING}"
+                errors[f.name] = f"{f.label}: choose at least one person"
+                missing.add(f.name)
             values[f.name] = ", ".join(names) or None
             continue
         if f.kind == "multichoice":
             items = _as_list(value)
             if not items:
                 if f.required:
-                    errors[f.name] = f"{f.label}: choose at least one option {_MISSING}"
+                    errors[f.name] = f"{f.label}: choose at least one option"
+                    missing.add(f.name)
                 values[f.name] = []
                 continue
             allowed = {c.value for c in f.choices}
@@ -198,7 +207,8 @@ def validate(form: Form, raw: Mapping[str, Any]) -> Validation:
         text = "" if value is None else str(value).strip()
         if not text:
             if f.required:
-                errors[f.name] = f"{f.error_message} {_MISSING}"
+                errors[f.name] = f.error_message
+                missing.add(f.name)
             values[f.name] = None
             continue
         if f.max_length is not None and len(text) > f.max_length:
@@ -223,7 +233,7 @@ def validate(form: Form, raw: Mapping[str, Any]) -> Validation:
                 continue
             text = text[:5] if len(text) > 5 else text.zfill(5)
         values[f.name] = text
-    return Validation(values, errors)
+    return Validation(values, errors, frozenset(missing))
 
 
 def _match_choice(f: Field, text: str) -> str | None:
@@ -248,10 +258,6 @@ def _valid_time(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def clean_message(message: str) -> str:
-    return message.replace(f" {_MISSING}", "")
 
 
 def card_to_dict(card: Card) -> dict[str, Any]:

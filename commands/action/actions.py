@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cards import forms
 from cards.model import Form
+from commands.action import forms
 from commands.action.card import action_anchor, action_card
 from commands.action.chasing import schedule_chase
 from commands.action.progress import check_progress, find_action, publish_progress

@@ -6,9 +6,9 @@ the chases; so the use cases that do these import it, and it imports none of the
 
 from __future__ import annotations
 
-from cards.forms import GROUP_LABELS
 from cards.model import Action as Button
 from cards.model import Card
+from commands.incident.forms import GROUP_LABELS
 from rules.timeparse import show
 from storage.models import Action
 

@@ -16,12 +16,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cards.model import Card, Form, card_to_dict, clean_message, validate
-from commands.action import actions
-from commands.action import progress as action_progress
-from commands.admin import demo_clock
-from commands.admin import roles as admin
-from commands.conference import conferences as conference
+from cards.model import Card, Form, card_to_dict, validate
+from commands.action import verbs as action_verbs
+from commands.admin import verbs as admin_verbs
+from commands.conference import verbs as conference_verbs
 from commands.core.args import Args, parse
 from commands.core.clock import Clock
 from commands.core.context import (
@@ -34,30 +32,19 @@ from commands.core.context import (
     UserError,
 )
 from commands.core.flows import FormFlow
-from commands.core.help import LOCAL_VERBS, show_help
+from commands.core.help import help_handler
 from commands.core.inputs import InputProblem, clean_command, clean_values
-from commands.decision import decisions
-from commands.incident import (
-    closure,
-    deescalation,
-    engagement,
-    erco,
-    groups,
-    incident_roles,
-    incidents,
-    lessons,
-    level,
-    reescalation,
-    review,
-    strategy,
-)
-from commands.issue import assessment, direct_escalation, issues, ladder
-from commands.notification import annex, record, risk, sending
-from commands.overview import listing
+from commands.core.registry import Line, Registry, Verb
+from commands.decision import verbs as decision_verbs
+from commands.incident import verbs as incident_verbs
+from commands.issue import verbs as issue_verbs
+from commands.notification import verbs as notification_verbs
+from commands.overview import verbs as overview_verbs
 from commands.overview.home import home_cards
 from commands.records import export as records
-from commands.rhythm import battle_rhythm
-from commands.sitrep import sitreps
+from commands.records import verbs as records_verbs
+from commands.rhythm import verbs as rhythm_verbs
+from commands.sitrep import verbs as sitrep_verbs
 from rules.roles import Actor
 from storage import repositories as repo
 from storage.models import ProcessedRequest
@@ -65,99 +52,37 @@ from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 
-RAISE = FormFlow(
-    "raise",
-    lambda ctx, args: ({}, issues.raise_values(args)),
-    lambda ctx, context: issues.raise_form(ctx),
-    lambda ctx, context, values: issues.do_raise(ctx, values),
-    prompt="Fill in the rest to raise the issue.",
-)
 
-FORM_FLOWS: dict[str, FormFlow] = {
-    f.form_id: f
-    for f in (
-        RAISE,
-        assessment.ASSESS,
-        assessment.NNC,
-        conference.CONFERENCE,
-        conference.OUTCOME,
-        incidents.DECLARE,
-        decisions.DECIDE,
-        actions.ACTION,
-        battle_rhythm.RHYTHM_ADD,
-        sitreps.SITREP_UPDATE,
-        sitreps.SITREP_AMEND,
-        deescalation.DEESCALATE,
-        closure.CLOSE,
-        review.REVIEW,
-        review.RECOMMEND,
-        reescalation.REESCALATE,
-        lessons.LESSON,
-        record.NOTIFY,
-        annex.ANNEX,
-        risk.RISK_ANNEX,
-        risk.RISK_PRISM,
-        groups.GROUP,
-        incident_roles.INCIDENT_ROLE,
-        strategy.STRATEGY,
-        erco.ERCO,
-        level.LEVEL,
-        engagement.ENGAGE,
-        engagement.ENGAGEMENT_PLAN,
-        direct_escalation.DIRECT_ESCALATION,
-        action_progress.BLOCKED,
+def _registry() -> Registry:
+    """Every verb, from each concept's table, in the order help shows them: the one place
+    the concepts' verbs are listed. A name, sub-verb or form id claimed twice fails here."""
+    tables = (
+        issue_verbs.VERBS,
+        conference_verbs.VERBS,
+        incident_verbs.VERBS,
+        decision_verbs.VERBS,
+        action_verbs.VERBS,
+        rhythm_verbs.VERBS,
+        sitrep_verbs.VERBS,
+        notification_verbs.VERBS,
+        records_verbs.VERBS,
+        overview_verbs.VERBS,
+        admin_verbs.VERBS,
     )
-}
-# "/opss rhythm INC add" and the like: a sub-command that opens a form.
-SUB_FORMS = {
-    ("rhythm", "add"): battle_rhythm.RHYTHM_ADD,
-    ("sitrep", "update"): sitreps.SITREP_UPDATE,
-    ("sitrep", "amend"): sitreps.SITREP_AMEND,
-    ("review", "open"): review.REVIEW,
-    ("review", "recommend"): review.RECOMMEND,
-    ("notify", "form"): annex.ANNEX,
-    ("risk", "annex"): risk.RISK_ANNEX,
-    ("risk", "prism"): risk.RISK_PRISM,
-}
-# "/opss deescalate INC approve", "/opss notify NOT-2026-0001 sent": a sub-command that
-# runs at once (not a form).
-SUB_VERBS: dict[tuple[str, str], Callable[[Ctx, Args], Reply]] = {
-    ("deescalate", "approve"): deescalation.approve,
-    ("deescalate", "withdraw"): deescalation.withdraw,
-    ("notify", "show"): sending.show,
-    ("notify", "sent"): sending.mark_sent,
-    ("notify", "export"): sending.export,
-    ("notify", "section6"): sending.section6_sent,
-}
-PLAIN_VERBS: dict[str, Callable[[Ctx, Args], Reply]] = {
-    "help": show_help,
-    "escalate": ladder.escalate,
-    "close": ladder.close,  # an issue; an incident's closure is a form (FORM_ROUTES)
-    "reopen": ladder.reopen,
-    "status": issues.status,
-    "list": listing.list_verb,
-    "role": admin.role,
-    "done": actions.done,
-    "rhythm": battle_rhythm.rhythm,
-    "sitrep": sitreps.sitrep_verb,
-    "risk": risk.choose,
-    "notifications": sending.register,
-    "clock": demo_clock.clock,
-    "cancel": conference.cancel,
-    "review": review.review_verb,
-    "export": records.export,
-    "group": groups.group_verb,
-    "started": action_progress.started,
-}
-# A verb whose sub-command opens a form: "/opss role INC-…", "/opss escalate ISS incident".
-FORM_ROUTES: dict[str, Callable[[Args], FormFlow | None]] = {
-    "role": incident_roles.role_route,
-    "group": groups.group_route,
-    "escalate": direct_escalation.escalate_route,
-    "engage": engagement.engage_route,
-    "close": closure.close_route,  # an incident's closure (3.28); an issue's close is plain
-}
-ALL_VERBS = sorted(set(PLAIN_VERBS) | {f for f in FORM_FLOWS if "_" not in f} | set(LOCAL_VERBS))
+    verbs = [v for table in tables for v in table]
+    help_verb = Verb(
+        "help",
+        lines=(Line("Finding things", "help", "this list"),),
+        run=lambda ctx, args: HELP(ctx, args),
+    )
+    return Registry([*verbs, help_verb])
+
+
+REGISTRY = _registry()
+HELP = help_handler(REGISTRY)
+# Every form a submission may name, by its id (a form is a verb only if a verb names it).
+FORM_FLOWS: dict[str, FormFlow] = REGISTRY.forms
+ALL_VERBS = REGISTRY.names()
 
 
 # Hidden values a form carries back (its subject), as opposed to what the user typed.
@@ -306,25 +231,29 @@ class Engine:
     # Read phase: route, check permission, build and validate forms ------------------------
 
     def _route(self, ctx: Ctx, verb: str, args: Args) -> Reply | _Apply | _Write:
-        sub = (verb, args.words[1].lower()) if len(args.words) > 1 else None
-        if sub in SUB_FORMS:
+        """The verb is looked up once; then, in this order, its sub-verb (the word after the
+        subject), a form its route picks from the words, its handler, or its form."""
+        found = REGISTRY.find(verb)
+        if found is None:
+            known = ", ".join(REGISTRY.names(ctx.surface))
+            raise UserError(f"'{verb}' is not an /opss command. Commands: {known}. Try /opss help.")
+        sub = found.sub(args.words[1].lower()) if len(args.words) > 1 else None
+        if sub is not None:
             del args.words[1]
-            return self._form_command(ctx, SUB_FORMS[sub], args)
-        if sub in SUB_VERBS:
-            del args.words[1]
-            sub_fn = SUB_VERBS[sub]
+            if sub.form is not None:
+                return self._form_command(ctx, sub.form, args)
+            sub_fn = sub.run
+            assert sub_fn is not None
             return _Write(lambda c: sub_fn(c, args))
-        routed = FORM_ROUTES[verb](args) if verb in FORM_ROUTES else None
+        routed = found.route(args) if found.route is not None else None
         if routed is not None:
             return self._form_command(ctx, routed, args)
-        if verb in PLAIN_VERBS:
-            verb_fn = PLAIN_VERBS[verb]
+        if found.run is not None:
+            verb_fn = found.run
             return _Write(lambda c: verb_fn(c, args))
-        if verb in FORM_FLOWS:  # a verb that takes a form is named like its form
-            return self._form_command(ctx, FORM_FLOWS[verb], args)
-        raise UserError(
-            f"'{verb}' is not an /opss command. Commands: {', '.join(ALL_VERBS)}. Try /opss help."
-        )
+        if found.form is not None:
+            return self._form_command(ctx, found.form, args)
+        raise UserError(f"/opss {verb} runs only in the local workspace's demo.")
 
     def _form_command(self, ctx: Ctx, flow: FormFlow, args: Args) -> Reply | _Apply:
         context, given = flow.prepare(ctx, args)  # finds the subject and checks permission
@@ -336,7 +265,7 @@ class Engine:
         if not provided or result.only_missing:
             return Reply(text=flow.prompt, form=form.prefilled(merged))
         if result.errors:
-            wrong = {k: m for k, m in result.errors.items() if not m.endswith("(required)")}
+            wrong = result.wrong
             raise UserError(" ".join(_sentence(m) for m in wrong.values()), next(iter(wrong)))
         return _Apply(flow, dict(context), result.values)
 
@@ -351,7 +280,7 @@ class Engine:
         form = flow.make(ctx, context).prefilled(data)
         result = validate(form, data)
         if result.errors:
-            raise _FormErrors(form, {k: clean_message(m) for k, m in result.errors.items()})
+            raise _FormErrors(form, result.errors)
         return _Apply(flow, context, result.values, form)
 
     # The two transactions around every command --------------------------------------------
@@ -401,7 +330,7 @@ class Engine:
                 reply = step.work(ctx)
             else:
                 try:
-                    reply = step.flow.apply(ctx, step.context, step.values)
+                    reply = step.flow.run(ctx, step.context, step.values)
                 except UserError as exc:
                     if step.form is None:
                         raise

@@ -4,15 +4,17 @@ one; the entry itself is kept by the log (``log.py``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from cards import forms
 from cards.model import Form
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_issue_or_incident
 from commands.core.people import as_recorded
+from commands.decision import forms
 from commands.decision.log import (
     decision_card,
     decision_log_anchor,
@@ -85,15 +87,31 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     return form.prefilled({"decided_by": ctx.person.display_name})
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class DecideValues:
+    """What the decision form gives back, validated (its fields: commands/decision/forms.py)."""
+
+    what: str
+    rationale: str
+    options_considered: str | None
+    decided_by: str
+    group: str
+    meeting: str | None
+    date: date | None
+    time: str | None  # "HH:MM"
+    evidence: str | None
+    supersedes: str | None
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: DecideValues) -> Reply:
     issue, incident = _subject(ctx, context.get("reference"))
     _check(ctx, issue, incident)
     supersedes = None
-    if v.get("supersedes"):
-        parsed = parse_reference(v["supersedes"])
+    if v.supersedes:
+        parsed = parse_reference(v.supersedes)
         if parsed is None or parsed[0] != "decision":
             raise UserError(
-                f"Supersedes: '{v['supersedes']}' is not a decision reference "
+                f"Supersedes: '{v.supersedes}' is not a decision reference "
                 "(they look like DEC-2026-0001).",
                 "supersedes",
             )
@@ -108,9 +126,9 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
                 f"Supersedes: {parsed[1]} belongs to another issue or incident.", "supersedes"
             )
     decided_at = ctx.now
-    if v.get("date"):
+    if v.date is not None:
         try:
-            decided_at = parse_when(f"{v['date']} {v.get('time') or '00:00'}", ctx.now)
+            decided_at = parse_when(f"{v.date.isoformat()} {v.time or '00:00'}", ctx.now)
         except WhenError as exc:
             raise UserError(f"Date decided: {exc}", "date") from exc
         if decided_at > ctx.now:
@@ -118,14 +136,14 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     row = record_decision(
         ctx,
         kind="correction" if supersedes else "decision",
-        what=v["what"],
-        rationale=v["rationale"],
-        options_considered=v.get("options_considered") or "",
-        decided_by=as_recorded(ctx.session, v["decided_by"]),
-        group=v["group"],
-        meeting=v.get("meeting") or "",
+        what=v.what,
+        rationale=v.rationale,
+        options_considered=v.options_considered or "",
+        decided_by=as_recorded(ctx.session, v.decided_by),
+        group=v.group,
+        meeting=v.meeting or "",
         decided_at=decided_at,
-        evidence=v.get("evidence") or "",
+        evidence=v.evidence or "",
         supersedes=supersedes,
         issue=issue,
         incident=incident,
@@ -158,4 +176,12 @@ def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
     _check(ctx, *_subject(ctx, context.get("reference")))
 
 
-DECIDE = FormFlow("decide", _prepare, _build, _apply, prompt="Record the decision.", permit=_permit)
+DECIDE = FormFlow(
+    "decide",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Record the decision.",
+    permit=_permit,
+    values=DecideValues,
+)

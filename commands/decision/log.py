@@ -10,10 +10,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from cards import forms
 from cards import text as t
 from cards.model import Action, Card
 from commands.core.context import Ctx
+from commands.incident import forms
 from rules.timeparse import show
 from storage import repositories as repo
 from storage.models import Decision, Incident, Issue

@@ -351,13 +351,6 @@ ENGAGEMENT_PLAN = FormFlow(
 )
 
 
-def engage_route(args: Args) -> FormFlow | None:
-    if len(args.words) > 1 and args.words[1].lower() == "plan":
-        del args.words[1]
-        return ENGAGEMENT_PLAN
-    return None
-
-
 # Sitreps and the incident card ----------------------------------------------------------------
 
 

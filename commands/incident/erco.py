@@ -7,6 +7,8 @@ Team. It is a decision; the incident card's banner goes, and the prompts stop.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from cards.model import Action as Button
@@ -50,6 +52,17 @@ def erco_prompt(incident: Incident, occasion: str = "") -> tuple[str, Card]:
         "Critical (3.17).",
     )
     return text, card
+
+
+@dataclass(frozen=True)
+class ErcoValues:
+    """What the ERCO form gives back, validated."""
+
+    engaged_by: str
+    date: date | None
+    time: str | None  # "HH:MM"
+    ert: bool
+    notes: str | None
 
 
 def erco_form(reference: str) -> Form:
@@ -106,13 +119,13 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     )
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+def _apply(ctx: Ctx, context: Mapping[str, str], v: ErcoValues) -> Reply:
     incident = incident_for(ctx, context.get("reference"), "erco", "ERCO records")
     _check(ctx, incident)
     when = ctx.now
-    if v.get("date"):
+    if v.date is not None:
         try:
-            when = parse_when(f"{v['date']} {v.get('time') or '00:00'}", ctx.now)
+            when = parse_when(f"{v.date.isoformat()} {v.time or '00:00'}", ctx.now)
         except WhenError as exc:
             raise UserError(f"Date engaged: {exc}", "date") from exc
         if when > ctx.now:
@@ -126,16 +139,16 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         "ert": incident.erco_ert,
     }
     incident.erco_engaged = True
-    incident.erco_engaged_by = v["engaged_by"]
+    incident.erco_engaged_by = v.engaged_by
     incident.erco_engaged_at = when
-    incident.erco_ert = bool(v.get("ert"))
+    incident.erco_ert = v.ert
     ert = "an Emergency Response Team was set up" if incident.erco_ert else "no ERT was set up"
     decision = record_decision(
         ctx,
         kind="erco",
-        what=f"DBT ERCO engaged by {v['engaged_by']} at {show(when)}; {ert}",
+        what=f"DBT ERCO engaged by {v.engaged_by} at {show(when)}; {ert}",
         rationale="Incident risk assessed as High or Critical: OPSS engages DBT ERCO (3.17)."
-        + (f" {v['notes']}" if v.get("notes") else ""),
+        + (f" {v.notes}" if v.notes else ""),
         decided_by=ctx.person.display_name,
         group="imt",
         incident=incident,
@@ -146,17 +159,17 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         "incident",
         incident.reference,
         before,
-        {"erco_engaged": True, "by": v["engaged_by"], "ert": incident.erco_ert},
+        {"erco_engaged": True, "by": v.engaged_by, "ert": incident.erco_ert},
     )
     text = (
-        f"DBT ERCO engagement recorded for {incident.reference}: engaged by {v['engaged_by']} "
+        f"DBT ERCO engagement recorded for {incident.reference}: engaged by {v.engaged_by} "
         f"at {show(when)}; {ert} ({decision.reference})."
     )
     card = Card(
         title=f"DBT ERCO engaged · {incident.reference}",
         subtitle="Recorded in the decision log (3.17)",
         facts=(
-            ("Engaged by", v["engaged_by"]),
+            ("Engaged by", v.engaged_by),
             ("When", show(when)),
             ("Emergency Response Team", "set up" if incident.erco_ert else "not set up"),
             ("Decision", decision.reference),
@@ -173,5 +186,11 @@ def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
 
 
 ERCO = FormFlow(
-    "erco", _prepare, _build, _apply, prompt="Record DBT ERCO's engagement.", permit=_permit
+    "erco",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Record DBT ERCO's engagement.",
+    permit=_permit,
+    values=ErcoValues,
 )

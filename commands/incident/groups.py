@@ -344,14 +344,6 @@ GROUP = FormFlow(
 )
 
 
-def group_route(args: Args) -> FormFlow | None:
-    """``/opss group INC open ...`` opens the form; other sub-commands are plain."""
-    if len(args.words) > 1 and args.words[1].lower() in {"open", "set"}:
-        del args.words[1]
-        return GROUP
-    return None
-
-
 def group_verb(ctx: Ctx, args: Args) -> Reply:
     incident = incident_for(ctx, args.first(), "group", "groups")
     sub = args.words[1].lower() if len(args.words) > 1 else "list"

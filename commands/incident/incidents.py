@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cards import forms
 from cards.model import Form
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_issue
 from commands.decision.log import decision_log_anchor, decision_log_card, record_decision
+from commands.incident import forms
 from commands.incident.card import incident_card
 from commands.incident.erco import erco_prompt
 from commands.incident.groups import (

@@ -7,6 +7,7 @@ and when, and gathered into the review under the aspects of 5.2.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -92,10 +93,16 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     )
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class LessonValues:
+    text: str
+    aspect: str | None
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: LessonValues) -> Reply:
     incident = _incident(ctx, context.get("reference"))
-    text = (v.get("text") or "").strip()
-    aspect = _aspect(v.get("aspect") or "")
+    text = v.text.strip()
+    aspect = _aspect(v.aspect or "")
     number = (
         ctx.session.scalar(select(func.max(Lesson.number)).where(Lesson.incident_id == incident.id))
         or 0
@@ -123,7 +130,9 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     return Reply(text=reply)
 
 
-LESSON = FormFlow("lesson", _prepare, _build, _apply, prompt="What was learned?")
+LESSON = FormFlow(
+    "lesson", _prepare, _build, _apply, prompt="What was learned?", values=LessonValues
+)
 
 
 def lessons_card(ctx: Ctx, incident: Incident) -> Card:

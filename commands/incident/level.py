@@ -7,6 +7,7 @@ ERCO (3.17) until its engagement is recorded.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from cards.model import Action as Button
@@ -30,6 +31,12 @@ LEVEL_CHOICES = tuple(
     Choice(level.name.lower(), level.label, impact.LEVEL_MEANINGS[level])
     for level in sorted(impact.Level, reverse=True)
 )
+
+
+@dataclass(frozen=True)
+class LevelValues:
+    level: str
+    rationale: str
 
 
 def level_form(reference: str, current: str) -> Form:
@@ -85,10 +92,10 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     return level_form(incident.reference, current_label(incident))
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+def _apply(ctx: Ctx, context: Mapping[str, str], v: LevelValues) -> Reply:
     incident = incident_for(ctx, context.get("reference"), "level", "response levels")
     _check(ctx, incident)
-    new = impact.Level.parse(v["level"])
+    new = impact.Level.parse(v.level)
     old = current_label(incident)
     if incident.overall_impact == int(new):
         raise UserError(f"New level: {incident.reference} is already {new.label}.", "level")
@@ -96,7 +103,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         ctx,
         kind="level",
         what=f"Response level of {incident.reference} changed from {old} to {new.label}",
-        rationale=v["rationale"],
+        rationale=v.rationale,
         decided_by=ctx.person.display_name,
         group="imt",
         incident=incident,
@@ -147,5 +154,11 @@ def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
 
 
 LEVEL = FormFlow(
-    "level", _prepare, _build, _apply, prompt="Change the response level.", permit=_permit
+    "level",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Change the response level.",
+    permit=_permit,
+    values=LevelValues,
 )

@@ -8,6 +8,7 @@ its earlier conferences and decisions stay, and the new ones are added beside th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -65,9 +66,14 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     )
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class ReescalateValues:
+    reason: str
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: ReescalateValues) -> Reply:
     incident, basis, target = _incident(ctx, context.get("reference"))
-    reason = v["reason"].strip()
+    reason = v.reason.strip()
     issue = incident.issue
     before = {"status": incident.status}
     incident.status = target.value
@@ -109,6 +115,7 @@ REESCALATE = FormFlow(
     _apply,
     prompt="Why re-escalate?",
     permit=lambda ctx, context: _incident(ctx, context.get("reference")),
+    values=ReescalateValues,
 )
 
 

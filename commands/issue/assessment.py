@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cards import forms
 from cards.model import Form
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import declared_instead, find_issue
+from commands.issue import forms
 from commands.issue.card import publish_issue_change
 from rules import impact, nnc, roles
 from rules.lifecycle import STAGE_LABELS, Stage, is_open

@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cards.forms import OUTCOME_LABELS, SOURCE_LABELS
 from cards.model import Action, Card
+from commands.conference.forms import OUTCOME_LABELS
 from commands.core.context import Ctx
+from commands.issue.forms import SOURCE_LABELS
 from commands.notification.records import risk_fact
 from rules import impact
 from rules.lifecycle import LADDER, PARKED, STAGE_LABELS, Stage

@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cards import forms
 from cards.model import Choice, Field, Form
 from commands.action.chasing import direct_conversation
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_issue
+from commands.incident.forms import LEVELS
 from commands.incident.incidents import open_incident
+from commands.issue.forms import TITLE_MAX
 from rules import roles
 from rules.command_and_control import may_escalate_directly
 from rules.lifecycle import OPEN_STAGES, STAGE_LABELS, Stage
@@ -38,9 +39,7 @@ def direct_form(reference: str, title: str, deputies: list[tuple[str, str]]) -> 
         "director; the rationale is recorded as a decision.",
         submit_label="Escalate to incident",
         fields=(
-            Field(
-                "title", "Incident title", required=True, max_length=forms.TITLE_MAX, value=title
-            ),
+            Field("title", "Incident title", required=True, max_length=TITLE_MAX, value=title),
             Field(
                 "consulted",
                 "Deputy director consulted",
@@ -54,7 +53,7 @@ def direct_form(reference: str, title: str, deputies: list[tuple[str, str]]) -> 
                 "Command level",
                 "choice",
                 required=True,
-                choices=forms.LEVELS,
+                choices=LEVELS,
                 value="tactical",
             ),
             Field("exercise", "This is an EXERCISE (plan section 6)", "toggle", value=False),
@@ -177,11 +176,3 @@ DIRECT_ESCALATION = FormFlow(
     prompt="Escalate the issue to an incident.",
     permit=lambda ctx, context: _issue(ctx, context.get("reference")),
 )
-
-
-def escalate_route(args: Args) -> FormFlow | None:
-    """``/opss escalate ISS incident`` is IMT's reserved right; other rungs are the ladder."""
-    if len(args.words) > 1 and args.words[1].lower() == "incident":
-        del args.words[1]
-        return DIRECT_ESCALATION
-    return None

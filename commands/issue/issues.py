@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from cards import forms
 from cards.model import Form
 from commands.core.args import Args
 from commands.core.context import Ctx, Reply, UserError
+from commands.core.flows import FormFlow
 from commands.core.lookup import find_subject
 from commands.incident.card import incident_card
+from commands.issue import forms
 from commands.issue.card import issue_anchor, issue_card
 from rules.lifecycle import Stage
 from storage import repositories as repo
@@ -93,6 +94,15 @@ def do_raise(ctx: Ctx, v: dict[str, Any]) -> Reply:
         f"{IMT_SETTING.get(ctx.surface, 'the IMT channel')}). Tell IMT directly."
     )
     return Reply(text=f"Raised {reference}. {told}", card=card, ephemeral=False)
+
+
+RAISE = FormFlow(
+    "raise",
+    lambda ctx, args: ({}, raise_values(args)),
+    lambda ctx, context: raise_form(ctx),
+    lambda ctx, context, values: do_raise(ctx, values),
+    prompt="Fill in the rest to raise the issue.",
+)
 
 
 def snapshot(issue: Issue) -> dict[str, Any]:

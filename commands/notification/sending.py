@@ -149,11 +149,6 @@ def export(ctx: Ctx, args: Args) -> Reply:
     return Reply(text=text, card=card)
 
 
-def notify_verb(ctx: Ctx, args: Args) -> Reply:
-    """``/opss notify NOT-…`` with no sub-command shows it."""
-    return show(ctx, args)
-
-
 def register_card(ctx: Ctx, *, include_sent: bool = False, shown: int = REGISTER_SHOWN) -> Card:
     """Open notifications by due date, overdue first (App Home and /opss notifications).
 

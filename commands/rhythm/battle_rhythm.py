@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cards import forms
 from cards.model import Action, Card, Choice, Field, Form
 from commands.core.args import Args
 from commands.core.context import Ctx, EventSpec, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_incident
+from commands.incident import forms
 from rules import roles
 from rules.rhythm import DAY_NAMES, HolidayPolicy, Pattern, occurrences, parse_days
 from rules.timeparse import show

@@ -4,30 +4,35 @@ from __future__ import annotations
 
 import pytest
 
-from cards import adaptive, blockkit, forms
-from cards.model import Action, Card, validate
+from cards import adaptive, blockkit
+from cards.model import Action, Card, Form, validate
+from commands.action.forms import action_form
 from commands.action.progress import blocked_form
+from commands.conference.forms import conference_form, outcome_form
+from commands.decision.forms import decide_form
 from commands.incident.engagement import engage_form, plan_form
 from commands.incident.erco import erco_form
+from commands.incident.forms import declare_form
 from commands.incident.groups import group_form
 from commands.incident.incident_roles import role_form
 from commands.incident.level import level_form
 from commands.incident.strategy import strategy_form
 from commands.issue.direct_escalation import direct_form
+from commands.issue.forms import impact_form, nnc_form, raise_form
 from commands.rhythm.battle_rhythm import meeting_form
 from commands.sitrep.sitreps import update_form
 from rules.engagement import OPERATIONAL_PARTNERS, STAKEHOLDERS
 from tests.fakes.schema import assert_valid_card, card_errors
 
 ALL_FORMS = [
-    forms.raise_form(["Gas and Electrical", "Toys and Childcare"]),
-    forms.impact_form("ISS-2026-0001", "CAM"),
-    forms.nnc_form("ISS-2026-0001"),
-    forms.conference_form("ISS-2026-0001", [("sara", "Sara Lind")]),
-    forms.outcome_form("CC-2026-0001"),
-    forms.declare_form("ISS-2026-0001", "Gas hob elbow joints", erco_prompt=True),
-    forms.decide_form("INC-2026-001"),
-    forms.action_form("INC-2026-001"),
+    raise_form(["Gas and Electrical", "Toys and Childcare"]),
+    impact_form("ISS-2026-0001", "CAM"),
+    nnc_form("ISS-2026-0001"),
+    conference_form("ISS-2026-0001", [("sara", "Sara Lind")]),
+    outcome_form("CC-2026-0001"),
+    declare_form("ISS-2026-0001", "Gas hob elbow joints", erco_prompt=True),
+    decide_form("INC-2026-001"),
+    action_form("INC-2026-001"),
     meeting_form("INC-2026-001"),
     update_form("INC-2026-001", ["Gas and Electrical", "Product Safety"]),
     # Inside a declared incident (section 3 and 4).
@@ -44,14 +49,14 @@ ALL_FORMS = [
 
 
 @pytest.mark.parametrize("form", ALL_FORMS, ids=lambda f: f.id)
-def test_form_validates_against_the_schema(form: forms.Form) -> None:
+def test_form_validates_against_the_schema(form: Form) -> None:
     card = adaptive.render_form(form.prefilled({"title": "x"}).with_errors({"title": "bad"}))
     assert_valid_card(card)
     assert card["version"] == "1.5"
 
 
 @pytest.mark.parametrize("form", ALL_FORMS, ids=lambda f: f.id)
-def test_required_inputs_carry_is_required_and_an_error_message(form: forms.Form) -> None:
+def test_required_inputs_carry_is_required_and_an_error_message(form: Form) -> None:
     card = adaptive.render_form(form)
     inputs = {el["id"]: el for el in card["body"] if el["type"].startswith("Input.")}
     for field in form.fields:
@@ -88,7 +93,7 @@ def test_summary_card_with_everything_validates() -> None:
 
 
 def test_multiselect_arrives_comma_separated_or_as_a_list() -> None:
-    form = forms.outcome_form("CC-2026-0001")
+    form = outcome_form("CC-2026-0001")
     base = {"rationale": "r", "decided_by": "d"}
     from_adaptive = validate(form, base | {"outcomes": "declare_incident,further_information"})
     from_slack = validate(form, base | {"outcomes": ["declare_incident", "further_information"]})
@@ -97,23 +102,29 @@ def test_multiselect_arrives_comma_separated_or_as_a_list() -> None:
 
 
 def test_server_side_validation_names_the_field() -> None:
-    form = forms.raise_form(["Gas and Electrical"])
+    form = raise_form(["Gas and Electrical"])
     result = validate(form, {"title": "x" * 121, "source": "rumour"})
     assert "Title is too long: 121 characters, at most 120" in result.errors["title"]
     assert "'rumour' is not one of the options" in result.errors["source"]
     assert "Product(s)" in result.errors["products"]
     assert not result.only_missing
+    # Missing is a flag on the result, not a suffix on the words people read.
+    assert result.missing == {"products", "hazard", "functional_area"}
+    assert set(result.wrong) == {"title", "source"}
+    assert not any("required)" in m for m in result.errors.values())
+    empty = validate(form, {"title": "Gas hob"})
+    assert empty.only_missing and empty.wrong == {}
 
 
 def test_dates_and_times_are_checked_on_the_server() -> None:
-    form = forms.conference_form("ISS-2026-0001", [])
+    form = conference_form("ISS-2026-0001", [])
     result = validate(form, {"date": "2026-02-30", "time": "25:00", "agenda_background": "b"})
     assert "'2026-02-30' is not a date" in result.errors["date"]
     assert "'25:00' is not a time" in result.errors["time"]
 
 
 @pytest.mark.parametrize("form", ALL_FORMS, ids=lambda f: f.id)
-def test_form_translates_to_a_valid_slack_modal(form: forms.Form) -> None:
+def test_form_translates_to_a_valid_slack_modal(form: Form) -> None:
     view = blockkit.form_modal(form.prefilled({"title": "x"}), {"channel": "C1"}).to_dict()
     assert len(view["title"]["text"]) <= 24 and len(view["blocks"]) <= 100
     inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
@@ -147,7 +158,7 @@ def test_slack_state_comes_back_as_plain_values() -> None:
         "owner": "U0HANA",
     }
     toggle = validate(
-        forms.declare_form("ISS-2026-0001", "t", False),
+        declare_form("ISS-2026-0001", "t", False),
         {"title": "t", "level": "tactical", "exercise": ["true"]},
     )
     assert toggle.values["exercise"] is True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cards import forms
+from commands.issue.forms import impact_form
 from rules import impact
 from rules.impact import INDICATORS, ImpactError, Level, evaluate
 from tests.conftest import ALL_INDICATORS, ratings
@@ -23,7 +23,7 @@ def test_non_compliance_has_no_critical_and_the_rest_do() -> None:
 
 
 def test_the_plans_cell_texts_are_shown_in_the_form() -> None:
-    form = forms.impact_form("ISS-2026-0001", "CAM")
+    form = impact_form("ISS-2026-0001", "CAM")
     safety = form.field("public_safety")
     titles = [c.full_title for c in safety.choices]
     assert titles[3] == (

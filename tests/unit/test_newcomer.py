@@ -12,13 +12,14 @@ from sqlalchemy import select
 from bot.app import DEMO_PEOPLE
 from bot.config import DEFAULT_AREAS
 from bot.workspace.demo import run_demo
-from cards import forms
 from cards.adaptive import render_form
 from cards.blockkit import form_modal
+from commands.action.forms import action_form
 from commands.core.clock import ManualClock
 from commands.core.context import Options
 from commands.core.due import tick
 from commands.core.engine import Engine
+from commands.incident.forms import declare_form
 from rules.lifecycle import STAGE_LABELS, Stage
 from storage import seed
 from storage.models import Decision, Incident, OutboxMessage, Sitrep
@@ -168,8 +169,8 @@ def test_decide_by_names_the_person_as_forms_do(bot: Driver, db: Database) -> No
 def test_every_person_field_is_a_person_picker_on_both_surfaces(bot: Driver) -> None:
     ref = declare(bot, "--level tactical --exercise")
     for form in (
-        forms.declare_form(ref, "Gas hob", erco_prompt=True),
-        forms.action_form(INC),
+        declare_form(ref, "Gas hob", erco_prompt=True),
+        action_form(INC),
     ):
         people = [f for f in form.fields if f.kind in {"person", "people"}]
         assert people
@@ -184,7 +185,7 @@ def test_every_person_field_is_a_person_picker_on_both_surfaces(bot: Driver) -> 
     owner = next(e for e in adaptive["body"] if e.get("id") == "owner")
     assert owner["type"] == "Input.ChoiceSet"
     assert {"title": "Fatima Khan", "value": "fatima"} in owner["choices"]
-    assert forms.declare_form(ref, "t", erco_prompt=False).field("invite").kind == "people"
+    assert declare_form(ref, "t", erco_prompt=False).field("invite").kind == "people"
 
 
 def test_not_applicable_non_compliance_is_recorded_and_not_rated(bot: Driver) -> None:

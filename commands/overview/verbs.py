@@ -1,0 +1,22 @@
+"""The verb that lists issues, incidents and actions."""
+
+from __future__ import annotations
+
+from commands.core.registry import Line, Verb
+from commands.overview import listing
+
+VERBS: tuple[Verb, ...] = (
+    Verb(
+        "list",
+        run=listing.list_verb,
+        lines=(
+            Line(
+                "Finding things",
+                "list [--mine --waiting --incidents --actions --closed --area .. --stage .. "
+                "--page n]",
+                "a page of issues (newest first), incidents or your actions (soonest due), "
+                "with More",
+            ),
+        ),
+    ),
+)
