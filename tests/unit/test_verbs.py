@@ -17,7 +17,7 @@ from commands.core.registry import Line, Registry, RegistryError, Sub, Verb
 from storage.models import AuditEvent
 from tests.conftest import Driver
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "commands.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "commands.md"
 WORD = re.compile(r"^[a-z][a-z0-9-]*$")
 
 Names = set[tuple[str, str | None]]  # (verb, None) or (verb, sub-verb or fixed word)
