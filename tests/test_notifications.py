@@ -18,7 +18,7 @@ from cards.blockkit import blocks_json, card_blocks, form_modal
 from commands.core.clock import ManualClock
 from commands.notification.export import ExportFile, export_file
 from commands.records import downloads
-from commands.schedule import tick
+from commands.core.due import tick
 from storage.models import Firing, Notification, OutboxMessage, RiskAssessment
 from storage.unit_of_work import Database
 from tests.annex_v import ANNEX_V, PRINTED, SECRET, STEPS, docx_value, read_docx
@@ -142,7 +142,9 @@ def test_chemicals_ask_for_section_5_data_and_toys_use_annex_vi(bot: Driver) -> 
     assert "Summary or references of the data on the substance" in refused.text
     toy = ok(
         bot.cmd(
-            "fatima", f"notify {ref} rapex --trigger 2026-11-23 --product toy --measures compulsory"
+            "fatima",
+            f"notify {ref} rapex --trigger 2026-11-23 --product toy --measures compulsory "
+            "--ce-marked yes --second-hand no",
         )
     )
     assert "Fill in Annex VI" in toy.text
@@ -250,7 +252,8 @@ def test_reactions_answer_a_notification_and_revocations_change_a_measure(
     revoked = ok(
         bot.cmd("fatima", f"notify {ref} revocation --trigger 2026-11-24 --changes {nref}")
     )
-    assert ("Changes the measure of", nref) in revoked.card.facts  # type: ignore[union-attr]
+    facts = dict(revoked.card.facts)  # type: ignore[union-attr]
+    assert facts["Changes the measure of"] == f"{nref} (Reg 33(4) RAPEX notification (serious risk))"
     answered = ok(
         bot.cmd("fatima", f"notify {ref} reaction_home --trigger 2026-11-24 --answers {nref}")
     )
@@ -336,7 +339,9 @@ def test_exports_read_back_the_annex_v_example_box_for_box(bot: Driver, clock: M
 
 def test_annex_iv_sends_sections_1_to_5_then_section_6_on_its_timetable(bot: Driver) -> None:
     ref = raise_issue(bot)
-    nref = ok(bot.cmd("fatima", f"notify {ref} reg9 --trigger 2026-11-23")).text.split()[0]
+    nref = ok(
+        bot.cmd("fatima", f"notify {ref} reg9 --trigger 2026-11-23 --section6 serious")
+    ).text.split()[0]
     first = ok(bot.cmd("fatima", f"notify {nref} form")).form
     assert first is not None and first.intro.startswith("Step 1 of 2: Sections 1-2")
     for step, keys in (
