@@ -16,9 +16,9 @@ from sqlalchemy import select
 from cards.adaptive import render_card, render_form
 from cards.blockkit import blocks_json, card_blocks, form_modal
 from commands.core.clock import ManualClock
+from commands.core.due import tick
 from commands.notification.export import ExportFile, export_file
 from commands.records import downloads
-from commands.core.due import tick
 from storage.models import Firing, Notification, OutboxMessage, RiskAssessment
 from storage.unit_of_work import Database
 from tests.annex_v import ANNEX_V, PRINTED, SECRET, STEPS, docx_value, read_docx
@@ -253,7 +253,9 @@ def test_reactions_answer_a_notification_and_revocations_change_a_measure(
         bot.cmd("fatima", f"notify {ref} revocation --trigger 2026-11-24 --changes {nref}")
     )
     facts = dict(revoked.card.facts)  # type: ignore[union-attr]
-    assert facts["Changes the measure of"] == f"{nref} (Reg 33(4) RAPEX notification (serious risk))"
+    assert (
+        facts["Changes the measure of"] == f"{nref} (Reg 33(4) RAPEX notification (serious risk))"
+    )
     answered = ok(
         bot.cmd("fatima", f"notify {ref} reaction_home --trigger 2026-11-24 --answers {nref}")
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from cards.annex_forms import ANNEXES, blank_boxes, confidentiality_error, describe_boxes
@@ -164,14 +164,27 @@ def notify_verb(ctx: Ctx, args: Args) -> Reply:
     return show(ctx, args)
 
 
-def register_card(ctx: Ctx, *, include_sent: bool = False, shown: int = REGISTER_SHOWN) -> Card:
+def register_card(
+    ctx: Ctx, *, include_sent: bool = False, shown: int = REGISTER_SHOWN, exercise: bool = False
+) -> Card:
     """Open notifications by due date, overdue first (App Home and /opss notifications).
 
+    Notifications about an EXERCISE incident are kept out of the live register and its count,
+    as exercise incidents are kept out of live figures; ``exercise`` lists them instead.
     A fixed number of queries whatever the history: the first rows by due date (overdue ones
     are the earliest), their owners, issues and incidents loaded with ``IN``."""
+    about_exercise = select(Incident.id).where(Incident.exercise.is_(True))
     query = (
         select(Notification)
         .options(selectinload(Notification.owner))
+        .where(
+            Notification.incident_id.in_(about_exercise)
+            if exercise
+            else or_(
+                Notification.incident_id.is_(None),
+                Notification.incident_id.not_in(about_exercise),
+            )
+        )
         .order_by(Notification.status != "open", Notification.due_date, Notification.id)
         .limit(shown * 2)
     )
@@ -214,16 +227,23 @@ def register_card(ctx: Ctx, *, include_sent: bool = False, shown: int = REGISTER
             )
         )
     return Card(
-        title="Notifications",
-        subtitle="Open notifications by due date, overdue first",
+        title="Notifications" + (" · EXERCISE" if exercise else ""),
+        subtitle=(
+            "Notifications about exercise incidents (not live), by due date"
+            if exercise
+            else "Open notifications by due date, overdue first "
+            "(exercises apart: /opss notifications exercise)"
+        ),
         facts=tuple(facts) or (("None", "No notification is open."),),
         actions=(Action("All notifications", "/opss notifications all"),)
-        if include_sent is False and len(rows) == shown
+        if include_sent is False and len(rows) == shown and not exercise
         else (),
+        exercise=exercise,
     )
 
 
 def register(ctx: Ctx, args: Args) -> Reply:
-    card = register_card(ctx, include_sent="all" in [w.lower() for w in args.words])
+    words = [w.lower() for w in args.words]
+    card = register_card(ctx, include_sent="all" in words, exercise="exercise" in words)
     count = sum(1 for k, _ in card.facts if k != "None")
     return Reply(text=f"{count} notification{'s' if count != 1 else ''}.", card=card)
