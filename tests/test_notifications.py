@@ -71,6 +71,8 @@ def test_risk_assessment_by_annex_i_names_the_path_and_is_versioned(
         "exposure": "possible",
         "severity": "serious",
         "exposed": "adult_inadequate_obvious",
+        "necessary": "yes",
+        "beyond_uk": "yes",
     }
     reply = ok(bot.submit("fatima", data))
     assert reply.text.startswith(f"Risk assessment v1 for {ref} (GPSR 2005 Annex I): Serious risk")
@@ -93,6 +95,7 @@ def test_prism_multiplies_steps_and_refuses_a_bad_line(bot: Driver, db: Database
             "reference": ref,
             "severity_1": "4",
             "steps_1": "1 in 100: cracks\nsometimes: leaks",
+            "beyond_uk": "yes",
         },
     )
     assert not bad.ok and "Steps, line 2" in bad.errors["steps_1"]
@@ -105,6 +108,7 @@ def test_prism_multiplies_steps_and_refuses_a_bad_line(bot: Driver, db: Database
                 "reference": ref,
                 "severity_1": "4",
                 "steps_1": "1 in 100: cracks\n1 in 10: leaks",
+                "beyond_uk": "yes",
             },
         )
     )
@@ -478,7 +482,12 @@ def test_risk_on_an_incident_or_a_notification_shows_on_its_card(bot: Driver) ->
 
     declare(bot)
     nref = record(bot, "INC-2026-001", user="hana")
-    prism = {"form": "risk_prism", "severity_1": "2", "steps_1": "1 in 2000: handle slips"}
+    prism = {
+        "form": "risk_prism",
+        "severity_1": "2",
+        "steps_1": "1 in 2000: handle slips",
+        "beyond_uk": "yes",
+    }
     ok(bot.submit("hana", prism | {"reference": "INC-2026-001"}))
     ok(bot.submit("hana", prism | {"reference": nref, "severity_1": "4"}))
     incident = ok(bot.cmd("hana", "status INC-2026-001")).card

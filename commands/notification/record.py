@@ -230,8 +230,11 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
     for name, value in args.options.items():
         key = {"product": "product_type", "type": "product_type"}.get(name, name)
         if key not in OPTIONS:
-            takes = ", ".join("--" + o.replace("_", "-") for o in OPTIONS)
-            raise UserError(f"notify does not take --{name}; it takes {takes}.")
+            raise UserError(
+                f"notify does not take --{name}; it takes --trigger, --product-type, "
+                "--measures, --owner, --answers, --changes, --changes-kind, --occasion, "
+                "--uk-only, --ce-marked, --second-hand and --section6."
+            )
         values[key] = value.lstrip("@") if key == "owner" else value
     return {"reference": subject.reference}, values
 

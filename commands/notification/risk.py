@@ -161,6 +161,7 @@ def annex_form(ref: str) -> Form:
                 "For an adult and an obvious hazard: is the hazard necessary for the function "
                 "of the product?",
                 "choice",
+                expanded=True,
                 choices=YES_NO,
                 help="The adjustment for non-vulnerable adults applies only if the hazard is "
                 "obvious and necessary for the function of the product (Annex I).",
