@@ -35,6 +35,7 @@ from bot.slack.surface import SlackSurface
 from bot.workspace.messenger import LocalMessenger
 from bot.workspace.routes import Workspace
 from bot.workspace.sign_in import COOKIE, HOST_COOKIE
+from cards.annex_forms import contact_point
 from commands.core.clock import Clock, FileClock, SharedClock
 from commands.core.context import Options
 from commands.core.engine import Engine
@@ -294,6 +295,9 @@ def notification_options(settings: Settings) -> dict[str, Any]:
             settings.notification_days, "configured in OPSS_NOTIFICATION_DAYS"
         ),
         "notification_remind_days": settings.notification_remind_days,
+        "national_contact_point": contact_point(
+            settings.rapex_contact_email, settings.rapex_contact_details
+        ),
         "public_url": (settings.public_url or "").rstrip("/"),
     }
     return out

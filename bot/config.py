@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # Notification clocks: day counts by kind replacing the 2005 guidance's (JSON object).
     notification_days: dict[str, int] = Field(default_factory=dict, alias="OPSS_NOTIFICATION_DAYS")
     notification_remind_days: int = Field(default=2, alias="OPSS_NOTIFICATION_REMIND_DAYS")
+    # The national contact point the annex forms name (box 28 on Annex II): the address to
+    # email and who and where. Unset: the 2005 guidance's DTI RAPEX unit, marked as printed.
+    rapex_contact_email: str = Field(default="", alias="OPSS_RAPEX_CONTACT_EMAIL")
+    rapex_contact_details: str = Field(default="", alias="OPSS_RAPEX_CONTACT_DETAILS")
     # Signs the links to exported notification forms.
     action_reminders: str = Field(default="24h,2h", alias="OPSS_ACTION_REMINDERS")
     partners_file: Path | None = Field(default=None, alias="OPSS_PARTNERS_FILE")

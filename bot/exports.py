@@ -85,7 +85,7 @@ def export_route(
             )
         except downloads.Refused as exc:
             return refusal(exc.status, str(exc))
-        found = await asyncio.to_thread(_build, db, read_document, grant)
+        found = await asyncio.to_thread(_build, db, read_document, grant, options)
         if isinstance(found, str):
             await asyncio.to_thread(downloads.refused_after, db, grant, found, now)
             return refusal(403, found)
@@ -97,12 +97,14 @@ def export_route(
 
 
 def _build(
-    db: Database, read_document: ReadDocument, grant: downloads.Grant
+    db: Database, read_document: ReadDocument, grant: downloads.Grant, options: Options
 ) -> tuple[str, str, bytes] | str:
     """The file a redeemed link grants, or why its person may no longer have it."""
     if grant.kind == "notification":
         try:
-            found = export_file(db, grant.subject, grant.fmt, grant.person_name)
+            found = export_file(
+                db, grant.subject, grant.fmt, grant.person_name, options.national_contact_point
+            )
         except ExportRefused as exc:
             return str(exc)
         except Exception:  # e.g. a notification no longer readable as it was

@@ -14,15 +14,20 @@ from docx.shared import Pt
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from cards.annex_forms import Annex, printed
+from cards.annex_forms import NATIONAL_CONTACT_POINT, Annex, printed
 from rules.deadlines import Kind
 
+# The types each annex prints, to be marked X (guidance section 2: "it should be clear what
+# type of notification you will be completing – Article 11, Article 12 or requiring emergency
+# action. Please place an X next to the appropriate description."). Article 11 is Reg 33(2)
+# (non-serious risk), Article 12 Reg 33(4) (RAPEX). A revocation ticks the type of the measure
+# it changes (``rules.notifications.form_kind``), so it is not listed here.
 NOTIFICATION_TYPES: dict[str, tuple[tuple[str, tuple[Kind, ...]], ...]] = {
     "II": (
         ("Regulation 33(2) notification (Article 11 of Directive 2001/95/EC)", (Kind.REG33_2,)),
         (
             "Regulation 33(4) RAPEX notification (Article 12 of Directive 2001/95/EC)",
-            (Kind.RAPEX, Kind.OTHER_ACTIONS, Kind.REVOCATION),
+            (Kind.RAPEX, Kind.OTHER_ACTIONS),
         ),
         ("Requiring emergency action from Member States", (Kind.RAPEX_EMERGENCY,)),
     ),
@@ -30,7 +35,7 @@ NOTIFICATION_TYPES: dict[str, tuple[tuple[str, tuple[Kind, ...]], ...]] = {
         (
             "Notification under Article 12 of Directive 2001/95/EC on General Product Safety "
             "and under Article 7 of Directive 88/378/EEC on Safety of Toys",
-            (Kind.RAPEX, Kind.OTHER_ACTIONS, Kind.REVOCATION, Kind.REG33_2),
+            (Kind.RAPEX, Kind.OTHER_ACTIONS),
         ),
         (
             "Notification under Article 12 of Directive 2001/95/EC requiring emergency action "
@@ -53,11 +58,19 @@ class Filled:
 class FilledForm:
     types: tuple[tuple[bool, str], ...]
     boxes: tuple[Filled, ...]
+    note: str = ""  # e.g. "For information only …", printed under the types
 
 
 def filled_boxes(
-    annex: Annex, values: Mapping[str, Any], *, chemical: bool, kind: Kind
+    annex: Annex,
+    values: Mapping[str, Any],
+    *,
+    chemical: bool,
+    kind: Kind,
+    contact: str = NATIONAL_CONTACT_POINT,
+    note: str = "",
 ) -> FilledForm:
+    """``kind``: the type to tick (a revocation's is that of the measure it changes)."""
     out: list[Filled] = []
     for box in annex.boxes:
         if box.chemicals and not chemical:
@@ -67,11 +80,11 @@ def filled_boxes(
                 box.heading,
                 box.number,
                 box.label,
-                printed(box, values, str(values.get("date_sent", ""))),
+                printed(box, values, str(values.get("date_sent", "")), contact),
             )
         )
     types = tuple((kind in kinds, label) for label, kinds in NOTIFICATION_TYPES.get(annex.code, ()))
-    return FilledForm(types, tuple(out))
+    return FilledForm(types, tuple(out), note)
 
 
 def _label(box: Filled) -> str:
@@ -94,6 +107,8 @@ def annex_docx(annex: Annex, form: FilledForm, heading: str) -> bytes:
     doc.add_paragraph(heading)
     for chosen, label in form.types:
         doc.add_paragraph(f"[{'X' if chosen else ' '}] {label}")
+    if form.note:
+        doc.add_paragraph().add_run(form.note).bold = True
     for title, boxes in _grouped(form):
         doc.add_heading(title, level=2)
         table = doc.add_table(rows=0, cols=2)
@@ -126,6 +141,10 @@ def annex_pdf(annex: Annex, form: FilledForm, heading: str) -> bytes:
         pdf.multi_cell(
             0, 5, _latin1(f"[{'X' if chosen else ' '}] {label}"), new_x="LMARGIN", new_y="NEXT"
         )
+    if form.note:
+        pdf.set_font("Helvetica", "B", 9)
+        pdf.multi_cell(0, 5, _latin1(form.note), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 9)
     for title, boxes in _grouped(form):
         pdf.ln(2)
         pdf.set_font("Helvetica", "B", 10)

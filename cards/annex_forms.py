@@ -19,12 +19,31 @@ from typing import Any
 from cards.model import Choice, Field, Form
 
 UNITED_KINGDOM = "United Kingdom"
-NATIONAL_CONTACT_POINT = (
+# The national contact point the forms name (box 28 on Annex II, 12 on Annex III, 27 on Annex
+# VI) is configuration (OPSS_RAPEX_CONTACT_EMAIL and OPSS_RAPEX_CONTACT_DETAILS): the 2005
+# guidance's DTI RAPEX unit no longer exists. Unconfigured, the box prints the 2005 text, marked
+# as printed, so nobody mistakes it for a current address.
+AS_PRINTED_EMAIL = "RAPEX.unit@dti.gsi.gov.uk"
+AS_PRINTED_DETAILS = (
     "RAPEX unit, General Product and Services Safety, Consumer and Competition Policy "
     "Directorate, Department of Trade and Industry, 1 Victoria Street, London SW1H 0ET. "
-    "Tel: 020 7215 0362. Fax: 020 7215 0357. Email: RAPEX.unit@dti.gsi.gov.uk "
-    "(as printed in the 2005 guidance)"
+    "Tel: 020 7215 0362. Fax: 020 7215 0357 (as printed in the 2005 guidance; set "
+    "OPSS_RAPEX_CONTACT_EMAIL and OPSS_RAPEX_CONTACT_DETAILS)"
 )
+
+
+def contact_point(email: str = "", details: str = "") -> str:
+    """What the contact point's box prints beside the form's own label: the address to email,
+    then who and where."""
+    email, details = email.strip(), details.strip()
+    if not email:
+        email, details = AS_PRINTED_EMAIL, AS_PRINTED_DETAILS
+    return email + (f". {details}" if details else "")
+
+
+# The form's own wording: "28. National contact point: (Email notification to):".
+CONTACT_LABEL = "National contact point: (Email notification to)"
+NATIONAL_CONTACT_POINT = contact_point()
 GAP_SUFFIX = "_gap"
 MAX_VALUE = 3000
 
@@ -39,7 +58,7 @@ class Box:
     heading: str
     multiline: bool = True
     fixed: str = ""  # printed by the form itself (notifying country, contact point)
-    auto: str = ""  # filled by the bot: "date_sent"
+    auto: str = ""  # filled by the bot: "date_sent", "contact_point" (configuration)
     # Boxes that may stay empty without a gap note.
     optional: bool = False
     confidential: bool = False  # for the notifying authority and national contact point only
@@ -48,6 +67,8 @@ class Box:
     chemicals: bool = False
     # Annex IV section 6: sent later, with a timetable.
     later: bool = False
+    # Annex VI part 1: at least one of the safeguard grounds must be given.
+    ground: bool = False
 
     @property
     def fillable(self) -> bool:
@@ -207,9 +228,7 @@ ANNEX_II = Annex(
             optional=True,
             confidential=True,
         ),
-        _b(
-            "f28", "28", "National contact point", "OTHER INFORMATION", fixed=NATIONAL_CONTACT_POINT
-        ),
+        _b("f28", "28", CONTACT_LABEL, "OTHER INFORMATION", auto="contact_point"),
         *_authority_boxes("30"),
         *CHEMICAL_BOXES,
     ),
@@ -269,9 +288,9 @@ ANNEX_III = Annex(
         _b(
             "f12",
             "12",
-            "National contact point",
+            CONTACT_LABEL,
             "REACTION TO NOTIFICATION",
-            fixed=NATIONAL_CONTACT_POINT,
+            auto="contact_point",
         ),
         *_authority_boxes("13"),
     ),
@@ -386,6 +405,7 @@ ANNEX_VI = Annex(
             "not meet the standards (Article 7(1)(a)): reasons",
             _PART1,
             optional=True,
+            ground=True,
         ),
         _b(
             "p1_incorrect",
@@ -393,6 +413,7 @@ ANNEX_VI = Annex(
             "Incorrect application of the standards (Article 7(1)(b)): reasons",
             _PART1,
             optional=True,
+            ground=True,
         ),
         _b(
             "p1_shortcomings",
@@ -400,6 +421,7 @@ ANNEX_VI = Annex(
             "Shortcomings in the standards (Article 7(1)(c)): reasons",
             _PART1,
             optional=True,
+            ground=True,
         ),
         _b("f1", "1", "Notifying country", "PART 2: GENERAL INFORMATION", fixed=UNITED_KINGDOM),
         _b("f2", "2", "Date sent to DTI", "PART 2: GENERAL INFORMATION", auto="date_sent"),
@@ -429,9 +451,7 @@ ANNEX_VI = Annex(
             optional=True,
             confidential=True,
         ),
-        _b(
-            "f27", "27", "National contact point", "OTHER INFORMATION", fixed=NATIONAL_CONTACT_POINT
-        ),
+        _b("f27", "27", CONTACT_LABEL, "OTHER INFORMATION", auto="contact_point"),
         *_authority_boxes("29"),
     ),
     (
@@ -571,7 +591,18 @@ def blank_boxes(
         asked, why = annex.confidentiality
         if str(values.get(asked) or "").lower() == "yes" and not _filled(values, why):
             out.append(annex.box(why))
-    return out
+    return out + missing_grounds(annex, values)
+
+
+# Annex VI part 1 is the safeguard notification itself (guidance section 2, 'Part One': Member
+# States "must then notify the European Commission of the enforcement action when the
+# non-compliance relates to safety and the toy bears the CE marking"): it names at least one of
+# the grounds of Article 7(1), with its reasons. A gap note does not stand for a ground.
+def missing_grounds(annex: Annex, values: Mapping[str, Any]) -> list[Box]:
+    grounds = [b for b in annex.boxes if b.ground]
+    if grounds and not any(_filled(values, b.key) for b in grounds):
+        return grounds
+    return []
 
 
 def confidentiality_error(annex: Annex, values: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -595,12 +626,19 @@ def describe_boxes(boxes: list[Box]) -> str:
     )
 
 
-def printed(box: Box, values: Mapping[str, Any], date_sent: str = "") -> str:
+def printed(
+    box: Box,
+    values: Mapping[str, Any],
+    date_sent: str = "",
+    contact: str = NATIONAL_CONTACT_POINT,
+) -> str:
     """What a box shows on the filled form (export): its value, or its gap note."""
     if box.fixed:
         return box.fixed
     if box.auto == "date_sent":
         return date_sent
+    if box.auto == "contact_point":
+        return contact
     value = str(values.get(box.key) or "").strip()
     if box.yes_no and value:
         return value.capitalize()

@@ -3,8 +3,8 @@
 - Section 8: pharmaceuticals and food/feed are excluded from RAPEX (they have their own
   notification systems), so the bot refuses them with the reason.
 - Section 5: a measure on a chemical substance or preparation needs extra data.
-- Section 2 'Notification for Toys': toys with compulsory measures use Annex VI (safeguard
-  part 1 and RAPEX part 2); with voluntary measures, the general form (Annex II).
+- Which annex, for information only, revocations and Annex IV section 6: each rule below keeps
+  the guidance's sentence beside it.
 """
 
 from __future__ import annotations
@@ -49,12 +49,158 @@ def exclusion(kind: Kind, product_type: str) -> Refusal | None:
     return None
 
 
-def annex_for(kind: Kind, product_type: str, measures: str) -> str:
-    """The annex to fill: Annex VI for toys under compulsory measures (guidance section 2)."""
+# Which form (guidance sections 2, 3, 4 and 6) ------------------------------------------------
+
+# Section 2, 'Content of RAPEX Notifications': "RAPEX notification should be made using the form
+# at Annex II." Section 2, 'Notification for Toys': "There is a separate form for notifying the
+# Commission via RAPEX about dangerous toys where there has been compulsory measures adopted by
+# Member States (use general notification form where voluntary measures have been adopted).
+# This can be found at Annex VI." Annex VI's own types are Article 12 (RAPEX) and Article 12
+# requiring emergency action, each "and under Article 7 of Directive 88/378/EEC" (safeguard).
+TOY_FORM_KINDS = frozenset({Kind.RAPEX, Kind.RAPEX_EMERGENCY, Kind.OTHER_ACTIONS})
+# Section 2, 'Part One': "The safeguard procedure does not apply in the case of toys which do
+# not bear the CE marking or toys which are second-hand."
+SAFEGUARD_SOURCE = "guidance section 2, 'Part One: Safeguard Procedure'"
+
+
+def safeguard_applies(ce_marked: bool, second_hand: bool) -> bool:
+    return ce_marked and not second_hand
+
+
+def needs_safeguard_answer(kind: Kind, product_type: str, measures: str) -> bool:
+    """A toy notified via RAPEX under compulsory measures: Annex VI only if the safeguard
+    procedure applies, so the CE marking and second-hand questions must be answered."""
+    return kind in TOY_FORM_KINDS and product_type == "toy" and measures == COMPULSORY
+
+
+def annex_for(
+    kind: Kind,
+    product_type: str,
+    measures: str,
+    *,
+    safeguard: bool = True,
+    occasion: str = "",
+) -> str:
+    """The annex to fill.
+
+    Annex VI (RAPEX part 2 and safeguard part 1) only for a RAPEX notification of a toy under
+    compulsory measures to which the safeguard procedure applies; a serious risk notified
+    before measures are decided has no measure yet, so it goes on Annex II. Section 3: Reg
+    33(2) notifications "should be made using the form provided at Annex II", toy or not
+    ("additional to any Safeguard obligations", which go to the Safeguard contact directly).
+    """
     annex = DEFAULT_CLOCKS[kind].annex
-    if annex == "II" and product_type == "toy" and measures == COMPULSORY:
+    if (
+        kind in TOY_FORM_KINDS
+        and product_type == "toy"
+        and measures == COMPULSORY
+        and safeguard
+        and occasion != BEFORE_MEASURES
+    ):
         return "VI"
     return annex
+
+
+# Revocations (guidance section 6: "Decisions to Revoke, Vary or Amend the Measures Adopted ...
+# All such decisions must be notified to the national contact point within 5 calendar days.")
+# A revocation is notified as the measure it changes was: the same form, the same type ticked.
+REVOCABLE = frozenset({Kind.RAPEX, Kind.RAPEX_EMERGENCY, Kind.OTHER_ACTIONS, Kind.REG33_2})
+REVOCABLE_CHOICES: tuple[tuple[str, str], ...] = (
+    (Kind.REG33_2.value, "Reg 33(2) (Article 11)"),
+    (Kind.RAPEX.value, "Reg 33(4) RAPEX (Article 12)"),
+    (Kind.RAPEX_EMERGENCY.value, "Reg 33(4) requiring emergency action"),
+    (Kind.OTHER_ACTIONS.value, "Serious risk: other actions (Article 12)"),
+)
+
+
+def form_kind(kind: Kind, changes_kind: str = "") -> Kind:
+    """The notification type the form ticks: a revocation ticks that of the measure it
+    changes."""
+    if kind is Kind.REVOCATION and changes_kind:
+        return Kind(changes_kind)
+    return kind
+
+
+# For information only (guidance sections 2 and 3) --------------------------------------------
+
+BEFORE_MEASURES = "before_measures"
+UK_ONLY = "uk_only"
+# Section 2, 'Other Actions': "Enforcement authorities may also inform of the existence of
+# serious risks before deciding to adopt measures or take action, and of serious risks relating
+# to specific batches of products that have been withdrawn from the market or decisions by
+# Customs Authorities to block the import of products presenting a serious risk at the EU
+# border."
+OCCASIONS: tuple[tuple[str, str], ...] = (
+    (BEFORE_MEASURES, "A serious risk before deciding to adopt measures"),
+    ("batch_withdrawn", "A specific batch withdrawn from the market"),
+    ("import_blocked", "Customs decided to block the import"),
+)
+# Section 2: "enforcement authorities might, if they submit any such advance notifications,
+# wish to make it clear that these are for information only and not for publication prior to
+# a measure in the UK having been taken." (the 'Babywalker Judgement')
+BEFORE_MEASURES_NOTE = (
+    "For information only and not for publication prior to a measure in the UK having been "
+    "taken (an advance notification; guidance section 2, the 'Babywalker Judgement')."
+)
+# Section 2: "Measures and actions related to risks where the effects cannot go beyond the UK
+# are excluded from the scope of RAPEX ... However, notifications can still be made on a 'for
+# information only' basis in such cases where the local authority feels that the information
+# could be of value to the Commission and other Member States."
+UK_ONLY_RAPEX_NOTE = (
+    "For information only: the effects of the risk cannot go beyond the UK, so it is excluded "
+    "from the scope of RAPEX (guidance section 2); sent as the information could be of value "
+    "to the Commission and other Member States."
+)
+# Section 3: "If the enforcement authority considers that the effects of the risk do not, or
+# cannot, go beyond the UK a notification need not be made, though an authority may still feel
+# that some information on the case would be of value to the Commission and to other Member
+# States."
+UK_ONLY_33_2_NOTE = (
+    "For information only: the effects of the risk do not, or cannot, go beyond the UK, so a "
+    "notification need not be made (guidance section 3); sent as some information on the case "
+    "would be of value to the Commission and to other Member States."
+)
+UK_ONLY_KINDS = frozenset({Kind.RAPEX, Kind.RAPEX_EMERGENCY, Kind.OTHER_ACTIONS, Kind.REG33_2})
+
+
+def information_only(kind: Kind, occasion: str, uk_only: bool) -> str:
+    """Why a notification is for information only ("" when it is a duty)."""
+    if uk_only and kind in UK_ONLY_KINDS:
+        return UK_ONLY
+    if kind is Kind.OTHER_ACTIONS and occasion == BEFORE_MEASURES:
+        return BEFORE_MEASURES
+    return ""
+
+
+def information_only_note(kind: Kind, reason: str) -> str:
+    if reason == BEFORE_MEASURES:
+        return BEFORE_MEASURES_NOTE
+    if reason == UK_ONLY:
+        return UK_ONLY_33_2_NOTE if kind is Kind.REG33_2 else UK_ONLY_RAPEX_NOTE
+    return ""
+
+
+def owed(reason: str) -> bool:
+    """A notification that "need not be made" (effects only in the UK) runs no statutory clock:
+    it is neither reminded nor escalated. An advance notification keeps its 10-day clock."""
+    return reason != UK_ONLY
+
+
+# Annex IV section 6 (guidance Annex IV): "COMPANIES SHOULD COMPLETE AND SEND SECTION 6 IN CASE
+# OF A SERIOUS RISK OR WHEN THE PRODUCER/DISTRIBUTOR OPTS TO SUBMIT THE NOTIFICATION ONLY TO THE
+# AUTHORITY OF THE MEMBER STATE IN WHICH THEY ARE ESTABLISHED"
+SECTION6_CASES: tuple[tuple[str, str], ...] = (
+    ("serious", "Section 6 owed: a serious risk"),
+    (
+        "home_only",
+        "Section 6 owed: notified only to the authority where the business is established",
+    ),
+    ("no", "No section 6: neither a serious risk nor a home-state-only notification"),
+)
+
+
+def section6_needed(case: str) -> bool:
+    return case in {"serious", "home_only"}
 
 
 def needs_chemical_data(kind: Kind, product_type: str) -> bool:

@@ -75,10 +75,16 @@ EXPOSURES: tuple[tuple[str, str], ...] = (
     ("possible", "Hazard occurs under one improbable or two possible conditions"),
     ("improbable", "Hazard occurs only if several improbable conditions are met"),
 )
+# Annex I: "A grading should be established specifically for each type of hazard", and its
+# footnote gives one only "As an example, for certain mechanical risks": the labels say so.
+SEVERITY_HELP = (
+    "A grading should be established specifically for each type of hazard (Annex I); the "
+    "examples are the guidance's for certain mechanical risks."
+)
 SEVERITIES: tuple[tuple[str, str], ...] = (
-    ("slight", "Slight: <2% incapacity, usually reversible, no hospital treatment"),
-    ("serious", "Serious: 2-15% incapacity, usually irreversible, hospital treatment"),
-    ("very_serious", "Very serious: >15% incapacity, usually irreversible"),
+    ("slight", "Slight (e.g. mechanical: minor cuts; <2% incapacity, usually reversible)"),
+    ("serious", "Serious (e.g. mechanical: fractures, serious cuts; 2-15% incapacity)"),
+    ("very_serious", "Very serious (e.g. mechanical: loss of limbs or sight; >15% incapacity)"),
 )
 # Table B's columns: who is exposed and, for adults, warnings/safeguards and obviousness.
 EXPOSED: tuple[tuple[str, str], ...] = (
@@ -147,13 +153,60 @@ TABLE_B: dict[tuple[Gravity, str], Grade] = {
     for column, grade in zip(_B_COLUMNS, grades, strict=True)
 }
 
-GRADE_MEANINGS: dict[Grade, str] = {
-    R.SERIOUS: "Serious risk: a Reg 33(4) (RAPEX) notification is required.",
-    R.MODERATE: (
-        "Moderate risk: notification required (Reg 33(2) if measures restrict the supply)."
-    ),
-    R.LOW: "Low risk: notification unlikely.",
+# What a grade means for an authority. Annex I "is presented here in order to assist companies
+# in assessing the level of a risk and deciding whether a notification to the authorities is
+# necessary": its "Notification required" / "Notification unlikely" are a business's (Reg 9).
+# An authority's duties are in the guidance's sections 2 and 3:
+# - section 2: a RAPEX notification when a product "presents a serious risk to consumers";
+#   "Measures and actions related to risks where the effects cannot go beyond the UK are
+#   excluded from the scope of RAPEX (though may still require some Safeguard action). However,
+#   notifications can still be made on a 'for information only' basis in such cases ...";
+# - section 3: "Where measures are taken to restrict the placing on the market of products, or
+#   require their withdrawal or recall, but the risk is not considered to be serious, there is
+#   a requirement to notify the measures" (Reg 33(2)); "If the enforcement authority considers
+#   that the effects of the risk do not, or cannot, go beyond the UK a notification need not be
+#   made".
+SERIOUS_BEYOND_UK = (
+    "For an authority: a Reg 33(4) (RAPEX) notification is required once measures are decided "
+    "or voluntary action agreed (10 calendar days; 3 if emergency action is required); before "
+    "measures it may be notified as an 'other action', for information only (guidance "
+    "section 2)."
+)
+SERIOUS_UK_ONLY = (
+    "For an authority: its effects cannot go beyond the UK, so it is excluded from the scope of "
+    "RAPEX (though may still require some Safeguard action); a notification can still be made "
+    "'for information only' where the information could be of value to the Commission and "
+    "other Member States (guidance section 2)."
+)
+NOT_SERIOUS_BEYOND_UK = (
+    "For an authority: not a serious risk, so measures that restrict the placing on the market, "
+    "or require withdrawal or recall, are notified under Reg 33(2) within 15 calendar days of "
+    "the decision (guidance section 3)."
+)
+NOT_SERIOUS_UK_ONLY = (
+    "For an authority: not a serious risk and its effects do not, or cannot, go beyond the UK, "
+    "so a Reg 33(2) notification need not be made, though some information on the case may be "
+    "of value to the Commission and other Member States (guidance section 3)."
+)
+# Table B's own words, for businesses deciding whether to notify the authorities.
+BUSINESS_WORDS: dict[Grade, str] = {
+    R.SERIOUS: "SERIOUS RISK – Notification required",
+    R.MODERATE: "Moderate risk – Notification required",
+    R.LOW: "Low risk – Notification unlikely",
 }
+
+
+def authority_meaning(serious: bool, beyond_uk: bool) -> str:
+    if serious:
+        return SERIOUS_BEYOND_UK if beyond_uk else SERIOUS_UK_ONLY
+    return NOT_SERIOUS_BEYOND_UK if beyond_uk else NOT_SERIOUS_UK_ONLY
+
+
+def annex_i_meaning(grade: Grade, beyond_uk: bool) -> str:
+    return (
+        f"{authority_meaning(grade is R.SERIOUS, beyond_uk)} For a business, Annex I's Table B "
+        f"reads: {BUSINESS_WORDS[grade]}."
+    )
 
 
 @dataclass(frozen=True)
@@ -197,8 +250,40 @@ def _label(options: tuple[tuple[str, str], ...], key: str) -> str:
     return dict(options)[key]
 
 
-def annex_i(hazardous: str, exposure: str, severity: str, exposed: str) -> Result:
-    """Overall probability, then Table A, then Table B."""
+OBVIOUS_TO_NOT_OBVIOUS = {
+    "adult_inadequate_obvious": "adult_inadequate_not_obvious",
+    "adult_adequate_obvious": "adult_adequate_not_obvious",
+}
+ANNEX_I_TEXT = "GPSR 2005 guidance, Annex I"
+
+
+def annex_i(
+    hazardous: str,
+    exposure: str,
+    severity: str,
+    exposed: str,
+    *,
+    beyond_uk: bool = True,
+    several: bool = False,
+    identifiable: bool = False,
+    necessary: bool = True,
+) -> Result:
+    """Overall probability, then Table A, then Table B, with Annex I's adjustments:
+
+    - ``identifiable``: "Where the guide refers to the probability of a product being
+      defective, this should not be applied if it is possible to identify each one of the
+      defective samples. In this situation, the users of the defective products are exposed to
+      the full risk and the users of the other products to no risk." (Overall Probability)
+    - ``several``: "the risk from a product which could pose a risk to more than one person at
+      a time (e.g. fire or gas poisoning from a gas appliance) should be classified as more
+      severe than a hazard which can only affect one person." (Severity of injury)
+    - ``necessary``: "The adjustment of the seriousness of risk for non-vulnerable adults
+      should only apply if the hazard is obvious and necessary for the function of the
+      product." (Normal adults): an obvious hazard not necessary for the function is graded as
+      one that is not obvious.
+    - ``beyond_uk``: whether the effects of the risk can go beyond the UK (what it means for an
+      authority; guidance sections 2 and 3).
+    """
     checks = (
         ("hazardous", hazardous, HAZARDOUS_SHARES, "the share of products that are hazardous"),
         ("exposure", exposure, EXPOSURES, "the probability of damage under regular exposure"),
@@ -209,15 +294,51 @@ def annex_i(hazardous: str, exposure: str, severity: str, exposed: str) -> Resul
         if value not in dict(options):
             allowed = ", ".join(k for k, _ in options)
             raise RiskError(field, f"{what.capitalize()}: '{value}' is not one of {allowed}")
-    probability = OVERALL_PROBABILITY[(exposure, hazardous)]
-    sev = Severity[severity.upper()]
+    path: list[Step] = []
+    share = hazardous
+    if identifiable and hazardous != "100":
+        share = "100"
+        path.append(
+            Step(
+                "Defective samples identifiable",
+                _label(HAZARDOUS_SHARES, hazardous),
+                "users of the defective products exposed to the full risk",
+                _label(HAZARDOUS_SHARES, share),
+                f"{ANNEX_I_TEXT}, 'Overall Probability'",
+            )
+        )
+    probability = OVERALL_PROBABILITY[(exposure, share)]
+    given = Severity[severity.upper()]
+    sev = Severity(min(given + 1, Severity.VERY_SERIOUS)) if several else given
+    if sev is not given:
+        path.append(
+            Step(
+                "More than one person at a time",
+                f"severity {given.label}",
+                "classified as more severe",
+                f"severity {sev.label}",
+                f"{ANNEX_I_TEXT}, 'Severity of injury'",
+            )
+        )
+    column = exposed
+    if not necessary and exposed in OBVIOUS_TO_NOT_OBVIOUS:
+        column = OBVIOUS_TO_NOT_OBVIOUS[exposed]
+        path.append(
+            Step(
+                "Hazard not necessary for the function",
+                _label(EXPOSED, exposed),
+                "no adjustment for an obvious hazard",
+                _label(EXPOSED, column),
+                f"{ANNEX_I_TEXT}, 'Normal adults'",
+            )
+        )
     gravity = TABLE_A[(probability, sev)]
-    grade = TABLE_B[(gravity, exposed)]
-    path = (
+    grade = TABLE_B[(gravity, column)]
+    path += [
         Step(
             "Overall probability",
             _label(EXPOSURES, exposure),
-            _label(HAZARDOUS_SHARES, hazardous),
+            _label(HAZARDOUS_SHARES, share),
             probability.label,
             OVERALL_PROBABILITY_SOURCE,
         ),
@@ -231,12 +352,14 @@ def annex_i(hazardous: str, exposure: str, severity: str, exposed: str) -> Resul
         Step(
             "Table B",
             f"gravity {gravity.label}",
-            _label(EXPOSED, exposed),
+            _label(EXPOSED, column),
             grade.label,
             TABLE_B_SOURCE,
         ),
+    ]
+    return Result(
+        ANNEX_I, grade.label, grade is R.SERIOUS, tuple(path), annex_i_meaning(grade, beyond_uk)
     )
-    return Result(ANNEX_I, grade.label, grade is R.SERIOUS, path, GRADE_MEANINGS[grade])
 
 
 # PRISM / EU 2019/417 ----------------------------------------------------------------------
@@ -284,12 +407,10 @@ PRISM_MATRIX: dict[str, tuple[PrismLevel, PrismLevel, PrismLevel, PrismLevel]] =
     "> 1/1,000,000": (_L, _L, _L, _M),
     LAST_BAND: (_L, _L, _L, _L),
 }
-PRISM_MEANINGS: dict[PrismLevel, str] = {
-    _S: "Serious risk: a Reg 33(4) (RAPEX) notification is required.",
-    _H: "High risk: notification required (Reg 33(2) if measures restrict the supply).",
-    _M: "Medium risk: notification required if measures restrict the supply (Reg 33(2)).",
-    _L: "Low risk: notification unlikely.",
-}
+
+
+def prism_meaning(level: PrismLevel, beyond_uk: bool) -> str:
+    return authority_meaning(level is _S, beyond_uk)
 
 
 def band(probability: Fraction) -> str:
@@ -325,8 +446,16 @@ def scenario_probability(steps: list[Fraction]) -> Fraction:
 
 
 def one_in(probability: Fraction) -> str:
+    """A step's probability as people say it: "1 in 20"; above one half as a percentage
+    ("75%", not "1 in 1"); "1 in 2.5" rather than a rounding that changes the band."""
     n = 1 / probability
-    return f"1 in {round(float(n)):,}" if n.denominator != 1 else f"1 in {n.numerator:,}"
+    if n.denominator == 1:
+        return f"1 in {n.numerator:,}"
+    if n < 2:
+        return f"{float(probability) * 100:.3g}%"
+    if n < 100:
+        return f"1 in {float(n):.3g}"
+    return f"1 in {round(float(n)):,}"
 
 
 @dataclass(frozen=True)
@@ -335,7 +464,7 @@ class Scenario:
     steps: tuple[tuple[str, Fraction], ...]  # (what happens, its probability)
 
 
-def prism(scenarios: list[Scenario]) -> Result:
+def prism(scenarios: list[Scenario], *, beyond_uk: bool = True) -> Result:
     """Each scenario's steps multiplied, its band and level; the highest risk wins."""
     if not scenarios:
         raise RiskError("steps_1", "Give at least one harm scenario with its steps")
@@ -367,4 +496,4 @@ def prism(scenarios: list[Scenario]) -> Result:
         path.append(
             Step("Highest risk", f"scenario {best[1]}", "of the scenarios", level.label, "")
         )
-    return Result(PRISM, level.label, level is _S, tuple(path), PRISM_MEANINGS[level])
+    return Result(PRISM, level.label, level is _S, tuple(path), prism_meaning(level, beyond_uk))

@@ -658,8 +658,18 @@ class Notification(Base):
     # A reaction answers a notification (ours, or another state's by number and country).
     answers_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
     answers_text: Mapped[str] = mapped_column(String(200), default="")
-    # A revocation or variation changes the measure notified in another notification.
+    # A revocation or variation changes the measure notified in another notification: ours,
+    # or one notified outside the bot (its reference as text); changes_kind is how that measure
+    # was notified, which the revocation's form and type follow.
     changes_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
+    changes_text: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    changes_kind: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    # "Other actions" (guidance section 2): before_measures, batch_withdrawn or import_blocked.
+    occasion: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # Why it is for information only: "", "before_measures" or "uk_only" (rules.notifications).
+    information_only: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # Annex IV: section 6 owed (serious risk or home-state-only); None before it was asked.
+    section6_needed: Mapped[bool | None] = mapped_column(Boolean)
     trigger_date: Mapped[date]
     due_date: Mapped[date]
     clock_days: Mapped[int] = mapped_column(Integer)

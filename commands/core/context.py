@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cards.annex_forms import NATIONAL_CONTACT_POINT
 from cards.model import Card, Form, card_to_dict
 from rules.action_chasing import DEFAULT_LEADS
 from rules.deadlines import DEFAULT_CLOCKS, Clock, Kind
@@ -114,6 +115,8 @@ class Options:
     # many days before the due date the owner is reminded, and where download links start.
     notification_clocks: Mapping[Kind, Clock] = field(default_factory=lambda: dict(DEFAULT_CLOCKS))
     notification_remind_days: int = 2
+    # What the forms' national contact point box prints (OPSS_RAPEX_CONTACT_*).
+    national_contact_point: str = NATIONAL_CONTACT_POINT
     public_url: str = ""
     # Actions are reminded of this long before they are due (3.10), then flagged overdue.
     action_reminders: tuple[timedelta, ...] = DEFAULT_LEADS

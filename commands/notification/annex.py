@@ -27,6 +27,7 @@ from commands.notification.records import (
     find_notification,
     kind_label,
     notification_card,
+    section6_owed,
     subject_ref,
 )
 from rules.deadlines import Kind
@@ -47,7 +48,7 @@ def _steps(n: Notification) -> list[int]:
     return steps_for(
         annex,
         chemical=needs_chemical_data(Kind(n.kind), n.product_type),
-        section6=n.status == "sent",
+        section6=n.status == "sent" and section6_owed(n),
     )
 
 
@@ -134,7 +135,9 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
             form=build(ctx, {"reference": n.reference, "step": str(later[0])}),
         )
     chemical = needs_chemical_data(Kind(n.kind), n.product_type)
-    blanks = blank_boxes(annex, values, chemical=chemical, section6=n.status == "sent")
+    blanks = blank_boxes(
+        annex, values, chemical=chemical, section6=n.status == "sent" and section6_owed(n)
+    )
     left = (
         f" Still blank with no expected date or reason: {describe_boxes(blanks)}."
         if blanks

@@ -16,19 +16,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from cards.model import Action as Button
 from cards.model import Card
 from commands.core.context import Ctx
-from commands.notification.records import kind_label
+from commands.notification.records import kind_label, section6_chase_at
 from commands.schedule import Batch, DueSource, Fire
 from rules import roles
 from rules.deadlines import days_left
 from storage import repositories as repo
 from storage.models import Incident, Issue, Notification, Person
 
-REMINDER, OVERDUE = "reminder", "overdue"
+REMINDER, OVERDUE, SECTION6 = "reminder", "overdue", "section6"
 
 
 def handle(batch: Batch, rows: list[Notification]) -> None:
@@ -37,6 +37,13 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
     wanted: list[tuple[Notification, Fire]] = []
     for n in rows:
         source = f"notification:{n.id}"
+        if n.status == "sent":
+            # Annex IV's section 6 is late against the timetable sent with sections 1-5.
+            assert n.section6_due is not None
+            due_at = section6_chase_at(n.section6_due)
+            wanted.append((n, Fire(n.incident_id, source, SECTION6, due_at, "on_time")))
+            n.next_run_at = None
+            continue
         if now >= n.overdue_at:
             if n.next_run_at is not None and n.next_run_at < n.overdue_at:
                 # The reminder's moment passed while the bot was down: the escalation says it.
@@ -83,7 +90,15 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
         owner = owners.get(n.owner_id, "")
         when = f"{n.due_date.day} {n.due_date:%b %Y}"
         late = " (late)" if fire.status == "late" else ""
-        if fire.step == REMINDER:
+        if fire.step == SECTION6:
+            assert n.section6_due is not None
+            text = (
+                f"Section 6 of {n.reference} ({kind_label(n.kind)} on {subject}) is not sent: "
+                f"its timetable said by {n.section6_due.day} {n.section6_due:%b %Y} (Annex IV; "
+                f"guidance section 4). Chase the producer or distributor. Owner: {owner}."
+            )
+            targets = list(dict.fromkeys([batch.options.imt_conversation, n.conversation]))
+        elif fire.step == REMINDER:
             left = days_left(n.due_date, now)
             text = (
                 f"Reminder: {n.reference} ({kind_label(n.kind)} on {subject}) is due {when}, "
@@ -141,6 +156,21 @@ def _ctx(batch: Batch, contexts: dict[str, Ctx], surface: str) -> Ctx:
 def _card(
     n: Notification, step: str, when: str, subject: str, owner: str, incident: Incident | None
 ) -> Card:
+    if step == SECTION6:
+        assert n.section6_due is not None
+        return Card(
+            title=f"{n.reference} · section 6 not sent",
+            subtitle=f"{kind_label(n.kind)} on {subject}",
+            facts=(
+                ("Timetable", f"{n.section6_due.day} {n.section6_due:%b %Y}"),
+                ("Owner", owner),
+            ),
+            actions=(
+                Button("Section 6", f"/opss notify {n.reference} form 3"),
+                Button("Section 6 sent", f"/opss notify {n.reference} section6"),
+            ),
+            exercise=bool(incident and incident.exercise),
+        )
     return Card(
         title=f"{n.reference} · {'OVERDUE' if step == OVERDUE else 'due ' + when}",
         subtitle=f"{kind_label(n.kind)} on {subject}",
@@ -154,14 +184,18 @@ def _card(
 
 
 def describe(n: Notification, holidays: frozenset) -> str:
+    if n.status == "sent":
+        return f"the chase of {n.reference}'s section 6"
     step = "escalation" if n.next_run_at >= n.overdue_at else "reminder"
     return f"the {step} of {n.reference}"
 
 
 SOURCE = DueSource(
-    "notification reminders and escalations",
+    "notification reminders, escalations and section 6 chases",
     Notification,
     handle,
     describe,
-    lambda m: m.status == "open",
+    lambda m: or_(
+        m.status == "open", and_(m.section6_due.is_not(None), m.section6_sent_at.is_(None))
+    ),
 )

@@ -16,21 +16,34 @@ from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_issue_or_incident
 from commands.notification.records import anchor, notification_card
 from rules import deadlines
-from rules.deadlines import Kind
+from rules.deadlines import DEFAULT_CLOCKS, Kind
 from rules.notifications import (
     COMPULSORY,
+    OCCASIONS,
     PRODUCT_TYPES,
+    REVOCABLE,
+    REVOCABLE_CHOICES,
+    SAFEGUARD_SOURCE,
+    SECTION6_CASES,
+    UK_ONLY_KINDS,
     VOLUNTARY,
     annex_for,
     exclusion,
+    information_only,
+    information_only_note,
     may_record,
     needs_answer,
     needs_measure,
+    needs_safeguard_answer,
+    owed,
+    safeguard_applies,
+    section6_needed,
 )
 from rules.references import parse_reference
 from storage import repositories as repo
 from storage.models import Incident, Issue, Notification
 
+DEFAULT_LABELS = {k: c.label for k, c in DEFAULT_CLOCKS.items()}
 ALIASES = {
     "rapex": Kind.RAPEX,
     "33(4)": Kind.RAPEX,
@@ -81,6 +94,23 @@ def _check(ctx: Ctx, subject: Subject) -> None:
     if not allowed:
         ref = subject.reference
         raise PermissionRefused(f"record notifications on {ref}", allowed.who_may, ref)
+
+
+_YES_NO = (Choice("no", "No"), Choice("yes", "Yes"))
+OPTIONS = (
+    "trigger",
+    "product_type",
+    "measures",
+    "owner",
+    "answers",
+    "changes",
+    "changes_kind",
+    "occasion",
+    "uk_only",
+    "ce_marked",
+    "second_hand",
+    "section6",
+)
 
 
 def notify_form(ctx: Ctx, ref: str) -> Form:
@@ -136,8 +166,46 @@ def notify_form(ctx: Ctx, ref: str) -> Form:
             ),
             Field(
                 "changes",
-                "For a revocation or variation: the notification whose measure it changes (NOT-…)",
-                max_length=20,
+                "For a revocation or variation: the notification whose measure it changes "
+                "(NOT-…, or the reference of one notified outside the bot)",
+                max_length=200,
+            ),
+            Field(
+                "changes_kind",
+                "For a revocation of a measure notified outside the bot: how it was notified",
+                "choice",
+                choices=tuple(Choice(k, v) for k, v in REVOCABLE_CHOICES),
+            ),
+            Field(
+                "occasion",
+                "For serious risk, other actions: which",
+                "choice",
+                choices=tuple(Choice(k, v) for k, v in OCCASIONS),
+            ),
+            Field(
+                "uk_only",
+                "The effects of the risk cannot go beyond the UK (then for information only)",
+                "choice",
+                value="no",
+                choices=_YES_NO,
+            ),
+            Field(
+                "ce_marked",
+                "A toy under compulsory measures: does it bear the CE marking?",
+                "choice",
+                choices=_YES_NO,
+            ),
+            Field(
+                "second_hand",
+                "A toy under compulsory measures: is it second-hand?",
+                "choice",
+                choices=_YES_NO,
+            ),
+            Field(
+                "section6",
+                "For a Reg 9 notification (Annex IV): is section 6 owed?",
+                "choice",
+                choices=tuple(Choice(k, v) for k, v in SECTION6_CASES),
             ),
         ),
         context={"reference": ref},
@@ -161,10 +229,11 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
         values["kind"] = kind.value
     for name, value in args.options.items():
         key = {"product": "product_type", "type": "product_type"}.get(name, name)
-        if key not in {"trigger", "product_type", "measures", "owner", "answers", "changes"}:
+        if key not in OPTIONS:
             raise UserError(
                 f"notify does not take --{name}; it takes --trigger, --product-type, "
-                "--measures, --owner, --answers and --changes."
+                "--measures, --owner, --answers, --changes, --changes-kind, --occasion, "
+                "--uk-only, --ce-marked, --second-hand and --section6."
             )
         values[key] = value.lstrip("@") if key == "owner" else value
     return {"reference": subject.reference}, values
@@ -183,6 +252,56 @@ def _find_ours(ctx: Ctx, text: str) -> Notification | None:
     if parsed is None or parsed[0] != "notification":
         return None
     return ctx.session.scalar(select(Notification).where(Notification.reference == parsed[1]))
+
+
+def _revoked(ctx: Ctx, kind: Kind, v: Mapping[str, Any]) -> tuple[Notification | None, str, str]:
+    """What a revocation changes: (ours, or None; the outside reference; how the measure was
+    notified). A revocation follows the measure it revokes (guidance section 6)."""
+    if not needs_measure(kind):
+        return None, "", ""
+    changes = (v.get("changes") or "").strip()
+    if not changes:
+        raise UserError(
+            "Changes: a revocation or variation names the notification whose measure it "
+            "changes (NOT-…, or the reference of one notified outside the bot).",
+            "changes",
+        )
+    if parse_reference(changes):
+        changed = _find_ours(ctx, changes)
+        if changed is None:
+            raise UserError(f"Changes: no notification {changes} is recorded.", "changes")
+        measure = Kind(changed.kind)
+        if measure is Kind.REVOCATION:  # varying a variation: still the first measure's kind
+            measure = Kind(changed.changes_kind)
+        if measure not in REVOCABLE:
+            raise UserError(
+                f"Changes: {changed.reference} is a {DEFAULT_LABELS[measure]}, not a measure "
+                "notified under Reg 33(2) or Reg 33(4).",
+                "changes",
+            )
+        return changed, "", measure.value
+    chosen = v.get("changes_kind") or ""
+    if chosen not in {k.value for k in REVOCABLE}:
+        raise UserError(
+            f"Changes kind: {changes} was notified outside the bot, so say how (reg33_2, "
+            "reg33_4, reg33_4_emergency or other_actions): the revocation is notified the same "
+            "way.",
+            "changes_kind",
+        )
+    return None, changes, chosen
+
+
+def _occasion(kind: Kind, v: Mapping[str, Any]) -> str:
+    if kind is not Kind.OTHER_ACTIONS:
+        return ""
+    occasion = v.get("occasion") or ""
+    if occasion not in dict(OCCASIONS):
+        raise UserError(
+            "Occasion: say which other action it is (before_measures, batch_withdrawn or "
+            "import_blocked): a notification before measures is for information only.",
+            "occasion",
+        )
+    return occasion
 
 
 def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
@@ -205,17 +324,48 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
             )
         if parse_reference(answers) and answered is None:
             raise UserError(f"Answers: no notification {answers} is recorded.", "answers")
-    changed = None
-    if needs_measure(kind):
-        changes = (v.get("changes") or "").strip()
-        changed = _find_ours(ctx, changes) if changes else None
-        if changed is None:
+    measures = v.get("measures") or VOLUNTARY
+    changed, changes_text, changes_kind = _revoked(ctx, kind, v)
+    occasion = _occasion(kind, v)
+    uk_only = v.get("uk_only") == "yes"
+    if uk_only and kind not in UK_ONLY_KINDS:
+        raise UserError(
+            "Effects beyond the UK: only a Reg 33(4) or Reg 33(2) notification can be for "
+            "information only because its effects stay in the UK.",
+            "uk_only",
+        )
+    info = information_only(kind, occasion, uk_only)
+    safeguard = True
+    if needs_safeguard_answer(kind, product_type, measures):
+        for name, label, question in (
+            ("ce_marked", "CE marked", "whether it bears the CE marking"),
+            ("second_hand", "Second-hand", "whether it is second-hand"),
+        ):
+            if v.get(name) not in {"yes", "no"}:
+                raise UserError(
+                    f"{label}: a toy under compulsory measures goes on Annex VI only if the "
+                    f"safeguard procedure applies, so say {question} (yes or no; "
+                    f"{SAFEGUARD_SOURCE}).",
+                    name,
+                )
+        safeguard = safeguard_applies(v["ce_marked"] == "yes", v["second_hand"] == "yes")
+    section6 = None
+    if kind is Kind.PRODUCER:
+        if not v.get("section6"):
             raise UserError(
-                "Changes: a revocation or variation names the notification whose measure it "
-                "changes (NOT-…)"
-                + (f"; no notification {changes} is recorded." if changes else "."),
-                "changes",
+                "Section 6: Annex IV's section 6 is owed \"in case of a serious risk or when the "
+                "producer/distributor opts to submit the notification only to the authority of "
+                'the Member State in which they are established"; say which (serious, '
+                "home_only or no).",
+                "section6",
             )
+        section6 = section6_needed(v["section6"])
+    if changed is not None:
+        annex = changed.annex
+    elif kind is Kind.REVOCATION:
+        annex = annex_for(Kind(changes_kind), product_type, measures, safeguard=safeguard)
+    else:
+        annex = annex_for(kind, product_type, measures, safeguard=safeguard, occasion=occasion)
     owner = ctx.person
     if v.get("owner"):
         found = repo.person_by_name(ctx.session, str(v["owner"]))
@@ -232,13 +382,18 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     n = Notification(
         reference=reference,
         kind=kind.value,
-        annex=annex_for(kind, product_type, v.get("measures") or VOLUNTARY),
+        annex=annex,
         product_type=product_type,
         issue_id=issue.id,
         incident_id=incident.id if incident else None,
         answers_id=answered.id if answered else None,
         answers_text=answers if answered is None else "",
         changes_id=changed.id if changed else None,
+        changes_text=changes_text,
+        changes_kind=changes_kind,
+        occasion=occasion,
+        information_only=info,
+        section6_needed=section6,
         trigger_date=trigger,
         due_date=due.due_date,
         clock_days=clock.days,
@@ -253,7 +408,8 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         status="open",
         # A reaction's box 3 is the notification it answers.
         values={"f3": answered.reference if answered else answers} if needs_answer(kind) else {},
-        next_run_at=min(due.remind_at, due.overdue_at),
+        # One that "need not be made" is neither reminded nor escalated.
+        next_run_at=min(due.remind_at, due.overdue_at) if owed(info) else None,
     )
     ctx.session.add(n)
     ctx.session.flush()
@@ -270,6 +426,14 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
             "due": due.due_date.isoformat(),
             "owner": owner.name,
             "source": clock.source,
+            "annex": annex,
+            **({"information_only": info} if info else {}),
+            **({"changes_kind": changes_kind} if changes_kind else {}),
+            **(
+                {"safeguard": safeguard}
+                if needs_safeguard_answer(kind, product_type, measures)
+                else {}
+            ),
         },
     )
     text = (
@@ -278,6 +442,14 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         f"{trigger.day} {trigger:%b %Y}). Owner: {owner.display_name}. "
         f"Fill in Annex {n.annex}: /opss notify {reference} form"
     )
+    note = information_only_note(kind, info)
+    if note:
+        text += f" {note}" + ("" if owed(info) else " It is not reminded or escalated.")
+    if not safeguard:
+        text += (
+            " The safeguard procedure does not apply to toys which do not bear the CE marking "
+            "or are second-hand, so it goes on Annex II."
+        )
     card = notification_card(ctx.session, n, ctx.now)
     ctx.post(conversation, text, card, anchor=anchor(n))
     return Reply(text=text, card=card, ephemeral=conversation != ctx.here())

@@ -6,7 +6,7 @@ national contact point only (27 on Annex II) cannot reach one.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,8 +15,14 @@ from cards.annex_forms import ANNEXES, blank_boxes
 from cards.model import Action, Card
 from commands.core.access import require_read
 from commands.core.context import Ctx, UserError
+from rules import deadlines
 from rules.deadlines import DEFAULT_CLOCKS, Kind, days_left
-from rules.notifications import PRODUCT_TYPES, needs_chemical_data
+from rules.notifications import (
+    OCCASIONS,
+    PRODUCT_TYPES,
+    information_only_note,
+    needs_chemical_data,
+)
 from rules.references import parse_reference
 from rules.timeparse import show
 from storage.models import Incident, Issue, Notification, RiskAssessment
@@ -101,6 +107,18 @@ def risk_fact(session: Session, subject: str) -> tuple[str, str] | None:
     return ("Product risk", f"{row.level} (v{row.version}, {row.method})")
 
 
+def section6_chase_at(due: date) -> datetime:
+    """When a section 6 still not sent is chased: the first instant after its timetable date
+    (00:00 London the day after), as a statutory clock's overdue moment."""
+    return deadlines.due(due, 0).overdue_at
+
+
+def section6_owed(n: Notification) -> bool:
+    """Annex IV's section 6, owed for a serious risk or a home-state-only notification (rows
+    recorded before the question was asked are taken to owe it)."""
+    return n.annex == "IV" and n.section6_needed is not False
+
+
 def blank_count(n: Notification) -> int:
     annex = ANNEXES[n.annex]
     chemical = needs_chemical_data(Kind(n.kind), n.product_type)
@@ -128,9 +146,18 @@ def notification_card(session: Session, n: Notification, now: datetime) -> Card:
     if n.answers_id or n.answers_text:
         answered = session.get(Notification, n.answers_id) if n.answers_id else None
         facts.append(("Answers", answered.reference if answered else n.answers_text))
-    if n.changes_id:
-        changed = session.get(Notification, n.changes_id)
-        facts.append(("Changes the measure of", changed.reference if changed else "?"))
+    if n.changes_id or n.changes_text:
+        changed = session.get(Notification, n.changes_id) if n.changes_id else None
+        how = f" ({kind_label(n.changes_kind)})" if n.changes_kind else ""
+        facts.append(
+            ("Changes the measure of", (changed.reference if changed else n.changes_text) + how)
+        )
+    if n.occasion:
+        facts.append(("Occasion", dict(OCCASIONS).get(n.occasion, n.occasion)))
+    if n.information_only:
+        facts.append(
+            ("For information only", information_only_note(Kind(n.kind), n.information_only))
+        )
     linked = session.execute(
         select(Notification.reference, Notification.answers_id)
         .where((Notification.answers_id == n.id) | (Notification.changes_id == n.id))
@@ -142,7 +169,9 @@ def notification_card(session: Session, n: Notification, now: datetime) -> Card:
         facts.append(("Reactions", ", ".join(reactions)))
     if changes:
         facts.append(("Measure changed by", ", ".join(changes)))
-    if n.annex == "IV":
+    if n.annex == "IV" and not section6_owed(n):
+        facts.append(("Section 6", "not owed (neither a serious risk nor home-state-only)"))
+    elif n.annex == "IV":
         if n.section6_sent_at:
             facts.append(("Section 6", f"sent {show(n.section6_sent_at)}"))
         elif n.section6_due:
@@ -162,7 +191,7 @@ def notification_card(session: Session, n: Notification, now: datetime) -> Card:
     actions = [Action(f"Annex {n.annex} form", f"/opss notify {ref} form")]
     if n.status == "open":
         actions.append(Action("Mark sent", f"/opss notify {ref} sent"))
-    elif n.annex == "IV" and not n.section6_sent_at:
+    elif section6_owed(n) and not n.section6_sent_at:
         actions.append(Action("Section 6", f"/opss notify {ref} form 3"))
         actions.append(Action("Section 6 sent", f"/opss notify {ref} section6"))
     actions += [

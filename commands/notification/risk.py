@@ -28,6 +28,7 @@ from rules.references import parse_reference
 from storage.models import Incident, Issue, Notification, RiskAssessment
 
 MAX_STEPS = 2000
+YES_VALUES = {"yes", "no"}
 
 
 def _subject(ctx: Ctx, text: str | None) -> tuple[str, Issue | Incident | Notification, str]:
@@ -77,6 +78,23 @@ def _choices(options: tuple[tuple[str, str], ...]) -> tuple[Choice, ...]:
     return tuple(Choice(k, v) for k, v in options)
 
 
+YES_NO = (Choice("yes", "Yes"), Choice("no", "No"))
+# Guidance section 2: "Measures and actions related to risks where the effects cannot go beyond
+# the UK are excluded from the scope of RAPEX"; section 3: for them "a notification need not
+# be made". Asked with every assessment, so its meaning for an authority can be said.
+BEYOND_UK = Field(
+    "beyond_uk",
+    "Can the effects of the risk go beyond the UK?",
+    "choice",
+    required=True,
+    expanded=True,
+    choices=(
+        Choice("yes", "Yes, or not known (e.g. sold elsewhere, online, or made in the UK)"),
+        Choice("no", "No: the effects cannot go beyond the UK"),
+    ),
+)
+
+
 def annex_form(ref: str) -> Form:
     return Form(
         id="risk_annex",
@@ -111,6 +129,24 @@ def annex_form(ref: str) -> Form:
                 required=True,
                 expanded=True,
                 choices=_choices(risk.SEVERITIES),
+                help=risk.SEVERITY_HELP,
+            ),
+            Field(
+                "several",
+                "Could it harm more than one person at a time (e.g. fire, gas poisoning)?",
+                "choice",
+                value="no",
+                choices=YES_NO,
+                help="Then it is classified as more severe (Annex I, 'Severity of injury').",
+            ),
+            Field(
+                "identifiable",
+                "Can each defective product be identified (e.g. by batch or serial number)?",
+                "choice",
+                value="no",
+                choices=YES_NO,
+                help="Then the share that is defective is not applied: the users of the "
+                "defective products are exposed to the full risk (Annex I).",
             ),
             Field(
                 "exposed",
@@ -120,6 +156,17 @@ def annex_form(ref: str) -> Form:
                 expanded=True,
                 choices=_choices(risk.EXPOSED),
             ),
+            Field(
+                "necessary",
+                "For an adult and an obvious hazard: is the hazard necessary for the function "
+                "of the product?",
+                "choice",
+                expanded=True,
+                choices=YES_NO,
+                help="The adjustment for non-vulnerable adults applies only if the hazard is "
+                "obvious and necessary for the function of the product (Annex I).",
+            ),
+            BEYOND_UK,
             Field("notes", "Evidence and notes", "multiline", max_length=4000),
         ),
         context={"reference": ref},
@@ -164,6 +211,7 @@ def prism_form(ref: str) -> Form:
                 choices=_choices(risk.PRISM_SEVERITIES),
             ),
             Field("steps_2", "Scenario 2: steps", "multiline", max_length=MAX_STEPS),
+            BEYOND_UK,
             Field("notes", "Evidence and notes", "multiline", max_length=4000),
         ),
         context={"reference": ref},
@@ -265,12 +313,41 @@ def _apply(ctx: Ctx, context: Mapping[str, str], result: risk.Result, inputs: di
     return Reply(text=text, card=card)
 
 
+ANNEX_INPUTS = (
+    "hazardous",
+    "exposure",
+    "severity",
+    "several",
+    "identifiable",
+    "exposed",
+    "necessary",
+    "beyond_uk",
+    "notes",
+)
+
+
 def _apply_annex(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+    if v.get("exposed") in risk.OBVIOUS_TO_NOT_OBVIOUS and v.get("necessary") not in YES_VALUES:
+        raise UserError(
+            "Necessary for the function: for an adult and an obvious hazard, say whether the "
+            "hazard is necessary for the function of the product (yes or no): only then is the "
+            "risk graded lower for an obvious hazard (Annex I, 'Normal adults').",
+            "necessary",
+        )
     try:
-        result = risk.annex_i(v["hazardous"], v["exposure"], v["severity"], v["exposed"])
+        result = risk.annex_i(
+            v["hazardous"],
+            v["exposure"],
+            v["severity"],
+            v["exposed"],
+            beyond_uk=v["beyond_uk"] == "yes",
+            several=v.get("several") == "yes",
+            identifiable=v.get("identifiable") == "yes",
+            necessary=v.get("necessary") != "no",
+        )
     except risk.RiskError as exc:
         raise UserError(exc.message, exc.field) from exc
-    inputs = {k: v.get(k) for k in ("hazardous", "exposure", "severity", "exposed", "notes")}
+    inputs = {k: v.get(k) for k in ANNEX_INPUTS}
     return _apply(ctx, context, result, inputs)
 
 
@@ -284,8 +361,9 @@ def _apply_prism(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Rep
         scenarios.append(
             risk.Scenario(int(v["severity_2"]), _steps(v.get("steps_2") or "", "steps_2"))
         )
-    result = risk.prism(scenarios)
-    inputs = {k: v.get(k) for k in ("severity_1", "steps_1", "severity_2", "steps_2", "notes")}
+    result = risk.prism(scenarios, beyond_uk=v["beyond_uk"] == "yes")
+    names = ("severity_1", "steps_1", "severity_2", "steps_2", "beyond_uk", "notes")
+    inputs = {k: v.get(k) for k in names}
     return _apply(ctx, context, result, inputs)
 
 

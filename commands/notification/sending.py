@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from cards.annex_forms import ANNEXES, blank_boxes, confidentiality_error, describe_boxes
@@ -19,6 +19,8 @@ from commands.notification.records import (
     is_overdue,
     kind_label,
     notification_card,
+    section6_chase_at,
+    section6_owed,
 )
 from commands.records import downloads
 from rules.deadlines import Kind, days_left, london_date
@@ -55,13 +57,14 @@ def mark_sent(ctx: Ctx, args: Args) -> Reply:
             f"{describe_boxes(blanks)}. Fill them in with /opss notify {n.reference} form."
         )
     section6 = None
-    if n.annex == "IV":
+    if section6_owed(n):
         raw = args.options.get("section6_due") or args.options.get("section6")
         if not raw:
             raise UserError(
-                "Section 6 timetable: Annex IV sends sections 1-5 now and section 6 later, with "
-                "a timetable sent at the same time (guidance section 4). Add --section6-due "
-                "YYYY-MM-DD.",
+                'Section 6 timetable: Annex IV sends sections 1-5 now and section 6 later: "A '
+                "timetable for collecting the missing information should be transmitted at the "
+                'same time the first notification is made" (guidance section 4). Add '
+                "--section6-due YYYY-MM-DD.",
                 "section6_due",
             )
         try:
@@ -76,7 +79,8 @@ def mark_sent(ctx: Ctx, args: Args) -> Reply:
     n.sent_at = ctx.now
     n.sent_by_id = ctx.person.id
     n.section6_due = section6
-    n.next_run_at = None  # no reminder or escalation is owed any more
+    # No reminder or escalation is owed any more, but section 6's timetable is chased.
+    n.next_run_at = section6_chase_at(section6) if section6 else None
     late = days_left(n.due_date, ctx.now) < 0
     ctx.audit(
         "notification.sent",
@@ -105,6 +109,11 @@ def section6_sent(ctx: Ctx, args: Args) -> Reply:
         raise PermissionRefused(f"mark {n.reference} sent", allowed.who_may, n.reference)
     if n.annex != "IV":
         raise UserError(f"{n.reference} is on Annex {n.annex}; only Annex IV has a section 6.")
+    if not section6_owed(n):
+        raise UserError(
+            f"{n.reference} owes no section 6: it is owed only for a serious risk or a "
+            "notification made only to the home state's authority (Annex IV)."
+        )
     if n.status != "sent":
         raise UserError(f"Send sections 1-5 first: /opss notify {n.reference} sent.")
     if n.section6_sent_at is not None:
@@ -116,6 +125,7 @@ def section6_sent(ctx: Ctx, args: Args) -> Reply:
             f"{describe_boxes(blanks)} (/opss notify {n.reference} form 3)."
         )
     n.section6_sent_at = ctx.now
+    n.next_run_at = None  # its timetable is met
     ctx.audit(
         "notification.section6_sent",
         "notification",
@@ -149,14 +159,27 @@ def export(ctx: Ctx, args: Args) -> Reply:
     return Reply(text=text, card=card)
 
 
-def register_card(ctx: Ctx, *, include_sent: bool = False, shown: int = REGISTER_SHOWN) -> Card:
+def register_card(
+    ctx: Ctx, *, include_sent: bool = False, shown: int = REGISTER_SHOWN, exercise: bool = False
+) -> Card:
     """Open notifications by due date, overdue first (App Home and /opss notifications).
 
+    Notifications about an EXERCISE incident are kept out of the live register and its count,
+    as exercise incidents are kept out of live figures; ``exercise`` lists them instead.
     A fixed number of queries whatever the history: the first rows by due date (overdue ones
     are the earliest), their owners, issues and incidents loaded with ``IN``."""
+    about_exercise = select(Incident.id).where(Incident.exercise.is_(True))
     query = (
         select(Notification)
         .options(selectinload(Notification.owner))
+        .where(
+            Notification.incident_id.in_(about_exercise)
+            if exercise
+            else or_(
+                Notification.incident_id.is_(None),
+                Notification.incident_id.not_in(about_exercise),
+            )
+        )
         .order_by(Notification.status != "open", Notification.due_date, Notification.id)
         .limit(shown * 2)
     )
@@ -199,16 +222,23 @@ def register_card(ctx: Ctx, *, include_sent: bool = False, shown: int = REGISTER
             )
         )
     return Card(
-        title="Notifications",
-        subtitle="Open notifications by due date, overdue first",
+        title="Notifications" + (" · EXERCISE" if exercise else ""),
+        subtitle=(
+            "Notifications about exercise incidents (not live), by due date"
+            if exercise
+            else "Open notifications by due date, overdue first "
+            "(exercises apart: /opss notifications exercise)"
+        ),
         facts=tuple(facts) or (("None", "No notification is open."),),
         actions=(Action("All notifications", "/opss notifications all"),)
-        if include_sent is False and len(rows) == shown
+        if include_sent is False and len(rows) == shown and not exercise
         else (),
+        exercise=exercise,
     )
 
 
 def register(ctx: Ctx, args: Args) -> Reply:
-    card = register_card(ctx, include_sent="all" in [w.lower() for w in args.words])
+    words = [w.lower() for w in args.words]
+    card = register_card(ctx, include_sent="all" in words, exercise="exercise" in words)
     count = sum(1 for k, _ in card.facts if k != "None")
     return Reply(text=f"{count} notification{'s' if count != 1 else ''}.", card=card)

@@ -64,6 +64,8 @@ def test_a_notification_over_slack(world: SlackWorld) -> None:
                 "exposure": "possible",
                 "severity": "serious",
                 "exposed": "adult_inadequate_obvious",
+                "necessary": "yes",
+                "beyond_uk": "yes",
             },
         )
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,21 +17,14 @@ from cards.adaptive import render_card, render_form
 from cards.blockkit import blocks_json, card_blocks, form_modal
 from commands.core.clock import ManualClock
 from commands.core.due import tick
-from commands.notification.export import ExportFile, export_file
 from commands.records import downloads
 from storage.models import Firing, Notification, OutboxMessage, RiskAssessment
 from storage.unit_of_work import Database
 from tests.conftest import Driver, row_counts
 from tests.fakes.annex_v import ANNEX_V, PRINTED, SECRET, STEPS, docx_value, read_docx
+from tests.fakes.downloads import fetch
 from tests.fakes.schema import assert_valid_card as validate_card
 from tests.fakes.steps import ok, raise_issue
-
-
-def fetch(db: Database, link: str, now: datetime) -> ExportFile:
-    """What the download route does with a link from Slack or Teams (no workspace session)."""
-    token = link.split("/exports/")[1]
-    grant = downloads.redeem(db, token, now, requester=None, session_required=False)
-    return export_file(db, grant.subject, grant.fmt, grant.person_name)
 
 
 def record(bot: Driver, ref: str, extra: str = "", user: str = "fatima") -> str:
@@ -71,6 +64,8 @@ def test_risk_assessment_by_annex_i_names_the_path_and_is_versioned(
         "exposure": "possible",
         "severity": "serious",
         "exposed": "adult_inadequate_obvious",
+        "necessary": "yes",
+        "beyond_uk": "yes",
     }
     reply = ok(bot.submit("fatima", data))
     assert reply.text.startswith(f"Risk assessment v1 for {ref} (GPSR 2005 Annex I): Serious risk")
@@ -93,6 +88,7 @@ def test_prism_multiplies_steps_and_refuses_a_bad_line(bot: Driver, db: Database
             "reference": ref,
             "severity_1": "4",
             "steps_1": "1 in 100: cracks\nsometimes: leaks",
+            "beyond_uk": "yes",
         },
     )
     assert not bad.ok and "Steps, line 2" in bad.errors["steps_1"]
@@ -105,6 +101,7 @@ def test_prism_multiplies_steps_and_refuses_a_bad_line(bot: Driver, db: Database
                 "reference": ref,
                 "severity_1": "4",
                 "steps_1": "1 in 100: cracks\n1 in 10: leaks",
+                "beyond_uk": "yes",
             },
         )
     )
@@ -142,7 +139,9 @@ def test_chemicals_ask_for_section_5_data_and_toys_use_annex_vi(bot: Driver) -> 
     assert "Summary or references of the data on the substance" in refused.text
     toy = ok(
         bot.cmd(
-            "fatima", f"notify {ref} rapex --trigger 2026-11-23 --product toy --measures compulsory"
+            "fatima",
+            f"notify {ref} rapex --trigger 2026-11-23 --product toy --measures compulsory "
+            "--ce-marked yes --second-hand no",
         )
     )
     assert "Fill in Annex VI" in toy.text
@@ -250,7 +249,10 @@ def test_reactions_answer_a_notification_and_revocations_change_a_measure(
     revoked = ok(
         bot.cmd("fatima", f"notify {ref} revocation --trigger 2026-11-24 --changes {nref}")
     )
-    assert ("Changes the measure of", nref) in revoked.card.facts  # type: ignore[union-attr]
+    facts = dict(revoked.card.facts)  # type: ignore[union-attr]
+    assert (
+        facts["Changes the measure of"] == f"{nref} (Reg 33(4) RAPEX notification (serious risk))"
+    )
     answered = ok(
         bot.cmd("fatima", f"notify {ref} reaction_home --trigger 2026-11-24 --answers {nref}")
     )
@@ -336,7 +338,9 @@ def test_exports_read_back_the_annex_v_example_box_for_box(bot: Driver, clock: M
 
 def test_annex_iv_sends_sections_1_to_5_then_section_6_on_its_timetable(bot: Driver) -> None:
     ref = raise_issue(bot)
-    nref = ok(bot.cmd("fatima", f"notify {ref} reg9 --trigger 2026-11-23")).text.split()[0]
+    nref = ok(
+        bot.cmd("fatima", f"notify {ref} reg9 --trigger 2026-11-23 --section6 serious")
+    ).text.split()[0]
     first = ok(bot.cmd("fatima", f"notify {nref} form")).form
     assert first is not None and first.intro.startswith("Step 1 of 2: Sections 1-2")
     for step, keys in (
@@ -471,7 +475,12 @@ def test_risk_on_an_incident_or_a_notification_shows_on_its_card(bot: Driver) ->
 
     declare(bot)
     nref = record(bot, "INC-2026-001", user="hana")
-    prism = {"form": "risk_prism", "severity_1": "2", "steps_1": "1 in 2000: handle slips"}
+    prism = {
+        "form": "risk_prism",
+        "severity_1": "2",
+        "steps_1": "1 in 2000: handle slips",
+        "beyond_uk": "yes",
+    }
     ok(bot.submit("hana", prism | {"reference": "INC-2026-001"}))
     ok(bot.submit("hana", prism | {"reference": nref, "severity_1": "4"}))
     incident = ok(bot.cmd("hana", "status INC-2026-001")).card

@@ -64,6 +64,8 @@ def test_notification_from_risk_to_exported_form(raised: tuple[str, str]) -> Non
         fatima.field("exposed").get_by_label(
             "Adult; warnings/safeguards not adequate; hazard obvious"
         ).check()
+        fatima.field("necessary").get_by_label("Yes").check()
+        fatima.field("beyond_uk").get_by_label("Yes", exact=False).first.check()
         _shot(page, "risk-form")
         fatima.submit_form("Assess")
         fatima.says(f"Risk assessment v1 for {ref} \\(GPSR 2005 Annex I\\): Serious risk")
