@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -42,6 +43,9 @@ class FlakyPlatform:
 
     async def invite(self, channel_id: str, members: list[str]) -> None:
         self._maybe_fail()
+
+    async def direct(self, accounts: Sequence[str]) -> str | None:
+        return f"D-{accounts[0]}" if accounts else None
 
     async def post(
         self, channel_id: str, text: str, card: Card | None, *, delivery_key: str

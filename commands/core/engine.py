@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cards.model import Card, Form, card_to_dict, clean_message, validate
+from cards.model import Card, Form, clean_message, validate
 from commands.action import actions
 from commands.action import progress as action_progress
 from commands.admin import demo_clock
 from commands.admin import roles as admin
 from commands.conference import conferences as conference
+from commands.core import outbox, people
 from commands.core.args import Args, parse
 from commands.core.clock import Clock
 from commands.core.context import (
@@ -60,6 +61,7 @@ from commands.rhythm import battle_rhythm
 from commands.sitrep import sitreps
 from rules.roles import Actor
 from storage import repositories as repo
+from storage.conversations import ConversationKey
 from storage.models import ProcessedRequest
 from storage.unit_of_work import Database
 
@@ -179,6 +181,7 @@ class _Who:
     user_name: str
     channel: str
     reply_to: str | None = None
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,7 @@ class _Apply:
     context: dict[str, str]
     values: dict[str, Any]
     form: Form | None = None  # when it came from a submitted form: errors go back on it
+    accounts: tuple[str, ...] = ()  # picked on the platform: stored as people if need be
 
 
 class Engine:
@@ -212,7 +216,12 @@ class Engine:
 
     def handle(self, request: Request) -> Reply:
         who = _Who(
-            request.surface, request.user_id, request.user_name, request.channel, request.reply_to
+            request.surface,
+            request.user_id,
+            request.user_name,
+            request.channel,
+            request.reply_to,
+            request.aliases,
         )
         try:
             text = clean_command(request.text).strip()
@@ -235,6 +244,7 @@ class Engine:
             submission.user_name,
             submission.channel,
             submission.reply_to,
+            submission.aliases,
         )
         try:
             data = clean_values(submission.data)
@@ -250,10 +260,12 @@ class Engine:
                     text=str(data["command"] or ""),
                     idempotency_key=submission.idempotency_key,
                     reply_to=submission.reply_to,
+                    aliases=submission.aliases,
                 )
             )
+        picked = [f for f in submission.accounts if data.get(f)]
         return self._execute(
-            who, submission.idempotency_key, lambda ctx: self._check_submission(ctx, data)
+            who, submission.idempotency_key, lambda ctx: self._check_submission(ctx, data, picked)
         )
 
     def open_form(
@@ -340,7 +352,17 @@ class Engine:
             raise UserError(" ".join(_sentence(m) for m in wrong.values()), next(iter(wrong)))
         return _Apply(flow, dict(context), result.values)
 
-    def _check_submission(self, ctx: Ctx, data: dict[str, Any]) -> _Apply:
+    def _check_submission(
+        self, ctx: Ctx, data: dict[str, Any], picked: list[str] | None = None
+    ) -> _Apply:
+        accounts: list[str] = []
+        data = dict(data)
+        for name in picked or ():  # account ids from a platform's person picker: names
+            value = data[name]
+            ids = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+            names = people.names_for_accounts(ctx.session, ctx.surface, ids, ctx.now)
+            data[name] = [names[i] for i in ids] if isinstance(value, list) else names[ids[0]]
+            accounts += ids
         form_id = str(data.get("form", ""))
         flow = FORM_FLOWS.get(form_id)
         if flow is None:
@@ -352,7 +374,7 @@ class Engine:
         result = validate(form, data)
         if result.errors:
             raise _FormErrors(form, {k: clean_message(m) for k, m in result.errors.items()})
-        return _Apply(flow, context, result.values, form)
+        return _Apply(flow, context, result.values, form, tuple(accounts))
 
     # The two transactions around every command --------------------------------------------
 
@@ -400,6 +422,8 @@ class Engine:
             if isinstance(step, _Write):
                 reply = step.work(ctx)
             else:
+                for account in step.accounts:  # first-time people picked: stored with the change
+                    people.person_for_account(session, who.surface, account, "", ctx.now)
                 try:
                     reply = step.flow.apply(ctx, step.context, step.values)
                 except UserError as exc:
@@ -417,10 +441,12 @@ class Engine:
     def _ctx(self, session: Session, who: _Who, now: datetime, *, create: bool) -> Ctx:
         """Who is acting. Only a write creates a first-time person (with no roles)."""
         if create:
-            person = repo.person_for_identity(session, who.surface, who.user_id, who.user_name, now)
+            person = people.person_for_account(
+                session, who.surface, who.user_id, who.user_name, now, who.aliases
+            )
         else:
-            person = repo.find_person_for_identity(
-                session, who.surface, who.user_id
+            person = people.find_person_for_account(
+                session, who.surface, who.user_id, who.aliases
             ) or repo.new_person(who.surface, who.user_id, who.user_name, now)
         return Ctx(
             session=session,
@@ -436,7 +462,7 @@ class Engine:
         now = self.clock.now()
         with self.db.unit_of_work() as session:
             # A refusal records who tried, but creates no person or identity for them.
-            person = repo.find_person_for_identity(session, who.surface, who.user_id)
+            person = people.find_person_for_account(session, who.surface, who.user_id, who.aliases)
             actor = repo.actor_for(session, person) if person else Actor(who.user_id)
             repo.audit(
                 session,
@@ -491,17 +517,8 @@ def _sentence(message: str) -> str:
 def _queue_reply(ctx: Ctx, reply_to: str, reply: Reply) -> None:
     """The caller's reply, queued with the change it reports: a crash after commit loses
     neither (the outbox delivers it), and nothing is sent if the change rolls back."""
-    payload: dict[str, Any] = {"text": reply.text, "ok": reply.ok, "ephemeral": reply.ephemeral}
-    if reply.card is not None:
-        payload["card"] = card_to_dict(reply.card)
-    repo.enqueue(
-        ctx.session,
-        surface=ctx.surface,
-        conversation=reply_to,
-        op="reply",
-        payload=payload,
-        now=ctx.now,
-    )
+    answer = outbox.Answer(reply.text, reply.card, reply.ok, reply.ephemeral)
+    outbox.queue(ctx.session, ConversationKey(ctx.surface, reply_to), answer, ctx.now)
     reply.queued = True
 
 
