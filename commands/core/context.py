@@ -110,6 +110,9 @@ class Options:
 
     functional_areas: tuple[str, ...]
     imt_conversation: str = "imt"
+    # Where each surface's IMT channel is configured (a setting's name, told by the surfaces),
+    # for the message that says it is not.
+    imt_settings: Mapping[str, str] = field(default_factory=dict)
     # Battle-rhythm presets by scale; "standard" is applied when an incident is declared.
     rhythms: Mapping[str, tuple[EventSpec, ...]] = field(default_factory=dict)
     sitrep_cutoff: str = "16:00"
