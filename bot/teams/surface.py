@@ -286,15 +286,20 @@ class TeamsSurface:
             self.engine.after_commit()  # wakes the outbox
 
     def _form_card(self, form: Form, where: str) -> dict[str, Any]:
-        """Person fields offer the people the core put on the form (``people.pickable``)."""
-        people = next(
-            ([(c.value, c.title) for c in f.choices] for f in form.fields if f.kind == "person"),
-            [],
-        )
-        card = teams_cards.form_card(form, people)
-        for action in card.get("actions", []):
-            action["data"] = {**action.get("data", {}), FROM_CHANNEL: where}
-        return card
+        return form_card(form, where)
+
+
+def form_card(form: Form, where: str) -> dict[str, Any]:
+    """A form as Teams shows it: person fields offer the people the core put on the form
+    (``people.pickable``, the same on every surface); its buttons say where it came from."""
+    people = next(
+        ([(c.value, c.title) for c in f.choices] for f in form.fields if f.kind == "person"),
+        [],
+    )
+    card = teams_cards.form_card(form, people)
+    for action in card.get("actions", []):
+        action["data"] = {**action.get("data", {}), FROM_CHANNEL: where}
+    return card
 
 
 def _reply_to(activity: Activity) -> str:
