@@ -51,6 +51,9 @@ from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 
+# Where each surface's IMT channel is configured, for the message that says it is not.
+IMT_SETTINGS = {"slack": "SLACK_IMT_CHANNEL", "teams": "TEAMS_IMT_CHANNEL_ID"}
+
 DEMO_PEOPLE = Path(__file__).with_name("workspace") / "people.toml"
 GENERAL_CHANNEL = "opss"
 
@@ -165,6 +168,7 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
     metrics.watch_firings(db)
     options = Options(
         functional_areas=tuple(settings.functional_areas),
+        imt_settings=IMT_SETTINGS,
         rhythms=(
             load_presets(settings.rhythm_file.read_text(encoding="utf-8"))
             if settings.rhythm_file

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from cards.model import Card
@@ -23,6 +24,12 @@ class Messenger(Protocol):
         ...
 
     async def invite(self, channel_id: str, members: list[str]) -> None: ...
+
+    async def direct(self, accounts: Sequence[str]) -> str | None:
+        """Where to write to one person directly (their DM), given their accounts on this
+        surface; opened if need be. None when the platform has no such place: a message to
+        them directly is then not sent (what concerns them is in the channel too)."""
+        ...
 
     async def post(
         self, channel_id: str, text: str, card: Card | None, *, delivery_key: str

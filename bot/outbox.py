@@ -19,10 +19,11 @@ from sqlalchemy import case, func, select
 from bot.leader import LeaderLock
 from bot.logs import request_id
 from bot.messaging import DeliveryError, Messenger
-from cards.model import card_from_dict
+from commands.core import outbox as ops
 from commands.core.clock import Clock
 from storage import repositories as repo
-from storage.models import ChannelBinding, Document, OutboxMessage
+from storage.conversations import ConversationKey
+from storage.models import ChannelBinding, Document, Identity, OutboxMessage
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class Replier(Protocol):
     """A messenger that delivers a command's reply to its caller (op ``reply``, queued by the
     engine for ``Request.reply_to``): ``destination`` is the surface's own ``reply_to``."""
 
-    async def reply(self, destination: str, payload: dict[str, Any]) -> dict[str, Any]: ...
+    async def reply(self, destination: str, answer: ops.Answer) -> dict[str, Any]: ...
 
 
 @runtime_checkable
@@ -82,7 +83,7 @@ class OutboxWorker:
         # per second per channel); measured in real time, not the domain clock.
         self.pace_seconds = pace_seconds
         self.monotonic = monotonic
-        self._last: dict[tuple[str, str], float] = {}
+        self._last: dict[ConversationKey, float] = {}
         # When a failed message may be tried again, on the same real-time clock as pacing:
         # the domain clock can stand still (a frozen demo clock) or jump, and a retry timed on
         # it would never come or come at once. Kept in memory: after a restart, or in a new
@@ -99,7 +100,7 @@ class OutboxWorker:
         # posting it). Before one is sent again, the platform is asked whether it has it.
         self._unknown: set[int] = set()
         self._seen_upto: int | None = None  # the last row queued before this worker led
-        self._lanes_begun: set[tuple[str, str]] = set()
+        self._lanes_begun: set[ConversationKey] = set()
 
     def kick(self) -> None:
         """Called after a commit that queued posts; safe from any thread."""
@@ -143,13 +144,12 @@ class OutboxWorker:
                 self._seen_upto = await asyncio.to_thread(self._last_id)
                 self._lanes_begun.clear()
             delivered = 0
-            for surface, conversation in await asyncio.to_thread(self._lanes):
+            for lane in await asyncio.to_thread(self._lanes):
                 if self._stopping:
                     break
-                lane = (surface, conversation)
                 after = 0
                 while not self._paced(lane) and not self._stopping:
-                    message = await asyncio.to_thread(self._next, surface, conversation, after)
+                    message = await asyncio.to_thread(self._next, lane, after)
                     if message is None or not await self._deliver(message):
                         break  # keep order: nothing overtakes an undelivered earlier post
                     delivered += 1
@@ -164,20 +164,20 @@ class OutboxWorker:
     def _maybe_delivered(self, message: OutboxMessage) -> bool:
         """Whether an earlier attempt may have landed: only the head of each lane can have
         been in flight when a process died (a lane is delivered one message at a time)."""
-        lane = (message.surface, message.conversation)
+        lane = ops.key_of(message)
         first = lane not in self._lanes_begun
         self._lanes_begun.add(lane)
         if message.id in self._unknown:
             return True
         return first and self._seen_upto is not None and message.id <= self._seen_upto
 
-    def _paced(self, lane: tuple[str, str]) -> bool:
-        if lane[0] in UNPACED:
+    def _paced(self, lane: ConversationKey) -> bool:
+        if lane.surface in UNPACED:
             return False
         last = self._last.get(lane)
         return last is not None and self.monotonic() - last < self.pace_seconds
 
-    def _lanes(self) -> list[tuple[str, str]]:
+    def _lanes(self) -> list[ConversationKey]:
         """Conversations with something undelivered: replies to a caller first (someone waits
         for each, and each is a lane of its own), then the one waiting longest."""
         with self.db.read() as session:
@@ -191,17 +191,17 @@ class OutboxWorker:
                 )
                 .limit(BATCH)
             ).all()
-            return [(surface, conversation) for surface, conversation in rows]
+            return [ConversationKey(surface, conversation) for surface, conversation in rows]
 
-    def _next(self, surface: str, conversation: str, after: int) -> OutboxMessage | None:
+    def _next(self, lane: ConversationKey, after: int) -> OutboxMessage | None:
         """The oldest undelivered message of one conversation (a detached copy)."""
         with self.db.read() as session:
             return session.scalar(
                 select(OutboxMessage)
                 .where(
                     OutboxMessage.status == "pending",
-                    OutboxMessage.surface == surface,
-                    OutboxMessage.conversation == conversation,
+                    OutboxMessage.surface == lane.surface,
+                    OutboxMessage.conversation == lane.conversation,
                     OutboxMessage.id > after,
                 )
                 .order_by(OutboxMessage.id)
@@ -254,51 +254,50 @@ class OutboxWorker:
         return True
 
     async def _perform(self, messenger: Messenger, message: OutboxMessage) -> dict | None:
-        payload = message.payload
-        if message.op == "create_channel":
+        op = ops.operation(message)
+        key = ops.key_of(message)
+        if op is None:
+            return {"skipped": f"unknown operation {message.op}"}
+        if isinstance(op, ops.CreateChannel):
             channel_id = await messenger.create_channel(
-                payload["name"],
-                payload.get("topic", ""),
-                bool(payload.get("private")),
-                list(payload.get("members", [])),
+                op.name, op.topic, op.private, list(op.members)
             )
-            await asyncio.to_thread(
-                self._bind, message.surface, message.conversation, channel_id, payload["name"]
-            )
+            await asyncio.to_thread(self._bind, key, channel_id, op.name)
             return {"channel": channel_id}
-        if message.op == "reply":  # to the caller: the destination is the surface's own
+        if isinstance(op, ops.Answer):  # to the caller: the destination is the surface's own
             if not isinstance(messenger, Replier):
                 return {"skipped": f"{message.surface} takes no queued replies"}
-            return await messenger.reply(message.conversation, payload)
-        channel_id = await asyncio.to_thread(self._resolve, message.surface, message.conversation)
+            return await messenger.reply(message.conversation, op)
+        if isinstance(op, ops.Tell):  # to a person: their surface's messenger finds where
+            accounts = await asyncio.to_thread(self._accounts, message.surface, op.person)
+            direct = await messenger.direct(accounts) if accounts else None
+            if direct is None:
+                return {"skipped": f"no direct messages to person {op.person} here"}
+            return await self._post(messenger, message, direct, op.as_post())
+        channel_id = await asyncio.to_thread(self._resolve, key)
         if channel_id is None:
             return None  # its channel is not created yet: wait for the create_channel row
-        if message.op == "invite":
-            await messenger.invite(channel_id, list(payload.get("members", [])))
+        if isinstance(op, ops.Invite):
+            await messenger.invite(channel_id, list(op.members))
             return {"channel": channel_id}
-        if message.op in {"update", "bookmark"}:
+        if isinstance(op, ops.Update | ops.Bookmark):
             target = await asyncio.to_thread(self._anchor_target, message)
             if target is None:
                 return None  # the post it refers to is not delivered yet
             if "skipped" in target:
                 return target
-            if message.op == "bookmark":
-                await messenger.bookmark(
-                    channel_id, payload.get("title", ""), target["channel"], target["message"]
-                )
+            if isinstance(op, ops.Bookmark):
+                await messenger.bookmark(channel_id, op.title, target["channel"], target["message"])
                 return {"channel": channel_id, "bookmark": target["message"]}
-            card = card_from_dict(payload["card"]) if payload.get("card") else None
-            await messenger.update(
-                target["channel"], target["message"], payload.get("text", ""), card
-            )
+            await messenger.update(target["channel"], target["message"], op.text, op.card)
             return target
-        if message.op == "archive":
+        if isinstance(op, ops.Archive):
             await messenger.archive(channel_id)
             return {"channel": channel_id, "archived": True}
-        if message.op == "upload":
-            document = await asyncio.to_thread(self._document, int(payload["document"]))
+        if isinstance(op, ops.Upload):
+            document = await asyncio.to_thread(self._document, op.document)
             if document is None:
-                return {"skipped": f"no document {payload['document']}"}
+                return {"skipped": f"no document {op.document}"}
             file_id = await messenger.upload(
                 channel_id,
                 document.filename,
@@ -309,21 +308,32 @@ class OutboxWorker:
                 delivery_key=f"outbox-{message.id}",
             )
             return {"channel": channel_id, "file": file_id}
-        if message.op != "post":
-            return {"skipped": f"unknown operation {message.op}"}
-        card = card_from_dict(payload["card"]) if payload.get("card") else None
+        return await self._post(messenger, message, channel_id, op)
+
+    async def _post(
+        self, messenger: Messenger, message: OutboxMessage, channel_id: str, op: ops.Post
+    ) -> dict:
         key = f"outbox-{message.id}"
         found = None
         if self._maybe_delivered(message) and isinstance(messenger, PostFinder):
             found = await messenger.find_post(channel_id, key, message.created_at)
             if found:
                 log.info("outbox %s was already posted (%s): not posted again", message.id, found)
-        message_id = found or await messenger.post(
-            channel_id, payload.get("text", ""), card, delivery_key=key
-        )
-        if payload.get("pin"):
+        message_id = found or await messenger.post(channel_id, op.text, op.card, delivery_key=key)
+        if op.pin:
             await messenger.pin(channel_id, message_id)
         return {"channel": channel_id, "message": message_id}
+
+    def _accounts(self, surface: str, person_id: int) -> list[str]:
+        """The person's accounts on ``surface``, oldest first (the one they first used)."""
+        with self.db.read() as session:
+            return list(
+                session.scalars(
+                    select(Identity.external_id)
+                    .where(Identity.person_id == person_id, Identity.surface == surface)
+                    .order_by(Identity.id)
+                )
+            )
 
     def _anchor_target(self, message: OutboxMessage) -> dict[str, str] | None:
         """Where the post named by ``message.anchor`` was delivered, or None while it waits."""
@@ -351,20 +361,20 @@ class OutboxWorker:
         with self.db.read() as session:
             return session.get(Document, document_id)
 
-    def _resolve(self, surface: str, conversation: str) -> str | None:
-        if conversation.startswith("channel:"):
-            return conversation.removeprefix("channel:")
+    def _resolve(self, key: ConversationKey) -> str | None:
+        if key.channel is not None:
+            return key.channel
         with self.db.read() as session:
-            bound = repo.binding(session, surface, conversation)
+            bound = repo.binding(session, key.surface, key.conversation)
             return bound.external_id if bound else None
 
-    def _bind(self, surface: str, conversation: str, external_id: str, name: str) -> None:
+    def _bind(self, key: ConversationKey, external_id: str, name: str) -> None:
         with self.db.unit_of_work() as session:
-            if repo.binding(session, surface, conversation) is None:
+            if repo.binding(session, key.surface, key.conversation) is None:
                 session.add(
                     ChannelBinding(
-                        surface=surface,
-                        conversation=conversation,
+                        surface=key.surface,
+                        conversation=key.conversation,
                         external_id=external_id,
                         name=name,
                     )

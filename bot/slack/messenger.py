@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +20,9 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.logs import request_id
 from bot.messaging import DeliveryError
 from cards.blockkit import blocks_json, card_blocks, message_text, text_blocks
-from cards.model import Card, card_from_dict
+from cards.model import Card
 from commands.core.context import Reply
+from commands.core.outbox import Answer
 from rules.channels import MAX_NAME
 from storage import repositories as repo
 from storage.unit_of_work import Database
@@ -133,15 +135,13 @@ class SlackMessenger:
         data = await self._call("chat.postMessage", **kwargs)
         return str(data.get("ts", ""))
 
-    async def reply(self, destination: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def direct(self, accounts: Sequence[str]) -> str | None:
+        """A person is written to at their user id: the app's Messages tab with them."""
+        return accounts[0] if accounts else None
+
+    async def reply(self, destination: str, answer: Answer) -> dict[str, Any]:
         """A command's reply queued by its unit of work (``reply_to``), to its caller alone."""
-        card = card_from_dict(payload["card"]) if payload.get("card") else None
-        reply = Reply(
-            text=str(payload.get("text", "")),
-            card=card,
-            ok=bool(payload.get("ok", True)),
-            ephemeral=bool(payload.get("ephemeral", True)),
-        )
+        reply = Reply(text=answer.text, card=answer.card, ok=answer.ok, ephemeral=answer.ephemeral)
         text, blocks = message_text(reply.text), reply_blocks(reply)
         if destination.startswith(EPHEMERAL):
             channel, _, user = destination.removeprefix(EPHEMERAL).rpartition(":")

@@ -254,9 +254,6 @@ class SlackSurface:
         channel = str(meta.pop("channel", "") or user)
         state = view["state"]["values"]
         values = blockkit.submitted_values(state)
-        values = await asyncio.to_thread(
-            self._people_to_names, values, blockkit.person_fields(state)
-        )
         reply = await asyncio.to_thread(
             self.engine.submit,
             Submission(
@@ -269,6 +266,9 @@ class SlackSurface:
                 # Run before the acknowledgement (its errors travel in it), so the change and
                 # this reply are committed before Slack hears anything.
                 reply_to=ephemeral_destination(channel, user),
+                # Person pickers give Slack user ids: the engine names the people, and stores
+                # a first-time one with the change (nothing is written before it).
+                accounts=frozenset(blockkit.person_fields(state)),
             ),
         )
         if not reply.ok:
@@ -379,25 +379,6 @@ class SlackSurface:
             await self._http.close()
 
     # People: Slack user ids in forms, person names in the core ------------------------------
-
-    def _people_to_names(self, values: dict[str, Any], people: set[str]) -> dict[str, Any]:
-        """Slack user ids from person pickers (only those: a product model number that looks
-        like a user id is text) become the people's names in the core."""
-        out = dict(values)
-        picked = {k: v for k, v in values.items() if k in people and v}
-        if not picked:
-            return out
-        with self.db.unit_of_work() as session:
-            for key, value in picked.items():
-                ids = value if isinstance(value, list) else [value]
-                names = [
-                    repo.person_for_identity(
-                        session, SURFACE, str(i), "", self.engine.clock.now()
-                    ).name
-                    for i in ids
-                ]
-                out[key] = names if isinstance(value, list) else names[0]
-        return out
 
     def _slack_form(self, form: Form) -> Form:
         """Pre-filled people are shown as Slack users where their account is known."""

@@ -3,6 +3,7 @@ is in or creates, so the outbox and the scheduler can post there later (proactiv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -85,6 +86,21 @@ class Conversations:
             if row is None:
                 return None
             return ConversationReference().deserialize(row.reference)
+
+    def personal_of(self, accounts: Sequence[str]) -> str | None:
+        """The stored personal chat of the person with these accounts, if they have one (a
+        reference names the user it is with)."""
+        wanted = set(accounts)
+        with self.db.read() as session:
+            for conversation_id, reference in session.execute(
+                select(TeamsConversation.conversation_id, TeamsConversation.reference).where(
+                    TeamsConversation.kind == "personal"
+                )
+            ):
+                user = str(((reference or {}).get("user") or {}).get("id", ""))
+                if user in wanted:
+                    return str(conversation_id)
+        return None
 
     def any_in_tenant(self, tenant: str | None) -> ConversationReference | None:
         """A recent reference from the same tenant: its service URL and bot reach a channel the

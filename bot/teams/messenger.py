@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -31,10 +31,12 @@ from bot.messaging import DeliveryError
 from bot.teams import cards as teams_cards
 from bot.teams.conversations import Conversations
 from bot.teams.graph import MAX_DISPLAY_NAME, Graph, GraphRefused, NameTaken
-from cards.model import Card, card_from_dict
+from cards.model import Card
+from commands.core import outbox
 from commands.core.clock import Clock
 from commands.core.context import Reply
-from storage import repositories as repo
+from commands.core.outbox import Answer
+from storage.conversations import ConversationKey
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
@@ -180,18 +182,16 @@ class TeamsMessenger:
 
     def _tell_imt(self, name: str, reason: str) -> None:
         """Queued like any post, after the thread exists."""
+        text = (
+            f"Teams could not create the channel {name} ({reason}). The incident's posts are "
+            "in a new thread in the incidents channel instead."
+        )
         with self.db.unit_of_work() as session:
-            repo.enqueue(
+            outbox.queue(
                 session,
-                surface=self.surface,
-                conversation=self.imt_conversation,
-                op="post",
-                payload={
-                    "text": f"Teams could not create the channel {name} ({reason}). The "
-                    "incident's posts are in a new thread in the incidents channel instead.",
-                    "pin": False,
-                },
-                now=self.clock.now(),
+                ConversationKey(self.surface, self.imt_conversation),
+                outbox.Post(text),
+                self.clock.now(),
             )
 
     async def invite(self, channel_id: str, members: list[str]) -> None:
@@ -263,13 +263,22 @@ class TeamsMessenger:
 
     # Replies to one person ------------------------------------------------------------------
 
-    async def reply(self, destination: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """A command's answer (the engine's reply, or a message the surface rendered, under
-        ``activity``) delivered to ``destination`` (see the module's docstring)."""
+    async def direct(self, accounts: Sequence[str]) -> str | None:
+        """A person's personal chat with the bot: the one stored when they used it, or one
+        ``create_conversation`` opens (or finds, when it is already open)."""
+        stored = await asyncio.to_thread(self.conversations.personal_of, accounts)
+        if stored is not None:
+            return stored
+        user = next((a for a in accounts if a.startswith("29:")), accounts[0] if accounts else "")
+        return await self._open_private(user, self.tenant_id) if user else None
+
+    async def reply(self, destination: str, answer: Answer) -> dict[str, Any]:
+        """A command's answer (the engine's reply, or a message the surface rendered)
+        delivered to ``destination`` (see the module's docstring)."""
         kind, _, where = destination.partition(":")
         if kind == "edit":
             conversation, _, message_id = where.rpartition(" ")
-            activity = _reply_activity(payload, in_place=True)
+            activity = _reply_activity(answer, in_place=True)
             activity.id = message_id
 
             async def edit(context: TurnContext) -> None:
@@ -277,7 +286,7 @@ class TeamsMessenger:
 
             await self._proactive(conversation, edit)
             return {"channel": conversation, "message": message_id}
-        activity = _reply_activity(payload, in_place=False)
+        activity = _reply_activity(answer, in_place=False)
         if kind == "chat":
             return await self._send(where, activity)
         if kind == "user":
@@ -300,6 +309,10 @@ class TeamsMessenger:
     ) -> dict[str, Any]:
         """Teams has no message only one member of a channel sees: the person's own chat with
         the bot, which ``create_conversation`` opens, or finds when it is already open."""
+        return await self._send(await self._open_private(user, tenant), activity)
+
+    async def _open_private(self, user: str, tenant: str | None) -> str:
+        """The personal chat with ``user``, opened (or found) and its reference stored."""
         base = await asyncio.to_thread(self.conversations.any_in_tenant, tenant)
         if base is None:
             raise DeliveryError("no Teams conversation known yet in that tenant")
@@ -310,29 +323,33 @@ class TeamsMessenger:
             tenant_id=tenant,
             channel_data={"tenant": {"id": tenant}} if tenant else None,
         )
-        result: dict[str, Any] = {}
+        opened: list[str] = []
 
-        async def send(private: TurnContext) -> None:
+        async def remember(private: TurnContext) -> None:
+            reference = TurnContext.get_conversation_reference(private.activity)
+            reference.user = ChannelAccount(id=user)  # whose chat it is, for ``direct``
             await asyncio.to_thread(
                 self.conversations.remember,
-                TurnContext.get_conversation_reference(private.activity),
+                reference,
                 "personal",
                 tenant or "",
                 "",
                 self.clock.now(),
             )
-            response = await private.send_activity(activity)
-            result.update(
-                channel=private.activity.conversation.id, message=response.id if response else ""
-            )
+            opened.append(private.activity.conversation.id)
 
         try:
             await self.adapter.create_conversation(
-                self.app_id, send, parameters, base.channel_id or CHANNEL, base.service_url, None
+                self.app_id,
+                remember,
+                parameters,
+                base.channel_id or CHANNEL,
+                base.service_url,
+                None,
             )
         except ClientException as exc:  # a refusal, an unreadable answer, no connection
             raise delivery_error(exc) from exc
-        return result
+        return opened[0]
 
     # The Bot Connector ----------------------------------------------------------------------
 
@@ -360,16 +377,10 @@ class TeamsMessenger:
             raise delivery_error(exc) from exc
 
 
-def _reply_activity(payload: dict[str, Any], *, in_place: bool) -> Activity:
-    if isinstance(payload.get("activity"), dict):  # rendered by the surface (a form, a note)
-        return Activity().deserialize(payload["activity"])
-    card = payload.get("card")
-    reply = Reply(
-        text=str(payload.get("text") or ""),
-        card=card_from_dict(card) if isinstance(card, dict) else None,
-        ephemeral=bool(payload.get("ephemeral", True)),
-        ok=bool(payload.get("ok", True)),
-    )
+def _reply_activity(answer: Answer, *, in_place: bool) -> Activity:
+    if answer.rendered is not None:  # rendered by the surface (a form, a note)
+        return Activity().deserialize(answer.rendered)
+    reply = Reply(text=answer.text, card=answer.card, ephemeral=answer.ephemeral, ok=answer.ok)
     return teams_cards.reply_message(reply, in_place=in_place)
 
 

@@ -31,10 +31,11 @@ from bot.teams import cards as teams_cards
 from bot.teams.conversations import Conversations, channel_root
 from bot.teams.messenger import TeamsMessenger
 from cards.model import Form
+from commands.core import outbox
 from commands.core.context import Reply, Request, Submission
 from commands.core.engine import Engine
-from storage import repositories as repo
-from storage.models import OutboxMessage, Person
+from storage.conversations import ConversationKey
+from storage.models import OutboxMessage
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,6 @@ class TeamsSurface:
         self.authentication = authentication
         self.conversations = conversations
         self.app_id = app_id
-        self._linked: set[str] = set()
 
     # The endpoint ---------------------------------------------------------------------------
 
@@ -155,7 +155,6 @@ class TeamsSurface:
         )
         text = html.unescape(_TAGS.sub(" ", text or "")).replace("\xa0", " ").strip()
         text = _PREFIX.sub("", text)
-        await asyncio.to_thread(self._link_identity, activity)
         destination = _reply_to(activity)
         reply = await asyncio.to_thread(
             self.engine.handle,
@@ -167,6 +166,7 @@ class TeamsSurface:
                 text=text,
                 idempotency_key=f"teams:{activity.conversation.id}:{activity.id}",
                 reply_to=_storable(destination),
+                aliases=_aliases(activity),
             ),
         )
         if not reply.queued:  # a queued reply is the outbox's to deliver, with its record
@@ -223,7 +223,6 @@ class TeamsSurface:
         data.pop("msteams", None)
         key = press_key(activity, data)
         where = str(data.pop(FROM_CHANNEL, "") or _where(activity))
-        await asyncio.to_thread(self._link_identity, activity)
         return await asyncio.to_thread(
             self.engine.submit,
             Submission(
@@ -234,6 +233,7 @@ class TeamsSurface:
                 data=data,
                 idempotency_key=key,
                 reply_to=reply_to,
+                aliases=_aliases(activity),
             ),
         )
 
@@ -264,9 +264,9 @@ class TeamsSurface:
         """Sent at once; if the Bot Connector refuses (a 429, an outage), queued for the outbox
         and its retries rather than dropped or answered with a 5xx. Never raises: whatever
         the command changed has committed."""
-        payload = {"activity": message.serialize()}
+        answer = outbox.Answer(rendered=message.serialize())
         try:
-            await self.messenger.reply(destination, payload)
+            await self.messenger.reply(destination, answer)
             return
         except Exception as exc:
             log.info("Teams reply not sent at once (%s): queued", exc)
@@ -274,52 +274,32 @@ class TeamsSurface:
             log.warning("Teams reply dropped: its destination is too long to queue")
             return
         try:
-            await asyncio.to_thread(self._queue, destination, payload)
+            await asyncio.to_thread(self._queue, destination, answer)
         except Exception:
             log.exception("Teams reply could not be queued")
 
-    def _queue(self, destination: str, payload: dict[str, Any]) -> None:
+    def _queue(self, destination: str, answer: outbox.Answer) -> None:
         with self.db.unit_of_work() as session:
-            repo.enqueue(
-                session,
-                surface=SURFACE,
-                conversation=destination,
-                op="reply",
-                payload=payload,
-                now=self.engine.clock.now(),
-            )
+            key = ConversationKey(SURFACE, destination)
+            outbox.queue(session, key, answer, self.engine.clock.now())
         if self.engine.after_commit is not None:
             self.engine.after_commit()  # wakes the outbox
 
     def _form_card(self, form: Form, where: str) -> dict[str, Any]:
-        """People to pick from in person fields: everyone the bot knows by name."""
-        people: list[tuple[str, str]] = []
-        if any(f.kind == "person" for f in form.fields):
-            with self.db.read() as session:
-                people = [
-                    (p.name, p.display_name)
-                    for p in session.query(Person).order_by(Person.display_name)
-                    if ":" not in p.name
-                ]
-        card = teams_cards.form_card(form, people)
-        for action in card.get("actions", []):
-            action["data"] = {**action.get("data", {}), FROM_CHANNEL: where}
-        return card
+        return form_card(form, where)
 
-    # People ---------------------------------------------------------------------------------
 
-    def _link_identity(self, activity: Activity) -> None:
-        """A person listed by their Azure AD object id is the same person under their Teams id
-        (``29:…``), the id every activity carries; one listed by Teams id gets their object id
-        too (what Graph knows them by)."""
-        user = _user(activity)
-        aad = getattr(activity.from_property, "aad_object_id", None)
-        if not aad or aad == user or user in self._linked:
-            return
-        with self.db.unit_of_work() as session:
-            repo.link_identity(session, SURFACE, user, aad)
-            repo.link_identity(session, SURFACE, aad, user)  # and the other way round
-        self._linked.add(user)
+def form_card(form: Form, where: str) -> dict[str, Any]:
+    """A form as Teams shows it: person fields offer the people the core put on the form
+    (``people.pickable``, the same on every surface); its buttons say where it came from."""
+    people = next(
+        ([(c.value, c.title) for c in f.choices] for f in form.fields if f.kind == "person"),
+        [],
+    )
+    card = teams_cards.form_card(form, people)
+    for action in card.get("actions", []):
+        action["data"] = {**action.get("data", {}), FROM_CHANNEL: where}
+    return card
 
 
 def _reply_to(activity: Activity) -> str:
@@ -414,6 +394,13 @@ def malformed_part(body: dict[str, Any]) -> str | None:
 
 def _user(activity: Activity) -> str:
     return str(activity.from_property.id) if activity.from_property else ""
+
+
+def _aliases(activity: Activity) -> tuple[str, ...]:
+    """The caller's Azure AD object id, what Graph and a seed file know them by; activities
+    name them by their Teams id (``29:…``). The engine links the two to one person."""
+    aad = getattr(activity.from_property, "aad_object_id", None) if activity.from_property else None
+    return (str(aad),) if aad and aad != _user(activity) else ()
 
 
 def _user_name(activity: Activity) -> str:

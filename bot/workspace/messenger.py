@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -63,6 +64,10 @@ class LocalMessenger:
                     channel.members = sorted(set(channel.members) | set(members))
 
         await asyncio.to_thread(work)
+
+    async def direct(self, accounts: Sequence[str]) -> str | None:
+        """The workspace has no direct messages: what concerns a person is in the channel."""
+        return None
 
     async def post(
         self, channel_id: str, text: str, card: Card | None, *, delivery_key: str

@@ -38,6 +38,7 @@ from bot.workspace.welcome import welcome_card
 from cards.adaptive import render_card, render_form
 from commands.core.context import Reply, Request, Submission
 from commands.core.engine import Engine
+from commands.core.people import pickable
 from commands.records import downloads
 from rules.throttle import wait_words
 from rules.timeparse import show
@@ -272,7 +273,7 @@ class Workspace:
         def work() -> dict[str, Any]:
             with self.db.read() as session:
                 channels = session.scalars(select(LocalChannel).order_by(LocalChannel.id)).all()
-                people = session.scalars(select(Person).order_by(Person.name)).all()
+                people = pickable(session)  # who may be picked, as on every surface
                 return {
                     "mode": self.mode,
                     "me": user,
@@ -287,11 +288,7 @@ class Workspace:
                         for c in channels
                         if not c.private or user in c.members
                     ],
-                    "people": [
-                        {"name": p.name, "display_name": p.display_name}
-                        for p in people
-                        if ":" not in p.name
-                    ],
+                    "people": [{"name": p.name, "display_name": p.display_name} for p in people],
                     "general": self.general_channel,
                     "now": show(self.engine.clock.now()),
                     "welcome": render_card(welcome_card(session, user, pick=self.mode == "pick")),

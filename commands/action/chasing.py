@@ -1,12 +1,14 @@
 """Actions that chase themselves (plan 3.7, 3.10): a due source of the scheduler's tick.
 
 Each open action of an incident is reminded before it is due (24 h and 2 h by default,
-``OPSS_ACTION_REMINDERS``), in the incident's channel and directly where the platform allows;
+``OPSS_ACTION_REMINDERS``), in the incident's channel and directly to its owner where they
+have an account on the incident's surface (its messenger finds their direct conversation);
 at the due time it is flagged overdue and escalated once, to the TCG chair (or the IMT
 channel where no TCG is open). ``Action.next_run_at`` is the scheduler's cursor, so the
 source keeps the contract of ``commands/schedule.py``: a batch of due actions costs a
 constant number of statements (its firings claimed with one statement, owners, chairs and
-accounts read with one query each, posts and audit events inserted by the tick in bulk).
+where they can be reached read with one query each, posts and audit events inserted by the
+tick in bulk).
 
 Each reminder and the overdue flag is a firing under a unique key (``action:<id>``, step,
 due time): handled once whatever the number of processes or restarts. A reminder found more
@@ -16,29 +18,18 @@ and its escalation always happen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from cards.model import Card
 from commands.action.card import action_buttons, status_label
 from commands.core.context import Options
+from commands.core.people import reachable
 from commands.schedule import Batch, DueSource, Fire
 from rules import action_chasing as rule
 from rules.timeparse import show
-from storage.models import (
-    Action,
-    Identity,
-    Incident,
-    IncidentGroup,
-    Person,
-    TeamsConversation,
-)
-
-# Platforms on which the bot can write to a person directly.
-DIRECT = {"slack", "teams"}
+from storage.models import Action, Incident, IncidentGroup, Person
 
 
 def schedule_chase(action: Action, now: datetime, options: Options) -> None:
@@ -74,7 +65,7 @@ def chase_actions(batch: Batch, actions: list[Action]) -> None:
             select(Person).where(Person.id.in_({a.owner_id for a in actions}))
         )
     }
-    accounts = accounts_of(batch.session, [*owners, *(p.id for p in chairs.values())])
+    accounts = reachable(batch.session, [*owners, *(p.id for p in chairs.values())])
     planned: list[tuple[Action, rule.Step, Fire]] = []
     for action in actions:
         after = action.chased_until or action.assigned_at
@@ -105,38 +96,6 @@ def chase_actions(batch: Batch, actions: list[Action]) -> None:
         batch.result.handled.append(f"{action.reference} {step.name} {fire.status}")
 
 
-def accounts_of(session: Session, person_ids: Iterable[int]) -> dict[tuple[int, str], str]:
-    """Where each person can be written to directly, per platform (two queries at most):
-    on Slack their user id (the app's Messages tab); on Teams the personal chat they have
-    with the bot, once they have used it there."""
-    ids = set(person_ids)
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Identity.person_id, Identity.surface, Identity.external_id).where(
-            Identity.person_id.in_(ids), Identity.surface.in_(DIRECT)
-        )
-    ).all()
-    out = {(pid, surface): ext for pid, surface, ext in rows if surface == "slack"}
-    teams = {ext: pid for pid, surface, ext in rows if surface == "teams"}
-    if teams:
-        for conversation_id, reference in session.execute(
-            select(TeamsConversation.conversation_id, TeamsConversation.reference).where(
-                TeamsConversation.kind == "personal"
-            )
-        ):
-            user = str(((reference or {}).get("user") or {}).get("id", ""))
-            if user in teams:
-                out[(teams[user], "teams")] = conversation_id
-    return out
-
-
-def direct_conversation(session: Session, surface: str, person: Person) -> str | None:
-    """Where to write to ``person`` directly on ``surface`` (None: the platform cannot)."""
-    account = accounts_of(session, [person.id]).get((person.id, surface))
-    return f"channel:{account}" if account else None
-
-
 def _when(delta: timedelta) -> str:
     minutes = max(int(delta.total_seconds() // 60), 0)
     if minutes >= 120 and minutes % 60 == 0:
@@ -146,9 +105,21 @@ def _when(delta: timedelta) -> str:
     return f"{minutes} min"
 
 
-def _direct(batch: Batch, incident: Incident, conversation: str, text: str, card: Card) -> None:
-    label = "EXERCISE · " if incident.exercise else ""  # as in the incident's channel
-    batch.ctx(incident).post(conversation, f"{label}{text}", card)
+def _label(incident: Incident, text: str) -> str:
+    return ("EXERCISE · " if incident.exercise else "") + text  # as in the incident's channel
+
+
+def _tell(
+    batch: Batch,
+    incident: Incident,
+    person: Person,
+    reach: set[tuple[int, str]],
+    text: str,
+    card: Card,
+) -> None:
+    """Written to directly where they have an account on the incident's surface."""
+    if (person.id, incident.surface) in reach:
+        batch.ctx(incident).tell(person.id, _label(incident, text), card)
 
 
 def _remind(
@@ -156,7 +127,7 @@ def _remind(
     incident: Incident,
     action: Action,
     owner: Person,
-    accounts: dict[tuple[int, str], str],
+    accounts: set[tuple[int, str]],
     *,
     late: bool,
 ) -> None:
@@ -167,9 +138,7 @@ def _remind(
     )
     card = chase_card(action, owner, incident, f"Reminder: due in {left}")
     batch.post(incident, text, card)
-    account = accounts.get((owner.id, incident.surface))
-    if account:
-        _direct(batch, incident, f"channel:{account}", text, card)
+    _tell(batch, incident, owner, accounts, text, card)
 
 
 def _overdue(
@@ -178,7 +147,7 @@ def _overdue(
     action: Action,
     owner: Person,
     chair: Person | None,
-    accounts: dict[tuple[int, str], str],
+    accounts: set[tuple[int, str]],
     fire: object,
 ) -> None:
     action.overdue_at = batch.now
@@ -192,12 +161,10 @@ def _overdue(
     card = chase_card(action, owner, incident, f"Overdue: escalated to {to}")
     batch.post(incident, text, card)
     if chair is not None:
-        account = accounts.get((chair.id, incident.surface))
-        if account:
-            _direct(batch, incident, f"channel:{account}", text, card)
+        _tell(batch, incident, chair, accounts, text, card)
     else:
-        _direct(
-            batch, incident, batch.options.imt_conversation, f"{incident.reference}: {text}", card
+        batch.ctx(incident).post(
+            batch.options.imt_conversation, _label(incident, f"{incident.reference}: {text}"), card
         )
     batch.ctx(incident).audit(
         "action.overdue",

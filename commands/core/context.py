@@ -10,12 +10,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cards.annex_forms import NATIONAL_CONTACT_POINT
-from cards.model import Card, Form, card_to_dict
+from cards.model import Card, Form
+from commands.core import outbox
 from rules.action_chasing import DEFAULT_LEADS
 from rules.deadlines import DEFAULT_CLOCKS, Clock, Kind
 from rules.engagement import OPERATIONAL_PARTNERS, STAKEHOLDERS
 from rules.roles import Actor
 from storage import repositories as repo
+from storage.conversations import ConversationKey
 from storage.models import ChannelBinding, Person
 
 
@@ -32,6 +34,9 @@ class Request:
     # Where the reply goes, as the surface's messenger understands it. When set, a reply to a
     # state change is queued in the outbox by the command's own unit of work (``Reply.queued``).
     reply_to: str | None = None
+    # Other ids the platform knows the caller by (in Teams, the Azure AD object id beside the
+    # ``29:…`` id): linked to the same person by the command's own unit of work.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,11 @@ class Submission:
     user_name: str = ""
     idempotency_key: str | None = None
     reply_to: str | None = None  # as ``Request.reply_to``
+    aliases: tuple[str, ...] = ()  # as ``Request.aliases``
+    # Fields whose values are this surface's account ids (a platform's own person picker, as
+    # Slack's): the engine turns them into people's names, and stores a first-time person
+    # in the command's unit of work.
+    accounts: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -101,6 +111,9 @@ class Options:
 
     functional_areas: tuple[str, ...]
     imt_conversation: str = "imt"
+    # Where each surface's IMT channel is configured (a setting's name, told by the surfaces),
+    # for the message that says it is not.
+    imt_settings: Mapping[str, str] = field(default_factory=dict)
     # Battle-rhythm presets by scale; "standard" is applied when an incident is declared.
     rhythms: Mapping[str, tuple[EventSpec, ...]] = field(default_factory=dict)
     sitrep_cutoff: str = "16:00"
@@ -189,10 +202,7 @@ class Ctx:
             return  # no IMT channel on this platform: a post would wait for ever
         self._posted.add((conversation, text))
         text, card = self._label(conversation, text, card)
-        payload: dict[str, Any] = {"text": text, "pin": pin}
-        if card is not None:
-            payload["card"] = card_to_dict(card)
-        self._enqueue(surface, conversation, "post", payload, anchor)
+        self._enqueue(surface, conversation, outbox.Post(text, card, pin), anchor)
 
     def update(
         self, conversation: str, anchor: str, text: str, card: Card, *, surface: str | None = None
@@ -201,31 +211,33 @@ class Ctx:
         if self._open_conversation(conversation) != conversation:
             return  # its channel is archived: the card stays as the incident closed
         text, card = self._label(conversation, text, card)
-        self._enqueue(
-            surface, conversation, "update", {"text": text, "card": card_to_dict(card)}, anchor
-        )
+        self._enqueue(surface, conversation, outbox.Update(text, card), anchor)
 
     def bookmark(self, conversation: str, title: str, anchor: str) -> None:
         """Queue a channel bookmark that links to the post named ``anchor``."""
-        self._enqueue(None, conversation, "bookmark", {"title": title}, anchor)
+        self._enqueue(None, conversation, outbox.Bookmark(title), anchor)
+
+    def tell(
+        self, person_id: int, text: str, card: Card | None = None, *, surface: str | None = None
+    ) -> None:
+        """Queue a message to one person directly, on this command's surface (or
+        ``surface``): its messenger finds where it writes to them when it delivers, and the
+        caller checks first that they are reachable there (``people.reachable``)."""
+        key = ConversationKey.of_person(surface or self.surface, person_id)
+        if (key.conversation, text) in self._posted:
+            return  # the same person told the same thing twice by one command: once
+        self._posted.add((key.conversation, text))
+        outbox.queue(self.session, key, outbox.Tell(person_id, text, card), self.now)
 
     def _enqueue(
         self,
         surface: str | None,
         conversation: str,
-        op: str,
-        payload: dict[str, Any],
+        op: outbox.Operation,
         anchor: str | None,
     ) -> None:
-        message = repo.enqueue(
-            self.session,
-            surface=surface or self.surface,
-            conversation=conversation,
-            op=op,
-            payload=payload,
-            now=self.now,
-        )
-        message.anchor = anchor
+        key = ConversationKey(surface or self.surface, conversation)
+        outbox.queue(self.session, key, op, self.now, anchor=anchor)
 
     def _label(self, conversation: str, text: str, card: Card | None) -> tuple[str, Card | None]:
         if self._is_exercise(conversation):
@@ -281,12 +293,11 @@ class Ctx:
     def file(self, conversation: str, document_id: int, title: str, filename: str) -> None:
         """Queue a file (a stored ``Document``) to be posted in the conversation."""
         conversation = self._open_conversation(conversation)
-        payload = {"document": document_id, "title": title, "filename": filename}
-        self._enqueue(None, conversation, "upload", payload, None)
+        self._enqueue(None, conversation, outbox.Upload(document_id, title, filename), None)
 
     def archive(self, conversation: str) -> None:
         """Queue the archiving of a channel; queued last, after the posts that precede it."""
-        self._enqueue(None, conversation, "archive", {}, None)
+        self._enqueue(None, conversation, outbox.Archive(), None)
         self.closing.discard(conversation)
         self._closed[conversation] = True  # from now on, posts go elsewhere
 

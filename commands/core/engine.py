@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cards.model import Card, Form, card_to_dict, validate
+from cards.model import Card, Form, validate
 from commands.action import verbs as action_verbs
 from commands.admin import verbs as admin_verbs
 from commands.conference import verbs as conference_verbs
+from commands.core import outbox, people
 from commands.core.args import Args, parse
 from commands.core.clock import Clock
 from commands.core.context import (
@@ -47,6 +48,7 @@ from commands.rhythm import verbs as rhythm_verbs
 from commands.sitrep import verbs as sitrep_verbs
 from rules.roles import Actor
 from storage import repositories as repo
+from storage.conversations import ConversationKey
 from storage.models import ProcessedRequest
 from storage.unit_of_work import Database
 
@@ -104,6 +106,7 @@ class _Who:
     user_name: str
     channel: str
     reply_to: str | None = None
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ class _Apply:
     context: dict[str, str]
     values: dict[str, Any]
     form: Form | None = None  # when it came from a submitted form: errors go back on it
+    accounts: tuple[str, ...] = ()  # picked on the platform: stored as people if need be
 
 
 class Engine:
@@ -137,7 +141,12 @@ class Engine:
 
     def handle(self, request: Request) -> Reply:
         who = _Who(
-            request.surface, request.user_id, request.user_name, request.channel, request.reply_to
+            request.surface,
+            request.user_id,
+            request.user_name,
+            request.channel,
+            request.reply_to,
+            request.aliases,
         )
         try:
             text = clean_command(request.text).strip()
@@ -160,6 +169,7 @@ class Engine:
             submission.user_name,
             submission.channel,
             submission.reply_to,
+            submission.aliases,
         )
         try:
             data = clean_values(submission.data)
@@ -175,10 +185,12 @@ class Engine:
                     text=str(data["command"] or ""),
                     idempotency_key=submission.idempotency_key,
                     reply_to=submission.reply_to,
+                    aliases=submission.aliases,
                 )
             )
+        picked = [f for f in submission.accounts if data.get(f)]
         return self._execute(
-            who, submission.idempotency_key, lambda ctx: self._check_submission(ctx, data)
+            who, submission.idempotency_key, lambda ctx: self._check_submission(ctx, data, picked)
         )
 
     def open_form(
@@ -269,7 +281,17 @@ class Engine:
             raise UserError(" ".join(_sentence(m) for m in wrong.values()), next(iter(wrong)))
         return _Apply(flow, dict(context), result.values)
 
-    def _check_submission(self, ctx: Ctx, data: dict[str, Any]) -> _Apply:
+    def _check_submission(
+        self, ctx: Ctx, data: dict[str, Any], picked: list[str] | None = None
+    ) -> _Apply:
+        accounts: list[str] = []
+        data = dict(data)
+        for name in picked or ():  # account ids from a platform's person picker: names
+            value = data[name]
+            ids = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+            names = people.names_for_accounts(ctx.session, ctx.surface, ids, ctx.now)
+            data[name] = [names[i] for i in ids] if isinstance(value, list) else names[ids[0]]
+            accounts += ids
         form_id = str(data.get("form", ""))
         flow = FORM_FLOWS.get(form_id)
         if flow is None:
@@ -281,7 +303,7 @@ class Engine:
         result = validate(form, data)
         if result.errors:
             raise _FormErrors(form, result.errors)
-        return _Apply(flow, context, result.values, form)
+        return _Apply(flow, context, result.values, form, tuple(accounts))
 
     # The two transactions around every command --------------------------------------------
 
@@ -329,6 +351,8 @@ class Engine:
             if isinstance(step, _Write):
                 reply = step.work(ctx)
             else:
+                for account in step.accounts:  # first-time people picked: stored with the change
+                    people.person_for_account(session, who.surface, account, "", ctx.now)
                 try:
                     reply = step.flow.run(ctx, step.context, step.values)
                 except UserError as exc:
@@ -346,10 +370,12 @@ class Engine:
     def _ctx(self, session: Session, who: _Who, now: datetime, *, create: bool) -> Ctx:
         """Who is acting. Only a write creates a first-time person (with no roles)."""
         if create:
-            person = repo.person_for_identity(session, who.surface, who.user_id, who.user_name, now)
+            person = people.person_for_account(
+                session, who.surface, who.user_id, who.user_name, now, who.aliases
+            )
         else:
-            person = repo.find_person_for_identity(
-                session, who.surface, who.user_id
+            person = people.find_person_for_account(
+                session, who.surface, who.user_id, who.aliases
             ) or repo.new_person(who.surface, who.user_id, who.user_name, now)
         return Ctx(
             session=session,
@@ -365,7 +391,7 @@ class Engine:
         now = self.clock.now()
         with self.db.unit_of_work() as session:
             # A refusal records who tried, but creates no person or identity for them.
-            person = repo.find_person_for_identity(session, who.surface, who.user_id)
+            person = people.find_person_for_account(session, who.surface, who.user_id, who.aliases)
             actor = repo.actor_for(session, person) if person else Actor(who.user_id)
             repo.audit(
                 session,
@@ -420,17 +446,8 @@ def _sentence(message: str) -> str:
 def _queue_reply(ctx: Ctx, reply_to: str, reply: Reply) -> None:
     """The caller's reply, queued with the change it reports: a crash after commit loses
     neither (the outbox delivers it), and nothing is sent if the change rolls back."""
-    payload: dict[str, Any] = {"text": reply.text, "ok": reply.ok, "ephemeral": reply.ephemeral}
-    if reply.card is not None:
-        payload["card"] = card_to_dict(reply.card)
-    repo.enqueue(
-        ctx.session,
-        surface=ctx.surface,
-        conversation=reply_to,
-        op="reply",
-        payload=payload,
-        now=ctx.now,
-    )
+    answer = outbox.Answer(reply.text, reply.card, reply.ok, reply.ephemeral)
+    outbox.queue(ctx.session, ConversationKey(ctx.surface, reply_to), answer, ctx.now)
     reply.queued = True
 
 

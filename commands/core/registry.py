@@ -23,7 +23,8 @@ Handler = Callable[[Ctx, Args], Reply]
 # Picks a form from the words themselves (e.g. by the kind of reference), or None.
 Route = Callable[[Args], FormFlow | None]
 
-ALL_SURFACES = frozenset({"local", "slack", "teams"})
+# The local workspace is the one surface the core knows by name: it is the core's own
+# (the demo and the clock run there only); every chat platform is "any other surface".
 LOCAL_ONLY = frozenset({"local"})
 
 # The groups of ``/opss help``, in the order a newcomer meets them.
@@ -80,7 +81,7 @@ class Verb:
     # Fixed words the verb's handler or form reads itself (``close ISS nfa``, ``list`` of
     # ``sitrep``): shown in help and the reference, not routed here.
     words: tuple[str, ...] = ()
-    surfaces: frozenset[str] = ALL_SURFACES
+    surfaces: frozenset[str] | None = None  # None: every surface
 
     def __post_init__(self) -> None:
         if self.run is not None and self.form is not None:
@@ -131,10 +132,18 @@ class Registry:
 
     def names(self, surface: str | None = None) -> list[str]:
         """The verbs, sorted; only those a surface offers when it is named."""
-        return sorted(n for n, v in self.verbs.items() if surface is None or surface in v.surfaces)
+        return sorted(
+            n
+            for n, v in self.verbs.items()
+            if surface is None or v.surfaces is None or surface in v.surfaces
+        )
 
     def lines(self, surface: str | None = None) -> list[tuple[str, list[Line]]]:
         """Help's groups in order, each with its lines in the order the verbs were listed."""
-        shown = [v for v in self.verbs.values() if surface is None or surface in v.surfaces]
+        shown = [
+            v
+            for v in self.verbs.values()
+            if surface is None or v.surfaces is None or surface in v.surfaces
+        ]
         grouped = [(g, [ln for v in shown for ln in v.lines if ln.group == g]) for g in GROUPS]
         return [(g, rows) for g, rows in grouped if rows]

@@ -8,11 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cards.model import Card
+from commands.core import outbox
 from commands.core.access import in_its_channel
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.lookup import find_incident
 from rules.command_and_control import INCIDENT_ROLES, may_organise
 from storage import repositories as repo
+from storage.conversations import ConversationKey
 from storage.models import Incident, IncidentGroup, IncidentRole, Person
 from storage.whose import is_person, names_person
 
@@ -37,13 +39,11 @@ def admit(ctx: Ctx, incident: Incident, names: list[str]) -> None:
     if not new:
         return
     incident.members = sorted({*(incident.members or []), *new})
-    repo.enqueue(
+    outbox.queue(
         ctx.session,
-        surface=incident.surface,
-        conversation=incident.channel_key,
-        op="invite",
-        payload={"members": new},
-        now=ctx.now,
+        ConversationKey(incident.surface, incident.channel_key),
+        outbox.Invite(tuple(new)),
+        ctx.now,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cards.model import Form
+from commands.core import outbox
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
@@ -29,6 +30,7 @@ from rules.channels import incident_channel_name
 from rules.command_and_control import erco_needed
 from rules.lifecycle import STAGE_LABELS, Move, Stage
 from storage import repositories as repo
+from storage.conversations import ConversationKey
 from storage.models import Incident, Issue
 
 OPTION_FIELDS = {
@@ -222,13 +224,11 @@ def open_incident(
     members = list(incident.members or [])
     label = "EXERCISE " if exercise else ""
     topic = f"{label}{reference} · {incident.title} · declared {incident.declared_at:%d %b %Y}"
-    repo.enqueue(
+    outbox.queue(
         ctx.session,
-        surface=ctx.surface,
-        conversation=incident.channel_key,
-        op="create_channel",
-        payload={"name": channel_name, "topic": topic, "private": True, "members": members},
-        now=ctx.now,
+        ConversationKey(ctx.surface, incident.channel_key),
+        outbox.CreateChannel(channel_name, topic, private=True, members=tuple(members)),
+        ctx.now,
     )
     # The battle rhythm starts with the incident (3.21-3.22), its groups with it.
     apply_preset(ctx, incident, STANDARD)

@@ -3,8 +3,8 @@ without a case conference.
 
 ``/opss escalate ISS incident`` (a form) is for the Head of IMT, with a deputy director
 recorded as consulted. The rationale is recorded as a decision; the originator and the deputy
-director are told (directly where the platform allows, and in the issue's channel and the IMT
-channel); the escalation is audited.
+director are told (directly where they have an account on this surface, and in the issue's
+channel and the IMT channel); the escalation is audited.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from cards.model import Choice, Field, Form
-from commands.action.chasing import direct_conversation
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_issue
+from commands.core.people import reachable
 from commands.incident.forms import LEVELS
 from commands.incident.incidents import open_incident
 from commands.issue.forms import TITLE_MAX
@@ -151,12 +151,12 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         f"incident {incident.reference} from {from_stage}, having consulted "
         f"{consulted.display_name} (plan 2.3): {v['rationale']}"
     )
-    # The originator and the deputy director are told: directly where the platform allows,
+    # The originator and the deputy director are told: directly where they have an account,
     # and always where the issue was raised and in the IMT channel.
+    reach = reachable(ctx.session, [issue.raised_by.id, consulted.id])
     for person in (issue.raised_by, consulted):
-        direct = direct_conversation(ctx.session, ctx.surface, person)
-        if direct is not None:
-            ctx.post(direct, text)
+        if (person.id, ctx.surface) in reach:
+            ctx.tell(person.id, text)
     ctx.post(
         issue.origin_channel or ctx.here(),
         f"{issue.raised_by.display_name}: your issue {issue.reference} is now incident "

@@ -28,10 +28,6 @@ OPTION_FIELDS = {
 }
 
 
-# Where each surface's IMT channel is configured, for the message that says it is not.
-IMT_SETTING = {"slack": "SLACK_IMT_CHANNEL", "teams": "TEAMS_IMT_CHANNEL_ID"}
-
-
 def raise_form(ctx: Ctx) -> Form:
     return forms.raise_form(ctx.options.functional_areas)
 
@@ -91,7 +87,7 @@ def do_raise(ctx: Ctx, v: dict[str, Any]) -> Reply:
         "IMT has been told."
         if ctx.imt_reachable()
         else "IMT has NOT been told: no IMT channel is set up here (an administrator sets "
-        f"{IMT_SETTING.get(ctx.surface, 'the IMT channel')}). Tell IMT directly."
+        f"{ctx.options.imt_settings.get(ctx.surface, 'the IMT channel')}). Tell IMT directly."
     )
     return Reply(text=f"Raised {reference}. {told}", card=card, ephemeral=False)
 

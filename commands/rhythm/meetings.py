@@ -1,6 +1,6 @@
 """What a meeting reminder says about the group that meets (plan 3.4-3.16, 3.21): its chair and
-members (who are also written to directly where the platform allows), its open actions, and,
-for a TCG, the SCG's current strategy that it delivers (3.8-3.9).
+members (who are also written to directly where they have an account on its surface), its
+open actions, and, for a TCG, the SCG's current strategy that it delivers (3.8-3.9).
 
 Read for a whole batch of reminders at once (``load``: a few queries whatever its size), as
 the scheduler's due sources must.
@@ -16,7 +16,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session, aliased
 
 from cards.model import Card
-from commands.action.chasing import accounts_of
+from commands.core.people import reachable
 from storage.models import Incident, IncidentGroup, Person, RhythmEvent, Strategy
 
 
@@ -26,7 +26,7 @@ class Loaded:
     groups: dict[int, list[tuple[str, list[str]]]] = field(default_factory=dict)
     people: dict[str, Person] = field(default_factory=dict)
     strategies: dict[int, Strategy] = field(default_factory=dict)
-    accounts: dict[tuple[int, str], str] = field(default_factory=dict)
+    reachable: set[tuple[int, str]] = field(default_factory=set)  # (person, surface)
 
 
 def load(session: Session, incident_ids: Iterable[int]) -> Loaded:
@@ -50,7 +50,7 @@ def load(session: Session, incident_ids: Iterable[int]) -> Loaded:
         out.people = {
             p.name: p for p in session.scalars(select(Person).where(Person.name.in_(wanted)))
         }
-        out.accounts = accounts_of(session, [p.id for p in out.people.values()])
+        out.reachable = reachable(session, [p.id for p in out.people.values()])
     newest = (
         select(Strategy.incident_id, func.max(Strategy.version).label("version"))
         .where(Strategy.incident_id.in_(ids))
@@ -107,12 +107,11 @@ def reminder_card(loaded: Loaded, incident: Incident, event: RhythmEvent, card: 
     return replace(card, facts=tuple(facts), sections=tuple(sections))
 
 
-def direct_to(loaded: Loaded, incident: Incident, event: RhythmEvent) -> list[str]:
-    """Where to write to the group's members directly (the platforms that allow it)."""
+def direct_to(loaded: Loaded, incident: Incident, event: RhythmEvent) -> list[int]:
+    """The group's members to write to directly: those with an account on its surface."""
     out = []
     for name in _names(loaded, incident, event):
         person = loaded.people.get(name)
-        account = loaded.accounts.get((person.id, incident.surface)) if person else None
-        if account:
-            out.append(f"channel:{account}")
+        if person is not None and (person.id, incident.surface) in loaded.reachable:
+            out.append(person.id)
     return out

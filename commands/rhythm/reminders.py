@@ -128,9 +128,9 @@ def _post_reminder(
     )
     card = meetings.reminder_card(groups, incident, event, card)  # members, strategy
     batch.post(incident, text, card)
-    for conversation in meetings.direct_to(groups, incident, event):  # the group's members
-        batch.ctx(incident).post(
-            conversation, ("EXERCISE · " if incident.exercise else "") + text, card
+    for person_id in meetings.direct_to(groups, incident, event):  # the group's members
+        batch.ctx(incident).tell(
+            person_id, ("EXERCISE · " if incident.exercise else "") + text, card
         )
 
 

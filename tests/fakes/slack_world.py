@@ -198,7 +198,11 @@ class SlackWorld:
 
     def retry_recorded(self) -> bool:
         with self.bot.db.read() as s:
-            return s.scalar(select(OutboxMessage).where(OutboxMessage.attempts > 0)) is not None
+            # A failed attempt, recorded: not a delivery (which counts an attempt too).
+            failed = select(OutboxMessage).where(
+                OutboxMessage.status == "pending", OutboxMessage.attempts > 0
+            )
+            return s.scalar(failed) is not None
 
     def inbox_done(self) -> int:
         with self.bot.db.read() as s:

@@ -351,3 +351,50 @@ def _mrkdwn(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for value in node:
             yield from _mrkdwn(value)
+
+
+def test_a_person_picked_in_slack_is_stored_with_the_change_and_only_with_it(
+    slack: SlackWorld,
+) -> None:
+    """A Slack person picker gives a user id the bot may never have seen. The person is
+    stored by the command's own unit of work: a refused or failed submission leaves no person
+    and no identity behind; an accepted one stores them with the action they own."""
+    from storage.models import Action, Person
+    from storage.models import Identity as IdentityRow
+
+    declare_through_slack(slack)
+    opened = len(slack.fake.ok_calls("views.open"))
+    status, _ = slack.slash("ian", "action INC-2026-001 Collect samples")
+    assert status == 200
+    view = slack.opened_view(opened + 1)
+    owner = next(b for b in view["blocks"] if b.get("block_id") == "owner")
+    assert owner["element"]["type"] == "users_select"  # Slack's own picker: a user id comes
+    values = {"what": "Collect samples", "owner": "U0NEWCOMER", "date": "2026-11-30"}
+
+    def newcomer() -> tuple[int, int]:
+        with slack.bot.db.read() as s:
+            people = s.scalars(select(Person).where(Person.name == "slack:U0NEWCOMER")).all()
+            links = s.scalars(
+                select(IdentityRow).where(IdentityRow.external_id == "U0NEWCOMER")
+            ).all()
+            return len(people), len(links)
+
+    # Refused (olly holds no role that may assign actions): nothing stored for the newcomer.
+    status, body = slack.interact(submission("olly", view, values, view_id="V7"))
+    assert status == 200 and json.loads(body)["response_action"] == "errors"
+    assert "may" in json.dumps(json.loads(body)["errors"])
+    assert newcomer() == (0, 0)
+    # Failed (a date that is not one): nothing stored either.
+    bad = values | {"date": "2026-02-30"}
+    status, body = slack.interact(submission("ian", view, bad, view_id="V8"))
+    assert status == 200 and "date" in json.loads(body)["errors"]
+    assert newcomer() == (0, 0)
+    assert slack.db_count(Action) == 0
+    # Accepted: the newcomer is stored, linked to their Slack id, and owns the action.
+    status, body = slack.interact(submission("ian", view, values, view_id="V9"))
+    assert status == 200 and body == ""
+    slack.replied("ACT-2026-0001")
+    assert newcomer() == (1, 1)
+    with slack.bot.db.read() as s:
+        action = s.scalars(select(Action)).one()
+        assert s.get(Person, action.owner_id).name == "slack:U0NEWCOMER"

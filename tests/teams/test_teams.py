@@ -589,3 +589,33 @@ def test_malformed_activities_answer_4xx_and_write_nothing(
     assert row_counts(teams.bot.db)["issues"] == before["issues"]
     assert row_counts(teams.bot.db)["people"] == before["people"]
     assert "Traceback" not in caplog.text
+
+
+def test_told_directly_in_the_personal_chat_kept_or_one_opened(teams: TeamsWorld) -> None:
+    """ "Tell this person" is queued by person, and Teams finds their personal chat when it
+    delivers: the one kept from when they used the bot (olly), or one ``create_conversation``
+    opens for someone who never has (david, known only by his Azure AD object id)."""
+    status, _ = teams.say(
+        "olly",
+        'opss raise Hob leaks --products "EJ-15" --hazard Gas --source business '
+        '--area "Gas and Electrical"',
+    )
+    assert status == 201
+    teams.said(teams.personal("olly"), REF)
+    assert teams.say("hana", f"opss escalate {REF} incident --consulted david --rationale r")[0]
+    olly_chat, david_chat = teams.personal("olly"), "a:personal-aad-david"
+    teams.said(olly_chat, "straight to incident")
+    teams.said(david_chat, "straight to incident")
+    # David's chat was opened by the bot (no activity in it), and is kept for next time.
+    opened = [c for c in teams.connector.ok("POST") if c.path.endswith("/v3/conversations")]
+    assert [c.body["members"] for c in opened if not c.body.get("isGroup")] == [
+        [{"id": "aad-david"}]
+    ]
+    with teams.bot.db.read() as s:
+        kept = s.get(TeamsConversation, david_chat)
+        assert kept is not None and kept.kind == "personal"
+        assert kept.reference["user"]["id"] == "aad-david"
+        rows = s.scalars(select(OutboxMessage).where(OutboxMessage.op == "tell")).all()
+    assert {r.conversation for r in rows} == {
+        f"person:{r.payload['person']}" for r in rows
+    }  # queued by person, never by a Teams id

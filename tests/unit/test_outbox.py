@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -31,6 +32,7 @@ class FlakyPlatform:
         self.pins: list[str] = []
         self.updates: list[tuple[str, str, str]] = []
         self.bookmarks: list[tuple[str, str, str, str]] = []
+        self.archived: list[str] = []
 
     def _maybe_fail(self) -> None:
         if self.failures > 0:
@@ -43,6 +45,9 @@ class FlakyPlatform:
 
     async def invite(self, channel_id: str, members: list[str]) -> None:
         self._maybe_fail()
+
+    async def direct(self, accounts: Sequence[str]) -> str | None:
+        return f"D-{accounts[0]}" if accounts else None
 
     async def post(
         self, channel_id: str, text: str, card: Card | None, *, delivery_key: str
@@ -62,6 +67,9 @@ class FlakyPlatform:
         self, channel_id: str, title: str, target_channel: str, target_message: str
     ) -> None:
         self.bookmarks.append((channel_id, title, target_channel, target_message))
+
+    async def archive(self, channel_id: str) -> None:
+        self.archived.append(channel_id)
 
 
 def queue(db: Database, clock: ManualClock, conversation: str, op: str, **payload: object) -> None:
@@ -275,3 +283,54 @@ def test_only_the_leader_delivers(any_db: Database, clock: ManualClock) -> None:
     first.release()
     assert asyncio.run(follower.drain()) == 1  # the lock passed on
     second.release()
+
+
+def test_told_directly_where_the_person_has_an_account_and_nowhere_else(
+    db: Database, clock: ManualClock
+) -> None:
+    """A "tell" row names the person; at delivery the worker reads their accounts on the
+    row's surface and its messenger says where it writes to them. Without an account, or on a
+    surface with no direct messages (the workspace), the row is done and nothing is posted."""
+    from commands.core import outbox as ops
+    from storage.conversations import ConversationKey
+    from storage.models import Identity, Person
+
+    platform, local = FlakyPlatform(), LocalMessenger(db, clock)
+    worker = OutboxWorker(db, clock, {"fake": platform, "local": local})
+    with db.unit_of_work() as s:
+        reachable, unknown = (
+            Person(name=n, display_name=n, created_at=clock.now()) for n in ("ria", "uma")
+        )
+        s.add_all([reachable, unknown])
+        s.flush()
+        s.add(Identity(person_id=reachable.id, surface="fake", external_id="U-RIA"))
+        s.add(Identity(person_id=reachable.id, surface="local", external_id="ria"))
+        for person, surface in ((reachable, "fake"), (unknown, "fake"), (reachable, "local")):
+            tell = ops.Tell(person.id, f"to {person.name} on {surface}")
+            ops.queue(s, ConversationKey.of_person(surface, person.id), tell, clock.now())
+    assert asyncio.run(worker.drain()) == 3
+    assert platform.posts == [("D-U-RIA", "to ria on fake")]
+    with db.read() as s:
+        results = [m.result for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+        assert s.scalars(select(LocalMessage)).all() == []
+    assert results[0] == {"channel": "D-U-RIA", "message": "m1"}
+    assert all("skipped" in r for r in results[1:])
+
+
+def test_rows_in_the_payload_format_of_before_still_deliver(
+    db: Database, clock: ManualClock
+) -> None:
+    """Each operation's class reads the JSON rows have always held (written here by hand, as
+    an older version queued them), so a queue left by an upgrade still drains."""
+    platform = FlakyPlatform()
+    worker = OutboxWorker(db, clock, {"fake": platform})
+    queue(db, clock, "incident:INC-2026-009", "create_channel", name="inc-9", members=["hana"])
+    queue(db, clock, "incident:INC-2026-009", "post", text="hello", pin=True)
+    queue(db, clock, "channel:U0IAN", "post", text="a direct message as queued before")
+    queue(db, clock, "incident:INC-2026-009", "invite", members=["ian"])
+    queue(db, clock, "incident:INC-2026-009", "archive")
+    assert asyncio.run(worker.drain()) == 5
+    assert platform.posts == [("C1", "hello"), ("U0IAN", "a direct message as queued before")]
+    assert platform.pins == ["m1"]
+    assert platform.archived == ["C1"]
+    assert [s for s, _ in statuses(db)] == ["delivered"] * 5
