@@ -113,5 +113,5 @@ def _build(
     # The reader's rights are checked as the person (their name is their local id).
     document = read_document("local", grant.person_name, int(grant.subject))
     if document is None:
-        return "This record belongs to an incident you are no longer in."
+        return "This record belongs to an incident you may not read."
     return document

@@ -144,12 +144,12 @@ def test_a_link_is_refused_to_anyone_else_and_to_no_one(world: World, record: in
     assert status == 401 and b"Sign in to the workspace" in body
     # A reader outside the incident gets a link of their own, and then the refusal.
     status, _, body = world.get(world.record_link("olly", record), who="olly")
-    assert status == 403 and b"incident you are no longer in" in body
+    assert status == 403 and b"incident you may not read" in body
     refused = world.audits("download.refused")
     assert [(e.actor_name, e.after["reason"]) for e in refused] == [  # type: ignore[index]
         ("olly", "someone else's"),
         ("anonymous", "no session"),
-        ("olly", "This record belongs to an incident you are no longer in."),
+        ("olly", "This record belongs to an incident you may not read."),
     ]
     assert world.audits("permission.refused")[-1].actor_name == "olly"
     assert not world.audits("download.served")

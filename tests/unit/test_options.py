@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from commands.conference.conferences import conferences as conference
+from commands.conference import conferences as conference
 from commands.core.args import FLAGS, parse
 from commands.decision import decisions
 from commands.incident import engagement, groups, incidents, strategy

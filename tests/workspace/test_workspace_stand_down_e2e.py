@@ -261,4 +261,5 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
     outsider = page.url.split("/?")[0] + href.replace("user=sara", "user=olly")
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(outsider, timeout=10)
-    assert refused.value.code == 404
+    assert refused.value.code == 403
+    assert "an incident you may not read" in refused.value.read().decode()
