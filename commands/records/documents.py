@@ -190,14 +190,14 @@ def pdf_bytes(report: Report) -> bytes:
         pdf.set_font(FAMILY, "B", 10)
         pdf.cell(45, 6, printable(label))
         pdf.set_font(FAMILY, "", 10)
-        pdf.multi_cell(width - 45, 6, printable(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width - 45, 6, printable(value), align="L", new_x="LMARGIN", new_y="NEXT")
     for heading, text in report.sections:
         if heading:
             pdf.ln(2)
             pdf.set_font(FAMILY, "B", 12)
             pdf.multi_cell(width, 7, printable(heading), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FAMILY, "", 10)
-        pdf.multi_cell(width, 5, printable(text or "-"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 5, printable(text or "-"), align="L", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 

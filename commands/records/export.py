@@ -51,8 +51,8 @@ STRATEGY_FIELDS: tuple[tuple[str, str], ...] = (
         EQUALITY,
         "Public sector equality duty (1.7-1.8): protected characteristics and vulnerable groups",
     ),
-    (DEADLINES, "Deadlines for updates (3.7)"),
 )
+DEADLINES_LABEL = "Deadlines for updates (3.7)"
 
 
 @dataclass(frozen=True)
@@ -371,11 +371,29 @@ def strategy_documents(ctx: Ctx, incident: Incident) -> list[Built]:
         )
         if decision is not None:
             facts.append(("Decision", decision.reference))
-        known = {k for k, _ in STRATEGY_FIELDS}
-        sections = [
-            (label, str(current.fields.get(key) or "not recorded"))
-            for key, label in STRATEGY_FIELDS
-        ]
+        known = {k for k, _ in STRATEGY_FIELDS} | {DEADLINES}
+        sections = [(label, str(current.fields.get(key) or "-")) for key, label in STRATEGY_FIELDS]
+        # The deadlines the SCG set, in every version, as the actions they became.
+        deadlines = ctx.session.scalars(
+            select(Action)
+            .where(
+                Action.incident_id == incident.id,
+                Action.group == "scg",
+                Action.standard.startswith("Deadline set by the SCG"),
+            )
+            .order_by(Action.due_at, Action.id)
+        )
+        sections.append(
+            (
+                DEADLINES_LABEL,
+                "\n".join(
+                    f"{a.reference}: {a.what.removeprefix('Update for the SCG: ')} "
+                    f"({a.owner.display_name}, due {show(a.due_at)}; {a.status.replace('_', ' ')})"
+                    for a in deadlines
+                )
+                or "none set",
+            )
+        )
         sections += [
             (k.replace("_", " ").capitalize(), str(v))
             for k, v in current.fields.items()

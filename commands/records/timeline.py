@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cards.forms import GROUP_LABELS
+from cards.forms import GROUP_LABELS, OUTCOMES
 from rules.command_and_control import INCIDENT_ROLES
 from rules.conferences import CONFERENCE_STATUS_LABELS
+from rules.impact import Level
 from rules.lifecycle import STAGE_LABELS
 from rules.stand_down import LEVEL_LABELS, STATUS_LABELS
 from rules.timeparse import show
@@ -84,6 +85,8 @@ _WORDS: dict[str, str] = {
     **LEVEL_LABELS,
     **GROUP_LABELS,
     **INCIDENT_ROLES,
+    **{c.value: c.title for c in OUTCOMES},
+    **{level.name: level.label for level in Level},
     "open": "open",
     "done": "done",
     "handed_over": "handed over",
@@ -93,10 +96,11 @@ _WORDS: dict[str, str] = {
     "withdrawn": "withdrawn",
 }
 # Keys not worth a reader's time (internal ids, counts restated elsewhere).
-_SKIP = frozenset({"plan", "subject", "basis", "step", "changed"})
+_SKIP = frozenset({"plan", "subject", "basis", "step", "changed", "reference", "stage_seq", "kind"})
 _KEY_WORDS = {
     "issue_stage": "issue stage",
     "to_level": "to",
+    "level": "command level",
     "scheduled_for": "scheduled for",
     "escalated_to": "escalated to",
     "told_by": "told by",
@@ -135,7 +139,9 @@ def _value(value: Any, people: Mapping[str, str]) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_value(v, people) for v in value) or "none"
     if isinstance(value, dict):
-        return "; ".join(f"{k.replace('_', ' ')}: {_value(v, people)}" for k, v in value.items())
+        return "; ".join(
+            f"{_WORDS.get(k, k.replace('_', ' '))}: {_value(v, people)}" for k, v in value.items()
+        )
     text = str(value)
     if text in people:
         return people[text]
@@ -145,13 +151,27 @@ def _value(value: Any, people: Mapping[str, str]) -> str:
     return when or text
 
 
-def _details(data: Mapping[str, Any] | None, people: Mapping[str, str]) -> str:
+def _details(
+    after: Mapping[str, Any] | None, before: Mapping[str, Any] | None, people: Mapping[str, str]
+) -> str:
+    """What changed: each new value, with the old one where it differed ("was ...")."""
+    after, before = after or {}, before or {}
     parts = []
-    for key, value in (data or {}).items():
-        if key in _SKIP or value is None or value == "":
+    for key in [*after, *(k for k in before if k not in after)]:
+        if key in _SKIP:
             continue
+        new, old = after.get(key), before.get(key)
+        if key in before and new == old:
+            continue  # unchanged: not news
         label = _KEY_WORDS.get(key, key.replace("_", " "))
-        parts.append(f"{label}: {_value(value, people)}")
+        if key not in after:
+            parts.append(f"{label} was {_value(old, people)}")
+        elif new is None or new == "":
+            continue
+        elif old not in (None, ""):
+            parts.append(f"{label}: {_value(new, people)} (was {_value(old, people)})")
+        else:
+            parts.append(f"{label}: {_value(new, people)}")
     return "; ".join(parts)
 
 
@@ -170,8 +190,5 @@ def describe(
         if words
         else f"{action.replace('.', ' ').replace('_', ' ')} ({reference})"
     )
-    details = _details(after, people)
-    was = _details(before, people)
-    if was:
-        details = f"{details} (was {was})" if details else f"was {was}"
+    details = _details(after, before, people)
     return TimelineEvent(at, people.get(actor, actor), what, reference, details)
