@@ -25,7 +25,7 @@ from rules.deadlines import Kind
 from rules.stand_down import REVIEW_ASPECTS
 from storage.models import Document
 from storage.unit_of_work import Database
-from tests.conftest import Driver
+from tests.conftest import Driver, row_counts
 from tests.test_engine import declare, ok
 from tests.test_stand_down import _de_escalate, open_actions
 
@@ -320,3 +320,37 @@ def test_an_annex_pdf_prints_polish_addresses() -> None:
 )
 def test_channel_names_transliterate_rather_than_drop_letters(title: str, expected: str) -> None:
     assert incident_channel_name(INC, title, False, set()) == expected
+
+
+def test_a_closed_incident_takes_no_change_but_its_lessons_and_review(
+    bot: Driver, db: Database
+) -> None:
+    issue = declare(bot, "--level strategic --exercise --tcg-chair fatima --scg-chair david")
+    _de_escalate(bot)
+    for ref in open_actions(db):
+        ok(bot.cmd("fatima", f"done {ref}"))
+    ok(bot.cmd("hana", f'close {INC} --reason "Normal" --review "2026-12-15 10:00"'))
+    before = row_counts(db)
+    attempts = [
+        bot.cmd("ian", f"action {INC} --what Chase --owner fatima --due 2026-12-01"),
+        bot.cmd("ian", f'decide {INC} --what "Reopen" --rationale r --by Hana --group imt'),
+        bot.cmd("ian", f'decide {issue} --what "Reopen" --rationale r --by Hana --group imt'),
+        bot.submit("david", {**STRATEGY, "deadlines": ""}),  # a form's submission too
+        bot.cmd("hana", f"level {INC} tactical"),
+        bot.cmd("ian", f'sitrep {INC} set --teams "Gas and Electrical"'),
+        bot.cmd("hana", f"close {INC} --reason again"),
+    ]
+    for reply in attempts:
+        assert not reply.ok
+        assert f"The incident is closed ({INC}" in reply.text
+        assert "/opss raise" in reply.text and f"/opss review {INC}" in reply.text
+    assert row_counts(db) == before  # no action, decision, post or audit event
+    ok(bot.cmd("ian", f"lesson {INC} Recall letters reached people too late"))
+    assert ok(bot.cmd("ian", f"review {INC} open")).form is not None
+    ok(bot.cmd("ian", f"export {INC} decisions"))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(files(db)[f"EXERCISE-{INC}-decision-log.csv"].content.decode("utf-8-sig"))
+        )
+    )
+    assert rows[-1]["decision"].startswith("Close incident")

@@ -197,7 +197,10 @@ def pdf_bytes(report: Report) -> bytes:
             pdf.set_font(FAMILY, "B", 12)
             pdf.multi_cell(width, 7, printable(heading), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FAMILY, "", 10)
-        pdf.multi_cell(width, 5, printable(text or "-"), align="L", new_x="LMARGIN", new_y="NEXT")
+        # A line of its own per entry (a timeline's event), a little apart when it wraps.
+        for line in (text or "-").split("\n"):
+            pdf.multi_cell(width, 5, printable(line), align="L", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(0.8)
     return bytes(pdf.output())
 
 
