@@ -15,6 +15,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from cards.annex_forms import NATIONAL_CONTACT_POINT, Annex, printed
+from cards.pdf import FAMILY, printable, use_font
 from rules.deadlines import Kind
 
 # The types each annex prints, to be marked X (guidance section 2: "it should be clear what
@@ -122,34 +123,28 @@ def annex_docx(annex: Annex, form: FilledForm, heading: str) -> bytes:
     return out.getvalue()
 
 
-def _latin1(text: str) -> str:
-    # The PDF's core fonts are Latin-1: keep what they can show, replace the rest.
-    text = text.replace("–", "-").replace("—", "-").replace("’", "'").replace("…", "...")
-    text = text.replace("“", '"').replace("”", '"').replace("€", "EUR ")
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
 def annex_pdf(annex: Annex, form: FilledForm, heading: str) -> bytes:
     pdf = FPDF(format="A4")
+    use_font(pdf)  # a Unicode font: "90-001 Łódź" prints as written
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.multi_cell(0, 7, _latin1(annex.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(0, 5, _latin1(heading), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "B", 13)
+    pdf.multi_cell(0, 7, printable(annex.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 9)
+    pdf.multi_cell(0, 5, printable(heading), new_x="LMARGIN", new_y="NEXT")
     for chosen, label in form.types:
         pdf.multi_cell(
-            0, 5, _latin1(f"[{'X' if chosen else ' '}] {label}"), new_x="LMARGIN", new_y="NEXT"
+            0, 5, printable(f"[{'X' if chosen else ' '}] {label}"), new_x="LMARGIN", new_y="NEXT"
         )
     if form.note:
-        pdf.set_font("Helvetica", "B", 9)
-        pdf.multi_cell(0, 5, _latin1(form.note), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 9)
+        pdf.set_font(FAMILY, "B", 9)
+        pdf.multi_cell(0, 5, printable(form.note), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FAMILY, "", 9)
     for title, boxes in _grouped(form):
         pdf.ln(2)
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.multi_cell(0, 6, _latin1(title), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 9)
+        pdf.set_font(FAMILY, "B", 10)
+        pdf.multi_cell(0, 6, printable(title), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FAMILY, "", 9)
         with pdf.table(
             col_widths=(45, 55),
             headings_style=FontFace(emphasis="BOLD"),
@@ -157,6 +152,6 @@ def annex_pdf(annex: Annex, form: FilledForm, heading: str) -> bytes:
         ) as table:
             for box in boxes:
                 row = table.row()
-                row.cell(_latin1(_label(box)))
-                row.cell(_latin1(box.text))
+                row.cell(printable(_label(box)))
+                row.cell(printable(box.text))
     return bytes(pdf.output())

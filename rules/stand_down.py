@@ -279,3 +279,24 @@ def review_may_open(incident_status: Status, review: ReviewStatus | None) -> str
     if review is ReviewStatus.SIGNED_OFF:
         return "the review is signed off; its report is kept"
     return None
+
+
+# After closure (3.28) --------------------------------------------------------------------------
+
+# What a closed incident still takes: its lessons and its review stay open until the review is
+# signed off (section 5); its records may be read and taken away. Nothing else changes it.
+OPEN_AFTER_CLOSURE: frozenset[str] = frozenset({"lesson", "review", "export", "status"})
+
+
+def refused_after_closure(status: Status, verb: str, reference: str, closed: str) -> str | None:
+    """Why ``verb`` may not change a closed incident, and what may be done instead; None when
+    the incident is not closed or the verb is one that stays open."""
+    if status is not Status.CLOSED or verb in OPEN_AFTER_CLOSURE:
+        return None
+    return (
+        f"The incident is closed ({reference}, {closed}): /opss {verb} no longer changes it, so "
+        "nothing was recorded. The plan has no re-opening of a closed incident: if the hazard "
+        "returns, raise a new issue with /opss raise and section 2 applies again. Its lessons "
+        f"and review stay open until the review is signed off: /opss lesson {reference}, "
+        f"/opss review {reference}."
+    )

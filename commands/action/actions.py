@@ -72,6 +72,13 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     issue, incident = _subject(ctx, context.get("reference"))
     ref = incident.reference if incident else (issue.reference if issue else "")
     _check(ctx, incident, ref)
+    return assign(ctx, issue, incident, v)
+
+
+def assign(ctx: Ctx, issue: Issue | None, incident: Incident | None, v: dict[str, Any]) -> Reply:
+    """Assign an action on a subject already found and permitted: for ``/opss action``, and
+    for a review's recommendation, which a closed incident still takes (section 5)."""
+    ref = incident.reference if incident else (issue.reference if issue else "")
     owner = repo.person_by_name(ctx.session, v["owner"])
     if owner is None:
         raise UserError(f"Owner: no user '{v['owner']}' is known.", "owner")

@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session
 from commands.core.access import require_read
 from commands.core.context import Ctx, UserError
 from rules.references import parse_reference
+from rules.stand_down import Status, refused_after_closure
+from rules.timeparse import show
 from storage import repositories as repo
 from storage.models import CaseConference, Incident, Issue
 
@@ -39,6 +41,15 @@ def declared_instead(session: Session, issue: Issue, tried: str) -> str:
         f"stands, /opss decide {ref} to record a decision, /opss action {ref} to assign a task, "
         f"/opss sitrep {ref} for its situation reports."
     )
+
+
+def require_open(incident: Incident, verb: str) -> None:
+    """A closed incident takes no change but its lessons and review (the rule is in
+    ``rules/stand_down.py``); every lookup of an incident for a verb passes here."""
+    closed = show(incident.closed_at) if incident.closed_at else "closed"
+    refusal = refused_after_closure(Status(incident.status), verb, incident.reference, closed)
+    if refusal:
+        raise UserError(refusal)
 
 
 def find_subject(ctx: Ctx, text: str) -> tuple[str, Issue | Incident]:
@@ -89,11 +100,13 @@ def find_issue_or_incident(
     kind, subject = find_subject(ctx, text)
     if kind == "incident":
         assert isinstance(subject, Incident)
+        require_open(subject, verb)
         return None, subject
     assert isinstance(subject, Issue)
     incident = repo.incident_for_issue(ctx.session, subject.id)
     if incident is not None:
         require_read(ctx, incident)
+        require_open(incident, verb)
     return subject, incident
 
 
@@ -105,4 +118,5 @@ def find_incident(ctx: Ctx, text: str | None, verb: str, what: str) -> Incident:
     if kind != "incident":
         raise UserError(f"{text} is an issue; {what} belong to an incident.")
     assert isinstance(subject, Incident)
+    require_open(subject, verb)
     return subject

@@ -325,9 +325,10 @@ def _apply_recommend(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) ->
         or 0
     ) + 1
     # The recommendation is followed up as an action, assigned the usual way.
-    actions.ACTION.apply(
+    actions.assign(
         ctx,
-        {"reference": incident.reference},
+        None,
+        incident,
         {
             "what": f"Review recommendation {number} ({v['team']}): {v['text']}",
             "owner": v["owner"],

@@ -1,8 +1,10 @@
 """Records to take away (plan 3.23, 5.1) as files: CSV, DOCX (python-docx) and PDF (fpdf2).
 
-A ``Report`` is the neutral content; each format renders it. An EXERCISE report carries the
-marking on every page: a DOCX section header and footer, a PDF page header and footer, and a
-first column on every CSV row.
+A ``Report`` is the neutral content; each format renders it. Every page of a DOCX or PDF is
+headed with the classification, the incident and when (and for whom) the record was made; an
+EXERCISE report is marked once on every page, in that header, and in a first column on every
+CSV row. The files' properties carry the title, the subject and the requester as author. PDFs
+embed a Unicode font (``cards/pdf.py``), so every character prints.
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
 from fpdf import FPDF
 
+from cards.pdf import FAMILY, printable, use_font
+
 MARKING = "EXERCISE"
-MARKING_LINE = "EXERCISE · EXERCISE · EXERCISE · not a live incident"
+MARKING_LINE = "EXERCISE · not a live incident"
+# The Government Security Classification of an incident's records: they name businesses,
+# products and people, and are shared on a need-to-know basis.
+CLASSIFICATION = "OFFICIAL-SENSITIVE"
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,17 @@ class Report:
     facts: tuple[tuple[str, str], ...] = ()
     # Headed blocks of text, in order; a heading of "" continues the previous block.
     sections: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # What every page's header names, and the file's properties.
+    incident: str = ""  # "INC-2026-001 · Gas hob elbow joints"
+    made_at: str = ""  # when the record was made, as people read times
+    author: str = ""  # who asked for it, by name
+    subject: str = ""
+    classification: str = CLASSIFICATION
+
+    def running_head(self) -> str:
+        made = f"made {self.made_at}" if self.made_at else ""
+        by = f" by {self.author}" if self.author and made else ""
+        return " · ".join(p for p in (self.incident, made + by) if p)
 
 
 # A cell a spreadsheet would read as a formula (OWASP, "CSV Injection"): = + - @, or a tab or
@@ -55,13 +73,36 @@ def csv_bytes(header: Sequence[str], rows: Sequence[Sequence[object]], exercise:
 
 def docx_bytes(report: Report) -> bytes:
     doc = DocxDocument()
+    props = doc.core_properties
+    props.title = report.title
+    props.subject = report.subject or report.incident
+    props.author = report.author
+    props.last_modified_by = report.author
+    props.category = report.classification
+    props.keywords = "; ".join(
+        k for k in (report.classification, "EXERCISE" if report.exercise else "") if k
+    )
+    props.comments = report.running_head()
+    # A Word section's header repeats on every page: the classification, the incident and
+    # when the record was made; an exercise is marked once, under them.
+    header = doc.sections[0].header
+    first = header.paragraphs[0]
+    first.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    first.add_run(report.classification).bold = True
+    if report.running_head():
+        line = header.add_paragraph(report.running_head())
+        line.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        line.runs[0].font.size = Pt(8)
     if report.exercise:
-        for part in (doc.sections[0].header, doc.sections[0].footer):
-            paragraph = part.paragraphs[0]
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            run = paragraph.add_run(MARKING_LINE)
-            run.bold = True
-            run.font.color.rgb = RGBColor(0xB0, 0x00, 0x20)
+        marking = header.add_paragraph()
+        marking.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = marking.add_run(MARKING_LINE)
+        run.bold = True
+        run.font.size = Pt(12)
+        run.font.color.rgb = RGBColor(0xB0, 0x00, 0x20)
+    footer = doc.sections[0].footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run(report.classification).bold = True
     doc.add_heading(report.title, level=0)
     if report.subtitle:
         doc.add_paragraph(report.subtitle).runs[0].italic = True
@@ -75,82 +116,91 @@ def docx_bytes(report: Report) -> bytes:
     for heading, text in report.sections:
         if heading:
             doc.add_heading(heading, level=2)
-        for line in (text or "—").split("\n"):
-            paragraph = doc.add_paragraph(line)
+        for line_text in (text or "—").split("\n"):
+            paragraph = doc.add_paragraph(line_text)
             paragraph.paragraph_format.space_after = Pt(2)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
 
 
-# fpdf2's built-in fonts are Latin-1; common typographic characters are mapped to their
-# nearest Latin-1 form rather than lost. (A Unicode TrueType font would lift this limit.)
-_LATIN1 = str.maketrans(
-    {
-        "—": "-",
-        "–": "-",
-        "‘": "'",
-        "’": "'",
-        "“": '"',
-        "”": '"',
-        "…": "...",
-        "•": "·",
-        "→": "->",
-        "€": "EUR",
-        "\u2009": " ",
-        "\u00a0": " ",
-    }
-)
-
-
-def _latin1(text: str) -> str:
-    return text.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
-
-
 class _Pdf(FPDF):
     def __init__(self, report: Report) -> None:
         super().__init__(format="A4")
         self.report = report
+        use_font(self)
         self.set_auto_page_break(auto=True, margin=18)
-        self.set_title(_latin1(report.title))
+        self.set_title(printable(report.title))
+        self.set_subject(printable(report.subject or report.incident))
+        self.set_author(printable(report.author))
+        self.set_creator("OPSS incident bot")
+        self.set_keywords(printable(report.classification))
 
     def header(self) -> None:
-        if self.report.exercise:
-            self.set_font("Helvetica", "B", 10)
-            self.set_text_color(176, 0, 32)
-            self.cell(0, 6, MARKING_LINE, align="C", new_x="LMARGIN", new_y="NEXT")
+        # Every page: the classification, the incident and when the record was made; an
+        # exercise is marked once, under them, in red.
+        self.set_font(FAMILY, "B", 9)
+        self.cell(0, 5, self.report.classification, align="C", new_x="LMARGIN", new_y="NEXT")
+        if self.report.running_head():
+            self.set_font(FAMILY, "", 8)
+            self.set_text_color(80, 80, 80)
+            self.cell(
+                0,
+                4,
+                printable(self.report.running_head()),
+                align="C",
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
             self.set_text_color(0, 0, 0)
-            self.ln(2)
+        if self.report.exercise:
+            self.set_font(FAMILY, "B", 12)
+            self.set_text_color(176, 0, 32)
+            self.cell(0, 7, MARKING_LINE, align="C", new_x="LMARGIN", new_y="NEXT")
+            self.set_text_color(0, 0, 0)
+        self.ln(3)
 
     def footer(self) -> None:
         self.set_y(-14)
-        self.set_font("Helvetica", "", 8)
-        left = MARKING_LINE + "   " if self.report.exercise else ""
-        self.cell(0, 6, _latin1(f"{left}{self.report.title} · page {self.page_no()}"), align="C")
+        self.set_font(FAMILY, "", 8)
+        self.cell(
+            0,
+            6,
+            printable(
+                f"{self.report.classification} · {self.report.title} · "
+                f"page {self.page_no()} of {{nb}}"
+            ),
+            align="C",
+        )
 
 
 def pdf_bytes(report: Report) -> bytes:
     pdf = _Pdf(report)
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.multi_cell(width, 8, _latin1(report.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "B", 16)
+    pdf.multi_cell(width, 8, printable(report.title), new_x="LMARGIN", new_y="NEXT")
     if report.subtitle:
-        pdf.set_font("Helvetica", "I", 11)
-        pdf.multi_cell(width, 6, _latin1(report.subtitle), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FAMILY, "", 11)
+        pdf.set_text_color(80, 80, 80)
+        pdf.multi_cell(width, 6, printable(report.subtitle), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
     pdf.ln(2)
     for label, value in report.facts:
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(45, 6, _latin1(label))
-        pdf.set_font("Helvetica", "", 10)
-        pdf.multi_cell(width - 45, 6, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FAMILY, "B", 10)
+        pdf.cell(45, 6, printable(label))
+        pdf.set_font(FAMILY, "", 10)
+        pdf.multi_cell(width - 45, 6, printable(value), align="L", new_x="LMARGIN", new_y="NEXT")
     for heading, text in report.sections:
         if heading:
             pdf.ln(2)
-            pdf.set_font("Helvetica", "B", 12)
-            pdf.multi_cell(width, 7, _latin1(heading), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
-        pdf.multi_cell(width, 5, _latin1(text or "-"), new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font(FAMILY, "B", 12)
+            pdf.multi_cell(width, 7, printable(heading), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FAMILY, "", 10)
+        # A line of its own per entry (a timeline's event), a little apart when it wraps.
+        for line in (text or "-").split("\n"):
+            pdf.multi_cell(width, 5, printable(line), align="L", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(0.8)
     return bytes(pdf.output())
 
 

@@ -9,8 +9,7 @@ the platform allows (Slack), or as download links (the local workspace).
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import or_, select
 
@@ -19,10 +18,15 @@ from commands.core.access import require_read
 from commands.core.args import Args
 from commands.core.context import Ctx, Reply, UserError
 from commands.incident import standing
+from commands.incident.forms import GROUP_LABELS
 from commands.incident.lessons import lesson_line, lessons_of
+from commands.incident.plans import current_strategy
+from commands.incident.strategy import DEADLINES, EQUALITY, HEADINGS
 from commands.records import documents
 from commands.records.documents import CSV, DOCX, PDF, Report
+from commands.records.timeline import TimelineEvent, describe, people_names
 from commands.sitrep.sitreps import _stored_section as stored_section
+from rules.impact import Level
 from rules.stand_down import LEVEL_LABELS, REVIEW_ASPECTS, STATUS_LABELS, Status
 from rules.timeparse import show
 from storage.models import (
@@ -36,20 +40,19 @@ from storage.models import (
     Recommendation,
     Review,
     Sitrep,
+    Strategy,
 )
 
 KINDS = ("decisions", "timeline", "sitreps", "review", "strategy")
-# The SCG strategy's fields (3.6), in the plan's order.
+# The SCG strategy's headings (3.6) and the equality duty (1.7-1.8), as the form asks them.
 STRATEGY_FIELDS: tuple[tuple[str, str], ...] = (
-    ("what_happened", "What happened"),
-    ("aim_objectives", "Aim and objectives"),
-    ("immediate_priorities", "Immediate priorities"),
-    ("support_required", "Support required"),
-    ("communications_strategy", "Communications strategy"),
-    ("engagement", "Engagement with ministers, press office and stakeholders"),
-    ("equality", "Vulnerable and protected groups (public sector equality duty, 1.7-1.8)"),
-    ("exit_strategy", "Exit strategy"),
+    *((key, label) for key, label, _ in HEADINGS),
+    (
+        EQUALITY,
+        "Public sector equality duty (1.7-1.8): protected characteristics and vulnerable groups",
+    ),
 )
+DEADLINES_LABEL = "Deadlines for updates (3.7)"
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ def _name(incident: Incident, stem: str, ext: str) -> str:
     return f"{prefix}{incident.reference}-{stem}.{ext}"
 
 
-def _both(incident: Incident, kind: str, stem: str, report: Report) -> list[Built]:
+def _both(ctx: Ctx, incident: Incident, kind: str, stem: str, report: Report) -> list[Built]:
+    report = _report(ctx, incident, report)
     return [
         Built(
             kind, report.title, _name(incident, stem, "docx"), DOCX, documents.docx_bytes(report)
@@ -80,12 +84,27 @@ def _heading_facts(incident: Incident) -> tuple[tuple[str, str], ...]:
         ("Incident", f"{incident.reference} · {incident.title}"),
         ("Issue", incident.issue.reference),
         ("Status", STATUS_LABELS[Status(incident.status)]),
-        ("Level", LEVEL_LABELS.get(incident.level, incident.level)),
-        ("Declared", show(incident.declared_at)),
+        # Two different scales, named apart: who commands (3.1) and how bad it is (1.4).
+        ("Command level", LEVEL_LABELS.get(incident.level, incident.level)),
     ]
+    if incident.overall_impact:
+        facts.append(("Impact rating", Level(incident.overall_impact).label))
+    facts.append(("Declared", show(incident.declared_at)))
     if incident.closed_at:
         facts.append(("Closed", show(incident.closed_at)))
     return tuple(facts)
+
+
+def _report(ctx: Ctx, incident: Incident, report: Report) -> Report:
+    """The record's header and properties: the incident, when it was made, for whom."""
+    return replace(
+        report,
+        exercise=incident.exercise,
+        incident=f"{incident.reference} · {incident.title}",
+        made_at=show(ctx.now),
+        author=ctx.person.display_name,
+        subject=report.subject or f"{report.title.split(' · ')[0]} of {incident.reference}",
+    )
 
 
 # The decision log ---------------------------------------------------------------------------
@@ -131,7 +150,7 @@ def decision_documents(ctx: Ctx, incident: Incident) -> list[Built]:
             r.rationale,
             r.options_considered,
             r.decided_by,
-            r.group,
+            GROUP_LABELS.get(r.group, r.group),
             r.meeting,
             conferences.get(r.conference_id or 0, ""),
             r.evidence,
@@ -146,7 +165,8 @@ def decision_documents(ctx: Ctx, incident: Incident) -> list[Built]:
         lines = [f"Decision: {r.what}", f"Rationale: {r.rationale}"]
         if r.options_considered:
             lines.append(f"Options considered: {r.options_considered}")
-        lines.append(f"Decided by: {r.decided_by} ({r.group})")
+        lines.append(f"Decided by: {r.decided_by}")
+        lines.append(f"Group: {GROUP_LABELS.get(r.group, r.group)}")
         if r.conference_id in conferences:
             lines.append(f"Case conference: {conferences[r.conference_id or 0]}")
         if r.meeting:
@@ -156,12 +176,15 @@ def decision_documents(ctx: Ctx, incident: Incident) -> list[Built]:
         if r.supersedes_id in by_id:
             lines.append(f"Supersedes: {by_id[r.supersedes_id].reference}")
         sections.append((f"{r.reference} · {show(r.decided_at)}", "\n".join(lines)))
-    report = Report(
-        title=title,
-        subtitle=f"{len(rows)} decisions, append-only",
-        exercise=incident.exercise,
-        facts=_heading_facts(incident),
-        sections=tuple(sections) or (("Decisions", "none recorded"),),
+    report = _report(
+        ctx,
+        incident,
+        Report(
+            title=title,
+            subtitle=f"{len(rows)} decisions, append-only",
+            facts=_heading_facts(incident),
+            sections=tuple(sections) or (("Decisions", "none recorded"),),
+        ),
     )
     return [
         Built(
@@ -177,6 +200,13 @@ def decision_documents(ctx: Ctx, incident: Incident) -> list[Built]:
             _name(incident, "decision-log", "pdf"),
             PDF,
             documents.pdf_bytes(report),
+        ),
+        Built(
+            "decisions",
+            title,
+            _name(incident, "decision-log", "docx"),
+            DOCX,
+            documents.docx_bytes(report),
         ),
     ]
 
@@ -203,34 +233,41 @@ def timeline_documents(ctx: Ctx, incident: Incident) -> list[Built]:
             )
         )
     )
-    events = ctx.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.entity_ref.in_(refs))
-        .order_by(AuditEvent.at, AuditEvent.id)
-    )
-    table = [
-        (
-            show(e.at),
-            e.at.isoformat(),
-            e.actor_name,
-            e.action,
-            e.entity_type,
-            e.entity_ref,
-            json.dumps(e.before, ensure_ascii=False) if e.before else "",
-            json.dumps(e.after, ensure_ascii=False) if e.after else "",
-            e.surface,
+    people = people_names(ctx.session)
+    events: list[TimelineEvent] = [
+        describe(e.at, e.actor_name, e.action, e.entity_ref, e.before, e.after, people)
+        for e in ctx.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity_ref.in_(refs))
+            .order_by(AuditEvent.at, AuditEvent.id)
         )
+    ]
+    title = f"Timeline · {incident.reference}"
+    header = ("when", "utc", "who", "what happened", "reference", "details")
+    table = [(show(e.at), e.at.isoformat(), e.who, e.what, e.reference, e.details) for e in events]
+    lines = [
+        f"{show(e.at)} · {e.who} {e.what}" + (f" ({e.details})" if e.details else "")
         for e in events
     ]
-    header = ("when", "utc", "who", "event", "entity", "reference", "before", "after", "surface")
+    report = _report(
+        ctx,
+        incident,
+        Report(
+            title=title,
+            subtitle=f"{len(events)} events, oldest first, from the audit trail",
+            facts=_heading_facts(incident),
+            sections=(("Events", "\n".join(lines) or "none recorded"),),
+        ),
+    )
     return [
         Built(
             "timeline",
-            f"Timeline · {incident.reference}",
+            title,
             _name(incident, "timeline", "csv"),
             CSV,
             documents.csv_bytes(header, table, incident.exercise),
-        )
+        ),
+        *_both(ctx, incident, "timeline", "timeline", report),
     ]
 
 
@@ -262,7 +299,7 @@ def sitrep_documents(ctx: Ctx, incident: Incident) -> list[Built]:
             facts=(("Incident", f"{incident.reference} · {incident.title}"),),
             sections=tuple(sections),
         )
-        out += _both(incident, "sitrep", f"sitrep-{row.number}", report)
+        out += _both(ctx, incident, "sitrep", f"sitrep-{row.number}", report)
     return out
 
 
@@ -313,24 +350,86 @@ def review_documents(ctx: Ctx, incident: Incident) -> list[Built]:
         facts=tuple(facts),
         sections=tuple(sections),
     )
-    return _both(incident, "review", "review-report", report)
+    return _both(ctx, incident, "review", "review-report", report)
 
 
 def strategy_documents(ctx: Ctx, incident: Incident) -> list[Built]:
-    strategy = incident.strategy or {}
-    known = {k for k, _ in STRATEGY_FIELDS}
-    sections = [(label, str(strategy.get(key) or "not recorded")) for key, label in STRATEGY_FIELDS]
-    sections += [
-        (k.replace("_", " ").capitalize(), str(v)) for k, v in strategy.items() if k not in known
-    ]
+    """The SCG's current strategy, as the summary card shows it ("SCG strategy: v1"), with
+    the versions before it."""
+    current = current_strategy(ctx.session, incident.id)
+    facts = list(_heading_facts(incident))
+    sections: list[tuple[str, str]] = []
+    if current is None:
+        subtitle = incident.title + " · no strategy has been recorded yet"
+    else:
+        people = people_names_by_id(ctx, current.recorded_by_id)
+        decision = ctx.session.get(Decision, current.decision_id)
+        subtitle = f"{incident.title} · version {current.version}"
+        facts.append(("Version", str(current.version)))
+        facts.append(
+            ("Recorded", f"{show(current.recorded_at)} by {people.get(current.recorded_by_id, '')}")
+        )
+        if decision is not None:
+            facts.append(("Decision", decision.reference))
+        known = {k for k, _ in STRATEGY_FIELDS} | {DEADLINES}
+        sections = [(label, str(current.fields.get(key) or "-")) for key, label in STRATEGY_FIELDS]
+        # The deadlines the SCG set, in every version, as the actions they became.
+        deadlines = ctx.session.scalars(
+            select(Action)
+            .where(
+                Action.incident_id == incident.id,
+                Action.group == "scg",
+                Action.standard.startswith("Deadline set by the SCG"),
+            )
+            .order_by(Action.due_at, Action.id)
+        )
+        sections.append(
+            (
+                DEADLINES_LABEL,
+                "\n".join(
+                    f"{a.reference}: {a.what.removeprefix('Update for the SCG: ')} "
+                    f"({a.owner.display_name}, due {show(a.due_at)}; {a.status.replace('_', ' ')})"
+                    for a in deadlines
+                )
+                or "none set",
+            )
+        )
+        sections += [
+            (k.replace("_", " ").capitalize(), str(v))
+            for k, v in current.fields.items()
+            if k not in known and v
+        ]
+        earlier = list(
+            ctx.session.scalars(
+                select(Strategy)
+                .where(Strategy.incident_id == incident.id, Strategy.version < current.version)
+                .order_by(Strategy.version)
+            )
+        )
+        if earlier:
+            sections.append(
+                (
+                    "Earlier versions",
+                    "\n".join(
+                        f"v{s.version}, {show(s.recorded_at)}: {s.fields.get('aim', '')}"
+                        for s in earlier
+                    ),
+                )
+            )
     report = Report(
         title=f"SCG strategy · {incident.reference}",
-        subtitle=incident.title + ("" if strategy else " · no strategy has been recorded yet"),
-        exercise=incident.exercise,
-        facts=_heading_facts(incident),
-        sections=tuple(sections),
+        subtitle=subtitle,
+        facts=tuple(facts),
+        sections=tuple(sections) or (("Strategy", "no strategy has been recorded yet"),),
     )
-    return _both(incident, "strategy", "strategy", report)
+    return _both(ctx, incident, "strategy", "strategy", report)
+
+
+def people_names_by_id(ctx: Ctx, *ids: int) -> dict[int, str]:
+    rows = ctx.session.execute(
+        select(Person.id, Person.display_name).where(Person.id.in_(ids))
+    ).tuples()
+    return {pid: shown for pid, shown in rows}
 
 
 BUILDERS = {

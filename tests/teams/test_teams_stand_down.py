@@ -29,7 +29,7 @@ def test_closing_archives_the_channel_and_records_are_named(teams: TeamsWorld) -
     summary = teams.connector.posts(channel["id"])[0]
     assert "Closed incident · closed Mon 23 Nov 2026" in _flat(summary)
 
-    run(teams, "ian", f"export {INC} timeline", "1 file from INC-2026-001")
+    run(teams, "ian", f"export {INC} timeline", "3 files from INC-2026-001")
     chat = teams.personal("ian")
     teams.said(chat, "EXERCISE-INC-2026-001-timeline.csv (")
     note = next(m for m in teams.connector.posts(chat) if "timeline.csv (" in _flat(m))

@@ -26,6 +26,7 @@ from storage.models import (
 )
 from storage.unit_of_work import Database
 from tests.conftest import Driver, row_counts
+from tests.fakes.stand_down import de_escalate, open_actions, plan
 from tests.fakes.steps import call_conference, declare, ok, publish_sitrep
 
 INC = "INC-2026-001"
@@ -36,35 +37,6 @@ def incident(db: Database) -> Incident:
         found = s.scalar(select(Incident).where(Incident.reference == INC))
         assert found is not None
         return found
-
-
-def plan(bot: Driver, user: str = "hana", **extra: str) -> object:
-    return bot.submit(
-        user,
-        {
-            "form": "deescalate",
-            "reference": INC,
-            "to_level": extra.get("to_level", "tactical"),
-            "rationale": "No new reports for ten days",
-            "scg_consultation": "David Osei (SCG chair) consulted by phone on 25 Nov: agrees",
-            "residual": extra.get(
-                "residual",
-                "Monitor complaints | fatima | 2026-12-18\nChase the importer's recall | ian | "
-                "2026-12-11",
-            ),
-            "criteria": "Recall effectiveness above 80%",
-            "handover": "Gas and Electrical team",
-            "monitoring_group": extra.get("monitoring_group", "true"),
-            "rhythm": "reduced",
-        },
-    )
-
-
-def open_actions(db: Database) -> list[str]:
-    with db.read() as s:
-        return list(
-            s.scalars(select(Action.reference).where(Action.status == "open").order_by(Action.id))
-        )
 
 
 def test_de_escalation_needs_both_approvals_from_two_people(bot: Driver, db: Database) -> None:
@@ -216,15 +188,9 @@ def test_re_escalation_goes_back_through_section_2_keeping_history(
     assert "already declared" in bot.cmd("hana", f"declare {issue_ref}").text
 
 
-def _de_escalate(bot: Driver, to: str = "tactical") -> None:
-    ok(plan(bot, to_level=to, residual="Monitor complaints | fatima | 2026-12-18"))
-    ok(bot.cmd("hana", f"deescalate {INC} approve"))
-    ok(bot.cmd("fatima", f"deescalate {INC} approve"))
-
-
 def test_closure_needs_no_open_actions_and_a_scheduled_review(bot: Driver, db: Database) -> None:
     declare(bot, "--level strategic --exercise --tcg-chair fatima")
-    _de_escalate(bot)
+    de_escalate(bot)
     [action] = open_actions(db)
 
     refused = bot.cmd("ian", f"close {INC} --reason done --review '2026-12-15 10:00'")
@@ -298,7 +264,7 @@ def test_lessons_review_recommendations_and_sign_off(bot: Driver, db: Database) 
 
     early = bot.cmd("ian", f"review {INC} open")
     assert not early.ok and "no review scheduled" in early.text
-    _de_escalate(bot)
+    de_escalate(bot)
     for ref in open_actions(db):
         ok(bot.cmd("fatima", f"done {ref}"))
     ok(bot.cmd("hana", f'close {INC} --reason "Normal" --review "2026-12-15 10:00"'))
@@ -353,7 +319,7 @@ def test_lessons_review_recommendations_and_sign_off(bot: Driver, db: Database) 
     assert "Notification" in body and "LA contacts out of date" in body
     assert "The LA contact list was out of date" in body  # lessons gathered
     assert "Refresh the LA contact list quarterly" in body
-    assert "EXERCISE" in report.sections[0].header.paragraphs[0].text
+    assert "EXERCISE" in "\n".join(p.text for p in report.sections[0].header.paragraphs)
     after = bot.cmd("hana", f"review {INC} open")
     assert not after.ok and "the review is signed off; its report is kept" in after.text
 
@@ -364,7 +330,7 @@ def test_export_every_record_and_read_it_back(
     declare(bot, "--level strategic --exercise --tcg-chair fatima")
     ok(bot.cmd("ian", f"lesson {INC} Keep the bird table short"))
     publish_sitrep(bot, db, clock)
-    _de_escalate(bot)
+    de_escalate(bot)
     refused = bot.cmd("olly", f"export {INC}")
     assert not refused.ok and f"may see {INC}" in refused.text
     reply = ok(bot.cmd("ian", f"export {INC}"))
@@ -375,7 +341,10 @@ def test_export_every_record_and_read_it_back(
     assert set(files) == {
         "EXERCISE-INC-2026-001-decision-log.csv",
         "EXERCISE-INC-2026-001-decision-log.pdf",
+        "EXERCISE-INC-2026-001-decision-log.docx",
         "EXERCISE-INC-2026-001-timeline.csv",
+        "EXERCISE-INC-2026-001-timeline.docx",
+        "EXERCISE-INC-2026-001-timeline.pdf",
         "EXERCISE-INC-2026-001-strategy.docx",
         "EXERCISE-INC-2026-001-strategy.pdf",
         "EXERCISE-INC-2026-001-sitrep-1.docx",
@@ -385,7 +354,7 @@ def test_export_every_record_and_read_it_back(
     body = "\n".join(p.text for p in sitrep.paragraphs)
     assert "SITREP 1 · INC-2026-001 · as at 16:00 Mon 23 Nov 2026" in body
     assert "Situation: Recall 60% complete" in body and "*" not in body  # no chat markup
-    assert "EXERCISE" in sitrep.sections[0].header.paragraphs[0].text
+    assert "EXERCISE" in "\n".join(p.text for p in sitrep.sections[0].header.paragraphs)
     sitrep_pdf = pypdf.PdfReader(io.BytesIO(files["EXERCISE-INC-2026-001-sitrep-1.pdf"].content))
     assert all("EXERCISE" in page.extract_text() for page in sitrep_pdf.pages)
     assert "Chase the three largest retailers" in sitrep_pdf.pages[0].extract_text()
@@ -407,10 +376,10 @@ def test_export_every_record_and_read_it_back(
             io.StringIO(files["EXERCISE-INC-2026-001-timeline.csv"].content.decode("utf-8-sig"))
         )
     )
-    events = [r["event"] for r in timeline]
-    assert events.index("issue.raised") < events.index("incident.declared")
-    assert events.index("incident.declared") < events.index("incident.de_escalated")
-    assert "lesson.recorded" in events
+    events = [r["what happened"].split(" ")[0] for r in timeline]
+    assert events.index("raised") < events.index("declared")
+    assert events.index("declared") < events.index("de-escalated")
+    assert "recorded a lesson for INC-2026-001" in [r["what happened"] for r in timeline]
     with db.read() as s:
         uploads = s.scalars(select(OutboxMessage.payload).where(OutboxMessage.op == "upload")).all()
-    assert len(uploads) == 7
+    assert len(uploads) == 10
