@@ -91,7 +91,7 @@ class Workspace:
         self.hosts |= {public.lower()} if public else set()
         self.hashing = HashingPool()
 
-    def routes(self) -> list[web.RouteDef]:
+    def routes(self) -> list[web.AbstractRouteDef]:
         return [
             web.get("/", self.index),
             web.get("/vendor/{name}", self.vendor),
