@@ -136,7 +136,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         scheduled_for=when,
         agenda=agenda,
         attendees=v.get("attendees") or "",
-        status="called",
+        status=ConferenceStatus.CALLED,
         called_at=ctx.now,
     )
     ctx.session.add(conference)
@@ -194,7 +194,7 @@ def conference_card(conference: CaseConference, issue: Issue, requested_by: str)
         ("Requested by", f"{requested_by} ({conference.basis})"),
         ("Status", CONFERENCE_STATUS_LABELS[ConferenceStatus(conference.status)]),
     ]
-    if conference.status == ConferenceStatus.CANCELLED:
+    if conference.status == ConferenceStatus.CANCELLED and conference.cancelled_at is not None:
         facts.append(("Cancelled", f"{show(conference.cancelled_at)}: {conference.cancel_reason}"))
     if conference.concluded_at is not None:
         facts.append(("Held", f"outcome recorded {show(conference.concluded_at)}"))
@@ -287,7 +287,7 @@ def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> R
     issue = ctx.session.get(Issue, conference.issue_id)
     assert issue is not None
     before = {"status": conference.status}
-    conference.status = ConferenceStatus.HELD.value
+    conference.status = ConferenceStatus.HELD
     conference.outcomes = outcomes
     conference.concluded_at = ctx.now
     decision_refs = []
@@ -373,7 +373,7 @@ def cancel(ctx: Ctx, args: Args) -> Reply:
     reason = (args.options.get("reason") or "").strip()
     if not reason:
         raise UserError("Reason: say why the conference is cancelled, with --reason.", "reason")
-    conference.status = ConferenceStatus.CANCELLED.value
+    conference.status = ConferenceStatus.CANCELLED
     conference.cancelled_at = ctx.now
     conference.cancel_reason = reason
     ctx.audit(

@@ -28,6 +28,7 @@ from rules import impact, lifecycle, roles
 from rules.channels import incident_channel_name
 from rules.command_and_control import erco_needed
 from rules.lifecycle import STAGE_LABELS, Move, Stage
+from rules.stand_down import Status
 from storage import repositories as repo
 from storage.models import Incident, Issue
 
@@ -164,7 +165,7 @@ def open_incident(
         title=v["title"],
         exercise=exercise,
         level=v["level"],
-        status="active",
+        status=Status.ACTIVE,
         overall_impact=int(overall) if overall else None,
         erco_engaged=bool(v.get("erco_engaged")),
         erco_engaged_by=ctx.person.display_name if v.get("erco_engaged") else "",

@@ -215,7 +215,7 @@ def _apply_open(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
     review.summary = v["summary"]
     review.stakeholder_input = v.get("stakeholder_input") or ""
     if review.status == ReviewStatus.SCHEDULED.value:
-        review.status = ReviewStatus.OPEN.value
+        review.status = ReviewStatus.OPEN
         review.opened_at = ctx.now
         review.opened_by_id = ctx.person.id
     ctx.audit(
@@ -390,7 +390,7 @@ def sign_off(ctx: Ctx, incident: Incident) -> Reply:
             f"{STATUS_LABELS[ReviewStatus(review.status)].lower()}; only an open review is "
             "signed off."
         )
-    review.status = ReviewStatus.SIGNED_OFF.value
+    review.status = ReviewStatus.SIGNED_OFF
     review.signed_off_at = ctx.now
     review.signed_off_by_id = ctx.person.id
     ctx.audit(

@@ -10,6 +10,7 @@ from cards.model import Action, Card
 from commands.core.context import Ctx
 from commands.notification.records import risk_fact
 from rules import impact
+from rules.conferences import ConferenceStatus
 from rules.lifecycle import LADDER, PARKED, STAGE_LABELS, Stage
 from rules.timeparse import show
 from storage import repositories as repo
@@ -103,9 +104,9 @@ def issue_card(
     if conference is not None:
         status = (
             "; ".join(OUTCOME_LABELS[o] for o in conference.outcomes or [])
-            if conference.status == "held"
+            if conference.status == ConferenceStatus.HELD
             else f"cancelled ({conference.cancel_reason})"
-            if conference.status == "cancelled"
+            if conference.status == ConferenceStatus.CANCELLED
             else f"called for {show(conference.scheduled_for)}"
         )
         facts.append(("Case conference", f"{conference.reference}: {status}"))

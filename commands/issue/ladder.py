@@ -30,15 +30,15 @@ def move_issue(
     before = snapshot(issue)
     source = Stage(issue.stage)
     if target in lifecycle.PARKED and source not in lifecycle.PARKED:
-        issue.stage_before_parking = source.value
-    issue.stage = target.value
+        issue.stage_before_parking = source
+    issue.stage = target
     issue.stage_seq += 1
     issue.stage_entered_at = ctx.now
     ctx.session.add(
         Escalation(
             issue_id=issue.id,
-            from_stage=source.value,
-            to_stage=target.value,
+            from_stage=source,
+            to_stage=target,
             moved_by_id=ctx.person.id,
             moved_at=ctx.now,
             basis=basis,

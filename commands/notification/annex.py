@@ -30,7 +30,12 @@ from commands.notification.records import (
     subject_ref,
 )
 from rules.deadlines import Kind
-from rules.notifications import may_see_confidential, may_send, needs_chemical_data
+from rules.notifications import (
+    NotificationStatus,
+    may_see_confidential,
+    may_send,
+    needs_chemical_data,
+)
 from storage.models import Notification
 
 
@@ -47,7 +52,7 @@ def _steps(n: Notification) -> list[int]:
     return steps_for(
         annex,
         chemical=needs_chemical_data(Kind(n.kind), n.product_type),
-        section6=n.status == "sent",
+        section6=n.status == NotificationStatus.SENT,
     )
 
 
@@ -134,7 +139,9 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
             form=build(ctx, {"reference": n.reference, "step": str(later[0])}),
         )
     chemical = needs_chemical_data(Kind(n.kind), n.product_type)
-    blanks = blank_boxes(annex, values, chemical=chemical, section6=n.status == "sent")
+    blanks = blank_boxes(
+        annex, values, chemical=chemical, section6=n.status == NotificationStatus.SENT
+    )
     left = (
         f" Still blank with no expected date or reason: {describe_boxes(blanks)}."
         if blanks

@@ -25,6 +25,8 @@ from commands.notification.records import kind_label
 from commands.schedule import Batch, DueSource, Fire
 from rules import roles
 from rules.deadlines import days_left
+from rules.firing import FireStatus
+from rules.notifications import NotificationStatus
 from storage import repositories as repo
 from storage.models import Incident, Issue, Notification, Person
 
@@ -40,7 +42,9 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
         if now >= n.overdue_at:
             if n.next_run_at is not None and n.next_run_at < n.overdue_at:
                 # The reminder's moment passed while the bot was down: the escalation says it.
-                wanted.append((n, Fire(n.incident_id, source, REMINDER, n.remind_at, "missed")))
+                wanted.append(
+                    (n, Fire(n.incident_id, source, REMINDER, n.remind_at, FireStatus.MISSED))
+                )
             fire = Fire(n.incident_id, source, OVERDUE, n.overdue_at, _status(batch, n.overdue_at))
         else:
             fire = Fire(n.incident_id, source, REMINDER, n.remind_at, _status(batch, n.remind_at))
@@ -74,7 +78,7 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
         incident = incidents.get(n.incident_id or 0)
         subject = incident.reference if incident else (issue.reference if issue else "")
         batch.result.handled.append(f"{n.reference} {fire.step} {fire.status}")
-        if fire.status == "missed":
+        if fire.status == FireStatus.MISSED:
             batch.result.missed += 1
             continue
         ctx = _ctx(batch, contexts, n.surface)
@@ -82,7 +86,7 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
             ctx.know_incident(incident.channel_key, incident.exercise)
         owner = owners.get(n.owner_id, "")
         when = f"{n.due_date.day} {n.due_date:%b %Y}"
-        late = " (late)" if fire.status == "late" else ""
+        late = " (late)" if fire.status == FireStatus.LATE else ""
         if fire.step == REMINDER:
             left = days_left(n.due_date, now)
             text = (
@@ -105,7 +109,7 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
             label = "EXERCISE · " if exercise else ""
             ctx.post(conversation, label + text, card, surface=n.surface)
         batch.result.posted += 1
-        batch.result.late += fire.status == "late"
+        batch.result.late += fire.status == FireStatus.LATE
         ctx.audit(
             f"notification.{fire.step}",
             "notification",
@@ -115,9 +119,10 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
         )
 
 
-def _status(batch: Batch, due: datetime) -> str:
+def _status(batch: Batch, due: datetime) -> FireStatus:
     # A statutory clock's reminder is posted however late (never "missed").
-    return "late" if batch.now - due > batch.options.late_after else "on_time"
+    late = batch.now - due > batch.options.late_after
+    return FireStatus.LATE if late else FireStatus.ON_TIME
 
 
 def _ctx(batch: Batch, contexts: dict[str, Ctx], surface: str) -> Ctx:
@@ -154,6 +159,7 @@ def _card(
 
 
 def describe(n: Notification, holidays: frozenset) -> str:
+    assert n.next_run_at is not None  # a due row (first_due)
     step = "escalation" if n.next_run_at >= n.overdue_at else "reminder"
     return f"the {step} of {n.reference}"
 
@@ -163,5 +169,5 @@ SOURCE = DueSource(
     Notification,
     handle,
     describe,
-    lambda m: m.status == "open",
+    lambda m: m.status == NotificationStatus.OPEN,
 )

@@ -21,6 +21,7 @@ from rules.notifications import (
     COMPULSORY,
     PRODUCT_TYPES,
     VOLUNTARY,
+    NotificationStatus,
     annex_for,
     exclusion,
     may_record,
@@ -250,7 +251,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         recorded_at=ctx.now,
         surface=ctx.surface,
         conversation=conversation,
-        status="open",
+        status=NotificationStatus.OPEN,
         # A reaction's box 3 is the notification it answers.
         values={"f3": answered.reference if answered else answers} if needs_answer(kind) else {},
         next_run_at=min(due.remind_at, due.overdue_at),
