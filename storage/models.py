@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from enum import Enum as PyEnum
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -20,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -814,3 +817,20 @@ FLAT_READS = (
     Index("ix_rhythm_events_due", RhythmEvent.active, RhythmEvent.next_run_at),
     Index("ix_sitrep_schedules_due", SitrepSchedule.active, SitrepSchedule.next_run_at),
 )
+
+
+def _as_member(enum: type[PyEnum]) -> Callable[[object, object, object, object], object]:
+    def coerce(target: object, value: object, old: object, initiator: object) -> object:
+        return None if value is None else enum(value)
+
+    return coerce
+
+
+# A status or stage given as its string (a row built by hand, a seed) is held as the member
+# at once, not only once the row is read back: ``row.status is Status.CLOSED`` holds before
+# a commit too, and a value outside the enum is refused where it is set.
+for _mapper in Base.registry.mappers:
+    for _key, _column in _mapper.columns.items():
+        if isinstance(_column.type, Enum) and _column.type.enum_class is not None:
+            _attribute = getattr(_mapper.class_, _key)
+            event.listen(_attribute, "set", _as_member(_column.type.enum_class), retval=True)

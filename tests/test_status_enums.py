@@ -14,9 +14,16 @@ import ast
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Enum, inspect
+from sqlalchemy import Enum, inspect, select, text
+from sqlalchemy.exc import StatementError
 
+from commands.core.clock import ManualClock
+from commands.core.context import Request
+from rules.action_chasing import ActionStatus
+from rules.lifecycle import Stage
 from storage import models
+from storage.unit_of_work import Database
+from tests.conftest import seeded_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("commands", "bot")
@@ -113,3 +120,43 @@ def test_every_status_and_stage_column_is_an_enum_stored_as_its_values(
     assert isinstance(col.type, Enum), f"{model}.{column} is {col.type!r}, not an enum"
     assert not col.type.native_enum and not col.type.create_constraint
     assert col.type.enums == [member.value for member in col.type.enum_class]
+
+
+def test_a_status_set_as_text_is_held_as_its_member_and_a_stranger_is_refused() -> None:
+    action = models.Action(status="done")
+    assert action.status is ActionStatus.DONE
+    issue = models.Issue()
+    issue.stage_before_parking = "monitoring"  # as a seed would
+    assert issue.stage_before_parking is Stage.MONITORING
+    with pytest.raises(ValueError, match="'finished' is not a valid ActionStatus"):
+        action.status = "finished"
+
+
+def test_the_database_holds_the_same_strings_and_rows_read_back_as_members(
+    any_db: Database, clock: ManualClock
+) -> None:
+    engine = seeded_engine(any_db, clock)
+    reply = engine.handle(
+        Request(
+            "local",
+            "officer",
+            "general",
+            'raise "Hob" --products "Hob model" --hazard "Gas escape" --source public '
+            '--area "Gas and Electrical"',
+        )
+    )
+    assert reply.ok, reply.text
+    with any_db.engine.begin() as conn:
+        assert conn.execute(text("select stage from issues")).scalar() == "raised"
+        assert conn.execute(text("select status from outbox")).scalars().all()
+        assert set(conn.execute(text("select status from outbox")).scalars()) == {"pending"}
+        # A row as an older release wrote it, by SQL.
+        conn.execute(text("update issues set stage = 'cam', stage_before_parking = NULL"))
+    with any_db.read() as s:
+        issue = s.scalars(select(models.Issue)).one()
+        assert issue.stage is Stage.CAM and issue.stage_before_parking is None
+        statuses = s.scalars(select(models.OutboxMessage.status)).all()
+        assert statuses and all(status is models.OutboxStatus.PENDING for status in statuses)
+        # A query's literal is bound through the enum too: a stranger is refused, not missed.
+        with pytest.raises(StatementError, match="'close' is not among the defined enum"):
+            s.scalar(select(models.Incident).where(models.Incident.status == "close"))

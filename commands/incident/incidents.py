@@ -52,7 +52,7 @@ OPTION_FIELDS = {
 
 def _issue(ctx: Ctx, reference: str | None) -> Issue:
     issue = find_issue(ctx.session, reference, "declare")
-    stage = Stage(issue.stage)
+    stage = issue.stage
     existing = repo.incident_for_issue(ctx.session, issue.id)
     if existing is not None:
         raise UserError(f"{issue.reference} was already declared as {existing.reference}.")

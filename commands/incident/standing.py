@@ -38,7 +38,7 @@ def team_of(incident: Incident) -> CommandTeam:
 
 
 def status_of(incident: Incident) -> Status:
-    return Status(incident.status)
+    return incident.status
 
 
 def require_move(incident: Incident, move: IncidentMove) -> Status:

@@ -63,8 +63,8 @@ def issue_card(
 ) -> Card:
     """``ftl``: the area's FTL when the caller has already looked it up. ``new``: the issue was
     raised in this unit of work, so it has no assessments, conferences or incident to read."""
-    stage = Stage(issue.stage)
-    before = Stage(issue.stage_before_parking) if issue.stage_before_parking else None
+    stage = issue.stage
+    before = issue.stage_before_parking
     facts: list[tuple[str, str]] = [
         ("Stage", STAGE_LABELS[stage]),
         ("Product(s)", issue.products),
@@ -81,7 +81,7 @@ def issue_card(
     if assessment is not None:
         overall = impact.Level(assessment.overall)
         current = assessment.stage_seq == issue.stage_seq
-        at = STAGE_LABELS[Stage(assessment.stage)]
+        at = STAGE_LABELS[assessment.stage]
         facts.append(
             (
                 "Impact",

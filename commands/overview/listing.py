@@ -242,7 +242,7 @@ def waiting_steps(ctx: Ctx, issues: Sequence[Issue]) -> dict[int, str]:
         conference = conferences.get(issue.id)
         step = next_step(
             ctx.actor,
-            Stage(issue.stage),
+            issue.stage,
             issue.functional_area,
             conference_concluded=bool(conference and conference.status == ConferenceStatus.HELD),
             declare_decided=bool(conference and "declare_incident" in (conference.outcomes or [])),
@@ -385,7 +385,7 @@ def _like_escape(text: str) -> str:
 
 def issue_item(issue: Issue, step: str | None = None) -> tuple[str, str]:
     """The reference alone as the key keeps the first column narrow on every surface."""
-    stage = STAGE_LABELS[Stage(issue.stage)]
+    stage = STAGE_LABELS[issue.stage]
     if step:
         return issue.reference, f"{stage} · {issue.title}: {step}"
     return issue.reference, f"{stage} · {issue.title} · {issue.functional_area}"

@@ -24,7 +24,7 @@ from commands.records import documents
 from commands.records.documents import CSV, DOCX, PDF, Report
 from commands.sitrep.sitreps import _stored_section as stored_section
 from rules.sitrep import SitrepStatus
-from rules.stand_down import LEVEL_LABELS, REVIEW_ASPECTS, STATUS_LABELS, Status
+from rules.stand_down import LEVEL_LABELS, REVIEW_ASPECTS, STATUS_LABELS
 from rules.timeparse import show
 from storage.models import (
     Action,
@@ -80,7 +80,7 @@ def _heading_facts(incident: Incident) -> tuple[tuple[str, str], ...]:
     facts = [
         ("Incident", f"{incident.reference} · {incident.title}"),
         ("Issue", incident.issue.reference),
-        ("Status", STATUS_LABELS[Status(incident.status)]),
+        ("Status", STATUS_LABELS[incident.status]),
         ("Level", LEVEL_LABELS.get(incident.level, incident.level)),
         ("Declared", show(incident.declared_at)),
     ]
