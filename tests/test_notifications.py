@@ -16,9 +16,9 @@ from sqlalchemy import select
 from cards.adaptive import render_card, render_form
 from cards.blockkit import blocks_json, card_blocks, form_modal
 from commands.core.clock import ManualClock
+from commands.core.due import tick
 from commands.notification.export import ExportFile, export_file
 from commands.records import downloads
-from commands.schedule import tick
 from storage.models import Firing, Notification, OutboxMessage, RiskAssessment
 from storage.unit_of_work import Database
 from tests.annex_v import ANNEX_V, PRINTED, SECRET, STEPS, docx_value, read_docx
