@@ -68,6 +68,9 @@ def text_enum(enum: type[StrEnum], length: int) -> Enum:
 
 
 class OutboxStatus(StrEnum):
+    """An outbox row's state; no rule of the plan gives it meaning, the delivery does
+    (``bot/outbox.py``), so it lives beside its table."""
+
     PENDING = "pending"
     DELIVERED = "delivered"
 
