@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -269,7 +269,7 @@ def _bind(db: Database, surface: str, conversation: str, external_id: str, name:
             )
 
 
-def _run(bot: Bot):  # type: ignore[no-untyped-def]
+def _run(bot: Bot) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         await bot.start()
         yield

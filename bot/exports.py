@@ -29,7 +29,7 @@ from storage.unit_of_work import Database
 ReadDocument = Callable[[str, str, int], "tuple[str, str, bytes] | None"]
 
 
-def hosts_for(public_url: str) -> set[str]:
+def hosts_for(public_url: str) -> frozenset[str]:
     public = urlsplit(public_url or "").hostname
     return LOOPBACK_NAMES | ({public.lower()} if public else set())
 

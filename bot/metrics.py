@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy import Insert, func, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.leader import PROCESS, LeaderLock
@@ -28,7 +28,8 @@ from cards.model import Card
 from commands.core.clock import Clock
 from commands.core.context import Reply, Request, Submission
 from commands.core.engine import ALL_VERBS, FORM_FLOWS, Engine
-from storage.models import Firing, OutboxMessage
+from rules.firing import FireStatus
+from storage.models import Firing, OutboxMessage, OutboxStatus
 from storage.unit_of_work import Database
 
 log = logging.getLogger("bot.requests")
@@ -154,7 +155,9 @@ class Metrics:
         step = bounded(step, STEPS)
         self.firings.labels(step, bounded(status, STATUSES)).inc()
         self.lateness.labels(step).observe(max((handled - due).total_seconds(), 0.0))
-        if status == "missed" and step != "sitrep_cutoff":  # a cut-off is collated regardless
+        if (
+            status == FireStatus.MISSED and step != "sitrep_cutoff"
+        ):  # a cut-off is collated regardless
             self.missed.labels(step).inc()
 
     def watch_firings(self, db: Database) -> None:
@@ -166,13 +169,14 @@ class Metrics:
         """
 
         def on_execute(state: ORMExecuteState) -> Any:
-            if not state.is_insert or state.bind_mapper is None:
+            statement = state.statement
+            if not isinstance(statement, Insert) or state.bind_mapper is None:
                 return None
             if state.bind_mapper.class_ is not Firing:
                 return None
             try:
                 dialect = state.session.get_bind().dialect
-                rows = _value_rows(state.statement.compile(dialect=dialect).params)
+                rows = _value_rows(statement.compile(dialect=dialect).params)
             except Exception:  # counting must never stand in the tick's way
                 log.warning("could not read a firing for /metrics", exc_info=True)
                 return None
@@ -248,7 +252,7 @@ class OutboxBacklog(Collector):
                         func.count(),
                         func.min(OutboxMessage.created_at),
                     )
-                    .where(OutboxMessage.status == "pending")
+                    .where(OutboxMessage.status == OutboxStatus.PENDING)
                     .group_by(OutboxMessage.surface)
                 ).all()
         except Exception:

@@ -23,7 +23,7 @@ from commands.core import outbox as ops
 from commands.core.clock import Clock
 from storage import repositories as repo
 from storage.conversations import ConversationKey
-from storage.models import ChannelBinding, Document, Identity, OutboxMessage
+from storage.models import ChannelBinding, Document, Identity, OutboxMessage, OutboxStatus
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ class OutboxWorker:
         with self.db.read() as session:
             rows = session.execute(
                 select(OutboxMessage.surface, OutboxMessage.conversation)
-                .where(OutboxMessage.status == "pending")
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
                 .group_by(OutboxMessage.surface, OutboxMessage.conversation)
                 .order_by(
                     func.min(case((OutboxMessage.op == "reply", 0), else_=1)),
@@ -199,7 +199,7 @@ class OutboxWorker:
             return session.scalar(
                 select(OutboxMessage)
                 .where(
-                    OutboxMessage.status == "pending",
+                    OutboxMessage.status == OutboxStatus.PENDING,
                     OutboxMessage.surface == lane.surface,
                     OutboxMessage.conversation == lane.conversation,
                     OutboxMessage.id > after,
@@ -256,6 +256,7 @@ class OutboxWorker:
     async def _perform(self, messenger: Messenger, message: OutboxMessage) -> dict | None:
         op = ops.operation(message)
         key = ops.key_of(message)
+        channel_id: str | None  # the channel created, or the one the conversation is bound to
         if op is None:
             return {"skipped": f"unknown operation {message.op}"}
         if isinstance(op, ops.CreateChannel):
@@ -353,7 +354,7 @@ class OutboxWorker:
             # Nothing to edit on this surface (posted elsewhere, or before anchors existed).
             return {"skipped": f"no post named {message.anchor}"}
         anchor = rows[0]
-        if anchor.status != "delivered" or not anchor.result:
+        if anchor.status != OutboxStatus.DELIVERED or not anchor.result:
             return None
         return {"channel": str(anchor.result["channel"]), "message": str(anchor.result["message"])}
 
@@ -384,7 +385,7 @@ class OutboxWorker:
         with self.db.unit_of_work() as session:
             message = session.get(OutboxMessage, message_id)
             assert message is not None
-            message.status = "delivered"
+            message.status = OutboxStatus.DELIVERED
             message.attempts += 1
             message.delivered_at = self.clock.now()
             message.result = result

@@ -107,7 +107,7 @@ def _input(f: Field) -> dict[str, Any]:
         base["errorMessage"] = f.error_message
     value = f.value
     if f.kind in {"person", "people"} and f.choices:  # a choice of people
-        el = {
+        el: dict[str, Any] = {
             "type": "Input.ChoiceSet",
             **base,
             "choices": [{"title": c.title, "value": c.value} for c in f.choices],
@@ -122,7 +122,7 @@ def _input(f: Field) -> dict[str, Any]:
             el["value"] = ",".join(value) if isinstance(value, list | tuple) else str(value)
         return el
     if f.kind in {"text", "multiline", "person", "people"}:
-        el: dict[str, Any] = {"type": "Input.Text", **base}
+        el = {"type": "Input.Text", **base}
         if f.kind == "multiline":
             el["isMultiline"] = True
         if f.max_length:

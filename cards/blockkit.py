@@ -174,11 +174,11 @@ def _element(f: Field) -> Any:
     by_value = {o.value: o for o in options}
     if f.kind == "multichoice":
         chosen = value if isinstance(value, list | tuple) else str(value or "").split(",")
-        initial = [by_value[v] for v in chosen if v in by_value] or None
+        picked = [by_value[v] for v in chosen if v in by_value] or None
         if f.expanded and len(options) <= 10:
-            return CheckboxesElement(action_id=f.name, options=options, initial_options=initial)
+            return CheckboxesElement(action_id=f.name, options=options, initial_options=picked)
         return StaticMultiSelectElement(
-            action_id=f.name, options=options, initial_options=initial, placeholder="Choose"
+            action_id=f.name, options=options, initial_options=picked, placeholder="Choose"
         )
     initial_one = by_value.get(str(value)) if value not in (None, "") else None
     if f.expanded and len(options) <= 10:

@@ -51,6 +51,9 @@ from cards.model import Card
 from commands.core.clock import Clock
 from commands.core.context import Ctx, Options
 from rules import roles
+from rules.action_chasing import ActionStatus
+from rules.firing import FireStatus, fire_status
+from rules.stand_down import Status
 from rules.timeparse import show
 from storage import repositories as repo
 from storage.models import (
@@ -95,7 +98,7 @@ class Fire:
     source: str  # "event:12", "sitrep:3", "notification:7"
     step: str
     due_at: datetime
-    status: str  # on_time, late, missed
+    status: FireStatus
 
     @property
     def key(self) -> tuple[str, str, datetime]:
@@ -116,11 +119,8 @@ class Batch:
         self._contexts: dict[str, Ctx] = {}
         self._system: Person | None = None
 
-    def status(self, due: datetime) -> str:
-        late = self.now - due
-        if late > self.options.grace:
-            return "missed"
-        return "late" if late > self.options.late_after else "on_time"
+    def status(self, due: datetime) -> FireStatus:
+        return fire_status(self.now - due, self.options.late_after, self.options.grace)
 
     # Claiming -----------------------------------------------------------------------------
 
@@ -184,7 +184,7 @@ class Batch:
         )
         ranked = (
             select(Action.id, rank)
-            .where(Action.incident_id.in_(ids), Action.status != "done")
+            .where(Action.incident_id.in_(ids), Action.status != ActionStatus.DONE)
             .subquery()
         )
         rows = self.session.execute(
@@ -303,7 +303,7 @@ class Batch:
                 options=self.options,
             )
             self._contexts[incident.surface] = ctx
-        ctx.know_incident(incident.channel_key, incident.exercise, incident.status == "closed")
+        ctx.know_incident(incident.channel_key, incident.exercise, incident.status == Status.CLOSED)
         return ctx
 
     def post(self, incident: Incident, text: str, card: Card | None = None, **kw: Any) -> None:

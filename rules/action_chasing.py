@@ -9,6 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    STARTED = "started"
+    BLOCKED = "blocked"
+    DONE = "done"
+    HANDED_OVER = "handed_over"  # to business as usual when its incident closed (3.28)
+
 
 DEFAULT_LEADS = (timedelta(hours=24), timedelta(hours=2))
 OVERDUE = "overdue"

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rules.deadlines import DEFAULT_CLOCKS, Kind
 from rules.roles import Actor, Decision, Role
@@ -31,7 +32,14 @@ EXCLUDED: dict[str, str] = {
         "mechanism (Regulation (EC) No 178/2002; guidance section 8)."
     ),
 }
+
+
 # Notifications on the RAPEX system (the annexes the guidance sends to the Commission).
+class NotificationStatus(StrEnum):
+    OPEN = "open"  # its clock runs
+    SENT = "sent"
+
+
 RAPEX_KINDS = frozenset(Kind) - {Kind.PRODUCER}
 COMPULSORY = "compulsory"
 VOLUNTARY = "voluntary"

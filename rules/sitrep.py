@@ -22,6 +22,11 @@ FIELDS: tuple[tuple[str, str], ...] = (
 )
 
 
+class SitrepStatus(StrEnum):
+    DRAFT = "draft"  # collated at the cut-off, awaiting IMT's approval
+    PUBLISHED = "published"
+
+
 class Step(StrEnum):
     PROMPT = "sitrep_prompt"
     CHASE = "sitrep_chase"

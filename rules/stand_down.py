@@ -112,6 +112,19 @@ class CommandTeam:
         )
 
 
+class DeEscalationStatus(StrEnum):
+    PROPOSED = "proposed"  # awaiting its two approvals; the incident stays at its level
+    APPROVED = "approved"
+    WITHDRAWN = "withdrawn"
+
+
+DE_ESCALATION_STATUS_LABELS: dict[DeEscalationStatus, str] = {
+    DeEscalationStatus.PROPOSED: "Awaiting approval",
+    DeEscalationStatus.APPROVED: "Approved",
+    DeEscalationStatus.WITHDRAWN: "Withdrawn",
+}
+
+
 class Approver(StrEnum):
     IMT = "imt"
     TCG_CHAIR = "tcg_chair"

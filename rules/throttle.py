@@ -20,7 +20,7 @@ def delay_after(failures: int) -> timedelta:
     if failures < FREE_FAILURES:
         return timedelta(0)
     doublings = min(failures - FREE_FAILURES, 20)  # 2**20 s is far past the longest delay
-    return min(FIRST_DELAY * 2**doublings, LONGEST_DELAY)
+    return min(FIRST_DELAY * (1 << doublings), LONGEST_DELAY)
 
 
 def forgotten(last_failure_at: datetime, now: datetime) -> bool:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from enum import Enum as PyEnum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -18,9 +22,18 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from rules.action_chasing import ActionStatus
+from rules.conferences import ConferenceStatus
+from rules.firing import FireStatus
+from rules.lifecycle import Stage
+from rules.notifications import NotificationStatus
+from rules.sitrep import SitrepStatus
+from rules.stand_down import DeEscalationStatus, ReviewStatus, Status
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -38,6 +51,28 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def text_enum(enum: type[StrEnum], length: int) -> Enum:
+    """A status or stage column: the enum's values in the VARCHAR(length) the column always
+    was (no database enum type, no CHECK constraint), so no stored row changes. Rows load as
+    members; a value outside the enum is refused when written."""
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class OutboxStatus(StrEnum):
+    """An outbox row's state; no rule of the plan gives it meaning, the delivery does
+    (``bot/outbox.py``), so it lives beside its table."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
 
 
 NAMING = {
@@ -114,10 +149,10 @@ class Issue(Base):
     raised_at: Mapped[datetime]
     surface: Mapped[str] = mapped_column(String(20))
     origin_channel: Mapped[str] = mapped_column(String(200), default="")
-    stage: Mapped[str] = mapped_column(String(30), index=True)
+    stage: Mapped[Stage] = mapped_column(text_enum(Stage, 30), index=True)
     stage_seq: Mapped[int] = mapped_column(Integer, default=0)
     stage_entered_at: Mapped[datetime]
-    stage_before_parking: Mapped[str | None] = mapped_column(String(30))
+    stage_before_parking: Mapped[Stage | None] = mapped_column(text_enum(Stage, 30))
     raised_by: Mapped[Person] = relationship(foreign_keys=[raised_by_id])
 
 
@@ -127,7 +162,7 @@ class ImpactAssessment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    stage: Mapped[str] = mapped_column(String(30))
+    stage: Mapped[Stage] = mapped_column(text_enum(Stage, 30))
     stage_seq: Mapped[int] = mapped_column(Integer)
     ratings: Mapped[dict[str, Any]]
     overall: Mapped[int] = mapped_column(Integer)
@@ -142,7 +177,7 @@ class NncAssessment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    stage: Mapped[str] = mapped_column(String(30))
+    stage: Mapped[Stage] = mapped_column(text_enum(Stage, 30))
     stage_seq: Mapped[int] = mapped_column(Integer)
     criteria: Mapped[dict[str, Any]]
     any_met: Mapped[bool] = mapped_column(Boolean)
@@ -156,8 +191,8 @@ class Escalation(Base):
     __tablename__ = "escalations"
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
-    from_stage: Mapped[str] = mapped_column(String(30))
-    to_stage: Mapped[str] = mapped_column(String(30))
+    from_stage: Mapped[Stage] = mapped_column(text_enum(Stage, 30))
+    to_stage: Mapped[Stage] = mapped_column(text_enum(Stage, 30))
     moved_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     moved_at: Mapped[datetime]
     basis: Mapped[str] = mapped_column(String(200), default="")
@@ -175,7 +210,9 @@ class CaseConference(Base):
     scheduled_for: Mapped[datetime]
     agenda: Mapped[dict[str, Any]]
     attendees: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default="called")
+    status: Mapped[ConferenceStatus] = mapped_column(
+        text_enum(ConferenceStatus, 20), default=ConferenceStatus.CALLED
+    )
     called_at: Mapped[datetime]
     outcomes: Mapped[list[Any] | None]
     concluded_at: Mapped[datetime | None]
@@ -191,7 +228,7 @@ class Incident(Base):
     title: Mapped[str] = mapped_column(String(200))
     exercise: Mapped[bool] = mapped_column(Boolean, default=False)
     level: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    status: Mapped[Status] = mapped_column(text_enum(Status, 20), default=Status.ACTIVE)
     overall_impact: Mapped[int | None] = mapped_column(Integer)
     erco_engaged: Mapped[bool] = mapped_column(Boolean, default=False)
     command_team: Mapped[dict[str, Any]]
@@ -249,7 +286,9 @@ class Action(Base):
     standard: Mapped[str] = mapped_column(Text, default="")
     assigned_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     assigned_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    status: Mapped[ActionStatus] = mapped_column(
+        text_enum(ActionStatus, 20), default=ActionStatus.OPEN, index=True
+    )
     done_at: Mapped[datetime | None]
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     done_note: Mapped[str] = mapped_column(Text, default="")
@@ -397,7 +436,7 @@ class Firing(Base):
     step: Mapped[str] = mapped_column(String(20))
     due_at: Mapped[datetime]
     handled_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(10))  # on_time, late, missed
+    status: Mapped[FireStatus] = mapped_column(text_enum(FireStatus, 10))
 
 
 class Sitrep(Base):
@@ -411,7 +450,9 @@ class Sitrep(Base):
     sections: Mapped[list[Any]]
     missing: Mapped[list[Any]]
     amendment: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[SitrepStatus] = mapped_column(
+        text_enum(SitrepStatus, 20), default=SitrepStatus.DRAFT
+    )
     created_at: Mapped[datetime]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     published_at: Mapped[datetime | None]
@@ -480,7 +521,9 @@ class OutboxMessage(Base):
     # Names a post so later operations can edit or bookmark it (``issue:ISS-2026-0001``).
     anchor: Mapped[str | None] = mapped_column(String(80), index=True)
     payload: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    status: Mapped[OutboxStatus] = mapped_column(
+        text_enum(OutboxStatus, 20), default=OutboxStatus.PENDING, index=True
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]
@@ -541,7 +584,9 @@ class DeEscalation(Base):
     __tablename__ = "de_escalations"
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="proposed")  # approved, withdrawn
+    status: Mapped[DeEscalationStatus] = mapped_column(
+        text_enum(DeEscalationStatus, 20), default=DeEscalationStatus.PROPOSED
+    )
     from_level: Mapped[str] = mapped_column(String(20))
     to_level: Mapped[str] = mapped_column(String(20))
     rationale: Mapped[str] = mapped_column(Text)
@@ -580,7 +625,9 @@ class Review(Base):
     __tablename__ = "reviews"
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    status: Mapped[ReviewStatus] = mapped_column(
+        text_enum(ReviewStatus, 20), default=ReviewStatus.SCHEDULED
+    )
     scheduled_for: Mapped[datetime]
     scheduled_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     findings: Mapped[dict[str, Any]]  # aspect of 5.2 -> text
@@ -681,7 +728,9 @@ class Notification(Base):
     recorded_at: Mapped[datetime]
     surface: Mapped[str] = mapped_column(String(20))
     conversation: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    status: Mapped[NotificationStatus] = mapped_column(
+        text_enum(NotificationStatus, 20), default=NotificationStatus.OPEN, index=True
+    )
     values: Mapped[dict[str, Any]]
     sent_at: Mapped[datetime | None]
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -795,3 +844,20 @@ FLAT_READS = (
     Index("ix_rhythm_events_due", RhythmEvent.active, RhythmEvent.next_run_at),
     Index("ix_sitrep_schedules_due", SitrepSchedule.active, SitrepSchedule.next_run_at),
 )
+
+
+def _as_member(enum: type[PyEnum]) -> Callable[[object, object, object, object], object]:
+    def coerce(target: object, value: object, old: object, initiator: object) -> object:
+        return None if value is None else enum(value)
+
+    return coerce
+
+
+# A status or stage given as its string (a row built by hand, a seed) is held as the member
+# at once, not only once the row is read back: ``row.status is Status.CLOSED`` holds before
+# a commit too, and a value outside the enum is refused where it is set.
+for _mapper in Base.registry.mappers:
+    for _key, _column in _mapper.columns.items():
+        if isinstance(_column.type, Enum) and _column.type.enum_class is not None:
+            _attribute = getattr(_mapper.class_, _key)
+            event.listen(_attribute, "set", _as_member(_column.type.enum_class), retval=True)

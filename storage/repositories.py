@@ -24,6 +24,7 @@ from storage.models import (
     Issue,
     NncAssessment,
     OutboxMessage,
+    OutboxStatus,
     Person,
     RoleGrant,
 )
@@ -257,7 +258,13 @@ def latest_decisions(
     )
     ids = [r.id for r in rows]
     superseded = (
-        set(session.scalars(select(Decision.supersedes_id).where(Decision.supersedes_id.in_(ids))))
+        {
+            i
+            for i in session.scalars(
+                select(Decision.supersedes_id).where(Decision.supersedes_id.in_(ids))
+            )
+            if i is not None
+        }
         if ids
         else set()
     )
@@ -311,7 +318,7 @@ def enqueue(
         conversation=conversation,
         op=op,
         payload=payload,
-        status="pending",
+        status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
         created_at=now,

@@ -22,4 +22,4 @@ def names_person(column: Any, person: Person | None) -> ColumnElement[bool]:
     """SQL: the rows whose ``column`` names this stored person (none for a stranger)."""
     if person is None or person.id is None:
         return false()
-    return column == person.id  # type: ignore[no-any-return]
+    return column == person.id

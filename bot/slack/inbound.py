@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from slack_sdk.signature import Clock as SlackClock
 from slack_sdk.signature import SignatureVerifier
 
 MAX_BODY = 1024 * 1024
@@ -147,7 +148,7 @@ def _interaction(payload: Any) -> str | None:
     return None
 
 
-class _Clock:
+class _Clock(SlackClock):
     """slack_sdk's verifier asks a clock object for ``now()`` (epoch seconds)."""
 
     def __init__(self, now: Callable[[], float]) -> None:

@@ -72,7 +72,7 @@ def refresh_metadata_in_threads() -> None:
         )
     metadata = jwt_token_extractor._OpenIdMetadata
     if metadata._refresh is not _refresh_in_thread:
-        metadata._refresh = _refresh_in_thread  # type: ignore[method-assign]
+        metadata._refresh = _refresh_in_thread
 
 
 class WarmCredentials(ServiceClientCredentialsFactory):

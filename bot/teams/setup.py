@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -64,7 +64,7 @@ def install(
     return surface
 
 
-def _close(graph: Graph):  # type: ignore[no-untyped-def]
+def _close(graph: Graph) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         yield
         await graph.close()

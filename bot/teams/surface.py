@@ -26,6 +26,7 @@ from botbuilder.schema import (
     InvokeResponse,
 )
 from msrest.serialization import Model
+from sqlalchemy import String
 
 from bot.teams import cards as teams_cards
 from bot.teams.conversations import Conversations, channel_root
@@ -313,7 +314,9 @@ def _reply_to(activity: Activity) -> str:
 
 
 # An outbox row's conversation holds the destination (Teams ids are well within it).
-_DESTINATION = OutboxMessage.__table__.c.conversation.type.length
+_CONVERSATION = OutboxMessage.__table__.c.conversation.type
+assert isinstance(_CONVERSATION, String) and _CONVERSATION.length is not None
+_DESTINATION = _CONVERSATION.length
 
 
 def _storable(destination: str) -> str | None:

@@ -101,7 +101,7 @@ class Workspace:
             else None
         )
 
-    def routes(self) -> list[web.RouteDef]:
+    def routes(self) -> list[web.AbstractRouteDef]:
         return [
             web.get("/", self.index),
             web.get("/vendor/{name}", self.vendor),

@@ -19,6 +19,7 @@ from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_issue_or_incident
 from rules import roles
+from rules.action_chasing import ActionStatus
 from rules.references import parse_reference
 from rules.timeparse import WhenError, parse_when, show
 from storage import repositories as repo
@@ -98,7 +99,7 @@ def assign(ctx: Ctx, issue: Issue | None, incident: Incident | None, v: dict[str
         standard=v.get("standard") or "",
         assigned_by_id=ctx.person.id,
         assigned_at=ctx.now,
-        status="open",
+        status=ActionStatus.OPEN,
         group=v.get("group") or "",
     )
     schedule_chase(row, ctx.now, ctx.options)
@@ -136,7 +137,7 @@ def done(ctx: Ctx, args: Args) -> Reply:
     row = find_action(ctx, text, "done")
     check_progress(ctx, row, "mark done")
     before = row.status
-    row.status = "done"
+    row.status = ActionStatus.DONE
     row.next_run_at = None  # nothing more to chase
     row.done_at = ctx.now
     row.done_by_id = ctx.person.id
@@ -157,11 +158,11 @@ def open_actions_for(session: Session, person: Person) -> list[Action]:
     return list(
         session.scalars(
             select(Action)
-            .where(names_person(Action.owner_id, person), Action.status != "done")
+            .where(names_person(Action.owner_id, person), Action.status != ActionStatus.DONE)
             .order_by(Action.due_at)
         )
     )
 
 
 def overdue(row: Action, now: datetime) -> bool:
-    return row.status != "done" and row.due_at < now
+    return row.status != ActionStatus.DONE and row.due_at < now

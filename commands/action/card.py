@@ -9,6 +9,7 @@ from __future__ import annotations
 from cards.model import Action as Button
 from cards.model import Card
 from commands.incident.forms import GROUP_LABELS
+from rules.action_chasing import ActionStatus
 from rules.timeparse import show
 from storage.models import Action
 
@@ -22,17 +23,17 @@ STATUS_LABELS = {
 
 def status_label(action: Action) -> str:
     label = STATUS_LABELS.get(action.status, action.status.capitalize())
-    if action.status != "done" and action.overdue_at is not None:
+    if action.status != ActionStatus.DONE and action.overdue_at is not None:
         label += " · OVERDUE"
     return label
 
 
 def action_buttons(action: Action) -> tuple[Button, ...]:
-    if action.status == "done":
+    if action.status == ActionStatus.DONE:
         return ()
     ref = action.reference
     buttons = []
-    if action.status != "started":
+    if action.status != ActionStatus.STARTED:
         buttons.append(Button("Started", f"/opss started {ref}"))
     buttons.append(Button("Blocked", f"/opss blocked {ref}"))
     buttons.append(Button("Done", f"/opss done {ref}"))
@@ -54,8 +55,10 @@ def action_card(row: Action, subject: str, *, exercise: bool = False) -> Card:
         facts.append(("Group", GROUP_LABELS.get(row.group, row.group)))
     if row.standard:
         facts.append(("Quality standard", row.standard))
-    if row.progress_note and row.status in {"started", "blocked"}:
-        facts.append(("Blocked because" if row.status == "blocked" else "Note", row.progress_note))
+    if row.progress_note and row.status in {ActionStatus.STARTED, ActionStatus.BLOCKED}:
+        facts.append(
+            ("Blocked because" if row.status == ActionStatus.BLOCKED else "Note", row.progress_note)
+        )
     return Card(
         title=f"Action {row.reference}",
         subtitle=row.what,

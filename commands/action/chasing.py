@@ -28,6 +28,8 @@ from commands.core.context import Options
 from commands.core.people import reachable
 from commands.schedule import Batch, DueSource, Fire
 from rules import action_chasing as rule
+from rules.action_chasing import ActionStatus
+from rules.firing import FireStatus
 from rules.timeparse import show
 from storage.models import Action, Incident, IncidentGroup, Person
 
@@ -71,8 +73,8 @@ def chase_actions(batch: Batch, actions: list[Action]) -> None:
         after = action.chased_until or action.assigned_at
         for step in rule.due_between(action.due_at, options.action_reminders, after, now):
             status = batch.status(step.at)
-            if step.name == rule.OVERDUE and status == "missed":
-                status = "late"  # an overdue action is always flagged and escalated
+            if step.name == rule.OVERDUE and status == FireStatus.MISSED:
+                status = FireStatus.LATE  # an overdue action is always flagged and escalated
             if action.incident_id is not None:
                 fire = Fire(action.incident_id, f"action:{action.id}", step.name, step.at, status)
                 planned.append((action, step, fire))
@@ -82,17 +84,18 @@ def chase_actions(batch: Batch, actions: list[Action]) -> None:
     for action, step, fire in planned:
         if fire.key not in claimed:
             continue
+        assert fire.incident_id is not None  # planned only for an action of an incident
         incident = incidents[fire.incident_id]
         owner = owners[action.owner_id]
         if step.name == rule.OVERDUE:
             _overdue(batch, incident, action, owner, chairs.get(incident.id), accounts, fire)
             batch.result.posted += 1
-        elif fire.status == "missed":
+        elif fire.status == FireStatus.MISSED:
             batch.result.missed += 1
         else:
-            _remind(batch, incident, action, owner, accounts, late=fire.status == "late")
+            _remind(batch, incident, action, owner, accounts, late=fire.status == FireStatus.LATE)
             batch.result.posted += 1
-            batch.result.late += fire.status == "late"
+            batch.result.late += fire.status == FireStatus.LATE
         batch.result.handled.append(f"{action.reference} {step.name} {fire.status}")
 
 
@@ -153,7 +156,7 @@ def _overdue(
     action.overdue_at = batch.now
     to = f"the TCG chair, {chair.display_name}" if chair else "IMT (no TCG is open)"
     action.escalated_to = chair.name if chair else "IMT"
-    late = getattr(fire, "status", "") == "late"
+    late = getattr(fire, "status", "") == FireStatus.LATE
     text = (
         f"Overdue: {action.reference} for {owner.display_name} was due {show(action.due_at)}; "
         f"escalated to {to}: {action.what}" + (" (late)" if late else "")
@@ -198,10 +201,11 @@ def chase_card(action: Action, owner: Person, incident: Incident, subtitle: str)
 
 
 def describe(action: Action, holidays: frozenset) -> str:
+    assert action.next_run_at is not None  # a due row (first_due)
     step = "overdue flag" if action.next_run_at >= action.due_at else "reminder"
     return f"the {step} of {action.reference}"
 
 
 SOURCE = DueSource(
-    "action reminders", Action, chase_actions, describe, lambda m: m.status != "done"
+    "action reminders", Action, chase_actions, describe, lambda m: m.status != ActionStatus.DONE
 )

@@ -15,6 +15,7 @@ from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from rules import roles
+from rules.action_chasing import ActionStatus
 from rules.references import parse_reference
 from storage.models import Action, Incident, Person
 
@@ -26,7 +27,7 @@ def find_action(ctx: Ctx, text: str | None, verb: str) -> Action:
     row = ctx.session.scalar(select(Action).where(Action.reference == parsed[1]))
     if row is None:
         raise UserError(f"No action {parsed[1]} is recorded.")
-    if row.status == "done":
+    if row.status == ActionStatus.DONE:
         raise UserError(f"{row.reference} was already marked done.")
     return row
 
@@ -50,7 +51,7 @@ def publish_progress(ctx: Ctx, row: Action, message: str) -> None:
     ctx.update(conversation, action_anchor(row), f"Action {row.reference}", card)
 
 
-def _set(ctx: Ctx, row: Action, status: str, note: str) -> None:
+def _set(ctx: Ctx, row: Action, status: ActionStatus, note: str) -> None:
     before = {"status": row.status, "note": row.progress_note}
     row.status = status
     row.progress_note = note
@@ -60,7 +61,7 @@ def _set(ctx: Ctx, row: Action, status: str, note: str) -> None:
 def started(ctx: Ctx, args: Args) -> Reply:
     row = find_action(ctx, args.first(), "started")
     check_progress(ctx, row, "mark as started")
-    _set(ctx, row, "started", args.options.get("note", ""))
+    _set(ctx, row, ActionStatus.STARTED, args.options.get("note", ""))
     message = f"Action {row.reference} started by {ctx.person.display_name}: {row.what}"
     publish_progress(ctx, row, message)
     return Reply(text=message)
@@ -91,7 +92,7 @@ def blocked_form(ref: str) -> Form:
 def _blocked_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     row = find_action(ctx, context.get("reference"), "blocked")
     check_progress(ctx, row, "mark as blocked")
-    _set(ctx, row, "blocked", v["reason"])
+    _set(ctx, row, ActionStatus.BLOCKED, v["reason"])
     message = f"Action {row.reference} is blocked ({ctx.person.display_name}): {v['reason']}"
     publish_progress(ctx, row, message)
     return Reply(text=message)

@@ -33,7 +33,7 @@ AGENDA_OPTIONS = {key: f"agenda_{key}" for key, _ in forms.CONFERENCE_AGENDA}
 
 def _issue(ctx: Ctx, reference: str | None) -> Issue:
     issue = find_issue(ctx.session, reference, "conference")
-    stage = Stage(issue.stage)
+    stage = issue.stage
     try:
         lifecycle.transition(stage, Move.CALL_CONFERENCE)
     except lifecycle.TransitionRefused as exc:
@@ -122,7 +122,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         raise PermissionRefused(
             f"request a case conference on {issue.reference}", allowed.who_may, issue.reference
         )
-    stage = Stage(issue.stage)
+    stage = issue.stage
     if stage is not Stage.CASE_CONFERENCE:
         require_preconditions(ctx, issue, Stage.CASE_CONFERENCE, v.get("justification") or "")
     reference = repo.next_reference(ctx.session, "conference", ctx.now.year)
@@ -136,7 +136,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         scheduled_for=when,
         agenda=agenda,
         attendees=v.get("attendees") or "",
-        status="called",
+        status=ConferenceStatus.CALLED,
         called_at=ctx.now,
     )
     ctx.session.add(conference)
@@ -192,9 +192,9 @@ def conference_card(conference: CaseConference, issue: Issue, requested_by: str)
         ("Issue", f"{issue.reference} · {issue.title}"),
         ("When", show(conference.scheduled_for)),
         ("Requested by", f"{requested_by} ({conference.basis})"),
-        ("Status", CONFERENCE_STATUS_LABELS[ConferenceStatus(conference.status)]),
+        ("Status", CONFERENCE_STATUS_LABELS[conference.status]),
     ]
-    if conference.status == ConferenceStatus.CANCELLED:
+    if conference.status == ConferenceStatus.CANCELLED and conference.cancelled_at is not None:
         facts.append(("Cancelled", f"{show(conference.cancelled_at)}: {conference.cancel_reason}"))
     if conference.concluded_at is not None:
         facts.append(("Held", f"outcome recorded {show(conference.concluded_at)}"))
@@ -234,9 +234,7 @@ def _conference(ctx: Ctx, reference: str | None) -> CaseConference:
             allowed.who_may,
             conference.reference,
         )
-    problem = conferences.outcome_problem(
-        ConferenceStatus(conference.status), conference.scheduled_for, ctx.now
-    )
+    problem = conferences.outcome_problem(conference.status, conference.scheduled_for, ctx.now)
     if problem:
         when = show(conference.scheduled_for)
         raise UserError(f"{conference.reference} (called for {when}) {problem}.")
@@ -287,7 +285,7 @@ def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> R
     issue = ctx.session.get(Issue, conference.issue_id)
     assert issue is not None
     before = {"status": conference.status}
-    conference.status = ConferenceStatus.HELD.value
+    conference.status = ConferenceStatus.HELD
     conference.outcomes = outcomes
     conference.concluded_at = ctx.now
     decision_refs = []
@@ -335,7 +333,7 @@ def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> R
     elif "declare_incident" in outcomes:
         text += f" Declare it with /opss declare {issue.reference}."
     card = publish_issue_change(ctx, issue, text, tell_imt=True)
-    if issue.stage == Stage.CLOSED_NFA.value:
+    if issue.stage == Stage.CLOSED_NFA:
         text += f" {issue.reference} is now {STAGE_LABELS[Stage.CLOSED_NFA]}."
     return Reply(text=text, card=card, ephemeral=False)
 
@@ -367,13 +365,13 @@ def cancel(ctx: Ctx, args: Args) -> Reply:
             f"whoever requested it, or {allowed.who_may}",
             conference.reference,
         )
-    problem = conferences.cancel_problem(ConferenceStatus(conference.status))
+    problem = conferences.cancel_problem(conference.status)
     if problem:
         raise UserError(f"{conference.reference} {problem}.")
     reason = (args.options.get("reason") or "").strip()
     if not reason:
         raise UserError("Reason: say why the conference is cancelled, with --reason.", "reason")
-    conference.status = ConferenceStatus.CANCELLED.value
+    conference.status = ConferenceStatus.CANCELLED
     conference.cancelled_at = ctx.now
     conference.cancel_reason = reason
     ctx.audit(

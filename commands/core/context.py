@@ -16,6 +16,7 @@ from rules.action_chasing import DEFAULT_LEADS
 from rules.deadlines import DEFAULT_CLOCKS, Clock, Kind
 from rules.engagement import OPERATIONAL_PARTNERS, STAKEHOLDERS
 from rules.roles import Actor
+from rules.stand_down import Status
 from storage import repositories as repo
 from storage.conversations import ConversationKey
 from storage.models import ChannelBinding, Person
@@ -201,7 +202,8 @@ class Ctx:
         if conversation == self.options.imt_conversation and not self.imt_reachable(surface):
             return  # no IMT channel on this platform: a post would wait for ever
         self._posted.add((conversation, text))
-        text, card = self._label(conversation, text, card)
+        text = self._label(conversation, text)
+        card = self._label_card(conversation, card) if card is not None else None
         self._enqueue(surface, conversation, outbox.Post(text, card, pin), anchor)
 
     def update(
@@ -210,7 +212,7 @@ class Ctx:
         """Queue an edit of the post named ``anchor`` (a card that changes with its subject)."""
         if self._open_conversation(conversation) != conversation:
             return  # its channel is archived: the card stays as the incident closed
-        text, card = self._label(conversation, text, card)
+        text, card = self._label(conversation, text), self._label_card(conversation, card)
         self._enqueue(surface, conversation, outbox.Update(text, card), anchor)
 
     def bookmark(self, conversation: str, title: str, anchor: str) -> None:
@@ -239,14 +241,16 @@ class Ctx:
         key = ConversationKey(surface or self.surface, conversation)
         outbox.queue(self.session, key, op, self.now, anchor=anchor)
 
-    def _label(self, conversation: str, text: str, card: Card | None) -> tuple[str, Card | None]:
-        if self._is_exercise(conversation):
-            # Every post about an EXERCISE incident says so (plan section 6).
-            if not text.startswith("EXERCISE"):
-                text = f"EXERCISE · {text}"
-            if card is not None and not card.exercise:
-                card = replace(card, exercise=True)
-        return text, card
+    # Every post about an EXERCISE incident says so (plan section 6), its text and its card.
+    def _label(self, conversation: str, text: str) -> str:
+        if self._is_exercise(conversation) and not text.startswith("EXERCISE"):
+            return f"EXERCISE · {text}"
+        return text
+
+    def _label_card(self, conversation: str, card: Card) -> Card:
+        if self._is_exercise(conversation) and not card.exercise:
+            return replace(card, exercise=True)
+        return card
 
     def _is_exercise(self, conversation: str) -> bool:
         if not conversation.startswith("incident:"):
@@ -287,7 +291,7 @@ class Ctx:
             return False
         if key not in self._closed:
             incident = repo.incident_by_reference(self.session, key.split(":", 1)[1])
-            self._closed[key] = incident is not None and incident.status == "closed"
+            self._closed[key] = incident is not None and incident.status == Status.CLOSED
         return self._closed[key]
 
     def file(self, conversation: str, document_id: int, title: str, filename: str) -> None:

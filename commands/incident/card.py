@@ -20,7 +20,7 @@ from commands.issue.card import ladder_position, visited_stages
 from commands.notification.records import risk_fact
 from rules import impact
 from rules.lifecycle import Stage
-from rules.stand_down import LEVEL_LABELS, STATUS_LABELS, Status
+from rules.stand_down import LEVEL_LABELS, STATUS_LABELS
 from rules.timeparse import show
 from storage import repositories as repo
 from storage.models import Incident
@@ -30,7 +30,7 @@ def incident_card(session: Session, incident: Incident) -> Card:
     facts: list[tuple[str, str]] = [
         ("Issue", incident.issue.reference),
         ("Command level", LEVEL_LABELS.get(incident.level, incident.level)),
-        ("Status", STATUS_LABELS[Status(incident.status)]),
+        ("Status", STATUS_LABELS[incident.status]),
         ("Declared", show(incident.declared_at)),
     ]
     facts += standing.summary_facts(session, incident)

@@ -25,8 +25,9 @@ from commands.issue.card import publish_issue_change
 from commands.rhythm.battle_rhythm import active_events
 from commands.sitrep.sitreps import schedule_of
 from rules import stand_down
+from rules.action_chasing import ActionStatus
 from rules.references import parse_reference
-from rules.stand_down import IncidentMove, ReviewStatus
+from rules.stand_down import DeEscalationStatus, IncidentMove, ReviewStatus
 from rules.timeparse import LONDON, WhenError, parse_when, show
 from storage.models import Incident, Review
 
@@ -162,7 +163,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     if not check.ok:
         raise UserError(check.message, check.field)
     for action in open_rows:
-        action.status = "handed_over"
+        action.status = ActionStatus.HANDED_OVER
         action.done_at = ctx.now
         action.done_by_id = ctx.person.id
         action.done_note = f"Handed over at closure: {handed[action.reference]}"
@@ -177,7 +178,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         assert review_at is not None
         review = Review(
             incident_id=incident.id,
-            status=ReviewStatus.SCHEDULED.value,
+            status=ReviewStatus.SCHEDULED,
             scheduled_for=review_at,
             scheduled_by_id=ctx.person.id,
             findings={},
@@ -204,7 +205,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         sitrep_row.next_run_at = None
     pending = standing.pending_de_escalation(ctx.session, incident)
     if pending is not None:
-        pending.status = "withdrawn"
+        pending.status = DeEscalationStatus.WITHDRAWN
     decision = record_decision(
         ctx,
         kind="closure",
@@ -217,7 +218,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         + (f"; handed over: {'; '.join(f'{k}: {r}' for k, r in handed.items())}" if handed else ""),
     )
     before = {"status": incident.status}
-    incident.status = target.value
+    incident.status = target
     incident.closed_at = ctx.now
     ctx.audit(
         "incident.closed",

@@ -13,6 +13,7 @@ from commands.core.access import in_its_channel
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.lookup import find_incident
 from rules.command_and_control import INCIDENT_ROLES, may_organise
+from rules.stand_down import Status
 from storage import repositories as repo
 from storage.conversations import ConversationKey
 from storage.models import Incident, IncidentGroup, IncidentRole, Person
@@ -165,7 +166,7 @@ def my_incident_roles_card(ctx: Ctx) -> Card | None:
     groups = ctx.session.execute(
         select(IncidentGroup, Incident)
         .join(Incident, Incident.id == IncidentGroup.incident_id)
-        .where(IncidentGroup.closed_at.is_(None), Incident.status != "closed")
+        .where(IncidentGroup.closed_at.is_(None), Incident.status != Status.CLOSED)
         .order_by(IncidentGroup.id)
     ).all()
     for group, incident in groups:
@@ -179,7 +180,7 @@ def my_incident_roles_card(ctx: Ctx) -> Card | None:
         .where(
             names_person(IncidentRole.person_id, ctx.person),
             IncidentRole.ended_at.is_(None),
-            Incident.status != "closed",
+            Incident.status != Status.CLOSED,
         )
     ).all()
     for row, incident in rows:

@@ -25,7 +25,14 @@ from commands.incident import standing
 from commands.incident.card import refresh_card_and_log
 from commands.rhythm.battle_rhythm import active_events, add_event, apply_preset, rhythm_card
 from rules import stand_down
-from rules.stand_down import APPROVER_LABELS, LEVEL_LABELS, Approver, IncidentMove
+from rules.stand_down import (
+    APPROVER_LABELS,
+    DE_ESCALATION_STATUS_LABELS,
+    LEVEL_LABELS,
+    Approver,
+    DeEscalationStatus,
+    IncidentMove,
+)
 from rules.timeparse import LONDON, WhenError, parse_when, show
 from storage.models import Action, DeEscalation, Incident
 
@@ -208,7 +215,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         )
     plan = DeEscalation(
         incident_id=incident.id,
-        status="proposed",
+        status=DeEscalationStatus.PROPOSED,
         from_level=incident.level,
         to_level=v["to_level"],
         rationale=v["rationale"],
@@ -265,11 +272,10 @@ def plan_card(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Card:
         )
         for n, r in enumerate(plan.residual, start=1)
     ]
-    status = {"proposed": "Awaiting approval", "approved": "Approved", "withdrawn": "Withdrawn"}
     facts = [
         ("From", LEVEL_LABELS.get(plan.from_level, plan.from_level)),
         ("To", LEVEL_LABELS.get(plan.to_level, plan.to_level)),
-        ("Status", status.get(plan.status, plan.status)),
+        ("Status", DE_ESCALATION_STATUS_LABELS[plan.status]),
         ("Approvals", standing.approvals_text(ctx.session, plan)),
         ("Monitoring", "a monitoring group, meeting weekly" if plan.monitoring_group else "none"),
         ("Battle rhythm", next(c.title for c in RHYTHM_CHOICES if c.value == plan.rhythm)),
@@ -297,7 +303,7 @@ def plan_card(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Card:
             Button("Approve", f"/opss deescalate {incident.reference} approve"),
             Button("Withdraw", f"/opss deescalate {incident.reference} withdraw"),
         )
-        if plan.status == "proposed"
+        if plan.status == DeEscalationStatus.PROPOSED
         else (),
         exercise=incident.exercise,
     )
@@ -356,7 +362,7 @@ def approve(ctx: Ctx, args: Args) -> Reply:
 def _take_effect(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Reply:
     target = standing.require_move(incident, IncidentMove.DE_ESCALATE)
     before = {"status": incident.status, "level": incident.level}
-    incident.status = target.value
+    incident.status = target
     incident.level = plan.to_level
     names = {a["role"]: a["name"] for a in plan.approvals}
     decision = record_decision(
@@ -371,7 +377,7 @@ def _take_effect(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Reply:
         incident=incident,
         evidence=f"Criteria for return to normal: {plan.criteria}",
     )
-    plan.status = "approved"
+    plan.status = DeEscalationStatus.APPROVED
     plan.decided_at = ctx.now
     plan.decision_id = decision.id
     created = []
@@ -459,7 +465,7 @@ def withdraw(ctx: Ctx, args: Args) -> Reply:
     plan = standing.pending_de_escalation(ctx.session, incident)
     if plan is None:
         raise UserError(f"{incident.reference} has no de-escalation plan awaiting approval.")
-    plan.status = "withdrawn"
+    plan.status = DeEscalationStatus.WITHDRAWN
     plan.decided_at = ctx.now
     ctx.audit(
         "de_escalation.withdrawn",

@@ -29,6 +29,7 @@ from rules import impact, lifecycle, roles
 from rules.channels import incident_channel_name
 from rules.command_and_control import erco_needed
 from rules.lifecycle import STAGE_LABELS, Move, Stage
+from rules.stand_down import Status
 from storage import repositories as repo
 from storage.conversations import ConversationKey
 from storage.models import Incident, Issue
@@ -53,7 +54,7 @@ OPTION_FIELDS = {
 
 def _issue(ctx: Ctx, reference: str | None) -> Issue:
     issue = find_issue(ctx.session, reference, "declare")
-    stage = Stage(issue.stage)
+    stage = issue.stage
     existing = repo.incident_for_issue(ctx.session, issue.id)
     if existing is not None:
         raise UserError(f"{issue.reference} was already declared as {existing.reference}.")
@@ -166,7 +167,7 @@ def open_incident(
         title=v["title"],
         exercise=exercise,
         level=v["level"],
-        status="active",
+        status=Status.ACTIVE,
         overall_impact=int(overall) if overall else None,
         erco_engaged=bool(v.get("erco_engaged")),
         erco_engaged_by=ctx.person.display_name if v.get("erco_engaged") else "",

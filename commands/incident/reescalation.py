@@ -25,7 +25,7 @@ from commands.issue.ladder import move_issue
 from commands.rhythm.battle_rhythm import STANDARD, apply_preset
 from rules import stand_down
 from rules.lifecycle import Stage
-from rules.stand_down import LEVEL_LABELS, IncidentMove, Status
+from rules.stand_down import LEVEL_LABELS, DeEscalationStatus, IncidentMove, Status
 from storage.models import CaseConference, DeEscalation, Incident
 
 
@@ -76,7 +76,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: ReescalateValues) -> Reply:
     reason = v.reason.strip()
     issue = incident.issue
     before = {"status": incident.status}
-    incident.status = target.value
+    incident.status = target
     # Section 2 again: CAM may call a case conference (2.9) after a fresh assessment (2.4).
     move_issue(ctx, issue, Stage.CAM, basis=basis, justification=reason)
     decision = record_decision(
@@ -121,7 +121,7 @@ REESCALATE = FormFlow(
 
 def re_declare(ctx: Ctx, incident: Incident, conference: CaseConference) -> str:
     """A case conference decided to declare again: the incident returns to its level."""
-    if incident.status != Status.RE_ESCALATING.value:
+    if incident.status != Status.RE_ESCALATING:
         raise UserError(
             f"{incident.issue.reference} is already incident {incident.reference} "
             f"({stand_down.STATUS_LABELS[standing.status_of(incident)].lower()}); to bring it back "
@@ -130,12 +130,15 @@ def re_declare(ctx: Ctx, incident: Incident, conference: CaseConference) -> str:
     target = standing.require_move(incident, IncidentMove.RE_DECLARE)
     last = ctx.session.scalar(
         select(DeEscalation)
-        .where(DeEscalation.incident_id == incident.id, DeEscalation.status == "approved")
+        .where(
+            DeEscalation.incident_id == incident.id,
+            DeEscalation.status == DeEscalationStatus.APPROVED,
+        )
         .order_by(DeEscalation.id.desc())
         .limit(1)
     )
     before = {"status": incident.status, "level": incident.level}
-    incident.status = target.value
+    incident.status = target
     incident.level = last.from_level if last else "tactical"
     move_issue(ctx, incident.issue, Stage.DECLARED, basis=f"case conference {conference.reference}")
     decision = record_decision(

@@ -73,7 +73,7 @@ def _check_open(ctx: Ctx, incident: Incident) -> Review:
             f"open the review of {incident.reference}", allowed.who_may, incident.reference
         )
     review = _require_review(ctx, incident)
-    problem = stand_down.review_may_open(standing.status_of(incident), ReviewStatus(review.status))
+    problem = stand_down.review_may_open(standing.status_of(incident), review.status)
     if problem:
         raise UserError(f"{incident.reference}: {problem}.")
     return review
@@ -97,7 +97,7 @@ def review_verb(ctx: Ctx, args: Args) -> Reply:
 
 
 def review_card(ctx: Ctx, incident: Incident, review: Review) -> Card:
-    status = ReviewStatus(review.status)
+    status = review.status
     facts = [
         ("Status", STATUS_LABELS[status]),
         ("Scheduled for", show(review.scheduled_for)),
@@ -214,8 +214,8 @@ def _apply_open(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
     review.findings = {k: v.get(k) or "" for k, _ in REVIEW_ASPECTS if v.get(k)}
     review.summary = v["summary"]
     review.stakeholder_input = v.get("stakeholder_input") or ""
-    if review.status == ReviewStatus.SCHEDULED.value:
-        review.status = ReviewStatus.OPEN.value
+    if review.status == ReviewStatus.SCHEDULED:
+        review.status = ReviewStatus.OPEN
         review.opened_at = ctx.now
         review.opened_by_id = ctx.person.id
     ctx.audit(
@@ -258,8 +258,8 @@ def _check_recommend(ctx: Ctx, incident: Incident) -> Review:
             incident.reference,
         )
     review = _require_review(ctx, incident)
-    if review.status != ReviewStatus.OPEN.value:
-        state = STATUS_LABELS[ReviewStatus(review.status)].lower()
+    if review.status != ReviewStatus.OPEN:
+        state = STATUS_LABELS[review.status].lower()
         raise UserError(
             f"The review of {incident.reference} is {state}: recommendations are allocated "
             f"while it is open (/opss review {incident.reference} open)."
@@ -385,13 +385,13 @@ def sign_off(ctx: Ctx, incident: Incident) -> Reply:
             f"sign off the review of {incident.reference}", allowed.who_may, incident.reference
         )
     review = _require_review(ctx, incident)
-    if review.status != ReviewStatus.OPEN.value:
+    if review.status != ReviewStatus.OPEN:
         raise UserError(
             f"The review of {incident.reference} is "
-            f"{STATUS_LABELS[ReviewStatus(review.status)].lower()}; only an open review is "
+            f"{STATUS_LABELS[review.status].lower()}; only an open review is "
             "signed off."
         )
-    review.status = ReviewStatus.SIGNED_OFF.value
+    review.status = ReviewStatus.SIGNED_OFF
     review.signed_off_at = ctx.now
     review.signed_off_by_id = ctx.person.id
     ctx.audit(

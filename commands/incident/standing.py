@@ -14,7 +14,15 @@ from cards.model import Action as Button
 from commands.core.context import Ctx, UserError
 from commands.core.lookup import find_incident
 from rules import stand_down
-from rules.stand_down import APPROVER_LABELS, Approver, CommandTeam, IncidentMove, Status
+from rules.action_chasing import ActionStatus
+from rules.stand_down import (
+    APPROVER_LABELS,
+    Approver,
+    CommandTeam,
+    DeEscalationStatus,
+    IncidentMove,
+    Status,
+)
 from rules.timeparse import show
 from storage import repositories as repo
 from storage.models import Action, CaseConference, DeEscalation, Incident, Person
@@ -30,7 +38,7 @@ def team_of(incident: Incident) -> CommandTeam:
 
 
 def status_of(incident: Incident) -> Status:
-    return Status(incident.status)
+    return incident.status
 
 
 def require_move(incident: Incident, move: IncidentMove) -> Status:
@@ -43,7 +51,10 @@ def require_move(incident: Incident, move: IncidentMove) -> Status:
 def pending_de_escalation(session: Session, incident: Incident) -> DeEscalation | None:
     return session.scalar(
         select(DeEscalation)
-        .where(DeEscalation.incident_id == incident.id, DeEscalation.status == "proposed")
+        .where(
+            DeEscalation.incident_id == incident.id,
+            DeEscalation.status == DeEscalationStatus.PROPOSED,
+        )
         .order_by(DeEscalation.id.desc())
         .limit(1)
     )
@@ -53,7 +64,7 @@ def open_actions(session: Session, incident: Incident) -> list[Action]:
     return list(
         session.scalars(
             select(Action)
-            .where(Action.incident_id == incident.id, Action.status == "open")
+            .where(Action.incident_id == incident.id, Action.status == ActionStatus.OPEN)
             .order_by(Action.id)
         )
     )

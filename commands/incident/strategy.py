@@ -25,6 +25,7 @@ from commands.incident.command_and_control import (
     posted_reply,
 )
 from commands.incident.plans import current_strategy
+from rules.action_chasing import ActionStatus
 from rules.command_and_control import may_record_strategy
 from rules.timeparse import WhenError, parse_when, show
 from storage import repositories as repo
@@ -182,7 +183,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
             standard=f"Deadline set by the SCG in strategy v{version} (3.7)",
             assigned_by_id=ctx.person.id,
             assigned_at=ctx.now,
-            status="open",
+            status=ActionStatus.OPEN,
             group="scg",
         )
         schedule_chase(action, ctx.now, ctx.options)

@@ -20,7 +20,7 @@ from storage.models import ImpactAssessment, Issue, NncAssessment
 
 def _issue_for_assessment(ctx: Ctx, reference: str | None, verb: str) -> Issue:
     issue = find_issue(ctx.session, reference, verb)
-    if Stage(issue.stage) is Stage.DECLARED:
+    if issue.stage is Stage.DECLARED:
         incident = repo.incident_for_issue(ctx.session, issue.id)
         # A declared incident is reassessed by changing its response level, as a decision.
         again = (
@@ -29,9 +29,9 @@ def _issue_for_assessment(ctx: Ctx, reference: str | None, verb: str) -> Issue:
             else ""
         )
         raise UserError(declared_instead(ctx.session, issue, "assessed again") + again)
-    if not is_open(Stage(issue.stage)):
+    if not is_open(issue.stage):
         raise UserError(
-            f"{issue.reference} is {STAGE_LABELS[Stage(issue.stage)]}; re-open it "
+            f"{issue.reference} is {STAGE_LABELS[issue.stage]}; re-open it "
             f"(/opss reopen {issue.reference}) before assessing it again."
         )
     allowed = roles.may_assess(ctx.actor, issue.functional_area)
@@ -63,7 +63,7 @@ def _prepare_assess(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
 
 def _build_assess(ctx: Ctx, context: Mapping[str, str]) -> Form:
     issue = find_issue(ctx.session, context.get("reference"), "assess")
-    form = forms.impact_form(issue.reference, STAGE_LABELS[Stage(issue.stage)])
+    form = forms.impact_form(issue.reference, STAGE_LABELS[issue.stage])
     latest = repo.latest_assessment(ctx.session, issue.id)
     if latest is not None:  # start from the previous version: reassessing is the usual case
         form = form.prefilled({k: v.lower() for k, v in latest.ratings.items()})

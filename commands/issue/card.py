@@ -11,6 +11,7 @@ from commands.core.context import Ctx
 from commands.issue.forms import SOURCE_LABELS
 from commands.notification.records import risk_fact
 from rules import impact
+from rules.conferences import ConferenceStatus
 from rules.lifecycle import LADDER, PARKED, STAGE_LABELS, Stage
 from rules.timeparse import show
 from storage import repositories as repo
@@ -63,8 +64,8 @@ def issue_card(
 ) -> Card:
     """``ftl``: the area's FTL when the caller has already looked it up. ``new``: the issue was
     raised in this unit of work, so it has no assessments, conferences or incident to read."""
-    stage = Stage(issue.stage)
-    before = Stage(issue.stage_before_parking) if issue.stage_before_parking else None
+    stage = issue.stage
+    before = issue.stage_before_parking
     facts: list[tuple[str, str]] = [
         ("Stage", STAGE_LABELS[stage]),
         ("Product(s)", issue.products),
@@ -81,7 +82,7 @@ def issue_card(
     if assessment is not None:
         overall = impact.Level(assessment.overall)
         current = assessment.stage_seq == issue.stage_seq
-        at = STAGE_LABELS[Stage(assessment.stage)]
+        at = STAGE_LABELS[assessment.stage]
         facts.append(
             (
                 "Impact",
@@ -104,9 +105,9 @@ def issue_card(
     if conference is not None:
         status = (
             "; ".join(OUTCOME_LABELS[o] for o in conference.outcomes or [])
-            if conference.status == "held"
+            if conference.status == ConferenceStatus.HELD
             else f"cancelled ({conference.cancel_reason})"
-            if conference.status == "cancelled"
+            if conference.status == ConferenceStatus.CANCELLED
             else f"called for {show(conference.scheduled_for)}"
         )
         facts.append(("Case conference", f"{conference.reference}: {status}"))

@@ -70,7 +70,7 @@ def direct_form(reference: str, title: str, deputies: list[tuple[str, str]]) -> 
 
 def _issue(ctx: Ctx, reference: str | None) -> Issue:
     issue = find_issue(ctx.session, reference, "escalate")
-    stage = Stage(issue.stage)
+    stage = issue.stage
     declared = repo.incident_for_issue(ctx.session, issue.id)
     if declared is not None:
         raise UserError(f"{issue.reference} is already incident {declared.reference}.")
@@ -127,7 +127,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
             allowed.who_may,
             issue.reference,
         )
-    from_stage = STAGE_LABELS[Stage(issue.stage)]
+    from_stage = STAGE_LABELS[issue.stage]
     reply = open_incident(
         ctx,
         issue,

@@ -59,7 +59,7 @@ def do_raise(ctx: Ctx, v: dict[str, Any]) -> Reply:
         raised_at=ctx.now,
         surface=ctx.surface,
         origin_channel=ctx.here(),  # the conversation its card lives in
-        stage=Stage.RAISED.value,
+        stage=Stage.RAISED,
         stage_seq=0,
         stage_entered_at=ctx.now,
     )

@@ -28,17 +28,17 @@ def move_issue(
 ) -> None:
     """Write the move, its history row and its audit event (one unit of work)."""
     before = snapshot(issue)
-    source = Stage(issue.stage)
+    source = issue.stage
     if target in lifecycle.PARKED and source not in lifecycle.PARKED:
-        issue.stage_before_parking = source.value
-    issue.stage = target.value
+        issue.stage_before_parking = source
+    issue.stage = target
     issue.stage_seq += 1
     issue.stage_entered_at = ctx.now
     ctx.session.add(
         Escalation(
             issue_id=issue.id,
-            from_stage=source.value,
-            to_stage=target.value,
+            from_stage=source,
+            to_stage=target,
             moved_by_id=ctx.person.id,
             moved_at=ctx.now,
             basis=basis,
@@ -56,7 +56,7 @@ def require_preconditions(ctx: Ctx, issue: Issue, target: Stage, justification: 
     nnc_row = repo.latest_nnc(ctx.session, issue.id)
     check = escalation.check(
         escalation.Evidence(
-            stage=Stage(issue.stage),
+            stage=issue.stage,
             stage_seq=issue.stage_seq,
             latest_assessment_seq=assessment.stage_seq if assessment else None,
             nnc_any_met=nnc_row.any_met if nnc_row else None,
@@ -70,7 +70,7 @@ def require_preconditions(ctx: Ctx, issue: Issue, target: Stage, justification: 
 
 def escalate(ctx: Ctx, args: Args) -> Reply:
     issue = find_issue(ctx.session, args.first(), "escalate")
-    stage = Stage(issue.stage)
+    stage = issue.stage
     wanted = args.words[1].lower() if len(args.words) > 1 else None
     if wanted in {"conference", "case-conference", "case_conference", "cc"}:
         raise UserError(f"Call a case conference with /opss conference {issue.reference}.")
@@ -118,7 +118,7 @@ def close(ctx: Ctx, args: Args) -> Reply:
     reason = args.options.get("reason", "").strip()
     if not reason:
         raise UserError('Reason: say why, with --reason "...".', "reason")
-    stage = Stage(issue.stage)
+    stage = issue.stage
     try:
         t = lifecycle.transition(stage, CLOSE_KINDS[kind])
     except lifecycle.TransitionRefused as exc:
@@ -147,10 +147,10 @@ def close(ctx: Ctx, args: Args) -> Reply:
 
 def reopen(ctx: Ctx, args: Args) -> Reply:
     issue = find_issue(ctx.session, args.first(), "reopen")
-    stage = Stage(issue.stage)
+    stage = issue.stage
     if stage is Stage.DECLARED:
         raise UserError(declared_instead(ctx.session, issue, "re-opened"))
-    before = Stage(issue.stage_before_parking) if issue.stage_before_parking else None
+    before = issue.stage_before_parking
     try:
         target = lifecycle.reopen_target(stage, before)
     except lifecycle.TransitionRefused as exc:

@@ -31,7 +31,12 @@ from commands.notification.records import (
     subject_ref,
 )
 from rules.deadlines import Kind
-from rules.notifications import may_see_confidential, may_send, needs_chemical_data
+from rules.notifications import (
+    NotificationStatus,
+    may_see_confidential,
+    may_send,
+    needs_chemical_data,
+)
 from storage.models import Notification
 
 
@@ -48,7 +53,7 @@ def _steps(n: Notification) -> list[int]:
     return steps_for(
         annex,
         chemical=needs_chemical_data(Kind(n.kind), n.product_type),
-        section6=n.status == "sent" and section6_owed(n),
+        section6=n.status == NotificationStatus.SENT and section6_owed(n),
     )
 
 
@@ -136,7 +141,10 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         )
     chemical = needs_chemical_data(Kind(n.kind), n.product_type)
     blanks = blank_boxes(
-        annex, values, chemical=chemical, section6=n.status == "sent" and section6_owed(n)
+        annex,
+        values,
+        chemical=chemical,
+        section6=n.status == NotificationStatus.SENT and section6_owed(n),
     )
     left = (
         f" Still blank with no expected date or reason: {describe_boxes(blanks)}."

@@ -25,6 +25,8 @@ from commands.notification.records import kind_label, section6_chase_at
 from commands.schedule import Batch, DueSource, Fire
 from rules import roles
 from rules.deadlines import days_left
+from rules.firing import FireStatus
+from rules.notifications import NotificationStatus
 from storage import repositories as repo
 from storage.models import Incident, Issue, Notification, Person
 
@@ -37,17 +39,19 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
     wanted: list[tuple[Notification, Fire]] = []
     for n in rows:
         source = f"notification:{n.id}"
-        if n.status == "sent":
+        if n.status == NotificationStatus.SENT:
             # Annex IV's section 6 is late against the timetable sent with sections 1-5.
             assert n.section6_due is not None
             due_at = section6_chase_at(n.section6_due)
-            wanted.append((n, Fire(n.incident_id, source, SECTION6, due_at, "on_time")))
+            wanted.append((n, Fire(n.incident_id, source, SECTION6, due_at, FireStatus.ON_TIME)))
             n.next_run_at = None
             continue
         if now >= n.overdue_at:
             if n.next_run_at is not None and n.next_run_at < n.overdue_at:
                 # The reminder's moment passed while the bot was down: the escalation says it.
-                wanted.append((n, Fire(n.incident_id, source, REMINDER, n.remind_at, "missed")))
+                wanted.append(
+                    (n, Fire(n.incident_id, source, REMINDER, n.remind_at, FireStatus.MISSED))
+                )
             fire = Fire(n.incident_id, source, OVERDUE, n.overdue_at, _status(batch, n.overdue_at))
         else:
             fire = Fire(n.incident_id, source, REMINDER, n.remind_at, _status(batch, n.remind_at))
@@ -81,7 +85,7 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
         incident = incidents.get(n.incident_id or 0)
         subject = incident.reference if incident else (issue.reference if issue else "")
         batch.result.handled.append(f"{n.reference} {fire.step} {fire.status}")
-        if fire.status == "missed":
+        if fire.status == FireStatus.MISSED:
             batch.result.missed += 1
             continue
         ctx = _ctx(batch, contexts, n.surface)
@@ -89,7 +93,7 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
             ctx.know_incident(incident.channel_key, incident.exercise)
         owner = owners.get(n.owner_id, "")
         when = f"{n.due_date.day} {n.due_date:%b %Y}"
-        late = " (late)" if fire.status == "late" else ""
+        late = " (late)" if fire.status == FireStatus.LATE else ""
         if fire.step == SECTION6:
             assert n.section6_due is not None
             text = (
@@ -120,7 +124,7 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
             label = "EXERCISE · " if exercise else ""
             ctx.post(conversation, label + text, card, surface=n.surface)
         batch.result.posted += 1
-        batch.result.late += fire.status == "late"
+        batch.result.late += fire.status == FireStatus.LATE
         ctx.audit(
             f"notification.{fire.step}",
             "notification",
@@ -130,9 +134,10 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
         )
 
 
-def _status(batch: Batch, due: datetime) -> str:
+def _status(batch: Batch, due: datetime) -> FireStatus:
     # A statutory clock's reminder is posted however late (never "missed").
-    return "late" if batch.now - due > batch.options.late_after else "on_time"
+    late = batch.now - due > batch.options.late_after
+    return FireStatus.LATE if late else FireStatus.ON_TIME
 
 
 def _ctx(batch: Batch, contexts: dict[str, Ctx], surface: str) -> Ctx:
@@ -184,8 +189,9 @@ def _card(
 
 
 def describe(n: Notification, holidays: frozenset) -> str:
-    if n.status == "sent":
+    if n.status == NotificationStatus.SENT:
         return f"the chase of {n.reference}'s section 6"
+    assert n.next_run_at is not None  # a due row (first_due)
     step = "escalation" if n.next_run_at >= n.overdue_at else "reminder"
     return f"the {step} of {n.reference}"
 
@@ -196,6 +202,7 @@ SOURCE = DueSource(
     handle,
     describe,
     lambda m: or_(
-        m.status == "open", and_(m.section6_due.is_not(None), m.section6_sent_at.is_(None))
+        m.status == NotificationStatus.OPEN,
+        and_(m.section6_due.is_not(None), m.section6_sent_at.is_(None)),
     ),
 )

@@ -27,6 +27,7 @@ from rules.notifications import (
     SECTION6_CASES,
     UK_ONLY_KINDS,
     VOLUNTARY,
+    NotificationStatus,
     annex_for,
     exclusion,
     information_only,
@@ -405,7 +406,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         recorded_at=ctx.now,
         surface=ctx.surface,
         conversation=conversation,
-        status="open",
+        status=NotificationStatus.OPEN,
         # A reaction's box 3 is the notification it answers.
         values={"f3": answered.reference if answered else answers} if needs_answer(kind) else {},
         # One that "need not be made" is neither reminded nor escalated.

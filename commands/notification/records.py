@@ -20,6 +20,7 @@ from rules.deadlines import DEFAULT_CLOCKS, Kind, days_left
 from rules.notifications import (
     OCCASIONS,
     PRODUCT_TYPES,
+    NotificationStatus,
     information_only_note,
     needs_chemical_data,
 )
@@ -87,7 +88,7 @@ def _left(days: int) -> str:
 
 
 def is_overdue(n: Notification, now: datetime) -> bool:
-    return n.status == "open" and now >= n.overdue_at
+    return n.status == NotificationStatus.OPEN and now >= n.overdue_at
 
 
 def latest_risk(session: Session, subject: str) -> RiskAssessment | None:
@@ -140,7 +141,12 @@ def notification_card(session: Session, n: Notification, now: datetime) -> Card:
             "Trigger",
             f"{n.trigger_date.day} {n.trigger_date:%b %Y}: {DEFAULT_CLOCKS[Kind(n.kind)].trigger}",
         ),
-        ("Due", due_text(n, days_left(n.due_date, now) if n.status == "open" else None)),
+        (
+            "Due",
+            due_text(
+                n, days_left(n.due_date, now) if n.status == NotificationStatus.OPEN else None
+            ),
+        ),
         ("Owner", n.owner.display_name),
     ]
     if n.answers_id or n.answers_text:
@@ -181,7 +187,7 @@ def notification_card(session: Session, n: Notification, now: datetime) -> Card:
                     f"to follow by {n.section6_due.day} {n.section6_due:%b %Y} (timetable)",
                 )
             )
-    if n.status == "open":
+    if n.status == NotificationStatus.OPEN:
         blanks = blank_count(n)
         facts.append(("Blank boxes", str(blanks) if blanks else "none"))
     fact = risk_fact(session, n.reference)
@@ -189,7 +195,7 @@ def notification_card(session: Session, n: Notification, now: datetime) -> Card:
         facts.append(fact)
     ref = n.reference
     actions = [Action(f"Annex {n.annex} form", f"/opss notify {ref} form")]
-    if n.status == "open":
+    if n.status == NotificationStatus.OPEN:
         actions.append(Action("Mark sent", f"/opss notify {ref} sent"))
     elif section6_owed(n) and not n.section6_sent_at:
         actions.append(Action("Section 6", f"/opss notify {ref} form 3"))

@@ -24,7 +24,7 @@ from commands.notification.records import (
 )
 from commands.records import downloads
 from rules.deadlines import Kind, days_left, london_date
-from rules.notifications import may_send, needs_chemical_data
+from rules.notifications import NotificationStatus, may_send, needs_chemical_data
 from storage.models import Incident, Issue, Notification
 
 REGISTER_SHOWN = 25
@@ -41,7 +41,7 @@ def mark_sent(ctx: Ctx, args: Args) -> Reply:
     allowed = may_send(ctx.actor, n.owner.name)
     if not allowed:
         raise PermissionRefused(f"mark {n.reference} sent", allowed.who_may, n.reference)
-    if n.status != "open":
+    if n.status != NotificationStatus.OPEN:
         raise UserError(f"{n.reference} was already marked sent.")
     annex = ANNEXES[n.annex]
     problem = confidentiality_error(annex, n.values)
@@ -75,7 +75,7 @@ def mark_sent(ctx: Ctx, args: Args) -> Reply:
             ) from exc
     sent_on = london_date(ctx.now)
     n.values = {**n.values, "date_sent": f"{sent_on.day} {sent_on:%B %Y}"}
-    n.status = "sent"
+    n.status = NotificationStatus.SENT
     n.sent_at = ctx.now
     n.sent_by_id = ctx.person.id
     n.section6_due = section6
@@ -114,7 +114,7 @@ def section6_sent(ctx: Ctx, args: Args) -> Reply:
             f"{n.reference} owes no section 6: it is owed only for a serious risk or a "
             "notification made only to the home state's authority (Annex IV)."
         )
-    if n.status != "sent":
+    if n.status != NotificationStatus.SENT:
         raise UserError(f"Send sections 1-5 first: /opss notify {n.reference} sent.")
     if n.section6_sent_at is not None:
         raise UserError(f"Section 6 of {n.reference} was already marked sent.")
@@ -180,11 +180,13 @@ def register_card(
                 Notification.incident_id.not_in(about_exercise),
             )
         )
-        .order_by(Notification.status != "open", Notification.due_date, Notification.id)
+        .order_by(
+            Notification.status != NotificationStatus.OPEN, Notification.due_date, Notification.id
+        )
         .limit(shown * 2)
     )
     if not include_sent:
-        query = query.where(Notification.status == "open")
+        query = query.where(Notification.status == NotificationStatus.OPEN)
     rows = list(ctx.session.scalars(query))
     incidents = {
         i.id: i
@@ -209,7 +211,11 @@ def register_card(
         state = (
             f"OVERDUE by {-left} day{'s' if left != -1 else ''}"
             if is_overdue(n, ctx.now)
-            else ("sent" if n.status == "sent" else ("due today" if left == 0 else f"{left} days"))
+            else (
+                "sent"
+                if n.status == NotificationStatus.SENT
+                else ("due today" if left == 0 else f"{left} days")
+            )
         )
         subject = (
             incidents[n.incident_id].reference if n.incident_id else issues.get(n.issue_id or 0)

@@ -18,15 +18,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, exists, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Text,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session, aliased
 
 from cards.model import Action as Button
 from cards.model import Card
 from commands.core.args import Args
 from commands.core.context import Ctx, Reply, UserError
+from rules.action_chasing import ActionStatus
+from rules.conferences import ConferenceStatus
 from rules.lifecycle import OPEN_STAGES, PARKED, STAGE_LABELS, Stage
 from rules.roles import Actor, Grant, Role
+from rules.stand_down import Status
 from rules.timeparse import show
 from rules.waiting import next_step
 from storage.models import Action, CaseConference, ChannelBinding, Incident, Issue, SitrepSchedule
@@ -157,9 +173,12 @@ def _waiting_for(grants: frozenset[Grant]) -> ColumnElement[bool]:
     area = func.lower(Issue.functional_area)
     # ``stage || ''`` keeps SQLite from gathering every matching issue through the stage index
     # and sorting them: it walks the newest first and stops when the page is full.
-    stage_of = Issue.stage.concat("")
+    # (Read as text: the column's enum type would take the '' for a stage.)
+    stage_of = type_coerce(Issue.stage, String).concat("")
     latest = _latest_conference()
-    concluded = exists().where(CaseConference.id == latest, CaseConference.status == "held")
+    concluded = exists().where(
+        CaseConference.id == latest, CaseConference.status == ConferenceStatus.HELD
+    )
     decided = exists().where(
         CaseConference.id == latest,
         cast(CaseConference.outcomes, Text).like('%"declare_incident"%'),
@@ -223,9 +242,9 @@ def waiting_steps(ctx: Ctx, issues: Sequence[Issue]) -> dict[int, str]:
         conference = conferences.get(issue.id)
         step = next_step(
             ctx.actor,
-            Stage(issue.stage),
+            issue.stage,
             issue.functional_area,
-            conference_concluded=bool(conference and conference.status == "held"),
+            conference_concluded=bool(conference and conference.status == ConferenceStatus.HELD),
             declare_decided=bool(conference and "declare_incident" in (conference.outcomes or [])),
         )
         if step is not None:
@@ -328,7 +347,7 @@ def may_read(ctx: Ctx) -> ColumnElement[bool]:
 
 def incidents_query(ctx: Ctx, listing: Listing) -> Select[Any]:
     query = select(Incident).where(
-        Incident.status == "closed" if listing.closed else Incident.status != "closed",
+        Incident.status == Status.CLOSED if listing.closed else Incident.status != Status.CLOSED,
         may_read(ctx),  # incidents are private
     )
     if listing.mine:
@@ -348,7 +367,7 @@ def incidents_query(ctx: Ctx, listing: Listing) -> Select[Any]:
 
 def actions_query(ctx: Ctx, listing: Listing) -> Select[Any]:
     # Open means not done: started and blocked actions are still open (3.10).
-    done = Action.status == "done"
+    done = Action.status == ActionStatus.DONE
     order = Action.done_at.desc() if listing.closed else Action.due_at
     return (
         select(Action)
@@ -366,7 +385,7 @@ def _like_escape(text: str) -> str:
 
 def issue_item(issue: Issue, step: str | None = None) -> tuple[str, str]:
     """The reference alone as the key keeps the first column narrow on every surface."""
-    stage = STAGE_LABELS[Stage(issue.stage)]
+    stage = STAGE_LABELS[issue.stage]
     if step:
         return issue.reference, f"{stage} · {issue.title}: {step}"
     return issue.reference, f"{stage} · {issue.title} · {issue.functional_area}"
@@ -380,7 +399,7 @@ def incident_item(incident: Incident) -> tuple[str, str]:
 
 
 def action_item(action: Action, ctx: Ctx) -> tuple[str, str]:
-    late = action.status != "done" and action.due_at < ctx.now
+    late = action.status != ActionStatus.DONE and action.due_at < ctx.now
     return (
         f"{action.reference}{' · OVERDUE' if late else ''}",
         f"{action.what} (due {show(action.due_at)})",

@@ -27,6 +27,7 @@ from commands.records.documents import CSV, DOCX, PDF, Report
 from commands.records.timeline import TimelineEvent, describe, people_names
 from commands.sitrep.sitreps import _stored_section as stored_section
 from rules.impact import Level
+from rules.sitrep import SitrepStatus
 from rules.stand_down import LEVEL_LABELS, REVIEW_ASPECTS, STATUS_LABELS, Status
 from rules.timeparse import show
 from storage.models import (
@@ -282,7 +283,7 @@ def _plain(body: str | rich.Text) -> str:
 def sitrep_documents(ctx: Ctx, incident: Incident) -> list[Built]:
     rows = ctx.session.scalars(
         select(Sitrep)
-        .where(Sitrep.incident_id == incident.id, Sitrep.status == "published")
+        .where(Sitrep.incident_id == incident.id, Sitrep.status == SitrepStatus.PUBLISHED)
         .order_by(Sitrep.number)
     )
     out: list[Built] = []

@@ -18,6 +18,8 @@ from commands.incident import erco
 from commands.rhythm import meetings
 from commands.rhythm.battle_rhythm import next_reminder
 from commands.schedule import SHOWN, Batch, DueSource, Fire
+from rules.firing import FireStatus
+from rules.stand_down import Status
 from rules.timeparse import show
 from storage.models import Incident, RhythmEvent
 
@@ -37,8 +39,8 @@ def meeting_reminders(batch: Batch, events: list[RhythmEvent]) -> None:
         lead = timedelta(minutes=event.reminder_minutes)
         while True:
             due = next_reminder(batch.options.holidays, event, event.last_run_at)
-            if due > batch.now or incident.status == "closed":
-                event.next_run_at = due if incident.status != "closed" else None
+            if due > batch.now or incident.status == Status.CLOSED:
+                event.next_run_at = due if incident.status != Status.CLOSED else None
                 break
             previous = (
                 event.last_run_at + lead
@@ -50,17 +52,17 @@ def meeting_reminders(batch: Batch, events: list[RhythmEvent]) -> None:
             event.last_run_at = due
     claimed = batch.claim([p.fire for p in planned])
     mine = [p for p in planned if p.fire.key in claimed]
-    posting = [p for p in mine if p.fire.status != "missed"]
+    posting = [p for p in mine if p.fire.status != FireStatus.MISSED]
     since: dict[int, datetime] = {}
     for p in posting:
-        since[p.fire.incident_id] = min(p.previous, since.get(p.fire.incident_id, p.previous))
+        since[p.event.incident_id] = min(p.previous, since.get(p.event.incident_id, p.previous))
     actions = batch.open_actions(since)
     decisions = batch.decisions_since(since)
     groups = meetings.load(batch.session, since)  # members, the strategy, direct accounts
     for p in mine:
-        incident = incidents[p.fire.incident_id]
+        incident = incidents[p.event.incident_id]
         status = p.fire.status
-        if status == "missed":
+        if status == FireStatus.MISSED:
             batch.result.missed += 1
         else:
             lead = timedelta(minutes=p.event.reminder_minutes)
@@ -73,14 +75,14 @@ def meeting_reminders(batch: Batch, events: list[RhythmEvent]) -> None:
                 meetings.group_actions(actions, incident.id, p.event.group, SHOWN),
                 recent,
                 groups,
-                late=status == "late",
+                late=status == FireStatus.LATE,
             )
             if erco.erco_needed_for(incident):  # asked again each rhythm cycle
                 start = f"Before the {p.event.name} at {show(p.fire.due_at + lead)}"
                 batch.post(incident, *erco.erco_prompt(incident, start))
                 batch.result.handled.append(f"{incident.reference} erco prompt")
             batch.result.posted += 1
-            batch.result.late += status == "late"
+            batch.result.late += status == FireStatus.LATE
         batch.result.handled.append(f"{incident.reference} {p.event.name} {status}")
 
 

@@ -16,6 +16,9 @@ from commands.incident import engagement
 from commands.schedule import Batch, DueSource, Fire
 from commands.sitrep.sitreps import row_firings, sitrep_card, sitrep_sections
 from rules import sitrep
+from rules.firing import FireStatus
+from rules.sitrep import SitrepStatus
+from rules.stand_down import Status
 from rules.timeparse import show
 from storage.models import Incident, Sitrep, SitrepSchedule, SitrepUpdate
 
@@ -33,8 +36,8 @@ def sitrep_steps(batch: Batch, schedules: list[SitrepSchedule]) -> None:
     for row in schedules:
         incident = incidents[row.incident_id]
         for firing in row_firings(row, row.last_run_at, batch.options.holidays):
-            if firing.at > batch.now or incident.status == "closed":
-                row.next_run_at = firing.at if incident.status != "closed" else None
+            if firing.at > batch.now or incident.status == Status.CLOSED:
+                row.next_run_at = firing.at if incident.status != Status.CLOSED else None
                 break
             fire = Fire(
                 incident.id,
@@ -48,27 +51,27 @@ def sitrep_steps(batch: Batch, schedules: list[SitrepSchedule]) -> None:
     claimed = batch.claim([p.fire for p in planned])
     mine = [p for p in planned if p.fire.key in claimed]
     cutoffs = [p for p in mine if p.firing.step is sitrep.Step.CUTOFF]
-    chases = [p for p in mine if p.firing.step is sitrep.Step.CHASE and p.fire.status != "missed"]
-    prompts = [p for p in mine if p.firing.step is sitrep.Step.PROMPT and p.fire.status != "missed"]
-    updates = batch.sitrep_updates((p.fire.incident_id, p.firing.cutoff) for p in cutoffs + chases)
+    live = [p for p in mine if p.fire.status != FireStatus.MISSED]
+    chases = [p for p in live if p.firing.step is sitrep.Step.CHASE]
+    prompts = [p for p in live if p.firing.step is sitrep.Step.PROMPT]
+    updates = batch.sitrep_updates((p.row.incident_id, p.firing.cutoff) for p in cutoffs + chases)
     ftls = batch.ftl_names() if chases or prompts else {}
-    numbers = batch.sitrep_numbers(p.fire.incident_id for p in cutoffs)
+    numbers = batch.sitrep_numbers(p.row.incident_id for p in cutoffs)
     engaged = engagement.sitrep_sections_for(
-        batch.session, [(p.fire.incident_id, p.firing.cutoff) for p in cutoffs]
+        batch.session, [(p.row.incident_id, p.firing.cutoff) for p in cutoffs]
     )
     for p in mine:
-        incident = incidents[p.fire.incident_id]
+        incident = incidents[p.row.incident_id]
         status = p.fire.status
-        late = status == "late"
+        late = status == FireStatus.LATE
         received = updates.get((incident.id, p.firing.cutoff), [])
         if p.firing.step is sitrep.Step.CUTOFF:  # collated whatever the delay
             numbers[incident.id] += 1
             extra = engaged.get((incident.id, p.firing.cutoff), [])
-            _collate(
-                batch, incident, p, received, numbers[incident.id], extra, late=status != "on_time"
-            )
+            late = status != FireStatus.ON_TIME
+            _collate(batch, incident, p, received, numbers[incident.id], extra, late=late)
             batch.result.collated += 1
-        elif status == "missed":
+        elif status == FireStatus.MISSED:
             batch.result.missed += 1
         elif p.firing.step is sitrep.Step.PROMPT:
             _prompt(batch, incident, p.row, p.firing.cutoff, ftls, late)
@@ -155,7 +158,7 @@ def _collate(
         sections=sitrep_sections(draft) + engagement_sections,
         missing=list(draft.missing),
         amendment="",
-        status="draft",
+        status=SitrepStatus.DRAFT,
         created_at=batch.now,
     )
     batch.session.add(report)

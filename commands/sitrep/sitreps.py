@@ -25,6 +25,7 @@ from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_incident
 from rules import roles, sitrep
 from rules.rhythm import parse_days
+from rules.sitrep import SitrepStatus
 from rules.timeparse import show
 from storage.models import Incident, Sitrep, SitrepSchedule, SitrepUpdate
 
@@ -160,7 +161,7 @@ def sitrep_card(row: Sitrep, incident: Incident) -> Card:
     )
     actions = (
         ()
-        if row.status == "published"
+        if row.status == SitrepStatus.PUBLISHED
         else (
             Action(
                 "Approve and publish", f"/opss sitrep {incident.reference} approve {row.number}"
@@ -210,9 +211,9 @@ def sitrep_verb(ctx: Ctx, args: Args) -> Reply:
         )
     if action == "approve":
         row = _sitrep(ctx, incident, number)
-        if row.status == "published":
+        if row.status == SitrepStatus.PUBLISHED:
             raise UserError(f"SITREP {row.number} was already published.")
-        row.status = "published"
+        row.status = SitrepStatus.PUBLISHED
         row.published_at = ctx.now
         row.approved_by_id = ctx.person.id
         ctx.audit(
@@ -425,7 +426,7 @@ def _apply_amend(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Rep
     incident = _incident(ctx, context.get("reference"))
     _require_imt(ctx, incident)
     row = _sitrep(ctx, incident, context.get("number"))
-    if row.status == "published":
+    if row.status == SitrepStatus.PUBLISHED:
         raise UserError(f"SITREP {row.number} is published; publish a correction in the next.")
     before = row.amendment
     row.amendment = v["amendment"]
