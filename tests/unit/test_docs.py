@@ -10,6 +10,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
+# A file of the repository named in code style, e.g. `tests/unit/test_docs.py`.
+NAMED = re.compile(
+    r"`((?:bot|commands|rules|storage|cards|tests|bench|deploy|docs|requirements)/[\w/.\-]+"
+    r"\.(?:py|md|conf|toml|png|json|txt|sql|ttf|js|service|target|LICENSE))`"
+)
 
 
 def _anchors(page: Path) -> set[str]:
@@ -35,6 +40,16 @@ def test_every_link_leads_somewhere(page: Path) -> None:
         ):
             broken.append(target)
     assert broken == [], f"{page.name} links to nothing at {broken}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_file_a_page_names_is_there(page: Path) -> None:
+    gone = [
+        path
+        for path in NAMED.findall(page.read_text(encoding="utf-8"))
+        if not (ROOT / path).exists()
+    ]
+    assert gone == [], f"{page.name} names files that are not in the repository: {gone}"
 
 
 def test_the_readme_is_a_landing_page_that_links_every_reference_page() -> None:
