@@ -194,6 +194,17 @@ STOP_TIMEOUT = 30  # deploy/systemd's TimeoutStopSec: systemd sends SIGKILL afte
 
 def operations(settings: Settings) -> list[Problem]:
     found: list[Problem] = []
+    if settings.chat_platform_configured and not settings.rapex_contact_email:
+        # A real deployment: told here, not on the statutory form an officer sends.
+        found.append(
+            Problem(
+                "warn",
+                "OPSS_RAPEX_CONTACT_EMAIL",
+                "unset: the Annex forms' national contact point box prints the 2005 guidance's "
+                "DTI RAPEX unit, marked as printed; set it and OPSS_RAPEX_CONTACT_DETAILS "
+                "(docs/configuration.md).",
+            )
+        )
     sqlite = settings.database_url.startswith("sqlite")
     if settings.processes < 1:
         found.append(Problem("refuse", "OPSS_PROCESSES", "must be 1 or more."))

@@ -27,8 +27,8 @@ AS_PRINTED_EMAIL = "RAPEX.unit@dti.gsi.gov.uk"
 AS_PRINTED_DETAILS = (
     "RAPEX unit, General Product and Services Safety, Consumer and Competition Policy "
     "Directorate, Department of Trade and Industry, 1 Victoria Street, London SW1H 0ET. "
-    "Tel: 020 7215 0362. Fax: 020 7215 0357 (as printed in the 2005 guidance; set "
-    "OPSS_RAPEX_CONTACT_EMAIL and OPSS_RAPEX_CONTACT_DETAILS)"
+    "Tel: 020 7215 0362. Fax: 020 7215 0357 (as printed in the 2005 guidance; not a current "
+    "address)"
 )
 
 

@@ -45,6 +45,10 @@ def test_the_defaults_are_fine(
         ),
         ({"OPSS_SHUTDOWN_SECONDS": "45"}, "warn: OPSS_SHUTDOWN_SECONDS: 45 s"),
         (
+            {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_IMT_CHANNEL": "C1"},
+            "warn: OPSS_RAPEX_CONTACT_EMAIL: unset: the Annex forms' national contact point",
+        ),
+        (
             {
                 "SLACK_BOT_TOKEN": "not-a-token",
                 "SLACK_SIGNING_SECRET": SECRET,
