@@ -441,7 +441,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         f"{reference} recorded: {clock.label} on {subject}, due "
         f"{due.due_date.day} {due.due_date:%b %Y} ({clock.source_line}, from "
         f"{trigger.day} {trigger:%b %Y}). Owner: {owner.display_name}. "
-        f"Fill in Annex {n.annex}: /opss notify {reference} form"
+        f"Fill in Annex {n.annex}: /opss notify {reference} form."
     )
     note = information_only_note(kind, info)
     if note:

@@ -162,7 +162,8 @@ def notification_card(session: Session, n: Notification, now: datetime) -> Card:
         facts.append(("Occasion", dict(OCCASIONS).get(n.occasion, n.occasion)))
     if n.information_only:
         facts.append(
-            ("For information only", information_only_note(Kind(n.kind), n.information_only))
+            # The note begins with the guidance's own "For information only": not said twice.
+            ("Note", information_only_note(Kind(n.kind), n.information_only))
         )
     linked = session.execute(
         select(Notification.reference, Notification.answers_id)

@@ -236,6 +236,11 @@ def test_guidance_section_3_a_uk_only_reg33_2_need_not_be_made_and_is_not_chased
     reply = ok(bot.cmd("fatima", f"notify {ref} reg33_2 --trigger 2026-11-23 --uk-only yes"))
     nref = reply.text.split()[0]
     assert "need not be made" in reply.text
+    # Each sentence ends before the next begins, and the caveat is said once.
+    assert f"/opss notify {nref} form. For information only" in reply.text
+    shown = ok(bot.cmd("fatima", f"notify {nref} show"))
+    card = " ".join(f"{k} {v}" for k, v in (shown.card.facts if shown.card else ()))
+    assert card.count("For information only") == 1, card
     assert row(db, nref).information_only == "uk_only" and row(db, nref).next_run_at is None
     clock.advance(timedelta(days=30))
     assert tick(bot.engine.db, clock, bot.engine.options).posted == 0
