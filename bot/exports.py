@@ -12,6 +12,7 @@ line (``bot/logs.py``).
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -47,8 +48,29 @@ def file_response(filename: str, media_type: str, content: bytes) -> web.Respons
     )
 
 
+REFUSAL_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Download not available</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 2em auto; padding: 0 1em">
+<h1 style="font-size: 1.3em">Download not available</h1>
+<p>{message}</p>
+<p>A download link works once, for the person it was made for, within 5 minutes. To have the
+file again, run the command that offered it once more (for example
+<code>/opss export INC-2026-001 decisions</code> or <code>/opss notify NOT-2026-0001 export
+pdf</code>), or press the file's link in the channel again.</p>
+<p><a href="/">Back to the workspace</a></p>
+</body></html>
+"""
+
+
 def refusal(status: int, text: str) -> web.Response:
-    return web.Response(status=status, text=text, headers={"Cache-Control": "no-store"})
+    """A refused download, said as a page a person can leave (a browser followed the link)."""
+    return web.Response(
+        status=status,
+        text=REFUSAL_PAGE.format(message=html.escape(text)),
+        content_type="text/html",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def export_route(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -218,6 +219,8 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
         name = (links.nth(i).get_attribute("download") or "").strip()
         if name in got:
             continue  # the review report kept at sign-off, exported again
+        # Each click makes a one-time link for the reader; wait for the link to be in place.
+        sara.expect(links.nth(i)).to_have_attribute("href", re.compile(r"^/api/documents/"))
         with page.expect_download() as info:
             links.nth(i).click()
         download = info.value
