@@ -345,6 +345,9 @@ _UNSTORABLE = re.compile("[\\ud800-\\udfff\\x00]")
 # Ids and names: text the channel makes, with no control characters (they would end up in
 # URLs and headers to the Bot Connector).
 _NOT_AN_ID = re.compile("[\\ud800-\\udfff\\x00-\\x1f\\x7f]")
+# The channel's ids themselves are ASCII (29:…, 19:…@thread.tacv2, GUIDs, URLs); one that is
+# not would fail in an HTTP header on the way back, after its command had committed.
+_NOT_ASCII = re.compile("[^\\x20-\\x7e]")
 _OBJECTS = ("conversation", "from", "recipient", "channelData")
 _IDS = (
     "id",
@@ -377,8 +380,13 @@ def malformed_part(body: dict[str, Any]) -> str | None:
             continue
         if not isinstance(value, str):
             return f"{path} must be text"
-        if _NOT_AN_ID.search(value):
+        if _NOT_AN_ID.search(value) or (not path.endswith(".name") and _NOT_ASCII.search(value)):
             return f"{path} is not valid text"
+    tenant = (body.get("channelData") or {}).get("tenant")
+    if tenant is not None:
+        tenant_id = tenant.get("id") if isinstance(tenant, dict) else tenant
+        if not isinstance(tenant_id, str) or _NOT_ASCII.search(tenant_id):
+            return "channelData.tenant.id must be an id"
     stack: list[tuple[str, Any]] = [(k, v) for k, v in body.items() if k not in _THEIRS]
     while stack:
         path, value = stack.pop()

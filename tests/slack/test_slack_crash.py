@@ -168,7 +168,10 @@ def test_sigkill_during_a_burst_loses_no_acknowledged_command(
 
     recorded, replies = titles(), replied()
     assert all(count == 1 for count in recorded.values()), recorded.most_common(3)
-    assert all(count == 1 for count in replies.values()), replies.most_common(3)
+    # A reply to a response_url cannot be looked up afterwards (it is in no channel's
+    # history): the one in flight at the kill may arrive twice (docs/architecture.md).
+    repeated = [hook for hook, count in replies.items() if count > 1]
+    assert len(repeated) <= 1 and all(count <= 2 for count in replies.values()), replies
     for n in answered:
         assert recorded[f"Crash hob {n}"] == 1 and replies[f"cmd-{n}"] == 1
     # What was never acknowledged may or may not have been recorded, but never twice, and

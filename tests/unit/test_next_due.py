@@ -56,7 +56,7 @@ def test_the_tick_and_the_words_share_one_list_of_sources() -> None:
         "meeting reminders",
         "sitrep prompts, chases and cut-offs",
         "action reminders",
-        "notification reminders and escalations",
+        "notification reminders, escalations and section 6 chases",
     ]
 
 
