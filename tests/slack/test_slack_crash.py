@@ -173,12 +173,12 @@ def test_sigkill_during_a_burst_loses_no_acknowledged_command(
     repeated = [hook for hook, count in replies.items() if count > 1]
     assert len(repeated) <= 1 and all(count <= 2 for count in replies.values()), replies
     for n in answered:
-        assert recorded[f"Crash hob {n}"] == 1 and replies[f"cmd-{n}"] == 1
+        assert recorded[f"Crash hob {n}"] == 1 and replies[f"cmd-{n}"] >= 1
     # What was never acknowledged may or may not have been recorded, but never twice, and
     # anything recorded had its reply.
     for title in recorded:
         n = int(title.removeprefix("Crash hob "))
-        assert replies[f"cmd-{n}"] == 1
+        assert replies[f"cmd-{n}"] >= 1
     assert not fake.invalid
     db.engine.dispose()
 
