@@ -44,6 +44,7 @@ from rules import deadlines, engagement
 from rules.action_chasing import parse_leads
 from storage import seed
 from storage.db import make_engine
+from storage.inbox import inbox_database
 from storage.migrate import upgrade
 from storage.models import ChannelBinding
 from storage.repositories import binding
@@ -248,6 +249,7 @@ def _add_slack(
         token=settings.slack_bot_token.get_secret_value(),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         api_url=settings.slack_api_url,
+        inbox_db=inbox_database(db, settings.database_url),
     )
     messengers["slack"] = SlackMessenger(slack.client, db)
     app.router.add_post("/slack/events", slack.handle)

@@ -49,7 +49,14 @@ RESTARTED = (
 
 class SlackSurface:
     def __init__(
-        self, engine: Engine, db: Database, *, token: str, signing_secret: str, api_url: str
+        self,
+        engine: Engine,
+        db: Database,
+        *,
+        token: str,
+        signing_secret: str,
+        api_url: str,
+        inbox_db: Database | None = None,
     ) -> None:
         self.engine = engine
         self.db = db
@@ -58,7 +65,9 @@ class SlackSurface:
         self._replaying: asyncio.Task[None] | None = None
         # Told when acknowledged work starts, so a shutdown waits for it (bot/lifecycle.py).
         self.track: Callable[[], None] = lambda: None
-        self.inbox = Inbox(db, engine.clock.now)
+        # On SQLite, in a file of its own, so the insert that comes before the acknowledgement
+        # never waits behind the engine's writes (storage/inbox.py).
+        self.inbox = Inbox(inbox_db or db, engine.clock.now)
         # Acknowledged work runs a few at a time: SQLite has one writer, and a crowd of engine
         # transactions waiting for it would keep the inbox (which Slack's 3 s wait on) out.
         self._working = asyncio.Semaphore(WORKERS)
@@ -67,6 +76,9 @@ class SlackSurface:
             client=self.client,
             signing_secret=signing_secret,
             process_before_response=False,
+            # handle() has checked the signature and its age already (bot/slack/inbound.py),
+            # before bolt sees the request; bolt checking it again is the same HMAC twice.
+            request_verification_enabled=False,
             logger=logging.getLogger("slack_bolt"),
             # An unhandled request is answered here in one line, not logged with its body.
             raise_error_for_unhandled_request=True,

@@ -105,6 +105,7 @@ class SlackWorld:
         signature: str | None = None,
         timestamp: int | None = None,
         headers: dict[str, str] | None = None,
+        timeout: float = 10,
     ) -> tuple[int, str]:
         ts = str(timestamp if timestamp is not None else int(time.time()))
         base = f"v0:{ts}:{body}".encode()
@@ -121,7 +122,7 @@ class SlackWorld:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as err:
             return err.code, err.read().decode()
@@ -205,7 +206,8 @@ class SlackWorld:
             return s.scalar(failed) is not None
 
     def inbox_done(self) -> int:
-        with self.bot.db.read() as s:
+        assert self.bot.slack is not None
+        with self.bot.slack.inbox.db.read() as s:
             return len(
                 s.scalars(select(InboxRequest).where(InboxRequest.done_at.isnot(None))).all()
             )

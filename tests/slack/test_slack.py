@@ -5,6 +5,7 @@ sent over HTTP to the running bot, with SLACK_API_URL pointing at a fake Web API
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -398,3 +399,31 @@ def test_a_person_picked_in_slack_is_stored_with_the_change_and_only_with_it(
     with slack.bot.db.read() as s:
         action = s.scalars(select(Action)).one()
         assert s.get(Person, action.owner_id).name == "slack:U0NEWCOMER"
+
+
+def test_a_long_write_on_the_records_does_not_hold_the_acknowledgement(
+    slack: SlackWorld,
+) -> None:
+    """The inbox row that comes before Slack's 200 has a write lock of its own on SQLite: a
+    transaction holding the records' lock (a long command, a backup) cannot make Slack's 3 s
+    run out. The command still waits for the lock to do its work, and does it after."""
+    path = slack.bot.settings.database_url.removeprefix("sqlite:///")
+    holder = sqlite3.connect(path, timeout=1, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the records' one write lock, held
+    try:
+        status, _ = slack.post(
+            slack.command_body(
+                "olly",
+                'raise "Held hob" --products p --hazard h --source public '
+                '--area "Gas and Electrical"',
+            ),
+            "application/x-www-form-urlencoded",
+            timeout=3,  # Slack's own wait
+        )
+        assert status == 200
+        assert slack.db_count(Issue) == 0  # acknowledged, not yet done: the lock is held
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    slack.replied(f"Raised {REF}")
+    assert slack.db_count(Issue) == 1

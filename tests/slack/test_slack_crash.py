@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from storage.inbox import inbox_database
 from storage.models import InboxRequest, Issue, OutboxMessage
 from tests.conftest import make_db
 from tests.fakes.fake_slack import FakeSlack
@@ -131,7 +132,8 @@ def test_sigkill_during_a_burst_loses_no_acknowledged_command(
     assert len(answered) >= KILL_AFTER
     assert not [n for n, st in statuses.items() if st not in (200, None)], statuses
     db = make_db(env["DATABASE_URL"])
-    with db.read() as s:
+    inbox = inbox_database(db, env["DATABASE_URL"])  # on SQLite, a file of its own
+    with inbox.read() as s:
         undone = s.scalar(select(InboxRequest.id).where(InboxRequest.done_at.is_(None)))
     assert undone is not None, "the kill came after all the work: the test proves nothing"
 
@@ -161,10 +163,12 @@ def test_sigkill_during_a_burst_loses_no_acknowledged_command(
         )
         with db.read() as s:
             pending = s.scalar(select(OutboxMessage.id).where(OutboxMessage.status == "pending"))
+        with inbox.read() as s:
             undone = s.scalar(select(InboxRequest.id).where(InboxRequest.done_at.is_(None)))
         assert pending is None and undone is None
     finally:
         second.stop()
+        inbox.engine.dispose()
 
     recorded, replies = titles(), replied()
     assert all(count == 1 for count in recorded.values()), recorded.most_common(3)
