@@ -232,7 +232,6 @@ class Incident(Base):
     overall_impact: Mapped[int | None] = mapped_column(Integer)
     erco_engaged: Mapped[bool] = mapped_column(Boolean, default=False)
     command_team: Mapped[dict[str, Any]]
-    strategy: Mapped[dict[str, Any]]
     declared_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     declared_at: Mapped[datetime]
     surface: Mapped[str] = mapped_column(String(20))

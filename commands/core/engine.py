@@ -42,8 +42,8 @@ from commands.issue import verbs as issue_verbs
 from commands.notification import verbs as notification_verbs
 from commands.overview import verbs as overview_verbs
 from commands.overview.home import home_cards
-from commands.records import export as records
 from commands.records import verbs as records_verbs
+from commands.records.export import readable_document
 from commands.rhythm import verbs as rhythm_verbs
 from commands.sitrep import verbs as sitrep_verbs
 from rules.roles import Actor
@@ -232,7 +232,7 @@ class Engine:
         found: list[tuple[str, str, bytes]] = []
 
         def work(ctx: Ctx) -> Reply:
-            document = records.readable_document(ctx, document_id)
+            document = readable_document(ctx, document_id)
             if document is not None:
                 found.append((document.filename, document.media_type, document.content))
             return Reply()

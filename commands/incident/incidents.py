@@ -173,7 +173,6 @@ def open_incident(
         erco_engaged_by=ctx.person.display_name if v.get("erco_engaged") else "",
         erco_engaged_at=ctx.now if v.get("erco_engaged") else None,
         command_team=team,
-        strategy={},
         declared_by_id=ctx.person.id,
         declared_at=ctx.now,
         surface=ctx.surface,

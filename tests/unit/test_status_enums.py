@@ -103,12 +103,14 @@ def test_commands_and_bot_compare_statuses_and_stages_as_enums() -> None:
     assert not found, "compare with the enum's member instead:\n" + "\n".join(found)
 
 
-STATUS_COLUMNS = [
+# Sorted: the registry's mappers are a set, and each pytest-xdist worker must collect the
+# same tests in the same order.
+STATUS_COLUMNS = sorted(
     (mapper.class_.__name__, column.key)
     for mapper in models.Base.registry.mappers
     for column in mapper.columns
     if _named(column.key)
-]
+)
 
 
 @pytest.mark.parametrize(("model", "column"), STATUS_COLUMNS)
