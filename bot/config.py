@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=12, alias="OPSS_SESSION_HOURS")
     # The address people use to reach the workspace when it is served off loopback.
     public_url: str | None = Field(default=None, alias="OPSS_PUBLIC_URL")
+    # The organiser calendar invitations name (an address people may write to).
+    calendar_organizer: str | None = Field(default=None, alias="OPSS_CALENDAR_ORGANIZER")
     imt_channel: str = Field(default="opss-imt", alias="OPSS_IMT_CHANNEL")
     outbox_poll_seconds: float = Field(default=1.0, alias="OPSS_OUTBOX_POLL_SECONDS")
     outbox_pace_seconds: float = Field(default=1.0, alias="OPSS_OUTBOX_PACE_SECONDS")

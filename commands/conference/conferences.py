@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from cards.model import Card, Form
+from cards.model import Action, Card, Form
 from commands.conference import forms
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
@@ -17,6 +17,7 @@ from commands.decision.log import record_decision
 from commands.incident import reescalation
 from commands.issue.card import publish_issue_change
 from commands.issue.ladder import move_issue, require_preconditions
+from commands.rhythm import invitations
 from rules import conferences, lifecycle, roles
 from rules.conferences import CONFERENCE_STATUS_LABELS, ConferenceStatus
 from rules.lifecycle import STAGE_LABELS, Move, Stage
@@ -202,11 +203,16 @@ def conference_card(conference: CaseConference, issue: Issue, requested_by: str)
         facts.append(("Attendees", conference.attendees))
     if conference.outcomes:
         facts.append(("Outcome", "; ".join(forms.OUTCOME_LABELS[o] for o in conference.outcomes)))
+    actions: tuple[Action, ...] = ()
+    if conference.status in (ConferenceStatus.CALLED, ConferenceStatus.CANCELLED):
+        cancelled = conference.status == ConferenceStatus.CANCELLED
+        actions = (invitations.calendar_action(conference.reference, cancelled=cancelled),)
     return Card(
         title=f"Case conference {conference.reference}",
         subtitle="Agenda (plan 2.18)",
         facts=tuple(facts),
         sections=sections,
+        actions=actions,
     )
 
 

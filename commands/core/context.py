@@ -132,6 +132,8 @@ class Options:
     # What the forms' national contact point box prints (OPSS_RAPEX_CONTACT_*).
     national_contact_point: str = NATIONAL_CONTACT_POINT
     public_url: str = ""
+    # Who calendar invitations name as their organiser (an address people may write to).
+    calendar_organizer: str = ""
     # Actions are reminded of this long before they are due (3.10), then flagged overdue.
     action_reminders: tuple[timedelta, ...] = DEFAULT_LEADS
     # Engagement (section 4): operational partners (4.7) and other stakeholders (4.3).

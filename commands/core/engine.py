@@ -44,6 +44,7 @@ from commands.overview import verbs as overview_verbs
 from commands.overview.home import home_cards
 from commands.records import export as records
 from commands.records import verbs as records_verbs
+from commands.rhythm import invitations
 from commands.rhythm import verbs as rhythm_verbs
 from commands.sitrep import verbs as sitrep_verbs
 from rules.roles import Actor
@@ -235,6 +236,22 @@ class Engine:
             document = records.readable_document(ctx, document_id)
             if document is not None:
                 found.append((document.filename, document.media_type, document.content))
+            return Reply()
+
+        self._execute(_Who(surface, user_id, user_id, ""), None, work)
+        return found[0] if found else None
+
+    def read_invitation(
+        self, surface: str, user_id: str, subject: str
+    ) -> tuple[str, str, bytes] | None:
+        """A calendar invitation made now (filename, media type, bytes) for a reader who may
+        see its incident; None when it names nothing or the reader may not (audited)."""
+        found: list[tuple[str, str, bytes]] = []
+
+        def work(ctx: Ctx) -> Reply:
+            made = invitations.fetch(ctx, subject)
+            if made is not None:
+                found.append(made)
             return Reply()
 
         self._execute(_Who(surface, user_id, user_id, ""), None, work)

@@ -15,7 +15,7 @@ from sqlalchemy import Row, true
 from cards import text as t
 from cards.model import Card
 from commands.incident import erco
-from commands.rhythm import meetings
+from commands.rhythm import invitations, meetings
 from commands.rhythm.battle_rhythm import next_reminder
 from commands.schedule import SHOWN, Batch, DueSource, Fire
 from rules.firing import FireStatus
@@ -126,6 +126,7 @@ def _post_reminder(
         subtitle=text,
         facts=tuple(facts),
         sections=tuple(sections),
+        actions=(invitations.calendar_action(incident.reference, event.name),),
         exercise=incident.exercise,
     )
     card = meetings.reminder_card(groups, incident, event, card)  # members, strategy
