@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     teams_team_id: str | None = None  # the team where incident channels are created
     teams_incidents_channel_id: str | None = None  # threads, where Graph cannot make channels
     teams_imt_channel_id: str | None = None  # where IMT is told of new issues
+    # Records put in a channel's files folder (Graph: Files.ReadWrite.All or Sites.Selected).
+    teams_channel_files: bool = False
+    # The user (object id) whose Teams meetings the bot makes for the battle rhythm (Graph:
+    # OnlineMeetings.ReadWrite.All, with an application access policy granted to that user).
+    teams_meeting_organizer: str | None = None
     graph_api_url: str = "https://graph.microsoft.com"
     # Local testing only (the Agents Playground): accept activities without a token.
     teams_allow_unauthenticated: bool = False

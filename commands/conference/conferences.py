@@ -162,9 +162,17 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         f"Case conference {reference} on {issue.reference} called for {show(when)} "
         f"by {ctx.person.display_name} ({allowed.basis})."
     )
-    ctx.post(ctx.here(), text, card)
+    # Where the surface makes online meetings (Teams), the card carries the join link.
+    online = invitations.conference_online(ctx.options, conference, issue)
+    ctx.post(ctx.here(), text, card, meeting=online)
     # IMT's copy is the one edited as the conference is held or cancelled.
-    ctx.post(ctx.options.imt_conversation, text, card, anchor=conference_anchor(conference))
+    ctx.post(
+        ctx.options.imt_conversation,
+        text,
+        card,
+        anchor=conference_anchor(conference),
+        meeting=online,
+    )
     publish_issue_change(ctx, issue, text)
     return Reply(text=text, card=card, ephemeral=False)
 
@@ -176,11 +184,13 @@ def conference_anchor(conference: CaseConference) -> str:
 def refresh_conference(ctx: Ctx, conference: CaseConference, issue: Issue) -> Card:
     requester = ctx.session.get(Person, conference.requested_by_id)
     card = conference_card(conference, issue, requester.display_name if requester else "")
+    called = conference.status == ConferenceStatus.CALLED
     ctx.update(
         ctx.options.imt_conversation,
         conference_anchor(conference),
         f"Case conference {conference.reference}",
         card,
+        meeting=invitations.conference_online(ctx.options, conference, issue) if called else None,
     )
     return card
 

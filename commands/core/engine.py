@@ -43,6 +43,7 @@ from commands.notification import verbs as notification_verbs
 from commands.overview import verbs as overview_verbs
 from commands.overview.home import home_cards
 from commands.records import export as records
+from commands.records import files
 from commands.records import verbs as records_verbs
 from commands.rhythm import invitations
 from commands.rhythm import verbs as rhythm_verbs
@@ -240,6 +241,37 @@ class Engine:
 
         self._execute(_Who(surface, user_id, user_id, ""), None, work)
         return found[0] if found else None
+
+    def document_link(
+        self, surface: str, user_id: str, document_id: int, aliases: tuple[str, ...] = ()
+    ) -> Reply:
+        """A one-time link to a kept record for the person who pressed its button, if they
+        may read its incident (a refusal is audited)."""
+        who = _Who(surface, user_id, user_id, "", None, aliases)
+        return self._execute(
+            who, None, lambda _: _Write(lambda c: files.link_reply(c, document_id))
+        )
+
+    def take_document(
+        self,
+        surface: str,
+        user_id: str,
+        document_id: int,
+        how: str,
+        aliases: tuple[str, ...] = (),
+    ) -> tuple[str, str, bytes] | None:
+        """A kept record's file for the person saving it (``how``: where), audited; None when
+        they may not have it (the refusal audited)."""
+        found: list[tuple[str, str, bytes]] = []
+
+        def work(ctx: Ctx) -> Reply:
+            found.append(files.take(ctx, document_id, how))
+            return Reply()
+
+        reply = self._execute(
+            _Who(surface, user_id, user_id, "", None, aliases), None, lambda _: _Write(work)
+        )
+        return found[0] if found and reply.ok else None
 
     def read_invitation(
         self, surface: str, user_id: str, subject: str

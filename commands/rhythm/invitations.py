@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cards.model import Action, Card
+from commands.core import outbox
 from commands.core.access import require_read
 from commands.core.args import Args
 from commands.core.context import Ctx, Options, Reply, UserError
@@ -279,6 +280,36 @@ def conference_ics(
     ev.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     ev.add("transp", "OPAQUE")
     return _filename(incident, conference.reference), _calendar(cancelled, ev)
+
+
+# Online meetings: one per occurrence, where the surface makes them ------------------------
+
+
+def meeting_online(
+    options: Options, incident: Incident, event: RhythmEvent, start: datetime
+) -> outbox.Meeting:
+    """The Teams meeting a reminder carries the join link of (where Graph makes them): one
+    per occurrence, its key derived from the series and the start, so each member's copy and
+    every retry get the same meeting."""
+    exercise = "EXERCISE · " if incident.exercise else ""
+    return outbox.Meeting(
+        key=_uid(options, incident.reference, "meeting", _key(event.name), start.isoformat()),
+        subject=f"{exercise}{event.name} · {incident.reference} {incident.title}",
+        start=start.astimezone(UTC),
+        end=(start + timedelta(minutes=event.duration_minutes)).astimezone(UTC),
+    )
+
+
+def conference_online(
+    options: Options, conference: CaseConference, issue: Issue, exercise: bool = False
+) -> outbox.Meeting:
+    return outbox.Meeting(
+        key=_uid(options, conference.reference, "conference", conference.scheduled_for.isoformat()),
+        subject=f"{'EXERCISE · ' if exercise else ''}Case conference {conference.reference} · "
+        f"{issue.reference} {issue.title}",
+        start=conference.scheduled_for.astimezone(UTC),
+        end=(conference.scheduled_for + timedelta(minutes=CONFERENCE_MINUTES)).astimezone(UTC),
+    )
 
 
 # The verb, its buttons, and a link redeemed ------------------------------------------------

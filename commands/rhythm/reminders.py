@@ -130,10 +130,12 @@ def _post_reminder(
         exercise=incident.exercise,
     )
     card = meetings.reminder_card(groups, incident, event, card)  # members, strategy
-    batch.post(incident, text, card)
+    # Where the surface makes online meetings (Teams), the reminder carries the join link.
+    online = invitations.meeting_online(batch.options, incident, event, start)
+    batch.post(incident, text, card, meeting=online)
     for person_id in meetings.direct_to(groups, incident, event):  # the group's members
         batch.ctx(incident).tell(
-            person_id, ("EXERCISE · " if incident.exercise else "") + text, card
+            person_id, ("EXERCISE · " if incident.exercise else "") + text, card, meeting=online
         )
 
 
