@@ -4,6 +4,7 @@ with the file consent card (tests/teams/test_teams_files.py follows it to the fi
 
 from __future__ import annotations
 
+from tests.fakes.fake_teams import FakeConnector
 from tests.fakes.teams_world import CHANNEL_NAME, TeamsWorld, _flat, declare, run, teams
 
 INC = "INC-2026-001"
@@ -32,11 +33,16 @@ def test_closing_archives_the_channel_and_records_are_named(teams: TeamsWorld) -
 
     run(teams, "ian", f"export {INC} timeline", "3 files from INC-2026-001")
     chat = teams.personal("ian")
-    teams.said(chat, "EXERCISE-INC-2026-001-timeline.csv (")
-    offered = [
-        a["name"]
-        for m in teams.connector.posts(chat)
-        for a in m.get("attachments") or []
-        if a["contentType"] == "application/vnd.microsoft.teams.card.file.consent"
+
+    def offered(c: FakeConnector) -> list[str]:
+        return sorted(
+            a["name"]
+            for m in c.posts(chat)
+            for a in m.get("attachments") or []
+            if a["contentType"] == "application/vnd.microsoft.teams.card.file.consent"
+        )
+
+    teams.connector.wait_for(lambda c: len(offered(c)) == 3)
+    assert offered(teams.connector) == [
+        f"EXERCISE-{INC}-timeline.{x}" for x in ("csv", "docx", "pdf")
     ]
-    assert sorted(offered) == [f"EXERCISE-{INC}-timeline.{x}" for x in ("csv", "docx", "pdf")]
