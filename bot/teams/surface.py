@@ -290,9 +290,8 @@ class TeamsSurface:
             "OneDrive (file consent)",
             _aliases(activity),
         )
-        if taken is None:
-            note = "Not saved: that record belongs to an incident you may not read."
-            await self._deliver(chat, teams_cards.message(note, None))
+        if isinstance(taken, str):  # refused (and audited): who may have it
+            await self._deliver(chat, teams_cards.message(f"Not saved. {taken}", None))
             await self._invoked(context)
             return
         filename, _, content = taken

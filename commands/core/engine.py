@@ -259,9 +259,9 @@ class Engine:
         document_id: int,
         how: str,
         aliases: tuple[str, ...] = (),
-    ) -> tuple[str, str, bytes] | None:
-        """A kept record's file for the person saving it (``how``: where), audited; None when
-        they may not have it (the refusal audited)."""
+    ) -> tuple[str, str, bytes] | str:
+        """A kept record's file for the person saving it (``how``: where), audited; or why
+        they may not have it (who may: the refusal audited)."""
         found: list[tuple[str, str, bytes]] = []
 
         def work(ctx: Ctx) -> Reply:
@@ -271,7 +271,7 @@ class Engine:
         reply = self._execute(
             _Who(surface, user_id, user_id, "", None, aliases), None, lambda _: _Write(work)
         )
-        return found[0] if found and reply.ok else None
+        return found[0] if found and reply.ok else reply.text
 
     def read_invitation(
         self, surface: str, user_id: str, subject: str

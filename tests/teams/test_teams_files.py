@@ -210,7 +210,11 @@ def test_in_a_personal_chat_a_record_comes_with_the_file_consent_card(teams: Tea
     # Olly, who may not read the incident, names the same record: nothing is uploaded.
     forged = {**value, "uploadInfo": {**value["uploadInfo"], "uploadUrl": f"{upload_url}-olly"}}
     assert consent(teams, "olly", forged)[0] == 200
-    teams.said(teams.personal("olly"), "belongs to an incident you may not read")
+    teams.said(teams.personal("olly"), "Not saved. Only")
+    refusal = next(
+        m for m in teams.connector.posts(teams.personal("olly")) if "Not saved" in _flat(m)
+    )
+    assert f"may see {INC}" in _flat(refusal)
     assert teams.graph.stored("upload:ian-timeline-olly") == []
     # An upload URL that is not Teams' (plain http off loopback) is refused outright.
     elsewhere = {**value, "uploadInfo": {**value["uploadInfo"], "uploadUrl": "http://evil.test/x"}}
