@@ -207,6 +207,7 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
                 options,
                 engine.read_document,
                 sessions_required=settings.signs_in,
+                read_invitation=engine.read_invitation,
                 cookie=HOST_COOKIE if settings.workspace_sign_in == "oidc" else COOKIE,
                 idle=timedelta(minutes=settings.session_idle_minutes),
             )
@@ -305,5 +306,6 @@ def notification_options(settings: Settings) -> dict[str, Any]:
             settings.rapex_contact_email, settings.rapex_contact_details
         ),
         "public_url": (settings.public_url or "").rstrip("/"),
+        "calendar_organizer": settings.calendar_organizer or "",
     }
     return out

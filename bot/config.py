@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=12, alias="OPSS_SESSION_HOURS")
     # The address people use to reach the workspace when it is served off loopback.
     public_url: str | None = Field(default=None, alias="OPSS_PUBLIC_URL")
+    # The organiser calendar invitations name (an address people may write to).
+    calendar_organizer: str | None = Field(default=None, alias="OPSS_CALENDAR_ORGANIZER")
     imt_channel: str = Field(default="opss-imt", alias="OPSS_IMT_CHANNEL")
     outbox_poll_seconds: float = Field(default=1.0, alias="OPSS_OUTBOX_POLL_SECONDS")
     outbox_pace_seconds: float = Field(default=1.0, alias="OPSS_OUTBOX_PACE_SECONDS")
@@ -103,6 +105,11 @@ class Settings(BaseSettings):
     teams_team_id: str | None = None  # the team where incident channels are created
     teams_incidents_channel_id: str | None = None  # threads, where Graph cannot make channels
     teams_imt_channel_id: str | None = None  # where IMT is told of new issues
+    # Records put in a channel's files folder (Graph: Files.ReadWrite.All or Sites.Selected).
+    teams_channel_files: bool = False
+    # The user (object id) whose Teams meetings the bot makes for the battle rhythm (Graph:
+    # OnlineMeetings.ReadWrite.All, with an application access policy granted to that user).
+    teams_meeting_organizer: str | None = None
     graph_api_url: str = "https://graph.microsoft.com"
     # Local testing only (the Agents Playground): accept activities without a token.
     teams_allow_unauthenticated: bool = False

@@ -1,8 +1,9 @@
 """``GET /exports/{token}``: every download the bot serves, through one door.
 
 The token is a one-time link for one person (``commands/downloads.py``): a notification's
-annex form, or a record kept with an incident (the workspace's file links mint one for the
-signed-in reader, ``GET /api/documents/{id}``, and redirect here). The request must name this
+annex form, a calendar invitation (made when it is fetched), or a record kept with an
+incident (the workspace's file links mint one for the signed-in reader,
+``GET /api/documents/{id}``, and redirect here). The request must name this
 server in ``Host``; in a workspace that signs people in, a link made there is honoured only
 with its person's session, and any session that comes with a link must be its person's. The
 reply is never cached (``Cache-Control: no-store``), and the token is masked in every log
@@ -28,6 +29,7 @@ from commands.records import downloads
 from storage.unit_of_work import Database
 
 ReadDocument = Callable[[str, str, int], "tuple[str, str, bytes] | None"]
+ReadInvitation = Callable[[str, str, str], "tuple[str, str, bytes] | None"]
 
 
 def hosts_for(public_url: str) -> frozenset[str]:
@@ -80,6 +82,7 @@ def export_route(
     read_document: ReadDocument,
     *,
     sessions_required: bool,
+    read_invitation: ReadInvitation | None = None,
     cookie: str = COOKIE,
     idle: timedelta = IDLE,
 ) -> web.RouteDef:
@@ -107,7 +110,7 @@ def export_route(
             )
         except downloads.Refused as exc:
             return refusal(exc.status, str(exc))
-        found = await asyncio.to_thread(_build, db, read_document, grant, options)
+        found = await asyncio.to_thread(_build, db, read_document, read_invitation, grant, options)
         if isinstance(found, str):
             await asyncio.to_thread(downloads.refused_after, db, grant, found, now)
             return refusal(403, found)
@@ -119,7 +122,11 @@ def export_route(
 
 
 def _build(
-    db: Database, read_document: ReadDocument, grant: downloads.Grant, options: Options
+    db: Database,
+    read_document: ReadDocument,
+    read_invitation: ReadInvitation | None,
+    grant: downloads.Grant,
+    options: Options,
 ) -> tuple[str, str, bytes] | str:
     """The file a redeemed link grants, or why its person may no longer have it."""
     if grant.kind == "notification":
@@ -132,6 +139,11 @@ def _build(
         except Exception:  # e.g. a notification no longer readable as it was
             return "This export is not available."
         return found.filename, found.content_type, found.content
+    if grant.kind == "invitation":  # made now, so it is the latest (or the cancellation)
+        made = (
+            read_invitation("local", grant.person_name, grant.subject) if read_invitation else None
+        )
+        return made or "This invitation belongs to an incident you may not read."
     # The reader's rights are checked as the person (their name is their local id).
     document = read_document("local", grant.person_name, int(grant.subject))
     if document is None:

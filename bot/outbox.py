@@ -11,6 +11,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -19,6 +20,7 @@ from sqlalchemy import case, func, select
 from bot.leader import LeaderLock
 from bot.logs import request_id
 from bot.messaging import DeliveryError, Messenger
+from cards.model import Card
 from commands.core import outbox as ops
 from commands.core.clock import Clock
 from storage import repositories as repo
@@ -57,6 +59,30 @@ class PostFinder(Protocol):
     async def find_post(
         self, channel_id: str, delivery_key: str, since: datetime
     ) -> str | None: ...
+
+
+@runtime_checkable
+class MeetingMaker(Protocol):
+    """A messenger that makes online meetings (Teams): a post that asks for one carries its
+    join link. None: not configured, or refused (the post goes without)."""
+
+    async def online_meeting(self, meeting: ops.Meeting) -> str | None: ...
+
+
+JOIN = "Join the Teams meeting"
+
+
+async def with_meeting(
+    messenger: Messenger, card: Card | None, meeting: ops.Meeting | None
+) -> Card | None:
+    """The card with the meeting's join link, where the surface makes meetings."""
+    if meeting is None or not isinstance(messenger, MeetingMaker):
+        return card
+    url = await messenger.online_meeting(meeting)
+    if not url:
+        return card
+    card = card or Card(title=meeting.subject)
+    return replace(card, links=(*card.links, (JOIN, url)))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -270,11 +296,15 @@ class OutboxWorker:
                 return {"skipped": f"{message.surface} takes no queued replies"}
             return await messenger.reply(message.conversation, op)
         if isinstance(op, ops.Tell):  # to a person: their surface's messenger finds where
-            accounts = await asyncio.to_thread(self._accounts, message.surface, op.person)
-            direct = await messenger.direct(accounts) if accounts else None
+            direct = await self._direct(messenger, message.surface, op.person)
             if direct is None:
                 return {"skipped": f"no direct messages to person {op.person} here"}
             return await self._post(messenger, message, direct, op.as_post())
+        if key.person is not None and isinstance(op, ops.Upload):  # a file for one person
+            direct = await self._direct(messenger, message.surface, key.person)
+            if direct is None:
+                return {"skipped": f"no direct messages to person {key.person} here"}
+            return await self._upload(messenger, message, direct, op)
         channel_id = await asyncio.to_thread(self._resolve, key)
         if channel_id is None:
             return None  # its channel is not created yet: wait for the create_channel row
@@ -290,26 +320,36 @@ class OutboxWorker:
             if isinstance(op, ops.Bookmark):
                 await messenger.bookmark(channel_id, op.title, target["channel"], target["message"])
                 return {"channel": channel_id, "bookmark": target["message"]}
-            await messenger.update(target["channel"], target["message"], op.text, op.card)
+            card = await with_meeting(messenger, op.card, op.meeting)
+            await messenger.update(target["channel"], target["message"], op.text, card)
             return target
         if isinstance(op, ops.Archive):
             await messenger.archive(channel_id)
             return {"channel": channel_id, "archived": True}
         if isinstance(op, ops.Upload):
-            document = await asyncio.to_thread(self._document, op.document)
-            if document is None:
-                return {"skipped": f"no document {op.document}"}
-            file_id = await messenger.upload(
-                channel_id,
-                document.filename,
-                document.title,
-                document.content,
-                document.media_type,
-                document.id,
-                delivery_key=f"outbox-{message.id}",
-            )
-            return {"channel": channel_id, "file": file_id}
+            return await self._upload(messenger, message, channel_id, op)
         return await self._post(messenger, message, channel_id, op)
+
+    async def _direct(self, messenger: Messenger, surface: str, person: int) -> str | None:
+        accounts = await asyncio.to_thread(self._accounts, surface, person)
+        return await messenger.direct(accounts) if accounts else None
+
+    async def _upload(
+        self, messenger: Messenger, message: OutboxMessage, channel_id: str, op: ops.Upload
+    ) -> dict:
+        document = await asyncio.to_thread(self._document, op.document)
+        if document is None:
+            return {"skipped": f"no document {op.document}"}
+        file_id = await messenger.upload(
+            channel_id,
+            document.filename,
+            document.title,
+            document.content,
+            document.media_type,
+            document.id,
+            delivery_key=f"outbox-{message.id}",
+        )
+        return {"channel": channel_id, "file": file_id}
 
     async def _post(
         self, messenger: Messenger, message: OutboxMessage, channel_id: str, op: ops.Post
@@ -320,7 +360,10 @@ class OutboxWorker:
             found = await messenger.find_post(channel_id, key, message.created_at)
             if found:
                 log.info("outbox %s was already posted (%s): not posted again", message.id, found)
-        message_id = found or await messenger.post(channel_id, op.text, op.card, delivery_key=key)
+        message_id = found
+        if not message_id:
+            card = await with_meeting(messenger, op.card, op.meeting)
+            message_id = await messenger.post(channel_id, op.text, card, delivery_key=key)
         if op.pin:
             await messenger.pin(channel_id, message_id)
         return {"channel": channel_id, "message": message_id}

@@ -298,7 +298,7 @@ def review_may_open(incident_status: Status, review: ReviewStatus | None) -> str
 
 # What a closed incident still takes: its lessons and its review stay open until the review is
 # signed off (section 5); its records may be read and taken away. Nothing else changes it.
-OPEN_AFTER_CLOSURE: frozenset[str] = frozenset({"lesson", "review", "export", "status"})
+OPEN_AFTER_CLOSURE: frozenset[str] = frozenset({"lesson", "review", "export", "status", "calendar"})
 
 
 def refused_after_closure(status: Status, verb: str, reference: str, closed: str) -> str | None:

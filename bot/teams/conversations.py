@@ -87,6 +87,14 @@ class Conversations:
                 return None
             return ConversationReference().deserialize(row.reference)
 
+    def kind_of(self, conversation_id: str) -> str | None:
+        """What the conversation is (``personal``, ``channel``, ``groupChat``), as stored."""
+        with self.db.read() as session:
+            row = session.get(TeamsConversation, conversation_id)
+            if row is None and ";messageid=" in conversation_id:
+                row = session.get(TeamsConversation, channel_root(conversation_id))
+            return row.kind if row is not None else None
+
     def personal_of(self, accounts: Sequence[str]) -> str | None:
         """The stored personal chat of the person with these accounts, if they have one (a
         reference names the user it is with)."""

@@ -1,6 +1,7 @@
 """Microsoft Graph, only what the bot needs: create a standard channel in the team, find
-one it made before, and archive it when its incident closes. Plain aiohttp and a token from
-MSAL (msgraph-sdk would add ~390 MB)."""
+one it made before, and archive it when its incident closes; put a record in a channel's
+files folder; make a Teams meeting for a battle-rhythm meeting. Plain aiohttp and a token
+from MSAL (msgraph-sdk would add ~390 MB)."""
 
 from __future__ import annotations
 
@@ -82,14 +83,62 @@ class Graph:
             return
         raise self._failure(status, message, headers)
 
+    async def upload_to_channel(
+        self, team_id: str, channel_id: str, filename: str, content: bytes
+    ) -> dict[str, Any]:
+        """The file put in the channel's files folder (its SharePoint folder), replacing one of
+        the same name, so a retry makes no second copy; returns the driveItem (``webUrl``)."""
+        url = (
+            f"{self.base_url}/v1.0/teams/{quote(team_id, safe='')}/channels/"
+            f"{quote(channel_id, safe='')}/filesFolder"
+        )
+        status, folder, headers = await self._call("GET", url)
+        if status != 200:
+            message = str((folder.get("error") or {}).get("message", ""))
+            raise self._failure(status, message, headers)
+        drive = str((folder.get("parentReference") or {}).get("driveId", ""))
+        put = (
+            f"{self.base_url}/v1.0/drives/{quote(drive, safe='')}/items/"
+            f"{quote(str(folder.get('id', '')), safe='')}:/{quote(filename, safe='')}:/content"
+        )
+        status, item, headers = await self._call(
+            "PUT",
+            put,
+            params={"@microsoft.graph.conflictBehavior": "replace"},
+            data=content,
+            content_type="application/octet-stream",
+        )
+        if status in (200, 201):
+            return item
+        raise self._failure(status, str((item.get("error") or {}).get("message", "")), headers)
+
+    async def online_meeting(
+        self, organizer: str, external_id: str, subject: str, start: str, end: str
+    ) -> str:
+        """A Teams meeting organised by ``organizer`` (a user's object id, granted to the app
+        by an application access policy), made once per ``external_id`` (createOrGet: a retry
+        gets the same meeting); returns its join link."""
+        url = f"{self.base_url}/v1.0/users/{quote(organizer, safe='')}/onlineMeetings/createOrGet"
+        body = {
+            "externalId": external_id,
+            "subject": subject[:255],
+            "startDateTime": start,
+            "endDateTime": end,
+        }
+        status, data, headers = await self._call("POST", url, json=body)
+        if status in (200, 201) and data.get("joinWebUrl"):
+            return str(data["joinWebUrl"])
+        raise self._failure(status, str((data.get("error") or {}).get("message", "")), headers)
+
     async def _call(
-        self, method: str, url: str, **kwargs: Any
+        self, method: str, url: str, *, content_type: str | None = None, **kwargs: Any
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         token = await self.token()
+        headers = {"Authorization": f"Bearer {token}"}
+        if content_type:
+            headers["Content-Type"] = content_type
         try:
-            async with self._http().request(
-                method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs
-            ) as response:
+            async with self._http().request(method, url, headers=headers, **kwargs) as response:
                 try:
                     data = await response.json(content_type=None)
                 except ValueError:

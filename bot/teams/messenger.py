@@ -29,7 +29,8 @@ from msrest.exceptions import ClientException
 
 from bot.messaging import DeliveryError
 from bot.teams import cards as teams_cards
-from bot.teams.conversations import Conversations
+from bot.teams import files
+from bot.teams.conversations import Conversations, channel_root
 from bot.teams.graph import MAX_DISPLAY_NAME, Graph, GraphRefused, NameTaken
 from cards.model import Card
 from commands.core import outbox
@@ -75,6 +76,8 @@ class TeamsMessenger:
         incidents_channel: str | None,
         tenant_id: str | None,
         imt_conversation: str,
+        channel_files: bool = False,
+        meeting_organizer: str | None = None,
     ) -> None:
         self.adapter = adapter
         self.app_id = app_id
@@ -86,6 +89,10 @@ class TeamsMessenger:
         self.incidents_channel = incidents_channel
         self.tenant_id = tenant_id
         self.imt_conversation = imt_conversation
+        # An administrator granted the bot the team's files (docs/install-teams.md).
+        self.channel_files = channel_files
+        # The user whose Teams meetings the bot makes (an application access policy).
+        self.meeting_organizer = meeting_organizer
 
     # Channels -------------------------------------------------------------------------------
 
@@ -252,14 +259,50 @@ class TeamsMessenger:
         *,
         delivery_key: str,
     ) -> str:
-        # A bot can post a file in a Teams channel only through SharePoint (Graph drive
-        # upload), which this bot is not granted: it says the record is kept instead.
-        size = max(1, round(len(content) / 1024))
-        text = (
-            f"📄 {filename} ({size} KB) is kept with the incident's records. Files are posted "
-            "in Slack and the local workspace; Teams shows this note."
-        )
-        return await self.post(channel_id, text, None, delivery_key=delivery_key)
+        """A kept record delivered as Teams allows where it goes (``bot/teams/files.py``): in
+        a personal chat the file consent card; in a channel whose files the bot was granted,
+        the file itself in its files folder; elsewhere a card whose Download button gives the
+        presser a link of their own."""
+        kind = await asyncio.to_thread(self.conversations.kind_of, channel_id)
+        size = len(content)
+        if kind == "personal":
+            activity = files.consent(filename, title, size, document_id)
+        else:
+            activity = files.to_download(filename, title, size, document_id)
+            if kind == "channel" and self.channel_files and self.graph is not None:
+                try:
+                    item = await self.graph.upload_to_channel(
+                        self.team_id, channel_root(channel_id), filename, content
+                    )
+                except GraphRefused as exc:  # no grant after all: the Download card stands
+                    log.warning("record %s not put in the channel's files: %s", filename, exc)
+                else:
+                    web_url = str(item.get("webUrl") or "")
+                    activity = files.in_channel_files(filename, title, size, web_url)
+        return await self._send_one(channel_id, activity)
+
+    async def _send_one(self, conversation: str, activity: Activity) -> str:
+        return str((await self._send(conversation, activity))["message"])
+
+    # Teams meetings -------------------------------------------------------------------------
+
+    async def online_meeting(self, meeting: outbox.Meeting) -> str | None:
+        """The join link of the Teams meeting for one occurrence (made once: createOrGet by
+        its key), when Graph and an organiser are configured; None otherwise, or when Graph
+        refuses (the reminder goes without it, and the log says why)."""
+        if self.graph is None or not self.meeting_organizer:
+            return None
+        try:
+            return await self.graph.online_meeting(
+                self.meeting_organizer,
+                meeting.key,
+                meeting.subject,
+                meeting.start.isoformat(),
+                meeting.end.isoformat(),
+            )
+        except GraphRefused as exc:
+            log.warning("no Teams meeting for %s: %s", meeting.subject, exc)
+            return None
 
     # Replies to one person ------------------------------------------------------------------
 

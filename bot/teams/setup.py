@@ -55,6 +55,8 @@ def install(
         incidents_channel=settings.teams_incidents_channel_id,
         tenant_id=settings.microsoft_app_tenant_id,
         imt_conversation=engine.options.imt_conversation,
+        channel_files=settings.teams_channel_files,
+        meeting_organizer=settings.teams_meeting_organizer,
     )
     messengers["teams"] = messenger
     surface = TeamsSurface(engine, db, adapter, auth, conversations, app_id, messenger)

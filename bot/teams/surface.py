@@ -17,6 +17,7 @@ import logging
 import re
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -29,6 +30,7 @@ from msrest.serialization import Model
 from sqlalchemy import String
 
 from bot.teams import cards as teams_cards
+from bot.teams import files
 from bot.teams.conversations import Conversations, channel_root
 from bot.teams.messenger import TeamsMessenger
 from cards.model import Form
@@ -141,6 +143,8 @@ class TeamsSurface:
                 await self._command(context)
         elif activity.type == ActivityTypes.invoke and activity.name == CARD_ACTION:
             await self._card_action(context)
+        elif activity.type == ActivityTypes.invoke and activity.name == files.INVOKE:
+            await self._file_consent(context)
         elif activity.type == ActivityTypes.invoke:
             # botbuilder would answer 501; the bot declares no other invokes in its manifest.
             raise BadActivity(f"invoke '{activity.name}' is not one this bot answers")
@@ -200,10 +204,18 @@ class TeamsSurface:
         if not isinstance(data, dict):
             raise BadActivity("value.action.data must be an object")
         data = dict(data)
+        if files.PRESS in data:
+            await self._file_pressed(context, data[files.PRESS])
+            return
         where = str(data.get(FROM_CHANNEL) or _where(context.activity))
         # Answered in the invoke's own response: nothing to queue (a retry of the invoke is
         # the same press, and replays).
         reply = await self._submit(context, data, None)
+        if reply.card is not None and reply.card.links and reply.form is None:
+            # Links for the presser alone (downloads, calendar invitations): a message of
+            # their own, in their personal chat; the card pressed stays as it is.
+            await self._answer(context, await self._privately(context, reply))
+            return
         if "command" in data and reply.form is None:
             # A button on a card everyone sees (an issue's, a sitrep's): the card stays, and
             # is edited for everyone through the outbox when its subject changes.
@@ -215,6 +227,87 @@ class TeamsSurface:
                 type=ActivityTypes.invoke_response,
                 value=InvokeResponse(status=200, body=body),
             )
+        )
+
+    async def _answer(self, context: TurnContext, text: str) -> None:
+        """An invoke answered with a message; the card pressed stays as it is."""
+        await context.send_activity(
+            Activity(
+                type=ActivityTypes.invoke_response,
+                value=InvokeResponse(status=200, body=teams_cards.invoke_message(text)),
+            )
+        )
+
+    async def _privately(self, context: TurnContext, reply: Reply) -> str:
+        """A reply only its person may see (it holds their links): in the chat they pressed
+        in if it is their personal chat, else in their personal chat; says where."""
+        await self._deliver(_reply_to(context.activity), teams_cards.reply_message(reply))
+        if _is_personal(context.activity):
+            return "Your link is below."
+        return "Your link is in your chat with OPSS."
+
+    async def _file_pressed(self, context: TurnContext, raw: Any) -> None:
+        """A record's Download button: a one-time link for the presser, if they may read the
+        incident (the engine decides, and audits a refusal)."""
+        if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).isdigit():
+            raise BadActivity(f"{files.PRESS} must be a record's number")
+        activity = context.activity
+        reply = await asyncio.to_thread(
+            self.engine.document_link, SURFACE, _user(activity), int(raw), _aliases(activity)
+        )
+        if not reply.ok:
+            await self._answer(context, reply.text)
+            return
+        await self._answer(context, await self._privately(context, reply))
+
+    async def _file_consent(self, context: TurnContext) -> None:
+        """``fileConsent/invoke``: the person allowed (or declined) a record offered with the
+        file consent card. Allowed: the file is read for them (if they may still read its
+        incident), put at the upload URL Teams gave, and shown with a file card."""
+        activity = context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action")
+        context_data = value.get("context") if isinstance(value.get("context"), dict) else {}
+        raw = (context_data or {}).get("document")
+        if action not in ("accept", "decline") or isinstance(raw, bool) or not isinstance(raw, int):
+            raise BadActivity("value needs action accept or decline and the record's context")
+        chat = f"chat:{activity.conversation.id}"
+        if action == "decline":
+            await self._deliver(
+                chat, teams_cards.message("Not saved: you declined the file.", None)
+            )
+            await self._invoked(context)
+            return
+        info = value.get("uploadInfo") if isinstance(value.get("uploadInfo"), dict) else {}
+        url = str((info or {}).get("uploadUrl") or "")
+        if not files.upload_allowed(url):
+            raise BadActivity("uploadInfo.uploadUrl must be an https URL")
+        taken = await asyncio.to_thread(
+            self.engine.take_document,
+            SURFACE,
+            _user(activity),
+            raw,
+            "OneDrive (file consent)",
+            _aliases(activity),
+        )
+        if isinstance(taken, str):  # refused (and audited): who may have it
+            await self._deliver(chat, teams_cards.message(f"Not saved. {taken}", None))
+            await self._invoked(context)
+            return
+        filename, _, content = taken
+        try:
+            await files.put(url, content)
+        except (files.UploadFailed, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("record %s not saved to OneDrive: %s", filename, exc)
+            note = f"{filename} could not be saved to your OneDrive; ask for it again."
+            await self._deliver(chat, teams_cards.message(note, None))
+        else:
+            await self._deliver(chat, files.saved(info or {}, filename))
+        await self._invoked(context)
+
+    async def _invoked(self, context: TurnContext) -> None:
+        await context.send_activity(
+            Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200))
         )
 
     async def _submit(

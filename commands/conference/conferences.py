@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from cards.model import Card, Form
+from cards.model import Action, Card, Form
 from commands.conference import forms
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
@@ -17,6 +17,7 @@ from commands.decision.log import record_decision
 from commands.incident import reescalation
 from commands.issue.card import publish_issue_change
 from commands.issue.ladder import move_issue, require_preconditions
+from commands.rhythm import invitations
 from rules import conferences, lifecycle, roles
 from rules.conferences import CONFERENCE_STATUS_LABELS, ConferenceStatus
 from rules.lifecycle import STAGE_LABELS, Move, Stage
@@ -161,9 +162,17 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         f"Case conference {reference} on {issue.reference} called for {show(when)} "
         f"by {ctx.person.display_name} ({allowed.basis})."
     )
-    ctx.post(ctx.here(), text, card)
+    # Where the surface makes online meetings (Teams), the card carries the join link.
+    online = invitations.conference_online(ctx.options, conference, issue)
+    ctx.post(ctx.here(), text, card, meeting=online)
     # IMT's copy is the one edited as the conference is held or cancelled.
-    ctx.post(ctx.options.imt_conversation, text, card, anchor=conference_anchor(conference))
+    ctx.post(
+        ctx.options.imt_conversation,
+        text,
+        card,
+        anchor=conference_anchor(conference),
+        meeting=online,
+    )
     publish_issue_change(ctx, issue, text)
     return Reply(text=text, card=card, ephemeral=False)
 
@@ -175,11 +184,13 @@ def conference_anchor(conference: CaseConference) -> str:
 def refresh_conference(ctx: Ctx, conference: CaseConference, issue: Issue) -> Card:
     requester = ctx.session.get(Person, conference.requested_by_id)
     card = conference_card(conference, issue, requester.display_name if requester else "")
+    called = conference.status == ConferenceStatus.CALLED
     ctx.update(
         ctx.options.imt_conversation,
         conference_anchor(conference),
         f"Case conference {conference.reference}",
         card,
+        meeting=invitations.conference_online(ctx.options, conference, issue) if called else None,
     )
     return card
 
@@ -202,11 +213,16 @@ def conference_card(conference: CaseConference, issue: Issue, requested_by: str)
         facts.append(("Attendees", conference.attendees))
     if conference.outcomes:
         facts.append(("Outcome", "; ".join(forms.OUTCOME_LABELS[o] for o in conference.outcomes)))
+    actions: tuple[Action, ...] = ()
+    if conference.status in (ConferenceStatus.CALLED, ConferenceStatus.CANCELLED):
+        cancelled = conference.status == ConferenceStatus.CANCELLED
+        actions = (invitations.calendar_action(conference.reference, cancelled=cancelled),)
     return Card(
         title=f"Case conference {conference.reference}",
         subtitle="Agenda (plan 2.18)",
         facts=tuple(facts),
         sections=sections,
+        actions=actions,
     )
 
 

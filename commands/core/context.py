@@ -132,6 +132,8 @@ class Options:
     # What the forms' national contact point box prints (OPSS_RAPEX_CONTACT_*).
     national_contact_point: str = NATIONAL_CONTACT_POINT
     public_url: str = ""
+    # Who calendar invitations name as their organiser (an address people may write to).
+    calendar_organizer: str = ""
     # Actions are reminded of this long before they are due (3.10), then flagged overdue.
     action_reminders: tuple[timedelta, ...] = DEFAULT_LEADS
     # Engagement (section 4): operational partners (4.7) and other stakeholders (4.3).
@@ -191,10 +193,12 @@ class Ctx:
         pin: bool = False,
         anchor: str | None = None,
         surface: str | None = None,
+        meeting: outbox.Meeting | None = None,
     ) -> None:
         """Queue a post; it is delivered after this unit of work commits (the outbox).
 
-        ``anchor`` names the post so that later changes can edit it in place (``update``).
+        ``anchor`` names the post so that later changes can edit it in place (``update``);
+        ``meeting``: an online meeting whose join link the post carries where it is made.
         """
         conversation = self._open_conversation(conversation)
         if (conversation, text) in self._posted:
@@ -204,23 +208,36 @@ class Ctx:
         self._posted.add((conversation, text))
         text = self._label(conversation, text)
         card = self._label_card(conversation, card) if card is not None else None
-        self._enqueue(surface, conversation, outbox.Post(text, card, pin), anchor)
+        self._enqueue(surface, conversation, outbox.Post(text, card, pin, meeting), anchor)
 
     def update(
-        self, conversation: str, anchor: str, text: str, card: Card, *, surface: str | None = None
+        self,
+        conversation: str,
+        anchor: str,
+        text: str,
+        card: Card,
+        *,
+        surface: str | None = None,
+        meeting: outbox.Meeting | None = None,
     ) -> None:
         """Queue an edit of the post named ``anchor`` (a card that changes with its subject)."""
         if self._open_conversation(conversation) != conversation:
             return  # its channel is archived: the card stays as the incident closed
         text, card = self._label(conversation, text), self._label_card(conversation, card)
-        self._enqueue(surface, conversation, outbox.Update(text, card), anchor)
+        self._enqueue(surface, conversation, outbox.Update(text, card, meeting), anchor)
 
     def bookmark(self, conversation: str, title: str, anchor: str) -> None:
         """Queue a channel bookmark that links to the post named ``anchor``."""
         self._enqueue(None, conversation, outbox.Bookmark(title), anchor)
 
     def tell(
-        self, person_id: int, text: str, card: Card | None = None, *, surface: str | None = None
+        self,
+        person_id: int,
+        text: str,
+        card: Card | None = None,
+        *,
+        surface: str | None = None,
+        meeting: outbox.Meeting | None = None,
     ) -> None:
         """Queue a message to one person directly, on this command's surface (or
         ``surface``): its messenger finds where it writes to them when it delivers, and the
@@ -229,7 +246,7 @@ class Ctx:
         if (key.conversation, text) in self._posted:
             return  # the same person told the same thing twice by one command: once
         self._posted.add((key.conversation, text))
-        outbox.queue(self.session, key, outbox.Tell(person_id, text, card), self.now)
+        outbox.queue(self.session, key, outbox.Tell(person_id, text, card, meeting), self.now)
 
     def _enqueue(
         self,

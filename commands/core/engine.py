@@ -42,8 +42,10 @@ from commands.issue import verbs as issue_verbs
 from commands.notification import verbs as notification_verbs
 from commands.overview import verbs as overview_verbs
 from commands.overview.home import home_cards
+from commands.records import files
 from commands.records import verbs as records_verbs
 from commands.records.export import readable_document
+from commands.rhythm import invitations
 from commands.rhythm import verbs as rhythm_verbs
 from commands.sitrep import verbs as sitrep_verbs
 from rules.roles import Actor
@@ -235,6 +237,53 @@ class Engine:
             document = readable_document(ctx, document_id)
             if document is not None:
                 found.append((document.filename, document.media_type, document.content))
+            return Reply()
+
+        self._execute(_Who(surface, user_id, user_id, ""), None, work)
+        return found[0] if found else None
+
+    def document_link(
+        self, surface: str, user_id: str, document_id: int, aliases: tuple[str, ...] = ()
+    ) -> Reply:
+        """A one-time link to a kept record for the person who pressed its button, if they
+        may read its incident (a refusal is audited)."""
+        who = _Who(surface, user_id, user_id, "", None, aliases)
+        return self._execute(
+            who, None, lambda _: _Write(lambda c: files.link_reply(c, document_id))
+        )
+
+    def take_document(
+        self,
+        surface: str,
+        user_id: str,
+        document_id: int,
+        how: str,
+        aliases: tuple[str, ...] = (),
+    ) -> tuple[str, str, bytes] | str:
+        """A kept record's file for the person saving it (``how``: where), audited; or why
+        they may not have it (who may: the refusal audited)."""
+        found: list[tuple[str, str, bytes]] = []
+
+        def work(ctx: Ctx) -> Reply:
+            found.append(files.take(ctx, document_id, how))
+            return Reply()
+
+        reply = self._execute(
+            _Who(surface, user_id, user_id, "", None, aliases), None, lambda _: _Write(work)
+        )
+        return found[0] if found and reply.ok else reply.text
+
+    def read_invitation(
+        self, surface: str, user_id: str, subject: str
+    ) -> tuple[str, str, bytes] | None:
+        """A calendar invitation made now (filename, media type, bytes) for a reader who may
+        see its incident; None when it names nothing or the reader may not (audited)."""
+        found: list[tuple[str, str, bytes]] = []
+
+        def work(ctx: Ctx) -> Reply:
+            made = invitations.fetch(ctx, subject)
+            if made is not None:
+                found.append(made)
             return Reply()
 
         self._execute(_Who(surface, user_id, user_id, ""), None, work)

@@ -32,6 +32,43 @@ def _with_card(payload: dict[str, Any], card: Card | None) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class Meeting:
+    """An online meeting a post asks for, where its surface makes them (Teams, with Graph
+    configured): the worker adds its join link to the post's card. ``key`` names the one
+    occurrence: asked again (a retry, the same reminder told to each member), the same one."""
+
+    key: str
+    subject: str
+    start: datetime
+    end: datetime
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "subject": self.subject,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+        }
+
+    @classmethod
+    def from_payload(cls, p: Any) -> Meeting | None:
+        if not isinstance(p, dict) or not p.get("key"):
+            return None
+        return cls(
+            str(p["key"]),
+            str(p.get("subject", "")),
+            datetime.fromisoformat(str(p["start"])),
+            datetime.fromisoformat(str(p["end"])),
+        )
+
+
+def _with_meeting(payload: dict[str, Any], meeting: Meeting | None) -> dict[str, Any]:
+    if meeting is not None:
+        payload["meeting"] = meeting.to_payload()
+    return payload
+
+
+@dataclass(frozen=True)
 class Post:
     """A message in a conversation (pinned if asked); an anchor on the row names it."""
 
@@ -39,13 +76,20 @@ class Post:
     text: str
     card: Card | None = None
     pin: bool = False
+    meeting: Meeting | None = None
 
     def to_payload(self) -> dict[str, Any]:
-        return _with_card({"text": self.text, "pin": self.pin}, self.card)
+        payload = _with_card({"text": self.text, "pin": self.pin}, self.card)
+        return _with_meeting(payload, self.meeting)
 
     @classmethod
     def from_payload(cls, p: dict[str, Any]) -> Post:
-        return cls(str(p.get("text", "")), _card(p), bool(p.get("pin")))
+        return cls(
+            str(p.get("text", "")),
+            _card(p),
+            bool(p.get("pin")),
+            Meeting.from_payload(p.get("meeting")),
+        )
 
 
 @dataclass(frozen=True)
@@ -55,13 +99,14 @@ class Update:
     OP: ClassVar[str] = "update"
     text: str
     card: Card | None = None
+    meeting: Meeting | None = None
 
     def to_payload(self) -> dict[str, Any]:
-        return _with_card({"text": self.text}, self.card)
+        return _with_meeting(_with_card({"text": self.text}, self.card), self.meeting)
 
     @classmethod
     def from_payload(cls, p: dict[str, Any]) -> Update:
-        return cls(str(p.get("text", "")), _card(p))
+        return cls(str(p.get("text", "")), _card(p), Meeting.from_payload(p.get("meeting")))
 
 
 @dataclass(frozen=True)
@@ -194,16 +239,23 @@ class Tell:
     person: int
     text: str
     card: Card | None = None
+    meeting: Meeting | None = None
 
     def to_payload(self) -> dict[str, Any]:
-        return _with_card({"person": self.person, "text": self.text}, self.card)
+        payload = _with_card({"person": self.person, "text": self.text}, self.card)
+        return _with_meeting(payload, self.meeting)
 
     @classmethod
     def from_payload(cls, p: dict[str, Any]) -> Tell:
-        return cls(int(p["person"]), str(p.get("text", "")), _card(p))
+        return cls(
+            int(p["person"]),
+            str(p.get("text", "")),
+            _card(p),
+            Meeting.from_payload(p.get("meeting")),
+        )
 
     def as_post(self) -> Post:
-        return Post(self.text, self.card)
+        return Post(self.text, self.card, meeting=self.meeting)
 
 
 Operation = Post | Update | Bookmark | CreateChannel | Invite | Archive | Upload | Answer | Tell

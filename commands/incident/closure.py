@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cards.model import Field, Form
+from cards.model import Card, Field, Form
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
@@ -22,6 +22,7 @@ from commands.decision.log import record_decision
 from commands.incident import standing
 from commands.incident.card import refresh_card_and_log
 from commands.issue.card import publish_issue_change
+from commands.rhythm import invitations, meetings
 from commands.rhythm.battle_rhythm import active_events
 from commands.sitrep.sitreps import schedule_of
 from rules import stand_down
@@ -29,7 +30,7 @@ from rules.action_chasing import ActionStatus
 from rules.references import parse_reference
 from rules.stand_down import DeEscalationStatus, IncidentMove, ReviewStatus
 from rules.timeparse import LONDON, WhenError, parse_when, show
-from storage.models import Incident, Review
+from storage.models import Incident, Review, RhythmEvent
 
 HANDOVER_LINE = re.compile(r"^(?P<ref>[A-Za-z]+-\d{4}-\d+)\s*[:|-]\s*(?P<reason>.+)$")
 
@@ -193,7 +194,8 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         )
     # Closing stops the rhythm and the sitreps (3.28).
     stopped = []
-    for event in active_events(ctx, incident):
+    events = active_events(ctx, incident)
+    for event in events:
         event.active = False
         event.replaced_at = ctx.now
         event.next_run_at = None
@@ -245,7 +247,32 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     refresh_card_and_log(ctx, incident)
     ctx.archive(incident.channel_key)
     publish_issue_change(ctx, incident.issue, text, tell_imt=True)
+    _tell_meetings_cancelled(ctx, incident, events)
     return Reply(text=text)
+
+
+def _tell_meetings_cancelled(ctx: Ctx, incident: Incident, events: list[RhythmEvent]) -> None:
+    """The people the meetings were for hold their invitations: each is told, with the
+    cancellations to take them out of their calendars (the channel is archived)."""
+    if not events:
+        return
+    loaded = meetings.load(ctx.session, [incident.id])
+    people: list[int] = []
+    for event in events:
+        people += [p for p in meetings.direct_to(loaded, incident, event) if p not in people]
+    names = ", ".join(dict.fromkeys(e.name for e in events))
+    text = (
+        f"{incident.reference} is closed, so its meetings are cancelled: {names}. If they are in "
+        "your calendar, take the cancellations to remove them."
+    )
+    card = Card(
+        title=f"Meetings cancelled · {incident.reference}",
+        subtitle=text,
+        actions=(invitations.calendar_action(incident.reference, cancelled=True),),
+        exercise=incident.exercise,
+    )
+    for person_id in people:
+        ctx.tell(person_id, text, card, surface=incident.surface)
 
 
 CLOSE = FormFlow(

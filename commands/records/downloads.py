@@ -24,7 +24,7 @@ from storage.unit_of_work import Database
 
 VALID = timedelta(minutes=5)
 PATH = "/exports/"
-KINDS = ("notification", "document")
+KINDS = ("notification", "document", "invitation")
 
 
 def digest(token: str) -> str:

@@ -19,8 +19,10 @@ from commands.core.context import Ctx, EventSpec, PermissionRefused, Reply, User
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_incident
 from commands.incident import forms
+from commands.rhythm import invitations
+from commands.rhythm.invitations import pattern_of
 from rules import roles
-from rules.rhythm import DAY_NAMES, HolidayPolicy, Pattern, occurrences, parse_days
+from rules.rhythm import DAY_NAMES, HolidayPolicy, occurrences, parse_days
 from rules.timeparse import show
 from storage.models import Incident, RhythmEvent
 
@@ -120,19 +122,6 @@ def _require_imt(ctx: Ctx, incident: Incident) -> None:
         )
 
 
-def pattern_of(event: RhythmEvent) -> Pattern:
-    if event.every_hours:
-        return Pattern(
-            every_hours=event.every_hours,
-            anchor=event.anchor_at,
-            holidays=HolidayPolicy(event.holidays),
-        )
-    hour, minute = (int(x) for x in (event.at_local or "09:00").split(":"))
-    return Pattern(
-        days=tuple(event.days or ()), at=time(hour, minute), holidays=HolidayPolicy(event.holidays)
-    )
-
-
 def next_reminder(ctx_holidays: frozenset[date], event: RhythmEvent, after: datetime) -> datetime:
     """When the next reminder after ``after`` is due (its meeting's start less the lead)."""
     lead = timedelta(minutes=event.reminder_minutes)
@@ -200,11 +189,7 @@ def rhythm_card(ctx: Ctx, incident: Incident) -> Card:
     facts = []
     # Numbered as shown (1, 2, 3 …), which is what "/opss rhythm … remove <#>" takes.
     for number, e in enumerate(active_events(ctx, incident), start=1):
-        when = (
-            f"every {e.every_hours} h"
-            if e.every_hours
-            else f"{_days_text(e.days or [])} {e.at_local}"
-        )
+        when = invitations.when_text(e)
         upcoming = list(islice(occurrences(pattern_of(e), ctx.now, ctx.options.holidays), 1))
         nxt = f"; next {show(upcoming[0])}" if upcoming else ""
         facts.append(
@@ -217,17 +202,12 @@ def rhythm_card(ctx: Ctx, incident: Incident) -> Card:
         title=f"Battle rhythm · {incident.reference}",
         subtitle="Schedule of events (plan 3.21-3.22), London time",
         facts=tuple(facts) or (("None", "No meetings scheduled."),),
-        actions=(Action("Add a meeting", f"/opss rhythm {incident.reference} add"),),
+        actions=(
+            Action("Add a meeting", f"/opss rhythm {incident.reference} add"),
+            invitations.calendar_action(incident.reference),
+        ),
         exercise=incident.exercise,
     )
-
-
-def _days_text(days: list[int]) -> str:
-    if sorted(days) == [0, 1, 2, 3, 4]:
-        return "weekdays"
-    if sorted(days) == list(range(7)):
-        return "daily"
-    return ",".join(DAY_NAMES[d].capitalize() for d in sorted(days))
 
 
 def rhythm(ctx: Ctx, args: Args) -> Reply:

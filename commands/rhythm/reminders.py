@@ -15,7 +15,7 @@ from sqlalchemy import Row, true
 from cards import text as t
 from cards.model import Card
 from commands.incident import erco
-from commands.rhythm import meetings
+from commands.rhythm import invitations, meetings
 from commands.rhythm.battle_rhythm import next_reminder
 from commands.schedule import SHOWN, Batch, DueSource, Fire
 from rules.firing import FireStatus
@@ -126,13 +126,16 @@ def _post_reminder(
         subtitle=text,
         facts=tuple(facts),
         sections=tuple(sections),
+        actions=(invitations.calendar_action(incident.reference, event.name),),
         exercise=incident.exercise,
     )
     card = meetings.reminder_card(groups, incident, event, card)  # members, strategy
-    batch.post(incident, text, card)
+    # Where the surface makes online meetings (Teams), the reminder carries the join link.
+    online = invitations.meeting_online(batch.options, incident, event, start)
+    batch.post(incident, text, card, meeting=online)
     for person_id in meetings.direct_to(groups, incident, event):  # the group's members
         batch.ctx(incident).tell(
-            person_id, ("EXERCISE · " if incident.exercise else "") + text, card
+            person_id, ("EXERCISE · " if incident.exercise else "") + text, card, meeting=online
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commands.core.registry import Line, Sub, Verb
-from commands.rhythm import battle_rhythm
+from commands.rhythm import battle_rhythm, invitations
 
 VERBS: tuple[Verb, ...] = (
     Verb(
@@ -16,6 +16,18 @@ VERBS: tuple[Verb, ...] = (
                 "Running an incident",
                 "rhythm <INC> [add | remove <#> | replace standard|escalated|reduced]",
                 "the battle rhythm (3.21-3.22): meetings the bot reminds the channel of",
+            ),
+        ),
+    ),
+    Verb(
+        "calendar",
+        run=invitations.calendar,
+        lines=(
+            Line(
+                "Running an incident",
+                "calendar <INC> [<meeting>] | calendar <CC>",
+                "calendar invitations (.ics) to the battle rhythm's meetings or a case "
+                "conference: a link for you, updated when the rhythm changes, cancelled at closure",
             ),
         ),
     ),

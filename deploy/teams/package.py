@@ -80,7 +80,8 @@ def manifest(app_id: str) -> dict[str, Any]:
             {
                 "botId": app_id,
                 "scopes": SCOPES,
-                "supportsFiles": False,
+                # Files offered in a personal chat (the file consent card): records to take away.
+                "supportsFiles": True,
                 "isNotificationOnly": False,
                 "commandLists": [
                     {

@@ -182,22 +182,125 @@ class FakeConnector(_Recorder):
 
 
 @dataclass
+class Stored:
+    """A file as it arrived: where (a channel's files folder, or an upload URL), its bytes."""
+
+    where: str
+    name: str
+    content: bytes
+    headers: dict[str, str]
+
+
+@dataclass
 class FakeGraph(_Recorder):
-    """Graph's channels of one team; ``refuse`` answers 403 as a tenant without consent does."""
+    """Graph's channels of one team; ``refuse`` answers 403 as a tenant without consent does.
+    Also the channels' files folders (``files``), the OneDrive upload sessions Teams opens
+    for the file consent card (``/upload/{session}``, in ``files`` too), and online meetings
+    made with createOrGet (``meetings``, by external id); ``refuse_files`` and
+    ``refuse_meetings`` answer 403 as a tenant that did not grant them does."""
 
     token: str = GRAPH_TOKEN
     calls: list[Call] = field(default_factory=list)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     refuse: bool = False
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    files: list[Stored] = field(default_factory=list)
+    meetings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refuse_files: bool = False
+    refuse_meetings: bool = False
+    url: str = ""
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1.0/teams/{team}/channels", self._create)
         app.router.add_get("/v1.0/teams/{team}/channels", self._list)
         app.router.add_post("/v1.0/teams/{team}/channels/{channel}/archive", self._archive)
+        app.router.add_get("/v1.0/teams/{team}/channels/{channel}/filesFolder", self._folder)
+        app.router.add_put("/v1.0/drives/{drive}/items/{target:.+}", self._put_file)
+        app.router.add_put("/upload/{session}", self._upload_session)
+        app.router.add_post("/v1.0/users/{user}/onlineMeetings/createOrGet", self._meeting)
         return app
+
+    def stored(self, where: str) -> list[Stored]:
+        return [f for f in self.files if f.where == where]
+
+    def _authorised(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization", "") == f"Bearer {self.token}"
+
+    async def _folder(self, request: web.Request) -> web.Response:
+        channel = self.channels.get(request.match_info["channel"])
+        if not self._authorised(request):
+            return self._answer(request, {}, 401, {"error": {"code": "InvalidAuthenticationToken"}})
+        if self.refuse_files:
+            return self._answer(
+                request, {}, 403, {"error": {"code": "Forbidden", "message": "Missing role"}}
+            )
+        name = channel["displayName"] if channel else request.match_info["channel"]
+        folder = {
+            "id": f"folder-{request.match_info['channel']}",
+            "name": name,
+            "webUrl": f"https://contoso.sharepoint.test/sites/opss/Shared%20Documents/{name}",
+            "parentReference": {"driveId": "drive-opss"},
+        }
+        return self._answer(request, {}, 200, folder)
+
+    async def _put_file(self, request: web.Request) -> web.Response:
+        # /drives/{drive}/items/{folder}:/{filename}:/content
+        target = request.match_info["target"]
+        content = await request.read()
+        if not self._authorised(request):
+            return self._answer(request, {}, 401, {"error": {"code": "InvalidAuthenticationToken"}})
+        folder, _, rest = target.partition(":/")
+        name = rest.removesuffix(":/content")
+        body = {"name": name, "size": len(content), "query": dict(request.query)}
+        with self._cond:
+            self.files.append(Stored(folder, name, content, dict(request.headers)))
+        item = {
+            "id": f"item-{len(self.files)}",
+            "name": name,
+            "size": len(content),
+            "webUrl": f"https://contoso.sharepoint.test/sites/opss/{folder}/{name}",
+        }
+        return self._answer(request, body, 201, item)
+
+    async def _upload_session(self, request: web.Request) -> web.Response:
+        """The upload URL of a file consent card: no bearer token (the URL is the grant)."""
+        content = await request.read()
+        session = request.match_info["session"]
+        with self._cond:
+            self.files.append(Stored(f"upload:{session}", session, content, dict(request.headers)))
+        body = {"size": len(content), "range": request.headers.get("Content-Range", "")}
+        return self._answer(request, body, 201, {"id": f"onedrive-{session}", "size": len(content)})
+
+    async def _meeting(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if not self._authorised(request):
+            return self._answer(
+                request, body, 401, {"error": {"code": "InvalidAuthenticationToken"}}
+            )
+        if self.refuse_meetings:
+            message = "No application access policy found for this app."
+            return self._answer(
+                request, body, 403, {"error": {"code": "Forbidden", "message": message}}
+            )
+        key = body.get("externalId")
+        if not key:
+            return self._answer(request, body, 400, {"error": {"message": "externalId missing"}})
+        meeting = self.meetings.get(key)
+        if meeting is None:
+            n = len(self.meetings) + 1
+            meeting = {
+                "id": f"meeting-{n}",
+                "externalId": key,
+                "subject": body.get("subject"),
+                "startDateTime": body.get("startDateTime"),
+                "endDateTime": body.get("endDateTime"),
+                "organizer": request.match_info["user"],
+                "joinWebUrl": f"https://teams.microsoft.test/l/meetup-join/meeting-{n}",
+            }
+            self.meetings[key] = meeting
+        return self._answer(request, body, 201, meeting)
 
     async def _archive(self, request: web.Request) -> web.Response:
         channel = self.channels.get(request.match_info["channel"])

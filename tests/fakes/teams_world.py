@@ -274,6 +274,42 @@ def teams(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[TeamsWor
             assert card_errors(card) == [], card["body"][0]
 
 
+ORGANIZER = "aad-opss-meetings"  # the user whose Teams meetings the bot makes
+
+
+@pytest.fixture
+def teams_granted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[TeamsWorld]:
+    """The same world, with what an administrator may grant besides: the channels' files
+    (``TEAMS_CHANNEL_FILES``) and Teams meetings organised by ``ORGANIZER``."""
+    caplog.set_level(logging.DEBUG)
+    connector, graph, identity = FakeConnector(), FakeGraph(), Identity()
+    with (
+        identity.serving() as metadata_url,
+        serving(connector.app()) as connector_url,
+        serving(graph.app()) as graph_url,
+    ):
+        connector.url, graph.url = connector_url, graph_url
+        settings = world_settings(tmp_path, graph_url, metadata_url, identity.issuer)
+        settings = settings.model_copy(
+            update={"teams_channel_files": True, "teams_meeting_organizer": ORGANIZER}
+        )
+        clock = ManualClock(START)
+        with running(settings, clock, teams_credentials=fixed_credentials(APP_ID)) as (url, bot):
+            world = TeamsWorld(url, connector, graph, identity, bot, clock)
+            bot.outbox.monotonic = world.real
+            for channel in (GENERAL, IMT, INCIDENTS):
+                update = world.activity("hana", "conversationUpdate", channel)
+                update["conversation"]["id"] = channel
+                update["membersAdded"] = [{"id": BOT}]
+                assert world.send(update)[0] in (200, 201)
+            yield world
+    for secret in (CONNECTOR_TOKEN, GRAPH_TOKEN):
+        assert secret not in caplog.text
+    if SCHEMA_PATH.exists():
+        for card in connector.cards:
+            assert card_errors(card) == [], card["body"][0]
+
+
 def run(teams: TeamsWorld, user: str, text: str, expect: str) -> None:
     """A command in the person's chat with the bot, and its answer there (a reply to a
     change comes through the outbox, committed with it)."""

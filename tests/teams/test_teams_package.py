@@ -47,6 +47,7 @@ def test_the_command_builds_a_valid_package(tmp_path: Path) -> None:
         manifest = json.loads(archive.read("manifest.json"))
     (bot,) = manifest["bots"]
     assert bot["botId"] == APP_ID == manifest["id"]
+    assert bot["supportsFiles"] is True  # records offered with the file consent card
     assert manifest["authorization"]["permissions"]["resourceSpecific"] == [
         {"name": "Channel.Create.Group", "type": "Application"}
     ]

@@ -1,8 +1,10 @@
 """Teams: closing an incident archives its Graph channel after the closing post and the
-summary card's edit, and a record taken away is named in the chat (Teams gets no file)."""
+summary card's edit, and a record taken away after that comes to the chat it was asked in,
+with the file consent card (tests/teams/test_teams_files.py follows it to the file)."""
 
 from __future__ import annotations
 
+from tests.fakes.fake_teams import FakeConnector
 from tests.fakes.teams_world import CHANNEL_NAME, TeamsWorld, _flat, declare, run, teams
 
 INC = "INC-2026-001"
@@ -31,6 +33,16 @@ def test_closing_archives_the_channel_and_records_are_named(teams: TeamsWorld) -
 
     run(teams, "ian", f"export {INC} timeline", "3 files from INC-2026-001")
     chat = teams.personal("ian")
-    teams.said(chat, "EXERCISE-INC-2026-001-timeline.csv (")
-    note = next(m for m in teams.connector.posts(chat) if "timeline.csv (" in _flat(m))
-    assert "is kept with the incident's records" in _flat(note)
+
+    def offered(c: FakeConnector) -> list[str]:
+        return sorted(
+            a["name"]
+            for m in c.posts(chat)
+            for a in m.get("attachments") or []
+            if a["contentType"] == "application/vnd.microsoft.teams.card.file.consent"
+        )
+
+    teams.connector.wait_for(lambda c: len(offered(c)) == 3)
+    assert offered(teams.connector) == [
+        f"EXERCISE-{INC}-timeline.{x}" for x in ("csv", "docx", "pdf")
+    ]
