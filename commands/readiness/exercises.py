@@ -600,7 +600,8 @@ def _stop(ctx: Ctx, exercise: Exercise, status: ExerciseStatus, note: str) -> Re
     )
     incident = _incident_of(ctx, exercise)
     left = (
-        f" {withdrawn} inject{'s' if withdrawn != 1 else ''} not posted were withdrawn."
+        f" {withdrawn} inject{'s' if withdrawn != 1 else ''} not posted "
+        f"{'were' if withdrawn != 1 else 'was'} withdrawn."
         if withdrawn
         else ""
     )
