@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import docx
 import pypdf
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from commands.core.clock import ManualClock
 from commands.core.due import next_due, tick
 from commands.readiness import injects, plan_review
 from commands.records import downloads
+from commands.schedule import tick as schedule_tick
 from rules.exercises import InjectStatus
 from storage.models import (
     AuditEvent,
@@ -372,3 +374,32 @@ def test_the_inject_source_says_what_falls_due_next(bot: Driver, db: Database) -
         first = s.scalars(injects.SOURCE.first_due()).one()
         assert injects.SOURCE.describe(first, frozenset()) == f"inject 1 of {EXR}"
         assert first.next_run_at == datetime(2026, 11, 24, 10, 40, tzinfo=UTC)
+
+
+def test_a_batch_of_due_injects_costs_a_constant_number_of_statements(
+    bot: Driver, db: Database, clock: ManualClock
+) -> None:
+    declare(bot, "--level tactical --erco yes --exercise")
+    schedule(bot, f"--incident {LIVE}")
+
+    def statements_for(count: int) -> int:
+        due = clock.now() + timedelta(minutes=5)
+        for i in range(count):
+            ok(bot.cmd("ian", f"exercise {EXR} inject --at '{due:%Y-%m-%d %H:%M}' --text 'I{i}'"))
+        at(clock, due)
+        seen: list[str] = []
+
+        def count_it(*args: Any) -> None:
+            seen.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", count_it)
+        try:
+            result = schedule_tick(db, clock, bot.engine.options, [injects.SOURCE])
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count_it)
+        assert result.posted == count
+        return len(seen)
+
+    statements_for(1)  # the first also creates the bot's own person
+    two = statements_for(2)
+    assert statements_for(40) == two
