@@ -118,7 +118,7 @@ def roster_card(
         warning = "Too few trained: " + ", ".join(short_roles) + "."
     if lapsing:
         warning += (" " if warning else "") + (
-            f"{len(lapsing)} training{'s' if len(lapsing) != 1 else ''} lapse within "
+            f"{len(lapsing)} training{'s lapse' if len(lapsing) != 1 else ' lapses'} within "
             f"{roster.LAPSING_DAYS} days."
         )
     people = len({e.person for e in entries})
