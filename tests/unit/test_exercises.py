@@ -32,7 +32,7 @@ from storage.models import (
     Person,
 )
 from storage.unit_of_work import Database
-from tests.conftest import Driver, row_counts
+from tests.conftest import Driver, row_counts, seeded_engine
 from tests.fakes.stand_down import de_escalate, open_actions
 from tests.fakes.steps import declare, ok
 
@@ -403,3 +403,17 @@ def test_a_batch_of_due_injects_costs_a_constant_number_of_statements(
     statements_for(1)  # the first also creates the bot's own person
     two = statements_for(2)
     assert statements_for(40) == two
+
+
+def test_an_inject_is_posted_once_on_either_database(any_db: Database, clock: ManualClock) -> None:
+    """The claim (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and the firing's unique key."""
+    bot = Driver(seeded_engine(any_db, clock))
+    declare(bot, "--level tactical --erco yes --exercise")
+    schedule(bot, f"--incident {LIVE}")
+    ok(bot.cmd("ian", f"exercise {EXR} inject --at '2026-11-24 10:15' --text 'Only once'"))
+    at(clock, datetime(2026, 11, 24, 10, 16, tzinfo=UTC))
+    for _ in range(3):
+        tick(any_db, clock, bot.engine.options)
+    assert posts(any_db, "Only once", f"incident:{LIVE}") == [
+        f"EXERCISE · Inject 1 of {EXR}: Only once"
+    ]
