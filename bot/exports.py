@@ -1,9 +1,10 @@
 """``GET /exports/{token}``: every download the bot serves, through one door.
 
 The token is a one-time link for one person (``commands/downloads.py``): a notification's
-annex form, a calendar invitation (made when it is fetched), or a record kept with an
-incident (the workspace's file links mint one for the signed-in reader,
-``GET /api/documents/{id}``, and redirect here). The request must name this
+annex form, a calendar invitation (made when it is fetched), the plan's annual review pack
+(``commands/readiness/plan_review.py``), or a record kept with an incident (the workspace's
+file links mint one for the signed-in reader, ``GET /api/documents/{id}``, and redirect
+here). The request must name this
 server in ``Host``; in a workspace that signs people in, a link made there is honoured only
 with its person's session, and any session that comes with a link must be its person's. The
 reply is never cached (``Cache-Control: no-store``), and the token is masked in every log
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import html
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -25,6 +26,7 @@ from bot.workspace.sign_in import COOKIE, IDLE, person_for_token
 from commands.core.clock import Clock
 from commands.core.context import Options
 from commands.notification.export import ExportRefused, export_file
+from commands.readiness.plan_review import pack_file
 from commands.records import downloads
 from storage.unit_of_work import Database
 
@@ -110,7 +112,9 @@ def export_route(
             )
         except downloads.Refused as exc:
             return refusal(exc.status, str(exc))
-        found = await asyncio.to_thread(_build, db, read_document, read_invitation, grant, options)
+        found = await asyncio.to_thread(
+            _build, db, read_document, read_invitation, grant, options, now
+        )
         if isinstance(found, str):
             await asyncio.to_thread(downloads.refused_after, db, grant, found, now)
             return refusal(403, found)
@@ -127,8 +131,11 @@ def _build(
     read_invitation: ReadInvitation | None,
     grant: downloads.Grant,
     options: Options,
+    now: datetime,
 ) -> tuple[str, str, bytes] | str:
     """The file a redeemed link grants, or why its person may no longer have it."""
+    if grant.kind == "plan_review":
+        return pack_file(db, grant.subject, grant.fmt, grant.person_name, now)
     if grant.kind == "notification":
         try:
             found = export_file(

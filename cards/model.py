@@ -85,9 +85,12 @@ class Form:
         return replace(self, errors=dict(errors))
 
     def with_people(self, people: Sequence[Choice]) -> Form:
-        """Person fields offer these people (user name, display name) to choose from."""
+        """Person fields offer these people (user name, display name) to choose from; a
+        field whose form already chose its people (e.g. those trained first) keeps them."""
         fields = tuple(
-            replace(f, choices=tuple(people)) if f.kind in {"person", "people"} else f
+            replace(f, choices=tuple(people))
+            if f.kind in {"person", "people"} and not f.choices
+            else f
             for f in self.fields
         )
         return replace(self, fields=fields)

@@ -45,6 +45,7 @@ GROUP_KIND = {k.key: k for k in GROUP_KINDS}
 INCIDENT_ROLES: dict[str, str] = {
     "imt_lead": "IMT lead",
     "secretariat": "Secretariat",
+    "loggist": "Loggist",
     "scg_chair": "SCG chair",
     "tcg_chair": "TCG chair",
     "ftl": "FTL",

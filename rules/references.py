@@ -1,4 +1,5 @@
-"""Reference formats: ISS-2026-0001 for issues, INC-2026-001 for incidents, and so on."""
+"""Reference formats: ISS-2026-0001 for issues, INC-2026-001 for incidents, EXR-2026-001 for
+exercises, and so on."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ FORMATS: dict[str, tuple[str, int]] = {
     "decision": ("DEC", 4),
     "action": ("ACT", 4),
     "notification": ("NOT", 4),
+    "exercise": ("EXR", 3),
 }
 
-PATTERN = re.compile(r"^(ISS|INC|CC|DEC|ACT|NOT)-(\d{4})-(\d{3,})$", re.IGNORECASE)
+PATTERN = re.compile(r"^(ISS|INC|CC|DEC|ACT|NOT|EXR)-(\d{4})-(\d{3,})$", re.IGNORECASE)
 KIND_BY_PREFIX = {prefix: kind for kind, (prefix, _) in FORMATS.items()}
 
 

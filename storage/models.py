@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from rules.action_chasing import ActionStatus
 from rules.conferences import ConferenceStatus
+from rules.exercises import ExerciseStatus, InjectStatus
 from rules.firing import FireStatus
 from rules.lifecycle import Stage
 from rules.notifications import NotificationStatus
@@ -652,6 +653,74 @@ class Recommendation(Base):
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
+    # The aspect of the response (5.2) it answers: its theme in the plan's annual review (6.2).
+    aspect: Mapped[str] = mapped_column(String(40), default="", server_default="")
+
+
+# Readiness (plan section 6): the roster of trained staff, and the exercise programme ---------
+
+
+class RosterEntry(Base):
+    """One person trained for one response role (6.6), with the training date and its expiry.
+    A renewal ends the entry before it (``removed_reason`` "renewed"); a removal keeps the row."""
+
+    __tablename__ = "roster_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    trained_on: Mapped[date]
+    expires_on: Mapped[date]
+    note: Mapped[str] = mapped_column(Text, default="")
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))  # None: the seed
+    added_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    removed_reason: Mapped[str] = mapped_column(Text, default="")
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+
+
+class Exercise(Base):
+    """An exercise of the plan (6.8), played in an EXERCISE incident once it is named."""
+
+    __tablename__ = "exercises"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    scenario: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    participants: Mapped[list[Any]]  # user names
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), unique=True)
+    status: Mapped[ExerciseStatus] = mapped_column(
+        text_enum(ExerciseStatus, 20), default=ExerciseStatus.SCHEDULED
+    )
+    scheduled_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    scheduled_at: Mapped[datetime]
+    surface: Mapped[str] = mapped_column(String(20))
+    conversation: Mapped[str] = mapped_column(String(200))  # where it was scheduled
+    ended_at: Mapped[datetime | None]
+    end_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ExerciseInject(Base):
+    """A message the scheduler posts into the exercise's incident at a set time.
+    ``next_run_at`` is the scheduler's cursor: set while the inject waits to be posted."""
+
+    __tablename__ = "exercise_injects"
+    __table_args__ = (UniqueConstraint("exercise_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exercise_id: Mapped[int] = mapped_column(ForeignKey("exercises.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    sender: Mapped[str] = mapped_column(String(200), default="")  # whom it plays as coming from
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[InjectStatus] = mapped_column(
+        text_enum(InjectStatus, 20), default=InjectStatus.PENDING
+    )
+    next_run_at: Mapped[datetime | None] = mapped_column(index=True)
+    posted_at: Mapped[datetime | None]
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    added_at: Mapped[datetime]
+    exercise: Mapped[Exercise] = relationship()
 
 
 class Document(Base):
@@ -804,7 +873,7 @@ class DownloadToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     surface: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(16))  # "notification" or "document"
+    kind: Mapped[str] = mapped_column(String(16))  # "notification", "document", "plan_review"
     subject: Mapped[str] = mapped_column(String(40))  # its reference, or the document's id
     fmt: Mapped[str] = mapped_column(String(8), default="")
     created_at: Mapped[datetime]

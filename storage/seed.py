@@ -4,22 +4,29 @@
     name = "hana"
     display_name = "Hana Patel"
     roles = ["head_of_imt", { role = "ftl", area = "Gas and Electrical" }]
+    trained = [{ role = "tcg_chair", on = 2026-01-12, expires = 2027-01-12 }]
 
-Seeding only adds: a person or grant already present is left as it is.
+``trained`` is the person's part of the roster of trained staff (plan 6.6): each response
+role with the training date and its expiry (a year after it, when not given). A file of such
+entries is how a roster is loaded.
+
+Seeding only adds: a person, grant or training already present is left as it is, and a
+training once removed from the roster is not added back (the file is read at every start).
 """
 
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from rules import roster
 from rules.roles import Role
 from storage import repositories as repo
-from storage.models import Identity, Person, RoleGrant
+from storage.models import Identity, Person, RoleGrant, RosterEntry
 from storage.unit_of_work import Database
 
 
@@ -97,5 +104,83 @@ def _apply_one(session: Session, entry: dict[str, Any], now: datetime) -> int:
             surface="seed",
         )
         added += 1
+    _apply_training(session, person, entry.get("trained") or [], now)
     session.flush()
     return added
+
+
+def _day(name: str, raw: Any, what: str) -> date:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError as exc:
+        raise SeedError(f"{name}: {what} '{raw}' is not a date (YYYY-MM-DD)") from exc
+
+
+def _apply_training(session: Session, person: Person, trained: list[Any], now: datetime) -> None:
+    if not isinstance(trained, list):
+        raise SeedError(f"{person.name}: 'trained' must be a list of tables")
+    known = {
+        (row.role, row.trained_on)
+        for row in session.query(RosterEntry).filter(RosterEntry.person_id == person.id)
+    }
+    for raw in trained:
+        if not isinstance(raw, dict) or raw.get("role") not in roster.ROLE:
+            role = raw.get("role") if isinstance(raw, dict) else raw
+            raise SeedError(
+                f"{person.name}: '{role}' is not a response role; the roles are "
+                + ", ".join(roster.ROLE)
+            )
+        role = str(raw["role"])
+        if "on" not in raw:
+            raise SeedError(f"{person.name}: the training as {role} needs 'on', its date")
+        trained_on = _day(person.name, raw["on"], "training date")
+        expires_on = (
+            _day(person.name, raw["expires"], "expiry")
+            if raw.get("expires")
+            else roster.default_expiry(trained_on)
+        )
+        if expires_on < trained_on:
+            raise SeedError(f"{person.name}: the training as {role} expires before it was taken")
+        if (role, trained_on) in known:
+            continue
+        # A newer training of the same role renews the one before it.
+        for held in session.query(RosterEntry).filter(
+            RosterEntry.person_id == person.id,
+            RosterEntry.role == role,
+            RosterEntry.removed_at.is_(None),
+            RosterEntry.trained_on < trained_on,
+        ):
+            held.removed_at = now
+            held.removed_reason = "renewed"
+        session.add(
+            RosterEntry(
+                person_id=person.id,
+                role=role,
+                trained_on=trained_on,
+                expires_on=expires_on,
+                note=str(raw.get("note", "")),
+                added_by_id=None,
+                added_at=now,
+                removed_reason="",
+            )
+        )
+        known.add((role, trained_on))
+        repo.audit(
+            session,
+            at=now,
+            actor=None,
+            action="roster.added",
+            entity_type="person",
+            entity_ref=person.name,
+            before=None,
+            after={
+                "role": role,
+                "trained_on": trained_on.isoformat(),
+                "expires_on": expires_on.isoformat(),
+            },
+            surface="seed",
+        )

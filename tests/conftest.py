@@ -35,26 +35,45 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 AREAS = ("Gas and Electrical", "Toys and Childcare", "Product Safety")
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
+
+def trained(*roles: str) -> list[dict[str, str]]:
+    """The seed's roster entries (plan 6.6): trained in 2025, in date until 2030."""
+    return [{"role": r, "on": "2025-01-13", "expires": "2030-01-13"} for r in roles]
+
+
 PEOPLE: list[dict[str, Any]] = [
     {"name": "hana", "display_name": "Hana Patel", "roles": ["head_of_imt", "admin"]},
-    {"name": "ian", "display_name": "Ian Brooks", "roles": ["imt"]},
+    {
+        "name": "ian",
+        "display_name": "Ian Brooks",
+        "roles": ["imt"],
+        "trained": trained("secretariat", "loggist"),
+    },
     {
         "name": "fatima",
         "display_name": "Fatima Khan",
         "roles": [{"role": "ftl", "area": "Gas and Electrical"}],
+        "trained": trained("ftl_deputy", "tcg_chair", "bird_table_chair", "communications_lead"),
     },
     {
         "name": "tom",
         "display_name": "Tom Reid",
         "roles": [{"role": "ftl", "area": "Toys and Childcare"}],
+        "trained": trained("ftl_deputy"),
     },
     {
         "name": "david",
         "display_name": "David Osei",
         "roles": [{"role": "deputy_director", "area": "Targeting"}],
+        "trained": trained("scg_chair"),
     },
     {"name": "sara", "display_name": "Sara Lind", "roles": ["scs"]},
-    {"name": "olly", "display_name": "Olly Reed", "roles": []},
+    {
+        "name": "olly",
+        "display_name": "Olly Reed",
+        "roles": [],
+        "trained": trained("senior_investigation_officer"),
+    },
 ]
 
 

@@ -17,6 +17,7 @@ from commands.action import chasing
 from commands.core.clock import Clock
 from commands.core.context import Options
 from commands.notification import clocks
+from commands.readiness import injects
 from commands.rhythm import reminders
 from commands.schedule import DueSource, TickResult
 from commands.sitrep import cadence
@@ -27,6 +28,7 @@ SOURCES: tuple[DueSource, ...] = (
     cadence.SOURCE,
     chasing.SOURCE,
     clocks.SOURCE,
+    injects.SOURCE,
 )
 
 

@@ -42,6 +42,7 @@ from commands.issue import verbs as issue_verbs
 from commands.notification import verbs as notification_verbs
 from commands.overview import verbs as overview_verbs
 from commands.overview.home import home_cards
+from commands.readiness import verbs as readiness_verbs
 from commands.records import files
 from commands.records import verbs as records_verbs
 from commands.records.export import readable_document
@@ -69,6 +70,7 @@ def _registry() -> Registry:
         rhythm_verbs.VERBS,
         sitrep_verbs.VERBS,
         notification_verbs.VERBS,
+        readiness_verbs.VERBS,
         records_verbs.VERBS,
         overview_verbs.VERBS,
         admin_verbs.VERBS,

@@ -35,6 +35,7 @@ GROUPS: tuple[str, ...] = (
     "Standing an incident down",
     "Finding things",
     "Product-safety notifications",
+    "Readiness: training and exercises",
     "Local workspace only",
 )
 

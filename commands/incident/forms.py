@@ -54,7 +54,8 @@ def declare_form(reference: str, title: str, erco_prompt: bool) -> Form:
     fields.append(
         Field(
             "chair_justification",
-            "Justification if a chair is not the one the plan names (3.4, 3.9)",
+            "Justification if a chair is not the one the plan names (3.4, 3.9), or someone "
+            "named is not trained for their role (the roster, 6.6)",
             "multiline",
             max_length=2000,
         )

@@ -33,6 +33,7 @@ from commands.incident.command_and_control import (
     require_organiser,
     sync_command_team,
 )
+from commands.readiness import training
 from rules.command_and_control import (
     CHAIRED,
     GROUP_KIND,
@@ -40,6 +41,7 @@ from rules.command_and_control import (
     INCIDENT_ROLES,
     qualified_chair,
 )
+from rules.roster import CHAIR_TRAINING, ROLE_TRAINING
 from storage import repositories as repo
 from storage.models import Incident, IncidentGroup, IncidentRole, Person, RhythmEvent
 
@@ -55,19 +57,25 @@ SHORT_NAMES = {
 def check_chair(
     ctx: Ctx, incident: Incident, kind: str, chair: Person, justification: str, field: str
 ) -> str:
-    """3.4 / 3.9. Returns the decision text to record when the chair is not the one the plan
-    names (a justification is then required); empty when the chair qualifies."""
+    """3.4 / 3.9, and the roster (6.6). Returns the decision text to record when the chair is
+    not the one the plan names, or is not trained for the chair or their training has lapsed
+    (a justification is then required); empty when the chair qualifies and is trained."""
     actor = repo.actor_for(ctx.session, chair)
     ok, who = qualified_chair(kind, actor, incident.issue.functional_area)
-    if ok:
+    reasons = [] if ok else [f"not {who}"]
+    if kind in CHAIR_TRAINING:
+        untrained = training.untrained_reason(ctx.session, chair, CHAIR_TRAINING[kind], ctx.now)
+        if untrained:
+            reasons.append(untrained)
+    if not reasons:
         return ""
     if not justification.strip():
         raise UserError(
-            f"Justification: {chair.display_name} is not {who}; say why they chair it "
-            "(it is recorded as a decision).",
+            f"Justification: {chair.display_name} is {'; and '.join(reasons)}; say why they "
+            "chair it (it is recorded as a decision).",
             field,
         )
-    return f"{chair.display_name} chairs the {SHORT_NAMES.get(kind, kind)}, not {who}"
+    return f"{chair.display_name} chairs the {SHORT_NAMES.get(kind, kind)}, " + "; ".join(reasons)
 
 
 def open_group(
@@ -193,13 +201,24 @@ def mobilise_for_rhythm(ctx: Ctx, incident: Incident, team: Mapping[str, str]) -
 def declared_chairs_justification(
     ctx: Ctx, incident: Incident, team: Mapping[str, str], justification: str
 ) -> list[str]:
-    """At declaration: the chairs named on the form, checked against 3.4 and 3.9."""
+    """At declaration: the chairs named on the form, checked against 3.4 and 3.9, and they
+    and the other roles drawn from the roster checked against it (6.6)."""
     out = []
     for kind, role in CHAIRED.items():
         name = team.get(role)
         if name:
             person = person_named(ctx, name, INCIDENT_ROLES[role], role)
             text = check_chair(ctx, incident, kind, person, justification, "chair_justification")
+            if text:
+                out.append(text)
+    for role, needed in ROLE_TRAINING.items():
+        name = team.get(role)
+        if name:
+            person = person_named(ctx, name, INCIDENT_ROLES[role], role)
+            seat = f"the role of {INCIDENT_ROLES[role]} of {incident.reference}"
+            text = training.check_seat(
+                ctx, person, needed, seat, justification, "chair_justification"
+            )
             if text:
                 out.append(text)
     return out
@@ -283,7 +302,8 @@ def group_form(reference: str) -> Form:
             Field("members", "Members (comma-separated user names)", max_length=1000),
             Field(
                 "justification",
-                "Justification if the chair is not the one the plan names",
+                "Justification if the chair is not the one the plan names, or is not trained "
+                "for it (the roster, 6.6)",
                 "multiline",
                 max_length=2000,
             ),
@@ -311,8 +331,21 @@ def _group_prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
     return {"reference": incident.reference}, values
 
 
+# The chairs the roster trains, offered first on the group form (whichever group is chosen).
+CHAIR_SEATS = {"SCG": CHAIR_TRAINING["scg"], "TCG": CHAIR_TRAINING["tcg"]}
+CHAIR_SEATS["Bird table"] = CHAIR_TRAINING["bird_table"]
+
+
 def _group_build(ctx: Ctx, context: Mapping[str, str]) -> Form:
-    return group_form(context.get("reference", ""))
+    everyone = tuple(dict.fromkeys(r for roles in CHAIR_TRAINING.values() for r in roles))
+    return training.offer_trained(
+        ctx.session,
+        group_form(context.get("reference", "")),
+        {"chair": everyone},
+        ctx.now,
+        hint=training.trained_roles_line(ctx.session, CHAIR_SEATS, ctx.now)
+        + " Anyone else needs a justification.",
+    )
 
 
 def _group_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:

@@ -14,6 +14,7 @@ from cards.model import Choice, Field, Form
 from commands.core.args import Args
 from commands.core.context import Ctx, Reply, UserError
 from commands.core.flows import Context, FormFlow
+from commands.decision.log import record_decision
 from commands.incident.card import refresh_incident_card
 from commands.incident.command_and_control import (
     active_groups,
@@ -25,8 +26,10 @@ from commands.incident.command_and_control import (
     sync_command_team,
 )
 from commands.incident.groups import SHORT_NAMES, groups_card, open_group
+from commands.readiness import training
 from rules.command_and_control import INCIDENT_ROLES
 from rules.references import parse_reference
+from rules.roster import CHAIR_TRAINING, ROLE_TRAINING
 from storage.models import IncidentRole
 
 # /opss role INC ---------------------------------------------------------------------------------
@@ -54,7 +57,8 @@ def role_form(reference: str, areas: tuple[str, ...]) -> Form:
             ),
             Field(
                 "justification",
-                "Justification if a chair is not the one the plan names",
+                "Justification if a chair is not the one the plan names, or the person is not "
+                "trained for the role (the roster, 6.6)",
                 "multiline",
                 max_length=2000,
             ),
@@ -78,8 +82,24 @@ def _role_prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
     return {"reference": incident.reference}, values
 
 
+# The roles the roster trains for, offered first on the role form (whichever role is chosen).
+TRAINED_SEATS: dict[str, tuple[str, ...]] = {
+    INCIDENT_ROLES["scg_chair"]: CHAIR_TRAINING["scg"],
+    INCIDENT_ROLES["tcg_chair"]: CHAIR_TRAINING["tcg"],
+    **{INCIDENT_ROLES[role]: needed for role, needed in ROLE_TRAINING.items()},
+}
+
+
 def _role_build(ctx: Ctx, context: Mapping[str, str]) -> Form:
-    return role_form(context.get("reference", ""), ctx.options.functional_areas)
+    everyone = tuple(dict.fromkeys(r for roles in TRAINED_SEATS.values() for r in roles))
+    return training.offer_trained(
+        ctx.session,
+        role_form(context.get("reference", ""), ctx.options.functional_areas),
+        {"person": everyone},
+        ctx.now,
+        hint=training.trained_roles_line(ctx.session, TRAINED_SEATS, ctx.now)
+        + " Anyone else needs a justification.",
+    )
 
 
 def _role_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
@@ -103,6 +123,16 @@ def _role_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
             raise UserError("Functional area: an FTL is named for a functional area.", "area")
         if role != "ftl":
             area = ""
+        untrained = ""
+        if role in ROLE_TRAINING:
+            untrained = training.check_seat(
+                ctx,
+                person,
+                ROLE_TRAINING[role],
+                f"the role of {label} of {incident.reference}",
+                justification,
+                "justification",
+            )
         before = None
         for row in active_roles(ctx.session, incident.id):
             if row.role == role and row.area == area:
@@ -122,8 +152,18 @@ def _role_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
         admit(ctx, incident, [person.name])
         if role in {"imt_lead", "communications_lead", "senior_investigation_officer"}:
             sync_command_team(incident, role, person.name)
-        elif role in {"secretariat", "ftl"}:
+        elif role in {"secretariat", "loggist", "ftl"}:
             sync_command_team(incident, f"{role}:{area}" if area else role, person.name)
+        if untrained:
+            record_decision(
+                ctx,
+                kind="role",
+                what=untrained,
+                rationale=justification,
+                decided_by=ctx.person.display_name,
+                group="imt",
+                incident=incident,
+            )
         ctx.audit(
             "incident_role.assigned",
             "incident",

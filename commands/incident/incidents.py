@@ -23,12 +23,14 @@ from commands.incident.groups import (
 )
 from commands.issue.card import issue_anchor, publish_issue_change
 from commands.issue.ladder import move_issue
+from commands.readiness import training
 from commands.rhythm.battle_rhythm import STANDARD, apply_preset, rhythm_card
 from commands.sitrep.sitreps import start_schedule
 from rules import impact, lifecycle, roles
 from rules.channels import incident_channel_name
 from rules.command_and_control import erco_needed
 from rules.lifecycle import STAGE_LABELS, Move, Stage
+from rules.roster import CHAIR_TRAINING, ROLE_TRAINING
 from rules.stand_down import Status
 from storage import repositories as repo
 from storage.conversations import ConversationKey
@@ -106,6 +108,9 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     form = forms.declare_form(
         issue.reference, issue.title, erco_prompt=bool(overall and overall >= impact.Level.HIGH)
     )
+    # The chairs and the roles drawn from the roster offer the people trained first (6.6).
+    seats = {"scg_chair": CHAIR_TRAINING["scg"], "tcg_chair": CHAIR_TRAINING["tcg"]}
+    form = training.offer_trained(ctx.session, form, seats | ROLE_TRAINING, ctx.now)
     return form.prefilled({"imt_lead": ctx.person.name})
 
 

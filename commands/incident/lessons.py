@@ -40,7 +40,9 @@ def lesson_line(lesson: Lesson) -> str:
     )
 
 
-def _aspect(raw: str) -> str:
+def aspect_key(raw: str) -> str:
+    """An aspect of the response (5.2) as typed ("communications", "Command and control
+    structure") as its key; "" for none."""
     wanted = raw.strip().lower().replace(" ", "_").replace("-", "_")
     if not wanted:
         return ""
@@ -68,7 +70,7 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
     for name, value in args.options.items():
         if name != "aspect":
             raise UserError(f"lesson does not take --{name}; it takes --aspect.")
-        values["aspect"] = _aspect(value)
+        values["aspect"] = aspect_key(value)
     return {"reference": incident.reference}, values
 
 
@@ -102,7 +104,7 @@ class LessonValues:
 def _apply(ctx: Ctx, context: Mapping[str, str], v: LessonValues) -> Reply:
     incident = _incident(ctx, context.get("reference"))
     text = v.text.strip()
-    aspect = _aspect(v.aspect or "")
+    aspect = aspect_key(v.aspect or "")
     number = (
         ctx.session.scalar(select(func.max(Lesson.number)).where(Lesson.incident_id == incident.id))
         or 0

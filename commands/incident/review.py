@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from cards.model import Action as Button
-from cards.model import Card, Field, Form
+from cards.model import Card, Choice, Field, Form
 from commands.action import actions
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.incident import standing
-from commands.incident.lessons import lesson_line, lessons_of
+from commands.incident.lessons import aspect_key, lesson_line, lessons_of
 from commands.records import export
 from rules import stand_down
 from rules.stand_down import REVIEW_ASPECTS, ReviewStatus
@@ -278,6 +278,8 @@ def _prepare_recommend(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
             values["team"] = value
         elif name == "owner":
             values["owner"] = value.lstrip("@")
+        elif name == "aspect":
+            values["aspect"] = aspect_key(value)
         elif name == "due":
             try:
                 due = parse_when(
@@ -288,8 +290,8 @@ def _prepare_recommend(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
             values["date"], values["time"] = due.strftime("%Y-%m-%d"), due.strftime("%H:%M")
         else:
             raise UserError(
-                f"review recommend does not take --{name}; it takes --text, --team, --owner "
-                "and --due."
+                f"review recommend does not take --{name}; it takes --text, --team, --owner, "
+                "--due and --aspect."
             )
     return {"reference": incident.reference}, values
 
@@ -309,6 +311,12 @@ def _build_recommend(ctx: Ctx, context: Mapping[str, str]) -> Form:
             ),
             Field("date", "Due date", "date", required=True),
             Field("time", "Due time (London; blank: 17:00)", "time"),
+            Field(
+                "aspect",
+                "Aspect of the response it answers (5.2): its theme in the plan's annual review",
+                "choice",
+                choices=tuple(Choice(k, label) for k, label in REVIEW_ASPECTS),
+            ),
         ),
         context={"reference": incident.reference},
         exercise=incident.exercise,
@@ -346,6 +354,7 @@ def _apply_recommend(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) ->
         number=number,
         text=v["text"],
         team=v["team"],
+        aspect=v.get("aspect") or "",
         action_id=action.id,
         created_by_id=ctx.person.id,
         created_at=ctx.now,

@@ -1,11 +1,11 @@
 """Every download the bot serves: a link for one person, redeemed once, within minutes.
 
-A link names what it serves (a notification's annex form, or a record kept with an incident)
-and whom for. The URL holds a random token and the database only its SHA-256; it is minted in
-the transaction of the command that offers it, and redeemed (``bot/exports.py``) at most once,
-before ``VALID`` is up, for that person only: a workspace request must come from that
-person's session, and a Slack or Teams user's link, shown to them alone, is spent by its first
-use. Whoever asks, served or refused, the download is audited.
+A link names what it serves (a notification's annex form, a record kept with an incident, or
+the plan's annual review pack) and whom for. The URL holds a random token and the database
+only its SHA-256; it is minted in the transaction of the command that offers it, and redeemed
+(``bot/exports.py``) at most once, before ``VALID`` is up, for that person only: a workspace
+request must come from that person's session, and a Slack or Teams user's link, shown to them
+alone, is spent by its first use. Whoever asks, served or refused, the download is audited.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from storage.unit_of_work import Database
 
 VALID = timedelta(minutes=5)
 PATH = "/exports/"
-KINDS = ("notification", "document", "invitation")
+KINDS = ("notification", "document", "invitation", "plan_review")
 
 
 def digest(token: str) -> str:

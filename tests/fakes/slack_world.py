@@ -58,16 +58,29 @@ identities = { slack = "U0HANA" }
 name = "ian"
 display_name = "Ian Brooks"
 roles = ["imt"]
+trained = [
+    { role = "secretariat", on = 2025-01-13, expires = 2030-01-13 },
+    { role = "loggist", on = 2025-01-13, expires = 2030-01-13 },
+]
 identities = { slack = "U0IAN" }
 [[people]]
 name = "fatima"
 display_name = "Fatima Khan"
 roles = [{ role = "ftl", area = "Gas and Electrical" }]
+trained = [
+    { role = "ftl_deputy", on = 2025-01-13, expires = 2030-01-13 },
+    { role = "tcg_chair", on = 2025-01-13, expires = 2030-01-13 },
+    { role = "bird_table_chair", on = 2025-01-13, expires = 2030-01-13 },
+    { role = "communications_lead", on = 2025-01-13, expires = 2030-01-13 },
+]
 identities = { slack = "U0FATIMA" }
 [[people]]
 name = "david"
 display_name = "David Osei"
 roles = [{ role = "deputy_director", area = "Targeting" }]
+trained = [
+    { role = "scg_chair", on = 2025-01-13, expires = 2030-01-13 },
+]
 identities = { slack = "U0DAVID" }
 [[people]]
 name = "sara"
@@ -78,6 +91,9 @@ identities = { slack = "U0SARA" }
 name = "olly"
 display_name = "Olly Reed"
 roles = []
+trained = [
+    { role = "senior_investigation_officer", on = 2025-01-13, expires = 2030-01-13 },
+]
 identities = { slack = "U0OLLY" }
 """
 

@@ -78,21 +78,37 @@ identities = { slack = "U0HANA", teams = "29:hana" }
 name = "ian"
 display_name = "Ian Brooks"
 roles = ["imt"]
+trained = [
+    { role = "secretariat", on = 2025-01-13, expires = 2030-01-13 },
+    { role = "loggist", on = 2025-01-13, expires = 2030-01-13 },
+]
 identities = { teams = "aad-ian" }
 [[people]]
 name = "fatima"
 display_name = "Fatima Khan"
 roles = [{ role = "ftl", area = "Gas and Electrical" }]
+trained = [
+    { role = "ftl_deputy", on = 2025-01-13, expires = 2030-01-13 },
+    { role = "tcg_chair", on = 2025-01-13, expires = 2030-01-13 },
+    { role = "bird_table_chair", on = 2025-01-13, expires = 2030-01-13 },
+    { role = "communications_lead", on = 2025-01-13, expires = 2030-01-13 },
+]
 identities = { teams = "aad-fatima" }
 [[people]]
 name = "david"
 display_name = "David Osei"
 roles = [{ role = "deputy_director", area = "Targeting" }]
+trained = [
+    { role = "scg_chair", on = 2025-01-13, expires = 2030-01-13 },
+]
 identities = { teams = "aad-david" }
 [[people]]
 name = "olly"
 display_name = "Olly Reed"
 roles = []
+trained = [
+    { role = "senior_investigation_officer", on = 2025-01-13, expires = 2030-01-13 },
+]
 identities = { teams = "aad-olly" }
 """
 
