@@ -2,6 +2,10 @@
 
 A flow may name a typed values class (a frozen dataclass whose fields are the form's fields):
 its ``apply`` then receives an instance built by ``values_as``, not a ``dict[str, Any]``.
+
+A form whose fields vary with its context (an annex's boxes, step by step) names its fixed
+fields and one field typed ``Mapping[str, FieldValue]``: that field receives every other
+validated value by its field's name, as validation gave it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from commands.core.people import people_choices
 
 Context = dict[str, str]
 V = TypeVar("V")
+# One validated value as validation gives it: text (a date or time as its text), a toggle's
+# bool, a multichoice's list, or None when left empty.
+FieldValue = str | bool | list[str] | None
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,15 @@ def values_as(cls: type[V], values: Mapping[str, Any]) -> V:
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls.__name__} is not a dataclass")
     hints = typing.get_type_hints(cls)
+    own = dataclasses.fields(cls)
+    rest = [f.name for f in own if typing.get_origin(hints[f.name]) is Mapping]
+    if len(rest) > 1:
+        raise TypeError(f"{cls.__name__}: one field may take the varying fields, not {rest}")
+    named = {f.name for f in own} - set(rest)
     fields = {
-        f.name: _convert(f.name, hints[f.name], values.get(f.name)) for f in dataclasses.fields(cls)
+        f.name: types.MappingProxyType({k: v for k, v in values.items() if k not in named})
+        if f.name in rest
+        else _convert(f.name, hints[f.name], values.get(f.name))
+        for f in own
     }
     return cls(**fields)
