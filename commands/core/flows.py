@@ -1,7 +1,7 @@
 """A verb that takes a form: how to build it, and what to do with validated values.
 
-A flow may name a typed values class (a frozen dataclass whose fields are the form's fields):
-its ``apply`` then receives an instance built by ``values_as``, not a ``dict[str, Any]``.
+Every flow names its typed values class (a frozen dataclass whose fields are the form's
+fields): its ``apply`` receives an instance built by ``values_as``, never a ``dict[str, Any]``.
 
 A form whose fields vary with its context (an annex's boxes, step by step) names its fixed
 fields and one field typed ``Mapping[str, FieldValue]``: that field receives every other
@@ -14,7 +14,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -36,15 +36,15 @@ class FormFlow:
     # From typed words: the hidden context (e.g. the reference) and the values given inline.
     prepare: Callable[[Ctx, Args], tuple[Context, dict[str, Any]]]
     build: Callable[[Ctx, Mapping[str, str]], Form]
-    # Receives the validated values: as ``values`` (when given), else as a dict.
+    # Receives the validated values as an instance of ``values``.
     apply: Callable[[Ctx, Mapping[str, str], Any], Reply]
     # Shown with the form when it is the reply to a typed command.
     prompt: str = "Fill in the form."
     # Checked before a submitted form is validated, so a refusal is a refusal (audited),
     # never a form error. Typed commands check in ``prepare``; ``apply`` checks again.
     permit: Callable[[Ctx, Mapping[str, str]], object] | None = None
-    # The form's typed values class; None while a flow still reads a dict.
-    values: type | None = None
+    # The form's typed values class (required: no flow reads a dict of values).
+    values: type = field(kw_only=True)
 
     def make(self, ctx: Ctx, context: Mapping[str, str]) -> Form:
         """The form, its person fields offering the people the bot knows."""
@@ -54,8 +54,7 @@ class FormFlow:
         return form
 
     def run(self, ctx: Ctx, context: Mapping[str, str], values: Mapping[str, Any]) -> Reply:
-        typed = values_as(self.values, values) if self.values is not None else dict(values)
-        return self.apply(ctx, context, typed)
+        return self.apply(ctx, context, values_as(self.values, values))
 
 
 def _convert(name: str, hint: Any, raw: Any) -> Any:
