@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -69,22 +70,32 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     return forms.action_form(context.get("reference", ""))
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class ActionValues:
+    what: str
+    owner: str
+    date: date
+    time: str | None  # "HH:MM"
+    standard: str | None
+    group: str | None
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: ActionValues) -> Reply:
     issue, incident = _subject(ctx, context.get("reference"))
     ref = incident.reference if incident else (issue.reference if issue else "")
     _check(ctx, incident, ref)
     return assign(ctx, issue, incident, v)
 
 
-def assign(ctx: Ctx, issue: Issue | None, incident: Incident | None, v: dict[str, Any]) -> Reply:
+def assign(ctx: Ctx, issue: Issue | None, incident: Incident | None, v: ActionValues) -> Reply:
     """Assign an action on a subject already found and permitted: for ``/opss action``, and
     for a review's recommendation, which a closed incident still takes (section 5)."""
     ref = incident.reference if incident else (issue.reference if issue else "")
-    owner = repo.person_by_name(ctx.session, v["owner"])
+    owner = repo.person_by_name(ctx.session, v.owner)
     if owner is None:
-        raise UserError(f"Owner: no user '{v['owner']}' is known.", "owner")
+        raise UserError(f"Owner: no user '{v.owner}' is known.", "owner")
     try:
-        due = parse_when(f"{v['date']} {v.get('time') or DEFAULT_DUE_TIME}", ctx.now)
+        due = parse_when(f"{v.date.isoformat()} {v.time or DEFAULT_DUE_TIME}", ctx.now)
     except WhenError as exc:
         raise UserError(f"Due: {exc}", "date") from exc
     if due <= ctx.now:
@@ -93,14 +104,14 @@ def assign(ctx: Ctx, issue: Issue | None, incident: Incident | None, v: dict[str
         reference=repo.next_reference(ctx.session, "action", ctx.now.year),
         issue_id=issue.id if issue else (incident.issue_id if incident else None),
         incident_id=incident.id if incident else None,
-        what=v["what"],
+        what=v.what,
         owner_id=owner.id,
         due_at=due,
-        standard=v.get("standard") or "",
+        standard=v.standard or "",
         assigned_by_id=ctx.person.id,
         assigned_at=ctx.now,
         status=ActionStatus.OPEN,
-        group=v.get("group") or "",
+        group=v.group or "",
     )
     schedule_chase(row, ctx.now, ctx.options)
     ctx.session.add(row)
@@ -126,7 +137,15 @@ def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
     _check(ctx, incident, incident.reference if incident else (issue.reference if issue else ""))
 
 
-ACTION = FormFlow("action", _prepare, _build, _apply, prompt="Assign the action.", permit=_permit)
+ACTION = FormFlow(
+    "action",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Assign the action.",
+    permit=_permit,
+    values=ActionValues,
+)
 
 
 def done(ctx: Ctx, args: Args) -> Reply:

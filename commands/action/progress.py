@@ -5,6 +5,7 @@ or done. Each change edits the action's card in place and is posted in the incid
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -89,11 +90,16 @@ def blocked_form(ref: str) -> Form:
     )
 
 
-def _blocked_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class BlockedValues:
+    reason: str
+
+
+def _blocked_apply(ctx: Ctx, context: Mapping[str, str], v: BlockedValues) -> Reply:
     row = find_action(ctx, context.get("reference"), "blocked")
     check_progress(ctx, row, "mark as blocked")
-    _set(ctx, row, ActionStatus.BLOCKED, v["reason"])
-    message = f"Action {row.reference} is blocked ({ctx.person.display_name}): {v['reason']}"
+    _set(ctx, row, ActionStatus.BLOCKED, v.reason)
+    message = f"Action {row.reference} is blocked ({ctx.person.display_name}): {v.reason}"
     publish_progress(ctx, row, message)
     return Reply(text=message)
 
@@ -109,4 +115,5 @@ BLOCKED = FormFlow(
     _blocked_apply,
     prompt="Say what blocks it.",
     permit=_blocked_permit,
+    values=BlockedValues,
 )

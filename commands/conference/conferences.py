@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from cards.model import Action, Card, Form
@@ -94,23 +96,40 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     return forms.conference_form(issue.reference, scs)
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class ConferenceValues:
+    date: date
+    time: str  # "HH:MM"
+    consulted_scs: str | None
+    # The agenda of 2.18, one field per item of forms.CONFERENCE_AGENDA.
+    agenda_background: str
+    agenda_enquiries_testing: str | None
+    agenda_science_technical: str | None
+    agenda_intelligence: str | None
+    agenda_risk_assessments: str | None
+    agenda_stakeholder_comms: str | None
+    agenda_recommendations: str | None
+    attendees: str | None
+    justification: str | None
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: ConferenceValues) -> Reply:
     issue = _issue(ctx, context.get("reference"))
-    if not (v.get("time") or "").strip():
+    if not v.time.strip():
         raise UserError("Time (London): give the time the conference meets.", "time")
     try:
-        when = parse_when(f"{v['date']} {v['time']}", ctx.now)
+        when = parse_when(f"{v.date.isoformat()} {v.time}", ctx.now)
     except WhenError as exc:
         raise UserError(f"Date and time: {exc}", "date") from exc
     problem = conferences.schedule_problem(when, ctx.now)
     if problem:
         raise UserError(f"Date and time: {show(when)}: {problem} (it is {show(ctx.now)}).", "date")
     scs_person = None
-    if v.get("consulted_scs"):
-        scs_person = repo.person_by_name(ctx.session, v["consulted_scs"])
+    if v.consulted_scs:
+        scs_person = repo.person_by_name(ctx.session, v.consulted_scs)
         if scs_person is None:
             raise UserError(
-                f"SCS consulted: no user '{v['consulted_scs']}' is known.", "consulted_scs"
+                f"SCS consulted: no user '{v.consulted_scs}' is known.", "consulted_scs"
             )
     scs_actor = repo.actor_for(ctx.session, scs_person) if scs_person else None
     allowed = roles.may_request_case_conference(ctx.actor, issue.functional_area, scs_actor)
@@ -125,9 +144,9 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         )
     stage = issue.stage
     if stage is not Stage.CASE_CONFERENCE:
-        require_preconditions(ctx, issue, Stage.CASE_CONFERENCE, v.get("justification") or "")
+        require_preconditions(ctx, issue, Stage.CASE_CONFERENCE, v.justification or "")
     reference = repo.next_reference(ctx.session, "conference", ctx.now.year)
-    agenda = {key: v.get(f"agenda_{key}") or "" for key, _ in forms.CONFERENCE_AGENDA}
+    agenda = {key: getattr(v, f"agenda_{key}") or "" for key, _ in forms.CONFERENCE_AGENDA}
     conference = CaseConference(
         reference=reference,
         issue_id=issue.id,
@@ -136,7 +155,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         basis=allowed.basis,
         scheduled_for=when,
         agenda=agenda,
-        attendees=v.get("attendees") or "",
+        attendees=v.attendees or "",
         status=ConferenceStatus.CALLED,
         called_at=ctx.now,
     )
@@ -148,7 +167,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
             issue,
             Stage.CASE_CONFERENCE,
             basis=allowed.basis,
-            justification=v.get("justification") or "",
+            justification=v.justification or "",
         )
     ctx.audit(
         "conference.called",
@@ -233,6 +252,7 @@ CONFERENCE = FormFlow(
     _apply,
     prompt="Set the time and agenda of the conference.",
     permit=lambda ctx, context: _issue(ctx, context.get("reference")),
+    values=ConferenceValues,
 )
 
 
@@ -284,15 +304,25 @@ def _build_outcome(ctx: Ctx, context: Mapping[str, str]) -> Form:
     return forms.outcome_form(context.get("conference", ""))
 
 
-def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class OutcomeValues:
+    outcomes: list[str]
+    rationale: str
+    options_considered: str | None
+    decided_by: str
+    actions: str | None
+    feedback: str | None
+
+
+def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: OutcomeValues) -> Reply:
     conference = _conference(ctx, context.get("conference"))
-    outcomes: list[str] = v["outcomes"]
+    outcomes: list[str] = v.outcomes
     if "no_further_action" in outcomes and "declare_incident" in outcomes:
         raise UserError(
             "Outcome: no further action cannot be combined with declaring an incident.",
             "outcomes",
         )
-    if "no_further_action" in outcomes and not v.get("feedback"):
+    if "no_further_action" in outcomes and not v.feedback:
         raise UserError(
             "Feedback to the originator: with no further action, record how and when the "
             "outcome was fed back to the originator (plan 2.19).",
@@ -307,17 +337,17 @@ def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> R
     decision_refs = []
     for outcome in outcomes:
         what = forms.OUTCOME_LABELS[outcome]
-        if outcome == "further_information" and v.get("actions"):
-            what += f": {v['actions']}"
+        if outcome == "further_information" and v.actions:
+            what += f": {v.actions}"
         if outcome == "no_further_action":
-            what += f". Feedback to originator: {v['feedback']}"
+            what += f". Feedback to originator: {v.feedback}"
         row = record_decision(
             ctx,
             kind=f"case_conference.{outcome}",
             what=what,
-            rationale=v["rationale"],
-            options_considered=v.get("options_considered") or "",
-            decided_by=as_recorded(ctx.session, v["decided_by"]),
+            rationale=v.rationale,
+            options_considered=v.options_considered or "",
+            decided_by=as_recorded(ctx.session, v.decided_by),
             group="case_conference",
             meeting=f"{conference.reference}, {show(conference.scheduled_for)}",
             decided_at=ctx.now,
@@ -334,9 +364,7 @@ def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> R
     )
     refresh_conference(ctx, conference, issue)
     if "no_further_action" in outcomes:
-        move_issue(
-            ctx, issue, Stage.CLOSED_NFA, basis="case conference", justification=v["rationale"]
-        )
+        move_issue(ctx, issue, Stage.CLOSED_NFA, basis="case conference", justification=v.rationale)
     labels = "; ".join(forms.OUTCOME_LABELS[o] for o in outcomes)
     text = (
         f"Outcome of {conference.reference} ({issue.reference}): {labels}. "
@@ -361,6 +389,7 @@ OUTCOME = FormFlow(
     _apply_outcome,
     prompt="Record the case conference's outcome.",
     permit=lambda ctx, context: _conference(ctx, context.get("conference")),
+    values=OutcomeValues,
 )
 
 

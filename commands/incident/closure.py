@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar
 
 from sqlalchemy import select
 
@@ -114,6 +116,16 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     )
 
 
+@dataclass(frozen=True)
+class CloseValues:
+    rationale: str
+    handover: str | None
+    review_date: date | None
+    review_time: str | None  # "HH:MM"
+    # Required only while no review is scheduled: once one is, they may be left empty.
+    SOMETIMES_REQUIRED: ClassVar[frozenset[str]] = frozenset({"review_date", "review_time"})
+
+
 def _review(ctx: Ctx, incident: Incident) -> Review | None:
     return ctx.session.scalar(select(Review).where(Review.incident_id == incident.id))
 
@@ -134,11 +146,11 @@ def _handover(text: str) -> dict[str, str]:
     return out
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+def _apply(ctx: Ctx, context: Mapping[str, str], v: CloseValues) -> Reply:
     incident = _incident(ctx, context.get("reference"))
     target = standing.require_move(incident, IncidentMove.CLOSE)
     open_rows = standing.open_actions(ctx.session, incident)
-    handed = _handover(v.get("handover") or "")
+    handed = _handover(v.handover or "")
     unknown = sorted(set(handed) - {a.reference for a in open_rows})
     if unknown:
         raise UserError(
@@ -147,11 +159,11 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         )
     review = _review(ctx, incident)
     review_at = None
-    if review is None and v.get("review_date"):
-        if not v.get("review_time"):
+    if review is None and v.review_date:
+        if not v.review_time:
             raise UserError("Review: time (London): give the review's time.", "review_time")
         try:
-            review_at = parse_when(f"{v['review_date']} {v['review_time']}", ctx.now)
+            review_at = parse_when(f"{v.review_date.isoformat()} {v.review_time}", ctx.now)
         except WhenError as exc:
             raise UserError(f"Review: {exc}", "review_date") from exc
         if review_at <= ctx.now:
@@ -212,7 +224,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         ctx,
         kind="closure",
         what=f"Close incident {incident.reference}",
-        rationale=v["rationale"],
+        rationale=v.rationale,
         decided_by=f"{ctx.person.display_name} for IMT",
         group="imt",
         incident=incident,
@@ -282,4 +294,5 @@ CLOSE = FormFlow(
     _apply,
     prompt="Close the incident.",
     permit=lambda ctx, context: _incident(ctx, context.get("reference")),
+    values=CloseValues,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -103,6 +104,18 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
             )
         values[names[name]] = value
     return {"reference": incident.reference}, values
+
+
+@dataclass(frozen=True)
+class DeescalateValues:
+    to_level: str
+    rationale: str
+    scg_consultation: str
+    residual: str | None
+    criteria: str
+    handover: str | None
+    monitoring_group: bool
+    rhythm: str
 
 
 def plan_form(incident: Incident) -> Form:
@@ -205,10 +218,10 @@ def parse_residual(ctx: Ctx, text: str) -> list[dict[str, str]]:
     return rows
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+def _apply(ctx: Ctx, context: Mapping[str, str], v: DeescalateValues) -> Reply:
     incident = _incident(ctx, context.get("reference"))
     _check_propose(ctx, incident)
-    if v["to_level"] not in stand_down.lower_levels(incident.level):
+    if v.to_level not in stand_down.lower_levels(incident.level):
         raise UserError(
             f"De-escalate to: choose a level below {LEVEL_LABELS.get(incident.level)}.",
             "to_level",
@@ -217,14 +230,14 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         incident_id=incident.id,
         status=DeEscalationStatus.PROPOSED,
         from_level=incident.level,
-        to_level=v["to_level"],
-        rationale=v["rationale"],
-        scg_consultation=v["scg_consultation"],
-        residual=parse_residual(ctx, v.get("residual") or ""),
-        criteria=v["criteria"],
-        handover=v.get("handover") or "",
-        monitoring_group=bool(v.get("monitoring_group")),
-        rhythm=v.get("rhythm") or REDUCED,
+        to_level=v.to_level,
+        rationale=v.rationale,
+        scg_consultation=v.scg_consultation,
+        residual=parse_residual(ctx, v.residual or ""),
+        criteria=v.criteria,
+        handover=v.handover or "",
+        monitoring_group=v.monitoring_group,
+        rhythm=v.rhythm or REDUCED,
         approvals=[],
         proposed_by_id=ctx.person.id,
         proposed_at=ctx.now,
@@ -255,6 +268,7 @@ DEESCALATE = FormFlow(
     _apply,
     prompt="The Incident De-escalation Plan.",
     permit=lambda ctx, context: _check_propose(ctx, _incident(ctx, context.get("reference"))),
+    values=DeescalateValues,
 )
 
 
@@ -386,13 +400,14 @@ def _take_effect(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Reply:
         actions.ACTION.apply(
             ctx,
             {"reference": incident.reference},
-            {
-                "what": f"Residual activity (de-escalation): {row['what']}",
-                "owner": row["owner"],
-                "date": due.astimezone(LONDON).strftime("%Y-%m-%d"),
-                "time": due.astimezone(LONDON).strftime("%H:%M"),
-                "standard": f"Incident De-escalation Plan, {decision.reference}",
-            },
+            actions.ActionValues(
+                what=f"Residual activity (de-escalation): {row['what']}",
+                owner=row["owner"],
+                date=due.astimezone(LONDON).date(),
+                time=due.astimezone(LONDON).strftime("%H:%M"),
+                standard=f"Incident De-escalation Plan, {decision.reference}",
+                group=None,
+            ),
         )
         created.append(_latest_action(ctx, incident))
     if plan.rhythm == REDUCED:

@@ -10,7 +10,8 @@ the partners in the plan not yet engaged.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -40,6 +41,28 @@ CHANNEL_LABELS = dict(CHANNELS)
 
 def _everyone(ctx: Ctx) -> tuple[str, ...]:
     return (*ctx.options.partners, *ctx.options.stakeholders)
+
+
+@dataclass(frozen=True)
+class EngageValues:
+    partner: str
+    other: str | None
+    what: str
+    via: str
+    told_by: str
+    date: date | None
+    time: str | None  # "HH:MM"
+
+
+@dataclass(frozen=True)
+class EngagementPlanValues:
+    partners: list[str]
+    aims: str | None
+    reach: str | None
+    publication: str | None
+    government: str | None
+    lead_department: str | None
+    opss_role: str | None
 
 
 def engage_form(reference: str, names: tuple[str, ...]) -> Form:
@@ -168,18 +191,18 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     )
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+def _apply(ctx: Ctx, context: Mapping[str, str], v: EngageValues) -> Reply:
     incident = incident_for(ctx, context.get("reference"), "engage", "engagement records")
     _check_log(ctx, incident)
-    partner = v["partner"]
+    partner = v.partner
     if partner == OTHER:
-        partner = (v.get("other") or "").strip()
+        partner = (v.other or "").strip()
         if not partner:
             raise UserError("Other partner or stakeholder: name who was told.", "other")
     told_at: datetime = ctx.now
-    if v.get("date"):
+    if v.date:
         try:
-            told_at = parse_when(f"{v['date']} {v.get('time') or '00:00'}", ctx.now)
+            told_at = parse_when(f"{v.date.isoformat()} {v.time or '00:00'}", ctx.now)
         except WhenError as exc:
             raise UserError(f"Date: {exc}", "date") from exc
         if told_at > ctx.now:
@@ -187,10 +210,10 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     row = Engagement(
         incident_id=incident.id,
         partner=partner,
-        what=v["what"],
-        via=v["via"],
+        what=v.what,
+        via=v.via,
         told_at=told_at,
-        told_by=v["told_by"],
+        told_by=v.told_by,
         recorded_by_id=ctx.person.id,
         recorded_at=ctx.now,
     )
@@ -232,7 +255,15 @@ def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
     _check_log(ctx, incident_for(ctx, context.get("reference"), "engage", "engagement records"))
 
 
-ENGAGE = FormFlow("engage", _prepare, _build, _apply, prompt="Log the engagement.", permit=_permit)
+ENGAGE = FormFlow(
+    "engage",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Log the engagement.",
+    permit=_permit,
+    values=EngageValues,
+)
 
 
 # /opss engage INC plan -------------------------------------------------------------------------
@@ -271,10 +302,10 @@ def _plan_build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     return form.prefilled({"partners": ",".join(plan.partners), **plan.fields})
 
 
-def _plan_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+def _plan_apply(ctx: Ctx, context: Mapping[str, str], v: EngagementPlanValues) -> Reply:
     incident = incident_for(ctx, context.get("reference"), "engage", "engagement plans")
     _check_plan(ctx, incident)
-    if (v.get("lead_department") or "").strip() and not (v.get("opss_role") or "").strip():
+    if (v.lead_department or "").strip() and not (v.opss_role or "").strip():
         raise UserError(
             "OPSS's supporting role: say what OPSS does when another department leads (4.5).",
             "opss_role",
@@ -291,8 +322,8 @@ def _plan_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
     row = EngagementPlan(
         incident_id=incident.id,
         version=version,
-        partners=list(v["partners"]),
-        fields={k: (v.get(k) or "") for k in keys},
+        partners=list(v.partners),
+        fields={k: (getattr(v, k) or "") for k in keys},
         recorded_by_id=ctx.person.id,
         recorded_at=ctx.now,
     )
@@ -348,6 +379,7 @@ ENGAGEMENT_PLAN = FormFlow(
     _plan_apply,
     prompt="Record the plan.",
     permit=_plan_permit,
+    values=EngagementPlanValues,
 )
 
 

@@ -10,6 +10,7 @@ decision.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -284,6 +285,15 @@ GROUP_CHOICES = tuple(
 )
 
 
+@dataclass(frozen=True)
+class GroupValues:
+    kind: str
+    name: str | None
+    chair: str | None
+    members: str | None
+    justification: str | None
+
+
 def group_form(reference: str) -> Form:
     return Form(
         id="group",
@@ -348,14 +358,14 @@ def _group_build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     )
 
 
-def _group_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+def _group_apply(ctx: Ctx, context: Mapping[str, str], v: GroupValues) -> Reply:
     incident = incident_for(ctx, context.get("reference"), "group", "groups")
     require_organiser(ctx, incident, "mobilise groups")
-    kind = v["kind"]
-    chair = person_named(ctx, v["chair"], "Chair", "chair") if v.get("chair") else None
-    members = names_of(ctx, v.get("members") or "", "Members", "members")
-    name = (v.get("name") or "").strip() or SHORT_NAMES.get(kind, GROUP_KIND[kind].label)
-    group = open_group(ctx, incident, kind, name, chair, members, v.get("justification") or "")
+    kind = v.kind
+    chair = person_named(ctx, v.chair, "Chair", "chair") if v.chair else None
+    members = names_of(ctx, v.members or "", "Members", "members")
+    name = (v.name or "").strip() or SHORT_NAMES.get(kind, GROUP_KIND[kind].label)
+    group = open_group(ctx, incident, kind, name, chair, members, v.justification or "")
     text = f"{group.name} of {incident.reference}: {describe_group(ctx.session, group)}"
     ctx.post(incident.channel_key, text)
     refresh_incident_card(ctx, incident)
@@ -374,6 +384,7 @@ GROUP = FormFlow(
     _group_apply,
     prompt="Set up the group.",
     permit=_group_permit,
+    values=GroupValues,
 )
 
 

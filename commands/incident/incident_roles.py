@@ -8,6 +8,7 @@ their group (``groups.py``), under the same rule (3.4, 3.9).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from cards.model import Choice, Field, Form
@@ -35,6 +36,14 @@ from storage.models import IncidentRole
 # /opss role INC ---------------------------------------------------------------------------------
 
 ROLE_CHOICES = tuple(Choice(k, v) for k, v in INCIDENT_ROLES.items())
+
+
+@dataclass(frozen=True)
+class RoleValues:
+    role: str
+    person: str
+    area: str | None
+    justification: str | None
 
 
 def role_form(reference: str, areas: tuple[str, ...]) -> Form:
@@ -102,12 +111,12 @@ def _role_build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     )
 
 
-def _role_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+def _role_apply(ctx: Ctx, context: Mapping[str, str], v: RoleValues) -> Reply:
     incident = incident_for(ctx, context.get("reference"), "role", "incident roles")
     require_organiser(ctx, incident, "name incident roles")
-    role = v["role"]
-    person = person_named(ctx, v["person"], "Person", "person")
-    justification = v.get("justification") or ""
+    role = v.role
+    person = person_named(ctx, v.person, "Person", "person")
+    justification = v.justification or ""
     label = INCIDENT_ROLES[role]
     if role in {"scg_chair", "tcg_chair"}:
         kind = "scg" if role == "scg_chair" else "tcg"
@@ -118,7 +127,7 @@ def _role_apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
         open_group(ctx, incident, kind, name, person, [], justification)
         text = f"{person.display_name} chairs the {name} of {incident.reference}."
     else:
-        area = v.get("area") or ""
+        area = v.area or ""
         if role == "ftl" and not area:
             raise UserError("Functional area: an FTL is named for a functional area.", "area")
         if role != "ftl":
@@ -190,6 +199,7 @@ INCIDENT_ROLE = FormFlow(
     _role_apply,
     prompt="Name who holds the role.",
     permit=_role_permit,
+    values=RoleValues,
 )
 
 

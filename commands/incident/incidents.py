@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -114,17 +115,33 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     return form.prefilled({"imt_lead": ctx.person.name})
 
 
-def _person_names(ctx: Ctx, v: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+@dataclass(frozen=True)
+class DeclareValues:
+    title: str
+    level: str
+    exercise: bool
+    # The command team, one field per item of forms.COMMAND_ROLES.
+    imt_lead: str | None
+    scg_chair: str | None
+    tcg_chair: str | None
+    communications_lead: str | None
+    senior_investigation_officer: str | None
+    chair_justification: str | None
+    invite: str | None  # comma-separated user names
+    erco_engaged: bool
+
+
+def _person_names(ctx: Ctx, v: DeclareValues) -> tuple[dict[str, str], list[str]]:
     team: dict[str, str] = {}
     for key, label in forms.COMMAND_ROLES:
-        name = (v.get(key) or "").strip().lstrip("@")
+        name = (getattr(v, key) or "").strip().lstrip("@")
         if not name:
             continue
         if repo.person_by_name(ctx.session, name) is None:
             raise UserError(f"{label}: no user '{name}' is known.", key)
         team[key] = name
     invite = []
-    for raw in (v.get("invite") or "").split(","):
+    for raw in (v.invite or "").split(","):
         name = raw.strip().lstrip("@")
         if not name:
             continue
@@ -134,7 +151,7 @@ def _person_names(ctx: Ctx, v: dict[str, Any]) -> tuple[dict[str, str], list[str
     return team, invite
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+def _apply(ctx: Ctx, context: Mapping[str, str], v: DeclareValues) -> Reply:
     issue = _issue(ctx, context.get("reference"))
     conference = repo.latest_conference(ctx.session, issue.id)
     return open_incident(
@@ -152,7 +169,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
 def open_incident(
     ctx: Ctx,
     issue: Issue,
-    v: dict[str, Any],
+    v: DeclareValues,
     *,
     basis: str,
     rationale: str,
@@ -161,22 +178,22 @@ def open_incident(
 ) -> Reply:
     """The incident's record, channel, decision log, groups and rhythm (one unit of work)."""
     team, invite = _person_names(ctx, v)
-    exercise = bool(v.get("exercise"))
+    exercise = v.exercise
     reference = repo.next_reference(ctx.session, "incident", ctx.now.year)
     taken = set(ctx.session.scalars(select(Incident.channel_name)))
-    channel_name = incident_channel_name(reference, v["title"], exercise, taken)
+    channel_name = incident_channel_name(reference, v.title, exercise, taken)
     overall = _overall(ctx, issue)
     incident = Incident(
         reference=reference,
         issue_id=issue.id,
-        title=v["title"],
+        title=v.title,
         exercise=exercise,
-        level=v["level"],
+        level=v.level,
         status=Status.ACTIVE,
         overall_impact=int(overall) if overall else None,
-        erco_engaged=bool(v.get("erco_engaged")),
-        erco_engaged_by=ctx.person.display_name if v.get("erco_engaged") else "",
-        erco_engaged_at=ctx.now if v.get("erco_engaged") else None,
+        erco_engaged=v.erco_engaged,
+        erco_engaged_by=ctx.person.display_name if v.erco_engaged else "",
+        erco_engaged_at=ctx.now if v.erco_engaged else None,
         command_team=team,
         declared_by_id=ctx.person.id,
         declared_at=ctx.now,
@@ -188,9 +205,7 @@ def open_incident(
     incident.issue = issue
     ctx.session.add(incident)
     ctx.session.flush()
-    unqualified = declared_chairs_justification(
-        ctx, incident, team, v.get("chair_justification") or ""
-    )
+    unqualified = declared_chairs_justification(ctx, incident, team, v.chair_justification or "")
     move_issue(ctx, issue, Stage.DECLARED, basis=basis)
     record_decision(
         ctx,
@@ -208,7 +223,7 @@ def open_incident(
             ctx,
             kind="chair",
             what=text,
-            rationale=v.get("chair_justification") or "",
+            rationale=v.chair_justification or "",
             decided_by=ctx.person.display_name,
             group="imt",
             incident=incident,
@@ -279,4 +294,5 @@ DECLARE = FormFlow(
     _apply,
     prompt="Confirm the declaration.",
     permit=lambda ctx, context: _issue(ctx, context.get("reference")),
+    values=DeclareValues,
 )

@@ -12,6 +12,8 @@ Exercises (6.8-6.11) are reviewed the same way and stay marked EXERCISE.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -202,7 +204,26 @@ def _build_open(ctx: Ctx, context: Mapping[str, str]) -> Form:
     ).prefilled({"summary": review.summary})
 
 
-def _apply_open(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class ReviewValues:
+    summary: str
+    # The aspects of 5.2, one field per item of REVIEW_ASPECTS.
+    identification: str | None
+    notification: str | None
+    assessment: str | None
+    mobilisation: str | None
+    response_strategy: str | None
+    policy: str | None
+    legislation: str | None
+    effectiveness: str | None
+    command_and_control: str | None
+    communications: str | None
+    engagement: str | None
+    stakeholder_relations: str | None
+    stakeholder_input: str | None
+
+
+def _apply_open(ctx: Ctx, context: Mapping[str, str], v: ReviewValues) -> Reply:
     incident = _incident(ctx, context.get("reference"))
     review = _check_open(ctx, incident)
     before = {
@@ -211,9 +232,9 @@ def _apply_open(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Repl
         "summary": review.summary,
         "stakeholder_input": review.stakeholder_input,
     }
-    review.findings = {k: v.get(k) or "" for k, _ in REVIEW_ASPECTS if v.get(k)}
-    review.summary = v["summary"]
-    review.stakeholder_input = v.get("stakeholder_input") or ""
+    review.findings = {k: getattr(v, k) or "" for k, _ in REVIEW_ASPECTS if getattr(v, k)}
+    review.summary = v.summary
+    review.stakeholder_input = v.stakeholder_input or ""
     if review.status == ReviewStatus.SCHEDULED:
         review.status = ReviewStatus.OPEN
         review.opened_at = ctx.now
@@ -243,6 +264,7 @@ REVIEW = FormFlow(
     _apply_open,
     prompt="The review (5.2).",
     permit=lambda ctx, context: _check_open(ctx, _incident(ctx, context.get("reference"))),
+    values=ReviewValues,
 )
 
 
@@ -323,7 +345,17 @@ def _build_recommend(ctx: Ctx, context: Mapping[str, str]) -> Form:
     )
 
 
-def _apply_recommend(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class RecommendValues:
+    text: str
+    team: str
+    owner: str
+    date: date
+    time: str | None  # "HH:MM"
+    aspect: str | None  # a key of REVIEW_ASPECTS: its theme in the annual review pack
+
+
+def _apply_recommend(ctx: Ctx, context: Mapping[str, str], v: RecommendValues) -> Reply:
     incident = _incident(ctx, context.get("reference"))
     review = _check_recommend(ctx, incident)
     number = (
@@ -337,13 +369,14 @@ def _apply_recommend(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) ->
         ctx,
         None,
         incident,
-        {
-            "what": f"Review recommendation {number} ({v['team']}): {v['text']}",
-            "owner": v["owner"],
-            "date": v["date"],
-            "time": v.get("time") or actions.DEFAULT_DUE_TIME,
-            "standard": f"Post-incident review of {incident.reference}, allocated to {v['team']}",
-        },
+        actions.ActionValues(
+            what=f"Review recommendation {number} ({v.team}): {v.text}",
+            owner=v.owner,
+            date=v.date,
+            time=v.time or actions.DEFAULT_DUE_TIME,
+            standard=f"Post-incident review of {incident.reference}, allocated to {v.team}",
+            group=None,
+        ),
     )
     action = ctx.session.scalar(
         select(Action).where(Action.incident_id == incident.id).order_by(Action.id.desc()).limit(1)
@@ -352,9 +385,9 @@ def _apply_recommend(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) ->
     row = Recommendation(
         review_id=review.id,
         number=number,
-        text=v["text"],
-        team=v["team"],
-        aspect=v.get("aspect") or "",
+        text=v.text,
+        team=v.team,
+        aspect=v.aspect or "",
         action_id=action.id,
         created_by_id=ctx.person.id,
         created_at=ctx.now,
@@ -365,10 +398,10 @@ def _apply_recommend(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) ->
         "incident",
         incident.reference,
         None,
-        {"number": number, "team": v["team"], "action": action.reference, "text": v["text"]},
+        {"number": number, "team": v.team, "action": action.reference, "text": v.text},
     )
     text = (
-        f"Recommendation {number} of {incident.reference}'s review allocated to {v['team']}: "
+        f"Recommendation {number} of {incident.reference}'s review allocated to {v.team}: "
         f"action {action.reference} for {action.owner.display_name}, due {show(action.due_at)}."
     )
     return Reply(text=text, card=review_card(ctx, incident, review))
@@ -381,6 +414,7 @@ RECOMMEND = FormFlow(
     _apply_recommend,
     prompt="Allocate a recommendation.",
     permit=lambda ctx, context: _check_recommend(ctx, _incident(ctx, context.get("reference"))),
+    values=RecommendValues,
 )
 
 

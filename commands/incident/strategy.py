@@ -8,6 +8,7 @@ updates (3.7) become actions, chased like any other.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -50,6 +51,20 @@ DEADLINES = "deadlines"
 DEADLINE_HELP = (
     "One per line: owner | YYYY-MM-DD HH:MM | what update is due (3.7). Each becomes an action."
 )
+
+
+@dataclass(frozen=True)
+class StrategyValues:
+    # The headings of 3.6, one field per item of HEADINGS, then EQUALITY and DEADLINES.
+    what_happened: str
+    aim: str
+    priorities: str
+    support: str | None
+    communications: str | None
+    engagement: str | None
+    exit_strategy: str | None
+    equality: str
+    deadlines: str | None
 
 
 def strategy_form(reference: str) -> Form:
@@ -139,19 +154,19 @@ def _deadlines(ctx: Ctx, text: str) -> list[tuple[Any, Any, str]]:
     return out
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+def _apply(ctx: Ctx, context: Mapping[str, str], v: StrategyValues) -> Reply:
     incident = incident_for(ctx, context.get("reference"), "strategy", "strategies")
     _check(ctx, incident)
-    deadlines = _deadlines(ctx, v.get(DEADLINES) or "")
+    deadlines = _deadlines(ctx, v.deadlines or "")
     version = (
         ctx.session.scalar(
             select(func.max(Strategy.version)).where(Strategy.incident_id == incident.id)
         )
         or 0
     ) + 1
-    fields = {k: (v.get(k) or "") for k, _, _ in HEADINGS}
-    fields[EQUALITY] = v[EQUALITY]
-    fields[DEADLINES] = v.get(DEADLINES) or ""
+    fields = {k: (getattr(v, k) or "") for k, _, _ in HEADINGS}
+    fields[EQUALITY] = v.equality
+    fields[DEADLINES] = v.deadlines or ""
     decision = record_decision(
         ctx,
         kind="strategy",
@@ -233,5 +248,11 @@ def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
 
 
 STRATEGY = FormFlow(
-    "strategy", _prepare, _build, _apply, prompt="Record the SCG's strategy.", permit=_permit
+    "strategy",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Record the SCG's strategy.",
+    permit=_permit,
+    values=StrategyValues,
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from cards.model import Form
@@ -70,9 +72,23 @@ def _build_assess(ctx: Ctx, context: Mapping[str, str]) -> Form:
     return form
 
 
-def _apply_assess(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class AssessValues:
+    # Table 1's indicators, one field per item of impact.INDICATORS.
+    public_safety: str
+    non_compliance: str
+    remedial_action: str
+    public_confidence: str
+    media_interest: str
+    reputational_risk: str
+    financial_risk: str
+    ministerial_interest: str
+    notes: str | None
+
+
+def _apply_assess(ctx: Ctx, context: Mapping[str, str], v: AssessValues) -> Reply:
     issue = _issue_for_assessment(ctx, context.get("reference"), "assess")
-    ratings = {ind.key: v.get(ind.key) or "" for ind in impact.INDICATORS}
+    ratings = {ind.key: getattr(v, ind.key) or "" for ind in impact.INDICATORS}
     try:
         result = impact.evaluate(ratings)
     except impact.ImpactError as exc:
@@ -86,7 +102,7 @@ def _apply_assess(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Re
         stage_seq=issue.stage_seq,
         ratings=result.stored,
         overall=int(result.overall),
-        notes=v.get("notes") or "",
+        notes=v.notes or "",
         assessed_by_id=ctx.person.id,
         assessed_at=ctx.now,
     )
@@ -126,6 +142,7 @@ ASSESS = FormFlow(
     _apply_assess,
     prompt="Rate each indicator of the incident impact matrix.",
     permit=lambda ctx, context: _issue_for_assessment(ctx, context.get("reference"), "assess"),
+    values=AssessValues,
 )
 
 
@@ -164,10 +181,21 @@ def _build_nnc(ctx: Ctx, context: Mapping[str, str]) -> Form:
     return forms.nnc_form(issue.reference)
 
 
-def _apply_nnc(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class NncValues:
+    # Each criterion of nnc.CRITERIA, then its rationale.
+    nationally_significant: bool
+    nationally_significant_rationale: str
+    novel: bool
+    novel_rationale: str
+    contentious: bool
+    contentious_rationale: str
+
+
+def _apply_nnc(ctx: Ctx, context: Mapping[str, str], v: NncValues) -> Reply:
     issue = _issue_for_assessment(ctx, context.get("reference"), "nnc")
     try:
-        result = nnc.evaluate(v)
+        result = nnc.evaluate(dataclasses.asdict(v))
     except nnc.NncError as exc:
         field, message = next(iter(exc.errors.items()))
         raise UserError(message, field) from exc
@@ -217,4 +245,5 @@ NNC = FormFlow(
     _apply_nnc,
     prompt="Answer each NNC criterion with a rationale.",
     permit=lambda ctx, context: _issue_for_assessment(ctx, context.get("reference"), "nnc"),
+    values=NncValues,
 )

@@ -10,6 +10,7 @@ channel and the IMT channel); the escalation is audited.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from cards.model import Choice, Field, Form
@@ -19,7 +20,7 @@ from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_issue
 from commands.core.people import reachable
 from commands.incident.forms import LEVELS
-from commands.incident.incidents import open_incident
+from commands.incident.incidents import DeclareValues, open_incident
 from commands.issue.forms import TITLE_MAX
 from rules import roles
 from rules.command_and_control import may_escalate_directly
@@ -28,6 +29,16 @@ from storage import repositories as repo
 from storage.models import Issue
 
 FROM_STAGES = OPEN_STAGES | {Stage.MONITORING}
+
+
+@dataclass(frozen=True)
+class DirectEscalationValues:
+    title: str
+    consulted: str
+    rationale: str
+    level: str
+    exercise: bool
+    erco_engaged: bool
 
 
 def direct_form(reference: str, title: str, deputies: list[tuple[str, str]]) -> Form:
@@ -115,11 +126,11 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     return direct_form(issue.reference, issue.title, deputies)
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+def _apply(ctx: Ctx, context: Mapping[str, str], v: DirectEscalationValues) -> Reply:
     issue = _issue(ctx, context.get("reference"))
-    consulted = repo.person_by_name(ctx.session, v["consulted"])
+    consulted = repo.person_by_name(ctx.session, v.consulted)
     if consulted is None:
-        raise UserError(f"Deputy director consulted: no user '{v['consulted']}'.", "consulted")
+        raise UserError(f"Deputy director consulted: no user '{v.consulted}'.", "consulted")
     allowed = may_escalate_directly(ctx.actor, repo.actor_for(ctx.session, consulted))
     if not allowed:
         raise PermissionRefused(
@@ -131,10 +142,23 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     reply = open_incident(
         ctx,
         issue,
-        {**v, "imt_lead": ctx.person.name},
+        # Declared as the declare form would be, with the Head of IMT as IMT lead.
+        DeclareValues(
+            title=v.title,
+            level=v.level,
+            exercise=v.exercise,
+            imt_lead=ctx.person.name,
+            scg_chair=None,
+            tcg_chair=None,
+            communications_lead=None,
+            senior_investigation_officer=None,
+            chair_justification=None,
+            invite=None,
+            erco_engaged=v.erco_engaged,
+        ),
         basis=allowed.basis,
         rationale=f"IMT's reserved right to escalate (2.3), from {from_stage}, having consulted "
-        f"{consulted.display_name}: {v['rationale']}",
+        f"{consulted.display_name}: {v.rationale}",
         group="imt",
     )
     incident = repo.incident_for_issue(ctx.session, issue.id)
@@ -144,12 +168,12 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
         "issue",
         issue.reference,
         {"stage": from_stage},
-        {"incident": incident.reference, "consulted": consulted.name, "rationale": v["rationale"]},
+        {"incident": incident.reference, "consulted": consulted.name, "rationale": v.rationale},
     )
     text = ("EXERCISE · " if incident.exercise else "") + (
         f"{ctx.person.display_name} (Head of IMT) escalated {issue.reference} straight to "
         f"incident {incident.reference} from {from_stage}, having consulted "
-        f"{consulted.display_name} (plan 2.3): {v['rationale']}"
+        f"{consulted.display_name} (plan 2.3): {v.rationale}"
     )
     # The originator and the deputy director are told: directly where they have an account,
     # and always where the issue was raised and in the IMT channel.
@@ -175,4 +199,5 @@ DIRECT_ESCALATION = FormFlow(
     _apply,
     prompt="Escalate the issue to an incident.",
     permit=lambda ctx, context: _issue(ctx, context.get("reference")),
+    values=DirectEscalationValues,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from cards.model import Form
@@ -45,16 +46,27 @@ def raise_values(args: Args) -> dict[str, Any]:
     return values
 
 
-def do_raise(ctx: Ctx, v: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class RaiseValues:
+    title: str
+    products: str
+    hazard: str
+    source: str
+    functional_area: str
+    description: str | None
+    link: str | None
+
+
+def do_raise(ctx: Ctx, v: RaiseValues) -> Reply:
     reference = repo.next_reference(ctx.session, "issue", ctx.now.year)
     issue = Issue(
         reference=reference,
-        title=v["title"],
-        description=v.get("description") or "",
-        products=v["products"],
-        hazard=v["hazard"],
-        source=v["source"],
-        functional_area=v["functional_area"],
+        title=v.title,
+        description=v.description or "",
+        products=v.products,
+        hazard=v.hazard,
+        source=v.source,
+        functional_area=v.functional_area,
         raised_by_id=ctx.person.id,
         raised_at=ctx.now,
         surface=ctx.surface,
@@ -63,8 +75,8 @@ def do_raise(ctx: Ctx, v: dict[str, Any]) -> Reply:
         stage_seq=0,
         stage_entered_at=ctx.now,
     )
-    if v.get("link"):
-        issue.description = (issue.description + f"\n\nOriginal report: {v['link']}").strip()
+    if v.link:
+        issue.description = (issue.description + f"\n\nOriginal report: {v.link}").strip()
     ctx.session.add(issue)
     ctx.session.flush()
     issue.raised_by = ctx.person
@@ -98,6 +110,7 @@ RAISE = FormFlow(
     lambda ctx, context: raise_form(ctx),
     lambda ctx, context, values: do_raise(ctx, values),
     prompt="Fill in the rest to raise the issue.",
+    values=RaiseValues,
 )
 
 

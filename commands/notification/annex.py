@@ -8,6 +8,7 @@ its value is kept as it was.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from cards.annex_forms import (
@@ -21,7 +22,7 @@ from cards.annex_forms import (
 from cards.model import Form
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
-from commands.core.flows import Context, FormFlow
+from commands.core.flows import Context, FieldValue, FormFlow
 from commands.notification.records import (
     anchor,
     find_notification,
@@ -97,7 +98,14 @@ def build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     )
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class AnnexValues:
+    # The step's boxes vary with the annex, the step and who may see the confidential box:
+    # each arrives by its box's name.
+    boxes: Mapping[str, FieldValue]
+
+
+def _apply(ctx: Ctx, context: Mapping[str, str], v: AnnexValues) -> Reply:
     n = _load(ctx, context.get("reference"))
     annex = ANNEXES[n.annex]
     form = build(ctx, context)
@@ -105,7 +113,8 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     values = dict(n.values)
     changed = []
     for name in shown:
-        new = (v.get(name) or "").strip() if isinstance(v.get(name), str) else v.get(name)
+        given = v.boxes.get(name)
+        new = given.strip() if isinstance(given, str) else given
         if (values.get(name) or None) != (new or None):
             changed.append(name)
         if new:
@@ -162,4 +171,5 @@ ANNEX = FormFlow(
     _apply,
     prompt="Fill in the form, step by step.",
     permit=lambda ctx, context: _load(ctx, context.get("reference")),
+    values=AnnexValues,
 )

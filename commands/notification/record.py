@@ -114,6 +114,23 @@ OPTIONS = (
 )
 
 
+@dataclass(frozen=True)
+class NotifyValues:
+    kind: str
+    trigger: date
+    product_type: str
+    measures: str | None
+    owner: str | None
+    answers: str | None
+    changes: str | None
+    changes_kind: str | None
+    occasion: str | None
+    uk_only: str | None
+    ce_marked: str | None
+    second_hand: str | None
+    section6: str | None
+
+
 def notify_form(ctx: Ctx, ref: str) -> Form:
     clocks = ctx.options.notification_clocks
     return Form(
@@ -255,12 +272,12 @@ def _find_ours(ctx: Ctx, text: str) -> Notification | None:
     return ctx.session.scalar(select(Notification).where(Notification.reference == parsed[1]))
 
 
-def _revoked(ctx: Ctx, kind: Kind, v: Mapping[str, Any]) -> tuple[Notification | None, str, str]:
+def _revoked(ctx: Ctx, kind: Kind, v: NotifyValues) -> tuple[Notification | None, str, str]:
     """What a revocation changes: (ours, or None; the outside reference; how the measure was
     notified). A revocation follows the measure it revokes (guidance section 6)."""
     if not needs_measure(kind):
         return None, "", ""
-    changes = (v.get("changes") or "").strip()
+    changes = (v.changes or "").strip()
     if not changes:
         raise UserError(
             "Changes: a revocation or variation names the notification whose measure it "
@@ -281,7 +298,7 @@ def _revoked(ctx: Ctx, kind: Kind, v: Mapping[str, Any]) -> tuple[Notification |
                 "changes",
             )
         return changed, "", measure.value
-    chosen = v.get("changes_kind") or ""
+    chosen = v.changes_kind or ""
     if chosen not in {k.value for k in REVOCABLE}:
         raise UserError(
             f"Changes kind: {changes} was notified outside the bot, so say how (reg33_2, "
@@ -292,10 +309,10 @@ def _revoked(ctx: Ctx, kind: Kind, v: Mapping[str, Any]) -> tuple[Notification |
     return None, changes, chosen
 
 
-def _occasion(kind: Kind, v: Mapping[str, Any]) -> str:
+def _occasion(kind: Kind, v: NotifyValues) -> str:
     if kind is not Kind.OTHER_ACTIONS:
         return ""
-    occasion = v.get("occasion") or ""
+    occasion = v.occasion or ""
     if occasion not in dict(OCCASIONS):
         raise UserError(
             "Occasion: say which other action it is (before_measures, batch_withdrawn or "
@@ -305,16 +322,16 @@ def _occasion(kind: Kind, v: Mapping[str, Any]) -> str:
     return occasion
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+def _apply(ctx: Ctx, context: Mapping[str, str], v: NotifyValues) -> Reply:
     about = _subject(ctx, context.get("reference"))
     _check(ctx, about)
     issue, incident, subject = about.issue, about.incident, about.reference
-    kind = Kind(v["kind"])
-    product_type = v.get("product_type") or "consumer"
+    kind = Kind(v.kind)
+    product_type = v.product_type or "consumer"
     refused = exclusion(kind, product_type)
     if refused is not None:
         raise UserError(refused.reason, refused.field)
-    answers = (v.get("answers") or "").strip()
+    answers = (v.answers or "").strip()
     answered = _find_ours(ctx, answers) if answers else None
     if needs_answer(kind):
         if not answers:
@@ -325,10 +342,10 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
             )
         if parse_reference(answers) and answered is None:
             raise UserError(f"Answers: no notification {answers} is recorded.", "answers")
-    measures = v.get("measures") or VOLUNTARY
+    measures = v.measures or VOLUNTARY
     changed, changes_text, changes_kind = _revoked(ctx, kind, v)
     occasion = _occasion(kind, v)
-    uk_only = v.get("uk_only") == "yes"
+    uk_only = v.uk_only == "yes"
     if uk_only and kind not in UK_ONLY_KINDS:
         raise UserError(
             "Effects beyond the UK: only a Reg 33(4) or Reg 33(2) notification can be for "
@@ -338,21 +355,21 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     info = information_only(kind, occasion, uk_only)
     safeguard = True
     if needs_safeguard_answer(kind, product_type, measures):
-        for name, label, question in (
-            ("ce_marked", "CE marked", "whether it bears the CE marking"),
-            ("second_hand", "Second-hand", "whether it is second-hand"),
+        for name, answer, label, question in (
+            ("ce_marked", v.ce_marked, "CE marked", "whether it bears the CE marking"),
+            ("second_hand", v.second_hand, "Second-hand", "whether it is second-hand"),
         ):
-            if v.get(name) not in {"yes", "no"}:
+            if answer not in {"yes", "no"}:
                 raise UserError(
                     f"{label}: a toy under compulsory measures goes on Annex VI only if the "
                     f"safeguard procedure applies, so say {question} (yes or no; "
                     f"{SAFEGUARD_SOURCE}).",
                     name,
                 )
-        safeguard = safeguard_applies(v["ce_marked"] == "yes", v["second_hand"] == "yes")
+        safeguard = safeguard_applies(v.ce_marked == "yes", v.second_hand == "yes")
     section6 = None
     if kind is Kind.PRODUCER:
-        if not v.get("section6"):
+        if not v.section6:
             raise UserError(
                 "Section 6: Annex IV's section 6 is owed \"in case of a serious risk or when the "
                 "producer/distributor opts to submit the notification only to the authority of "
@@ -360,7 +377,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
                 "home_only or no).",
                 "section6",
             )
-        section6 = section6_needed(v["section6"])
+        section6 = section6_needed(v.section6)
     if changed is not None:
         annex = changed.annex
     elif kind is Kind.REVOCATION:
@@ -368,12 +385,12 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
     else:
         annex = annex_for(kind, product_type, measures, safeguard=safeguard, occasion=occasion)
     owner = ctx.person
-    if v.get("owner"):
-        found = repo.person_by_name(ctx.session, str(v["owner"]))
+    if v.owner:
+        found = repo.person_by_name(ctx.session, v.owner)
         if found is None:
-            raise UserError(f"Owner: nobody called '{v['owner']}' is known to the bot.", "owner")
+            raise UserError(f"Owner: nobody called '{v.owner}' is known to the bot.", "owner")
         owner = found
-    trigger = date.fromisoformat(v["trigger"])
+    trigger = v.trigger
     clock = ctx.options.notification_clocks[kind]
     due = deadlines.due(
         trigger, clock.days, remind_days_before=ctx.options.notification_remind_days
@@ -463,4 +480,5 @@ NOTIFY = FormFlow(
     _apply,
     prompt="Record the notification and its trigger date.",
     permit=_permit,
+    values=NotifyValues,
 )

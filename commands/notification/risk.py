@@ -4,6 +4,7 @@ incident or a notification, versioned, and shown on their cards."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -93,6 +94,29 @@ BEYOND_UK = Field(
         Choice("no", "No: the effects cannot go beyond the UK"),
     ),
 )
+
+
+@dataclass(frozen=True)
+class RiskAnnexValues:
+    hazardous: str
+    exposure: str
+    severity: str
+    several: str | None
+    identifiable: str | None
+    exposed: str
+    necessary: str | None
+    beyond_uk: str
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class RiskPrismValues:
+    severity_1: str
+    steps_1: str
+    severity_2: str | None
+    steps_2: str | None
+    beyond_uk: str
+    notes: str | None
 
 
 def annex_form(ref: str) -> Form:
@@ -326,8 +350,8 @@ ANNEX_INPUTS = (
 )
 
 
-def _apply_annex(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
-    if v.get("exposed") in risk.OBVIOUS_TO_NOT_OBVIOUS and v.get("necessary") not in YES_VALUES:
+def _apply_annex(ctx: Ctx, context: Mapping[str, str], v: RiskAnnexValues) -> Reply:
+    if v.exposed in risk.OBVIOUS_TO_NOT_OBVIOUS and v.necessary not in YES_VALUES:
         raise UserError(
             "Necessary for the function: for an adult and an obvious hazard, say whether the "
             "hazard is necessary for the function of the product (yes or no): only then is the "
@@ -336,34 +360,32 @@ def _apply_annex(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Rep
         )
     try:
         result = risk.annex_i(
-            v["hazardous"],
-            v["exposure"],
-            v["severity"],
-            v["exposed"],
-            beyond_uk=v["beyond_uk"] == "yes",
-            several=v.get("several") == "yes",
-            identifiable=v.get("identifiable") == "yes",
-            necessary=v.get("necessary") != "no",
+            v.hazardous,
+            v.exposure,
+            v.severity,
+            v.exposed,
+            beyond_uk=v.beyond_uk == "yes",
+            several=v.several == "yes",
+            identifiable=v.identifiable == "yes",
+            necessary=v.necessary != "no",
         )
     except risk.RiskError as exc:
         raise UserError(exc.message, exc.field) from exc
-    inputs = {k: v.get(k) for k in ANNEX_INPUTS}
+    inputs = {k: getattr(v, k) for k in ANNEX_INPUTS}
     return _apply(ctx, context, result, inputs)
 
 
-def _apply_prism(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
-    scenarios = [risk.Scenario(int(v["severity_1"]), _steps(v["steps_1"], "steps_1"))]
-    if v.get("steps_2") or v.get("severity_2"):
-        if not v.get("severity_2"):
+def _apply_prism(ctx: Ctx, context: Mapping[str, str], v: RiskPrismValues) -> Reply:
+    scenarios = [risk.Scenario(int(v.severity_1), _steps(v.steps_1, "steps_1"))]
+    if v.steps_2 or v.severity_2:
+        if not v.severity_2:
             raise UserError(
                 "Scenario 2: severity: choose 1-4 for the second scenario.", "severity_2"
             )
-        scenarios.append(
-            risk.Scenario(int(v["severity_2"]), _steps(v.get("steps_2") or "", "steps_2"))
-        )
-    result = risk.prism(scenarios, beyond_uk=v["beyond_uk"] == "yes")
+        scenarios.append(risk.Scenario(int(v.severity_2), _steps(v.steps_2 or "", "steps_2")))
+    result = risk.prism(scenarios, beyond_uk=v.beyond_uk == "yes")
     names = ("severity_1", "steps_1", "severity_2", "steps_2", "beyond_uk", "notes")
-    inputs = {k: v.get(k) for k in names}
+    inputs = {k: getattr(v, k) for k in names}
     return _apply(ctx, context, result, inputs)
 
 
@@ -374,6 +396,7 @@ RISK_ANNEX = FormFlow(
     _apply_annex,
     prompt="Assess the product risk with the Annex I tables.",
     permit=_permit,
+    values=RiskAnnexValues,
 )
 RISK_PRISM = FormFlow(
     "risk_prism",
@@ -382,4 +405,5 @@ RISK_PRISM = FormFlow(
     _apply_prism,
     prompt="Assess the product risk with PRISM.",
     permit=_permit,
+    values=RiskPrismValues,
 )

@@ -7,6 +7,7 @@ or replaces it wholesale with another preset when the incident is escalated or d
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 from typing import Any
@@ -261,6 +262,21 @@ def rhythm(ctx: Ctx, args: Args) -> Reply:
 WEEKDAYS = tuple(Choice(str(i), name.capitalize()) for i, name in enumerate(DAY_NAMES))
 
 
+@dataclass(frozen=True)
+class RhythmAddValues:
+    name: str
+    group: str
+    days: list[str]  # weekday numbers, "0" for Monday
+    time: str | None  # "HH:MM"
+    every_hours: str | None
+    duration: str
+    reminder: str
+    holidays: str
+    location: str | None
+    agenda: str | None
+    attendees: str | None
+
+
 def meeting_form(reference: str) -> Form:
     return Form(
         id="rhythm_add",
@@ -338,37 +354,37 @@ def _whole_minutes(label: str, raw: str, field: str, top: int) -> int:
     return int(raw)
 
 
-def _apply(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+def _apply(ctx: Ctx, context: Mapping[str, str], v: RhythmAddValues) -> Reply:
     incident = _incident(ctx, context.get("reference"))
     _require_imt(ctx, incident)
-    every = (v.get("every_hours") or "").strip()
+    every = (v.every_hours or "").strip()
     if every:
-        if v.get("days") or v.get("time"):
+        if v.days or v.time:
             raise UserError(
                 "Every N hours: give either days and a time, or every N hours, not both.",
                 "every_hours",
             )
         if not every.isdigit() or not 1 <= int(every) <= 168:
             raise UserError("Every N hours: a whole number of hours from 1 to 168.", "every_hours")
-    elif not v.get("days") or not v.get("time"):
-        field = "days" if not v.get("days") else "time"
+    elif not v.days or not v.time:
+        field = "days" if not v.days else "time"
         raise UserError(
             "Days and time: a weekly meeting needs its days and a time (or give every N hours).",
             field,
         )
     spec = EventSpec(
-        name=v["name"],
-        group=v["group"],
-        days=",".join(DAY_NAMES[int(d)] for d in v.get("days") or []),
-        at=v.get("time") or "",
-        duration_minutes=_whole_minutes("Duration", str(v["duration"]), "duration", 1440),
-        reminder_minutes=_whole_minutes("Reminder", str(v["reminder"]), "reminder", 1440),
-        agenda=v.get("agenda") or "",
-        holidays=v["holidays"],
+        name=v.name,
+        group=v.group,
+        days=",".join(DAY_NAMES[int(d)] for d in v.days),
+        at=v.time or "",
+        duration_minutes=_whole_minutes("Duration", v.duration, "duration", 1440),
+        reminder_minutes=_whole_minutes("Reminder", v.reminder, "reminder", 1440),
+        agenda=v.agenda or "",
+        holidays=v.holidays,
     )
     event = add_event(ctx, incident, spec, int(every) if every else None)
-    event.location = v.get("location") or ""
-    event.attendees = v.get("attendees") or ""
+    event.location = v.location or ""
+    event.attendees = v.attendees or ""
     ctx.audit(
         "rhythm.added",
         "incident",
@@ -391,7 +407,13 @@ def _permit(ctx: Ctx, context: Mapping[str, str]) -> None:
 
 
 RHYTHM_ADD = FormFlow(
-    "rhythm_add", _prepare, _build, _apply, prompt="Describe the meeting.", permit=_permit
+    "rhythm_add",
+    _prepare,
+    _build,
+    _apply,
+    prompt="Describe the meeting.",
+    permit=_permit,
+    values=RhythmAddValues,
 )
 
 

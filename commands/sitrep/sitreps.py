@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -277,6 +278,17 @@ def _set(ctx: Ctx, incident: Incident, args: Args) -> Reply:
 # A team's update (form) -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SitrepUpdateValues:
+    team: str
+    # A team's contribution, one field per item of sitrep.FIELDS.
+    situation: str
+    actions_since: str | None
+    next_steps: str | None
+    issues_risks: str | None
+    resources: str | None
+
+
 def update_form(reference: str, teams: list[str]) -> Form:
     fields = [
         Field("team", "Team", "choice", required=True, choices=tuple(Choice(t, t) for t in teams))
@@ -339,9 +351,9 @@ def _build_update(ctx: Ctx, context: Mapping[str, str]) -> Form:
     return update_form(incident.reference, list(row.teams))
 
 
-def _apply_update(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+def _apply_update(ctx: Ctx, context: Mapping[str, str], v: SitrepUpdateValues) -> Reply:
     incident = _incident(ctx, context.get("reference"))
-    _check_update(ctx, incident, v["team"])
+    _check_update(ctx, incident, v.team)
     row = schedule_of(ctx, incident)
     assert row is not None
     cutoff = current_cutoff(ctx, row)
@@ -349,8 +361,8 @@ def _apply_update(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Re
         SitrepUpdate(
             incident_id=incident.id,
             cutoff_at=cutoff,
-            team=v["team"],
-            fields={k: v.get(k) or "" for k, _ in sitrep.FIELDS},
+            team=v.team,
+            fields={k: getattr(v, k) or "" for k, _ in sitrep.FIELDS},
             submitted_by_id=ctx.person.id,
             submitted_at=ctx.now,
         )
@@ -360,10 +372,10 @@ def _apply_update(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Re
         "incident",
         incident.reference,
         None,
-        {"team": v["team"], "cutoff": cutoff.isoformat()},
+        {"team": v.team, "cutoff": cutoff.isoformat()},
     )
     text = (
-        f"{v['team']}'s update for the {show(cutoff)} sitrep of {incident.reference} "
+        f"{v.team}'s update for the {show(cutoff)} sitrep of {incident.reference} "
         f"received from {ctx.person.display_name}."
     )
     ctx.post(incident.channel_key, text)
@@ -377,6 +389,7 @@ SITREP_UPDATE = FormFlow(
     _apply_update,
     prompt="Your team's update.",
     permit=_permit_update,
+    values=SitrepUpdateValues,
 )
 
 
@@ -422,14 +435,19 @@ def _require_imt(ctx: Ctx, incident: Incident) -> None:
         )
 
 
-def _apply_amend(ctx: Ctx, context: Mapping[str, str], v: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class SitrepAmendValues:
+    amendment: str
+
+
+def _apply_amend(ctx: Ctx, context: Mapping[str, str], v: SitrepAmendValues) -> Reply:
     incident = _incident(ctx, context.get("reference"))
     _require_imt(ctx, incident)
     row = _sitrep(ctx, incident, context.get("number"))
     if row.status == SitrepStatus.PUBLISHED:
         raise UserError(f"SITREP {row.number} is published; publish a correction in the next.")
     before = row.amendment
-    row.amendment = v["amendment"]
+    row.amendment = v.amendment
     ctx.audit(
         "sitrep.amended",
         "incident",
@@ -449,4 +467,5 @@ SITREP_AMEND = FormFlow(
     _apply_amend,
     prompt="Amend the sitrep.",
     permit=lambda ctx, context: _require_imt(ctx, _incident(ctx, context.get("reference"))),
+    values=SitrepAmendValues,
 )

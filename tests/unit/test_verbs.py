@@ -5,6 +5,7 @@ verb only when a verb names it."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -151,8 +152,19 @@ def test_a_chat_platforms_help_leaves_out_the_workspaces_own_verbs() -> None:
     assert {"clock", "demo"} <= {v for v, s in help_names(verbs, "local") if s is None}
 
 
+@dataclass(frozen=True)
+class _NoValues:
+    pass
+
+
 def _flow(form_id: str) -> FormFlow:
-    return FormFlow(form_id, lambda c, a: ({}, {}), lambda c, x: None, lambda c, x, v: None)  # type: ignore[arg-type,return-value]
+    return FormFlow(
+        form_id,
+        lambda c, a: ({}, {}),
+        lambda c, x: None,  # type: ignore[arg-type,return-value]
+        lambda c, x, v: None,  # type: ignore[arg-type,return-value]
+        values=_NoValues,
+    )
 
 
 LINE = (Line("Finding things", "x", "x"),)
