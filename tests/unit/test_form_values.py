@@ -81,6 +81,14 @@ def forms_of_every_flow(bot: Driver, db: Database, clock: ManualClock) -> dict[s
     notification = ok(bot.cmd("fatima", f"notify {ref} reg33_4 --trigger 2026-11-23"))
     action = ok(bot.cmd("hana", f"action {INC} Chase the importer --owner fatima --due 2026-12-20"))
     publish_sitrep(bot, db, clock)
+    exercise = ok(
+        bot.cmd(
+            "ian",
+            'exercise schedule --title "Exercise Ember" --when "2026-12-24 10:00" '
+            '--scenario "E-bike batteries catch fire" --participants olly,sara',
+        )
+    )
+    exercise_ref = next(w.strip(".,:") for w in exercise.text.split() if w.startswith("EXR-"))
     issue, incident = {"reference": ref}, {"reference": INC}
     contexts: dict[str, tuple[str, dict[str, str]]] = {
         "raise": ("olly", {}),
@@ -98,6 +106,9 @@ def forms_of_every_flow(bot: Driver, db: Database, clock: ManualClock) -> dict[s
         "blocked": ("fatima", {"reference": action.text.split()[1]}),
         "sitrep_update": ("fatima", incident),
         "sitrep_amend": ("ian", {**incident, "number": "1"}),
+        "roster_add": ("hana", {}),
+        "exercise_schedule": ("ian", {}),
+        "exercise_inject": ("ian", {"reference": exercise_ref}),
     }
     at_each_stage = {
         "active": (
