@@ -54,6 +54,11 @@ PEOPLE: list[dict[str, Any]] = [
         "roles": [{"role": "deputy_director", "area": "Targeting"}],
     },
     {"name": "sara", "display_name": "Sara Lind", "roles": ["scs"]},
+    {
+        "name": "rachel",
+        "display_name": "Rachel Moore",
+        "roles": [{"role": "deputy_chief_executive", "area": "Regulation"}],
+    },
     {"name": "olly", "display_name": "Olly Reed", "roles": []},
 ]
 

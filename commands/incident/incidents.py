@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cards.model import Form
+from cards.model import Card, Form
 from commands.core import outbox
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
@@ -16,7 +16,7 @@ from commands.core.lookup import find_issue
 from commands.decision.log import decision_log_anchor, decision_log_card, record_decision
 from commands.incident import forms
 from commands.incident.card import incident_card
-from commands.incident.erco import erco_prompt
+from commands.incident.erco import erco_prompt, erco_question
 from commands.incident.groups import (
     declared_chairs_justification,
     mobilise_for_rhythm,
@@ -27,7 +27,7 @@ from commands.rhythm.battle_rhythm import STANDARD, apply_preset, rhythm_card
 from commands.sitrep.sitreps import start_schedule
 from rules import impact, lifecycle, roles
 from rules.channels import incident_channel_name
-from rules.command_and_control import erco_needed
+from rules.command_and_control import erco_needed, erco_question_due
 from rules.lifecycle import STAGE_LABELS, Move, Stage
 from rules.stand_down import Status
 from storage import repositories as repo
@@ -172,6 +172,7 @@ def open_incident(
         erco_engaged=bool(v.get("erco_engaged")),
         erco_engaged_by=ctx.person.display_name if v.get("erco_engaged") else "",
         erco_engaged_at=ctx.now if v.get("erco_engaged") else None,
+        erco_could_develop=False,
         command_team=team,
         strategy={},
         declared_by_id=ctx.person.id,
@@ -256,6 +257,20 @@ def open_incident(
         # Declaring without ERCO does not pass silently: the channel is asked, with a button.
         prompt_text, prompt_card = erco_prompt(incident)
         ctx.post(incident.channel_key, prompt_text, prompt_card)
+    elif erco_question_due(overall, incident.erco_engaged, incident.erco_could_develop):
+        # Below High, 3.17's second case is asked: could it develop to be High or Critical?
+        question, button = erco_question(incident)
+        ctx.post(
+            incident.channel_key,
+            question,
+            Card(
+                title=f"DBT ERCO · {reference}",
+                subtitle="Could the incident develop to be High or Critical? (3.17)",
+                sections=(("DBT ERCO (3.17)", question),),
+                actions=(button,),
+                exercise=exercise,
+            ),
+        )
     start_schedule(ctx, incident, teams=[issue.functional_area])
     ctx.post(incident.channel_key, f"Battle rhythm of {reference}", rhythm_card(ctx, incident))
     announce = f"{label}{issue.reference} declared as incident {reference}: #{channel_name}"
