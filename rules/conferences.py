@@ -9,21 +9,23 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-# 2.15: "They take place when:" one of three grounds, in the plan's words.
-GROUNDS: tuple[tuple[str, str], ...] = (
+# 2.15: "They take place when:" one of three grounds, each with a short name and the plan's words.
+GROUNDS: tuple[tuple[str, str, str], ...] = (
     (
         "enforcement_impact",
+        "Enforcement action with significant impacts",
         "Initial activities have concluded with a recommendation on enforcement action with "
         "potentially significant impacts on the business and/or OPSS or wider population (e.g. "
         "legal, business continuity, multi/national company)",
     ),
     (
         "could_become_incident",
+        "Could become an incident",
         "grounds exist to suggest that the current case could become an incident",
     ),
-    ("resources", "there may be a significant impact on resources"),
+    ("resources", "Impact on resources", "there may be a significant impact on resources"),
 )
-GROUND_LABELS = dict(GROUNDS)
+GROUND_LABELS = {key: words for key, _, words in GROUNDS}
 
 
 def grounds_text(keys: list[str] | None) -> str:

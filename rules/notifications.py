@@ -299,7 +299,7 @@ WITHOUT_DELAY_NOTE = (
 # authorities should notify all such measures, even if an appeal against them is likely."
 APPEAL_NOTE = (
     'notify the measure even if an appeal against it is likely: "Enforcement authorities '
-    'should notify all such measures, even if an appeal against them is likely" (guidance '
+    'should notify all such measures, even if an appeal against them is likely." (guidance '
     "section 2)"
 )
 APPEAL_KINDS = frozenset({Kind.RAPEX, Kind.RAPEX_EMERGENCY})

@@ -51,7 +51,7 @@ def conference_form(reference: str, scs_people: Sequence[tuple[str, str]]) -> Fo
             "Grounds: case conferences take place when (plan 2.15)",
             "multichoice",
             expanded=True,
-            choices=tuple(Choice(k, v[0].upper() + v[1:]) for k, v in GROUNDS),
+            choices=tuple(Choice(k, short, words) for k, short, words in GROUNDS),
         ),
     ]
     for key, label in CONFERENCE_AGENDA:

@@ -14,7 +14,7 @@ from cards.model import Form, validate
 from commands.core.flows import values_as
 from commands.decision.decisions import DecideValues
 from commands.decision.forms import decide_form
-from commands.incident.erco import ErcoValues, erco_form
+from commands.incident.erco import CouldDevelopValues, ErcoValues, could_develop_form, erco_form
 from commands.incident.level import LevelValues, level_form
 
 # A field's kind and whether it is required give the type its value arrives as.
@@ -33,6 +33,7 @@ KIND_TYPES: dict[str, type] = {
 TYPED: list[tuple[type, Form]] = [
     (ErcoValues, erco_form("INC-2026-001")),
     (LevelValues, level_form("INC-2026-001", "High")),
+    (CouldDevelopValues, could_develop_form("INC-2026-001")),
     (DecideValues, decide_form("INC-2026-001")),
 ]
 
@@ -57,7 +58,7 @@ def test_values_as_builds_the_class_from_validated_values() -> None:
     result = validate(form, {"engaged_by": "Hana", "date": "2026-03-02", "ert": "yes"})
     assert not result.errors
     values = values_as(ErcoValues, result.values)
-    assert values == ErcoValues("Hana", date(2026, 3, 2), None, True, None)
+    assert values == ErcoValues("Hana", date(2026, 3, 2), None, True, None, None)
     with pytest.raises(dataclasses.FrozenInstanceError):
         values.engaged_by = "someone else"  # type: ignore[misc]
 
