@@ -210,8 +210,7 @@ def erco_question_due(level: Level | None, engaged: bool, could_develop: bool) -
 # may become directly involved." The functions the plan names (DBT ERCO has its own record).
 STRATEGIC_FUNCTIONS: tuple[str, ...] = (
     "Ministerial team",
-    "Permanent Secretary and departmental director generals with relevant policy "
-    "responsibilities",
+    "Permanent Secretary and departmental director generals with relevant policy responsibilities",
     "OPSS Chief Executive Officer (CEO)",
     "OPSS Deputy Chief Executive Officer (DCEOs) and Deputy Directors (DDs)",
 )
