@@ -39,8 +39,9 @@ VERBS: tuple[Verb, ...] = (
         lines=(
             Line(
                 COMMAND,
-                "group <INC> [open <kind> --chair .. --members .. | close <#>]",
-                "groups mobilised (3.3-3.16), chairs (3.4, 3.9); closing ends their meetings",
+                "group <INC> [open <kind> --chair .. --members .. --exit-strategy .. | close <#>]",
+                "groups mobilised (3.3-3.16), chairs (3.4, 3.9), the other groups' exit "
+                "strategy (3.16); closing ends their meetings",
             ),
         ),
     ),
