@@ -108,7 +108,7 @@ def _check(ctx: Ctx, incident: Incident) -> None:
     if not allowed:
         raise PermissionRefused(
             f"change the level of {incident.reference}",
-            f"{_may_raise(ctx, incident).who_may} to raise it; {LOWER_LEVEL_WHO} to lower it",
+            f"{_may_raise(ctx, incident).who_may}, or, to lower it, {LOWER_LEVEL_WHO},",
             incident.reference,
         )
 
