@@ -54,9 +54,13 @@ INCIDENT_ROLES: dict[str, str] = {
 }
 CHAIRED = {"scg": "scg_chair", "tcg": "tcg_chair"}
 
-# 3.4: the SCG is chaired by the Deputy Chief Executive, Evidence, or the Deputy Director,
-# Targeting. A deputy director's grant names their directorate in its area.
-SCG_CHAIR_DIRECTORATES = ("Evidence", "Targeting")
+# 3.4: "The SCG is an OPSS body, chaired by the Deputy Chief Executive, Evidence, or the Deputy
+# Director, Targeting." Two posts, each held for its directorate: a Deputy Chief Executive's
+# grant (Evidence) or a deputy director's (Targeting), not any director of either directorate.
+SCG_CHAIR_POSTS: tuple[tuple[Role, str], ...] = (
+    (Role.DEPUTY_CHIEF_EXECUTIVE, "Evidence"),
+    (Role.DEPUTY_DIRECTOR, "Targeting"),
+)
 SCG_CHAIR_WHO = "the Deputy Chief Executive, Evidence, or the Deputy Director, Targeting (3.4)"
 TCG_CHAIR_WHO = (
     "the deputy director responsible for {area}, or the FTL for {area} as their deputy (3.9)"
@@ -69,19 +73,22 @@ def qualified_chair(kind: str, chair: Actor, area: str) -> tuple[bool, str]:
     Naming anyone else is allowed with a recorded justification, which becomes a decision.
     """
     if kind == "scg":
-        ok = any(
-            g.role is Role.DEPUTY_DIRECTOR
-            and (g.area or "").casefold() in {d.casefold() for d in SCG_CHAIR_DIRECTORATES}
-            for g in chair.grants
-        )
-        return ok, SCG_CHAIR_WHO
+        return any(chair.holds(role, post) for role, post in SCG_CHAIR_POSTS), SCG_CHAIR_WHO
     if kind == "tcg":
-        directs = any(
-            g.role is Role.DEPUTY_DIRECTOR and (g.area or "").casefold() == area.casefold()
-            for g in chair.grants
-        )
+        directs = chair.holds(Role.DEPUTY_DIRECTOR, area)
         return directs or chair.is_ftl_for(area), TCG_CHAIR_WHO.format(area=area)
     return True, "anyone"  # the plan names no chair for the other groups
+
+
+# 3.16: "During the commissioning and establishment of other groups, OPSS will consider its exit
+# strategy, including the identification of longer-term responsible persons or groups."
+EXIT_STRATEGY_QUESTION = "Exit strategy: the longer-term responsible persons or groups (3.16)"
+
+
+def needs_exit_strategy(kind: str) -> bool:
+    """One of the 'other groups' of 3.16 is set up with its exit strategy considered."""
+    found = GROUP_KIND.get(kind)
+    return found is not None and found.optional
 
 
 def _allow(who: str, basis: str) -> Decision:
@@ -146,7 +153,16 @@ def may_escalate_directly(actor: Actor, consulted: Actor | None) -> Decision:
     return _allow(DIRECT_WHO, f"Head of IMT, having consulted {consulted.name} (deputy director)")
 
 
+# 3.25: "The IMT lead decides whether to flag an incident for escalation at the appropriate
+# level." 3.26: "it may be appropriate to de-escalate to a lower level ... This decision will be
+# taken by IMT and the chair of the TCG in consultation with the SCG." So raising the level is
+# the IMT lead's flag; lowering it takes IMT's approval and the TCG chair's, the SCG consulted
+# (the same two approvals as the Incident De-escalation Plan, rules/stand_down.py).
 LEVEL_WHO = "the Head of IMT or the incident's IMT lead (3.25)"
+LOWER_LEVEL_WHO = (
+    "IMT (the incident's IMT lead or the Head of IMT) and the TCG chair, in consultation with "
+    "the SCG (3.26)"
+)
 
 
 def may_change_level(actor: Actor, imt_lead: str | None) -> Decision:
@@ -156,6 +172,10 @@ def may_change_level(actor: Actor, imt_lead: str | None) -> Decision:
     if imt_lead is not None and actor.name == imt_lead and actor.has(Role.IMT):
         return _allow(LEVEL_WHO, "IMT lead")
     return _refuse(LEVEL_WHO)
+
+
+def is_lowering(current: Level | None, new: Level) -> bool:
+    return current is not None and new < current
 
 
 ENGAGEMENT_WHO = "IMT, an FTL, an SCS or a member of the incident's groups (4.3)"
@@ -172,9 +192,46 @@ def may_log_engagement(actor: Actor, members: Iterable[str]) -> Decision:
     return _refuse(ENGAGEMENT_WHO)
 
 
-def erco_needed(level: Level | None, engaged: bool) -> bool:
-    """3.17: engage DBT ERCO for an incident that is, or could become, High or Critical."""
-    return level is not None and level >= Level.HIGH and not engaged
+# 3.17: "OPSS will engage with DBT ERCO in the case of an incident that is, or could develop
+# to be, risk assessed as High or Critical." Two cases: the level, and a recorded judgement.
+def erco_needed(level: Level | None, engaged: bool, could_develop: bool = False) -> bool:
+    """3.17: engage DBT ERCO for an incident that is, or could develop to be, High or
+    Critical, until its engagement is recorded."""
+    if engaged:
+        return False
+    return could_develop or (level is not None and level >= Level.HIGH)
+
+
+def erco_question_due(level: Level | None, engaged: bool, could_develop: bool) -> bool:
+    """Below High, nobody has yet said whether it could develop to be High or Critical: ask."""
+    return not engaged and not could_develop and (level is None or level < Level.HIGH)
+
+
+# 3.17: "Strategic functions will be kept informed and depending on the nature of the incident,
+# may become directly involved." The functions the plan names (DBT ERCO has its own record).
+STRATEGIC_FUNCTIONS: tuple[str, ...] = (
+    "Ministerial team",
+    "Permanent Secretary and departmental director generals with relevant policy responsibilities",
+    "OPSS Chief Executive Officer (CEO)",
+    "OPSS Deputy Chief Executive Officer (DCEOs) and Deputy Directors (DDs)",
+)
+
+
+def not_yet_informed(told: Iterable[str]) -> list[str]:
+    seen = {t.casefold() for t in told}
+    return [f for f in STRATEGIC_FUNCTIONS if f.casefold() not in seen]
+
+
+# The schedule of events (battle rhythm): 3.22 "developed and maintained by IMT in agreement with
+# the SCG"; 3.9 the TCG will "decide the schedule of events". A change records which.
+RHYTHM_AGREEMENTS: tuple[tuple[str, str], ...] = (
+    ("scg", "Agreed with the SCG (3.22)"),
+    ("tcg", "Decided by the TCG (3.9)"),
+)
+RHYTHM_AGREEMENT_HINT = (
+    "the schedule of events is maintained by IMT in agreement with the SCG (3.22) and decided "
+    "by the TCG (3.9)"
+)
 
 
 # A response level and the battle-rhythm preset that matches it (3.21-3.22, 3.25).

@@ -9,6 +9,32 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+# 2.15: "They take place when:" one of three grounds, each with a short name and the plan's words.
+GROUNDS: tuple[tuple[str, str, str], ...] = (
+    (
+        "enforcement_impact",
+        "Enforcement action with significant impacts",
+        "Initial activities have concluded with a recommendation on enforcement action with "
+        "potentially significant impacts on the business and/or OPSS or wider population (e.g. "
+        "legal, business continuity, multi/national company)",
+    ),
+    (
+        "could_become_incident",
+        "Could become an incident",
+        "grounds exist to suggest that the current case could become an incident",
+    ),
+    ("resources", "Impact on resources", "there may be a significant impact on resources"),
+)
+GROUND_LABELS = {key: words for key, _, words in GROUNDS}
+
+
+def grounds_text(keys: list[str] | None) -> str:
+    """The grounds as the card shows them (2.15), or a note that none was recorded."""
+    shown = [GROUND_LABELS[k] for k in keys or [] if k in GROUND_LABELS]
+    if not shown:
+        return "not recorded (plan 2.15 names when a case conference takes place)"
+    return "; ".join(s[0].upper() + s[1:] for s in shown)
+
 
 class ConferenceStatus(StrEnum):
     CALLED = "called"

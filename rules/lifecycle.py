@@ -87,7 +87,10 @@ def _ladder_rows() -> list[Transition]:
         Transition(Stage.FTL_ASSESSMENT, Stage.CAM, Move.ESCALATE, "2.5 escalated through CAM"),
         Transition(Stage.CAM, Stage.TTG, Move.ESCALATE, "2.6 CAM recommends TTG"),
         Transition(Stage.TTG, Stage.CAM_EP, Move.ESCALATE, "2.6/2.13 TTG activates CAM-EP"),
-        # 2.9 CAM may establish a case conference; 2.12 TTG may escalate to one; 2.13 CAM-EP too.
+        # 2.16: "the affected FTL in consultation with the SCS" may request one, so a conference
+        # need not wait for CAM once the FTL has the issue (2.3); 2.9 CAM may establish one;
+        # 2.12 TTG may escalate to one; 2.13 CAM-EP too.
+        Transition(Stage.FTL_ASSESSMENT, Stage.CASE_CONFERENCE, Move.CALL_CONFERENCE, "2.16"),
         Transition(Stage.CAM, Stage.CASE_CONFERENCE, Move.CALL_CONFERENCE, "2.9"),
         Transition(Stage.TTG, Stage.CASE_CONFERENCE, Move.CALL_CONFERENCE, "2.12"),
         Transition(Stage.CAM_EP, Stage.CASE_CONFERENCE, Move.CALL_CONFERENCE, "2.13"),

@@ -257,3 +257,49 @@ def may_see_confidential(actor: Actor, owner: str) -> bool:
     """Box 27 (11 on Annex III, 26 on Annex VI) is for the notifying authority and the
     national contact point only."""
     return actor.name == owner or actor.has(Role.IMT)
+
+
+# The home authority (guidance sections 1 and 4) ------------------------------------------------
+
+# Section 1: "Additionally, the responsible enforcement authority should inform the home authority
+# (where they are not one and the same)." Section 4: "In any event the Home Authority should
+# always be informed when another local authority is approached in respect of a Regulation 9
+# notification".
+SAME_AUTHORITY = "same"
+HOME_AUTHORITY_RULE = (
+    "the responsible enforcement authority should inform the home authority (where they are not "
+    "one and the same; guidance section 1)"
+)
+HOME_AUTHORITY_REG9 = (
+    "the Home Authority should always be informed when another local authority is approached "
+    "in respect of a Regulation 9 notification (guidance section 4)"
+)
+
+
+def home_authority_rule(kind: Kind) -> str:
+    return HOME_AUTHORITY_REG9 if kind is Kind.PRODUCER else HOME_AUTHORITY_RULE
+
+
+def home_authority_text(kind: Kind, recorded: str) -> str:
+    """What the card says of the home authority: told how, the same authority, or not yet."""
+    if recorded == SAME_AUTHORITY:
+        return "the same authority as the one notifying"
+    if recorded:
+        return f"informed: {recorded}"
+    return f"not recorded as informed: {home_authority_rule(kind)}"
+
+
+# Section 4, 'Timetable': "Whenever possible, businesses should be reminded that they must inform
+# their local authority of a safety problem without delay."
+WITHOUT_DELAY_NOTE = (
+    "remind the business that they must inform their local authority of a safety problem "
+    "without delay (guidance section 4)"
+)
+# Section 2, after the list of measures which may require a RAPEX notification: "Enforcement
+# authorities should notify all such measures, even if an appeal against them is likely."
+APPEAL_NOTE = (
+    'notify the measure even if an appeal against it is likely: "Enforcement authorities '
+    'should notify all such measures, even if an appeal against them is likely." (guidance '
+    "section 2)"
+)
+APPEAL_KINDS = frozenset({Kind.RAPEX, Kind.RAPEX_EMERGENCY})

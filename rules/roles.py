@@ -2,7 +2,8 @@
 
 Plan references: 2.3 (FTL first), 2.9 (CAM chaired by IMT), 2.12-2.13 (TTG chaired by the
 Deputy Chief Executive, Regulation, activates CAM-EP led by an SCS), 2.16 (who may request a
-case conference), 2.19-2.20 (a case conference decides to declare).
+case conference), 2.19-2.20 (a case conference decides to declare), and who decides to close
+an issue where TTG, CAM-EP or a case conference holds it (2.12, 2.13, 2.19).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from rules.lifecycle import Stage
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -18,7 +21,10 @@ class Role(StrEnum):
     HEAD_OF_IMT = "head_of_imt"
     FTL = "ftl"  # scoped to a functional area
     SCS = "scs"
-    DEPUTY_DIRECTOR = "deputy_director"  # deputy director or higher (DD, DCE, CEO)
+    DEPUTY_DIRECTOR = "deputy_director"  # deputy director or higher (DD, CEO); area: directorate
+    # A Deputy Chief Executive (DCEO), held for a directorate: "Regulation" chairs TTG (2.12),
+    # "Evidence" chairs the SCG (3.4). Counts as a deputy director or higher, and an SCS.
+    DEPUTY_CHIEF_EXECUTIVE = "deputy_chief_executive"
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -28,7 +34,10 @@ ROLE_LABELS: dict[Role, str] = {
     Role.FTL: "Functional Team Leader",
     Role.SCS: "senior civil servant (SCS)",
     Role.DEPUTY_DIRECTOR: "deputy director or higher",
+    Role.DEPUTY_CHIEF_EXECUTIVE: "Deputy Chief Executive",
 }
+# Roles held for an area: an FTL's functional area, a director's directorate.
+AREA_ROLES = frozenset({Role.FTL, Role.DEPUTY_DIRECTOR, Role.DEPUTY_CHIEF_EXECUTIVE})
 
 
 @dataclass(frozen=True)
@@ -43,11 +52,20 @@ class Actor:
     grants: frozenset[Grant] = field(default_factory=frozenset)
 
     def has(self, role: Role) -> bool:
-        if role is Role.SCS and any(g.role is Role.DEPUTY_DIRECTOR for g in self.grants):
+        senior = {Role.DEPUTY_DIRECTOR, Role.DEPUTY_CHIEF_EXECUTIVE}
+        if role is Role.SCS and any(g.role in senior for g in self.grants):
             return True  # deputy directors and above are SCS
+        if role is Role.DEPUTY_DIRECTOR and any(g.role in senior for g in self.grants):
+            return True  # a Deputy Chief Executive is a deputy director "or higher"
         if role is Role.IMT and any(g.role is Role.HEAD_OF_IMT for g in self.grants):
             return True  # the Head of IMT is part of IMT
         return any(g.role is role for g in self.grants)
+
+    def holds(self, role: Role, area: str) -> bool:
+        """Holds exactly ``role`` for ``area`` (a directorate): the post the plan names."""
+        return any(
+            g.role is role and (g.area or "").casefold() == area.casefold() for g in self.grants
+        )
 
     def is_ftl_for(self, area: str | None) -> bool:
         return area is not None and any(
@@ -92,12 +110,22 @@ def may_assess(actor: Actor, area: str | None) -> Decision:
     return _refuse(who)
 
 
+# 2.12: "Chaired by the Deputy Chief Executive, Regulation, TTG meetings take place routinely";
+# 2.13: CAM-EP "is activated by TTG". The chair records TTG's decisions in the bot.
+TTG_DIRECTORATE = "Regulation"
+TTG_CHAIR_WHO = "the Deputy Chief Executive, Regulation, who chairs TTG (2.12)"
+
+
+def is_ttg_chair(actor: Actor) -> bool:
+    return actor.holds(Role.DEPUTY_CHIEF_EXECUTIVE, TTG_DIRECTORATE)
+
+
 ESCALATION_AUTHORITY: dict[str, str] = {
     # target stage -> who may move an issue there
     "ftl_assessment": "IMT or the FTL for the functional area (2.3)",
     "cam": "IMT or the FTL for the functional area (2.3, 2.5)",
     "ttg": "IMT, who chair CAM (2.6, 2.9)",
-    "cam_ep": "a deputy director or higher for TTG, which activates CAM-EP (2.12-2.13)",
+    "cam_ep": f"{TTG_CHAIR_WHO}, for TTG, which activates CAM-EP (2.13)",
     "monitoring": "IMT (2.9)",
     "la_led": "IMT or the FTL for the functional area (2.10)",
     "closed_nfa": "IMT or the FTL for the functional area (2.3)",
@@ -108,11 +136,7 @@ ESCALATION_AUTHORITY: dict[str, str] = {
 def may_move(actor: Actor, target: str, area: str | None) -> Decision:
     who = ESCALATION_AUTHORITY[target]
     if target == "cam_ep":
-        return (
-            _allow(who, "TTG (deputy director)")
-            if actor.has(Role.DEPUTY_DIRECTOR)
-            else _refuse(who)
-        )
+        return _allow(who, "TTG (its chair)") if is_ttg_chair(actor) else _refuse(who)
     if actor.has(Role.IMT):
         return _allow(who, "IMT")
     if target in {"ttg", "monitoring"}:
@@ -120,6 +144,63 @@ def may_move(actor: Actor, target: str, area: str | None) -> Decision:
     if actor.is_ftl_for(area):
         return _allow(who, f"FTL ({area})")
     return _refuse(who)
+
+
+# Where TTG, CAM-EP or a case conference holds an issue, that body decides whether it goes no
+# further (2.12: TTG; 2.13: CAM-EP "can ... recommend that no further action and/or the
+# de-escalation of an issue is taken"; 2.19: a case conference may "record that OPSS take no
+# further action and make arrangements to feedback the outcome to the originator").
+HELD_BY: dict[Stage, str] = {
+    Stage.TTG: "TTG",
+    Stage.CAM_EP: "CAM-EP",
+    Stage.CASE_CONFERENCE: "the case conference",
+}
+FEEDBACK_SOURCE = "make arrangements to feedback the outcome to the originator (plan 2.19)"
+
+
+def parking_who(stage: Stage, cam_ep_lead: str | None) -> str:
+    """Who decides that an issue at ``stage`` goes no further (closed, LA-led, monitored)."""
+    if stage is Stage.TTG:
+        return f"{TTG_CHAIR_WHO}, for TTG, which holds the issue"
+    if stage is Stage.CAM_EP:
+        lead = f" ({cam_ep_lead})" if cam_ep_lead else ""
+        return (
+            f"the senior civil servant who leads CAM-EP{lead}, for CAM-EP, which holds the "
+            f"issue (2.13), or {TTG_CHAIR_WHO}, for TTG, which activated it"
+        )
+    return ESCALATION_AUTHORITY["closed_nfa"]
+
+
+def may_park(
+    actor: Actor, stage: Stage, target: str, area: str | None, cam_ep_lead: str | None = None
+) -> Decision:
+    """Closing an issue as no further action, handing it to the LA or returning it to
+    monitoring. At TTG and CAM-EP the body holding it decides; at a case conference its
+    outcome does (``rules.lifecycle``: the command routes it to /opss outcome)."""
+    if stage is Stage.TTG:
+        who = parking_who(stage, None)
+        return _allow(who, "TTG (its chair)") if is_ttg_chair(actor) else _refuse(who)
+    if stage is Stage.CAM_EP:
+        who = parking_who(stage, cam_ep_lead)
+        if cam_ep_lead and actor.name == cam_ep_lead and actor.has(Role.SCS):
+            return _allow(who, "CAM-EP (its lead SCS)")
+        if is_ttg_chair(actor):
+            return _allow(who, "TTG (its chair)")
+        return _refuse(who)
+    return may_move(actor, target, area)
+
+
+def needs_feedback(stage: Stage) -> bool:
+    """Closing or handing on an issue a body holds feeds the outcome back to the originator."""
+    return stage in HELD_BY
+
+
+CAM_EP_LEAD_WHO = "the relevant senior civil servant (SCS), who leads CAM-EP (2.13)"
+
+
+def may_lead_cam_ep(lead: Actor) -> Decision:
+    """2.13: "Led by the relevant senior civil servant (SCS), CAM-EP is activated by TTG"."""
+    return _allow(CAM_EP_LEAD_WHO, "SCS") if lead.has(Role.SCS) else _refuse(CAM_EP_LEAD_WHO)
 
 
 CONFERENCE_WHO = (

@@ -2,13 +2,16 @@
 
 The incident's lifecycle is data, like the issue's ladder: every allowed move is a row.
 
-    active ──de-escalate──► de_escalated ──close──► closed
-      │  ▲                     │
-      │  └──── re-declare ◄─ re_escalating ◄── re-escalate (section 2 again, 3.27)
-      └──────────close───────────────────────────► closed
+    active ──de-escalate──► de_escalated ──close (at normal operations)──► closed
+         ▲                     │
+         └──── re-declare ◄─ re_escalating ◄── re-escalate (section 2 again, 3.27)
 
 De-escalation needs two approvals from two people: IMT (the incident's IMT lead or the Head
-of IMT) and the incident's TCG chair, in consultation with the SCG (3.26).
+of IMT) and the incident's TCG chair, in consultation with the SCG (3.26). The return to
+normal operations is the same decision (3.26: "to de-escalate to a lower level, or to return
+completely to normal operations. This decision will be taken by IMT and the chair of the TCG
+in consultation with the SCG"), so an incident closes only once de-escalated to normal
+operations; IMT then implements the measures that close it (3.20).
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ TRANSITIONS: dict[tuple[Status, IncidentMove], Status] = {
     (Status.DE_ESCALATED, IncidentMove.DE_ESCALATE): Status.DE_ESCALATED,
     (Status.DE_ESCALATED, IncidentMove.RE_ESCALATE): Status.RE_ESCALATING,
     (Status.RE_ESCALATING, IncidentMove.RE_DECLARE): Status.ACTIVE,
-    (Status.ACTIVE, IncidentMove.CLOSE): Status.CLOSED,
+    # Only at normal operations: see ``close_refused``.
     (Status.DE_ESCALATED, IncidentMove.CLOSE): Status.CLOSED,
 }
 
@@ -56,7 +59,10 @@ MOVE_HINTS: dict[IncidentMove, str] = {
     IncidentMove.DE_ESCALATE: "an active or de-escalated incident can be de-escalated (3.26)",
     IncidentMove.RE_ESCALATE: "only a de-escalated incident is re-escalated (3.27)",
     IncidentMove.RE_DECLARE: "a re-escalating incident returns when a case conference decides",
-    IncidentMove.CLOSE: "an active or de-escalated incident closes (3.28)",
+    IncidentMove.CLOSE: (
+        "an incident closes once IMT and the TCG chair, in consultation with the SCG, have "
+        "decided its return to normal operations (3.26)"
+    ),
 }
 
 
@@ -79,6 +85,24 @@ LEVEL_LABELS = {
     "operational": "Operational",
     "normal": "Normal operations",
 }
+
+
+NORMAL = "normal"
+
+
+def close_refused(status: Status, level: str, reference: str) -> str | None:
+    """3.26: the return to normal operations is decided by IMT and the TCG chair in
+    consultation with the SCG; only then does IMT close the incident (3.20). Why not, or None."""
+    if status is Status.CLOSED:
+        return None  # refused_after_closure says so, with what may still be done
+    if status is Status.DE_ESCALATED and level == NORMAL:
+        return None
+    return (
+        f"{reference} has not returned to normal operations. That decision is taken by IMT and "
+        "the chair of the TCG in consultation with the SCG (3.26): IMT proposes it with "
+        f"/opss deescalate {reference} --to normal, the IMT lead or the Head of IMT and the TCG "
+        "chair each approve, and then IMT closes the incident."
+    )
 
 
 def lower_levels(level: str) -> tuple[str, ...]:
@@ -200,8 +224,9 @@ def may_re_escalate(actor: Actor, team: CommandTeam) -> Decision:
 
 
 def may_close(actor: Actor, team: CommandTeam) -> Decision:
-    """3.28 with 3.20: closure is IMT's decision."""
-    who = f"{imt_who(team)}, for IMT (3.20, 3.28)"
+    """3.20: IMT "implement measures to close the incident", once its return to normal has been
+    decided (``close_refused``)."""
+    who = f"{imt_who(team)}, for IMT, once the return to normal is decided (3.20, 3.26)"
     imt = _imt_for(actor, team)
     return _allow(who, imt) if imt else _refuse(who)
 

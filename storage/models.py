@@ -154,6 +154,8 @@ class Issue(Base):
     stage_seq: Mapped[int] = mapped_column(Integer, default=0)
     stage_entered_at: Mapped[datetime]
     stage_before_parking: Mapped[Stage | None] = mapped_column(text_enum(Stage, 30))
+    # 2.13: the senior civil servant who leads CAM-EP, named when TTG activates it.
+    cam_ep_lead_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     raised_by: Mapped[Person] = relationship(foreign_keys=[raised_by_id])
 
 
@@ -219,6 +221,8 @@ class CaseConference(Base):
     concluded_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # 2.15: the grounds on which it takes place (keys of rules.conferences.GROUNDS).
+    grounds: Mapped[list[Any] | None]
 
 
 class Incident(Base):
@@ -247,6 +251,13 @@ class Incident(Base):
     erco_engaged_by: Mapped[str] = mapped_column(String(200), default="")
     erco_engaged_at: Mapped[datetime | None]
     erco_ert: Mapped[bool | None] = mapped_column(Boolean)
+    # 3.17's second case: the incident "could develop to be" High or Critical, and why.
+    erco_could_develop: Mapped[bool] = mapped_column(Boolean, default=False)
+    erco_could_develop_why: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # 3.17: a policy owner outside DBT, whose equivalent body is likely to coordinate instead.
+    erco_policy_owner: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # 3.26: a lowering of the level awaiting its second approval (rules.command_and_control).
+    level_lowering: Mapped[dict[str, Any] | None]
 
 
 class Decision(Base):
@@ -314,6 +325,8 @@ class IncidentGroup(Base):
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     members: Mapped[list[Any]]
     chair_justification: Mapped[str] = mapped_column(Text, default="")
+    # 3.16: the exit strategy, with the longer-term responsible persons or groups.
+    exit_strategy: Mapped[str] = mapped_column(Text, default="", server_default="")
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
@@ -422,6 +435,11 @@ class SitrepSchedule(Base):
     replaced_at: Mapped[datetime | None]
     last_run_at: Mapped[datetime]
     next_run_at: Mapped[datetime | None] = mapped_column(index=True)
+    # 3.24: the time agreed with COBR for OPSS's contribution to the CRIP ("HH:MM" London),
+    # how long before it the cut-off falls, and who agreed it; None while COBR is not active.
+    crip_local: Mapped[str | None] = mapped_column(String(5))
+    crip_lead_minutes: Mapped[int | None] = mapped_column(Integer)
+    crip_agreed: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Firing(Base):
@@ -456,6 +474,9 @@ class Sitrep(Base):
     created_at: Mapped[datetime]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     published_at: Mapped[datetime | None]
+    # 3.24: it feeds COBR's Commonly Recognised Information Picture, due then.
+    feeds_crip: Mapped[bool] = mapped_column(Boolean, default=False)
+    crip_due: Mapped[datetime | None]
 
 
 class SitrepUpdate(Base):
@@ -805,6 +826,8 @@ class Notification(Base):
     section6_due: Mapped[date | None]
     section6_sent_at: Mapped[datetime | None]
     next_run_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Guidance sections 1 and 4: how the home authority was told, or SAME_AUTHORITY.
+    home_authority: Mapped[str] = mapped_column(Text, default="", server_default="")
     owner: Mapped[Person] = relationship(foreign_keys=[owner_id])
 
 

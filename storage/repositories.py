@@ -120,7 +120,9 @@ def actor_for(session: Session, person: Person) -> Actor:
 def people_with_role(session: Session, role: Role) -> list[Person]:
     roles = [role.value]
     if role is Role.SCS:
-        roles.append(Role.DEPUTY_DIRECTOR.value)
+        roles += [Role.DEPUTY_DIRECTOR.value, Role.DEPUTY_CHIEF_EXECUTIVE.value]
+    if role is Role.DEPUTY_DIRECTOR:  # "or higher" (rules.roles.Actor.has)
+        roles.append(Role.DEPUTY_CHIEF_EXECUTIVE.value)
     return list(
         session.scalars(
             select(Person)

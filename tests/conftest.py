@@ -69,6 +69,11 @@ PEOPLE: list[dict[str, Any]] = [
     },
     {"name": "sara", "display_name": "Sara Lind", "roles": ["scs"]},
     {
+        "name": "rachel",
+        "display_name": "Rachel Moore",
+        "roles": [{"role": "deputy_chief_executive", "area": "Regulation"}],
+    },
+    {
         "name": "olly",
         "display_name": "Olly Reed",
         "roles": [],

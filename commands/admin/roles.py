@@ -49,10 +49,17 @@ def role(ctx: Ctx, args: Args) -> Reply:
                 + ".",
                 "area",
             )
-    elif area and role_ is not Role.DEPUTY_DIRECTOR:
-        # A deputy director's area is their directorate or function (3.4, 3.9).
+    elif area and role_ not in roles.AREA_ROLES:
+        # A director's area is their directorate or function (2.12, 3.4, 3.9).
         raise UserError(
-            f"Area: only an FTL or a deputy director is held for an area, not {role_.value}."
+            "Area: only an FTL, a deputy director or a Deputy Chief Executive is held for an "
+            f"area, not {role_.value}."
+        )
+    elif role_ is Role.DEPUTY_CHIEF_EXECUTIVE and not area:
+        raise UserError(
+            "Area: a Deputy Chief Executive is held for a directorate, e.g. --area Regulation "
+            "(who chairs TTG, 2.12) or --area Evidence (who chairs the SCG, 3.4).",
+            "area",
         )
     return (
         _grant(ctx, person, role_, area) if action == "grant" else _revoke(ctx, person, role_, area)

@@ -30,6 +30,11 @@ from storage.models import CaseConference, Issue, Person
 from storage.whose import is_person
 
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+AFTER_NFA_STAGES = {
+    "closed": Stage.CLOSED_NFA,
+    "la": Stage.LA_LED,
+    "monitoring": Stage.MONITORING,
+}
 
 AGENDA_OPTIONS = {key: f"agenda_{key}" for key, _ in forms.CONFERENCE_AGENDA}
 
@@ -41,7 +46,8 @@ def _issue(ctx: Ctx, reference: str | None) -> Issue:
         lifecycle.transition(stage, Move.CALL_CONFERENCE)
     except lifecycle.TransitionRefused as exc:
         raise UserError(
-            f"{exc} A case conference follows CAM, TTG or CAM-EP (plan 2.6-2.13)."
+            f"{exc} A case conference follows the FTL's assessment (requested per 2.16), CAM, "
+            "TTG or CAM-EP (plan 2.6-2.16)."
         ) from exc
     # Somebody who could never request one is told before filling in the form.
     if not (
@@ -77,10 +83,12 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
             values[AGENDA_OPTIONS[name]] = value
         elif name in {"attendees", "justification"}:
             values[name] = value
+        elif name == "grounds":
+            values["grounds"] = value
         else:
             raise UserError(
-                f"conference does not take --{name}; it takes --when, --scs, --attendees, "
-                "--justification and "
+                f"conference does not take --{name}; it takes --when, --scs, --grounds, "
+                "--attendees, --justification and "
                 "the agenda items --" + ", --".join(AGENDA_OPTIONS) + "."
             )
     return {"reference": issue.reference}, values
@@ -101,6 +109,7 @@ class ConferenceValues:
     date: date
     time: str  # "HH:MM"
     consulted_scs: str | None
+    grounds: list[str]  # keys of forms.GROUNDS (2.15)
     # The agenda of 2.18, one field per item of forms.CONFERENCE_AGENDA.
     agenda_background: str
     agenda_enquiries_testing: str | None
@@ -156,6 +165,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: ConferenceValues) -> Reply:
         scheduled_for=when,
         agenda=agenda,
         attendees=v.attendees or "",
+        grounds=list(v.grounds),
         status=ConferenceStatus.CALLED,
         called_at=ctx.now,
     )
@@ -222,6 +232,7 @@ def conference_card(conference: CaseConference, issue: Issue, requested_by: str)
         ("Issue", f"{issue.reference} · {issue.title}"),
         ("When", show(conference.scheduled_for)),
         ("Requested by", f"{requested_by} ({conference.basis})"),
+        ("Grounds (2.15)", conferences.grounds_text(conference.grounds)),
         ("Status", CONFERENCE_STATUS_LABELS[conference.status]),
     ]
     if conference.status == ConferenceStatus.CANCELLED and conference.cancelled_at is not None:
@@ -289,12 +300,13 @@ def _prepare_outcome(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
         "chair": "decided_by",
         "actions": "actions",
         "feedback": "feedback",
+        "then": "after_nfa",
     }
     for name, value in args.options.items():
         if name not in names:
             raise UserError(
                 f"outcome does not take --{name}; it takes --outcome, --rationale, --options, "
-                "--chair, --actions and --feedback."
+                "--chair, --actions, --feedback and --then."
             )
         values[names[name]] = value
     return {"conference": conference.reference}, values
@@ -312,6 +324,7 @@ class OutcomeValues:
     decided_by: str
     actions: str | None
     feedback: str | None
+    after_nfa: str | None  # a value of forms.AFTER_NFA: where a no-further-action issue goes
 
 
 def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: OutcomeValues) -> Reply:
@@ -341,6 +354,10 @@ def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: OutcomeValues) -> Re
             what += f": {v.actions}"
         if outcome == "no_further_action":
             what += f". Feedback to originator: {v.feedback}"
+            after = v.after_nfa or "closed"
+            if after != "closed":
+                title = next(c.title for c in forms.AFTER_NFA if c.value == after)
+                what += f". The issue is {title[0].lower()}{title[1:]}"
         row = record_decision(
             ctx,
             kind=f"case_conference.{outcome}",
@@ -363,8 +380,10 @@ def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: OutcomeValues) -> Re
         {"status": "held", "outcomes": outcomes, "decisions": decision_refs},
     )
     refresh_conference(ctx, conference, issue)
+    parked = None
     if "no_further_action" in outcomes:
-        move_issue(ctx, issue, Stage.CLOSED_NFA, basis="case conference", justification=v.rationale)
+        parked = AFTER_NFA_STAGES[v.after_nfa or "closed"]
+        move_issue(ctx, issue, parked, basis="case conference", justification=v.rationale)
     labels = "; ".join(forms.OUTCOME_LABELS[o] for o in outcomes)
     text = (
         f"Outcome of {conference.reference} ({issue.reference}): {labels}. "
@@ -377,8 +396,8 @@ def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: OutcomeValues) -> Re
     elif "declare_incident" in outcomes:
         text += f" Declare it with /opss declare {issue.reference}."
     card = publish_issue_change(ctx, issue, text, tell_imt=True)
-    if issue.stage == Stage.CLOSED_NFA:
-        text += f" {issue.reference} is now {STAGE_LABELS[Stage.CLOSED_NFA]}."
+    if parked is not None:
+        text += f" {issue.reference} is now {STAGE_LABELS[parked]}."
     return Reply(text=text, card=card, ephemeral=False)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cards.model import Choice, Field, Form
+from rules.conferences import GROUNDS
 
 CONFERENCE_AGENDA: tuple[tuple[str, str], ...] = (
     ("background", "Background to the case"),
@@ -27,6 +28,13 @@ OUTCOMES: tuple[Choice, ...] = (
 
 OUTCOME_LABELS = {c.value: c.title for c in OUTCOMES}
 
+# Where an issue goes when its conference records that OPSS take no further action (2.19).
+AFTER_NFA: tuple[Choice, ...] = (
+    Choice("closed", "Closed: no further action"),
+    Choice("la", "Handed to the local authority (LA-led)"),
+    Choice("monitoring", "Returned to monitoring"),
+)
+
 
 def conference_form(reference: str, scs_people: Sequence[tuple[str, str]]) -> Form:
     fields: list[Field] = [
@@ -37,6 +45,13 @@ def conference_form(reference: str, scs_people: Sequence[tuple[str, str]]) -> Fo
             "SCS consulted (needed unless you are a deputy director or higher)",
             "choice",
             choices=tuple(Choice(name, display) for name, display in scs_people),
+        ),
+        Field(
+            "grounds",
+            "Grounds: case conferences take place when (plan 2.15)",
+            "multichoice",
+            expanded=True,
+            choices=tuple(Choice(k, short, words) for k, short, words in GROUNDS),
         ),
     ]
     for key, label in CONFERENCE_AGENDA:
@@ -86,6 +101,13 @@ def outcome_form(conference_ref: str) -> Form:
                 "multiline",
                 max_length=2000,
                 help="Required for no further action (2.19)",
+            ),
+            Field(
+                "after_nfa",
+                "With no further action by OPSS, the issue is",
+                "choice",
+                choices=AFTER_NFA,
+                value="closed",
             ),
         ),
         context={"conference": conference_ref},

@@ -12,8 +12,8 @@ VERBS: tuple[Verb, ...] = (
         lines=(
             Line(
                 "Issues up the ladder",
-                "conference <ISS> [--when 'YYYY-MM-DD HH:MM' --scs <user>]",
-                "call a case conference (2.14-2.18)",
+                "conference <ISS> [--when 'YYYY-MM-DD HH:MM' --scs <user> --grounds ..]",
+                "call a case conference (2.14-2.18) on the grounds of 2.15",
             ),
         ),
     ),

@@ -15,7 +15,7 @@ from commands.core.context import Ctx
 from commands.decision.log import decision_log_anchor, decision_log_card
 from commands.incident import standing
 from commands.incident.command_and_control import holders_facts
-from commands.incident.plans import engagement_facts, strategy_line
+from commands.incident.plans import engagement_facts, strategic_functions_fact, strategy_line
 from commands.issue.card import ladder_position, visited_stages
 from commands.notification.records import risk_fact
 from rules import impact
@@ -44,14 +44,29 @@ def incident_card(session: Session, incident: Incident) -> Card:
         by = f" by {incident.erco_engaged_by}" if incident.erco_engaged_by else ""
         when = f", {show(incident.erco_engaged_at)}" if incident.erco_engaged_at else ""
         facts.append(("DBT ERCO", f"engaged{by}{when}{ert} (3.17)"))
+        if incident.erco_policy_owner:
+            facts.append(
+                (
+                    "Policy owner outside DBT",
+                    f"{incident.erco_policy_owner}: its equivalent body is likely to coordinate "
+                    "the central government response (3.17)",
+                )
+            )
     elif incident.overall_impact and incident.overall_impact >= impact.Level.HIGH:
         warning = (
             "Impact is High or Critical: engage DBT ERCO (plan 3.17) and record it with "
             f"/opss erco {incident.reference}."
         )
+    elif incident.erco_could_develop:
+        warning = (
+            "The incident could develop to be High or Critical: engage DBT ERCO (plan 3.17) and "
+            f"record it with /opss erco {incident.reference}."
+        )
     current = strategy_line(session, incident)
     facts.append(("SCG strategy", current or "not yet recorded"))
     facts += engagement_facts(session, incident)
+    if incident.closed_at is None:
+        facts.append(strategic_functions_fact(session, incident))
     product_risk = risk_fact(session, incident.reference)
     if product_risk is not None:
         facts.append(product_risk)

@@ -1,5 +1,7 @@
-"""Closure (plan 3.28): on IMT's decision, with no open actions (or each handed over with a
-reason) and the post-incident review scheduled. Closing stops the rhythm and the sitreps,
+"""Closure (plan 3.20, 3.26, 3.28): once IMT and the TCG chair, in consultation with the SCG,
+have decided the return to normal operations (a de-escalation to normal, 3.26), IMT closes the
+incident, with no open actions (or each handed over with a reason) and the post-incident
+review scheduled. Closing stops the rhythm and the sitreps,
 archives the channel, and the summary card says closed and when.
 
 /opss close INC-2026-001 [--reason .. --review "YYYY-MM-DD HH:MM" --handover "ACT-..: .."]
@@ -32,7 +34,7 @@ from rules.action_chasing import ActionStatus
 from rules.references import parse_reference
 from rules.stand_down import DeEscalationStatus, IncidentMove, ReviewStatus
 from rules.timeparse import LONDON, WhenError, parse_when, show
-from storage.models import Incident, Review, RhythmEvent
+from storage.models import Decision, DeEscalation, Incident, Review, RhythmEvent
 
 HANDOVER_LINE = re.compile(r"^(?P<ref>[A-Za-z]+-\d{4}-\d+)\s*[:|-]\s*(?P<reason>.+)$")
 
@@ -48,8 +50,15 @@ def _incident(ctx: Ctx, reference: str | None) -> Incident:
     allowed = stand_down.may_close(ctx.actor, standing.team_of(incident))
     if not allowed:
         raise PermissionRefused(f"close {incident.reference}", allowed.who_may, incident.reference)
+    require_return_to_normal(incident)
     standing.require_move(incident, IncidentMove.CLOSE)
     return incident
+
+
+def require_return_to_normal(incident: Incident) -> None:
+    refused = stand_down.close_refused(incident.status, incident.level, incident.reference)
+    if refused:
+        raise UserError(refused)
 
 
 def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
@@ -81,7 +90,10 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
     incident = standing.load(ctx, context.get("reference"), "close", "closures")
     open_refs = [a.reference for a in standing.open_actions(ctx.session, incident)]
     review = _review(ctx, incident)
-    intro = "Closing stops the battle rhythm and sitreps and archives the channel (3.28)."
+    intro = (
+        "The return to normal operations has been decided (3.26); closing stops the battle "
+        "rhythm and sitreps and archives the channel (3.28)."
+    )
     if open_refs:
         intro += (
             f" Open actions: {', '.join(open_refs)}; mark them done, or hand each over below "
@@ -124,6 +136,22 @@ class CloseValues:
     review_time: str | None  # "HH:MM"
     # Required only while no review is scheduled: once one is, they may be left empty.
     SOMETIMES_REQUIRED: ClassVar[frozenset[str]] = frozenset({"review_date", "review_time"})
+
+
+def _return_to_normal(ctx: Ctx, incident: Incident) -> str:
+    """The decision that returned the incident to normal operations (3.26), by reference."""
+    found = ctx.session.scalar(
+        select(Decision.reference)
+        .join(DeEscalation, DeEscalation.decision_id == Decision.id)
+        .where(
+            DeEscalation.incident_id == incident.id,
+            DeEscalation.status == DeEscalationStatus.APPROVED,
+            DeEscalation.to_level == stand_down.NORMAL,
+        )
+        .order_by(DeEscalation.id.desc())
+        .limit(1)
+    )
+    return found or ""
 
 
 def _review(ctx: Ctx, incident: Incident) -> Review | None:
@@ -220,6 +248,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: CloseValues) -> Reply:
     pending = standing.pending_de_escalation(ctx.session, incident)
     if pending is not None:
         pending.status = DeEscalationStatus.WITHDRAWN
+    normal = _return_to_normal(ctx, incident)
     decision = record_decision(
         ctx,
         kind="closure",
@@ -228,7 +257,8 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: CloseValues) -> Reply:
         decided_by=f"{ctx.person.display_name} for IMT",
         group="imt",
         incident=incident,
-        evidence=f"Review scheduled for {show(review.scheduled_for)}"
+        evidence=(f"Return to normal operations decided in {normal}; " if normal else "")
+        + f"Review scheduled for {show(review.scheduled_for)}"
         + (f"; handed over: {'; '.join(f'{k}: {r}' for k, r in handed.items())}" if handed else ""),
     )
     before = {"status": incident.status}

@@ -29,7 +29,7 @@ from commands.incident.command_and_control import (
     posted_reply,
 )
 from commands.incident.plans import latest_plan, outstanding
-from rules.command_and_control import may_log_engagement, may_organise
+from rules.command_and_control import STRATEGIC_FUNCTIONS, may_log_engagement, may_organise
 from rules.engagement import CHANNELS, not_yet_engaged
 from rules.timeparse import WhenError, parse_when, show
 from storage.models import Engagement, EngagementPlan, Incident, Sitrep
@@ -40,7 +40,9 @@ CHANNEL_LABELS = dict(CHANNELS)
 
 
 def _everyone(ctx: Ctx) -> tuple[str, ...]:
-    return (*ctx.options.partners, *ctx.options.stakeholders)
+    """Who may be told: the strategic functions the plan keeps informed (3.17), then the
+    operational partners (4.7) and stakeholders (4.3)."""
+    return (*STRATEGIC_FUNCTIONS, *ctx.options.partners, *ctx.options.stakeholders)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,8 @@ def engage_form(reference: str, names: tuple[str, ...]) -> Form:
     return Form(
         id="engage",
         title=f"Engagement · {reference}",
-        intro="Log who outside OPSS was told what, when, by whom and how (4.1-4.7).",
+        intro="Log who was told what, when, by whom and how: the strategic functions, which "
+        '"will be kept informed" (3.17), and partners and stakeholders outside OPSS (4.1-4.7).',
         submit_label="Log engagement",
         fields=(
             Field(

@@ -37,9 +37,11 @@ from commands.incident.command_and_control import (
 from commands.readiness import training
 from rules.command_and_control import (
     CHAIRED,
+    EXIT_STRATEGY_QUESTION,
     GROUP_KIND,
     GROUP_KINDS,
     INCIDENT_ROLES,
+    needs_exit_strategy,
     qualified_chair,
 )
 from rules.roster import CHAIR_TRAINING, ROLE_TRAINING
@@ -87,6 +89,7 @@ def open_group(
     chair: Person | None,
     members: list[str],
     justification: str = "",
+    exit_strategy: str = "",
 ) -> IncidentGroup:
     """Mobilise a group, or (same kind and name, still open) change its chair and members."""
     existing = next(
@@ -111,6 +114,7 @@ def open_group(
             chair_id=chair.id if chair else None,
             members=members,
             chair_justification=justification if unqualified else "",
+            exit_strategy=exit_strategy,
             opened_by_id=ctx.person.id,
             opened_at=ctx.now,
         )
@@ -123,6 +127,8 @@ def open_group(
                 group.chair_justification = justification if unqualified else ""
         if members:
             group.members = members
+        if exit_strategy:
+            group.exit_strategy = exit_strategy
     ctx.session.flush()
     if chair is not None:
         group.chair = chair
@@ -155,6 +161,7 @@ def _snapshot(group: IncidentGroup) -> dict[str, Any]:
         "kind": group.kind,
         "chair": group.chair.name if group.chair else None,
         "members": list(group.members or []),
+        **({"exit_strategy": group.exit_strategy} if group.exit_strategy else {}),
     }
 
 
@@ -255,7 +262,8 @@ def close_group(ctx: Ctx, incident: Incident, group: IncidentGroup) -> int:
 def describe_group(session: Session, group: IncidentGroup) -> str:
     chair = group.chair.display_name if group.chair else "none named"
     members = ", ".join(display_names(session, list(group.members or []))) or "none named"
-    return f"Chair: {chair} · Members: {members}"
+    exit_strategy = f" · Exit strategy: {group.exit_strategy}" if group.exit_strategy else ""
+    return f"Chair: {chair} · Members: {members}{exit_strategy}"
 
 
 def groups_card(ctx: Ctx, incident: Incident) -> Card:
@@ -292,6 +300,7 @@ class GroupValues:
     chair: str | None
     members: str | None
     justification: str | None
+    exit_strategy: str | None  # 3.16: who takes an "other group" on in the longer term
 
 
 def group_form(reference: str) -> Form:
@@ -317,12 +326,18 @@ def group_form(reference: str) -> Form:
                 "multiline",
                 max_length=2000,
             ),
+            Field(
+                "exit_strategy",
+                EXIT_STRATEGY_QUESTION + ", needed for the groups marked 3.16",
+                "multiline",
+                max_length=2000,
+            ),
         ),
         context={"reference": reference},
     )
 
 
-GROUP_OPTIONS = {"kind", "name", "chair", "members", "justification"}
+GROUP_OPTIONS = {"kind", "name", "chair", "members", "justification", "exit_strategy"}
 
 
 def _group_prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
@@ -334,8 +349,8 @@ def _group_prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
     for name, value in args.options.items():
         if name not in GROUP_OPTIONS:
             raise UserError(
-                f"group does not take --{name}; it takes --name, --chair, --members and "
-                "--justification."
+                f"group does not take --{name}; it takes --name, --chair, --members, "
+                "--justification and --exit-strategy."
             )
         values[name] = value
     return {"reference": incident.reference}, values
@@ -365,7 +380,22 @@ def _group_apply(ctx: Ctx, context: Mapping[str, str], v: GroupValues) -> Reply:
     chair = person_named(ctx, v.chair, "Chair", "chair") if v.chair else None
     members = names_of(ctx, v.members or "", "Members", "members")
     name = (v.name or "").strip() or SHORT_NAMES.get(kind, GROUP_KIND[kind].label)
-    group = open_group(ctx, incident, kind, name, chair, members, v.justification or "")
+    exit_strategy = (v.exit_strategy or "").strip()
+    already = any(
+        g.kind == kind and g.name.casefold() == name.casefold() and g.exit_strategy
+        for g in active_groups(ctx.session, incident.id)
+    )
+    if needs_exit_strategy(kind) and not exit_strategy and not already:
+        raise UserError(
+            f"Exit strategy: the {GROUP_KIND[kind].label} is one of the other groups of 3.16: "
+            '"During the commissioning and establishment of other groups, OPSS will consider '
+            "its exit strategy, including the identification of longer-term responsible "
+            'persons or groups." Say who takes it on in the longer term (--exit-strategy).',
+            "exit_strategy",
+        )
+    group = open_group(
+        ctx, incident, kind, name, chair, members, v.justification or "", exit_strategy
+    )
     text = f"{group.name} of {incident.reference}: {describe_group(ctx.session, group)}"
     ctx.post(incident.channel_key, text)
     refresh_incident_card(ctx, incident)

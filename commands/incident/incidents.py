@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cards.model import Form
+from cards.model import Card, Form
 from commands.core import outbox
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
@@ -17,7 +17,7 @@ from commands.core.lookup import find_issue
 from commands.decision.log import decision_log_anchor, decision_log_card, record_decision
 from commands.incident import forms
 from commands.incident.card import incident_card
-from commands.incident.erco import erco_prompt
+from commands.incident.erco import erco_prompt, erco_question
 from commands.incident.groups import (
     declared_chairs_justification,
     mobilise_for_rhythm,
@@ -29,7 +29,7 @@ from commands.rhythm.battle_rhythm import STANDARD, apply_preset, rhythm_card
 from commands.sitrep.sitreps import start_schedule
 from rules import impact, lifecycle, roles
 from rules.channels import incident_channel_name
-from rules.command_and_control import erco_needed
+from rules.command_and_control import erco_needed, erco_question_due
 from rules.lifecycle import STAGE_LABELS, Move, Stage
 from rules.roster import CHAIR_TRAINING, ROLE_TRAINING
 from rules.stand_down import Status
@@ -194,6 +194,7 @@ def open_incident(
         erco_engaged=v.erco_engaged,
         erco_engaged_by=ctx.person.display_name if v.erco_engaged else "",
         erco_engaged_at=ctx.now if v.erco_engaged else None,
+        erco_could_develop=False,
         command_team=team,
         declared_by_id=ctx.person.id,
         declared_at=ctx.now,
@@ -275,6 +276,20 @@ def open_incident(
         # Declaring without ERCO does not pass silently: the channel is asked, with a button.
         prompt_text, prompt_card = erco_prompt(incident)
         ctx.post(incident.channel_key, prompt_text, prompt_card)
+    elif erco_question_due(overall, incident.erco_engaged, incident.erco_could_develop):
+        # Below High, 3.17's second case is asked: could it develop to be High or Critical?
+        question, button = erco_question(incident)
+        ctx.post(
+            incident.channel_key,
+            question,
+            Card(
+                title=f"DBT ERCO · {reference}",
+                subtitle="Could the incident develop to be High or Critical? (3.17)",
+                sections=(("DBT ERCO (3.17)", question),),
+                actions=(button,),
+                exercise=exercise,
+            ),
+        )
     start_schedule(ctx, incident, teams=[issue.functional_area])
     ctx.post(incident.channel_key, f"Battle rhythm of {reference}", rhythm_card(ctx, incident))
     announce = f"{label}{issue.reference} declared as incident {reference}: #{channel_name}"

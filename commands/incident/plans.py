@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rules.command_and_control import STRATEGIC_FUNCTIONS, not_yet_informed
 from rules.engagement import not_yet_engaged
 from rules.timeparse import show
 from storage.models import Engagement, EngagementPlan, Incident, Strategy
@@ -68,3 +69,15 @@ def engagement_facts(session: Session, incident: Incident) -> list[tuple[str, st
         ("Engagement plan", f"v{plan.version}; {len(left)} of {len(plan.partners)} not yet engaged")
     )
     return facts
+
+
+def strategic_functions_fact(session: Session, incident: Incident) -> tuple[str, str]:
+    """3.17: "Strategic functions will be kept informed": which have been, from the log."""
+    left = not_yet_informed(engaged_names(session, incident.id))
+    told = len(STRATEGIC_FUNCTIONS) - len(left)
+    if not left:
+        return ("Strategic functions (3.17)", "all kept informed")
+    return (
+        "Strategic functions (3.17)",
+        f"{told} of {len(STRATEGIC_FUNCTIONS)} informed; not yet: {', '.join(left)} (/opss engage)",
+    )

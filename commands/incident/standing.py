@@ -123,6 +123,8 @@ def summary_buttons(session: Session, incident: Incident) -> list[Button]:
     if status is Status.DE_ESCALATED:
         if pending_de_escalation(session, incident) is not None:
             return [Button("Approve de-escalation", f"/opss deescalate {ref} approve")]
+        if incident.level != stand_down.NORMAL:  # closing follows the return to normal (3.26)
+            return [Button("De-escalate", f"/opss deescalate {ref}")]
         return [Button("Close", f"/opss close {ref}")]
     if status is Status.CLOSED:
         return [Button("Review", f"/opss review {ref}")]

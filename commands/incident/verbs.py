@@ -39,8 +39,9 @@ VERBS: tuple[Verb, ...] = (
         lines=(
             Line(
                 COMMAND,
-                "group <INC> [open <kind> --chair .. --members .. | close <#>]",
-                "groups mobilised (3.3-3.16), chairs (3.4, 3.9); closing ends their meetings",
+                "group <INC> [open <kind> --chair .. --members .. --exit-strategy .. | close <#>]",
+                "groups mobilised (3.3-3.16), chairs (3.4, 3.9), the other groups' exit "
+                "strategy (3.16); closing ends their meetings",
             ),
         ),
     ),
@@ -58,18 +59,29 @@ VERBS: tuple[Verb, ...] = (
     Verb(
         "erco",
         form=erco.ERCO,
-        lines=(Line(COMMAND, "erco <INC>", "record DBT ERCO's engagement and any ERT (3.17)"),),
+        subs=(Sub("could-develop", form=erco.COULD_DEVELOP),),
+        lines=(
+            Line(
+                COMMAND,
+                "erco <INC> [could-develop --rationale ..]",
+                "record DBT ERCO's engagement and any ERT, or that the incident could develop "
+                "to be High or Critical (3.17)",
+            ),
+        ),
     ),
     Verb(
         "level",
         form=level.LEVEL,
+        subs=(Sub("approve", run=level.approve), Sub("withdraw", run=level.withdraw)),
         words=("low", "medium", "high", "critical"),
         lines=(
             Line(
                 COMMAND,
-                "level <INC> low|medium|high|critical --rationale ..",
-                "change the response level",
-                who="the Head of IMT or the incident's IMT lead",
+                "level <INC> low|medium|high|critical --rationale .. [--scg ..] | approve | "
+                "withdraw",
+                "raise the response level (the IMT lead's flag, 3.25), or lower it: IMT and the "
+                "TCG chair each approve, the SCG consulted (3.26)",
+                who="the Head of IMT or the incident's IMT lead; to lower, also the TCG chair",
             ),
         ),
     ),

@@ -101,6 +101,9 @@ def issue_card(
     if nnc_row is not None:
         met = [c["label"] for c in nnc_row.criteria["criteria"] if c["met"]]
         facts.append(("NNC", ", ".join(met) if met else "none met"))
+    if issue.cam_ep_lead_id is not None:
+        lead = session.get(Person, issue.cam_ep_lead_id)
+        facts.append(("CAM-EP led by", f"{lead.display_name} (SCS, 2.13)" if lead else "-"))
     conference = None if new else repo.latest_conference(session, issue.id)
     if conference is not None:
         status = (

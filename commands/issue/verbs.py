@@ -50,8 +50,9 @@ VERBS: tuple[Verb, ...] = (
         lines=(
             Line(
                 LADDER,
-                "escalate <ISS> [ftl|cam|ttg|cam-ep] [--justification ..]",
-                "move up the ladder; needs an assessment at the current rung",
+                "escalate <ISS> [ftl|cam|ttg|cam-ep] [--justification .. --lead <SCS>]",
+                "move up the ladder; needs an assessment at the current rung; CAM-EP is "
+                "activated by TTG's chair, naming its lead SCS (2.12-2.13)",
             ),
             Line(
                 "Command and control",
@@ -71,13 +72,15 @@ VERBS: tuple[Verb, ...] = (
         lines=(
             Line(
                 LADDER,
-                "close <ISS> nfa|la|monitoring --reason ..",
-                "no further action, LA-led, or monitor",
+                "close <ISS> nfa|la|monitoring --reason .. [--feedback ..]",
+                "no further action, LA-led, or monitor; at TTG or CAM-EP that body decides, "
+                "the feedback to the originator recorded (2.13, 2.19)",
             ),
             Line(
                 "Standing an incident down",
                 "close <INC> [--reason .. --review 'YYYY-MM-DD HH:MM' --handover 'ACT-..: ..']",
-                "close the incident (3.28): stops rhythm and sitreps, archives the channel",
+                "close the incident once returned to normal operations (3.26, 3.28): stops "
+                "rhythm and sitreps, archives the channel",
                 who="the IMT lead or the Head of IMT",
             ),
         ),

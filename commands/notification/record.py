@@ -24,12 +24,15 @@ from rules.notifications import (
     REVOCABLE,
     REVOCABLE_CHOICES,
     SAFEGUARD_SOURCE,
+    SAME_AUTHORITY,
     SECTION6_CASES,
     UK_ONLY_KINDS,
     VOLUNTARY,
+    WITHOUT_DELAY_NOTE,
     NotificationStatus,
     annex_for,
     exclusion,
+    home_authority_rule,
     information_only,
     information_only_note,
     may_record,
@@ -111,6 +114,7 @@ OPTIONS = (
     "ce_marked",
     "second_hand",
     "section6",
+    "home_authority",
 )
 
 
@@ -129,6 +133,7 @@ class NotifyValues:
     ce_marked: str | None
     second_hand: str | None
     section6: str | None
+    home_authority: str | None  # guidance sections 1 and 4: told, or who it is
 
 
 def notify_form(ctx: Ctx, ref: str) -> Form:
@@ -138,7 +143,8 @@ def notify_form(ctx: Ctx, ref: str) -> Form:
         title=f"Record a notification · {ref}",
         intro=(
             "A notification owed on a statutory clock (GPSR 2005 guidance). The due date is "
-            "counted in calendar days from the trigger, in London."
+            "counted in calendar days from the trigger, in London. Measures are notified even "
+            "if an appeal against them is likely (guidance section 2)."
         ),
         submit_label="Record notification",
         fields=(
@@ -225,6 +231,12 @@ def notify_form(ctx: Ctx, ref: str) -> Form:
                 "choice",
                 choices=tuple(Choice(k, v) for k, v in SECTION6_CASES),
             ),
+            Field(
+                "home_authority",
+                "The home authority: who was told, how and when ('same' if it is the "
+                "authority notifying; guidance sections 1 and 4)",
+                max_length=500,
+            ),
         ),
         context={"reference": ref},
     )
@@ -251,7 +263,7 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
             raise UserError(
                 f"notify does not take --{name}; it takes --trigger, --product-type, "
                 "--measures, --owner, --answers, --changes, --changes-kind, --occasion, "
-                "--uk-only, --ce-marked, --second-hand and --section6."
+                "--uk-only, --ce-marked, --second-hand, --section6 and --home-authority."
             )
         values[key] = value.lstrip("@") if key == "owner" else value
     return {"reference": subject.reference}, values
@@ -424,6 +436,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: NotifyValues) -> Reply:
         surface=ctx.surface,
         conversation=conversation,
         status=NotificationStatus.OPEN,
+        home_authority=home_authority_value(v.home_authority),
         # A reaction's box 3 is the notification it answers.
         values={"f3": answered.reference if answered else answers} if needs_answer(kind) else {},
         # One that "need not be made" is neither reminded nor escalated.
@@ -468,9 +481,21 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: NotifyValues) -> Reply:
             " The safeguard procedure does not apply to toys which do not bear the CE marking "
             "or are second-hand, so it goes on Annex II."
         )
+    if kind is Kind.PRODUCER:
+        text += f" Whenever possible, {WITHOUT_DELAY_NOTE}."
+    if not n.home_authority:
+        text += (
+            f" The home authority: {home_authority_rule(kind)}; record it with --home-authority."
+        )
     card = notification_card(ctx.session, n, ctx.now)
     ctx.post(conversation, text, card, anchor=anchor(n))
     return Reply(text=text, card=card, ephemeral=conversation != ctx.here())
+
+
+def home_authority_value(raw: Any) -> str:
+    """'same' (the authority notifying is the home authority), or how it was told."""
+    text = str(raw or "").strip()
+    return SAME_AUTHORITY if text.casefold() in {"same", "the same", "yes: same"} else text
 
 
 NOTIFY = FormFlow(

@@ -18,9 +18,13 @@ from commands.core.context import Ctx, UserError
 from rules import deadlines
 from rules.deadlines import DEFAULT_CLOCKS, Kind, days_left
 from rules.notifications import (
+    APPEAL_KINDS,
+    APPEAL_NOTE,
     OCCASIONS,
     PRODUCT_TYPES,
+    WITHOUT_DELAY_NOTE,
     NotificationStatus,
+    home_authority_text,
     information_only_note,
     needs_chemical_data,
 )
@@ -188,6 +192,14 @@ def notification_card(session: Session, n: Notification, now: datetime) -> Card:
                     f"to follow by {n.section6_due.day} {n.section6_due:%b %Y} (timetable)",
                 )
             )
+    # Guidance sections 1 and 4: the home authority; section 4: the business without delay;
+    # section 2: a measure is notified even if an appeal is likely.
+    kind = Kind(n.kind)
+    facts.append(("Home authority", home_authority_text(kind, n.home_authority)))
+    if kind is Kind.PRODUCER:
+        facts.append(("The business", WITHOUT_DELAY_NOTE[0].upper() + WITHOUT_DELAY_NOTE[1:]))
+    if kind in APPEAL_KINDS and n.status == NotificationStatus.OPEN:
+        facts.append(("Appeal likely?", APPEAL_NOTE[0].upper() + APPEAL_NOTE[1:]))
     if n.status == NotificationStatus.OPEN:
         blanks = blank_count(n)
         facts.append(("Blank boxes", str(blanks) if blanks else "none"))

@@ -13,6 +13,7 @@ from cards.model import Action, Card
 from commands.core.access import readable
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
+from commands.notification.record import home_authority_value
 from commands.notification.records import (
     anchor,
     find_notification,
@@ -24,7 +25,13 @@ from commands.notification.records import (
 )
 from commands.records import downloads
 from rules.deadlines import Kind, days_left, london_date
-from rules.notifications import NotificationStatus, may_send, needs_chemical_data
+from rules.notifications import (
+    NotificationStatus,
+    home_authority_rule,
+    home_authority_text,
+    may_send,
+    needs_chemical_data,
+)
 from storage.models import Incident, Issue, Notification
 
 REGISTER_SHOWN = 25
@@ -73,6 +80,9 @@ def mark_sent(ctx: Ctx, args: Args) -> Reply:
             raise UserError(
                 f"Section 6 timetable: '{raw}' is not a date; use YYYY-MM-DD.", "section6_due"
             ) from exc
+    home = args.options.get("home_authority")
+    if home is not None:
+        n.home_authority = home_authority_value(home)
     sent_on = london_date(ctx.now)
     n.values = {**n.values, "date_sent": f"{sent_on.day} {sent_on:%B %Y}"}
     n.status = NotificationStatus.SENT
@@ -95,10 +105,48 @@ def mark_sent(ctx: Ctx, args: Args) -> Reply:
     )
     if section6:
         text += f" Section 6 to follow by {section6.day} {section6:%b %Y}."
+    if not n.home_authority:
+        text += (
+            f" The home authority is not recorded as informed: {home_authority_rule(Kind(n.kind))}"
+            f'; record it with /opss notify {n.reference} home-authority "who, how, when".'
+        )
     card = notification_card(ctx.session, n, ctx.now)
     ctx.post(n.conversation, text, surface=n.surface)
     ctx.update(n.conversation, anchor(n), n.reference, card, surface=n.surface)
     return Reply(text=text, card=card, ephemeral=n.conversation != ctx.here())
+
+
+def home_authority(ctx: Ctx, args: Args) -> Reply:
+    """``/opss notify NOT-… home-authority "who, how, when" | same``: the home authority told
+    (guidance sections 1 and 4), before or after the notification is sent."""
+    n = find_notification(ctx, args.first(), "notify")
+    allowed = may_send(ctx.actor, n.owner.name)
+    if not allowed:
+        raise PermissionRefused(
+            f"record the home authority of {n.reference}", allowed.who_may, n.reference
+        )
+    told = " ".join(args.words[1:]).strip() or (args.options.get("told") or "").strip()
+    if not told:
+        raise UserError(
+            f"Home authority: say who was told, how and when, or 'same' where the authority "
+            f"notifying is the home authority, e.g. /opss notify {n.reference} home-authority "
+            '"Leeds Trading Standards, by email 24 Nov".',
+            "home_authority",
+        )
+    before = n.home_authority
+    n.home_authority = home_authority_value(told)
+    ctx.audit(
+        "notification.home_authority",
+        "notification",
+        n.reference,
+        {"home_authority": before},
+        {"home_authority": n.home_authority},
+    )
+    shown = home_authority_text(Kind(n.kind), n.home_authority)
+    text = f"{n.reference}: home authority {shown}."
+    card = notification_card(ctx.session, n, ctx.now)
+    ctx.update(n.conversation, anchor(n), n.reference, card, surface=n.surface)
+    return Reply(text=text, card=card)
 
 
 def section6_sent(ctx: Ctx, args: Args) -> Reply:

@@ -30,6 +30,7 @@ VERBS: tuple[Verb, ...] = (
             Sub("sent", run=sending.mark_sent),
             Sub("export", run=sending.export),
             Sub("section6", run=sending.section6_sent),
+            Sub("home-authority", run=sending.home_authority),
         ),
         lines=(
             Line(
@@ -42,8 +43,10 @@ VERBS: tuple[Verb, ...] = (
             ),
             Line(
                 NOTIFICATIONS,
-                "notify <NOT> [form [step] | sent | export docx|pdf | section6 | show]",
-                "fill in its Annex form in steps, mark it sent (no blank boxes), export it",
+                "notify <NOT> [form [step] | sent | export docx|pdf | section6 | show "
+                "| home-authority ..]",
+                "fill in its Annex form in steps, mark it sent (no blank boxes), export it; the "
+                "home authority told (guidance sections 1 and 4)",
             ),
         ),
     ),

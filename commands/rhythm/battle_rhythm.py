@@ -1,7 +1,9 @@
-"""The battle rhythm (plan 3.21-3.22): an incident's schedule of meetings, set by IMT.
+"""The battle rhythm (plan 3.21-3.22): an incident's schedule of meetings, kept by IMT.
 
 Declaring applies the "standard" preset; ``/opss rhythm`` shows it, adds or removes a meeting,
 or replaces it wholesale with another preset when the incident is escalated or de-escalated.
+The schedule is "developed and maintained by IMT in agreement with the SCG" (3.22), and the TCG
+"decide[s] the schedule of events" (3.9): each change names which, and is a decision.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from commands.core.args import Args
 from commands.core.context import Ctx, EventSpec, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_incident
+from commands.decision.log import record_decision
 from commands.incident import forms
+from commands.incident.card import refresh_card_and_log
 from commands.rhythm import invitations
 from commands.rhythm.invitations import pattern_of
 from rules import roles
+from rules.command_and_control import RHYTHM_AGREEMENT_HINT, RHYTHM_AGREEMENTS
 from rules.rhythm import DAY_NAMES, HolidayPolicy, occurrences, parse_days
 from rules.timeparse import show
 from storage.models import Incident, RhythmEvent
@@ -110,6 +115,75 @@ DEFAULT_RHYTHMS: dict[str, tuple[EventSpec, ...]] = {
 
 WHO = "IMT, who keep the schedule of events with the SCG (3.22)"
 HOLIDAY_CHOICES = tuple(Choice(p.value, p.value.capitalize()) for p in HolidayPolicy)
+AGREEMENT_CHOICES = tuple(Choice(k, v) for k, v in RHYTHM_AGREEMENTS)
+AGREEMENT_LABELS = dict(RHYTHM_AGREEMENTS)
+AGREEMENT_HELP = 'e.g. "David Osei (SCG chair), by phone 24 Nov" or "TCG of 24 Nov, item 3"'
+
+
+def agreement_fields() -> tuple[Field, ...]:
+    """Whose agreement a change of the schedule carries (3.22, 3.9), and its details."""
+    return (
+        Field(
+            "agreed",
+            "Agreed with the SCG, or decided by the TCG",
+            "choice",
+            required=True,
+            choices=AGREEMENT_CHOICES,
+            value="scg",
+        ),
+        Field(
+            "agreement",
+            "Who agreed or decided it, and when",
+            "multiline",
+            required=True,
+            max_length=1000,
+            placeholder=AGREEMENT_HELP,
+            help=AGREEMENT_HELP,
+        ),
+    )
+
+
+def agreement_options(options: Mapping[str, str]) -> dict[str, str]:
+    """``--scg "who, when"`` or ``--tcg "which meeting"``: the form's two agreement fields."""
+    given = {k: options[k] for k in ("scg", "tcg") if k in options}
+    if len(given) > 1:
+        raise UserError("Agreement: give --scg or --tcg, not both.", "agreement")
+    if not given:
+        return {}
+    [(agreed, agreement)] = given.items()
+    return {"agreed": agreed, "agreement": agreement}
+
+
+def require_agreement(values: Mapping[str, Any]) -> tuple[str, str]:
+    agreed = str(values.get("agreed") or "")
+    agreement = str(values.get("agreement") or "").strip()
+    if agreed not in AGREEMENT_LABELS or not agreement:
+        raise UserError(
+            f'Agreement: {RHYTHM_AGREEMENT_HINT}. Say whose, with --scg "who agreed, when" or '
+            '--tcg "the TCG meeting that decided it".',
+            "agreement",
+        )
+    return agreed, agreement
+
+
+def record_change(ctx: Ctx, incident: Incident, what: str, agreed: str, agreement: str) -> str:
+    """The change of the schedule as a decision, the SCG's agreement or the TCG's decision
+    named; returns the decision's reference."""
+    decision = record_decision(
+        ctx,
+        kind="rhythm",
+        what=f"Battle rhythm of {incident.reference}: {what}",
+        rationale=f"{AGREEMENT_LABELS[agreed]}: {agreement}",
+        decided_by=(
+            f"{ctx.person.display_name} for IMT, in agreement with the SCG"
+            if agreed == "scg"
+            else f"The TCG, recorded by {ctx.person.display_name} for IMT"
+        ),
+        group=agreed,
+        incident=incident,
+    )
+    refresh_card_and_log(ctx, incident)
+    return decision.reference
 
 
 def _incident(ctx: Ctx, reference: str | None) -> Incident:
@@ -217,16 +291,6 @@ def rhythm(ctx: Ctx, args: Args) -> Reply:
     if action == "show":
         return Reply(card=rhythm_card(ctx, incident))
     _require_imt(ctx, incident)
-    if action == "replace":
-        scale = args.words[2].lower() if len(args.words) > 2 else ""
-        events = apply_preset(ctx, incident, scale)
-        text = (
-            f"Battle rhythm of {incident.reference} replaced with '{scale}': "
-            + ", ".join(e.name for e in events)
-            + "."
-        )
-        ctx.post(incident.channel_key, text, rhythm_card(ctx, incident))
-        return Reply(text=text, card=rhythm_card(ctx, incident))
     if action == "remove":
         number = " ".join(args.words[2:]).lstrip("#").strip()
         events = active_events(ctx, incident)
@@ -243,15 +307,23 @@ def rhythm(ctx: Ctx, args: Args) -> Reply:
                 f"Meeting: no meeting #{number} in this rhythm; the meetings are numbered 1 to "
                 f"{len(events)} as /opss rhythm {incident.reference} shows them."
             )
+        agreed, agreement = require_agreement(agreement_options(args.options))
         event.active = False
         event.replaced_at = ctx.now
         event.next_run_at = None
-        ctx.audit("rhythm.removed", "incident", incident.reference, {"event": event.name}, None)
-        text = f"{event.name} removed from the battle rhythm of {incident.reference}."
+        ref = record_change(ctx, incident, f"{event.name} removed", agreed, agreement)
+        ctx.audit(
+            "rhythm.removed",
+            "incident",
+            incident.reference,
+            {"event": event.name},
+            {"decision": ref},
+        )
+        text = f"{event.name} removed from the battle rhythm of {incident.reference} ({ref})."
         ctx.post(incident.channel_key, text)
         return Reply(text=text)
     raise UserError(
-        "rhythm: use show, add, remove <#> or replace <"
+        "rhythm: use show, add, remove <#> --scg|--tcg .. or replace <"
         + "|".join(ctx.options.rhythms or DEFAULT_RHYTHMS)
         + ">."
     )
@@ -275,6 +347,8 @@ class RhythmAddValues:
     location: str | None
     agenda: str | None
     attendees: str | None
+    agreed: str  # "scg" (3.22) or "tcg" (3.9)
+    agreement: str  # who agreed or decided it, and when
 
 
 def meeting_form(reference: str) -> Form:
@@ -313,6 +387,7 @@ def meeting_form(reference: str) -> Form:
             Field("location", "Location or link", max_length=500),
             Field("agenda", "Agenda", "multiline", max_length=2000),
             Field("attendees", "Who attends", max_length=1000),
+            *agreement_fields(),
         ),
         context={"reference": reference},
     )
@@ -321,8 +396,10 @@ def meeting_form(reference: str) -> Form:
 def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
     incident = _incident(ctx, args.first())
     _require_imt(ctx, incident)
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = agreement_options(args.options)
     for name, value in args.options.items():
+        if name in {"scg", "tcg"}:
+            continue
         if name == "days":
             try:
                 values["days"] = [str(d) for d in parse_days(value)]
@@ -344,7 +421,11 @@ def _prepare(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
         }:
             values[name] = value
         else:
-            raise UserError(f"rhythm add does not take --{name}.")
+            raise UserError(
+                f"rhythm add does not take --{name}; it takes --name, --group, --days, --at, "
+                "--every, --duration, --reminder, --holidays, --location, --agenda, --attendees, "
+                "--scg and --tcg."
+            )
     return {"reference": incident.reference}, values
 
 
@@ -382,17 +463,19 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: RhythmAddValues) -> Reply:
         agenda=v.agenda or "",
         holidays=v.holidays,
     )
+    agreed, agreement = require_agreement({"agreed": v.agreed, "agreement": v.agreement})
     event = add_event(ctx, incident, spec, int(every) if every else None)
     event.location = v.location or ""
     event.attendees = v.attendees or ""
+    ref = record_change(ctx, incident, f"{event.name} added", agreed, agreement)
     ctx.audit(
         "rhythm.added",
         "incident",
         incident.reference,
         None,
-        {"event": event.name, "days": event.days, "at": event.at_local},
+        {"event": event.name, "days": event.days, "at": event.at_local, "decision": ref},
     )
-    text = f"{event.name} added to the battle rhythm of {incident.reference}."
+    text = f"{event.name} added to the battle rhythm of {incident.reference} ({ref})."
     card = rhythm_card(ctx, incident)
     ctx.post(incident.channel_key, text, card)
     return Reply(text=text, card=card)
@@ -414,6 +497,83 @@ RHYTHM_ADD = FormFlow(
     prompt="Describe the meeting.",
     permit=_permit,
     values=RhythmAddValues,
+)
+
+
+# Replacing the whole rhythm with a preset, with a form for the agreement --------------------
+
+
+def replace_form(ctx: Ctx, reference: str) -> Form:
+    presets = ctx.options.rhythms or DEFAULT_RHYTHMS
+    return Form(
+        id="rhythm_replace",
+        title=f"Replace the battle rhythm · {reference}",
+        intro="Replaces every meeting of the schedule of events with a preset's. "
+        + RHYTHM_AGREEMENT_HINT[0].upper()
+        + RHYTHM_AGREEMENT_HINT[1:]
+        + ": say which.",
+        submit_label="Replace the rhythm",
+        fields=(
+            Field(
+                "scale",
+                "Rhythm",
+                "choice",
+                required=True,
+                choices=tuple(Choice(k, k.capitalize()) for k in presets),
+            ),
+            *agreement_fields(),
+        ),
+        context={"reference": reference},
+    )
+
+
+def _prepare_replace(ctx: Ctx, args: Args) -> tuple[Context, dict[str, Any]]:
+    incident = _incident(ctx, args.first())
+    _require_imt(ctx, incident)
+    values: dict[str, Any] = agreement_options(args.options)
+    if len(args.words) > 1:  # the engine has taken "replace" out of the words
+        values["scale"] = args.words[1].lower()
+    for name in args.options:
+        if name not in {"scg", "tcg"}:
+            raise UserError(f"rhythm replace does not take --{name}; it takes --scg and --tcg.")
+    return {"reference": incident.reference}, values
+
+
+def _build_replace(ctx: Ctx, context: Mapping[str, str]) -> Form:
+    return replace_form(ctx, context.get("reference", ""))
+
+
+@dataclass(frozen=True)
+class RhythmReplaceValues:
+    scale: str  # a preset's name
+    agreed: str  # "scg" (3.22) or "tcg" (3.9)
+    agreement: str  # who agreed or decided it, and when
+
+
+def _apply_replace(ctx: Ctx, context: Mapping[str, str], v: RhythmReplaceValues) -> Reply:
+    incident = _incident(ctx, context.get("reference"))
+    _require_imt(ctx, incident)
+    agreed, agreement = require_agreement({"agreed": v.agreed, "agreement": v.agreement})
+    scale = v.scale
+    events = apply_preset(ctx, incident, scale)
+    ref = record_change(ctx, incident, f"replaced with '{scale}'", agreed, agreement)
+    text = (
+        f"Battle rhythm of {incident.reference} replaced with '{scale}' ({ref}): "
+        + ", ".join(e.name for e in events)
+        + "."
+    )
+    ctx.post(incident.channel_key, text, rhythm_card(ctx, incident))
+    return Reply(text=text, card=rhythm_card(ctx, incident))
+
+
+RHYTHM_REPLACE = FormFlow(
+    "rhythm_replace",
+    _prepare_replace,
+    _build_replace,
+    _apply_replace,
+    prompt="Whose agreement replaces the rhythm.",
+    permit=_permit,
+    values=RhythmReplaceValues,
 )
 
 

@@ -6,7 +6,7 @@ submitted, and at the cut-off the collated draft for IMT to approve, whatever th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import true
 
@@ -14,7 +14,7 @@ from cards.model import Action as Button
 from cards.model import Card
 from commands.incident import engagement
 from commands.schedule import Batch, DueSource, Fire
-from commands.sitrep.sitreps import row_firings, sitrep_card, sitrep_sections
+from commands.sitrep.sitreps import crip_section, row_firings, sitrep_card, sitrep_sections
 from rules import sitrep
 from rules.firing import FireStatus
 from rules.sitrep import SitrepStatus
@@ -93,8 +93,13 @@ def _prompt(
     ftls: dict[str, str],
     late: bool,
 ) -> None:
+    crip = (
+        f" (it feeds COBR's CRIP, due {show(cutoff + timedelta(minutes=row.crip_lead_minutes))})"
+        if row.crip_local and row.crip_lead_minutes
+        else ""
+    )
     text = (
-        f"Sitrep updates due by {show(cutoff)} from: "
+        f"Sitrep updates due by {show(cutoff)}{crip} from: "
         + _with_ftls(list(row.teams), ftls)
         + (" (late)" if late else "")
     )
@@ -150,16 +155,27 @@ def _collate(
     draft = sitrep.collate(
         number, incident.reference, cutoff, list(step.row.teams), updates, incident.exercise
     )
+    # 3.24: while COBR's timing is recorded, each sitrep feeds the CRIP, due its lead later.
+    row = step.row
+    crip_due = (
+        cutoff + timedelta(minutes=row.crip_lead_minutes)
+        if row.crip_local and row.crip_lead_minutes
+        else None
+    )
     report = Sitrep(
         incident_id=incident.id,
         number=number,
         as_at=cutoff,
         title=draft.title,
-        sections=sitrep_sections(draft) + engagement_sections,
+        sections=([crip_section(crip_due)] if crip_due else [])
+        + sitrep_sections(draft)
+        + engagement_sections,
         missing=list(draft.missing),
         amendment="",
         status=SitrepStatus.DRAFT,
         created_at=batch.now,
+        feeds_crip=crip_due is not None,
+        crip_due=crip_due,
     )
     batch.session.add(report)
     batch.ctx(incident).audit(
@@ -169,7 +185,11 @@ def _collate(
         None,
         {"number": number, "missing": list(draft.missing)},
     )
-    text = f"{draft.title} collated for IMT to approve" + (" (late)" if late else "")
+    text = (
+        f"{draft.title} collated for IMT to approve"
+        + (f", for COBR's CRIP due {show(crip_due)}" if crip_due else "")
+        + (" (late)" if late else "")
+    )
     batch.post(
         incident,
         text,

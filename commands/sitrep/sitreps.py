@@ -5,6 +5,14 @@
 /opss sitrep INC-2026-001 amend 3         add IMT's amendment before approving (form)
 /opss sitrep INC-2026-001 list | show 3
 /opss sitrep INC-2026-001 set --cutoff 16:00 --teams "A, B" --prompt 120 --chase 30
+/opss sitrep INC-2026-001 cobr --crip 15:00 --lead 60 --agreed ..   COBR's timings (3.24)
+/opss sitrep INC-2026-001 cobr off --reason ..
+/opss sitrep INC-2026-001 crip 3          SITREP 3 feeds the CRIP
+
+3.24: "If COBR Unit activate COBR, OPSS situation reports will be used to provide specific OPSS
+information into any Commonly Recognised Information Picture (CRIP). The timings for these
+contributions will be agreed with COBR." While COBR's timing is recorded, the cut-off falls
+its lead before the contribution is due, and each sitrep collated is marked as feeding the CRIP.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_incident
+from commands.decision.log import record_decision
 from rules import roles, sitrep
 from rules.rhythm import parse_days
 from rules.sitrep import SitrepStatus
@@ -97,6 +106,10 @@ def start_schedule(
         chase_minutes=chase or (old.chase_minutes if old else ctx.options.sitrep_chase_minutes),
         teams=teams,
         active=True,
+        # COBR's timing stays with the cadence it set until COBR stands down (3.24).
+        crip_local=old.crip_local if old else None,
+        crip_lead_minutes=old.crip_lead_minutes if old else None,
+        crip_agreed=old.crip_agreed if old else "",
         created_at=ctx.now,
         # A second before it began, so that a prompt due at once (a first cycle begun after
         # its prompt time) falls after it.
@@ -153,6 +166,19 @@ def _stored_section(body: Any) -> str | t.Text:
     return section_from_json(body)
 
 
+CRIP_HEADING = "For COBR's CRIP (3.24)"
+
+
+def crip_section(due: datetime | None) -> list[str]:
+    """The sitrep's first section when it feeds the CRIP, so exports carry it too."""
+    when = f", due {show(due)} as agreed with COBR" if due else ""
+    return [
+        CRIP_HEADING,
+        "OPSS situation report providing specific OPSS information into the Commonly "
+        f"Recognised Information Picture (CRIP){when}.",
+    ]
+
+
 def sitrep_card(row: Sitrep, incident: Incident) -> Card:
     sections = [(h, _stored_section(b)) for h, b in row.sections]
     if row.amendment:
@@ -173,6 +199,7 @@ def sitrep_card(row: Sitrep, incident: Incident) -> Card:
     return Card(
         title=row.title,
         subtitle=status,
+        badges=("CRIP",) if row.feeds_crip else (),
         sections=tuple(sections),
         actions=actions,
         exercise=incident.exercise,
@@ -232,7 +259,13 @@ def sitrep_verb(ctx: Ctx, args: Args) -> Reply:
         return Reply(text=f"SITREP {row.number} published.", card=card)
     if action == "set":
         return _set(ctx, incident, args)
-    raise UserError("sitrep: use update, list, show <n>, approve <n>, amend <n> or set.")
+    if action == "cobr":
+        return _cobr(ctx, incident, args)
+    if action == "crip":
+        return _mark_crip(ctx, incident, _sitrep(ctx, incident, number))
+    raise UserError(
+        "sitrep: use update, list, show <n>, approve <n>, amend <n>, set, cobr or crip <n>."
+    )
 
 
 def _set(ctx: Ctx, incident: Incident, args: Args) -> Reply:
@@ -243,6 +276,13 @@ def _set(ctx: Ctx, incident: Incident, args: Args) -> Reply:
         if not teams:
             raise UserError("Teams: name at least one contributing team.", "teams")
     cutoff = args.options.get("cutoff")
+    if cutoff is not None and current is not None and current.crip_local:
+        raise UserError(
+            f"Cut-off: it follows COBR's timing for the CRIP (contribution due "
+            f"{current.crip_local}, 3.24); change that with /opss sitrep {incident.reference} "
+            "cobr --crip HH:MM, or stand COBR down with cobr off.",
+            "cutoff",
+        )
     if cutoff is not None:
         try:
             time.fromisoformat(cutoff.zfill(5))
@@ -273,6 +313,131 @@ def _set(ctx: Ctx, incident: Incident, args: Args) -> Reply:
     )
     ctx.post(incident.channel_key, text)
     return Reply(text=text)
+
+
+# COBR and the CRIP (3.24) ----------------------------------------------------------------------
+
+
+def _minutes_of(text: str) -> int:
+    hour, minute = (int(x) for x in text.split(":"))
+    return hour * 60 + minute
+
+
+def _cobr(ctx: Ctx, incident: Incident, args: Args) -> Reply:
+    current = schedule_of(ctx, incident)
+    if current is None:
+        raise UserError(
+            f"{incident.reference} has no sitrep schedule yet; set one with /opss sitrep "
+            f"{incident.reference} set --teams .. first."
+        )
+    if len(args.words) > 2 and args.words[2].lower() == "off":
+        return _cobr_off(ctx, incident, current, args)
+    unknown = sorted(set(args.options) - {"crip", "lead", "days", "agreed"})
+    if unknown:
+        raise UserError(
+            f"sitrep … cobr does not take --{unknown[0]}; it takes --crip, --lead, --days and "
+            "--agreed."
+        )
+    crip = (args.options.get("crip") or "").strip()
+    try:
+        time.fromisoformat(crip.zfill(5))
+    except ValueError as exc:
+        raise UserError(
+            "CRIP: give the time agreed with COBR for OPSS's contribution (HH:MM London), "
+            'e.g. --crip 15:00 (3.24: "The timings for these contributions will be agreed with '
+            'COBR").',
+            "crip",
+        ) from exc
+    crip = crip.zfill(5)
+    raw_lead = args.options.get("lead", "60")
+    if not raw_lead.isdigit() or not 1 <= int(raw_lead) <= 720:
+        raise UserError(
+            "Lead: minutes before the contribution is due that the sitrep is cut off, for IMT "
+            "to approve it (1 to 720).",
+            "lead",
+        )
+    lead = int(raw_lead)
+    if _minutes_of(crip) - lead < 0:
+        raise UserError(
+            f"Lead: {lead} minutes before {crip} falls on the day before; give a shorter lead.",
+            "lead",
+        )
+    agreed = (args.options.get("agreed") or "").strip()
+    if not agreed:
+        raise UserError(
+            'Agreed: the timings "will be agreed with COBR" (3.24); say with whom and when, '
+            'e.g. --agreed "COBR Unit, call of 24 Nov".',
+            "agreed",
+        )
+    days = None
+    if "days" in args.options:
+        try:
+            days = list(parse_days(args.options["days"]))
+        except ValueError as exc:
+            raise UserError(f"Days: {exc}", "days") from exc
+    minutes = _minutes_of(crip) - lead
+    cutoff = f"{minutes // 60:02d}:{minutes % 60:02d}"
+    row = start_schedule(ctx, incident, list(current.teams), cutoff)
+    row.crip_local, row.crip_lead_minutes, row.crip_agreed = crip, lead, agreed
+    if days is not None:
+        row.days = days
+    row.next_run_at = next_firing(ctx.options.holidays, row, row.last_run_at)
+    decision = record_decision(
+        ctx,
+        kind="cobr",
+        what=f"COBR activated: OPSS sitreps of {incident.reference} feed the CRIP, contribution "
+        f"due {crip} London; the sitrep cut-off moves to {cutoff}",
+        rationale=f"Timings agreed with COBR (3.24): {agreed}",
+        decided_by=f"{ctx.person.display_name} for IMT",
+        group="imt",
+        incident=incident,
+    )
+    ctx.audit(
+        "sitrep.cobr",
+        "incident",
+        incident.reference,
+        {"cutoff": current.cutoff_local, "crip": current.crip_local},
+        {"cutoff": cutoff, "crip": crip, "lead": lead, "decision": decision.reference},
+    )
+    text = (
+        f"COBR is active: sitreps of {incident.reference} feed the Commonly Recognised "
+        f"Information Picture (CRIP), OPSS's contribution due {crip} London as agreed with "
+        f"COBR ({agreed}). The sitrep cut-off follows: {cutoff}, {lead} min before "
+        f"({decision.reference})."
+    )
+    ctx.post(incident.channel_key, text)
+    return Reply(text=text)
+
+
+def _cobr_off(ctx: Ctx, incident: Incident, row: SitrepSchedule, args: Args) -> Reply:
+    if not row.crip_local:
+        raise UserError(f"No COBR timing is recorded for {incident.reference}.")
+    reason = (args.options.get("reason") or "").strip()
+    if not reason:
+        raise UserError('Reason: say why COBR no longer needs the CRIP, with --reason "...".')
+    before = {"crip": row.crip_local, "lead": row.crip_lead_minutes}
+    row.crip_local, row.crip_lead_minutes, row.crip_agreed = None, None, ""
+    ctx.audit("sitrep.cobr_off", "incident", incident.reference, before, {"reason": reason})
+    text = (
+        f"COBR's timing for the CRIP is no longer recorded for {incident.reference}: {reason}. "
+        f"Sitreps keep their cut-off of {row.cutoff_local}."
+    )
+    ctx.post(incident.channel_key, text)
+    return Reply(text=text)
+
+
+def _mark_crip(ctx: Ctx, incident: Incident, row: Sitrep) -> Reply:
+    if row.feeds_crip:
+        raise UserError(f"SITREP {row.number} is already marked as feeding the CRIP.")
+    row.feeds_crip = True
+    row.sections = [crip_section(row.crip_due), *row.sections]
+    ctx.audit(
+        "sitrep.crip", "incident", incident.reference, None, {"number": row.number, "crip": True}
+    )
+    card = sitrep_card(row, incident)
+    ctx.update(incident.channel_key, f"sitrep:{incident.reference}:{row.number}", row.title, card)
+    text = f"SITREP {row.number} of {incident.reference} is marked as feeding COBR's CRIP (3.24)."
+    return Reply(text=text, card=card)
 
 
 # A team's update (form) -----------------------------------------------------------------------

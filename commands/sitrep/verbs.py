@@ -13,13 +13,14 @@ VERBS: tuple[Verb, ...] = (
             Sub("update", form=sitreps.SITREP_UPDATE),
             Sub("amend", form=sitreps.SITREP_AMEND),
         ),
-        words=("list", "show", "approve", "set"),
+        words=("list", "show", "approve", "set", "cobr", "crip"),
         lines=(
             Line(
                 "Running an incident",
                 "sitrep <INC> [update | list | show <n> | approve <n> | amend <n> "
-                "| set --teams ..]",
-                "situation reports (3.23): team updates, the collated sitrep, IMT's approval",
+                "| set --teams .. | cobr --crip HH:MM --agreed .. | crip <n>]",
+                "situation reports (3.23): team updates, the collated sitrep, IMT's approval; "
+                "COBR's timings for the CRIP, which the cut-off follows (3.24)",
             ),
         ),
     ),

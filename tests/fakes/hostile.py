@@ -88,6 +88,8 @@ FORMS = st.fixed_dictionaries(
                 "decide",
                 "action",
                 "rhythm_add",
+                "rhythm_replace",
+                "erco_could_develop",
                 "sitrep_update",
                 "sitrep_amend",
                 "notify",

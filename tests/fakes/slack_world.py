@@ -44,6 +44,7 @@ USERS = {
     "fatima": "U0FATIMA",
     "david": "U0DAVID",
     "sara": "U0SARA",
+    "rachel": "U0RACHEL",
     "olly": "U0OLLY",
 }
 
@@ -87,6 +88,11 @@ name = "sara"
 display_name = "Sara Lind"
 roles = ["scs"]
 identities = { slack = "U0SARA" }
+[[people]]
+name = "rachel"
+display_name = "Rachel Moore"
+roles = [{ role = "deputy_chief_executive", area = "Regulation" }]
+identities = { slack = "U0RACHEL" }
 [[people]]
 name = "olly"
 display_name = "Olly Reed"
@@ -364,7 +370,7 @@ def declare_through_slack(slack: SlackWorld, midway: Callable[[], None] | None =
     if midway is not None:
         midway()
     run(slack, "david", f"assess {REF} {RATINGS}", "overall High")
-    run(slack, "david", f"escalate {REF} cam-ep", "to CAM-EP")
+    run(slack, "rachel", f"escalate {REF} cam-ep --lead david", "to CAM-EP")
     run(slack, "david", f"assess {REF} {RATINGS}", "overall High")
     run(slack, "olly", f"conference {REF}", "Only a deputy director or higher")
     run(

@@ -56,7 +56,8 @@ def to_stage(bot: Driver, stage: str) -> str:
         ("ftl_assessment", "fatima", ""),
         ("cam", "fatima", ""),
         ("ttg", "ian", " ttg"),
-        ("cam_ep", "david", " cam-ep"),
+        # TTG, chaired by the Deputy Chief Executive, Regulation, activates CAM-EP (2.12-2.13).
+        ("cam_ep", "rachel", " cam-ep --lead sara"),
     ]
     for target, user, word in steps:
         assess(bot, ref)

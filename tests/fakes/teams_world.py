@@ -63,6 +63,7 @@ PEOPLE = {  # name: (display name, Teams id, Azure AD object id)
     "ian": ("Ian Brooks", "29:ian", "aad-ian"),
     "fatima": ("Fatima Khan", "29:fatima", "aad-fatima"),
     "david": ("David Osei", "29:david", "aad-david"),
+    "rachel": ("Rachel Moore", "29:rachel", "aad-rachel"),
     "olly": ("Olly Reed", "29:olly", "aad-olly"),
 }
 
@@ -102,6 +103,11 @@ trained = [
     { role = "scg_chair", on = 2025-01-13, expires = 2030-01-13 },
 ]
 identities = { teams = "aad-david" }
+[[people]]
+name = "rachel"
+display_name = "Rachel Moore"
+roles = [{ role = "deputy_chief_executive", area = "Regulation" }]
+identities = { teams = "aad-rachel" }
 [[people]]
 name = "olly"
 display_name = "Olly Reed"
@@ -366,7 +372,7 @@ def declare(teams: TeamsWorld, exercise: bool = False) -> None:
     )
     run(teams, "ian", f"escalate {REF} ttg", "to TTG")
     run(teams, "david", f"assess {REF} {RATINGS}", "overall High")
-    run(teams, "david", f"escalate {REF} cam-ep", "to CAM-EP")
+    run(teams, "rachel", f"escalate {REF} cam-ep --lead david", "to CAM-EP")
     run(teams, "david", f"assess {REF} {RATINGS}", "overall High")
     run(teams, "olly", f"conference {REF}", "Only a deputy director or higher")
     run(

@@ -118,8 +118,15 @@ def test_command_and_control_over_slack(slack: SlackWorld) -> None:
     slack.replied("SCG strategy v1 recorded", since)
     fake.wait_for(lambda f: texts(slack, room, "SCG strategy v1 recorded"))
 
-    # Reassessed down, then up to High: ERCO is asked at once.
-    run(slack, "hana", f"level {INC} medium --rationale 'Contained'", "now Medium")
+    # Reassessed down (IMT and the TCG chair, the SCG consulted: 3.26), then up to High (the
+    # IMT lead's flag, 3.25): ERCO is asked at once.
+    run(
+        slack,
+        "hana",
+        f"level {INC} medium --rationale 'Contained' --scg 'David agreed'",
+        "stays Critical",
+    )
+    run(slack, "fatima", f"level {INC} approve", "now Medium")
     run(slack, "hana", f"level {INC} high --rationale 'Reports from Wales'", "now High")
     fake.wait_for(lambda f: len(texts(slack, room, ERCO_ASK)) == 2)
     level_post = next(m for m in fake.messages[room] if "is now High" in m["text"])

@@ -172,16 +172,17 @@ def test_standing_an_exercise_incident_down_in_slack(slack: SlackWorld) -> None:
     fake.wait_for(lambda f: "CC-2026-0002" in issue_card(f))
     assert INC in issue_card(fake)
 
-    # De-escalate again, typed inline this time; close is refused while an action is open.
+    # Back to normal operations (3.26), typed inline this time; close is refused while an action
+    # is open.
     run(
         slack,
         "hana",
-        f'deescalate {INC} --to operational --rationale "Fires explained" --scg "David agreed" '
+        f'deescalate {INC} --to normal --rationale "Fires explained" --scg "David agreed" '
         '--criteria "No reports for a month" --rhythm reduced',
         "needs approval",
     )
     run(slack, "hana", f"deescalate {INC} approve", "Awaiting the TCG chair")
-    run(slack, "fatima", f"deescalate {INC} approve", "de-escalated to Operational")
+    run(slack, "fatima", f"deescalate {INC} approve", "de-escalated to Normal operations")
     run(
         slack,
         "hana",

@@ -17,6 +17,16 @@ def test_closing_archives_the_channel_and_records_are_named(teams: TeamsWorld) -
     graph.wait_for(lambda g: g.named(f"exercise-{CHANNEL_NAME}"[:50]) is not None)
     channel = graph.named(f"exercise-{CHANNEL_NAME}"[:50])
     assert channel is not None
+    # The return to normal operations is decided by IMT and the TCG chair (3.26).
+    run(
+        teams,
+        "hana",
+        f'deescalate {INC} --to normal --rationale "No new reports" --scg "David agreed" '
+        '--criteria "No reports for a month" --rhythm reduced',
+        "needs approval",
+    )
+    run(teams, "hana", f"deescalate {INC} approve", "Awaiting the TCG chair")
+    run(teams, "fatima", f"deescalate {INC} approve", "de-escalated to Normal operations")
     run(
         teams,
         "hana",

@@ -242,7 +242,7 @@ def test_refusals_say_who_may_and_are_audited(bot: Driver, db: Database) -> None
     )
     assert "You hold: no roles" in refused.text
     refused_ftl = bot.cmd("tom", f"escalate {ref} cam-ep")
-    assert "deputy director" in refused_ftl.text
+    assert "the Deputy Chief Executive, Regulation, who chairs TTG (2.12)" in refused_ftl.text
     with db.read() as s:
         events = s.scalars(
             select(AuditEvent)

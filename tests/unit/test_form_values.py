@@ -113,9 +113,10 @@ def forms_of_every_flow(bot: Driver, db: Database, clock: ManualClock) -> dict[s
     at_each_stage = {
         "active": (
             "decide erco level lesson incident_role group strategy engage "
-            "engagement_plan rhythm_add deescalate close_incident"
+            "engagement_plan rhythm_add rhythm_replace deescalate erco_could_develop"
         ),
         "de_escalated": "reescalate",
+        "normal": "close_incident",
         "closed": "review recommend",
     }
     built: dict[str, Form] = {}
@@ -130,6 +131,8 @@ def forms_of_every_flow(bot: Driver, db: Database, clock: ManualClock) -> dict[s
     for stage, form_ids in at_each_stage.items():
         if stage == "de_escalated":
             de_escalate(bot)
+        elif stage == "normal":  # closing follows the return to normal operations (3.26)
+            de_escalate(bot, to="normal")
         elif stage == "closed":
             for done in open_actions(db):
                 ok(bot.cmd("fatima", f"done {done}"))
@@ -160,7 +163,7 @@ def test_values_as_builds_the_class_from_validated_values() -> None:
     result = validate(form, {"engaged_by": "Hana", "date": "2026-03-02", "ert": "yes"})
     assert not result.errors
     values = values_as(ErcoValues, result.values)
-    assert values == ErcoValues("Hana", date(2026, 3, 2), None, True, None)
+    assert values == ErcoValues("Hana", date(2026, 3, 2), None, True, None, None)
     with pytest.raises(dataclasses.FrozenInstanceError):
         values.engaged_by = "someone else"  # type: ignore[misc]
 

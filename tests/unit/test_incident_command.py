@@ -281,14 +281,24 @@ def test_declaring_high_without_erco_asks_and_each_rhythm_cycle_asks_again_until
         assert s.scalars(select(Decision).where(Decision.kind == "erco")).one()
 
 
+SCG_VIEW = "--scg 'David Osei (SCG chair), by phone: agrees'"
+
+
 def test_changing_the_level_is_a_decision_offering_the_matching_rhythm(
     bot: Driver, db: Database
 ) -> None:
-    declare(bot)  # Critical, ERCO engaged
-    refused(bot.cmd("fatima", f"level {INC} medium --rationale r"), "Head of IMT")
-    refused(bot.cmd("ian", f"level {INC} medium --rationale r"), "IMT lead")  # not its lead
-    reply = ok(bot.cmd("hana", f"level {INC} medium --rationale 'Recall 90% complete'"))
+    declare(bot, "--level tactical --erco yes --tcg-chair fatima")  # Critical, ERCO engaged
+    refused(bot.cmd("sara", f"level {INC} medium --rationale r {SCG_VIEW}"), "Head of IMT")
+    refused(bot.cmd("ian", f"level {INC} medium --rationale r {SCG_VIEW}"), "IMT lead")
+    # Lowering waits for the TCG chair's approval (3.26); the level stays until then.
+    proposed = ok(
+        bot.cmd("hana", f"level {INC} medium --rationale 'Recall 90% complete' {SCG_VIEW}")
+    )
+    assert "when the TCG chair (Fatima Khan) approves" in proposed.text
+    assert "stays Critical" in proposed.text
+    reply = ok(bot.cmd("fatima", f"level {INC} approve"))
     assert reply.card is not None
+    # ERCO is engaged, so no question whether it could develop to be High (3.17).
     assert [a.command for a in reply.card.actions] == [f"/opss rhythm {INC} replace standard"]
     with db.read() as s:
         incident = s.scalars(select(Incident)).one()
@@ -298,14 +308,15 @@ def test_changing_the_level_is_a_decision_offering_the_matching_rhythm(
     again = bot.cmd("hana", f"level {INC} medium --rationale r")
     assert not again.ok and "already Medium" in again.text
     ok(bot.cmd("hana", f"role {INC} imt_lead ian"))
-    ok(bot.cmd("ian", f"level {INC} low --rationale 'Closed out'"))  # now its IMT lead
+    ok(bot.cmd("ian", f"level {INC} high --rationale 'New reports'"))  # now its IMT lead
 
 
 def test_reassessing_to_high_asks_for_erco_at_once_and_at_the_next_cycle(
     bot: Driver, db: Database, clock: ManualClock
 ) -> None:
-    declare(bot, "--level tactical")
-    ok(bot.cmd("hana", f"level {INC} medium --rationale 'Contained'"))
+    declare(bot, "--level tactical --tcg-chair fatima")
+    ok(bot.cmd("hana", f"level {INC} medium --rationale 'Contained' {SCG_VIEW}"))
+    ok(bot.cmd("fatima", f"level {INC} approve"))
     clock.advance(timedelta(minutes=30, seconds=30))
     tick(db, clock, bot.engine.options)  # Medium: the TCG's reminder does not ask
     assert len(posts(db, "not recorded as engaged")) == 1  # only the declaration's
@@ -594,7 +605,8 @@ def test_every_card_posted_inside_an_incident_validates_on_both_schemas(
     declare(bot, "--level tactical --tcg-chair fatima")  # Critical, ERCO not engaged
     ok(bot.cmd("ian", f'group {INC} open evidence_group --members "olly"'))
     ok(bot.submit("ian", STRATEGY | {"deadlines": ""}))
-    ok(bot.cmd("hana", f"level {INC} high --rationale r"))
+    ok(bot.cmd("hana", f"level {INC} high --rationale r {SCG_VIEW}"))  # its lowering card
+    ok(bot.cmd("fatima", f"level {INC} approve"))
     ok(
         bot.cmd(
             "ian", f'engage {INC} plan --partners "HSE,Defra" --lead-department DfT --opss-role x'
@@ -619,7 +631,13 @@ def test_every_card_posted_inside_an_incident_validates_on_both_schemas(
             if m.payload.get("card")
         ]
     titles = {c.title.split(" · ")[0] for c in cards}
-    assert {"Engage DBT ERCO", "DBT ERCO engaged", "Action ACT-2026-0001", "TCG"} <= titles
+    assert {
+        "Engage DBT ERCO",
+        "DBT ERCO engaged",
+        "Action ACT-2026-0001",
+        "TCG",
+        "Lowering the level",
+    } <= titles
     for card in cards:
         assert_valid_card(render_card(card))
         blocks_json(card_blocks(card))  # slack_sdk.models validates as it serialises
@@ -635,12 +653,12 @@ def test_reminders_also_tell_the_owner_on_the_incidents_surface(
 
     with db.unit_of_work() as s:
         ids = {}
-        for name in ("hana", "ian", "fatima", "david", "sara", "olly", "tom"):
+        for name in ("hana", "ian", "fatima", "david", "sara", "rachel", "olly", "tom"):
             person = s.scalars(select(Person).where(Person.name == name)).one()
             ids[name] = person.id
             if name != "tom":  # tom has no account on this surface
                 s.add(Identity(person_id=person.id, surface="teams", external_id=f"29:{name}"))
-    people = ("hana", "ian", "fatima", "david", "sara", "olly")
+    people = ("hana", "ian", "fatima", "david", "sara", "rachel", "olly")
     teams = Driver(bot.engine, surface="teams", ids={n: f"29:{n}" for n in people})
     declare(teams)
     ok(teams.cmd("ian", f"action {INC} Collect samples --owner olly --due '2026-11-23 12:00'"))

@@ -26,6 +26,8 @@ EXPECTED: set[tuple[Stage, Move, Stage]] = {
     (S.CAM, Move.ESCALATE, S.TTG),
     (S.TTG, Move.ESCALATE, S.CAM_EP),
     (S.MONITORING, Move.ESCALATE, S.CAM),
+    # 2.16: "the affected FTL in consultation with the SCS" may request one before CAM.
+    (S.FTL_ASSESSMENT, Move.CALL_CONFERENCE, S.CASE_CONFERENCE),
     (S.CAM, Move.CALL_CONFERENCE, S.CASE_CONFERENCE),
     (S.TTG, Move.CALL_CONFERENCE, S.CASE_CONFERENCE),
     (S.CAM_EP, Move.CALL_CONFERENCE, S.CASE_CONFERENCE),

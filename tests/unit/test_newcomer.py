@@ -146,13 +146,13 @@ def test_too_little_time_before_a_cut_off_starts_with_the_next_one(
 
 def test_meetings_are_numbered_as_shown(bot: Driver) -> None:
     declare(bot)
-    ok(bot.cmd("hana", f"rhythm {INC} replace escalated"))  # new rows, higher ids
+    ok(bot.cmd("hana", f"rhythm {INC} replace escalated --scg 'David'"))  # new rows, higher ids
     shown = ok(bot.cmd("fatima", f"rhythm {INC}")).card
     assert shown is not None
     labels = [k for k, _ in shown.facts]
     assert [k.split()[0] for k in labels] == [f"#{n}" for n in range(1, len(labels) + 1)]
     second = labels[1].split(" ", 1)[1]
-    removed = ok(bot.cmd("hana", f"rhythm {INC} remove 2"))
+    removed = ok(bot.cmd("hana", f"rhythm {INC} remove 2 --tcg 'TCG of 23 Nov'"))
     assert removed.text.startswith(f"{second} removed")
     assert bot.cmd("hana", f"rhythm {INC} remove 99").text.startswith("Meeting: no meeting #99")
 

@@ -153,7 +153,9 @@ def test_action_and_decide_store_every_option_as_typed(bot: Driver, eq: bool) ->
 
 @SPELLINGS
 def test_incident_options_store_as_typed(bot: Driver, eq: bool) -> None:
-    declare(bot, opts(eq, title="Gas-Hob EJ-15 Leaks", level="tactical", erco="yes"))
+    declare(
+        bot, opts(eq, title="Gas-Hob EJ-15 Leaks", level="tactical", erco="yes", tcg_chair="fatima")
+    )
     incident = one(bot, Incident)
     assert incident.title == "Gas-Hob EJ-15 Leaks"
     typed = {"by": "Fatima Okafor-Smith", "when": "2026-01-05 09:00", "notes": "ERT-Stood Up"}
@@ -170,7 +172,9 @@ def test_incident_options_store_as_typed(bot: Driver, eq: bool) -> None:
         )
     )
     assert one(bot, Lesson).aspect == "notification"
-    ok(bot.cmd("hana", f"level {INC} medium {opts(eq, rationale='Recall 90%-Complete: Wales')}"))
+    lower = opts(eq, rationale="Recall 90%-Complete: Wales", scg="SCG-Chair: Agreed 10:00")
+    ok(bot.cmd("hana", f"level {INC} medium {lower}"))
+    ok(bot.cmd("fatima", f"level {INC} approve"))
     with bot.engine.db.read() as s:
         rationales = list(s.scalars(select(Decision.rationale)))
-    assert "Recall 90%-Complete: Wales" in rationales
+    assert "Recall 90%-Complete: Wales SCG consultation: SCG-Chair: Agreed 10:00" in rationales

@@ -256,7 +256,7 @@ def test_sitrep_and_review_reports_hold_every_section_and_every_character(
         assert "?" not in text.replace("?ód?", "")  # nothing replaced
         assert "?ód?" not in text
 
-    de_escalate(bot)
+    de_escalate(bot, to="normal")
     for ref in open_actions(db):
         ok(bot.cmd("fatima", f"done {ref}"))
     ok(bot.cmd("hana", f'close {INC} --reason "Normal" --review "2026-12-15 10:00"'))
@@ -326,7 +326,7 @@ def test_a_closed_incident_takes_no_change_but_its_lessons_and_review(
     bot: Driver, db: Database
 ) -> None:
     issue = declare(bot, "--level strategic --exercise --tcg-chair fatima --scg-chair david")
-    de_escalate(bot)
+    de_escalate(bot, to="normal")
     for ref in open_actions(db):
         ok(bot.cmd("fatima", f"done {ref}"))
     ok(bot.cmd("hana", f'close {INC} --reason "Normal" --review "2026-12-15 10:00"'))

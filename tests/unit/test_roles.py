@@ -29,6 +29,9 @@ FTL = person("fatima", Grant(Role.FTL, GAS))
 OTHER_FTL = person("tom", Grant(Role.FTL, "Toys and Childcare"))
 SCS = person("sara", Grant(Role.SCS))
 NOBODY = person("olly")
+# 2.12: "Chaired by the Deputy Chief Executive, Regulation, TTG meetings take place routinely".
+DCE_REGULATION = person("rachel", Grant(Role.DEPUTY_CHIEF_EXECUTIVE, "Regulation"))
+DCE_EVIDENCE = person("erin", Grant(Role.DEPUTY_CHIEF_EXECUTIVE, "Evidence"))
 
 
 @pytest.mark.parametrize(
@@ -78,7 +81,8 @@ def test_assessment_is_for_imt_the_areas_ftl_and_scs() -> None:
         ("ftl_assessment", [IMT, HEAD, FTL], [OTHER_FTL, SCS, NOBODY]),
         ("cam", [IMT, FTL], [OTHER_FTL, NOBODY]),
         ("ttg", [IMT, HEAD], [FTL, SCS, NOBODY]),
-        ("cam_ep", [DD], [IMT, HEAD, FTL, SCS, NOBODY]),
+        # 2.13: CAM-EP "is activated by TTG", whose chair is the DCE, Regulation (2.12).
+        ("cam_ep", [DCE_REGULATION], [DD, DCE_EVIDENCE, IMT, HEAD, FTL, SCS, NOBODY]),
         ("closed_nfa", [IMT, FTL], [OTHER_FTL, NOBODY]),
     ],
 )
@@ -102,7 +106,9 @@ def test_whose_move_it_is() -> None:
     assert next_step(OTHER_FTL, Stage.RAISED, GAS, False, False) is None
     assert next_step(IMT, Stage.CAM, GAS, False, False)
     assert next_step(FTL, Stage.CAM, GAS, False, False) is None
-    assert next_step(DD, Stage.TTG, GAS, False, False)
+    # TTG holds the issue: its chair's move (2.12), not any deputy director's.
+    assert next_step(DCE_REGULATION, Stage.TTG, GAS, False, False)
+    assert next_step(DD, Stage.TTG, GAS, False, False) is None
     assert next_step(IMT, Stage.CASE_CONFERENCE, GAS, False, False) == (
         "record the case conference outcome"
     )

@@ -76,9 +76,9 @@ def test_after_downtime_recent_reminders_are_late_and_older_ones_missed(
 
 def test_replacing_the_rhythm_wholesale(bot: Driver, db: Database) -> None:
     declare(bot)
-    refused = bot.cmd("fatima", f"rhythm {INC} replace reduced")
+    refused = bot.cmd("fatima", f"rhythm {INC} replace reduced --scg 'David, 24 Nov'")
     assert not refused.ok and "IMT" in refused.text
-    ok(bot.cmd("ian", f"rhythm {INC} replace reduced"))
+    ok(bot.cmd("ian", f"rhythm {INC} replace reduced --scg 'David Osei agreed, 24 Nov'"))
     with db.read() as s:
         active = [e.name for e in s.scalars(select(RhythmEvent).where(RhythmEvent.active))]
         kept = len(s.scalars(select(RhythmEvent)).all())
@@ -117,6 +117,8 @@ def test_a_meeting_added_with_the_form(bot: Driver, db: Database) -> None:
                 "duration": "90",
                 "reminder": "15",
                 "holidays": "shift",
+                "agreed": "tcg",
+                "agreement": "TCG of 23 Nov",
             },
         )
     )
@@ -182,14 +184,14 @@ def test_a_meeting_every_n_hours(bot: Driver, db: Database, clock: ManualClock) 
     both = bot.cmd(
         "ian",
         f'rhythm {INC} add --name "Cell" --group other --every 4 '
-        "--days mon --at 09:00 --duration 30 --reminder 10 --holidays ignore",
+        "--days mon --at 09:00 --duration 30 --reminder 10 --holidays ignore --tcg 'TCG 23 Nov'",
     )
     assert not both.ok and "not both" in both.text
     ok(
         bot.cmd(
             "ian",
             f'rhythm {INC} add --name "Cell" --group other --every 4 '
-            "--duration 30 --reminder 10 --holidays ignore",
+            "--duration 30 --reminder 10 --holidays ignore --tcg 'TCG 23 Nov'",
         )
     )
     clock.advance(timedelta(hours=3, minutes=50, seconds=30))  # 13:20:30: 13:30 is 10 min off

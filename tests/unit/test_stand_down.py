@@ -190,7 +190,7 @@ def test_re_escalation_goes_back_through_section_2_keeping_history(
 
 def test_closure_needs_no_open_actions_and_a_scheduled_review(bot: Driver, db: Database) -> None:
     declare(bot, "--level strategic --exercise --tcg-chair fatima")
-    de_escalate(bot)
+    de_escalate(bot, to="normal")
     [action] = open_actions(db)
 
     refused = bot.cmd("ian", f"close {INC} --reason done --review '2026-12-15 10:00'")
@@ -264,7 +264,7 @@ def test_lessons_review_recommendations_and_sign_off(bot: Driver, db: Database) 
 
     early = bot.cmd("ian", f"review {INC} open")
     assert not early.ok and "no review scheduled" in early.text
-    de_escalate(bot)
+    de_escalate(bot, to="normal")
     for ref in open_actions(db):
         ok(bot.cmd("fatima", f"done {ref}"))
     ok(bot.cmd("hana", f'close {INC} --reason "Normal" --review "2026-12-15 10:00"'))

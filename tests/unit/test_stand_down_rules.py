@@ -49,7 +49,8 @@ ALLOWED = {
     (Status.DE_ESCALATED, IncidentMove.DE_ESCALATE): Status.DE_ESCALATED,
     (Status.DE_ESCALATED, IncidentMove.RE_ESCALATE): Status.RE_ESCALATING,
     (Status.RE_ESCALATING, IncidentMove.RE_DECLARE): Status.ACTIVE,
-    (Status.ACTIVE, IncidentMove.CLOSE): Status.CLOSED,
+    # 3.26: the return to normal is decided by IMT and the TCG chair with the SCG, so not
+    # straight from active: de-escalated (to normal operations, stand_down.close_refused).
     (Status.DE_ESCALATED, IncidentMove.CLOSE): Status.CLOSED,
 }
 

@@ -101,9 +101,16 @@ def _run(page) -> None:  # type: ignore[no-untyped-def]
     strategy = messages.filter(has_text="SCG strategy v1 · INC-2026-001")
     hana.expect(strategy).to_contain_text("Older owners rarely see online notices")
 
-    # Reassess: down to Medium, then up to High from the form; ERCO is asked at once.
-    hana.type(f"/opss level {INC} medium --rationale 'Leaks contained'")
-    hana.says("now Medium")
+    # Reassess: down to Medium (IMT and the TCG chair, the SCG consulted: 3.26), then up to
+    # High from the form (the IMT lead's flag, 3.25); ERCO is asked at once.
+    hana.type(f"/opss level {INC} medium --rationale 'Leaks contained' --scg 'David agreed'")
+    hana.says("stays Critical")
+    fatima = Person(page, "fatima")
+    page.locator("#channels button", has_text="inc-2026-001").click()
+    fatima.type(f"/opss level {INC} approve")
+    fatima.says("now Medium")
+    hana = Person(page, "hana")
+    page.locator("#channels button", has_text="inc-2026-001").click()
     hana.type(f"/opss level {INC}")
     hana.form_open("Response level")
     hana.field("level").locator("input[type=radio]").nth(1).check()  # High

@@ -87,11 +87,11 @@ def test_raise_to_declared_incident_in_the_browser(page) -> None:  # type: ignor
     ian.type(f"/opss escalate {REF} ttg")
     ian.says("escalated from CAM to TTG")
 
-    david = Person(page, "david")  # deputy director: TTG activates CAM-EP
-    david.assess()
-    david.type(f"/opss escalate {REF} cam-ep")
-    david.says("escalated from TTG to CAM-EP")
-    david.assess()
+    rachel = Person(page, "rachel")  # Deputy Chief Executive, Regulation: TTG's chair (2.12)
+    rachel.assess()
+    rachel.type(f"/opss escalate {REF} cam-ep --lead sara")
+    rachel.says("escalated from TTG to CAM-EP")
+    rachel.assess()
 
     olly = Person(page, "olly")
     olly.type(f"/opss conference {REF}")

@@ -146,17 +146,17 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
     ian.expect(summary).to_contain_text("CC-2026-0001 held")
     ian.expect(summary).to_contain_text("CC-2026-0002 held")
 
-    # De-escalate again, then close: refused while an action is open.
+    # Back to normal operations (3.26), then close: refused while an action is open.
     hana = Person(page, "hana")
     page.locator("#channels button", has_text="exercise-inc-2026-001").click()
     hana.type(
-        f'/opss deescalate {INC} --to operational --rationale "Fires explained" '
+        f'/opss deescalate {INC} --to normal --rationale "Fires explained" '
         '--scg "David agreed" --criteria "No reports for a month"'
     )
     hana.says("needs approval")
     approve(hana, "Awaiting the TCG chair")
     fatima = Person(page, "fatima")
-    approve(fatima, "de-escalated to Operational")
+    approve(fatima, "de-escalated to Normal operations")
     hana = Person(page, "hana")
     page.locator("#channels button", has_text="exercise-inc-2026-001").click()
     hana.type(f'/opss close {INC} --reason "Back to normal" --review "2026-12-15 10:00"')
