@@ -218,6 +218,8 @@ class CaseConference(Base):
     concluded_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # When its invitees are reminded (the scheduler's cursor); None once reminded or over.
+    next_run_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class Incident(Base):

@@ -55,6 +55,8 @@ def install(
         incidents_channel=settings.teams_incidents_channel_id,
         tenant_id=settings.microsoft_app_tenant_id,
         imt_conversation=engine.options.imt_conversation,
+        private=settings.teams_incident_channels == "private",
+        app_catalog_id=settings.teams_app_catalog_id,
     )
     messengers["teams"] = messenger
     surface = TeamsSurface(engine, db, adapter, auth, conversations, app_id, messenger)

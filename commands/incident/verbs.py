@@ -11,6 +11,7 @@ from commands.incident import (
     incidents,
     lessons,
     level,
+    membership,
     reescalation,
     review,
     strategy,
@@ -41,6 +42,19 @@ VERBS: tuple[Verb, ...] = (
                 COMMAND,
                 "group <INC> [open <kind> --chair .. --members .. | close <#>]",
                 "groups mobilised (3.3-3.16), chairs (3.4, 3.9); closing ends their meetings",
+            ),
+        ),
+    ),
+    Verb(
+        "members",
+        run=membership.members_verb,
+        subs=(Sub("add", run=membership.add), Sub("remove", run=membership.remove)),
+        lines=(
+            Line(
+                COMMAND,
+                "members <INC> [add | remove <user,..>]",
+                "who is in the incident and its conversation; join or leave them",
+                who="IMT or a deputy director (to add or remove)",
             ),
         ),
     ),
