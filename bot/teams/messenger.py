@@ -254,7 +254,7 @@ class TeamsMessenger:
             raise delivery_error(exc) from exc
         thread = started[0]
         await self._remember_thread(reference, thread)
-        await asyncio.to_thread(self._tell_imt, reason)
+        await asyncio.to_thread(self._tell_imt, topic, reason)
         return thread
 
     async def _remember_thread(self, base: Any, thread: str) -> None:
@@ -269,11 +269,11 @@ class TeamsMessenger:
             self.clock.now(),
         )
 
-    def _tell_imt(self, reason: str) -> None:
+    def _tell_imt(self, topic: str, reason: str) -> None:
         """Queued like any post, after the thread exists."""
         text = (
-            f"Teams could not create the incident's channel ({reason}). The incident's posts "
-            "are in a new thread in the incidents channel instead."
+            f"Teams could not create the channel for {topic} ({reason}). The incident's "
+            "posts are in a new thread in the incidents channel instead."
         )
         with self.db.unit_of_work() as session:
             outbox.queue(
