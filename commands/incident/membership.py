@@ -126,7 +126,7 @@ def _changing(ctx: Ctx, incident: Incident, what: str) -> None:
 
 
 def _people(ctx: Ctx, args: Args, incident: Incident, verb: str) -> list[Person]:
-    raw = ",".join(args.words[2:])
+    raw = ",".join(args.words[1:])  # after the reference (the sub-verb is taken out)
     names = [n.strip().lstrip("@") for n in raw.split(",") if n.strip()]
     if not names:
         raise UserError(

@@ -54,7 +54,7 @@ VERBS: tuple[Verb, ...] = (
                 COMMAND,
                 "members <INC> [add | remove <user,..>]",
                 "who is in the incident and its conversation; join or leave them",
-                who="IMT or a deputy director (to add or remove)",
+                who="IMT or a deputy director, to add or remove",
             ),
         ),
     ),

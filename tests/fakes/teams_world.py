@@ -308,8 +308,9 @@ def run(teams: TeamsWorld, user: str, text: str, expect: str) -> None:
 RATINGS = " ".join(f"{k}=high" for k in ALL_INDICATORS)
 
 
-def declare(teams: TeamsWorld, exercise: bool = False) -> None:
-    """The whole ladder, typed in Teams, to a declared incident."""
+def declare(teams: TeamsWorld, exercise: bool = False, options: str = "") -> None:
+    """The whole ladder, typed in Teams, to a declared incident (``options``: more of the
+    declaration's, e.g. ``--invite ian``)."""
     run(
         teams,
         "olly",
@@ -351,7 +352,7 @@ def declare(teams: TeamsWorld, exercise: bool = False) -> None:
     run(
         teams,
         "hana",
-        f"declare {REF} --scg-chair david --tcg-chair fatima --level tactical{flag}",
+        f"declare {REF} --scg-chair david --tcg-chair fatima --level tactical{flag} {options}",
         "declared as incident INC-2026-001",
     )
 
