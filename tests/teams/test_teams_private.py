@@ -7,6 +7,7 @@ posted to it once archived, and a taken name is told by Graph's error code."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
+from bot.teams import permissions
 from commands.core import outbox
 from storage.conversations import ConversationKey
 from storage.models import Notification, OutboxMessage
@@ -65,6 +67,31 @@ def told(teams: TeamsWorld, user: str, needle: str) -> dict[str, Any]:
 
 def members_of(call: Call) -> dict[str, list[str]]:
     return {m["user@odata.bind"].split("'")[1]: m["roles"] for m in call.body["members"]}
+
+
+def permissions_used(calls: list[Call], mode: permissions.Mode) -> set[str]:
+    """The declared permission each Graph call the bot made with ``mode``'s incident channels
+    needs; a call no permission declares fails the test (every permission the bot uses is in
+    the package and the docs)."""
+    used = set()
+    for call in calls:
+        found = set()
+        for p in (p for p in permissions.PERMISSIONS if mode in p.modes):
+            for pattern in p.calls:
+                method, _, rest = pattern.partition(" ")
+                path, _, note = rest.partition(" (")
+                path = path.split("?", 1)[0]
+                shape = re.escape(path).replace(r"\{", "{").replace(r"\}", "}")
+                shape = re.sub(r"\{[a-z]+\}", "[^/]+", shape)
+                kind = re.match(r"membershipType (\w+)", note)
+                if method != call.method or not re.fullmatch(shape, call.path):
+                    continue
+                if kind and call.body.get("membershipType") != kind.group(1):
+                    continue
+                found.add(p.name)
+        assert found, f"no declared permission covers {call.method} {call.path}"
+        used |= found
+    return used
 
 
 def graph_channel(teams: TeamsWorld, name: str) -> dict[str, Any]:
@@ -131,8 +158,10 @@ def test_a_private_incident_is_a_private_channel_of_exactly_its_members(
 
 
 def test_a_member_added_and_removed_joins_and_leaves_the_channel(teams: TeamsWorld) -> None:
+    teams.graph.add_channel(CHANNEL_NAME, "someone else's")
     declare(teams)
-    channel = graph_channel(teams, CHANNEL_NAME)
+    name = f"{CHANNEL_NAME}-2"
+    channel = graph_channel(teams, name)
     assert "aad-ian" not in teams.graph.private_members(channel["id"])
     run(teams, "fatima", f"members {INC} add ian", "add people to the incident for INC-2026-001")
 
@@ -141,7 +170,7 @@ def test_a_member_added_and_removed_joins_and_leaves_the_channel(teams: TeamsWor
     (added,) = [c for c in teams.graph.calls if c.method == "POST" and c.path.endswith("/members")]
     assert added.status == 201 and added.body["roles"] == []
     message = told(teams, "ian", f"You are now in incident {INC}")
-    assert links(message) == [deep_link(channel["id"], CHANNEL_NAME)]
+    assert links(message) == [deep_link(channel["id"], name)]
     teams.said(channel["id"], f"Hana Patel added Ian Brooks to {INC}")
     run(teams, "hana", f"members {INC}", "Ian Brooks")
 
@@ -159,6 +188,17 @@ def test_a_member_added_and_removed_joins_and_leaves_the_channel(teams: TeamsWor
         "aad-david",
         "aad-fatima",
     }
+
+    # Closed, its channel archived: every Graph call the bot made is one a permission it
+    # declares covers, and every permission declared for private channels was used.
+    run(
+        teams,
+        "hana",
+        f'close {INC} --reason "Back to normal" --review "2026-12-15 10:00"',
+        f"{INC} closed by Hana Patel",
+    )
+    teams.graph.wait_for(lambda g: bool(g.channels[channel["id"]].get("isArchived")))
+    assert permissions_used(teams.graph.calls, "private") == set(permissions.application("private"))
 
 
 def test_a_notification_owner_is_reminded_in_their_chat_and_nothing_follows_the_archive(
@@ -254,13 +294,24 @@ def standard(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Teams
 
 
 def test_standard_channels_stay_a_configured_choice(standard: TeamsWorld) -> None:
+    standard.graph.add_channel(CHANNEL_NAME, "someone else's")
     declare(standard, options="--invite ian")
-    channel = graph_channel(standard, CHANNEL_NAME)
+    name = f"{CHANNEL_NAME}-2"
+    channel = graph_channel(standard, name)
     made = [c for c in standard.graph.calls if c.method == "POST" and c.path.endswith("/channels")]
-    assert [c.body["membershipType"] for c in made] == ["standard"]
-    assert "members" not in made[0].body
+    assert [c.body["membershipType"] for c in made] == ["standard", "standard"]
+    assert "members" not in made[1].body
     assert not any("enabledApps" in c.path or "/members" in c.path for c in standard.graph.calls)
     standard.said(channel["id"], f"Decision log · {INC}")
     message = told(standard, "ian", f"Hana Patel declared incident {INC}")
-    assert f"Channel {CHANNEL_NAME}" in _flat(message)
-    assert links(message) == [deep_link(channel["id"], CHANNEL_NAME)]
+    assert f"Channel {name}" in _flat(message) and "Private" not in _flat(message)
+    assert links(message) == [deep_link(channel["id"], name)]
+    run(
+        standard,
+        "hana",
+        f'close {INC} --reason "Back to normal" --review "2026-12-15 10:00"',
+        f"{INC} closed by Hana Patel",
+    )
+    standard.graph.wait_for(lambda g: bool(g.channels[channel["id"]].get("isArchived")))
+    needed = {p.name for p in permissions.PERMISSIONS if "standard" in p.modes}
+    assert permissions_used(standard.graph.calls, "standard") == needed
