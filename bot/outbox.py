@@ -494,17 +494,15 @@ Pointed = ops.Post | ops.Answer | ops.Tell
 def pointed(op: Pointed, where: Where) -> Pointed:
     """A message with the conversation it points to named under its text and, where there
     is a link, a button that opens it: on its card, or on a small card of its own (a reply
-    whose card is not shown to its caller gets that one instead)."""
+    whose card its caller is not shown gets that one instead)."""
     link = ((where.button, where.url),) if where.url else ()
     text = f"{op.text}\n{where.words}" if op.text else where.words
-    exercise = op.text.startswith("EXERCISE")
-    own = Card(title=where.words, links=link, exercise=exercise)
-    if isinstance(op, ops.Answer) and not op.ephemeral and op.card is not None:
-        if link:
-            return replace(op, card=own, ephemeral=True, about="")
-        return replace(op, text=text, about="")
-    if op.card is not None:
+    hidden = isinstance(op, ops.Answer) and not op.ephemeral  # its caller sees its text only
+    if op.card is not None and not hidden:
         return replace(op, text=text, card=replace(op.card, links=op.card.links + link), about="")
-    if link:
-        return replace(op, card=own, about="")
-    return replace(op, text=text, about="")
+    if not link:
+        return replace(op, text=text, about="")
+    own = Card(title=where.words, links=link, exercise=op.text.startswith("EXERCISE"))
+    if isinstance(op, ops.Answer):
+        return replace(op, card=own, ephemeral=True, about="")
+    return replace(op, card=own, about="")

@@ -535,6 +535,19 @@ def test_start_up_checks_name_what_teams_is_missing() -> None:
     assert ("refuse", "MicrosoftAppPassword") in said
     assert ("warn", "TEAMS_IMT_CHANNEL_ID") in said
     assert ("warn", "TEAMS_TEAM_ID") in said
+    private = {
+        (p.level, p.setting)
+        for p in problems(
+            Settings(
+                _env_file=None,
+                microsoft_app_id=APP_ID,
+                microsoft_app_tenant_id=TENANT,
+                teams_team_id=TEAM,
+                local_workspace=False,
+            )
+        )
+    }
+    assert ("warn", "TEAMS_APP_CATALOG_ID") in private  # private channels it cannot join
 
 
 def test_a_retried_channel_creation_finds_the_channel_it_made(teams: TeamsWorld) -> None:
