@@ -294,9 +294,13 @@ def standard(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Teams
 
 
 def test_standard_channels_stay_a_configured_choice(standard: TeamsWorld) -> None:
-    standard.graph.add_channel(CHANNEL_NAME, "someone else's")
-    declare(standard, options="--invite ian")
-    name = f"{CHANNEL_NAME}-2"
+    """And a long title: Teams' 50 characters, the suffix of a taken name within them."""
+    title = "Gas hob elbow joints leaking at the flange under domestic pressure"
+    fitted = "inc-2026-001-gas-hob-elbow-joints-leaking-at-the-f"  # 50 characters
+    standard.graph.add_channel(fitted, "someone else's")
+    declare(standard, options=f'--invite ian --title "{title}"')
+    name = "inc-2026-001-gas-hob-elbow-joints-leaking-at-the-2"
+    assert len(fitted) == len(name) == 50
     channel = graph_channel(standard, name)
     made = [c for c in standard.graph.calls if c.method == "POST" and c.path.endswith("/channels")]
     assert [c.body["membershipType"] for c in made] == ["standard", "standard"]
