@@ -205,7 +205,7 @@ def invited(
 def _tell_invitees(ctx: Ctx, conference: CaseConference, text: str, card: Card) -> None:
     """Each invitee but the caller, directly, where they have an account on this surface."""
     people, named = load_people(ctx.session, [conference])
-    everyone = [p for p in invited(conference, people, named) if p.id != ctx.person.id]
+    everyone = [p for p in invited(conference, people, named) if not is_person(p.id, ctx.person)]
     reach = reachable(ctx.session, [p.id for p in everyone])
     for person in everyone:
         if (person.id, ctx.surface) in reach:

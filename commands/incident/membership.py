@@ -24,6 +24,7 @@ from rules.stand_down import Status
 from storage import repositories as repo
 from storage.conversations import ConversationKey
 from storage.models import Incident, IncidentGroup, IncidentRole, Person
+from storage.whose import is_person, names_person
 
 
 def ftls_of(ctx: Ctx, areas: Iterable[str]) -> dict[str, Person]:
@@ -211,7 +212,7 @@ def _holds(ctx: Ctx, incident: Incident, person: Person) -> str:
     for row in ctx.session.scalars(
         select(IncidentRole).where(
             IncidentRole.incident_id == incident.id,
-            IncidentRole.person_id == person.id,
+            names_person(IncidentRole.person_id, person),
             IncidentRole.ended_at.is_(None),
         )
     ):
@@ -221,7 +222,7 @@ def _holds(ctx: Ctx, incident: Incident, person: Person) -> str:
             IncidentGroup.incident_id == incident.id, IncidentGroup.closed_at.is_(None)
         )
     ):
-        if group.chair_id == person.id:
+        if is_person(group.chair_id, person):
             return f"{group.name} chair"
         if person.name in (group.members or []):
             return f"{group.name} member"

@@ -121,8 +121,6 @@ def direct_to(loaded: Loaded, incident: Incident, event: RhythmEvent) -> list[in
     people += [loaded.attendees.get(w) for w in named_words(event.attendees or "")]
     out: list[int] = []
     for person in people:
-        if person is None or person.id in out:
-            continue
-        if (person.id, incident.surface) in loaded.reachable:
+        if person is not None and (person.id, incident.surface) in loaded.reachable:
             out.append(person.id)
-    return out
+    return list(dict.fromkeys(out))  # each once, in order
