@@ -338,6 +338,15 @@ def _teams(settings: Settings) -> list[Problem]:
                 "get a thread in TEAMS_INCIDENTS_CHANNEL_ID instead of their own channel.",
             )
         )
+    elif settings.teams_incident_channels == "private" and not settings.teams_app_catalog_id:
+        found.append(
+            Problem(
+                "warn",
+                "TEAMS_APP_CATALOG_ID",
+                "unset: the bot cannot add itself to the private channels it makes, so each "
+                "channel's owner is asked to add the app by hand (docs/install-teams.md).",
+            )
+        )
     return found
 
 

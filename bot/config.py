@@ -103,6 +103,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("microsoft_app_tenant_id", "MicrosoftAppTenantId"),
     )
     teams_team_id: str | None = None  # the team where incident channels are created
+    # "private": each incident's channel is a private channel of its members (application
+    # permissions, docs/install-teams.md); "standard": a channel the whole team reads.
+    teams_incident_channels: Literal["private", "standard"] = "private"
+    # The app's id in the organisation's app catalog (Graph's teamsApp id, not the
+    # manifest's): the bot adds itself to each private channel it makes with it.
+    teams_app_catalog_id: str | None = None
     teams_incidents_channel_id: str | None = None  # threads, where Graph cannot make channels
     teams_imt_channel_id: str | None = None  # where IMT is told of new issues
     # Records put in a channel's files folder (Graph: Files.ReadWrite.All or Sites.Selected).

@@ -3,9 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from cards.model import Card
+
+
+@dataclass(frozen=True)
+class Created:
+    """A channel as the platform made it: its id and the name it took (a suffix when the name
+    was taken, shortened to the platform's limit), which the binding keeps."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Where:
+    """A conversation as a surface names it to people: words (``Private channel
+    inc-2026-001-…``) and a link that opens it (empty when the platform gives none)."""
+
+    words: str
+    url: str = ""
+    button: str = "Open"
 
 
 class DeliveryError(Exception):
@@ -19,8 +39,11 @@ class DeliveryError(Exception):
 class Messenger(Protocol):
     surface: str
 
-    async def create_channel(self, name: str, topic: str, private: bool, members: list[str]) -> str:
-        """Create (or find, if a retry already made it) a channel; returns its id."""
+    async def create_channel(
+        self, name: str, topic: str, private: bool, members: list[str]
+    ) -> str | Created:
+        """Create (or find, if a retry already made it) a channel; returns its id, or its id
+        and the name it took when that is not ``name``."""
         ...
 
     async def invite(self, channel_id: str, members: list[str]) -> None: ...

@@ -19,7 +19,7 @@ from sqlalchemy import case, func, select
 
 from bot.leader import LeaderLock
 from bot.logs import request_id
-from bot.messaging import DeliveryError, Messenger
+from bot.messaging import Created, DeliveryError, Messenger, Where
 from cards.model import Card
 from commands.core import outbox as ops
 from commands.core.clock import Clock
@@ -85,6 +85,21 @@ async def with_meeting(
     return replace(card, links=(*card.links, (JOIN, url)))
 
 
+@runtime_checkable
+class Remover(Protocol):
+    """A messenger that takes people out of a channel (op ``remove``: they left the incident)."""
+
+    async def remove(self, channel_id: str, members: list[str]) -> None: ...
+
+
+@runtime_checkable
+class Pointer(Protocol):
+    """A messenger that names a conversation it made as people see it, with a link (a
+    message's ``about``); without one, the conversation is named by its bound name."""
+
+    def where(self, channel_id: str, name: str) -> Where: ...
+
+
 def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=2 ** min(attempts, 10)), MAX_BACKOFF)
 
@@ -127,6 +142,9 @@ class OutboxWorker:
         self._unknown: set[int] = set()
         self._seen_upto: int | None = None  # the last row queued before this worker led
         self._lanes_begun: set[ConversationKey] = set()
+        # Lanes whose channel was archived, and the archiving row's id: nothing queued after
+        # it is posted there (a reminder that fell due as the incident closed).
+        self._archived: dict[ConversationKey, int] = {}
 
     def kick(self) -> None:
         """Called after a commit that queued posts; safe from any thread."""
@@ -286,11 +304,15 @@ class OutboxWorker:
         if op is None:
             return {"skipped": f"unknown operation {message.op}"}
         if isinstance(op, ops.CreateChannel):
-            channel_id = await messenger.create_channel(
-                op.name, op.topic, op.private, list(op.members)
-            )
-            await asyncio.to_thread(self._bind, key, channel_id, op.name)
-            return {"channel": channel_id}
+            made = await messenger.create_channel(op.name, op.topic, op.private, list(op.members))
+            created = made if isinstance(made, Created) else Created(made, op.name)
+            await asyncio.to_thread(self._bind, key, created.id, created.name)
+            return {"channel": created.id, "name": created.name}
+        if isinstance(op, ops.Post | ops.Answer | ops.Tell) and op.about:
+            pointed = await self._pointing(messenger, message.surface, op)
+            if pointed is None:
+                return None  # the conversation it points to is not made yet: wait for it
+            op = pointed
         if isinstance(op, ops.Answer):  # to the caller: the destination is the surface's own
             if not isinstance(messenger, Replier):
                 return {"skipped": f"{message.surface} takes no queued replies"}
@@ -308,9 +330,18 @@ class OutboxWorker:
         channel_id = await asyncio.to_thread(self._resolve, key)
         if channel_id is None:
             return None  # its channel is not created yet: wait for the create_channel row
+        if not isinstance(op, ops.Archive) and await asyncio.to_thread(
+            self._after_archive, key, message.id
+        ):
+            return {"skipped": "the conversation is archived"}
         if isinstance(op, ops.Invite):
             await messenger.invite(channel_id, list(op.members))
             return {"channel": channel_id}
+        if isinstance(op, ops.Remove):
+            if not isinstance(messenger, Remover):
+                return {"skipped": f"{message.surface} takes no one out of a channel"}
+            await messenger.remove(channel_id, list(op.members))
+            return {"channel": channel_id, "removed": list(op.members)}
         if isinstance(op, ops.Update | ops.Bookmark):
             target = await asyncio.to_thread(self._anchor_target, message)
             if target is None:
@@ -325,6 +356,7 @@ class OutboxWorker:
             return target
         if isinstance(op, ops.Archive):
             await messenger.archive(channel_id)
+            self._archived.setdefault(key, message.id)
             return {"channel": channel_id, "archived": True}
         if isinstance(op, ops.Upload):
             return await self._upload(messenger, message, channel_id, op)
@@ -367,6 +399,56 @@ class OutboxWorker:
         if op.pin:
             await messenger.pin(channel_id, message_id)
         return {"channel": channel_id, "message": message_id}
+
+    async def _pointing(
+        self, messenger: Messenger, surface: str, op: ops.Post | ops.Answer | ops.Tell
+    ) -> ops.Post | ops.Answer | ops.Tell | None:
+        """``op`` with the conversation it is ``about`` named under its text, as the surface
+        names it, with a link; None while that conversation is still to be made."""
+        found = await asyncio.to_thread(self._made, surface, op.about)
+        if found is None:
+            return None
+        if not found:  # never to be made on this surface: the message goes without it
+            return replace(op, about="")
+        channel_id, name = found
+        where = messenger.where(channel_id, name) if isinstance(messenger, Pointer) else Where(name)
+        return pointed(op, where)
+
+    def _made(self, surface: str, conversation: str) -> tuple[str, str] | tuple[()] | None:
+        """The bound channel (id, name) of a conversation; () when none is bound or queued to
+        be made; None while its ``create_channel`` waits."""
+        with self.db.read() as session:
+            bound = repo.binding(session, surface, conversation)
+            if bound is not None:
+                return bound.external_id, bound.name
+            waiting = session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.surface == surface,
+                    OutboxMessage.conversation == conversation,
+                    OutboxMessage.op == ops.CreateChannel.OP,
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                )
+            )
+            return None if waiting is not None else ()
+
+    def _after_archive(self, lane: ConversationKey, message_id: int) -> bool:
+        """Whether the lane's channel was archived by a row before this one: checked when it
+        is delivered, whatever was known when it was queued."""
+        archived = self._archived.get(lane)
+        if archived is None:
+            with self.db.read() as session:
+                archived = session.scalar(
+                    select(func.min(OutboxMessage.id)).where(
+                        OutboxMessage.surface == lane.surface,
+                        OutboxMessage.conversation == lane.conversation,
+                        OutboxMessage.op == ops.Archive.OP,
+                        OutboxMessage.status == OutboxStatus.DELIVERED,
+                    )
+                )
+            if archived is None:
+                return False
+            self._archived[lane] = archived
+        return archived < message_id
 
     def _accounts(self, surface: str, person_id: int) -> list[str]:
         """The person's accounts on ``surface``, oldest first (the one they first used)."""
@@ -445,3 +527,23 @@ class OutboxWorker:
             )
             message.last_error = error[:500]
         self._retry_at[message_id] = self.monotonic() + wait.total_seconds()
+
+
+Pointed = ops.Post | ops.Answer | ops.Tell
+
+
+def pointed(op: Pointed, where: Where) -> Pointed:
+    """A message with the conversation it points to named under its text and, where there
+    is a link, a button that opens it: on its card, or on a small card of its own (a reply
+    whose card its caller is not shown gets that one instead)."""
+    link = ((where.button, where.url),) if where.url else ()
+    text = f"{op.text}\n{where.words}" if op.text else where.words
+    hidden = isinstance(op, ops.Answer) and not op.ephemeral  # its caller sees its text only
+    if op.card is not None and not hidden:
+        return replace(op, text=text, card=replace(op.card, links=op.card.links + link), about="")
+    if not link:
+        return replace(op, text=text, about="")
+    own = Card(title=where.words, links=link, exercise=op.text.startswith("EXERCISE"))
+    if isinstance(op, ops.Answer):
+        return replace(op, card=own, ephemeral=True, about="")
+    return replace(op, card=own, about="")

@@ -273,6 +273,16 @@ class Batch:
         ).tuples()
         return {(area or "").casefold(): name for area, name in rows}
 
+    def ftl_people(self) -> dict[str, Person]:
+        """Each area's FTL as a person (the earliest grant), keyed by the casefolded area."""
+        rows = self.session.execute(
+            select(RoleGrant.area, Person)
+            .join(Person, Person.id == RoleGrant.person_id)
+            .where(RoleGrant.role == roles.Role.FTL.value, RoleGrant.revoked_at.is_(None))
+            .order_by(RoleGrant.id.desc())
+        ).tuples()
+        return {(area or "").casefold(): person for area, person in rows}
+
     def sitrep_numbers(self, incident_ids: Iterable[int]) -> dict[int, int]:
         """Each incident's last sitrep number (0 for none)."""
         ids = set(incident_ids)
@@ -287,22 +297,27 @@ class Batch:
 
     # Writing ------------------------------------------------------------------------------
 
-    def ctx(self, incident: Incident) -> Ctx:
-        """The bot acting on ``incident``'s surface (one context per surface in the batch)."""
+    def on(self, surface: str) -> Ctx:
+        """The bot acting on a surface (one context per surface in the batch)."""
         if self._system is None:
             self._system = repo.system_person(self.session, self.now)
-        ctx = self._contexts.get(incident.surface)
+        ctx = self._contexts.get(surface)
         if ctx is None:
             ctx = Ctx(
                 session=self.session,
                 person=self._system,
                 actor=roles.Actor(self._system.name),
-                surface=incident.surface,
+                surface=surface,
                 channel="",
                 now=self.now,
                 options=self.options,
             )
-            self._contexts[incident.surface] = ctx
+            self._contexts[surface] = ctx
+        return ctx
+
+    def ctx(self, incident: Incident) -> Ctx:
+        """The bot acting on ``incident``'s surface, knowing whether it is closed."""
+        ctx = self.on(incident.surface)
         ctx.know_incident(incident.channel_key, incident.exercise, incident.status == Status.CLOSED)
         return ctx
 

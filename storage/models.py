@@ -223,6 +223,8 @@ class CaseConference(Base):
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     # 2.15: the grounds on which it takes place (keys of rules.conferences.GROUNDS).
     grounds: Mapped[list[Any] | None]
+    # When its invitees are reminded (the scheduler's cursor); None once reminded or over.
+    next_run_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class Incident(Base):

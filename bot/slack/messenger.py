@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.logs import request_id
-from bot.messaging import DeliveryError
+from bot.messaging import Created, DeliveryError, Where
 from cards.blockkit import blocks_json, card_blocks, message_text, text_blocks
 from cards.model import Card
 from commands.core.context import Reply
@@ -62,27 +62,29 @@ class SlackMessenger:
             raise _delivery_error(exc) from exc
         return dict(response.data) if isinstance(response.data, dict) else {}
 
-    async def create_channel(self, name: str, topic: str, private: bool, members: list[str]) -> str:
-        channel_id = await self._create_or_find(name, private)
-        await self._call("conversations.setTopic", channel=channel_id, topic=topic[:250])
-        await self.invite(channel_id, members)
-        return channel_id
+    async def create_channel(
+        self, name: str, topic: str, private: bool, members: list[str]
+    ) -> Created:
+        created = await self._create_or_find(name, private)
+        await self._call("conversations.setTopic", channel=created.id, topic=topic[:250])
+        await self.invite(created.id, members)
+        return created
 
-    async def _create_or_find(self, name: str, private: bool) -> str:
+    async def _create_or_find(self, name: str, private: bool) -> Created:
         for attempt in range(1, 20):
             candidate = name if attempt == 1 else _suffixed(name, attempt)
             try:
                 response = await self.client.api_call(
                     "conversations.create", json={"name": candidate, "is_private": private}
                 )
-                return str(response["channel"]["id"])
+                return Created(str(response["channel"]["id"]), candidate)
             except SlackApiError as exc:
                 if exc.response.get("error") != "name_taken":
                     raise _delivery_error(exc) from exc
                 # A retry after a crash finds the channel it made (the bot is a member).
                 mine = await self._find_own_channel(candidate)
                 if mine is not None:
-                    return mine
+                    return Created(mine, candidate)
         raise DeliveryError(f"no free channel name for {name}")
 
     async def _find_own_channel(self, name: str) -> str | None:
@@ -113,6 +115,21 @@ class SlackMessenger:
         except SlackApiError as exc:
             if exc.response.get("error") != "already_in_channel":
                 raise _delivery_error(exc) from exc
+
+    async def remove(self, channel_id: str, members: list[str]) -> None:
+        """People who left the incident leave its channel (one ``conversations.kick`` each)."""
+        for user in await asyncio.to_thread(self._slack_ids, members):
+            try:
+                await self.client.api_call(
+                    "conversations.kick", json={"channel": channel_id, "user": user}
+                )
+            except SlackApiError as exc:
+                if exc.response.get("error") != "not_in_channel":
+                    raise _delivery_error(exc) from exc
+
+    def where(self, channel_id: str, name: str) -> Where:
+        """A channel as Slack names it, and the link that opens it there."""
+        return Where(f"#{name}", f"https://slack.com/app_redirect?channel={channel_id}", "Open")
 
     def _slack_ids(self, names: list[str]) -> list[str]:
         with self.db.read() as session:

@@ -1,11 +1,14 @@
-"""Microsoft Graph, only what the bot needs: create a standard channel in the team, find
-one it made before, and archive it when its incident closes; put a record in a channel's
+"""Microsoft Graph, only what the bot needs: make an incident's channel in the team (standard,
+or private with its members), add the bot to a private one, add and take out members, find a
+channel it made before, and archive it when its incident closes; put a record in a channel's
 files folder; make a Teams meeting for a battle-rhythm meeting. Plain aiohttp and a token
-from MSAL (msgraph-sdk would add ~390 MB)."""
+from MSAL (msgraph-sdk would add ~390 MB). The permission each call needs is in
+``bot/teams/permissions.py``."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -17,7 +20,12 @@ from bot.teams.auth import GraphToken
 log = logging.getLogger(__name__)
 
 MAX_DISPLAY_NAME = 50  # Graph refuses a longer channel displayName
+MAX_MEMBERS = 200  # a private channel made with more takes the rest one by one
 TIMEOUT = aiohttp.ClientTimeout(total=30)
+# The error code Graph gives for a channel name in use (or held by a deleted channel):
+# the message's words vary, the code does not.
+NAME_TAKEN = "NameAlreadyExists"
+MEMBER = "#microsoft.graph.aadUserConversationMember"
 
 
 class GraphRefused(Exception):
@@ -26,6 +34,13 @@ class GraphRefused(Exception):
 
 class NameTaken(Exception):
     pass
+
+
+def _error(data: dict[str, Any]) -> tuple[str, str]:
+    error = data.get("error") or {}
+    if not isinstance(error, dict):
+        return "", ""
+    return str(error.get("code") or ""), str(error.get("message") or "")
 
 
 class Graph:
@@ -43,42 +58,109 @@ class Graph:
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
-    async def create_channel(self, team_id: str, display_name: str, description: str) -> str:
-        body = {
+    def _channels(self, team_id: str, version: str = "v1.0") -> str:
+        return f"{self.base_url}/{version}/teams/{quote(team_id, safe='')}/channels"
+
+    def _user(self, user_id: str) -> str:
+        return f"{self.base_url}/v1.0/users('{quote(user_id, safe='')}')"
+
+    async def create_channel(
+        self,
+        team_id: str,
+        display_name: str,
+        description: str,
+        *,
+        members: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """A standard channel, or with ``members`` (Azure AD object ids, the first its owner,
+        as Graph requires of a private channel an app makes) a private one."""
+        body: dict[str, Any] = {
             "displayName": display_name[:MAX_DISPLAY_NAME],
             "description": description[:1024],
-            "membershipType": "standard",
+            "membershipType": "private" if members else "standard",
         }
-        url = f"{self.base_url}/v1.0/teams/{quote(team_id, safe='')}/channels"
-        status, data, headers = await self._call("POST", url, json=body)
+        if members:
+            body["members"] = [
+                {
+                    "@odata.type": MEMBER,
+                    "user@odata.bind": self._user(user),
+                    "roles": ["owner"] if i == 0 else [],
+                }
+                for i, user in enumerate(members[:MAX_MEMBERS])
+            ]
+        status, data, headers = await self._call("POST", self._channels(team_id), json=body)
         if status in (200, 201):
-            return str(data["id"])
-        message = str((data.get("error") or {}).get("message", ""))
-        if status in (400, 409) and "already exist" in message.lower():
+            return data
+        code, message = _error(data)
+        if code == NAME_TAKEN:
             raise NameTaken(display_name)
-        raise self._failure(status, message, headers)
+        raise self._failure(status, message or code, headers)
 
     async def find_channel(self, team_id: str, display_name: str) -> dict[str, Any] | None:
+        """The channel of that exact name: one filtered read, not a listing of the team."""
         name = display_name.replace("'", "''")
-        url = f"{self.base_url}/v1.0/teams/{quote(team_id, safe='')}/channels"
         status, data, headers = await self._call(
-            "GET", url, params={"$filter": f"displayName eq '{name}'"}
+            "GET", self._channels(team_id), params={"$filter": f"displayName eq '{name}'"}
         )
         if status != 200:
-            raise self._failure(status, str((data.get("error") or {}).get("message", "")), headers)
+            raise self._failure(status, _error(data)[1], headers)
         found = [c for c in data.get("value", []) if c.get("displayName") == display_name]
         return found[0] if found else None
 
+    async def enable_app(self, team_id: str, channel_id: str, catalog_id: str) -> None:
+        """Add the app (by its id in the app catalog) to a private channel: a bot installed in
+        the team is not in its private channels until it is added to each."""
+        url = f"{self._channels(team_id, 'beta')}/{quote(channel_id, safe='')}/enabledApps/$ref"
+        body = {"@odata.id": f"{self.base_url}/beta/appCatalogs/teamsApps/{catalog_id}"}
+        status, data, headers = await self._call("POST", url, json=body)
+        if status in (200, 201, 204) or status == 409:  # 409: it is in already
+            return
+        raise self._failure(status, _error(data)[1], headers)
+
+    async def add_member(self, team_id: str, channel_id: str, user_id: str) -> bool:
+        """Add a person to a private channel; False when Graph will not have them (not in the
+        team, disabled), which is logged rather than retried for ever."""
+        url = f"{self._channels(team_id)}/{quote(channel_id, safe='')}/members"
+        body = {"@odata.type": MEMBER, "roles": [], "user@odata.bind": self._user(user_id)}
+        status, data, headers = await self._call("POST", url, json=body)
+        if status in (200, 201) or status == 409:  # 409: a member already
+            return True
+        failure = self._failure(status, _error(data)[1], headers)
+        if isinstance(failure, GraphRefused) and status in (400, 404):
+            log.warning("not added to channel %s: %s", channel_id, failure)
+            return False
+        raise failure
+
+    async def remove_member(self, team_id: str, channel_id: str, user_id: str) -> None:
+        """Take a person out of a private channel (not being in it is not an error)."""
+        url = f"{self._channels(team_id)}/{quote(channel_id, safe='')}/members"
+        membership = None
+        while url and membership is None:
+            status, data, headers = await self._call("GET", url)
+            if status != 200:
+                raise self._failure(status, _error(data)[1], headers)
+            membership = next(
+                (m.get("id") for m in data.get("value", []) if m.get("userId") == user_id), None
+            )
+            url = str(data.get("@odata.nextLink") or "")
+        if membership is None:
+            return
+        status, data, headers = await self._call(
+            "DELETE",
+            f"{self._channels(team_id)}/{quote(channel_id, safe='')}/members/"
+            f"{quote(str(membership), safe='')}",
+        )
+        if status in (200, 204, 404):
+            return
+        raise self._failure(status, _error(data)[1], headers)
+
     async def archive_channel(self, team_id: str, channel_id: str) -> None:
         """Archive a channel (read-only for members); archiving it again is not an error."""
-        url = (
-            f"{self.base_url}/v1.0/teams/{quote(team_id, safe='')}/channels/"
-            f"{quote(channel_id, safe='')}/archive"
-        )
+        url = f"{self._channels(team_id)}/{quote(channel_id, safe='')}/archive"
         status, data, headers = await self._call("POST", url, json={})
         if status in (200, 202, 204):
             return
-        message = str((data.get("error") or {}).get("message", ""))
+        message = _error(data)[1]
         if status == 400 and "archived" in message.lower():
             return
         raise self._failure(status, message, headers)

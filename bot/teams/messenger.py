@@ -21,28 +21,33 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
 from msrest.exceptions import ClientException
+from sqlalchemy import select
 
-from bot.messaging import DeliveryError
+from bot.messaging import Created, DeliveryError, Where
 from bot.teams import cards as teams_cards
 from bot.teams import files
 from bot.teams.conversations import Conversations, channel_root
-from bot.teams.graph import MAX_DISPLAY_NAME, Graph, GraphRefused, NameTaken
+from bot.teams.graph import MAX_DISPLAY_NAME, MAX_MEMBERS, Graph, GraphRefused, NameTaken
 from cards.model import Card
 from commands.core import outbox
 from commands.core.clock import Clock
 from commands.core.context import Reply
 from commands.core.outbox import Answer
+from storage import repositories as repo
 from storage.conversations import ConversationKey
+from storage.models import Identity, Person
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "msteams"
+DEEP_LINK = "https://teams.microsoft.com/l"
 
 
 def delivery_error(exc: Exception) -> DeliveryError:
@@ -78,6 +83,8 @@ class TeamsMessenger:
         imt_conversation: str,
         channel_files: bool = False,
         meeting_organizer: str | None = None,
+        private: bool = True,
+        app_catalog_id: str | None = None,
     ) -> None:
         self.adapter = adapter
         self.app_id = app_id
@@ -93,36 +100,118 @@ class TeamsMessenger:
         self.channel_files = channel_files
         # The user whose Teams meetings the bot makes (an application access policy).
         self.meeting_organizer = meeting_organizer
+        self.private = private  # TEAMS_INCIDENT_CHANNELS=private
+        self.app_catalog_id = app_catalog_id
 
     # Channels -------------------------------------------------------------------------------
 
-    async def create_channel(self, name: str, topic: str, private: bool, members: list[str]) -> str:
-        # A standard channel: every member of the team can follow the incident, and the
-        # resource-specific permission Channel.Create.Group covers it (see docs/install-teams.md).
+    async def create_channel(
+        self, name: str, topic: str, private: bool, members: list[str]
+    ) -> Created:
+        """The incident's channel through Graph: private with exactly its members (the first
+        its owner) when TEAMS_INCIDENT_CHANNELS is ``private``, else standard, open to the
+        whole team (docs/install-teams.md says which permissions each needs). Where Graph is
+        not configured or refuses, a thread in the incidents channel."""
         reason = "Graph is not configured (TEAMS_TEAM_ID, MicrosoftAppTenantId)"
         if self.graph is not None:
+            ids = await asyncio.to_thread(self._aad_ids, members) if self.private else {}
+            people = [ids[m] for m in members if m in ids]
             try:
-                channel_id = await self._graph_channel(name, topic)
+                channel = await self._graph_channel(name, topic, people)
             except GraphRefused as exc:
                 reason = str(exc)
                 log.warning("incident channel %s not created: %s; using a thread", name, exc)
             else:
+                channel_id, taken = str(channel["id"]), str(channel.get("displayName") or name)
+                if self.private:
+                    await self._fill(channel_id, taken, people, members)
                 await self._remember_channel(channel_id, self.team_id)
-                return channel_id
-        return await self._thread_instead(name, topic, reason)
+                return Created(channel_id, taken)
+        return Created(await self._thread_instead(name, topic, reason), "")
 
-    async def _graph_channel(self, name: str, topic: str) -> str:
+    async def _graph_channel(self, name: str, topic: str, members: list[str]) -> dict[str, Any]:
         assert self.graph is not None
+        if self.private and not members:
+            raise GraphRefused("no member of the incident has a Teams account the bot knows")
         for attempt in range(1, 20):
-            candidate = name if attempt == 1 else _suffixed(name, attempt)
+            candidate = _suffixed(name, attempt)
             try:
-                return await self.graph.create_channel(self.team_id, candidate, topic)
+                return await self.graph.create_channel(
+                    self.team_id, candidate, topic, members=members
+                )
             except NameTaken:
-                # A retry after a crash finds the channel it made (same description).
-                found = await self.graph.find_channel(self.team_id, candidate[:MAX_DISPLAY_NAME])
+                # Told by its error code. A retry after a crash finds the channel it made
+                # (same description); any other channel of that name is someone else's.
+                found = await self.graph.find_channel(self.team_id, candidate)
                 if found is not None and found.get("description") == topic[:1024]:
-                    return str(found["id"])
+                    return found
         raise DeliveryError(f"no free channel name for {name}")
+
+    async def _fill(self, channel_id: str, name: str, people: list[str], names: list[str]) -> None:
+        """A new private channel: the bot added to it (a bot of the team is not in its private
+        channels until added), and whoever Graph could not take at creation added after."""
+        assert self.graph is not None
+        for user in people[MAX_MEMBERS:]:
+            await self.graph.add_member(self.team_id, channel_id, user)
+        problem = ""
+        if not self.app_catalog_id:
+            problem = "TEAMS_APP_CATALOG_ID is not set"
+        else:
+            try:
+                await self.graph.enable_app(self.team_id, channel_id, self.app_catalog_id)
+            except GraphRefused as exc:
+                problem = str(exc)
+        if problem:
+            log.warning("the bot is not added to private channel %s: %s", name, problem)
+            await asyncio.to_thread(self._ask_to_add_the_app, name, problem, names[:1])
+
+    def _ask_to_add_the_app(self, name: str, problem: str, owner: list[str]) -> None:
+        """Queued like any post: IMT, and the channel's owner, who can add the app by hand."""
+        text = (
+            f"OPSS could not add itself to the private channel {name} ({problem}). Its "
+            "owner can: in Teams, the channel's ⋯ menu, Manage channel, Apps, then add OPSS. "
+            "The incident's posts wait until then."
+        )
+        with self.db.unit_of_work() as session:
+            outbox.queue(
+                session,
+                ConversationKey(self.surface, self.imt_conversation),
+                outbox.Post(text),
+                self.clock.now(),
+            )
+            person = repo.person_by_name(session, owner[0]) if owner else None
+            if person is not None:
+                outbox.queue(
+                    session,
+                    ConversationKey.of_person(self.surface, person.id),
+                    outbox.Tell(person.id, text),
+                    self.clock.now(),
+                )
+
+    def _aad_ids(self, names: Sequence[str]) -> dict[str, str]:
+        """Each person's Azure AD object id, which Graph names members by: their Teams account
+        that is not a ``29:`` Teams id (a seed's, or the alias their first activity gave)."""
+        if not names:
+            return {}
+        with self.db.read() as session:
+            rows = session.execute(
+                select(Person.name, Identity.external_id)
+                .join(Identity, Identity.person_id == Person.id)
+                .where(Identity.surface == self.surface, Person.name.in_(list(names)))
+                .order_by(Identity.id)
+            ).tuples()
+            out: dict[str, str] = {}
+            for name, external in rows:
+                if not external.startswith(("29:", "28:")):
+                    out.setdefault(name, external)
+        unknown = sorted(set(names) - set(out))
+        if unknown:
+            log.info("no Azure AD id known, so not in the private channel: %s", ", ".join(unknown))
+        return out
+
+    def _in_graph(self, channel_id: str) -> bool:
+        """A private Graph channel, whose members the bot keeps (not a thread, not standard)."""
+        return self.graph is not None and self.private and ";messageid=" not in channel_id
 
     async def _remember_channel(self, channel_id: str, team_id: str) -> None:
         base = await asyncio.to_thread(self.conversations.any_in_tenant, self.tenant_id)
@@ -172,7 +261,7 @@ class TeamsMessenger:
             raise delivery_error(exc) from exc
         thread = started[0]
         await self._remember_thread(reference, thread)
-        await asyncio.to_thread(self._tell_imt, name, reason)
+        await asyncio.to_thread(self._tell_imt, topic, reason)
         return thread
 
     async def _remember_thread(self, base: Any, thread: str) -> None:
@@ -187,11 +276,11 @@ class TeamsMessenger:
             self.clock.now(),
         )
 
-    def _tell_imt(self, name: str, reason: str) -> None:
+    def _tell_imt(self, topic: str, reason: str) -> None:
         """Queued like any post, after the thread exists."""
         text = (
-            f"Teams could not create the channel {name} ({reason}). The incident's posts are "
-            "in a new thread in the incidents channel instead."
+            f"Teams could not create the channel for {topic} ({reason}). The incident's "
+            "posts are in a new thread in the incidents channel instead."
         )
         with self.db.unit_of_work() as session:
             outbox.queue(
@@ -202,8 +291,44 @@ class TeamsMessenger:
             )
 
     async def invite(self, channel_id: str, members: list[str]) -> None:
-        # A standard channel is open to the whole team: there is no one to add.
-        return None
+        """People who joined the incident join its private channel. A standard channel is open
+        to the whole team, and a thread to its channel's members: no one to add."""
+        if not self._in_graph(channel_id):
+            return
+        assert self.graph is not None
+        ids = await asyncio.to_thread(self._aad_ids, members)
+        for name in members:
+            if name in ids:
+                await self.graph.add_member(self.team_id, channel_id, ids[name])
+
+    async def remove(self, channel_id: str, members: list[str]) -> None:
+        """People who left the incident leave its private channel."""
+        if not self._in_graph(channel_id):
+            return
+        assert self.graph is not None
+        ids = await asyncio.to_thread(self._aad_ids, members)
+        for name in members:
+            if name in ids:
+                await self.graph.remove_member(self.team_id, channel_id, ids[name])
+
+    def where(self, channel_id: str, name: str) -> Where:
+        """The conversation as Teams shows it, with the deep link that opens it: no ``#``
+        (Slack's), and for the thread fallback, no channel name at all."""
+        tenant = quote(self.tenant_id or "", safe="")
+        team = quote(self.team_id, safe="")
+        if ";messageid=" in channel_id:
+            channel, _, message = channel_id.partition(";messageid=")
+            url = (
+                f"{DEEP_LINK}/message/{quote(channel, safe='')}/{quote(message, safe='')}"
+                f"?tenantId={tenant}&groupId={team}&parentMessageId={quote(message, safe='')}"
+            )
+            return Where("A thread in the incidents channel", url, "Open in Teams")
+        kind = "Private channel" if self.private else "Channel"
+        url = (
+            f"{DEEP_LINK}/channel/{quote(channel_id, safe='')}/{quote(name, safe='')}"
+            f"?groupId={team}&tenantId={tenant}"
+        )
+        return Where(f"{kind} {name}", url, "Open in Teams")
 
     # Posts ----------------------------------------------------------------------------------
 
@@ -428,5 +553,6 @@ def _reply_activity(answer: Answer, *, in_place: bool) -> Activity:
 
 
 def _suffixed(name: str, n: int) -> str:
-    suffix = f"-{n}"
+    """The ``n``th name tried: the name itself, within Teams' 50 characters, then ``-2``…"""
+    suffix = f"-{n}" if n > 1 else ""
     return name[: MAX_DISPLAY_NAME - len(suffix)].rstrip("-") + suffix

@@ -57,6 +57,8 @@ def install(
         imt_conversation=engine.options.imt_conversation,
         channel_files=settings.teams_channel_files,
         meeting_organizer=settings.teams_meeting_organizer,
+        private=settings.teams_incident_channels == "private",
+        app_catalog_id=settings.teams_app_catalog_id,
     )
     messengers["teams"] = messenger
     surface = TeamsSurface(engine, db, adapter, auth, conversations, app_id, messenger)

@@ -88,7 +88,7 @@ def run_demo(engine: Engine, channel: str) -> Reply:
         if not reply.ok:
             return Reply(text=f"The demo stopped at '/opss {text}': {reply.text}", ok=False)
         if "declared as incident" in reply.text:
-            incident = reply.text.split("incident ")[1].split(":")[0]
+            incident = reply.text.split("incident ")[1].split(".")[0].split(":")[0]
     upcoming = next_due(engine.db, engine.clock, engine.options.holidays)
     return Reply(
         text=(

@@ -65,6 +65,15 @@ class LocalMessenger:
 
         await asyncio.to_thread(work)
 
+    async def remove(self, channel_id: str, members: list[str]) -> None:
+        def work() -> None:
+            with self.db.unit_of_work() as session:
+                channel = session.get(LocalChannel, int(channel_id))
+                if channel is not None:
+                    channel.members = sorted(set(channel.members) - set(members))
+
+        await asyncio.to_thread(work)
+
     async def direct(self, accounts: Sequence[str]) -> str | None:
         """The workspace has no direct messages: what concerns a person is in the channel."""
         return None

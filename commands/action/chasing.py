@@ -4,11 +4,11 @@ Each open action of an incident is reminded before it is due (24 h and 2 h by de
 ``OPSS_ACTION_REMINDERS``), in the incident's channel and directly to its owner where they
 have an account on the incident's surface (its messenger finds their direct conversation);
 at the due time it is flagged overdue and escalated once, to the TCG chair (or the IMT
-channel where no TCG is open). ``Action.next_run_at`` is the scheduler's cursor, so the
-source keeps the contract of ``commands/schedule.py``: a batch of due actions costs a
-constant number of statements (its firings claimed with one statement, owners, chairs and
-where they can be reached read with one query each, posts and audit events inserted by the
-tick in bulk).
+channel where no TCG is open), and its owner is told directly too. ``Action.next_run_at``
+is the scheduler's cursor, so the source keeps the contract of ``commands/schedule.py``: a
+batch of due actions costs a constant number of statements (its firings claimed with one
+statement, owners, chairs and where they can be reached read with one query each, posts and
+audit events inserted by the tick in bulk).
 
 Each reminder and the overdue flag is a firing under a unique key (``action:<id>``, step,
 due time): handled once whatever the number of processes or restarts. A reminder found more
@@ -163,6 +163,7 @@ def _overdue(
     )
     card = chase_card(action, owner, incident, f"Overdue: escalated to {to}")
     batch.post(incident, text, card)
+    _tell(batch, incident, owner, accounts, text, card)  # the owner hears of it first-hand
     if chair is not None:
         _tell(batch, incident, chair, accounts, text, card)
     else:

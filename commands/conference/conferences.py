@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cards.model import Action, Card, Form
 from commands.conference import forms
@@ -14,7 +17,7 @@ from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_conference, find_issue
-from commands.core.people import as_recorded
+from commands.core.people import as_recorded, named_in, named_words, reachable
 from commands.decision.log import record_decision
 from commands.incident import reescalation
 from commands.issue.card import publish_issue_change
@@ -35,6 +38,9 @@ AFTER_NFA_STAGES = {
     "la": Stage.LA_LED,
     "monitoring": Stage.MONITORING,
 }
+
+# Invitees are reminded this long before a conference meets (``conference/reminders.py``).
+REMINDER_LEAD = timedelta(minutes=30)
 
 AGENDA_OPTIONS = {key: f"agenda_{key}" for key, _ in forms.CONFERENCE_AGENDA}
 
@@ -169,6 +175,8 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: ConferenceValues) -> Reply:
         status=ConferenceStatus.CALLED,
         called_at=ctx.now,
     )
+    remind_at = when - REMINDER_LEAD
+    conference.next_run_at = remind_at if remind_at > ctx.now else None
     ctx.session.add(conference)
     ctx.session.flush()
     if stage is not Stage.CASE_CONFERENCE:
@@ -203,7 +211,43 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: ConferenceValues) -> Reply:
         meeting=online,
     )
     publish_issue_change(ctx, issue, text)
+    _tell_invitees(ctx, conference, f"{text} You are invited.", card)
     return Reply(text=text, card=card, ephemeral=False)
+
+
+def load_people(
+    session: Session, conferences: Iterable[CaseConference]
+) -> tuple[dict[int, Person], dict[str, Person]]:
+    """The requesters and SCS of these conferences by id, and those their attendees name
+    (two queries for them all)."""
+    rows = list(conferences)
+    ids = {i for c in rows for i in (c.requested_by_id, c.consulted_scs_id) if i}
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
+    return people, named_in(session, [c.attendees or "" for c in rows])
+
+
+def invited(
+    conference: CaseConference, people: dict[int, Person], named: dict[str, Person]
+) -> list[Person]:
+    """Who is invited: who asked for it, the SCS consulted, the people its attendees name."""
+    ids = (conference.requested_by_id, conference.consulted_scs_id)
+    found = [people.get(i) for i in ids if i is not None]
+    found += [named.get(w) for w in named_words(conference.attendees or "")]
+    out: list[Person] = []
+    for person in found:
+        if person is not None and person not in out:
+            out.append(person)
+    return out
+
+
+def _tell_invitees(ctx: Ctx, conference: CaseConference, text: str, card: Card) -> None:
+    """Each invitee but the caller, directly, where they have an account on this surface."""
+    people, named = load_people(ctx.session, [conference])
+    everyone = [p for p in invited(conference, people, named) if not is_person(p.id, ctx.person)]
+    reach = reachable(ctx.session, [p.id for p in everyone])
+    for person in everyone:
+        if (person.id, ctx.surface) in reach:
+            ctx.tell(person.id, text, card)
 
 
 def conference_anchor(conference: CaseConference) -> str:
@@ -345,6 +389,7 @@ def _apply_outcome(ctx: Ctx, context: Mapping[str, str], v: OutcomeValues) -> Re
     assert issue is not None
     before = {"status": conference.status}
     conference.status = ConferenceStatus.HELD
+    conference.next_run_at = None
     conference.outcomes = outcomes
     conference.concluded_at = ctx.now
     decision_refs = []
@@ -436,6 +481,7 @@ def cancel(ctx: Ctx, args: Args) -> Reply:
     if not reason:
         raise UserError("Reason: say why the conference is cancelled, with --reason.", "reason")
     conference.status = ConferenceStatus.CANCELLED
+    conference.next_run_at = None
     conference.cancelled_at = ctx.now
     conference.cancel_reason = reason
     ctx.audit(

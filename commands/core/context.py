@@ -71,6 +71,9 @@ class Reply:
     # True when the reply was queued for ``reply_to`` with the change it reports (or was, by
     # the first delivery of a replayed request): the surface must not post it again.
     queued: bool = False
+    # A conversation the reply points to (``incident:INC-2026-001``): a queued reply names
+    # it as the platform made it, with a link (``outbox.Answer.about``).
+    about: str = ""
 
 
 class UserError(Exception):
@@ -238,15 +241,19 @@ class Ctx:
         *,
         surface: str | None = None,
         meeting: outbox.Meeting | None = None,
+        about: str = "",
     ) -> None:
         """Queue a message to one person directly, on this command's surface (or
         ``surface``): its messenger finds where it writes to them when it delivers, and the
-        caller checks first that they are reachable there (``people.reachable``)."""
+        caller checks first that they are reachable there (``people.reachable``). ``about``:
+        the conversation it points them to, named and linked as it exists at delivery."""
         key = ConversationKey.of_person(surface or self.surface, person_id)
         if (key.conversation, text) in self._posted:
             return  # the same person told the same thing twice by one command: once
         self._posted.add((key.conversation, text))
-        outbox.queue(self.session, key, outbox.Tell(person_id, text, card, meeting), self.now)
+        outbox.queue(
+            self.session, key, outbox.Tell(person_id, text, card, meeting, about), self.now
+        )
 
     def _enqueue(
         self,
@@ -324,6 +331,9 @@ class Ctx:
 
     def here(self) -> str:
         """The conversation key of the channel the command came from."""
+        if self._here is None and not self.channel:
+            # The bot acting on its own (the scheduler) has no channel of its own: IMT's.
+            self._here = self.options.imt_conversation
         if self._here is None:
             imt = self._imt_binding(self.surface)
             in_imt = imt is not None and imt.external_id == self.channel

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from commands import schedule
 from commands.action import chasing
+from commands.conference import invitees
 from commands.core.clock import Clock
 from commands.core.context import Options
 from commands.notification import clocks
@@ -29,6 +30,7 @@ SOURCES: tuple[DueSource, ...] = (
     chasing.SOURCE,
     clocks.SOURCE,
     injects.SOURCE,
+    invitees.SOURCE,
 )
 
 

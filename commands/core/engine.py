@@ -497,7 +497,7 @@ def _sentence(message: str) -> str:
 def _queue_reply(ctx: Ctx, reply_to: str, reply: Reply) -> None:
     """The caller's reply, queued with the change it reports: a crash after commit loses
     neither (the outbox delivers it), and nothing is sent if the change rolls back."""
-    answer = outbox.Answer(reply.text, reply.card, reply.ok, reply.ephemeral)
+    answer = outbox.Answer(reply.text, reply.card, reply.ok, reply.ephemeral, about=reply.about)
     outbox.queue(ctx.session, ConversationKey(ctx.surface, reply_to), answer, ctx.now)
     reply.queued = True
 

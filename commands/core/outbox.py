@@ -31,6 +31,18 @@ def _with_card(payload: dict[str, Any], card: Card | None) -> dict[str, Any]:
     return payload
 
 
+def _with_about(payload: dict[str, Any], about: str) -> dict[str, Any]:
+    if about:
+        payload["about"] = about
+    return payload
+
+
+# ``about`` on a message: the conversation key (``incident:INC-2026-001``) of a conversation
+# the message points to. The core cannot name it, for only the platform knows what exists
+# (the name it took, a private channel or a thread, its link): at delivery the outbox waits
+# until that conversation is made, then the surface names it under the text, with a link.
+
+
 @dataclass(frozen=True)
 class Meeting:
     """An online meeting a post asks for, where its surface makes them (Teams, with Graph
@@ -77,10 +89,11 @@ class Post:
     card: Card | None = None
     pin: bool = False
     meeting: Meeting | None = None
+    about: str = ""  # a conversation it points to (see above)
 
     def to_payload(self) -> dict[str, Any]:
         payload = _with_card({"text": self.text, "pin": self.pin}, self.card)
-        return _with_meeting(payload, self.meeting)
+        return _with_about(_with_meeting(payload, self.meeting), self.about)
 
     @classmethod
     def from_payload(cls, p: dict[str, Any]) -> Post:
@@ -89,6 +102,7 @@ class Post:
             _card(p),
             bool(p.get("pin")),
             Meeting.from_payload(p.get("meeting")),
+            str(p.get("about") or ""),
         )
 
 
@@ -126,7 +140,9 @@ class Bookmark:
 
 @dataclass(frozen=True)
 class CreateChannel:
-    """A channel made for the row's conversation key, which it is bound to once made."""
+    """A channel made for the row's conversation key, which it is bound to once made (under
+    the name it took). ``members`` are user names; the first is its owner where the platform
+    makes a private channel's maker name one (Teams)."""
 
     OP: ClassVar[str] = "create_channel"
     name: str
@@ -164,6 +180,21 @@ class Invite:
 
     @classmethod
     def from_payload(cls, p: dict[str, Any]) -> Invite:
+        return cls(tuple(str(m) for m in p.get("members", [])))
+
+
+@dataclass(frozen=True)
+class Remove:
+    """People (user names) taken out of the conversation's channel: they left the incident."""
+
+    OP: ClassVar[str] = "remove"
+    members: tuple[str, ...]
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"members": list(self.members)}
+
+    @classmethod
+    def from_payload(cls, p: dict[str, Any]) -> Remove:
         return cls(tuple(str(m) for m in p.get("members", [])))
 
 
@@ -210,12 +241,13 @@ class Answer:
     ok: bool = True
     ephemeral: bool = True
     rendered: dict[str, Any] | None = None
+    about: str = ""  # a conversation it points to (see above)
 
     def to_payload(self) -> dict[str, Any]:
         if self.rendered is not None:
             return {"activity": self.rendered}
-        payload = {"text": self.text, "ok": self.ok, "ephemeral": self.ephemeral}
-        return _with_card(payload, self.card)
+        payload: dict[str, Any] = {"text": self.text, "ok": self.ok, "ephemeral": self.ephemeral}
+        return _with_about(_with_card(payload, self.card), self.about)
 
     @classmethod
     def from_payload(cls, p: dict[str, Any]) -> Answer:
@@ -226,6 +258,7 @@ class Answer:
             bool(p.get("ok", True)),
             bool(p.get("ephemeral", True)),
             rendered if isinstance(rendered, dict) else None,
+            str(p.get("about") or ""),
         )
 
 
@@ -240,10 +273,11 @@ class Tell:
     text: str
     card: Card | None = None
     meeting: Meeting | None = None
+    about: str = ""  # a conversation it points to (see above)
 
     def to_payload(self) -> dict[str, Any]:
         payload = _with_card({"person": self.person, "text": self.text}, self.card)
-        return _with_meeting(payload, self.meeting)
+        return _with_about(_with_meeting(payload, self.meeting), self.about)
 
     @classmethod
     def from_payload(cls, p: dict[str, Any]) -> Tell:
@@ -252,16 +286,20 @@ class Tell:
             str(p.get("text", "")),
             _card(p),
             Meeting.from_payload(p.get("meeting")),
+            str(p.get("about") or ""),
         )
 
     def as_post(self) -> Post:
-        return Post(self.text, self.card, meeting=self.meeting)
+        return Post(self.text, self.card, meeting=self.meeting, about=self.about)
 
 
-Operation = Post | Update | Bookmark | CreateChannel | Invite | Archive | Upload | Answer | Tell
+Operation = (
+    Post | Update | Bookmark | CreateChannel | Invite | Remove | Archive | Upload | Answer | Tell
+)
 
 OPERATIONS: dict[str, Any] = {
-    c.OP: c for c in (Post, Update, Bookmark, CreateChannel, Invite, Archive, Upload, Answer, Tell)
+    c.OP: c
+    for c in (Post, Update, Bookmark, CreateChannel, Invite, Remove, Archive, Upload, Answer, Tell)
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from cards.model import Choice
@@ -116,3 +116,29 @@ def as_recorded(session: Session, text: str) -> str:
     written = text.strip()
     person = repo.person_by_name(session, written.lstrip("@").lower())
     return person.display_name if person is not None else written
+
+
+def named_words(text: str) -> list[str]:
+    """The people a free-text list of attendees names: comma- or semicolon-separated, by user
+    name (``@ian``) or display name (``Ian Brooks``), casefolded; other words (``LA rep``)
+    stay words and match no one."""
+    words = (w.strip().lstrip("@").casefold() for w in text.replace(";", ",").split(","))
+    return [w for w in words if w]
+
+
+def named_in(session: Session, texts: Iterable[str]) -> dict[str, Person]:
+    """The people free-text attendees name (``named_words``), by the word that names them:
+    one query for all the texts."""
+    words = {w for text in texts for w in named_words(text)}
+    out: dict[str, Person] = {}
+    if not words:
+        return out
+    for person in session.scalars(
+        select(Person).where(
+            or_(func.lower(Person.name).in_(words), func.lower(Person.display_name).in_(words))
+        )
+    ):
+        for word in (person.name.casefold(), person.display_name.casefold()):
+            if word in words:
+                out.setdefault(word, person)
+    return out

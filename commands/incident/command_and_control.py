@@ -8,14 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cards.model import Card
-from commands.core import outbox
 from commands.core.access import in_its_channel
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.lookup import find_incident
+from commands.incident import membership
 from rules.command_and_control import INCIDENT_ROLES, may_organise
 from rules.stand_down import Status
 from storage import repositories as repo
-from storage.conversations import ConversationKey
 from storage.models import Incident, IncidentGroup, IncidentRole, Person
 from storage.whose import is_person, names_person
 
@@ -33,19 +32,10 @@ def posted_reply(ctx: Ctx, incident: Incident, text: str, card: Card) -> Reply:
     return Reply(text=text, card=card, ephemeral=not in_its_channel(ctx, incident))
 
 
-def admit(ctx: Ctx, incident: Incident, names: list[str]) -> None:
-    """People given a group seat or a role join the incident: they may read it, and they are
-    invited to its channel."""
-    new = [n for n in names if n and n not in (incident.members or [])]
-    if not new:
-        return
-    incident.members = sorted({*(incident.members or []), *new})
-    outbox.queue(
-        ctx.session,
-        ConversationKey(incident.surface, incident.channel_key),
-        outbox.Invite(tuple(new)),
-        ctx.now,
-    )
+def admit(ctx: Ctx, incident: Incident, names: list[str], why: str = "a member") -> None:
+    """People given a group seat or a role join the incident: they may read it, they are
+    invited to its conversation, and they are told (``membership.join``)."""
+    membership.join(ctx, incident, {n: why for n in names if n})
 
 
 def active_groups(session: Session, incident_id: int) -> list[IncidentGroup]:

@@ -144,7 +144,9 @@ def open_group(
         )
     if chair is not None and kind in CHAIRED and chair_changed:
         sync_command_team(incident, CHAIRED[kind], chair.name)
-    admit(ctx, incident, ([chair.name] if chair else []) + members)
+    short = SHORT_NAMES.get(kind, group.name)
+    admit(ctx, incident, [chair.name] if chair else [], f"{short} chair")
+    admit(ctx, incident, members, f"a member of the {short}")
     ctx.audit(
         "group.opened" if existing is None else "group.changed",
         "incident",

@@ -158,7 +158,7 @@ def _role_apply(ctx: Ctx, context: Mapping[str, str], v: RoleValues) -> Reply:
                 assigned_at=ctx.now,
             )
         )
-        admit(ctx, incident, [person.name])
+        admit(ctx, incident, [person.name], INCIDENT_ROLES[role] + (f" ({area})" if area else ""))
         if role in {"imt_lead", "communications_lead", "senior_investigation_officer"}:
             sync_command_team(incident, role, person.name)
         elif role in {"secretariat", "loggist", "ftl"}:

@@ -22,6 +22,7 @@ from commands.incident.groups import (
     declared_chairs_justification,
     mobilise_for_rhythm,
 )
+from commands.incident.membership import ftls_of, tell_named
 from commands.issue.card import issue_anchor, publish_issue_change
 from commands.issue.ladder import move_issue
 from commands.readiness import training
@@ -29,7 +30,7 @@ from commands.rhythm.battle_rhythm import STANDARD, apply_preset, rhythm_card
 from commands.sitrep.sitreps import start_schedule
 from rules import impact, lifecycle, roles
 from rules.channels import incident_channel_name
-from rules.command_and_control import erco_needed, erco_question_due
+from rules.command_and_control import INCIDENT_ROLES, erco_needed, erco_question_due
 from rules.lifecycle import STAGE_LABELS, Move, Stage
 from rules.roster import CHAIR_TRAINING, ROLE_TRAINING
 from rules.stand_down import Status
@@ -178,6 +179,15 @@ def open_incident(
 ) -> Reply:
     """The incident's record, channel, decision log, groups and rhythm (one unit of work)."""
     team, invite = _person_names(ctx, v)
+    # Everyone the incident names is in it, and told: its command team, those invited and
+    # the FTL of the team that contributes its sitreps (the issue's area).
+    named: dict[str, list[str]] = {}
+    for key, name in team.items():
+        named.setdefault(name, []).append(INCIDENT_ROLES.get(key, key))
+    for name in invite:
+        named.setdefault(name, []).append("invited")
+    for area, ftl in ftls_of(ctx, [issue.functional_area]).items():
+        named.setdefault(ftl.name, []).append(f"FTL of {area}, a contributing team")
     exercise = v.exercise
     reference = repo.next_reference(ctx.session, "incident", ctx.now.year)
     taken = set(ctx.session.scalars(select(Incident.channel_name)))
@@ -201,7 +211,7 @@ def open_incident(
         surface=ctx.surface,
         channel_key=f"incident:{reference}",
         channel_name=channel_name,
-        members=sorted({ctx.person.name, *team.values(), *invite}),
+        members=sorted({ctx.person.name, *named}),
     )
     incident.issue = issue
     ctx.session.add(incident)
@@ -242,7 +252,8 @@ def open_incident(
             "command_team": team,
         },
     )
-    members = list(incident.members or [])
+    # The one who declares comes first: its owner, where a private channel needs one.
+    members = [ctx.person.name, *(m for m in incident.members or [] if m != ctx.person.name)]
     label = "EXERCISE " if exercise else ""
     topic = f"{label}{reference} · {incident.title} · declared {incident.declared_at:%d %b %Y}"
     outbox.queue(
@@ -250,6 +261,13 @@ def open_incident(
         ConversationKey(ctx.surface, incident.channel_key),
         outbox.CreateChannel(channel_name, topic, private=True, members=tuple(members)),
         ctx.now,
+    )
+    tell_named(
+        ctx,
+        incident,
+        {name: " and ".join(what) for name, what in named.items()},
+        f"{ctx.person.display_name} declared incident {reference} ({incident.title}). "
+        "You are in it",
     )
     # The battle rhythm starts with the incident (3.21-3.22), its groups with it.
     apply_preset(ctx, incident, STANDARD)
@@ -292,14 +310,15 @@ def open_incident(
         )
     start_schedule(ctx, incident, teams=[issue.functional_area])
     ctx.post(incident.channel_key, f"Battle rhythm of {reference}", rhythm_card(ctx, incident))
-    announce = f"{label}{issue.reference} declared as incident {reference}: #{channel_name}"
+    announce = f"{label}{issue.reference} declared as incident {reference}."
     publish_issue_change(ctx, issue, announce, tell_imt=True)
     if erco_prompted:
         announce += (
-            f". Impact is {overall.label if overall else ''} and DBT ERCO is not recorded as "
-            f"engaged: record it with /opss erco {reference} (3.17)"
+            f" Impact is {overall.label if overall else ''} and DBT ERCO is not recorded as "
+            f"engaged: record it with /opss erco {reference} (3.17)."
         )
-    return Reply(text=announce, card=card, ephemeral=False)
+    # The reply names the incident's conversation as the platform makes it (``about``).
+    return Reply(text=announce, card=card, ephemeral=False, about=incident.channel_key)
 
 
 DECLARE = FormFlow(

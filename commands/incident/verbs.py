@@ -11,6 +11,7 @@ from commands.incident import (
     incidents,
     lessons,
     level,
+    membership,
     reescalation,
     review,
     strategy,
@@ -42,6 +43,19 @@ VERBS: tuple[Verb, ...] = (
                 "group <INC> [open <kind> --chair .. --members .. --exit-strategy .. | close <#>]",
                 "groups mobilised (3.3-3.16), chairs (3.4, 3.9), the other groups' exit "
                 "strategy (3.16); closing ends their meetings",
+            ),
+        ),
+    ),
+    Verb(
+        "members",
+        run=membership.members_verb,
+        subs=(Sub("add", run=membership.add), Sub("remove", run=membership.remove)),
+        lines=(
+            Line(
+                COMMAND,
+                "members <INC> [add | remove <user,..>]",
+                "who is in the incident and its conversation; join or leave them",
+                who="IMT or a deputy director, to add or remove",
             ),
         ),
     ),

@@ -119,7 +119,11 @@ def issue_card(
         facts.append(product_risk)
     incident = None if new else repo.incident_for_issue(session, issue.id)
     if incident is not None:
-        facts.append(("Incident", f"{incident.reference} in #{incident.channel_name}"))
+        # Its conversation by the name the platform gave it, once made (no Slack "#": the
+        # same card is shown in Teams, whose channels have none).
+        bound = repo.binding(session, incident.surface, incident.channel_key)
+        where = f" · {bound.name}" if bound is not None and bound.name else ""
+        facts.append(("Incident", f"{incident.reference}{where}"))
     ref = issue.reference
     actions: list[Action] = []
     if stage not in PARKED and stage is not Stage.DECLARED:

@@ -1,6 +1,7 @@
 """The scheduler's source for notification clocks (``DueSource`` in ``commands/schedule.py``):
 a reminder to the owner before the due date, then the escalation to the FTL and IMT once it
-is overdue.
+is overdue. Each is posted where the notification is followed and told to its owner directly
+(their personal chat) where they have an account on its surface.
 
 It keeps the sources' contract: a batch of due notifications costs a constant number of
 statements whatever its size (the people and subjects loaded with ``IN``, every firing claimed
@@ -21,12 +22,14 @@ from sqlalchemy import and_, or_, select
 from cards.model import Action as Button
 from cards.model import Card
 from commands.core.context import Ctx
+from commands.core.people import reachable
 from commands.notification.records import kind_label, section6_chase_at
 from commands.schedule import Batch, DueSource, Fire
 from rules import roles
 from rules.deadlines import days_left
 from rules.firing import FireStatus
 from rules.notifications import NotificationStatus
+from rules.stand_down import Status as IncidentStatus
 from storage import repositories as repo
 from storage.models import Incident, Issue, Notification, Person
 
@@ -76,6 +79,8 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
     }
     incidents = batch.incidents({n.incident_id for n in rows if n.incident_id})
     ftls = batch.ftl_names()
+    # Where each owner can be written to directly: every step reaches them in person too.
+    reach = reachable(batch.session, {n.owner_id for n in rows})
     contexts: dict[str, Ctx] = {}
 
     for n, fire in wanted:
@@ -90,7 +95,9 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
             continue
         ctx = _ctx(batch, contexts, n.surface)
         if incident is not None:
-            ctx.know_incident(incident.channel_key, incident.exercise)
+            # A closed incident's channel is archived: nothing more is posted there.
+            closed = incident.status == IncidentStatus.CLOSED
+            ctx.know_incident(incident.channel_key, incident.exercise, closed)
         owner = owners.get(n.owner_id, "")
         when = f"{n.due_date.day} {n.due_date:%b %Y}"
         late = " (late)" if fire.status == FireStatus.LATE else ""
@@ -120,9 +127,11 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
             targets = list(dict.fromkeys([batch.options.imt_conversation, n.conversation]))
         card = _card(n, fire.step, when, subject, owner, incident)
         exercise = bool(incident and incident.exercise)
+        label = "EXERCISE · " if exercise else ""
         for conversation in targets:
-            label = "EXERCISE · " if exercise else ""
             ctx.post(conversation, label + text, card, surface=n.surface)
+        if (n.owner_id, n.surface) in reach:
+            ctx.tell(n.owner_id, label + text, card, surface=n.surface)
         batch.result.posted += 1
         batch.result.late += fire.status == FireStatus.LATE
         ctx.audit(

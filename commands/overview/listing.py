@@ -394,7 +394,7 @@ def issue_item(issue: Issue, step: str | None = None) -> tuple[str, str]:
 def incident_item(incident: Incident) -> tuple[str, str]:
     return (
         f"{'EXERCISE · ' if incident.exercise else ''}{incident.reference}",
-        f"{incident.title} · #{incident.channel_name}",
+        incident.title,  # its conversation's name is the platform's to give (status)
     )
 
 

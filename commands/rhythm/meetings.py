@@ -1,6 +1,7 @@
 """What a meeting reminder says about the group that meets (plan 3.4-3.16, 3.21): its chair and
-members (who are also written to directly where they have an account on its surface), its
-open actions, and, for a TCG, the SCG's current strategy that it delivers (3.8-3.9).
+members (who are also written to directly where they have an account on its surface, as are
+the people its attendees name), its open actions, and, for a TCG, the SCG's current strategy
+that it delivers (3.8-3.9).
 
 Read for a whole batch of reminders at once (``load``: a few queries whatever its size), as
 the scheduler's due sources must.
@@ -16,7 +17,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session, aliased
 
 from cards.model import Card
-from commands.core.people import reachable
+from commands.core.people import named_in, named_words, reachable
 from storage.models import Incident, IncidentGroup, Person, RhythmEvent, Strategy
 
 
@@ -27,13 +28,17 @@ class Loaded:
     people: dict[str, Person] = field(default_factory=dict)
     strategies: dict[int, Strategy] = field(default_factory=dict)
     reachable: set[tuple[int, str]] = field(default_factory=set)  # (person, surface)
+    # Those a meeting's "who attends" names, by their user or display name (casefolded).
+    attendees: dict[str, Person] = field(default_factory=dict)
 
 
-def load(session: Session, incident_ids: Iterable[int]) -> Loaded:
+def load(session: Session, incident_ids: Iterable[int], attendees: Iterable[str] = ()) -> Loaded:
+    """``attendees``: the free-text attendees of the meetings reminded (``named_in``)."""
     ids = set(incident_ids)
     out = Loaded()
     if not ids:
         return out
+    out.attendees = named_in(session, attendees)
     chair = aliased(Person)
     for group, chair_name in session.execute(
         select(IncidentGroup, chair.name)
@@ -50,7 +55,9 @@ def load(session: Session, incident_ids: Iterable[int]) -> Loaded:
         out.people = {
             p.name: p for p in session.scalars(select(Person).where(Person.name.in_(wanted)))
         }
-        out.reachable = reachable(session, [p.id for p in out.people.values()])
+    if wanted or out.attendees:
+        everyone = [p.id for p in out.people.values()] + [p.id for p in out.attendees.values()]
+        out.reachable = reachable(session, everyone)
     newest = (
         select(Strategy.incident_id, func.max(Strategy.version).label("version"))
         .where(Strategy.incident_id.in_(ids))
@@ -108,10 +115,12 @@ def reminder_card(loaded: Loaded, incident: Incident, event: RhythmEvent, card: 
 
 
 def direct_to(loaded: Loaded, incident: Incident, event: RhythmEvent) -> list[int]:
-    """The group's members to write to directly: those with an account on its surface."""
-    out = []
-    for name in _names(loaded, incident, event):
-        person = loaded.people.get(name)
+    """The group's members and the people its attendees name, to write to directly: those
+    with an account on its surface."""
+    people = [loaded.people.get(name) for name in _names(loaded, incident, event)]
+    people += [loaded.attendees.get(w) for w in named_words(event.attendees or "")]
+    out: list[int] = []
+    for person in people:
         if person is not None and (person.id, incident.surface) in loaded.reachable:
             out.append(person.id)
-    return out
+    return list(dict.fromkeys(out))  # each once, in order

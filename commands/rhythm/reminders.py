@@ -58,7 +58,8 @@ def meeting_reminders(batch: Batch, events: list[RhythmEvent]) -> None:
         since[p.event.incident_id] = min(p.previous, since.get(p.event.incident_id, p.previous))
     actions = batch.open_actions(since)
     decisions = batch.decisions_since(since)
-    groups = meetings.load(batch.session, since)  # members, the strategy, direct accounts
+    # Members, attendees named, the strategy, direct accounts.
+    groups = meetings.load(batch.session, since, [p.event.attendees or "" for p in posting])
     for p in mine:
         incident = incidents[p.event.incident_id]
         status = p.fire.status

@@ -12,6 +12,7 @@ from sqlalchemy import true
 
 from cards.model import Action as Button
 from cards.model import Card
+from commands.core.people import reachable
 from commands.incident import engagement
 from commands.schedule import Batch, DueSource, Fire
 from commands.sitrep.sitreps import crip_section, row_firings, sitrep_card, sitrep_sections
@@ -20,7 +21,7 @@ from rules.firing import FireStatus
 from rules.sitrep import SitrepStatus
 from rules.stand_down import Status
 from rules.timeparse import show
-from storage.models import Incident, Sitrep, SitrepSchedule, SitrepUpdate
+from storage.models import Incident, Person, Sitrep, SitrepSchedule, SitrepUpdate
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ def sitrep_steps(batch: Batch, schedules: list[SitrepSchedule]) -> None:
     prompts = [p for p in live if p.firing.step is sitrep.Step.PROMPT]
     updates = batch.sitrep_updates((p.row.incident_id, p.firing.cutoff) for p in cutoffs + chases)
     ftls = batch.ftl_names() if chases or prompts else {}
+    # Those chased are told directly too: each missing team's FTL, where reachable.
+    chased = batch.ftl_people() if chases else {}
+    reach = reachable(batch.session, [p.id for p in chased.values()]) if chased else set()
     numbers = batch.sitrep_numbers(p.row.incident_id for p in cutoffs)
     engaged = engagement.sitrep_sections_for(
         batch.session, [(p.row.incident_id, p.firing.cutoff) for p in cutoffs]
@@ -78,6 +82,7 @@ def sitrep_steps(batch: Batch, schedules: list[SitrepSchedule]) -> None:
             batch.result.posted += 1
         else:
             batch.result.posted += _chase(batch, incident, p, received, ftls, late)
+            _chase_in_person(batch, incident, p, received, chased, reach)
         batch.result.handled.append(f"{incident.reference} {p.firing.step.value} {status}")
 
 
@@ -138,6 +143,34 @@ def _chase(
     )
     batch.post(incident, text)
     return 1
+
+
+def _chase_in_person(
+    batch: Batch,
+    incident: Incident,
+    step: _SitrepStep,
+    received: list[tuple[SitrepUpdate, str]],
+    ftls: dict[str, Person],
+    reach: set[tuple[int, str]],
+) -> None:
+    """Each team still missing is chased in its FTL's personal chat, with the form's button."""
+    teams = {u.team for u, _ in received}
+    label = "EXERCISE · " if incident.exercise else ""
+    for team in step.row.teams:
+        person = ftls.get(team.casefold())
+        if team in teams or person is None or (person.id, incident.surface) not in reach:
+            continue
+        text = (
+            f"{label}{incident.reference}: the sitrep update from {team} is still awaited "
+            f"for the cut-off {show(step.firing.cutoff)}."
+        )
+        card = Card(
+            title=f"Sitrep update awaited · {incident.reference}",
+            subtitle=f"{team}: cut-off {show(step.firing.cutoff)}",
+            actions=(Button("Submit update", f"/opss sitrep {incident.reference} update"),),
+            exercise=incident.exercise,
+        )
+        batch.ctx(incident).tell(person.id, text, card)
 
 
 def _collate(

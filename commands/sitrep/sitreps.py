@@ -33,6 +33,7 @@ from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_incident
 from commands.decision.log import record_decision
+from commands.incident.membership import ftls_of, join
 from rules import roles, sitrep
 from rules.rhythm import parse_days
 from rules.sitrep import SitrepStatus
@@ -302,6 +303,12 @@ def _set(ctx: Ctx, incident: Incident, args: Args) -> Reply:
         except ValueError as exc:
             raise UserError(f"Days: {exc}") from exc
     row = start_schedule(ctx, incident, teams, cutoff, minutes.get("prompt"), minutes.get("chase"))
+    # A contributing team's FTL is in the incident: in its conversation, and told.
+    join(
+        ctx,
+        incident,
+        {p.name: f"FTL of {area}, a contributing team" for area, p in ftls_of(ctx, teams).items()},
+    )
     if "days" in args.options:
         row.days = list(parse_days(args.options["days"]))
         row.next_run_at = next_firing(ctx.options.holidays, row, row.last_run_at)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.teams import permissions
 
 HERE = Path(__file__).resolve().parent
 SCHEMA = HERE / "MicrosoftTeams.schema.json"
@@ -30,14 +31,17 @@ SCHEMA = HERE / "MicrosoftTeams.schema.json"
 # transparent, as Teams requires.
 COLOUR_ICON = HERE / "color.png"
 OUTLINE_ICON = HERE / "outline.png"
-MANIFEST_VERSION = "1.19"
+# 1.25: the first manifest with "supportsChannelFeatures", without which Teams keeps the bot
+# out of private channels (and, from 1.25, refuses a team-scoped app that leaves it out).
+MANIFEST_VERSION = "1.25"
 APP_VERSION = "1.0.0"
 ACCENT = "#1D70B8"  # GOV.UK blue
 COLOUR_SIZE, OUTLINE_SIZE = 192, 32
 SCOPES = ["personal", "team", "groupChat"]
-# Channel.Create.Group: create channels in the team the app is installed in, consented by
-# that team's owner at install; nothing tenant-wide (see the README).
-RESOURCE_SPECIFIC = [{"name": "Channel.Create.Group", "type": "Application"}]
+# The resource-specific permissions the bot uses, consented by the team's owner at install;
+# the application permissions an administrator grants are not a manifest's to declare. Both
+# come from one table, bot/teams/permissions.py, explained in docs/install-teams.md.
+RESOURCE_SPECIFIC = permissions.resource_specific()
 COMMANDS = (  # Teams shows at most ten; `opss help` lists the rest
     ("opss raise", "Report a potential issue to IMT: opss raise <title>"),
     ("opss assess", "Rate an issue on the impact matrix: opss assess ISS-2026-0001"),
@@ -76,6 +80,8 @@ def manifest(app_id: str) -> dict[str, Any]:
         },
         "icons": {"color": "color.png", "outline": "outline.png"},
         "accentColor": ACCENT,
+        # Lets the app be added to private channels, where private incidents live.
+        "supportsChannelFeatures": "tier1",
         "bots": [
             {
                 "botId": app_id,
@@ -191,6 +197,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     args.out.write_bytes(package)
     print(f"{args.out}: manifest {MANIFEST_VERSION} valid against Microsoft's schema")
+    print(
+        "Resource-specific permissions (the team's owner consents at install): "
+        + ", ".join(p["name"] for p in RESOURCE_SPECIFIC)
+    )
+    for mode in ("private", "standard"):
+        print(
+            f"Application permissions for TEAMS_INCIDENT_CHANNELS={mode} (an administrator "
+            "grants them to the app registration, with admin consent): "
+            + ", ".join(permissions.application(mode))
+        )
     return 0
 
 

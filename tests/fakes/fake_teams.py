@@ -72,6 +72,9 @@ class FakeConnector(_Recorder):
     # Posts to conversations whose id starts with this wait until ``release()`` (or 20 s),
     # as a slow connector would: the bot can be killed with replies in flight.
     hold: str | None = None
+    # Graph's channels, when the connector should know them: a post to a private channel the
+    # app has not been added to is refused, as Teams refuses it (403).
+    graph: FakeGraph | None = None
     url: str = ""
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _n: int = 0
@@ -157,6 +160,10 @@ class FakeConnector(_Recorder):
         refused = self._refused(request, body)
         if refused is not None:
             return refused
+        if self.graph is not None and not self.graph.app_in(request.match_info["conv"]):
+            auth = request.headers.get("Authorization", "")
+            self._record(Call("POST", request.path, body, 403, auth))
+            return web.json_response({"error": {"code": "BotNotInConversationRoster"}}, status=403)
         message_id = self._next_id()
         self._store(request.match_info["conv"], body, message_id)
         self._record(
@@ -197,19 +204,28 @@ class FakeGraph(_Recorder):
     Also the channels' files folders (``files``), the OneDrive upload sessions Teams opens
     for the file consent card (``/upload/{session}``, in ``files`` too), and online meetings
     made with createOrGet (``meetings``, by external id); ``refuse_files`` and
-    ``refuse_meetings`` answer 403 as a tenant that did not grant them does."""
+    ``refuse_meetings`` answer 403 as a tenant that did not grant them does.
+
+    A private channel keeps its members (``members``: Azure AD id -> roles) and the apps added
+    to it (``apps``): Graph requires an owner among the members an app creates it with, and
+    takes members only into private channels. A taken name is refused with the error code
+    ``NameAlreadyExists``; its message is ``taken_message``, whose words Graph may change."""
 
     token: str = GRAPH_TOKEN
     calls: list[Call] = field(default_factory=list)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     refuse: bool = False
+    # Refuse adding the app to a private channel (no TeamsAppInstallation permission).
+    refuse_apps: bool = False
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     files: list[Stored] = field(default_factory=list)
     meetings: dict[str, dict[str, Any]] = field(default_factory=dict)
     refuse_files: bool = False
     refuse_meetings: bool = False
     url: str = ""
+    taken_message: str = "Channel name already existed, please use other name."
     _cond: threading.Condition = field(default_factory=threading.Condition)
+    _memberships: int = 0
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -220,17 +236,25 @@ class FakeGraph(_Recorder):
         app.router.add_put("/v1.0/drives/{drive}/items/{target:.+}", self._put_file)
         app.router.add_put("/upload/{session}", self._upload_session)
         app.router.add_post("/v1.0/users/{user}/onlineMeetings/createOrGet", self._meeting)
+        app.router.add_post("/v1.0/teams/{team}/channels/{channel}/members", self._add_member)
+        app.router.add_get("/v1.0/teams/{team}/channels/{channel}/members", self._members)
+        app.router.add_delete(
+            "/v1.0/teams/{team}/channels/{channel}/members/{membership}", self._remove_member
+        )
+        app.router.add_post(
+            "/beta/teams/{team}/channels/{channel}/enabledApps/$ref", self._enable_app
+        )
         return app
 
     def stored(self, where: str) -> list[Stored]:
         return [f for f in self.files if f.where == where]
 
-    def _authorised(self, request: web.Request) -> bool:
+    def _has_token(self, request: web.Request) -> bool:
         return request.headers.get("Authorization", "") == f"Bearer {self.token}"
 
     async def _folder(self, request: web.Request) -> web.Response:
         channel = self.channels.get(request.match_info["channel"])
-        if not self._authorised(request):
+        if not self._has_token(request):
             return self._answer(request, {}, 401, {"error": {"code": "InvalidAuthenticationToken"}})
         if self.refuse_files:
             return self._answer(
@@ -249,7 +273,7 @@ class FakeGraph(_Recorder):
         # /drives/{drive}/items/{folder}:/{filename}:/content
         target = request.match_info["target"]
         content = await request.read()
-        if not self._authorised(request):
+        if not self._has_token(request):
             return self._answer(request, {}, 401, {"error": {"code": "InvalidAuthenticationToken"}})
         folder, _, rest = target.partition(":/")
         name = rest.removesuffix(":/content")
@@ -275,7 +299,7 @@ class FakeGraph(_Recorder):
 
     async def _meeting(self, request: web.Request) -> web.Response:
         body = await request.json()
-        if not self._authorised(request):
+        if not self._has_token(request):
             return self._answer(
                 request, body, 401, {"error": {"code": "InvalidAuthenticationToken"}}
             )
@@ -302,6 +326,90 @@ class FakeGraph(_Recorder):
             self.meetings[key] = meeting
         return self._answer(request, body, 201, meeting)
 
+    def private_members(self, channel_id: str) -> dict[str, list[str]]:
+        """A private channel's members (Azure AD id -> roles), as Graph holds them now."""
+        channel = self.channels[channel_id]
+        return {m["userId"]: m["roles"] for m in channel.get("members", [])}
+
+    def app_in(self, conversation: str) -> bool:
+        """Whether the bot may post there: anywhere but a private channel it is not in."""
+        channel = self.channels.get(conversation.split(";messageid=", 1)[0])
+        return channel is None or channel["membershipType"] != "private" or bool(channel["apps"])
+
+    def _authorised(self, request: web.Request, body: dict[str, Any]) -> web.Response | None:
+        if request.headers.get("Authorization", "") != f"Bearer {self.token}":
+            return self._answer(
+                request, body, 401, {"error": {"code": "InvalidAuthenticationToken"}}
+            )
+        return None
+
+    def _membership(self, user: str, roles: list[str]) -> dict[str, Any]:
+        self._memberships += 1
+        return {"id": f"membership-{self._memberships}", "userId": user, "roles": roles}
+
+    @staticmethod
+    def _bound_user(member: dict[str, Any]) -> str:
+        """The Azure AD id in ``user@odata.bind`` (``…/users('aad-ian')``)."""
+        bound = str(member.get("user@odata.bind", ""))
+        return bound.rsplit("users('", 1)[-1].rstrip("')") if "users('" in bound else ""
+
+    async def _add_member(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        refused = self._authorised(request, body)
+        if refused is not None:
+            return refused
+        channel = self.channels.get(request.match_info["channel"])
+        if channel is None:
+            return self._answer(request, body, 404, {"error": {"code": "NotFound"}})
+        if channel["membershipType"] != "private":
+            return self._answer(
+                request,
+                body,
+                400,
+                {"error": {"code": "BadRequest", "message": "Only private or shared channels"}},
+            )
+        user = self._bound_user(body)
+        if user in self.private_members(channel["id"]):
+            return self._answer(request, body, 409, {"error": {"code": "Conflict"}})
+        member = self._membership(user, list(body.get("roles") or []))
+        channel["members"].append(member)
+        return self._answer(request, body, 201, member)
+
+    async def _members(self, request: web.Request) -> web.Response:
+        refused = self._authorised(request, {})
+        if refused is not None:
+            return refused
+        channel = self.channels.get(request.match_info["channel"])
+        if channel is None:
+            return self._answer(request, {}, 404, {"error": {"code": "NotFound"}})
+        return self._answer(request, {}, 200, {"value": list(channel.get("members", []))})
+
+    async def _remove_member(self, request: web.Request) -> web.Response:
+        refused = self._authorised(request, {})
+        if refused is not None:
+            return refused
+        channel = self.channels.get(request.match_info["channel"])
+        wanted = request.match_info["membership"]
+        if channel is None or not any(m["id"] == wanted for m in channel.get("members", [])):
+            return self._answer(request, {}, 404, {"error": {"code": "NotFound"}})
+        channel["members"] = [m for m in channel["members"] if m["id"] != wanted]
+        return self._answer(request, {}, 204, {})
+
+    async def _enable_app(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        refused = self._authorised(request, body)
+        if refused is not None:
+            return refused
+        if self.refuse_apps:
+            return self._answer(
+                request, body, 403, {"error": {"code": "Forbidden", "message": "Missing role"}}
+            )
+        channel = self.channels.get(request.match_info["channel"])
+        if channel is None:
+            return self._answer(request, body, 404, {"error": {"code": "NotFound"}})
+        channel["apps"].append(str(body.get("@odata.id", "")).rsplit("/", 1)[-1])
+        return self._answer(request, body, 204, {})
+
     async def _archive(self, request: web.Request) -> web.Response:
         channel = self.channels.get(request.match_info["channel"])
         if request.headers.get("Authorization", "") != f"Bearer {self.token}":
@@ -315,13 +423,15 @@ class FakeGraph(_Recorder):
         channel["isArchived"] = True
         return self._answer(request, {}, 202, {})
 
-    def add_channel(self, name: str, description: str = "") -> str:
+    def add_channel(self, name: str, description: str = "", membership: str = "standard") -> str:
         channel_id = f"19:graph{len(self.channels) + 1}@thread.tacv2"
         self.channels[channel_id] = {
             "id": channel_id,
             "displayName": name,
             "description": description,
-            "membershipType": "standard",
+            "membershipType": membership,
+            "members": [],
+            "apps": [],
         }
         return channel_id
 
@@ -352,10 +462,24 @@ class FakeGraph(_Recorder):
                 request,
                 body,
                 400,
-                {"error": {"code": "BadRequest", "message": "Channel name already existed."}},
+                {"error": {"code": "NameAlreadyExists", "message": self.taken_message}},
             )
-        channel_id = self.add_channel(name, body.get("description", ""))
-        return self._answer(request, body, 201, self.channels[channel_id])
+        membership = body.get("membershipType", "standard")
+        members = [
+            self._membership(self._bound_user(m), list(m.get("roles") or []))
+            for m in body.get("members") or []
+        ]
+        if membership == "private" and not any("owner" in m["roles"] for m in members):
+            return self._answer(
+                request,
+                body,
+                400,
+                {"error": {"code": "BadRequest", "message": "An owner is required"}},
+            )
+        channel_id = self.add_channel(name, body.get("description", ""), membership)
+        self.channels[channel_id]["members"] = members
+        shown = {k: v for k, v in self.channels[channel_id].items() if k not in ("members", "apps")}
+        return self._answer(request, body, 201, shown)
 
     async def _list(self, request: web.Request) -> web.Response:
         wanted = request.query.get("$filter", "")

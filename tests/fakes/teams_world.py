@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,9 @@ BOT = f"28:{APP_ID}"
 
 
 REF = "ISS-2026-0001"
+
+
+CATALOG_ID = "e7c3f1d2-0000-4000-8000-0000000000c1"  # the app's id in the app catalog
 
 
 PEOPLE = {  # name: (display name, Teams id, Azure AD object id)
@@ -257,6 +261,7 @@ def world_settings(tmp_path: Path, graph_url: str, metadata_url: str, issuer: st
         teams_team_id=TEAM,
         teams_incidents_channel_id=INCIDENTS,
         teams_imt_channel_id=IMT,
+        teams_app_catalog_id=CATALOG_ID,
         graph_api_url=graph_url,
         teams_openid_metadata_url=metadata_url,
         teams_token_issuer=issuer,
@@ -268,8 +273,19 @@ def world_settings(tmp_path: Path, graph_url: str, metadata_url: str, issuer: st
 
 @pytest.fixture
 def teams(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[TeamsWorld]:
+    with teams_world(tmp_path, caplog) as world:
+        yield world
+
+
+@contextmanager
+def teams_world(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, **settings_changed: Any
+) -> Iterator[TeamsWorld]:
+    """The world of the ``teams`` fixture, with some settings changed (e.g. standard
+    incident channels)."""
     caplog.set_level(logging.DEBUG)
     connector, graph, identity = FakeConnector(), FakeGraph(), Identity()
+    connector.graph = graph  # a private channel takes posts once the bot is added to it
     with (
         identity.serving() as metadata_url,
         serving(connector.app()) as connector_url,
@@ -277,6 +293,7 @@ def teams(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[TeamsWor
     ):
         connector.url = connector_url
         settings = world_settings(tmp_path, graph_url, metadata_url, identity.issuer)
+        settings = settings.model_copy(update=settings_changed)
         clock = ManualClock(START)
         with running(settings, clock, teams_credentials=fixed_credentials(APP_ID)) as (url, bot):
             world = TeamsWorld(url, connector, graph, identity, bot, clock)
@@ -349,8 +366,9 @@ def run(teams: TeamsWorld, user: str, text: str, expect: str) -> None:
 RATINGS = " ".join(f"{k}=high" for k in ALL_INDICATORS)
 
 
-def declare(teams: TeamsWorld, exercise: bool = False) -> None:
-    """The whole ladder, typed in Teams, to a declared incident."""
+def declare(teams: TeamsWorld, exercise: bool = False, options: str = "") -> None:
+    """The whole ladder, typed in Teams, to a declared incident (``options``: more of the
+    declaration's, e.g. ``--invite ian``)."""
     run(
         teams,
         "olly",
@@ -392,7 +410,7 @@ def declare(teams: TeamsWorld, exercise: bool = False) -> None:
     run(
         teams,
         "hana",
-        f"declare {REF} --scg-chair david --tcg-chair fatima --level tactical{flag}",
+        f"declare {REF} --scg-chair david --tcg-chair fatima --level tactical{flag} {options}",
         "declared as incident INC-2026-001",
     )
 

@@ -169,6 +169,9 @@ def test_command_and_control_over_slack(slack: SlackWorld) -> None:
     fake.wait_for(lambda f: texts(slack, room, "Overdue: ACT-2026-0001"))
     assert "escalated to the TCG chair, Fatima Khan" in texts(slack, room, "Overdue")[0]
     fake.wait_for(lambda f: texts(slack, "U0FATIMA", "Overdue: ACT-2026-0001"))
+    # Its owner hears of it directly too, in the app's messages with him, once.
+    fake.wait_for(lambda f: texts(slack, "U0OLLY", "Overdue: ACT-2026-0001"))
+    assert len(texts(slack, "U0OLLY", "Overdue: ACT-2026-0001")) == 1
     since = slack.mark()
     press(slack, "olly", room, "/opss done ACT-2026-0001")
     slack.replied("Action ACT-2026-0001 done by Olly Reed", since)

@@ -215,7 +215,8 @@ def test_the_whole_ladder_to_an_incident_with_its_own_channel_made_through_graph
     graph.wait_for(lambda g: g.named(f"{CHANNEL_NAME}-2") is not None)
     created = [c for c in graph.calls if c.method == "POST" and c.status == 201]
     assert len(created) == 1
-    assert created[0].body["membershipType"] == "standard"
+    # Private by default: its members are the incident's (tests/teams/test_teams_private.py).
+    assert created[0].body["membershipType"] == "private"
     assert created[0].body["description"].startswith("INC-2026-001 · Gas hob elbow joints leaking")
     assert created[0].auth == f"Bearer {GRAPH_TOKEN}"
     channel = graph.named(f"{CHANNEL_NAME}-2")
@@ -534,6 +535,19 @@ def test_start_up_checks_name_what_teams_is_missing() -> None:
     assert ("refuse", "MicrosoftAppPassword") in said
     assert ("warn", "TEAMS_IMT_CHANNEL_ID") in said
     assert ("warn", "TEAMS_TEAM_ID") in said
+    private = {
+        (p.level, p.setting)
+        for p in problems(
+            Settings(
+                _env_file=None,
+                microsoft_app_id=APP_ID,
+                microsoft_app_tenant_id=TENANT,
+                teams_team_id=TEAM,
+                local_workspace=False,
+            )
+        )
+    }
+    assert ("warn", "TEAMS_APP_CATALOG_ID") in private  # private channels it cannot join
 
 
 def test_a_retried_channel_creation_finds_the_channel_it_made(teams: TeamsWorld) -> None:
@@ -606,10 +620,12 @@ def test_told_directly_in_the_personal_chat_kept_or_one_opened(teams: TeamsWorld
     olly_chat, david_chat = teams.personal("olly"), "a:personal-aad-david"
     teams.said(olly_chat, "straight to incident")
     teams.said(david_chat, "straight to incident")
-    # David's chat was opened by the bot (no activity in it), and is kept for next time.
+    # David's chat was opened by the bot (no activity in it), and is kept for next time; so
+    # was Fatima's, the FTL of the area, told that she is in the incident.
     opened = [c for c in teams.connector.ok("POST") if c.path.endswith("/v3/conversations")]
-    assert [c.body["members"] for c in opened if not c.body.get("isGroup")] == [
-        [{"id": "aad-david"}]
+    assert sorted(c.body["members"][0]["id"] for c in opened if not c.body.get("isGroup")) == [
+        "aad-david",
+        "aad-fatima",
     ]
     with teams.bot.db.read() as s:
         kept = s.get(TeamsConversation, david_chat)

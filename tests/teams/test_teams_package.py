@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -13,6 +14,7 @@ from types import ModuleType
 
 import pytest
 
+from bot.teams import permissions
 from commands.core.engine import ALL_VERBS
 
 APP_ID = "5b8f6d7e-0c43-4d1f-9a5e-000000000001"
@@ -39,6 +41,7 @@ def test_the_command_builds_a_valid_package(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's bot, not another's
     )
     assert done.returncode == 0, done.stderr
     data = out.read_bytes()
@@ -48,9 +51,17 @@ def test_the_command_builds_a_valid_package(tmp_path: Path) -> None:
     (bot,) = manifest["bots"]
     assert bot["botId"] == APP_ID == manifest["id"]
     assert bot["supportsFiles"] is True  # records offered with the file consent card
-    assert manifest["authorization"]["permissions"]["resourceSpecific"] == [
-        {"name": "Channel.Create.Group", "type": "Application"}
+    assert manifest["manifestVersion"] == "1.25"
+    assert manifest["supportsChannelFeatures"] == "tier1"  # private channels let it in
+    declared = manifest["authorization"]["permissions"]["resourceSpecific"]
+    assert declared == [
+        {"name": "Channel.Create.Group", "type": "Application"},
+        {"name": "ChannelSettings.Read.Group", "type": "Application"},
     ]
+    assert declared == permissions.resource_specific()
+    # What an administrator grants is said by the builder, from the same table.
+    for mode in ("private", "standard"):
+        assert ", ".join(permissions.application(mode)) in done.stdout
     titles = [c["title"] for c in bot["commandLists"][0]["commands"]]
     assert "opss raise" in titles and "opss help" in titles
     assert all(t.removeprefix("opss ") in ALL_VERBS for t in titles)  # only real commands
@@ -76,3 +87,18 @@ def test_the_check_finds_a_wrong_manifest_and_wrong_icons() -> None:
 def test_the_app_id_must_be_the_bots_guid() -> None:
     with pytest.raises(ValueError, match="MicrosoftAppId"):
         package.build("opss-bot")
+
+
+DOCS = ROOT / "docs" / "install-teams.md"
+
+
+def test_every_permission_is_explained_beside_its_least_privileged_alternative() -> None:
+    """docs/install-teams.md has a row for each permission the bot uses: its name, what it is
+    for and the alternative, as bot/teams/permissions.py has them."""
+    text = DOCS.read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    for p in permissions.PERMISSIONS:
+        (row,) = [r for r in rows if r.startswith(f"| `{p.name}` |")]
+        assert p.kind in row and p.why in row and p.instead in row, row
+    named = {r.split("`")[1] for r in rows}
+    assert named == {p.name for p in permissions.PERMISSIONS}

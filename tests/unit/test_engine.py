@@ -77,7 +77,9 @@ def test_raised_to_declared(bot: Driver, db: Database) -> None:
             },
         )
     )
-    assert "INC-2026-001" in declared.text and "#inc-2026-001-gas-hob-elbow-joints" in declared.text
+    assert "INC-2026-001" in declared.text
+    # The reply points to the incident's conversation, which the platform names once made.
+    assert declared.about == "incident:INC-2026-001"
     assert stage_of(db, ref) == "declared"
     with db.read() as s:
         incident = s.scalar(select(Incident))
@@ -93,7 +95,9 @@ def test_raised_to_declared(bot: Driver, db: Database) -> None:
         assert ops[0] == ("create_channel", "incident:INC-2026-001")
         create = s.scalar(select(OutboxMessage).where(OutboxMessage.op == "create_channel"))
         assert create is not None
-        assert create.payload["members"] == ["david", "fatima", "hana"]
+        # The one who declared first (a private channel's owner), then the named people.
+        assert create.payload["members"] == ["hana", "david", "fatima"]
+        assert create.payload["name"] == "inc-2026-001-gas-hob-elbow-joints"
         summary = s.scalars(
             select(OutboxMessage).where(
                 OutboxMessage.conversation == "incident:INC-2026-001", OutboxMessage.op == "post"

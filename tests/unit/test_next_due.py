@@ -58,6 +58,7 @@ def test_the_tick_and_the_words_share_one_list_of_sources() -> None:
         "action reminders",
         "notification reminders, escalations and section 6 chases",
         "exercise injects",
+        "case conference reminders",
     ]
 
 

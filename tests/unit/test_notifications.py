@@ -18,7 +18,7 @@ from cards.blockkit import blocks_json, card_blocks, form_modal
 from commands.core.clock import ManualClock
 from commands.core.due import tick
 from commands.records import downloads
-from storage.models import Firing, Notification, OutboxMessage, RiskAssessment
+from storage.models import Firing, Notification, OutboxMessage, Person, RiskAssessment
 from storage.unit_of_work import Database
 from tests.conftest import Driver, row_counts
 from tests.fakes.annex_v import ANNEX_V, PRINTED, SECRET, STEPS, docx_value, read_docx
@@ -39,6 +39,11 @@ def fill(bot: Driver, ref: str, values: dict[str, Any], user: str = "fatima") ->
         data |= {k: values[k] for k in keys if k in values}
         reply = ok(bot.submit(user, data))
     return reply
+
+
+def db_person(db: Database, name: str) -> int:
+    with db.read() as s:
+        return int(s.scalars(select(Person.id).where(Person.name == name)).one())
 
 
 def posted(db: Database) -> list[dict[str, Any]]:
@@ -275,14 +280,20 @@ def test_reminder_then_overdue_escalation_once_each(
     assert tick(engine.db, clock, engine.options).posted == 1
     assert tick(engine.db, clock, engine.options).posted == 0  # never twice
     reminders = [p for p in posted(db) if p["text"].startswith("Reminder:")]
-    assert [p["text"] for p in reminders] == [
+    text = (
         f"Reminder: {nref} (Reg 33(4) RAPEX notification (serious risk) on {ref}) is due "
         "3 Dec 2026, in 2 days. Owner: Fatima Khan."
+    )
+    # Where it is followed, and to its owner directly (queued by person, once each).
+    fatima = db_person(db, "fatima")
+    assert [(p["conversation"], p["text"]) for p in reminders] == [
+        ("channel:general", text),
+        (f"person:{fatima}", text),
     ]
     clock.advance(timedelta(days=2, hours=15))  # 4 Dec 00:00 GMT
     assert tick(engine.db, clock, engine.options).posted == 1
     overdue = [p for p in posted(db) if p["text"].startswith("OVERDUE")]
-    assert {p["conversation"] for p in overdue} == {"imt", "channel:general"}
+    assert {p["conversation"] for p in overdue} == {"imt", "channel:general", f"person:{fatima}"}
     assert "Escalated to the FTL (Fatima Khan) and IMT" in overdue[0]["text"]
     register = ok(bot.cmd("ian", "notifications"))
     assert register.card.facts[0][0] == f"{nref} · OVERDUE by 1 day"  # type: ignore[union-attr]

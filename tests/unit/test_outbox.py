@@ -14,7 +14,7 @@ from bot.workspace.messenger import LocalMessenger
 from cards.model import Card
 from commands.core.clock import ManualClock
 from storage import repositories as repo
-from storage.models import LocalChannel, LocalMessage, OutboxMessage
+from storage.models import Identity, LocalChannel, LocalMessage, OutboxMessage
 from storage.unit_of_work import Database
 from tests.fakes.clocks import RealTime
 
@@ -334,3 +334,47 @@ def test_rows_in_the_payload_format_of_before_still_deliver(
     assert platform.pins == ["m1"]
     assert platform.archived == ["C1"]
     assert [s for s, _ in statuses(db)] == ["delivered"] * 5
+
+
+def test_a_message_about_a_conversation_waits_for_it_and_names_it_as_made(
+    db: Database, clock: ManualClock
+) -> None:
+    """``about``: the person is told after the conversation is made, under the name the
+    platform gave it (without a ``Pointer``, the surface names it by that name alone); about
+    one that will never be made here, the message goes without it."""
+    real = RealTime()
+    platform = FlakyPlatform(failures=1)  # the channel is not made at the first try
+    worker = OutboxWorker(db, clock, {"fake": platform}, monotonic=real)
+    with db.unit_of_work() as s:
+        person = repo.system_person(s, clock.now())
+        s.add(Identity(person_id=person.id, surface="fake", external_id="U1"))
+        person_id = person.id
+    key = "incident:INC-2026-001"
+    queue(db, clock, key, "create_channel", name="inc-1", topic="t", private=True, members=[])
+    told = {"person": person_id, "text": "You are in it.", "about": key}
+    queue(db, clock, f"person:{person_id}", "tell", **told)
+    assert asyncio.run(worker.drain()) == 0  # the channel failed; the message waits for it
+    real.advance(timedelta(seconds=3))
+    assert asyncio.run(worker.drain()) == 2  # the channel, then the message naming it
+    assert platform.posts == [("D-U1", "You are in it.\ninc-1")]
+    queue(db, clock, f"person:{person_id}", "tell", **{**told, "about": "incident:INC-2026-009"})
+    assert asyncio.run(worker.drain()) == 1
+    assert platform.posts[-1] == ("D-U1", "You are in it.")
+
+
+def test_nothing_is_posted_to_a_channel_after_its_archive(db: Database, clock: ManualClock) -> None:
+    """Checked when it is delivered: a post queued after the archive (by a process that did
+    not know) is skipped, and the posts before it are delivered."""
+    platform = FlakyPlatform()
+    worker = OutboxWorker(db, clock, {"fake": platform})
+    key = "incident:INC-2026-001"
+    queue(db, clock, key, "create_channel", name="inc-1", topic="t", private=True, members=[])
+    queue(db, clock, key, "post", text="closed")
+    queue(db, clock, key, "archive")
+    queue(db, clock, key, "post", text="too late")
+    assert asyncio.run(worker.drain()) == 4
+    assert platform.posts == [("C1", "closed")]
+    assert platform.archived == ["C1"]
+    with db.read() as s:
+        last = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+        assert last is not None and last.result == {"skipped": "the conversation is archived"}
