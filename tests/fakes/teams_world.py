@@ -363,6 +363,20 @@ def run(teams: TeamsWorld, user: str, text: str, expect: str) -> None:
     teams.connector.wait_for(answered)
 
 
+def return_to_normal(teams: TeamsWorld, inc: str = "INC-2026-001") -> None:
+    """The return to normal operations that closing follows: IMT proposes, the IMT lead and
+    the TCG chair approve (3.26)."""
+    run(
+        teams,
+        "hana",
+        f'deescalate {inc} --to normal --rationale "No new reports" --scg "David agreed" '
+        '--criteria "No reports for a month" --rhythm reduced',
+        "needs approval",
+    )
+    run(teams, "hana", f"deescalate {inc} approve", "Awaiting the TCG chair")
+    run(teams, "fatima", f"deescalate {inc} approve", "de-escalated to Normal operations")
+
+
 RATINGS = " ".join(f"{k}=high" for k in ALL_INDICATORS)
 
 

@@ -14,6 +14,7 @@ import icalendar
 
 from tests.conftest import Driver
 from tests.fakes.slack_world import USERS, SlackWorld, slack
+from tests.fakes.stand_down import de_escalate, open_actions
 from tests.fakes.steps import declare, ok
 
 __all__ = ["slack"]  # the fixture, used by name
@@ -109,11 +110,14 @@ def test_calendar_invitations_from_slack_buttons(slack: SlackWorld) -> None:
     # The link is Ian's: shown to him alone (his ephemeral reply), never in the channel.
     assert not any("/exports/" in json.dumps(m) for m in fake.messages.get(room, []))
 
-    ok(bot.cmd("ian", f"rhythm {INC} replace escalated"))
+    ok(bot.cmd("ian", f'rhythm {INC} replace escalated --scg "Hana Patel, 23 Nov"'))
     again = links_replied(slack, "ian", room, add["value"], "Calendar invitations for")
     (changed,) = fetch(slack, again["TCG: daily 11:00"]).walk("VEVENT")
     assert str(changed["UID"]) == str(tcg["UID"]) and changed["SEQUENCE"] == 1
 
+    de_escalate(bot, to="normal")  # closing follows the return to normal operations (3.26)
+    for done in open_actions(slack.bot.db):
+        ok(bot.cmd("fatima", f"done {done}"))
     ok(bot.cmd("hana", f'close {INC} --reason "Back to normal" --review "2026-12-15 10:00"'))
     slack.bot.outbox.kick()
     # Fatima chairs the TCG: told in her DM, with the cancellations' button.
@@ -128,7 +132,9 @@ def test_calendar_invitations_from_slack_buttons(slack: SlackWorld) -> None:
     cancelled = fetch(slack, gone["Cancel: TCG"])
     (event,) = cancelled.walk("VEVENT")
     assert cancelled["METHOD"] == "CANCEL" and event["STATUS"] == "CANCELLED"
-    assert str(event["UID"]) == str(tcg["UID"]) and event["SEQUENCE"] == 2
+    assert (
+        str(event["UID"]) == str(tcg["UID"]) and event["SEQUENCE"] == 3
+    )  # the reduced rhythm of the return to normal, then closed
 
 
 def test_a_case_conference_card_carries_its_invitation(slack: SlackWorld) -> None:

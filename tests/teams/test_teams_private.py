@@ -32,6 +32,7 @@ from tests.fakes.teams_world import (
     TeamsWorld,
     _flat,
     declare,
+    return_to_normal,
     run,
     teams_world,
 )
@@ -191,6 +192,7 @@ def test_a_member_added_and_removed_joins_and_leaves_the_channel(teams: TeamsWor
 
     # Closed, its channel archived: every Graph call the bot made is one a permission it
     # declares covers, and every permission declared for private channels was used.
+    return_to_normal(teams)
     run(
         teams,
         "hana",
@@ -212,6 +214,7 @@ def test_a_notification_owner_is_reminded_in_their_chat_and_nothing_follows_the_
         f"notify {INC} reg33_4 --trigger 2026-11-23 --owner ian",
         f"{NOT} recorded",
     )
+    return_to_normal(teams)
     run(
         teams,
         "hana",
@@ -310,6 +313,7 @@ def test_standard_channels_stay_a_configured_choice(standard: TeamsWorld) -> Non
     message = told(standard, "ian", f"Hana Patel declared incident {INC}")
     assert f"Channel {name}" in _flat(message) and "Private" not in _flat(message)
     assert links(message) == [deep_link(channel["id"], name)]
+    return_to_normal(standard)
     run(
         standard,
         "hana",

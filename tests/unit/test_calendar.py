@@ -17,6 +17,7 @@ from rules import calendar as rules
 from rules.rhythm import LONDON, HolidayPolicy, Pattern
 from storage.unit_of_work import Database
 from tests.conftest import Driver
+from tests.fakes.stand_down import de_escalate, open_actions
 from tests.fakes.steps import INC, call_conference, declare, ok, to_stage
 
 ENG = frozenset(uk_holidays.country_holidays("GB", subdiv="ENG", years=[2026, 2027]))
@@ -48,7 +49,7 @@ def event(cal: icalendar.Calendar) -> icalendar.Event:
 def test_each_meeting_is_an_invitation_kept_up_to_date_and_cancelled_at_closure(
     bot: Driver, db: Database
 ) -> None:
-    declare(bot)
+    declare(bot, "--tcg-chair fatima")
     first = links(ok(bot.cmd("ian", f"calendar {INC}")))
     assert list(first) == [
         "SCG: Mon, Thu 09:00",
@@ -74,7 +75,7 @@ def test_each_meeting_is_an_invitation_kept_up_to_date_and_cancelled_at_closure(
     with pytest.raises(downloads.Refused):
         downloads.redeem(db, token, bot.engine.clock.now(), requester=None, session_required=False)
 
-    ok(bot.cmd("ian", f"rhythm {INC} replace escalated"))
+    ok(bot.cmd("ian", f'rhythm {INC} replace escalated --scg "Hana Patel, 23 Nov"'))
     after = links(ok(bot.cmd("ian", f"calendar {INC}")))
     changed = event(fetch(bot, db, after["SCG: daily 09:00"]))
     assert str(changed["UID"]) == uid and changed["SEQUENCE"] == 1
@@ -86,10 +87,13 @@ def test_each_meeting_is_an_invitation_kept_up_to_date_and_cancelled_at_closure(
     assert morning["SEQUENCE"] == 0 and str(morning["UID"]) != uid
 
     # The same rhythm applied again changes nothing a calendar sees: no new SEQUENCE.
-    ok(bot.cmd("ian", f"rhythm {INC} replace escalated"))
+    ok(bot.cmd("ian", f'rhythm {INC} replace escalated --scg "Hana Patel, 23 Nov"'))
     again = links(ok(bot.cmd("ian", f"calendar {INC} SCG")))
     assert event(fetch(bot, db, again["SCG: daily 09:00"]))["SEQUENCE"] == 1
 
+    de_escalate(bot, to="normal")  # closing follows the return to normal operations (3.26)
+    for done in open_actions(db):
+        ok(bot.cmd("fatima", f"done {done}"))
     ok(bot.cmd("hana", f'close {INC} --reason "Back to normal" --review "2026-12-15 10:00"'))
     closed = ok(bot.cmd("ian", f"calendar {INC}"))
     assert "cancellations" in closed.text
@@ -98,7 +102,8 @@ def test_each_meeting_is_an_invitation_kept_up_to_date_and_cancelled_at_closure(
         cal = fetch(bot, db, url)
         assert cal["METHOD"] == "CANCEL" and event(cal)["STATUS"] == "CANCELLED"
         if label == "Cancel: SCG":
-            assert str(event(cal)["UID"]) == uid and event(cal)["SEQUENCE"] == 2
+            # 1: the escalated rhythm; 2: the reduced one of the return to normal; 3: closed.
+            assert str(event(cal)["UID"]) == uid and event(cal)["SEQUENCE"] == 3
 
 
 def test_only_those_who_may_read_the_incident_have_its_invitations(

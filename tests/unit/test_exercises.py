@@ -254,7 +254,7 @@ def test_the_annual_review_pack_gathers_every_lesson_by_theme(
         )
     )
     ok(bot.cmd("sara", f"lesson {LIVE} Press lines came late"))
-    de_escalate(bot)
+    de_escalate(bot, to="normal")  # closing follows the return to normal (3.26)
     for ref in open_actions(db):
         ok(bot.cmd("fatima", f"done {ref}"))
     ok(bot.cmd("hana", f'close {LIVE} --reason "Normal" --review "2026-12-15 10:00"'))

@@ -463,6 +463,9 @@ def test_plan_3_4_the_scg_is_chaired_by_the_dce_evidence_or_the_dd_targeting(
     declare(bot)
     ok(bot.cmd("hana", "role grant olly deputy_director --area Evidence"))
     ok(bot.cmd("hana", "role grant tom deputy_chief_executive --area Evidence"))
+    # Trained for the seat (the roster, 6.6), so only the post is in question here.
+    ok(bot.cmd("hana", "roster add tom scg_chair --trained 2026-01-12"))
+    ok(bot.cmd("hana", "roster add olly scg_chair --trained 2026-01-12"))
     refused(bot.cmd("ian", f"group {INC} open scg --chair olly"), "Justification")
     ok(bot.cmd("ian", f"group {INC} open scg --chair tom"))  # no justification needed
     ok(bot.cmd("ian", f"group {INC} open scg --chair david"))  # the DD, Targeting

@@ -68,7 +68,7 @@ def test_the_rhythm_card_puts_each_meeting_in_a_calendar(
         assert scg.decoded("DTSTART").strftime("%a %H:%M") == "Thu 09:00"
         assert str(scg["SUMMARY"]).startswith(f"SCG · {INC} ")
 
-        hana.type(f"/opss rhythm {INC} replace escalated")
+        hana.type(f'/opss rhythm {INC} replace escalated --scg "Hana Patel, 23 Nov"')
         hana.says("replaced with 'escalated'")
         hana.type(f"/opss calendar {INC} SCG")
         hana.says(f"Calendar invitations for {INC}: 1 meeting")

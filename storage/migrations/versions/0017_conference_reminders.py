@@ -1,7 +1,7 @@
 """case conferences: when their invitees are next reminded (the scheduler's cursor)
 
 Revision ID: 0017
-Revises: 0016
+Revises: 0021
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0016"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
