@@ -16,6 +16,7 @@ from commands import schedule
 from commands.action import chasing
 from commands.core.clock import Clock
 from commands.core.context import Options
+from commands.mi import summary
 from commands.notification import clocks
 from commands.rhythm import reminders
 from commands.schedule import DueSource, TickResult
@@ -27,6 +28,7 @@ SOURCES: tuple[DueSource, ...] = (
     cadence.SOURCE,
     chasing.SOURCE,
     clocks.SOURCE,
+    summary.SOURCE,
 )
 
 

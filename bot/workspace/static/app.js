@@ -163,6 +163,8 @@ async function loadState() {
     $("user").disabled = true;
     window.opssSignedIn();
   }
+  // The dashboard link names who is looking when names are picked.
+  $("mi-link").href = s.mode === "pick" ? `/mi?user=${encodeURIComponent(state.user)}` : "/mi";
   state.channels = s.channels;
   state.general = s.general;
   state.welcome = s.welcome;
