@@ -34,11 +34,10 @@ from sqlalchemy.orm import Session
 
 from commands.core.context import Ctx, PermissionRefused, UserError
 from commands.mi.panels import EXERCISE, Dashboard, Headline, Panel, Series, Table, figure
-from commands.notification.records import kind_label
 from commands.overview.listing import may_read
 from rules.action_chasing import ActionStatus
 from rules.command_and_control import erco_needed
-from rules.deadlines import london_date
+from rules.deadlines import DEFAULT_CLOCKS, Kind, london_date
 from rules.impact import Level
 from rules.lifecycle import LADDER, STAGE_LABELS, Stage
 from rules.mi import (
@@ -134,6 +133,7 @@ class Reader:
         self.period_words = PERIODS[filters.period][1]
         self._readable = may_read(ctx)
         self.live: dict[Stage, tuple[int, float | None]] | None = None
+        self.live_drills: dict[Stage, tuple[int, float | None]] = {}
 
     def area(self, column: Any) -> list[ColumnElement[bool]]:
         if self.filters.area is None:
@@ -198,7 +198,8 @@ def _exercise_series(r: Reader, label: str, values: tuple[float | None, ...]) ->
 
 def _live(r: Reader) -> dict[Stage, tuple[int, float | None]]:
     """Live issues at each stage: how many, and their average days at it so far (read once
-    for the two panels that show them)."""
+    for the two panels that show them). An issue back on the ladder after its incident was
+    de-escalated belongs to that incident: an EXERCISE one is counted apart."""
     if r.live is not None:
         return r.live
     rows = r.session.execute(
@@ -206,11 +207,19 @@ def _live(r: Reader) -> dict[Stage, tuple[int, float | None]]:
             Issue.stage,
             func.count(),
             func.avg(r.now_day() - day_number(Issue.stage_entered_at)),
+            r.exercise(),
         )
-        .where(Issue.stage.in_([s.value for s in LIVE_STAGES]), *r.area(Issue.functional_area))
-        .group_by(Issue.stage)
+        .outerjoin(Incident, Incident.issue_id == Issue.id)
+        .where(
+            Issue.stage.in_([s.value for s in LIVE_STAGES]),
+            r.any_incident(),
+            *r.area(Issue.functional_area),
+        )
+        .group_by(Issue.stage, r.exercise())
     ).tuples()
-    r.live = {Stage(stage): (count, days) for stage, count, days in rows}
+    r.live, r.live_drills = {}, {}
+    for stage, count, days, exercise in rows:
+        (r.live_drills if exercise else r.live)[Stage(stage)] = (count, days)
     return r.live
 
 
@@ -219,19 +228,25 @@ def stages_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
     raised = r.session.scalar(
         select(func.count())
         .select_from(Issue)
-        .where(Issue.raised_at >= r.start, *r.area(Issue.functional_area))
+        .outerjoin(Incident, Incident.issue_id == Issue.id)
+        .where(Issue.raised_at >= r.start, r.any_incident(), *r.area(Issue.functional_area))
     )
     labels = tuple(STAGE_LABELS[s] for s in LIVE_STAGES)
     counts = tuple(float(live.get(s, (0, None))[0]) for s in LIVE_STAGES)
+    drills = tuple(float(r.live_drills.get(s, (0, None))[0]) for s in LIVE_STAGES)
     total = _total(counts)
+    words = f"{_plural(total, 'live issue')} on the ladder: {_pairs(labels, counts)}"
+    if r.filters.exercises:
+        words += f"; and {_plural(_total(drills), f'{EXERCISE} issue')}"
     panel = Panel(
         "stages",
         "Live issues by stage",
-        f"{_plural(total, 'live issue')} on the ladder: {_pairs(labels, counts)}.",
+        words + ".",
         "Stage",
         labels,
-        (Series("Live issues", counts),),
+        (Series("Live issues", counts), *_exercise_series(r, "Live issues", drills)),
         unit="issues",
+        stacked=True,
         note="Live now (the period does not apply). Declared issues are counted as incidents.",
     )
     return panel, (
@@ -445,7 +460,7 @@ def notifications_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
         listed.append(
             (
                 f"{EXERCISE} · {ref}" if exercise else ref,
-                kind_label(kind),
+                _kind(kind),
                 incident_ref or issue_ref,
                 owner,
                 f"{due.day} {due:%b %Y}",
@@ -487,6 +502,11 @@ def notifications_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
         Headline("Notifications overdue", str(overdue)),
         Headline("Notifications due within 7 days", str(within_week)),
     )
+
+
+def _kind(kind: str) -> str:
+    clock = DEFAULT_CLOCKS[Kind(kind)]
+    return clock.short or clock.label
 
 
 # Sitreps missing at the last cut-off, by incident and team -------------------------------
@@ -549,7 +569,10 @@ def sitreps_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
         words + ".",
         "Team",
         labels,
-        (Series("Open incidents missing it", counts), *_exercise_series(r, "Incidents", drills)),
+        (
+            Series("Open incidents missing it", counts),
+            *_exercise_series(r, "Open incidents missing it", drills),
+        ),
         unit="incidents",
         horizontal=True,
         stacked=True,
