@@ -24,12 +24,19 @@ From Monday 23 Nov 2026 09:30 (``START``) to Wednesday 2 Dec 2026 09:30 (``NOW``
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+from bot.config import Settings
 from commands.core.clock import ManualClock
 from commands.core.due import tick
+from storage import seed
 from storage.unit_of_work import Database
-from tests.conftest import START, Driver
+from tests.conftest import AREAS, PEOPLE, START, Driver
+from tests.fakes.server import running
 from tests.fakes.steps import assess, call_conference, declare, nnc, ok, to_stage
 
 NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
@@ -165,3 +172,20 @@ def build(bot: Driver, db: Database, clock: ManualClock) -> None:
     )
     for subject, kind, trigger in notifications:
         ok(bot.cmd("ian", f"notify {subject} {kind} --trigger {trigger} --owner fatima"))
+
+
+@contextmanager
+def served(folder: Path) -> Iterator[tuple[str, Any]]:
+    """The bot with its pick-a-name workspace on a loopback port, the records above made in
+    it (the demo people, and Tom of ``tests/conftest.py``'s): (url, bot), the clock at NOW."""
+    settings = Settings(
+        database_url=f"sqlite:///{folder / 'mi.sqlite3'}",
+        local_workspace=True,
+        outbox_pace_seconds=0,
+        functional_areas=list(AREAS),
+    )
+    clock = ManualClock(START)
+    with running(settings, clock) as (url, bot):
+        seed.apply(bot.db, PEOPLE, START)  # Tom, who is not among the demo people
+        build(Driver(bot.engine), bot.db, clock)
+        yield url, bot
