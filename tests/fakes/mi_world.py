@@ -30,10 +30,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
+from bot.app import GENERAL_CHANNEL
 from bot.config import Settings
 from commands.core.clock import ManualClock
 from commands.core.due import tick
 from storage import seed
+from storage.models import LocalChannel
 from storage.unit_of_work import Database
 from tests.conftest import AREAS, PEOPLE, START, Driver
 from tests.fakes.server import running
@@ -187,5 +191,7 @@ def served(folder: Path) -> Iterator[tuple[str, Any]]:
     clock = ManualClock(START)
     with running(settings, clock) as (url, bot):
         seed.apply(bot.db, PEOPLE, START)  # Tom, who is not among the demo people
-        build(Driver(bot.engine), bot.db, clock)
+        with bot.db.read() as s:
+            general = s.scalar(select(LocalChannel.id).where(LocalChannel.name == GENERAL_CHANNEL))
+        build(Driver(bot.engine, channel=str(general)), bot.db, clock)
         yield url, bot
