@@ -385,7 +385,7 @@ def actions_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
             Series(f"Overdue · {EXERCISE}", column(3), exercise=True),
             Series(f"Due in the next 7 days · {EXERCISE}", column(4), exercise=True),
         ]
-        words += f"; {sum(e[3] for e in ranked)} {EXERCISE} actions overdue"
+        words += f"; {_plural(sum(e[3] for e in ranked), f'{EXERCISE} action')} overdue"
     panel = Panel(
         "actions",
         "Actions overdue and due this week, by owner",
