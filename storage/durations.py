@@ -27,4 +27,8 @@ def _sqlite(element: day_number, compiler: Any, **kw: Any) -> str:
 
 @compiles(day_number, "postgresql")
 def _postgresql(element: day_number, compiler: Any, **kw: Any) -> str:
-    return f"(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) / 86400.0)"
+    # EXTRACT gives a numeric: as a double, the averages come back as floats, not Decimals.
+    seconds = (
+        f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
+    )
+    return f"({seconds} / 86400.0)"

@@ -30,7 +30,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from commands.core.context import Ctx, PermissionRefused, UserError
 from commands.mi.panels import EXERCISE, Dashboard, Headline, Panel, Series, Table, figure
@@ -601,18 +601,26 @@ def sitreps_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
 
 
 def timings_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
-    # Each move ends a stay at its from-stage, begun by the issue's move before it (or its
-    # raising). Only issues that moved in the period are read, all their moves (for the
-    # one before), then the stays that ended in the period are averaged.
-    moved = select(Escalation.issue_id).where(Escalation.moved_at >= r.start)
-    before = (
-        func.lag(Escalation.moved_at)
-        .over(partition_by=Escalation.issue_id, order_by=(Escalation.moved_at, Escalation.id))
-        .label("began")
+    # Each move in the period ends a stay at its from-stage, begun by the issue's move before
+    # it (the latest earlier one, found through the index of each issue's moves) or by its
+    # raising. Moves of one instant are ordered as they were recorded.
+    earlier = aliased(Escalation)
+    began = (
+        select(func.max(earlier.moved_at))
+        .where(
+            earlier.issue_id == Escalation.issue_id,
+            earlier.moved_at <= Escalation.moved_at,
+            earlier.id != Escalation.id,
+            or_(earlier.moved_at < Escalation.moved_at, earlier.id < Escalation.id),
+        )
+        .correlate(Escalation)
+        .scalar_subquery()
     )
     moves = (
-        select(Escalation.issue_id, Escalation.from_stage, Escalation.moved_at, before)
-        .where(Escalation.issue_id.in_(moved))
+        select(
+            Escalation.issue_id, Escalation.from_stage, Escalation.moved_at, began.label("began")
+        )
+        .where(Escalation.moved_at >= r.start)
         .subquery()
     )
     stay = day_number(moves.c.moved_at) - day_number(func.coalesce(moves.c.began, Issue.raised_at))
@@ -624,7 +632,6 @@ def timings_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
             .join(Issue, Issue.id == moves.c.issue_id)
             .outerjoin(Incident, Incident.issue_id == moves.c.issue_id)
             .where(
-                moves.c.moved_at >= r.start,
                 moves.c.from_stage.in_(ladder),
                 r.any_incident(),
                 *r.area(Issue.functional_area),

@@ -57,6 +57,7 @@ def test_the_tick_and_the_words_share_one_list_of_sources() -> None:
         "sitrep prompts, chases and cut-offs",
         "action reminders",
         "notification reminders, escalations and section 6 chases",
+        "the weekly management-information summary",
     ]
 
 

@@ -83,9 +83,12 @@ def test_the_sign_in_with_a_secret_has_no_serious_violations(tmp_path: Path) -> 
     with running(settings, ManualClock(START)) as (url, bot), browser_page(url) as page:
         seed.apply(bot.db, PEOPLE, START)
         store_secret(bot.db, "hana", "a long enough secret")
-        page.goto(f"{url}/")
+        # The dashboard without a session: nothing but the sign-in, from the page and the API.
+        page.goto(f"{url}/mi")
         dialog = page.locator("dialog#sign-in[open]")
         dialog.wait_for()
+        assert page.request.get(f"{url}/api/mi").status == 401
+        assert page.locator("canvas").count() == 0
         check(page, "the sign-in dialog", found)
         dialog.locator("input[name=name]").fill("hana")
         dialog.locator("input[name=secret]").fill("not the secret")
@@ -94,11 +97,12 @@ def test_the_sign_in_with_a_secret_has_no_serious_violations(tmp_path: Path) -> 
         check(page, "the sign-in dialog, refused", found)
         dialog.locator("input[name=secret]").fill("a long enough secret")
         dialog.get_by_role("button", name="Sign in").click()
+        page.wait_for_selector("body[data-loaded]")  # the dashboard, as the Head of IMT
+        assert page.locator("#user").input_value() == "hana"
+        check(page, "the dashboard, signed in", found)
+        page.goto(f"{url}/")
         page.get_by_role("button", name="Sign out").wait_for()
         check(page, "the workspace, signed in", found)
-        page.goto(f"{url}/mi")
-        page.wait_for_selector("body[data-loaded]")
-        check(page, "the dashboard, signed in", found)
     assert not "".join(found), "".join(found)
 
 
