@@ -21,11 +21,14 @@ from storage.models import (
     CaseConference,
     Counter,
     Decision,
+    Escalation,
     ImpactAssessment,
     Incident,
     Issue,
+    Notification,
     Person,
     RhythmEvent,
+    Sitrep,
     SitrepSchedule,
     SitrepUpdate,
 )
@@ -336,3 +339,164 @@ def _incident_history(
             for k in range(4)
         ],
     )
+
+
+def ladder_and_clocks(db: Database, now: datetime) -> None:
+    """What the management-information figures read beyond ``fill``: every issue's moves up
+    the ladder (or off it), notifications on statutory clocks (one per fifth issue; a third
+    sent, the rest due from ten days ago to a month ahead) and three collated sitreps per
+    incident, the last of every other one missing a team. Run after ``fill``."""
+    year = now.year
+    with db.unit_of_work() as s:
+        people = list(s.scalars(select(Person.id).order_by(Person.id)))
+        issues = list(
+            s.execute(select(Issue.id, Issue.stage, Issue.raised_at).order_by(Issue.id)).tuples()
+        )
+        incidents = dict(s.execute(select(Incident.issue_id, Incident.id)).tuples().all())
+        ladder = [st.value for st in SPREAD[:6]] + [Stage.DECLARED.value]
+        moves = []
+        for n, (issue_id, stage, raised_at) in enumerate(issues):
+            path = ladder[: ladder.index(stage) + 1] if stage in ladder else [*ladder[:2], stage]
+            at = raised_at
+            for k in range(1, len(path)):
+                at = min(at + timedelta(hours=6 + 7 * ((n + k) % 9)), now)
+                moves.append(
+                    {
+                        "issue_id": issue_id,
+                        "from_stage": path[k - 1],
+                        "to_stage": path[k],
+                        "moved_by_id": people[n % len(people)],
+                        "moved_at": at,
+                        "basis": "IMT",
+                        "justification": "",
+                    }
+                )
+        if moves:
+            s.execute(insert(Escalation), moves)
+        kinds = ("reg33_4", "reg9", "reaction_serious", "other_actions")
+        notifications = []
+        for k, (issue_id, _, _) in enumerate(issues[::5]):
+            due = (now + timedelta(days=(k % 41) - 10)).date()
+            sent = k % 3 == 2
+            notifications.append(
+                {
+                    "reference": format_reference("notification", year, k + 1),
+                    "kind": kinds[k % len(kinds)],
+                    "annex": "II",
+                    "product_type": "consumer",
+                    "issue_id": issue_id,
+                    "incident_id": incidents.get(issue_id),
+                    "trigger_date": due - timedelta(days=10),
+                    "due_date": due,
+                    "clock_days": 10,
+                    "clock_source": "the 2005 guidance",
+                    "remind_at": now + timedelta(days=3650),
+                    "overdue_at": now + timedelta(days=3650),
+                    "owner_id": people[k % len(people)],
+                    "recorded_by_id": people[0],
+                    "recorded_at": now - timedelta(days=20),
+                    "surface": "local",
+                    "conversation": "channel:general",
+                    "status": "sent" if sent else "open",
+                    "values": {},
+                    "sent_at": now - timedelta(days=1) if sent else None,
+                    "next_run_at": None,
+                }
+            )
+        if notifications:
+            s.execute(insert(Notification), notifications)
+        sitreps = [
+            {
+                "incident_id": incident_id,
+                "number": number,
+                "as_at": now - timedelta(days=4 - number),
+                "title": f"Sitrep {number}",
+                "sections": [],
+                "missing": [TEAMS[(j + number) % 2]] if number == 3 and j % 2 else [],
+                "status": "published",
+                "created_at": now - timedelta(days=4 - number),
+            }
+            for j, incident_id in enumerate(sorted(incidents.values()))
+            for number in (1, 2, 3)
+        ]
+        if sitreps:
+            s.execute(insert(Sitrep), sitreps)
+
+
+def as_history(db: Database, now: datetime, keep: int = 10) -> None:
+    """Turn all but one in ``keep`` of the issues into history, a year or more old: ten years
+    of records with one year's work still live. The issues kept are those in every ``keep``-th
+    block of ``keep`` (so each stage keeps its share, and incidents theirs); the rest, with
+    their moves, incidents, actions, notifications and sitreps, move 1 to 9 years back, closed:
+    issues closed with no further action (or declared, their incidents closed), actions done,
+    notifications sent. Run after ``fill`` and ``ladder_and_clocks``."""
+
+    def aged(issue_id: int) -> bool:
+        return ((issue_id - 1) // keep) % keep != 0
+
+    def back(issue_id: int) -> timedelta:
+        return timedelta(days=365 * (1 + issue_id % 9))
+
+    live = {s.value for s in SPREAD[:6]}
+    with db.unit_of_work() as s:
+        issues = [
+            {
+                "id": i,
+                "stage": Stage.CLOSED_NFA.value if stage in live else stage,
+                "raised_at": raised - back(i),
+                "stage_entered_at": entered - back(i),
+            }
+            for i, stage, raised, entered in s.execute(
+                select(Issue.id, Issue.stage, Issue.raised_at, Issue.stage_entered_at)
+            ).tuples()
+            if aged(i)
+        ]
+        if issues:
+            s.execute(update(Issue), issues)
+        moves = [
+            {"id": e, "moved_at": at - back(i)}
+            for e, i, at in s.execute(
+                select(Escalation.id, Escalation.issue_id, Escalation.moved_at)
+            ).tuples()
+            if aged(i)
+        ]
+        if moves:
+            s.execute(update(Escalation), moves)
+        incidents = {
+            k: (i, declared)
+            for k, i, declared in s.execute(
+                select(Incident.id, Incident.issue_id, Incident.declared_at)
+            ).tuples()
+            if aged(i)
+        }
+        if incidents:
+            s.execute(
+                update(Incident),
+                [
+                    {
+                        "id": k,
+                        "status": "closed",
+                        "declared_at": declared - back(i),
+                        "closed_at": declared - back(i) + timedelta(days=30),
+                    }
+                    for k, (i, declared) in incidents.items()
+                ],
+            )
+        actions = [
+            {"id": a, "status": "done", "done_at": due - back(i)}
+            for a, i, due in s.execute(
+                select(Action.id, Action.issue_id, Action.due_at).where(
+                    Action.issue_id.is_not(None)
+                )
+            ).tuples()
+            if i is not None and aged(i)
+        ]
+        if actions:
+            s.execute(update(Action), actions)
+        notifications = [
+            {"id": n, "status": "sent", "sent_at": now - back(i)}
+            for n, i in s.execute(select(Notification.id, Notification.issue_id)).tuples()
+            if i is not None and aged(i)
+        ]
+        if notifications:
+            s.execute(update(Notification), notifications)

@@ -39,9 +39,11 @@ from cards.annex_forms import contact_point
 from commands.core.clock import Clock, FileClock, SharedClock
 from commands.core.context import Options
 from commands.core.engine import Engine
+from commands.mi import summary
 from commands.rhythm.battle_rhythm import DEFAULT_RHYTHMS, load_presets
 from rules import deadlines, engagement
 from rules.action_chasing import parse_leads
+from rules.mi import parse_weekly
 from storage import seed
 from storage.db import make_engine
 from storage.inbox import inbox_database
@@ -180,6 +182,8 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
         grace=timedelta(minutes=settings.grace_minutes),
         clock_movable=settings.clock_movable,
         action_reminders=parse_leads(settings.action_reminders),
+        mi_summary=parse_weekly(settings.mi_summary),
+        dashboard_url=settings.public_url if settings.workspace_enabled else None,
         **notification_options(settings),
     )
     if settings.partners_file:
@@ -192,6 +196,7 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
 
     engine = MeasuredEngine(db, clock, options, after_commit=after_commit)
     engine.metrics = metrics
+    summary.arm(db, clock.now(), options.mi_summary)  # the weekly MI summary's time
     scheduler = Scheduler(db, clock, options, settings.tick_seconds, after_tick=outbox.kick)
     clock.listeners.append(scheduler.kick)
     lifecycle = Lifecycle(db)

@@ -10,6 +10,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from bot.config import Settings
+from rules.mi import parse_weekly
 
 Level = Literal["refuse", "warn"]
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -95,6 +96,10 @@ def problems(settings: Settings) -> list[Problem]:
             )
         )
     found += _teams(settings)
+    try:
+        parse_weekly(settings.mi_summary)
+    except ValueError as exc:
+        found.append(Problem("refuse", "OPSS_MI_SUMMARY", f"{exc}."))
     if settings.chat_platform_configured and settings.local_workspace:
         if settings.workspace_sign_in == "pick":
             found.append(

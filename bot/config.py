@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # The organiser calendar invitations name (an address people may write to).
     calendar_organizer: str | None = Field(default=None, alias="OPSS_CALENDAR_ORGANIZER")
     imt_channel: str = Field(default="opss-imt", alias="OPSS_IMT_CHANNEL")
+    # The weekly management-information summary posted to IMT's channel (3.20): a weekday and
+    # a London time ("mon 09:00"), or "off".
+    mi_summary: str = Field(default="mon 09:00", alias="OPSS_MI_SUMMARY")
     outbox_poll_seconds: float = Field(default=1.0, alias="OPSS_OUTBOX_POLL_SECONDS")
     outbox_pace_seconds: float = Field(default=1.0, alias="OPSS_OUTBOX_PACE_SECONDS")
     tick_seconds: float = Field(default=10.0, alias="OPSS_TICK_SECONDS")

@@ -421,6 +421,18 @@ class RhythmEvent(Base):
     next_run_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
+class MiSummarySchedule(Base):
+    """When the weekly management-information summary is next posted to IMT (3.20): one row
+    (id 1), armed at start-up from ``OPSS_MI_SUMMARY``; the tick's cursor as for meetings."""
+
+    __tablename__ = "mi_summary_schedule"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    weekly: Mapped[str] = mapped_column(String(20))  # "mon 09:00" as configured, or "off"
+    armed_at: Mapped[datetime]
+    last_run_at: Mapped[datetime | None]
+    next_run_at: Mapped[datetime | None]
+
+
 class SitrepSchedule(Base):
     """An incident's sitrep cadence and contributing teams (3.23)."""
 
@@ -936,6 +948,28 @@ FLAT_READS = (
     Index("ix_sitrep_updates_incident_cutoff", SitrepUpdate.incident_id, SitrepUpdate.cutoff_at),
     Index("ix_rhythm_events_due", RhythmEvent.active, RhythmEvent.next_run_at),
     Index("ix_sitrep_schedules_due", SitrepSchedule.active, SitrepSchedule.next_run_at),
+)
+
+# Indexes for the management-information dashboard (migration 0022), whose figures are counted
+# in the database over the live records or one period, never the closed ones: live issues by
+# stage (with their area and when they reached it, so the index alone answers); moves on the
+# ladder since a time, and each issue's moves in order; issues raised and incidents declared
+# since a time; open actions due before a time, with their owner and issue; open notifications
+# by due date, with their issue and whether they run a clock.
+MI_READS = (
+    Index("ix_issues_live", Issue.stage, Issue.functional_area, Issue.stage_entered_at),
+    Index("ix_escalations_moved_at", Escalation.moved_at),
+    Index("ix_escalations_issue_moves", Escalation.issue_id, Escalation.moved_at),
+    Index("ix_issues_raised_at", Issue.raised_at),
+    Index("ix_incidents_declared_at", Incident.declared_at),
+    Index("ix_actions_open_due", Action.status, Action.due_at, Action.owner_id, Action.issue_id),
+    Index(
+        "ix_notifications_open_due",
+        Notification.status,
+        Notification.due_date,
+        Notification.issue_id,
+        Notification.information_only,
+    ),
 )
 
 

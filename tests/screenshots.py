@@ -5,7 +5,8 @@
 writes them to ``docs/screenshots/`` (linked from the README). The bot runs on a loopback port
 with its clock held at Monday 23 Nov 2026 09:30 London; headless Debian Chromium walks a
 newcomer's first minutes: the welcome, help, the demo's incident channel, a sitrep update
-form and the collated sitrep. ``tests/workspace/test_screens.py`` runs the same walk into a
+form and the collated sitrep; then the management-information dashboard, over records made for
+it. ``tests/workspace/test_screens.py`` runs the same walk into a
 temporary folder, so a change that breaks it fails the tests.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 from bot.config import Settings
 from commands.core.clock import ManualClock
 from tests.conftest import START
+from tests.fakes import mi_world
 from tests.fakes.browser import Person, browser_page
 from tests.fakes.server import running
 
@@ -106,6 +108,47 @@ def take(folder: Path) -> list[Path]:
     return written
 
 
+# The dashboard's own check: nothing past the edge but what scrolls in its own box (a table).
+MI_CUT_OFF = """width => {
+  const out = [];
+  if (document.documentElement.scrollWidth > width) out.push("the page scrolls sideways");
+  for (const el of document.querySelectorAll("header *, #mi-main *")) {
+    if (el.closest(".table-wrap")) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > width + 1) out.push(el.tagName + "#" + el.id + " " + el.className);
+  }
+  return out.slice(0, 5).join("; ");
+}"""
+
+
+def take_mi(folder: Path) -> list[Path]:
+    """The management-information dashboard over the records of ``tests/fakes/mi_world.py``,
+    as the Head of IMT sees it, EXERCISE records included (marked), at every width."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        mi_world.served(Path(tmp)) as (url, _bot),
+        browser_page(url) as page,
+    ):
+        for label, (width, height) in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": height})
+            page.goto(f"{url}/mi?user=hana&exercises=1")
+            page.wait_for_selector("body[data-loaded]")
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('canvas[data-panel]')]"
+                ".every(c => Chart.getChart(c))"
+            )
+            page.wait_for_timeout(150)
+            cut = page.evaluate(MI_CUT_OFF, width)
+            if cut:
+                raise AssertionError(f"the dashboard at {width} px: cut off at the edge: {cut}")
+            path = folder / f"6-mi-dashboard-{label}.png"
+            page.screenshot(path=str(path), full_page=True)
+            written.append(path)
+    return written
+
+
 def next_event_until(page: Any, wanted: Any, most: int = 8) -> None:
     """Press *Next event* until ``wanted`` shows (each press waits for the page to catch up)."""
     from playwright.sync_api import TimeoutError as Timeout
@@ -126,5 +169,5 @@ def next_event_until(page: Any, wanted: Any, most: int = 8) -> None:
 
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else FOLDER
-    for written_path in take(target):
+    for written_path in [*take(target), *take_mi(target)]:
         print(written_path.relative_to(ROOT) if written_path.is_relative_to(ROOT) else written_path)

@@ -36,10 +36,12 @@ from bot.workspace.sign_in import (
 )
 from bot.workspace.welcome import welcome_card
 from cards.adaptive import render_card, render_form
-from commands.core.context import Reply, Request, Submission
-from commands.core.engine import Engine
+from commands.core.context import Reply, Request, Submission, UserError
+from commands.core.engine import FAILED, Engine
 from commands.core.people import pickable
+from commands.mi.figures import dashboard, parse_filters
 from commands.records import downloads
+from rules.mi import PERIODS
 from rules.throttle import wait_words
 from rules.timeparse import show
 from storage.models import Document, LocalChannel, LocalMessage, Person
@@ -54,6 +56,8 @@ VENDOR = {
     "adaptivecards.js": NODE / "adaptivecards" / "dist" / "adaptivecards.min.js",
     "markdown-it.js": NODE / "markdown-it" / "dist" / "browser" / "markdown-it.umd.min.js",
     "purify.js": NODE / "dompurify" / "dist" / "purify.min.js",
+    # The management-information dashboard's charts.
+    "chart.js": NODE / "chart.js" / "dist" / "chart.umd.min.js",
 }
 ADAPTIVECARDS_JS = VENDOR["adaptivecards.js"]
 HEADER = "X-OPSS-Local"
@@ -111,6 +115,8 @@ class Workspace:
             web.post("/api/command", self.command),
             web.post("/api/submit", self.submit),
             web.get("/api/documents/{id}", self.document),
+            web.get("/mi", self.mi_page),
+            web.get("/api/mi", self.mi),
             web.post("/api/sign-in", self.sign_in),
             web.post("/api/sign-out", self.sign_out),
             *(self.entra.routes() if self.entra else []),
@@ -119,6 +125,41 @@ class Workspace:
     async def index(self, request: web.Request) -> web.StreamResponse:
         self._check_host(request)
         return web.FileResponse(STATIC / "index.html")
+
+    async def mi_page(self, request: web.Request) -> web.StreamResponse:
+        self._check_host(request)
+        return web.FileResponse(STATIC / "mi.html")
+
+    async def mi(self, request: web.Request) -> web.Response:
+        """The dashboard's figures for the person using the page (``commands/mi``): refused,
+        and audited, for anyone whose role does not give them this view."""
+        self._check_host(request)
+        if self.mode != "pick" and self.cookie not in request.cookies:
+            return web.json_response({"mode": self.mode, "me": None}, status=401)
+        try:
+            user = await self._who(request, request.query.get("user", "guest"))
+        except web.HTTPUnauthorized:
+            return web.json_response({"mode": self.mode, "me": None}, status=401)
+        try:
+            filters = parse_filters(
+                self.engine.options.functional_areas,
+                request.query.get("area"),
+                request.query.get("period"),
+                request.query.get("exercises", "") in {"1", "true", "yes", "on"},
+            )
+        except UserError as exc:
+            return web.json_response({"error": exc.message, "field": exc.field}, status=400)
+        found, reply = await asyncio.to_thread(
+            self.engine.read, "local", user, user, lambda ctx: dashboard(ctx, filters)
+        )
+        choices = {
+            "areas": list(self.engine.options.functional_areas),
+            "periods": [{"value": k, "label": words} for k, (_, words) in PERIODS.items()],
+        }
+        if found is None:
+            status = 503 if reply.text == FAILED else 403
+            return web.json_response({"me": user, "refused": reply.text, **choices}, status=status)
+        return web.json_response({"me": user, "mode": self.mode, **choices, **found.as_json()})
 
     async def vendor(self, request: web.Request) -> web.StreamResponse:
         path = VENDOR.get(request.match_info["name"])

@@ -15,6 +15,7 @@ from commands.core import outbox
 from rules.action_chasing import DEFAULT_LEADS
 from rules.deadlines import DEFAULT_CLOCKS, Clock, Kind
 from rules.engagement import OPERATIONAL_PARTNERS, STAKEHOLDERS
+from rules.mi import DEFAULT_WEEKLY, Weekly
 from rules.roles import Actor
 from rules.stand_down import Status
 from storage import repositories as repo
@@ -144,6 +145,11 @@ class Options:
     stakeholders: tuple[str, ...] = STAKEHOLDERS
     # The demo clock may be moved (local workspace only, no chat platform configured).
     clock_movable: bool = False
+    # When the weekly management-information summary is posted to IMT (None: never).
+    mi_summary: Weekly | None = DEFAULT_WEEKLY
+    # Where the workspace's dashboard is served for other surfaces' links (OPSS_PUBLIC_URL when
+    # the workspace is served there); None: no link outside the workspace itself.
+    dashboard_url: str | None = None
 
 
 @dataclass

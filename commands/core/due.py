@@ -17,6 +17,7 @@ from commands.action import chasing
 from commands.conference import invitees
 from commands.core.clock import Clock
 from commands.core.context import Options
+from commands.mi import summary
 from commands.notification import clocks
 from commands.readiness import injects
 from commands.rhythm import reminders
@@ -31,6 +32,7 @@ SOURCES: tuple[DueSource, ...] = (
     clocks.SOURCE,
     injects.SOURCE,
     invitees.SOURCE,
+    summary.SOURCE,
 )
 
 

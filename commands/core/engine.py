@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -39,6 +39,7 @@ from commands.core.registry import Line, Registry, Verb
 from commands.decision import verbs as decision_verbs
 from commands.incident import verbs as incident_verbs
 from commands.issue import verbs as issue_verbs
+from commands.mi import verbs as mi_verbs
 from commands.notification import verbs as notification_verbs
 from commands.overview import verbs as overview_verbs
 from commands.overview.home import home_cards
@@ -56,6 +57,7 @@ from storage.models import ProcessedRequest
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _registry() -> Registry:
@@ -73,6 +75,7 @@ def _registry() -> Registry:
         readiness_verbs.VERBS,
         records_verbs.VERBS,
         overview_verbs.VERBS,
+        mi_verbs.VERBS,
         admin_verbs.VERBS,
     )
     verbs = [v for table in tables for v in table]
@@ -227,6 +230,21 @@ class Engine:
 
         self._execute(_Who(surface, user_id, user_name, ""), None, work)
         return cards
+
+    def read(
+        self, surface: str, user_id: str, user_name: str, work: Callable[[Ctx], T]
+    ) -> tuple[T | None, Reply]:
+        """A surface's own page read as a person (the MI dashboard): ``work`` runs in a read
+        transaction; a refusal or bad input is answered (and a refusal audited) as every
+        command's is, and then there is no result."""
+        found: list[T] = []
+
+        def plan(ctx: Ctx) -> Reply:
+            found.append(work(ctx))
+            return Reply()
+
+        reply = self._execute(_Who(surface, user_id, user_name, ""), None, plan)
+        return (found[0] if found else None), reply
 
     def read_document(
         self, surface: str, user_id: str, document_id: int

@@ -26,8 +26,13 @@ def missing_browser() -> None:
 
 
 @contextmanager
-def browser_page(url: str) -> Iterator[object]:
-    """A headless Debian Chromium page opened on ``url`` (the flags this machine needs)."""
+def browser_page(
+    url: str, *, ignore_https_errors: bool = False, bypass_csp: bool = False
+) -> Iterator[object]:
+    """A headless Debian Chromium page opened on ``url`` (the flags this machine needs);
+    ``ignore_https_errors`` when a test's own CA signs what it serves, ``bypass_csp`` when a
+    test adds a script of its own (axe) to a page whose policy allows none (the browser is
+    not what is under test there)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -42,7 +47,7 @@ def browser_page(url: str) -> Iterator[object]:
                 "--no-first-run",
             ],
         )
-        page = browser.new_page()
+        page = browser.new_page(ignore_https_errors=ignore_https_errors, bypass_csp=bypass_csp)
         page.set_default_timeout(TIMEOUT)
         page.base_url = url  # type: ignore[attr-defined]
         yield page

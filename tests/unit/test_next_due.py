@@ -59,6 +59,7 @@ def test_the_tick_and_the_words_share_one_list_of_sources() -> None:
         "notification reminders, escalations and section 6 chases",
         "exercise injects",
         "case conference reminders",
+        "the weekly management-information summary",
     ]
 
 

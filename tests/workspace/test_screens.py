@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.browser import missing_browser
-from tests.screenshots import WIDTHS, take
+from tests.screenshots import WIDTHS, take, take_mi
 
 pytestmark = pytest.mark.browser
 
@@ -21,3 +21,10 @@ def test_main_screens_at_desktop_and_narrow_widths(tmp_path: Path) -> None:
         for width in WIDTHS:
             assert f"{screen}-{width}.png" in names
     assert all(p.stat().st_size > 10_000 for p in written)  # an image, not an empty page
+
+
+def test_the_dashboard_at_desktop_and_narrow_widths(tmp_path: Path) -> None:
+    missing_browser()
+    written = take_mi(tmp_path)  # raises if anything but a table's own box runs past the edge
+    assert {p.name for p in written} == {f"6-mi-dashboard-{w}.png" for w in WIDTHS}
+    assert all(p.stat().st_size > 10_000 for p in written)

@@ -16,6 +16,20 @@ AdaptiveCards.AdaptiveCard.onProcessMarkdown = (text, result) => {
   });
   result.didProcess = true;
 };
+// Text colours with at least 4.5:1 contrast on a card's white (WCAG 1.4.3): the renderer's
+// defaults for accent (#2E89FC) and warning (#E69500) text are too light to read.
+(function readableColours() {
+  const config = AdaptiveCards.defaultHostConfig;
+  if (!config) return;
+  const colours = { accent: "#005ea5", good: "#00703c", warning: "#8a5a00", attention: "#b1400d" };
+  for (const style of ["default", "emphasis"]) {
+    const set = config.containerStyles.getStyleByName(style).foregroundColors;
+    for (const [name, colour] of Object.entries(colours)) {
+      set[name].default = colour;
+      set[name].subtle = colour;
+    }
+  }
+})();
 // Choice labels are the bot's words or people's names: plain text, never Markdown.
 AdaptiveCards.GlobalSettings.useMarkdownInRadioButtonAndCheckbox = false;
 
@@ -163,6 +177,8 @@ async function loadState() {
     $("user").disabled = true;
     window.opssSignedIn();
   }
+  // The dashboard link names who is looking when names are picked.
+  $("mi-link").href = s.mode === "pick" ? `/mi?user=${encodeURIComponent(state.user)}` : "/mi";
   state.channels = s.channels;
   state.general = s.general;
   state.welcome = s.welcome;
