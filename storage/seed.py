@@ -28,6 +28,7 @@ from rules.roles import Role
 from storage import repositories as repo
 from storage.models import Identity, Person, RoleGrant, RosterEntry
 from storage.unit_of_work import Database
+from storage.whose import names_person
 
 
 class SeedError(ValueError):
@@ -125,7 +126,7 @@ def _apply_training(session: Session, person: Person, trained: list[Any], now: d
         raise SeedError(f"{person.name}: 'trained' must be a list of tables")
     known = {
         (row.role, row.trained_on)
-        for row in session.query(RosterEntry).filter(RosterEntry.person_id == person.id)
+        for row in session.query(RosterEntry).filter(names_person(RosterEntry.person_id, person))
     }
     for raw in trained:
         if not isinstance(raw, dict) or raw.get("role") not in roster.ROLE:
@@ -149,7 +150,7 @@ def _apply_training(session: Session, person: Person, trained: list[Any], now: d
             continue
         # A newer training of the same role renews the one before it.
         for held in session.query(RosterEntry).filter(
-            RosterEntry.person_id == person.id,
+            names_person(RosterEntry.person_id, person),
             RosterEntry.role == role,
             RosterEntry.removed_at.is_(None),
             RosterEntry.trained_on < trained_on,

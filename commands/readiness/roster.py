@@ -34,6 +34,7 @@ from rules import roster
 from rules.roster import RESPONSE_ROLES, Readiness, Training
 from storage import repositories as repo
 from storage.models import Person, RosterEntry
+from storage.whose import names_person
 
 ROLE_CHOICES = tuple(Choice(r.key, f"{r.label} ({r.plan})") for r in RESPONSE_ROLES)
 SHOWN = 30  # people listed under one role on the card
@@ -186,7 +187,7 @@ def remove(ctx: Ctx, args: Args) -> Reply:
     rows = list(
         ctx.session.scalars(
             select(RosterEntry).where(
-                RosterEntry.person_id == person.id,
+                names_person(RosterEntry.person_id, person),
                 RosterEntry.role == role,
                 RosterEntry.removed_at.is_(None),
             )
@@ -283,7 +284,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: RosterValues) -> Reply:
     held = list(
         ctx.session.scalars(
             select(RosterEntry).where(
-                RosterEntry.person_id == person.id,
+                names_person(RosterEntry.person_id, person),
                 RosterEntry.role == role,
                 RosterEntry.removed_at.is_(None),
             )
