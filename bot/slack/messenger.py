@@ -54,6 +54,7 @@ class SlackMessenger:
     def __init__(self, client: AsyncWebClient, db: Database) -> None:
         self.client = client
         self.db = db
+        self._directs: dict[str, str] = {}  # user id -> their direct conversation's id
 
     async def _call(self, method: str, **kwargs: object) -> dict:
         try:
@@ -153,8 +154,16 @@ class SlackMessenger:
         return str(data.get("ts", ""))
 
     async def direct(self, accounts: Sequence[str]) -> str | None:
-        """A person is written to at their user id: the app's Messages tab with them."""
-        return accounts[0] if accounts else None
+        """The id of the app's direct conversation with a person (its Messages tab), opened or
+        resumed by ``conversations.open``: a user id can be posted to, but only the
+        conversation's own id has a history, where a retried delivery looks for its post."""
+        if not accounts:
+            return None
+        user = accounts[0]
+        if user not in self._directs:
+            data = await self._call("conversations.open", users=user)
+            self._directs[user] = str((data.get("channel") or {}).get("id") or user)
+        return self._directs[user]
 
     async def reply(self, destination: str, answer: Answer) -> dict[str, Any]:
         """A command's reply queued by its unit of work (``reply_to``), to its caller alone."""

@@ -38,6 +38,7 @@ class FakeSlack:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by channel id
     bookmarks: list[dict[str, Any]] = field(default_factory=list)
+    opened: list[str] = field(default_factory=list)  # users conversations.open was asked for
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # by file id
     invalid: list[str] = field(default_factory=list)  # Block Kit that failed validation
     base_url: str = ""
@@ -225,10 +226,26 @@ class FakeSlack:
         )
         return {"channel": channel, "ts": ts}
 
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A person's direct conversation with the app, made once (as Slack's)."""
+        users = str(args.get("users", "")).split(",")
+        if len(users) != 1 or not users[0].startswith(("U", "W")):
+            return {"error": "user_not_found"}
+        self.opened.append(users[0])
+        self.messages.setdefault(self.dm(users[0]), [])  # it has a history, empty at first
+        return {"channel": {"id": self.dm(users[0])}}
+
+    def dm(self, user: str) -> str:
+        """The id of the app's direct conversation with ``user``."""
+        return "D" + user
+
     def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         """Newest first, after ``oldest``, paged by ``cursor``; message metadata only with
-        ``include_all_metadata`` (as Slack's)."""
-        if args.get("channel") not in self.messages and args.get("channel") not in self.channels:
+        ``include_all_metadata`` (as Slack's). A user id is not a conversation: it has none."""
+        channel = str(args.get("channel", ""))
+        if channel.startswith(("U", "W")) or (
+            channel not in self.messages and channel not in self.channels
+        ):
             return {"error": "channel_not_found"}
         oldest = float(args.get("oldest") or 0)
         every = str(args.get("include_all_metadata", "")).lower() in {"true", "1"}

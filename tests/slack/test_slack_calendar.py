@@ -123,12 +123,16 @@ def test_calendar_invitations_from_slack_buttons(slack: SlackWorld) -> None:
     # Fatima chairs the TCG: told in her DM, with the cancellations' button.
     fake.wait_for(
         lambda f: any(
-            "meetings are cancelled" in m["text"] for m in f.messages.get(USERS["fatima"], [])
+            "meetings are cancelled" in m["text"] for m in f.messages.get(f.dm(USERS["fatima"]), [])
         )
     )
-    told = next(m for m in fake.messages[USERS["fatima"]] if "meetings are cancelled" in m["text"])
+    told = next(
+        m for m in fake.messages[fake.dm(USERS["fatima"])] if "meetings are cancelled" in m["text"]
+    )
     (remove,) = [b for b in buttons(told) if b["text"]["text"] == "Remove from my calendar"]
-    gone = links_replied(slack, "fatima", USERS["fatima"], remove["value"], "cancellations")
+    gone = links_replied(
+        slack, "fatima", fake.dm(USERS["fatima"]), remove["value"], "cancellations"
+    )
     cancelled = fetch(slack, gone["Cancel: TCG"])
     (event,) = cancelled.walk("VEVENT")
     assert cancelled["METHOD"] == "CANCEL" and event["STATUS"] == "CANCELLED"

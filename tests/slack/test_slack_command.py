@@ -52,6 +52,9 @@ def press(world: SlackWorld, user: str, channel: str, command: str) -> None:
 
 
 def texts(world: SlackWorld, channel: str, needle: str) -> list[str]:
+    """What was posted in a channel, or (for a user id) in the app's direct chat with them."""
+    if channel.startswith("U"):
+        channel = world.fake.dm(channel)
     return [m["text"] for m in world.fake.messages.get(channel, []) if needle in m["text"]]
 
 

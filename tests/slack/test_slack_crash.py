@@ -17,13 +17,15 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from storage import repositories as repo
 from storage.inbox import inbox_database
-from storage.models import InboxRequest, Issue, OutboxMessage
+from storage.models import Identity, InboxRequest, Issue, OutboxMessage, Person
 from tests.conftest import make_db
 from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.processes import BotProcess, wait_until
@@ -236,4 +238,54 @@ def test_a_post_whose_answer_was_lost_is_not_posted_again(
         done = s.get(OutboxMessage, row.id)
         assert done is not None and done.status == "delivered"
         assert done.result is not None and done.result["message"] == posted[0]["ts"]
+    db.engine.dispose()
+
+
+def test_a_direct_message_whose_answer_was_lost_is_not_sent_again(
+    world: tuple[FakeSlack, str, dict[str, str]], tmp_path: Path
+) -> None:
+    """The same for a message to one person: it is looked for in the history of the app's
+    direct conversation with them (conversations.open), which a user id does not have."""
+    fake, _, env = world
+    db = make_db(env["DATABASE_URL"])
+    now = datetime.now(UTC)
+    with db.unit_of_work() as s:
+        person = Person(name="ian", display_name="Ian Clarke", created_at=now)
+        s.add(person)
+        s.flush()
+        s.add(Identity(person_id=person.id, surface="slack", external_id="U0IAN"))
+        payload = {"person": person.id, "text": "You are named in INC-2026-001."}
+        repo.enqueue(
+            s,
+            surface="slack",
+            conversation=f"person:{person.id}",
+            op="tell",
+            payload=payload,
+            now=now,
+        )
+    answer = threading.Event()
+    fake.held_after["chat.postMessage"] = answer
+    first = BotProcess(env, tmp_path / "first.log")
+    try:
+        fake.wait_for(lambda f: "chat.postMessage" in f.arrived, timeout=30)
+    finally:
+        first.kill()
+    del fake.held_after["chat.postMessage"]
+    answer.set()
+    dm = fake.dm("U0IAN")
+    assert [m["text"] for m in fake.messages[dm]] == ["You are named in INC-2026-001."]
+
+    second = BotProcess(env, tmp_path / "second.log")
+    try:
+
+        def delivered() -> bool:
+            with db.read() as s:
+                return s.scalar(select(OutboxMessage.status)) == "delivered"
+
+        wait_until(delivered, timeout=30, what="the message delivered")
+    finally:
+        second.stop()
+    assert [m["text"] for m in fake.messages[dm]] == ["You are named in INC-2026-001."]
+    looked = [c.args.get("channel") for c in fake.ok_calls("conversations.history")]
+    assert looked and set(looked) == {dm}  # its history, never a user id's
     db.engine.dispose()

@@ -22,6 +22,7 @@ from tests.fakes.annex_v import read_docx
 from tests.fakes.downloads import fetch
 from tests.fakes.guidance import guidance_says
 from tests.fakes.steps import declare, ok, raise_issue
+from tests.unit.test_notifications import db_person
 
 ARTICLE_11 = "Regulation 33(2) notification (Article 11 of Directive 2001/95/EC)"
 ARTICLE_12 = "Regulation 33(4) RAPEX notification (Article 12 of Directive 2001/95/EC)"
@@ -196,7 +197,9 @@ def test_guidance_annex_iv_section_6_only_when_owed_and_its_timetable_chased(
             if m.payload.get("text", "").startswith("Section 6 of")
         ]
         steps = [f.step for f in s.scalars(select(Firing))]
-    assert {c for c, _ in chases} == {"imt", "channel:general"}
+    # IMT, where it is followed, and its owner directly.
+    fatima = db_person(db, "fatima")
+    assert {c for c, _ in chases} == {"imt", "channel:general", f"person:{fatima}"}
     assert "its timetable said by 25 Nov 2026" in chases[0][1]
     assert steps == ["section6"]
 

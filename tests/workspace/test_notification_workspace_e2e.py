@@ -80,6 +80,8 @@ def test_notification_from_risk_to_exported_form(raised: tuple[str, str]) -> Non
         _shot(page, "recorded")
 
         hana = Person(page, "hana")  # an administrator moves the demo clock
+        hana.type("/opss clock next")  # Mon 30 Nov 09:00: the weekly MI summary (OPSS_MI_SUMMARY)
+        hana.says("Clock moved forward to Mon 30 Nov 2026 09:00")
         hana.type("/opss clock next")  # Tue 1 Dec 09:00: the reminder
         hana.says("Clock moved forward to Tue 01 Dec 2026 09:00")
         reminder = messages.filter(has_text=f"Reminder: {NOT}")

@@ -16,6 +16,7 @@ from commands.core.clock import ManualClock
 from tests.conftest import START, Driver
 from tests.fakes.browser import Person, browser_page, missing_browser
 from tests.fakes.server import running
+from tests.fakes.stand_down import de_escalate, open_actions
 from tests.fakes.steps import declare, ok
 from tests.fakes.workspace import _channels
 
@@ -34,7 +35,7 @@ def declared(tmp_path: Path) -> Iterator[tuple[str, Driver]]:
     with running(settings, ManualClock(START)) as (url, bot):
         general = next(iter(_channels(bot)))
         driver = Driver(bot.engine, channel=general)
-        declare(driver)  # the ladder is tested elsewhere
+        declare(driver, "--tcg-chair fatima")  # the ladder is tested elsewhere
         bot.outbox.kick()
         yield url, driver
 
@@ -75,9 +76,12 @@ def test_the_rhythm_card_puts_each_meeting_in_a_calendar(
         changed = invitation(page, hana, "SCG: daily 09:00")
         assert str(changed["UID"]) == str(scg["UID"]) and changed["SEQUENCE"] == 1
 
+        de_escalate(driver, to="normal")  # closing follows the return to normal (3.26)
+        for done in open_actions(driver.engine.db):
+            ok(driver.cmd("fatima", f"done {done}"))
         ok(driver.cmd("hana", f'close {INC} --reason "Back to normal" --review "2026-12-15 10:00"'))
         hana.type(f"/opss calendar {INC} SCG")
         hana.says("the cancellations of its meetings")
         gone = invitation(page, hana, "Cancel: SCG")
         assert gone["X-METHOD"] == "CANCEL" and gone["STATUS"] == "CANCELLED"
-        assert str(gone["UID"]) == str(scg["UID"]) and gone["SEQUENCE"] == 2
+        assert str(gone["UID"]) == str(scg["UID"]) and gone["SEQUENCE"] == 3
