@@ -224,7 +224,8 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
         general = local.ensure_channel(GENERAL_CHANNEL, "Raise and discuss potential issues")
         imt = local.ensure_channel(settings.imt_channel, "Incident Management Team")
         _bind(db, "local", engine.options.imt_conversation, imt, settings.imt_channel)
-        app.router.add_routes(Workspace(db, engine, general, settings).routes())
+        workspace = Workspace(db, engine, general, settings, settle=lambda: outbox.drain("local"))
+        app.router.add_routes(workspace.routes())
     slack = _add_slack(settings, db, engine, messengers, app) if settings.slack_enabled else None
     if slack is not None:
         slack.track = lifecycle.track

@@ -173,8 +173,9 @@ class OutboxWorker:
         self._stopping = True
         self.kick()
 
-    async def drain(self) -> int:
-        """Deliver every due message; returns how many were delivered.
+    async def drain(self, surface: str | None = None) -> int:
+        """Deliver every due message (of one ``surface`` only, when named: the workspace's
+        posts before its reply); returns how many were delivered.
 
         Each pass reads only the head of each conversation's queue, then walks that queue in
         order until a message is not delivered (not due, failed, or paced): a backlog of
@@ -188,7 +189,7 @@ class OutboxWorker:
                 self._seen_upto = await asyncio.to_thread(self._last_id)
                 self._lanes_begun.clear()
             delivered = 0
-            for lane in await asyncio.to_thread(self._lanes):
+            for lane in await asyncio.to_thread(self._lanes, surface):
                 if self._stopping:
                     break
                 after = 0
@@ -221,13 +222,14 @@ class OutboxWorker:
         last = self._last.get(lane)
         return last is not None and self.monotonic() - last < self.pace_seconds
 
-    def _lanes(self) -> list[ConversationKey]:
+    def _lanes(self, surface: str | None = None) -> list[ConversationKey]:
         """Conversations with something undelivered: replies to a caller first (someone waits
         for each, and each is a lane of its own), then the one waiting longest."""
+        only = [OutboxMessage.surface == surface] if surface is not None else []
         with self.db.read() as session:
             rows = session.execute(
                 select(OutboxMessage.surface, OutboxMessage.conversation)
-                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                .where(OutboxMessage.status == OutboxStatus.PENDING, *only)
                 .group_by(OutboxMessage.surface, OutboxMessage.conversation)
                 .order_by(
                     func.min(case((OutboxMessage.op == "reply", 0), else_=1)),

@@ -13,19 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.checks import LOOPBACK_NAMES, is_loopback
 from bot.config import Settings
 from bot.workspace.demo import run_demo
 from bot.workspace.entra import EntraSignIn
+from bot.workspace.said_once import said_once
 from bot.workspace.sign_in import (
     COOKIE,
     HOST_COOKIE,
@@ -47,6 +50,7 @@ from rules.timeparse import show
 from storage.models import Document, LocalChannel, LocalMessage, Person
 from storage.unit_of_work import Database
 
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 ROOT = Path(__file__).resolve().parents[2]
 NODE = ROOT / "node_modules"
@@ -84,9 +88,17 @@ def reply_json(reply: Reply) -> dict[str, Any]:
 
 class Workspace:
     def __init__(
-        self, db: Database, engine: Engine, general_channel: str, settings: Settings
+        self,
+        db: Database,
+        engine: Engine,
+        general_channel: str,
+        settings: Settings,
+        settle: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.db = db
+        # Delivers the workspace's queued posts (the outbox, for this surface) before a
+        # command's reply is sent: the page shows the reply below what the command posted.
+        self.settle = settle
         self.engine = engine
         self.general_channel = general_channel
         self.mode = settings.workspace_sign_in
@@ -393,7 +405,34 @@ class Workspace:
         if not isinstance(text, str):
             raise web.HTTPBadRequest(text="Text: expected the command as text.")
         channel = await self._where(user, body.get("channel"))
-        return web.json_response(await self._typed(user, channel, body, text))
+        before = await asyncio.to_thread(self._last_message)
+        answer = await self._typed(user, channel, body, text)
+        return web.json_response(await self._settled(answer, channel, before))
+
+    def _last_message(self) -> int:
+        with self.db.read() as session:
+            return int(session.scalar(select(func.max(LocalMessage.id))) or 0)
+
+    async def _settled(self, answer: dict[str, Any], channel: str, before: int) -> dict[str, Any]:
+        """The reply, once what the command posted is in its channels (the page shows the
+        posts, then the reply below them), less what those posts in this channel show."""
+        if self.settle is not None:
+            try:
+                await self.settle()
+            except Exception:  # the reply stands; the posts follow on the worker's next pass
+                log.exception("workspace: delivering the command's posts failed")
+
+        def posted() -> list[tuple[str, Any]]:
+            with self.db.read() as session:
+                rows = session.execute(
+                    select(LocalMessage.text, LocalMessage.card)
+                    .where(LocalMessage.channel_id == int(channel), LocalMessage.id > before)
+                    .order_by(LocalMessage.id)
+                    .limit(MESSAGES_SHOWN)
+                ).tuples()
+                return [(text, card) for text, card in rows]
+
+        return said_once(answer, await asyncio.to_thread(posted))
 
     async def _typed(
         self, user: str, channel: str, body: dict[str, Any], text: str
@@ -426,8 +465,10 @@ class Workspace:
         if not isinstance(data, dict):
             raise web.HTTPBadRequest(text="data: expected the card's submitted values")
         channel = await self._where(user, body.get("channel"))
+        before = await asyncio.to_thread(self._last_message)
         if isinstance(data.get("command"), str):  # a card's button, e.g. "Run the demo"
-            return web.json_response(await self._typed(user, channel, body, data["command"]))
+            answer = await self._typed(user, channel, body, data["command"])
+            return web.json_response(await self._settled(answer, channel, before))
         reply = await asyncio.to_thread(
             self.engine.submit,
             Submission(
@@ -439,7 +480,7 @@ class Workspace:
                 idempotency_key=_key(body),
             ),
         )
-        return web.json_response(reply_json(reply))
+        return web.json_response(await self._settled(reply_json(reply), channel, before))
 
     async def document(self, request: web.Request) -> web.StreamResponse:
         """A record taken away: a one-time link for this reader, followed at once (the file

@@ -92,25 +92,27 @@ function showForm(formJson, errorText) {
   if (!dlg.open) dlg.showModal();
 }
 
-function handleReply(reply) {
+async function handleReply(reply) {
   if (reply.form) {
     showForm(reply.form, reply.ok ? "" : reply.text);
     return;
   }
   $("form-dialog").close();
+  // The server answers once the command's posts are in their channels: they are shown
+  // first, and the reply below them, where the person is looking.
+  await refresh(true);
   const text = reply.card && reply.text === reply.summary ? "" : reply.text || "";
   if (text || reply.card) addLocal(text, reply.ok !== false, reply.card);
-  refresh();
 }
 
 async function submitData(data, key) {
   const reply = await api("/api/submit", { user: state.user, channel: state.channel, data, key: key || newKey() });
-  handleReply(reply);
+  await handleReply(reply);
 }
 
 async function sendCommand(text) {
   const reply = await api("/api/command", { user: state.user, channel: state.channel, text, key: newKey() });
-  handleReply(reply);
+  await handleReply(reply);
 }
 
 function renderChannels() {
@@ -268,16 +270,25 @@ function renderBookmarks(marks) {
   }
 }
 
-let busy = false;
-async function refresh() {
-  if (busy) return;
-  busy = true;
-  try {
-    await loadState();
-    await loadMessages();
-  } finally {
-    busy = false;
+// One refresh at a time. A reply asks for a fresh one (``after``): it waits for any pass
+// under way, then runs one that sees what the command posted.
+let running = null;
+let queued = null;
+function refresh(after) {
+  if (running && !after) return running;
+  if (running) {
+    queued = queued || running.then(() => { queued = null; return refresh(); });
+    return queued;
   }
+  running = (async () => {
+    try {
+      await loadState();
+      await loadMessages();
+    } finally {
+      running = null;
+    }
+  })();
+  return running;
 }
 
 function init() {
