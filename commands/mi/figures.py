@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, aliased
 
 from commands.core.context import Ctx, PermissionRefused, UserError
 from commands.mi.panels import EXERCISE, Dashboard, Headline, Panel, Series, Table, figure
+from commands.mi.roster_panel import roster_panel
 from commands.overview.listing import may_read
 from rules.action_chasing import ActionStatus
 from rules.command_and_control import erco_needed
@@ -806,8 +807,8 @@ PANELS: tuple[PanelSource, ...] = (
     erco_panel,
 )
 # Further panels, each a function of the Reader like those above, shown after them: the
-# trained roster's (roles with too few trained people, training about to lapse) goes here.
-FURTHER_PANELS: tuple[PanelSource, ...] = ()
+# trained roster's (roles with too few trained people, training about to lapse).
+FURTHER_PANELS: tuple[PanelSource, ...] = (roster_panel,)
 
 
 def require_mi(ctx: Ctx) -> None:

@@ -20,6 +20,11 @@ From Monday 23 Nov 2026 09:30 (``START``) to Wednesday 2 Dec 2026 09:30 (``NOW``
 - Sitreps (Mondays, 16:00): INC-001 from Gas and Electrical (sent) and Toys and Childcare
   (missing), INC-002 from Gas and Electrical (missing), the EXERCISE from Toys and Childcare
   (missing): collated at Mon 30 Nov 16:00.
+- The roster: the demo people's training (in date to 2030: David SCG chair, Fatima TCG chair,
+  FTL deputy, bird table chair and communications lead, Tom FTL deputy, Ian secretariat and
+  loggist, Olly senior investigation officer), and, added by Ian on Wed 2 Dec: Sara as SCG
+  chair to Sun 20 Dec 2026 (18 days left) and secretariat to 30 Jun 2027, Rachel as TCG chair
+  to 15 Jan 2027 (44 days left), Tom as loggist to 30 Nov 2026 (lapsed).
 """
 
 from __future__ import annotations
@@ -78,6 +83,24 @@ STAYS = {
 SO_FAR = {"Raised": "2.0", "CAM": "2.0"}  # live issues' days at their stage now
 ERCO = {"Engaged": 1, "Not engaged: outstanding": 1}
 ERCO_EXERCISE = {"Engaged": 1, "Not engaged: outstanding": 0}
+# response role -> people trained and in date at NOW; and those lapsing within 60 days
+TRAINED = {
+    "SCG chair": 2,
+    "TCG chair": 2,
+    "FTL deputy (to the TCG chair)": 2,
+    "Bird table chair": 1,
+    "Secretariat": 2,
+    "Loggist (keeps the decision log)": 1,
+    "Communications lead": 1,
+    "Senior investigation officer": 1,
+}
+LAPSING = {role: 1 if role in {"SCG chair", "TCG chair"} else 0 for role in TRAINED}
+SHORT = [role for role, n in TRAINED.items() if n < 2]
+# (person's user name, role, lapses after, days left), soonest first
+LAPSING_LISTED = [
+    ("sara", "SCG chair", "20 Dec 2026", "18"),
+    ("rachel", "TCG chair", "15 Jan 2027", "44"),
+]
 
 
 def _step(clock: ManualClock, db: Database, bot: Driver, days: float) -> None:
@@ -176,6 +199,13 @@ def build(bot: Driver, db: Database, clock: ManualClock) -> None:
     )
     for subject, kind, trigger in notifications:
         ok(bot.cmd("ian", f"notify {subject} {kind} --trigger {trigger} --owner fatima"))
+    for person, role, trained, expires in (
+        ("sara", "scg_chair", "2026-01-05", "2026-12-20"),
+        ("sara", "secretariat", "2026-02-01", "2027-06-30"),
+        ("rachel", "tcg_chair", "2025-12-01", "2027-01-15"),
+        ("tom", "loggist", "2025-11-01", "2026-11-30"),
+    ):
+        ok(bot.cmd("ian", f"roster add {person} {role} --trained {trained} --expires {expires}"))
 
 
 @contextmanager

@@ -18,9 +18,14 @@ def test_a_reply_the_post_repeats_in_full_points_to_the_post() -> None:
 
 
 def test_only_the_sentences_the_post_shows_are_left_out() -> None:
-    text = "NOT-2026-0001 recorded: due 3 Dec 2026. Fill in Annex II: /opss notify NOT-2026-0001 form."
+    text = (
+        "NOT-2026-0001 recorded: due 3 Dec 2026. Fill in Annex II: /opss notify NOT-2026-0001 form."
+    )
     posted = [("NOT-2026-0001 recorded: due 3 Dec 2026. Owner: Fatima Khan.", None)]
-    assert said_once(reply(text), posted)["text"] == "Fill in Annex II: /opss notify NOT-2026-0001 form."
+    assert (
+        said_once(reply(text), posted)["text"]
+        == "Fill in Annex II: /opss notify NOT-2026-0001 form."
+    )
 
 
 def test_a_card_not_posted_stays_and_its_text_goes_when_the_post_says_it() -> None:

@@ -119,6 +119,42 @@ def test_the_figures_of_the_records_in_the_charts_and_their_tables(
         assert label is not None and "2 live issues on the ladder: 1 Raised, 1 CAM" in label
 
 
+def test_the_roster_panel_shows_roles_short_of_trained_people_and_training_lapsing(
+    served: tuple[str, Any],
+) -> None:
+    url, bot = served
+    shown = _names(bot)
+    with browser_page(url) as page:
+        _open(page, url, "user=hana")
+        assert _agree(page, "roster") == {
+            "Trained and in date": mi_world.TRAINED,
+            "Of them, lapsing within 60 days": mi_world.LAPSING,
+        }
+        short, lapsing = page.locator("#panel-roster .table-wrap").all()[1:3]
+        rows = [r.locator("th, td").all_inner_texts() for r in short.locator("tbody tr").all()]
+        assert [(r[0], r[2], r[3]) for r in rows] == [(s, "1", "2") for s in mi_world.SHORT]
+        rows = [r.locator("th, td").all_inner_texts() for r in lapsing.locator("tbody tr").all()]
+        assert rows == [[shown[u], *rest] for u, *rest in mi_world.LAPSING_LISTED]
+        summary = page.locator("#panel-roster .summary").inner_text()
+        assert summary == (
+            "4 of 8 response roles have fewer than 2 people trained and in date; "
+            "2 trainings lapse within 60 days."
+        )
+        tiles = dict(
+            zip(
+                page.locator("#headline-list dt").all_inner_texts(),
+                page.locator("#headline-list dd").all_inner_texts(),
+                strict=True,
+            )
+        )
+        few = tiles["Roles with too few trained"].split(None, 1)
+        assert few[0] == "4" and few[1].startswith("Bird table chair, Loggist")
+        assert tiles["Training lapsing within 60 days"] == "2"
+        # The roster is OPSS's: a functional area does not narrow it.
+        _open(page, url, "user=hana&area=Toys+and+Childcare")
+        assert _agree(page, "roster")["Trained and in date"] == mi_world.TRAINED
+
+
 def test_the_filters_from_the_keyboard_alone(served: tuple[str, Any]) -> None:
     url, _ = served
     with browser_page(url) as page:

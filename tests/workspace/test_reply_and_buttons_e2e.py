@@ -63,7 +63,8 @@ LAST = """() => {
 # Every button in the messages (cards in the channel and in replies) that is not wholly
 # inside the window's width, with the title of the card that carries it.
 OUTSIDE = """width => [...document.querySelectorAll('#messages button')]
-  .filter(b => { const r = b.getBoundingClientRect(); return r.width && (r.left < 0 || r.right > width + 0.5); })
+  .filter(b => { const r = b.getBoundingClientRect();
+                 return r.width && (r.left < 0 || r.right > width + 0.5); })
   .map(b => b.innerText + ' at ' + Math.round(b.getBoundingClientRect().right) + ' px')"""
 # Each card shown that carries buttons: its first lines (its title, after any EXERCISE
 # banner) and its buttons.
