@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,17 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 TIMEOUT = 15_000
+# What a person's last command told them: the posts it caused in this channel (between the
+# reply before and this one) and its reply "only visible to you", as shown.
+TOLD = """() => {
+  const items = [...document.querySelectorAll('#messages > li')].filter(li => !li.hidden);
+  let end = items.length - 1;
+  while (end >= 0 && items[end].dataset.testid !== 'ephemeral') end--;
+  if (end < 0) return '';
+  let start = end - 1;
+  while (start >= 0 && items[start].dataset.testid !== 'ephemeral') start--;
+  return items.slice(start + 1, end + 1).map(li => li.innerText).join('\\n');
+}"""
 
 
 def missing_browser() -> None:
@@ -76,8 +86,17 @@ class Person:
         self.page.locator("#form-host").get_by_role("button", name=label).click()
 
     def says(self, pattern: str) -> None:
-        reply = self.page.locator('[data-testid="ephemeral"]').last
-        self.expect(reply).to_contain_text(re.compile(pattern))
+        """The person is told ``pattern`` by their last command: in its reply, or in what
+        it posted in this channel, shown just above the reply (which then says no more)."""
+        from playwright.sync_api import TimeoutError as Timeout
+
+        try:
+            self.page.wait_for_function(
+                f"([source]) => new RegExp(source).test(({TOLD})())", arg=[pattern]
+            )
+        except Timeout:
+            told = self.page.evaluate(TOLD)
+            raise AssertionError(f"not told {pattern!r}; told: {told[-2000:]!r}") from None
 
     def form_open(self, title: str) -> None:
         self.expect(self.page.locator("dialog[open] #form-host")).to_contain_text(title)
