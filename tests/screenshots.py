@@ -5,9 +5,10 @@
 writes them to ``docs/screenshots/`` (linked from the README). The bot runs on a loopback port
 with its clock held at Monday 23 Nov 2026 09:30 London; headless Debian Chromium walks a
 newcomer's first minutes: the welcome, help, the demo's incident channel, a sitrep update
-form and the collated sitrep; then the management-information dashboard, over records made for
-it. ``tests/workspace/test_screens.py`` runs the same walk into a
-temporary folder, so a change that breaks it fails the tests.
+form, the collated sitrep and a notification's card with its buttons; then the
+management-information dashboard, over records made for it.
+``tests/workspace/test_screens.py`` runs the same walk into a temporary folder, so a change
+that breaks it fails the tests.
 """
 
 from __future__ import annotations
@@ -105,6 +106,12 @@ def take(folder: Path) -> list[Path]:
             draft = messages.filter(has_text="collated for IMT to approve")
             next_event_until(page, draft)
             shoot("5-collated-sitrep", lambda: draft.first)
+
+            # A card with five buttons (they wrap at 420 px), and the reply below the post.
+            hana.type(f"/opss notify {INC} reg33_4 --trigger 2026-11-23")
+            hana.says("NOT-2026-0001 recorded")
+            card = messages.filter(has_text="NOT-2026-0001 · Reg 33(4)").last
+            shoot("7-notification-card", lambda: card.locator(".ac-actionSet"))
     return written
 
 

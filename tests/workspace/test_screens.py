@@ -17,7 +17,13 @@ def test_main_screens_at_desktop_and_narrow_widths(tmp_path: Path) -> None:
     missing_browser()
     written = take(tmp_path)  # raises if anything runs past the window's right edge
     names = {p.name for p in written}
-    for screen in ("1-welcome", "2-help", "3-incident-channel", "5-collated-sitrep"):
+    for screen in (
+        "1-welcome",
+        "2-help",
+        "3-incident-channel",
+        "5-collated-sitrep",
+        "7-notification-card",
+    ):
         for width in WIDTHS:
             assert f"{screen}-{width}.png" in names
     assert all(p.stat().st_size > 10_000 for p in written)  # an image, not an empty page
