@@ -207,6 +207,9 @@ def test_opss_mi_answers_with_the_headline_as_a_card(world: tuple[Driver, Databa
     assert facts["Actions overdue"] == "2"
     assert facts["Notifications due within 7 days"] == "3"
     assert facts["DBT ERCO engagement outstanding"] == "1"
+    # The roster's figures (mi_world: four roles short of two, two trainings lapsing).
+    assert facts["Roles with too few trained"] == "4 (" + ", ".join(mi_world.SHORT) + ")"
+    assert facts["Training lapsing within 60 days"] == "2"
     assert reply.card.links == (("Open the dashboard", "/mi?period=30d"),)
     assert "EXERCISE records left out" in reply.card.subtitle and not reply.card.warning
     assert "EXERCISE incidents open" not in facts
