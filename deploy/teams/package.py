@@ -97,6 +97,24 @@ def manifest(app_id: str) -> dict[str, Any]:
                 ],
             }
         ],
+        # "Raise an issue from this message" on a message's ⋯ menu, as Slack's message
+        # shortcut (bot/teams/extension.py answers its two invokes).
+        "composeExtensions": [
+            {
+                "botId": app_id,
+                "commands": [
+                    {
+                        "id": "raiseIssue",
+                        "type": "action",
+                        "title": "Raise an issue from this message",
+                        "description": "Report a potential product safety issue to IMT, "
+                        "with this message's words in the form",
+                        "context": ["message"],
+                        "fetchTask": True,
+                    }
+                ],
+            }
+        ],
         "permissions": ["identity", "messageTeamMembers"],
         "validDomains": [],
         "webApplicationInfo": {"id": app_id, "resource": f"api://botid-{app_id}"},
