@@ -45,7 +45,7 @@ RESOURCE_SPECIFIC = permissions.resource_specific()
 COMMANDS = (  # Teams shows at most ten; `opss help` lists the rest
     ("opss raise", "Report a potential issue to IMT: opss raise <title>"),
     ("opss assess", "Rate an issue on the impact matrix: opss assess ISS-2026-0001"),
-    ("opss nnc", "Record the NNC criteria: opss nnc ISS-2026-0001"),
+    ("opss home", "Your overview: what waits on you, your actions, your incidents"),
     ("opss escalate", "Move an issue one rung up the ladder: opss escalate ISS-2026-0001"),
     ("opss conference", "Call a case conference: opss conference ISS-2026-0001"),
     ("opss declare", "Declare an incident after a case conference: opss declare ISS-…"),

@@ -28,7 +28,13 @@ def open_form(world: TeamsWorld, user: str, text: str) -> tuple[str, dict[str, A
     seen = len(world.connector.posts(chat))
     status, _ = world.say(user, text)
     assert status == 201
-    (form,) = [m for m in world.connector.posts(chat)[seen:] if m.get("attachments")]
+    # The form, not a card a previous command posted there that the outbox delivered since.
+    (form,) = [
+        m
+        for m in world.connector.posts(chat)[seen:]
+        if m.get("attachments")
+        and any("form" in a.get("data", {}) for a in m["attachments"][0]["content"].get("actions", []))
+    ]
     return form["id"], action_data(form["attachments"][0]["content"])
 
 

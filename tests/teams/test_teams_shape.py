@@ -266,3 +266,26 @@ def test_the_message_extension_refuses_a_command_it_does_not_declare(
     with teams.bot.db.read() as s:
         assert s.scalars(select(Issue)).all() == []
         assert not [a for a in s.scalars(select(AuditEvent)) if a.action.startswith("issue")]
+
+
+# Item 8: the personal view ------------------------------------------------------------------
+
+
+def test_opss_home_answers_the_overview_app_home_shows_as_one_card(teams: TeamsWorld) -> None:
+    run(teams, "olly", RAISE, f"Raised {REF}")
+    message = _one_message(teams, "fatima", "home", "Your OPSS overview")
+    (attachment,) = message["attachments"]
+    card = attachment["content"]
+    teams.connector.cards.append(card)  # held to Adaptive Card 1.5 with the rest
+    words = _words(message)
+    assert "Fatima Khan" in words
+    for heading in ("Your open actions", "Waiting on you", "Open incidents"):
+        assert heading in words
+    # The new issue waits on the area's FTL, with a button that opens it.
+    assert f"{REF}" in words.split("Waiting on you", 1)[1].split("Open incidents", 1)[0]
+    buttons = [a for a in card["actions"] if a["type"] == "Action.Execute"]
+    assert {"command": f"/opss status {REF}"} in [b["data"] for b in buttons]
+    assert "No incident is open." in words and "/opss" not in words
+    # The same button pressed: the issue's card, for Fatima.
+    status, body = teams.execute("fatima", {"command": f"/opss status {REF}"})
+    assert status == 200 and f"{REF} · Toaster lever sticks" in _flat(body)
