@@ -29,11 +29,11 @@ def open_form(world: TeamsWorld, user: str, text: str) -> tuple[str, dict[str, A
     status, _ = world.say(user, text)
     assert status == 201
     # The form, not a card a previous command posted there that the outbox delivered since.
+    cards = [m for m in world.connector.posts(chat)[seen:] if m.get("attachments")]
     (form,) = [
         m
-        for m in world.connector.posts(chat)[seen:]
-        if m.get("attachments")
-        and any("form" in a.get("data", {}) for a in m["attachments"][0]["content"].get("actions", []))
+        for m in cards
+        if any("form" in a.get("data", {}) for a in m["attachments"][0]["content"]["actions"])
     ]
     return form["id"], action_data(form["attachments"][0]["content"])
 
