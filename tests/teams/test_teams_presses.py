@@ -33,9 +33,13 @@ def open_form(world: TeamsWorld, user: str, text: str) -> tuple[str, dict[str, A
     (form,) = [
         m
         for m in cards
-        if any("form" in a.get("data", {}) for a in m["attachments"][0]["content"]["actions"])
+        if any("form" in a.get("data", {}) for a in _actions(m["attachments"][0]["content"]))
     ]
     return form["id"], action_data(form["attachments"][0]["content"])
+
+
+def _actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(card.get("actions", []))
 
 
 def press(
