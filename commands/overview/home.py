@@ -77,9 +77,11 @@ def home_card(ctx: Ctx) -> Card:
     Teams): each of App Home's cards a section of its facts, the buttons that open a whole
     list first, then the first items' own."""
     cards = home_cards(ctx)
+    who = f"{ctx.person.display_name}: {ctx.actor.describe()}"
     sections: list[tuple[str, str | t.Text]] = []
     for card in cards:
-        heading = f"{card.title} · {card.subtitle}" if card.subtitle else card.title
+        subtitle = card.subtitle.removeprefix(who).lstrip(" ·")  # said once, under the title
+        heading = f"{card.title} · {subtitle}" if subtitle else card.title
         lines = tuple(t.bullet(t.bold(f"{label}: "), value) for label, value in card.facts)
         sections.append((heading, t.Text(lines)))
         sections.extend(card.sections)
@@ -88,7 +90,7 @@ def home_card(ctx: Ctx) -> Card:
     first = [a for a in actions if not a.title.startswith("All ")]
     return Card(
         title="Your OPSS overview",
-        subtitle=f"{ctx.person.display_name}: {ctx.actor.describe()}",
+        subtitle=who,
         sections=tuple(sections),
         actions=tuple((whole + first)[:BUTTONS]),
     )
