@@ -404,7 +404,7 @@ class TeamsSurface:
                 idempotency_key=key,
                 reply_to=reply_to,
                 aliases=_aliases(activity),
-                own_chat=_is_personal(activity) and where == activity.conversation.id,
+                own_chat=_own_chat(activity, where, data, reply_to),
             ),
         )
 
@@ -609,6 +609,16 @@ def _is_personal(activity: Activity) -> bool:
     conversation = activity.conversation
     kind = conversation.conversation_type if conversation else None
     return kind in (None, "personal") and not (conversation and conversation.is_group)
+
+
+def _own_chat(activity: Activity, where: str, data: dict[str, Any], reply_to: str | None) -> bool:
+    """Whether what the submission says "here" would repeat its answer there: in the person's
+    own chat, when the answer is a message of the chat (a reply, or the card replacing a
+    form). A card's button answered in its invoke alone shows a passing note, so the chat
+    keeps its line."""
+    if not _is_personal(activity) or where != activity.conversation.id:
+        return False
+    return reply_to is not None or "command" not in data
 
 
 def _bot_added(activity: Activity) -> bool:

@@ -147,6 +147,18 @@ def test_in_a_personal_chat_declare_escalate_and_close_each_send_one_message(
     close = f'close {REF} nfa --reason "Not a safety matter"'
     closed = _one_message(teams, "fatima", close, "Closed: no further action")
     assert REF in _words(closed)
+    # A card's button answered in its invoke alone (a passing note) keeps the chat's line.
+    run(teams, "fatima", f"reopen {REF} --reason Mistaken", "re-opened")
+    run(teams, "fatima", f"assess {REF} {ratings}", "overall")
+    chat = teams.personal("fatima")
+    _settled(teams, chat)
+    seen = len(teams.connector.posts(chat))
+    status, body = teams.execute("fatima", {"command": f"/opss escalate {REF}"})
+    assert status == 200 and body["type"] == "application/vnd.microsoft.activity.message"
+    assert "escalated from FTL assessment to CAM" in body["value"]
+    teams.said(chat, f"{REF} escalated from FTL assessment to CAM")
+    _settled(teams, chat)
+    assert len(teams.connector.posts(chat)[seen:]) == 1
 
 
 def test_declaring_in_a_personal_chat_is_one_message_with_the_channels_link(
