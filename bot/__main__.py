@@ -87,7 +87,14 @@ def check(settings: Settings, out: TextIO) -> int:
 def announce(settings: Settings) -> str:
     """The start-up line: what is served where (never a workspace that is off)."""
     where = f"http://{settings.host}:{settings.port}/"
-    surfaces = [name for name, on in (("Slack at /slack/events", settings.slack_enabled),) if on]
+    surfaces = [
+        name
+        for name, on in (
+            ("Slack at /slack/events", settings.slack_enabled),
+            ("Teams at /api/messages", settings.teams_enabled),
+        )
+        if on
+    ]
     if settings.workspace_enabled:
         surfaces.append(f"local workspace at {where}")
     return f"OPSS incident bot on {where}: {', '.join(surfaces) or 'no surface configured'}"

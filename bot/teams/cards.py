@@ -36,6 +36,54 @@ def message_text(text: str) -> str:
     return "\n\n".join(lines)
 
 
+# The core names a command as typed in Slack and the workspace (``/opss help``). Teams has no
+# slash commands: in a personal chat one types ``opss help`` (or just ``help``), in a channel
+# one mentions the bot first (``@OPSS help``). Rewritten here, once, for every message and
+# card the bot sends in Teams; the data a button carries is left as it is.
+_SLASH_COMMAND = re.compile(r"(?<![\w/@.-])/opss\b")
+# The keys of an Adaptive Card whose strings people read (not ids, values, URLs or data).
+_WORDS = frozenset({"text", "title", "placeholder", "label", "errorMessage", "fallbackText"})
+
+
+def command_words(text: str, *, in_channel: bool) -> str:
+    """``/opss help`` as typed where the message is read: ``opss help`` in a personal chat,
+    ``@OPSS help`` in a channel or group chat (where the bot hears only a mention)."""
+    return _SLASH_COMMAND.sub("@OPSS" if in_channel else "opss", text)
+
+
+def card_words(card: dict[str, Any], *, in_channel: bool) -> dict[str, Any]:
+    """A card with every command named as Teams types it (``command_words``)."""
+    shaped = _card_words(card, in_channel)
+    assert isinstance(shaped, dict)
+    return shaped
+
+
+def _card_words(value: Any, in_channel: bool) -> Any:
+    if isinstance(value, list):
+        return [_card_words(v, in_channel) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == "data":  # what a button sends back: a command as the engine reads it
+            out[key] = item
+        elif key in _WORDS and isinstance(item, str):
+            out[key] = command_words(item, in_channel=in_channel)
+        else:
+            out[key] = _card_words(item, in_channel)
+    return out
+
+
+def teams_shaped(activity: Activity, *, in_channel: bool) -> Activity:
+    """The activity with every command named as Teams types it (``command_words``)."""
+    if activity.text:
+        activity.text = command_words(activity.text, in_channel=in_channel)
+    for attachment in activity.attachments or ():
+        if attachment.content_type == CARD_TYPE and isinstance(attachment.content, dict):
+            attachment.content = _card_words(attachment.content, in_channel)
+    return activity
+
+
 def executable(card: dict[str, Any]) -> dict[str, Any]:
     """Each ``Action.Submit`` becomes an ``Action.Execute`` with the same data."""
     actions = [
@@ -102,11 +150,12 @@ def message(text: str, card: dict[str, Any] | None) -> Activity:
 MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
 
 
-def invoke_answer(card: dict[str, Any]) -> dict[str, Any]:
+def invoke_answer(card: dict[str, Any], *, in_channel: bool = False) -> dict[str, Any]:
     """The body Teams wants for ``adaptiveCard/action``: the card that replaces the pressed one."""
-    return {"statusCode": 200, "type": CARD_TYPE, "value": card}
+    return {"statusCode": 200, "type": CARD_TYPE, "value": _card_words(card, in_channel)}
 
 
-def invoke_message(text: str) -> dict[str, Any]:
+def invoke_message(text: str, *, in_channel: bool = False) -> dict[str, Any]:
     """An answer that leaves the pressed card as it is and shows the person a message."""
-    return {"statusCode": 200, "type": MESSAGE_TYPE, "value": text.replace("`", "")}
+    words = command_words(text.replace("`", ""), in_channel=in_channel)
+    return {"statusCode": 200, "type": MESSAGE_TYPE, "value": words}

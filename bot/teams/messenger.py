@@ -342,7 +342,7 @@ class TeamsMessenger:
             response = await context.send_activity(activity)
             ids.append(response.id if response else "")
 
-        await self._proactive(channel_id, send)
+        await self._proactive(channel_id, send, activity)
         return ids[0]
 
     async def update(self, channel_id: str, message_id: str, text: str, card: Card | None) -> None:
@@ -352,7 +352,7 @@ class TeamsMessenger:
         async def edit(context: TurnContext) -> None:
             await context.update_activity(activity)
 
-        await self._proactive(channel_id, edit)
+        await self._proactive(channel_id, edit, activity)
 
     async def pin(self, channel_id: str, message_id: str) -> None:
         # Teams has no API to pin a channel message; docs/install-teams.md says what we do instead.
@@ -452,7 +452,7 @@ class TeamsMessenger:
             async def edit(context: TurnContext) -> None:
                 await context.update_activity(activity)
 
-            await self._proactive(conversation, edit)
+            await self._proactive(conversation, edit, activity)
             return {"channel": conversation, "message": message_id}
         activity = _reply_activity(answer, in_place=False)
         if kind == "chat":
@@ -469,7 +469,7 @@ class TeamsMessenger:
             response = await context.send_activity(activity)
             ids.append(response.id if response else "")
 
-        await self._proactive(conversation, send)
+        await self._proactive(conversation, send, activity)
         return {"channel": conversation, "message": ids[0]}
 
     async def _in_private(
@@ -536,13 +536,27 @@ class TeamsMessenger:
         return reference
 
     async def _proactive(
-        self, conversation_id: str, work: Callable[[TurnContext], Awaitable[None]]
+        self,
+        conversation_id: str,
+        work: Callable[[TurnContext], Awaitable[None]],
+        activity: Activity | None = None,
     ) -> None:
+        """``work`` on the conversation; ``activity``, what it sends, first has its commands
+        named as Teams types them there (``teams_shaped``)."""
         reference = await self._reference(conversation_id)
+        if activity is not None:
+            teams_cards.teams_shaped(activity, in_channel=not _personal(reference))
         try:
             await self.adapter.continue_conversation(reference, work, self.app_id)
         except ClientException as exc:  # a refusal, an unreadable answer, no connection
             raise delivery_error(exc) from exc
+
+
+def _personal(reference: Any) -> bool:
+    """A personal chat (one person and the bot), as the stored reference says."""
+    conversation = reference.conversation
+    kind = conversation.conversation_type if conversation else None
+    return kind in (None, "personal") and not (conversation and conversation.is_group)
 
 
 def _reply_activity(answer: Answer, *, in_place: bool) -> Activity:

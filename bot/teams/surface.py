@@ -30,7 +30,7 @@ from msrest.serialization import Model
 from sqlalchemy import String
 
 from bot.teams import cards as teams_cards
-from bot.teams import files
+from bot.teams import extension, files
 from bot.teams.conversations import Conversations, channel_root
 from bot.teams.messenger import TeamsMessenger
 from cards.model import Form
@@ -145,8 +145,12 @@ class TeamsSurface:
             await self._card_action(context)
         elif activity.type == ActivityTypes.invoke and activity.name == files.INVOKE:
             await self._file_consent(context)
+        elif activity.type == ActivityTypes.invoke and activity.name == extension.FETCH:
+            await self._extension_opened(context)
+        elif activity.type == ActivityTypes.invoke and activity.name == extension.SUBMIT:
+            await self._extension_submitted(context)
         elif activity.type == ActivityTypes.invoke:
-            # botbuilder would answer 501; the bot declares no other invokes in its manifest.
+            # botbuilder would answer 501; the bot declares no other invokes in its package.
             raise BadActivity(f"invoke '{activity.name}' is not one this bot answers")
         elif activity.type == ActivityTypes.conversation_update and _bot_added(activity):
             await self._deliver(
@@ -172,10 +176,13 @@ class TeamsSurface:
                 idempotency_key=f"teams:{activity.conversation.id}:{activity.id}",
                 reply_to=_storable(destination),
                 aliases=_aliases(activity),
+                own_chat=_is_personal(activity),
             ),
         )
         if not reply.queued:  # a queued reply is the outbox's to deliver, with its record
             await self._tell(context, reply, destination)
+        elif not _is_personal(activity) and (reply.ephemeral or not reply.ok):
+            await self._point(context, "the answer")
 
     async def _submitted(self, context: TurnContext, data: dict[str, Any]) -> None:
         """``Action.Submit``: a message whose ``value`` holds the card's data and inputs."""
@@ -208,6 +215,7 @@ class TeamsSurface:
             await self._file_pressed(context, data[files.PRESS])
             return
         where = str(data.get(FROM_CHANNEL) or _where(context.activity))
+        in_channel = not _is_personal(context.activity)
         # Answered in the invoke's own response: nothing to queue (a retry of the invoke is
         # the same press, and replays).
         reply = await self._submit(context, data, None)
@@ -219,9 +227,10 @@ class TeamsSurface:
         if "command" in data and reply.form is None:
             # A button on a card everyone sees (an issue's, a sitrep's): the card stays, and
             # is edited for everyone through the outbox when its subject changes.
-            body = teams_cards.invoke_message(reply.text or "Done.")
+            body = teams_cards.invoke_message(reply.text or "Done.", in_channel=in_channel)
         else:
-            body = teams_cards.invoke_answer(await self._answer_card(reply, where))
+            card = await self._answer_card(reply, where)
+            body = teams_cards.invoke_answer(card, in_channel=in_channel)
         await context.send_activity(
             Activity(
                 type=ActivityTypes.invoke_response,
@@ -229,12 +238,73 @@ class TeamsSurface:
             )
         )
 
+    async def _extension_opened(self, context: TurnContext) -> None:
+        """``composeExtension/fetchTask``: "Raise an issue from this message" picked on a
+        message; answered with the raise form in a dialog, filled from the message."""
+        activity = context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        try:
+            extension.command_of(value)
+        except extension.NotOurs as exc:
+            raise BadActivity(str(exc)) from exc
+        where = _where(activity)
+        reply = await asyncio.to_thread(
+            self.engine.open_form,
+            SURFACE,
+            _user(activity),
+            _user_name(activity),
+            where,
+            extension.FORM,
+            {},
+            extension.prefill(value),
+        )
+        if reply.form is None:
+            body = extension.done(reply.text, in_channel=not _is_personal(activity))
+        else:
+            body = self._dialog(reply.form, where, activity)
+        await self._invoked(context, body)
+
+    async def _extension_submitted(self, context: TurnContext) -> None:
+        """``composeExtension/submitAction``: the dialog's raise form submitted. Checked as
+        any form is; with errors the dialog stays open and shows them."""
+        activity = context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        try:
+            extension.command_of(value)
+        except extension.NotOurs as exc:
+            raise BadActivity(str(exc)) from exc
+        data = value.get("data")
+        if not isinstance(data, dict) or data.get("form") != extension.FORM:
+            raise BadActivity(f"value.data must be the {extension.FORM} form's inputs")
+        where = str(data.get(FROM_CHANNEL) or _where(activity))
+        key = extension.submission_key(activity.conversation.id, value, data)
+        reply = await self._submit(context, dict(data), None, key)
+        if reply.form is not None:
+            body = self._dialog(reply.form, where, activity)
+        else:
+            body = extension.done(reply.text or "Done.", in_channel=not _is_personal(activity))
+        await self._invoked(context, body)
+
+    def _dialog(self, form: Form, where: str, activity: Activity) -> dict[str, Any]:
+        people = next(
+            ([(c.value, c.title) for c in f.choices] for f in form.fields if f.kind == "person"),
+            [],
+        )
+        return extension.dialog(
+            form, people, {FROM_CHANNEL: where}, in_channel=not _is_personal(activity)
+        )
+
     async def _answer(self, context: TurnContext, text: str) -> None:
         """An invoke answered with a message; the card pressed stays as it is."""
         await context.send_activity(
             Activity(
                 type=ActivityTypes.invoke_response,
-                value=InvokeResponse(status=200, body=teams_cards.invoke_message(text)),
+                value=InvokeResponse(
+                    status=200,
+                    body=teams_cards.invoke_message(
+                        text, in_channel=not _is_personal(context.activity)
+                    ),
+                ),
             )
         )
 
@@ -305,17 +375,23 @@ class TeamsSurface:
             await self._deliver(chat, files.saved(info or {}, filename))
         await self._invoked(context)
 
-    async def _invoked(self, context: TurnContext) -> None:
+    async def _invoked(self, context: TurnContext, body: dict[str, Any] | None = None) -> None:
         await context.send_activity(
-            Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200))
+            Activity(
+                type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body)
+            )
         )
 
     async def _submit(
-        self, context: TurnContext, data: dict[str, Any], reply_to: str | None
+        self,
+        context: TurnContext,
+        data: dict[str, Any],
+        reply_to: str | None,
+        key: str | None = None,
     ) -> Reply:
         activity = context.activity
         data.pop("msteams", None)
-        key = press_key(activity, data)
+        key = key or press_key(activity, data)
         where = str(data.pop(FROM_CHANNEL, "") or _where(activity))
         return await asyncio.to_thread(
             self.engine.submit,
@@ -328,6 +404,7 @@ class TeamsSurface:
                 idempotency_key=key,
                 reply_to=reply_to,
                 aliases=_aliases(activity),
+                own_chat=_own_chat(activity, where, data, reply_to),
             ),
         )
 
@@ -348,11 +425,19 @@ class TeamsSurface:
         else:
             message = teams_cards.reply_message(reply)
         await self._deliver(destination, message)
-        if reply.form is not None and not _is_personal(context.activity):
-            note = f"{_user_name(context.activity) or 'You'}: the form is in your chat with OPSS."
-            await self._deliver(
-                f"chat:{context.activity.conversation.id}", teams_cards.message(note, None)
-            )
+        if not _is_personal(context.activity) and (
+            reply.form is not None or reply.ephemeral or not reply.ok
+        ):
+            await self._point(context, "the form" if reply.form is not None else "the answer")
+
+    async def _point(self, context: TurnContext, what: str) -> None:
+        """A command typed in a channel and answered in the person's own chat leaves one line
+        in its thread, so the channel sees it was heard (an answer the channel was also
+        shown, such as an issue's card, needs none)."""
+        note = f"{_user_name(context.activity) or 'You'}: {what} is in your chat with OPSS."
+        await self._deliver(
+            f"chat:{context.activity.conversation.id}", teams_cards.message(note, None)
+        )
 
     async def _deliver(self, destination: str, message: Activity) -> None:
         """Sent at once; if the Bot Connector refuses (a 429, an outage), queued for the outbox
@@ -524,6 +609,16 @@ def _is_personal(activity: Activity) -> bool:
     conversation = activity.conversation
     kind = conversation.conversation_type if conversation else None
     return kind in (None, "personal") and not (conversation and conversation.is_group)
+
+
+def _own_chat(activity: Activity, where: str, data: dict[str, Any], reply_to: str | None) -> bool:
+    """Whether what the submission says "here" would repeat its answer there: in the person's
+    own chat, when the answer is a message of the chat (a reply, or the card replacing a
+    form). A card's button answered in its invoke alone shows a passing note, so the chat
+    keeps its line."""
+    if not _is_personal(activity) or where != activity.conversation.id:
+        return False
+    return reply_to is not None or "command" not in data
 
 
 def _bot_added(activity: Activity) -> bool:

@@ -39,6 +39,9 @@ class Request:
     # Other ids the platform knows the caller by (in Teams, the Azure AD object id beside the
     # ``29:…`` id): linked to the same person by the command's own unit of work.
     aliases: tuple[str, ...] = ()
+    # The channel is the caller's own chat with the bot, where the reply goes too: what a
+    # command would say "here" its reply says, once (``Ctx.own_chat``).
+    own_chat: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Submission:
     idempotency_key: str | None = None
     reply_to: str | None = None  # as ``Request.reply_to``
     aliases: tuple[str, ...] = ()  # as ``Request.aliases``
+    own_chat: bool = False  # as ``Request.own_chat``
     # Fields whose values are this surface's account ids (a platform's own person picker, as
     # Slack's): the engine turns them into people's names, and stores a first-time person
     # in the command's unit of work.
@@ -161,6 +165,9 @@ class Ctx:
     channel: str
     now: datetime
     options: Options
+    # The command came from the caller's own chat with the bot: a line said "here" would
+    # repeat its reply there (publish_issue_change leaves it to the reply).
+    own_chat: bool = False
     # Conversations being archived by this command: they still take its closing posts.
     closing: set[str] = field(default_factory=set)
     _posted: set[tuple[str, str]] = field(default_factory=set)

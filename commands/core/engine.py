@@ -114,6 +114,7 @@ class _Who:
     channel: str
     reply_to: str | None = None
     aliases: tuple[str, ...] = ()
+    own_chat: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ class Engine:
             request.channel,
             request.reply_to,
             request.aliases,
+            request.own_chat,
         )
         try:
             text = clean_command(request.text).strip()
@@ -177,6 +179,7 @@ class Engine:
             submission.channel,
             submission.reply_to,
             submission.aliases,
+            submission.own_chat,
         )
         try:
             data = clean_values(submission.data)
@@ -193,6 +196,7 @@ class Engine:
                     idempotency_key=submission.idempotency_key,
                     reply_to=submission.reply_to,
                     aliases=submission.aliases,
+                    own_chat=submission.own_chat,
                 )
             )
         picked = [f for f in submission.accounts if data.get(f)]
@@ -454,6 +458,7 @@ class Engine:
             channel=who.channel,
             now=now,
             options=self.options,
+            own_chat=who.own_chat,
         )
 
     def _refuse(self, who: _Who, exc: PermissionRefused) -> Reply:

@@ -44,9 +44,11 @@ def issue_anchor(issue: Issue) -> str:
 
 
 def publish_issue_change(ctx: Ctx, issue: Issue, text: str, *, tell_imt: bool = False) -> Card:
-    """Say what changed where the command was typed, and edit the issue's card in place."""
+    """Say what changed where the command was typed, and edit the issue's card in place. In
+    the caller's own chat with the bot the reply says it: one message, not two alike."""
     card = issue_card(ctx.session, issue)
-    ctx.post(ctx.here(), text)
+    if not ctx.own_chat:
+        ctx.post(ctx.here(), text)
     if tell_imt:
         ctx.post(ctx.options.imt_conversation, text)
     ctx.update(

@@ -4,8 +4,10 @@ the whole list (``/opss list``), so the overview costs the same whatever the his
 
 from __future__ import annotations
 
+from cards import text as t
 from cards.model import Action, Card
-from commands.core.context import Ctx
+from commands.core.args import Args
+from commands.core.context import Ctx, Reply
 from commands.incident.command_and_control import my_incident_roles_card
 from commands.notification.sending import register_card
 from commands.overview.listing import (
@@ -22,6 +24,8 @@ from commands.overview.listing import (
 )
 
 SHOWN = 10  # ten facts make one Slack section; three lists stay well inside 100 blocks
+# One card's buttons: Teams shows six, and the lists' "All …" buttons come first.
+BUTTONS = 6
 
 
 def _see_all(title: str, window: Window, command: str) -> tuple[Action, ...]:
@@ -66,3 +70,31 @@ def home_cards(ctx: Ctx) -> list[Card]:
         ),
         register_card(ctx, shown=SHOWN),
     ]
+
+
+def home_card(ctx: Ctx) -> Card:
+    """The overview as one card (``/opss home``, where a surface has no App Home, as in
+    Teams): each of App Home's cards a section of its facts, the buttons that open a whole
+    list first, then the first items' own."""
+    cards = home_cards(ctx)
+    who = f"{ctx.person.display_name}: {ctx.actor.describe()}"
+    sections: list[tuple[str, str | t.Text]] = []
+    for card in cards:
+        subtitle = card.subtitle.removeprefix(who).lstrip(" ·")  # said once, under the title
+        heading = f"{card.title} · {subtitle}" if subtitle else card.title
+        lines = tuple(t.bullet(t.bold(f"{label}: "), value) for label, value in card.facts)
+        sections.append((heading, t.Text(lines)))
+        sections.extend(card.sections)
+    actions = [a for c in cards for a in c.actions]
+    whole = [a for a in actions if a.title.startswith("All ")]
+    first = [a for a in actions if not a.title.startswith("All ")]
+    return Card(
+        title="Your OPSS overview",
+        subtitle=who,
+        sections=tuple(sections),
+        actions=tuple((whole + first)[:BUTTONS]),
+    )
+
+
+def home_verb(ctx: Ctx, args: Args) -> Reply:
+    return Reply(card=home_card(ctx))

@@ -1,9 +1,9 @@
-"""The verb that lists issues, incidents and actions."""
+"""The verbs that list issues, incidents and actions, and show a person's overview."""
 
 from __future__ import annotations
 
 from commands.core.registry import Line, Verb
-from commands.overview import listing
+from commands.overview import home, listing
 
 VERBS: tuple[Verb, ...] = (
     Verb(
@@ -16,6 +16,18 @@ VERBS: tuple[Verb, ...] = (
                 "--page n]",
                 "a page of issues (newest first), incidents or your actions (soonest due), "
                 "with More",
+            ),
+        ),
+    ),
+    Verb(
+        "home",
+        run=home.home_verb,
+        lines=(
+            Line(
+                "Finding things",
+                "home",
+                "your overview, as App Home shows it: what waits on you, your actions, your "
+                "incident roles, open incidents and notifications",
             ),
         ),
     ),

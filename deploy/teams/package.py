@@ -45,7 +45,7 @@ RESOURCE_SPECIFIC = permissions.resource_specific()
 COMMANDS = (  # Teams shows at most ten; `opss help` lists the rest
     ("opss raise", "Report a potential issue to IMT: opss raise <title>"),
     ("opss assess", "Rate an issue on the impact matrix: opss assess ISS-2026-0001"),
-    ("opss nnc", "Record the NNC criteria: opss nnc ISS-2026-0001"),
+    ("opss home", "Your overview: what waits on you, your actions, your incidents"),
     ("opss escalate", "Move an issue one rung up the ladder: opss escalate ISS-2026-0001"),
     ("opss conference", "Call a case conference: opss conference ISS-2026-0001"),
     ("opss declare", "Declare an incident after a case conference: opss declare ISS-…"),
@@ -93,6 +93,24 @@ def manifest(app_id: str) -> dict[str, Any]:
                     {
                         "scopes": SCOPES,
                         "commands": [{"title": t, "description": d} for t, d in COMMANDS],
+                    }
+                ],
+            }
+        ],
+        # "Raise an issue from this message" on a message's ⋯ menu, as Slack's message
+        # shortcut (bot/teams/extension.py answers its two invokes).
+        "composeExtensions": [
+            {
+                "botId": app_id,
+                "commands": [
+                    {
+                        "id": "raiseIssue",
+                        "type": "action",
+                        "title": "Raise an issue from this message",
+                        "description": "Report a potential product safety issue to IMT, "
+                        "with this message's words in the form",
+                        "context": ["message"],
+                        "fetchTask": True,
                     }
                 ],
             }

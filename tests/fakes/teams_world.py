@@ -380,9 +380,12 @@ def return_to_normal(teams: TeamsWorld, inc: str = "INC-2026-001") -> None:
 RATINGS = " ".join(f"{k}=high" for k in ALL_INDICATORS)
 
 
-def declare(teams: TeamsWorld, exercise: bool = False, options: str = "") -> None:
+def declare(
+    teams: TeamsWorld, exercise: bool = False, options: str = "", *, answered: bool = True
+) -> None:
     """The whole ladder, typed in Teams, to a declared incident (``options``: more of the
-    declaration's, e.g. ``--invite ian``)."""
+    declaration's, e.g. ``--invite ian``). ``answered=False``: the declaration is sent, and
+    its reply not waited for (it names the incident's channel, so comes once that is made)."""
     run(
         teams,
         "olly",
@@ -421,12 +424,11 @@ def declare(teams: TeamsWorld, exercise: bool = False, options: str = "") -> Non
         "Declare an incident",
     )
     flag = " --exercise" if exercise else ""
-    run(
-        teams,
-        "hana",
-        f"declare {REF} --scg-chair david --tcg-chair fatima --level tactical{flag} {options}",
-        "declared as incident INC-2026-001",
-    )
+    declaration = f"declare {REF} --scg-chair david --tcg-chair fatima --level tactical{flag}"
+    if not answered:
+        assert teams.say("hana", f"opss {declaration} {options}")[0] == 201
+        return
+    run(teams, "hana", f"{declaration} {options}", "declared as incident INC-2026-001")
 
 
 CHANNEL_NAME = "inc-2026-001-gas-hob-elbow-joints-leaking"

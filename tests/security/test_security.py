@@ -411,6 +411,8 @@ def test_the_start_up_line_names_only_what_is_served() -> None:
     assert "local workspace" in announce(Settings())
     line = announce(Settings(local_workspace=False))
     assert "local workspace" not in line and "no surface" in line
+    teams = announce(Settings(local_workspace=False, microsoft_app_id="5b8f6d7e-0000"))
+    assert "Teams at /api/messages" in teams and "no surface" not in teams
 
 
 # 11. Who may write --------------------------------------------------------------------------

@@ -494,7 +494,7 @@ def test_a_429_from_graph_is_waited_out_not_taken_for_a_refusal(teams: TeamsWorl
     real = RealTime()  # the outbox times retries in real time, not on the bot's clock
     teams.bot.outbox.monotonic = real
     teams.graph.failures.append((429, {"Retry-After": "9"}))
-    declare(teams)
+    declare(teams, answered=False)
     teams.graph.wait_for(lambda g: any(c.status == 429 for c in g.calls))
 
     def waiting() -> OutboxMessage | None:
@@ -513,6 +513,8 @@ def test_a_429_from_graph_is_waited_out_not_taken_for_a_refusal(teams: TeamsWorl
     teams.graph.wait_for(lambda g: g.named(CHANNEL_NAME) is not None)
     channel = teams.graph.named(CHANNEL_NAME)["id"]  # type: ignore[index]
     teams.said(channel, "Decision log · INC-2026-001")
+    # The declarer's one reply names the channel, so it came once the channel was made.
+    teams.said(teams.personal("hana"), "declared as incident INC-2026-001")
     # No thread was started instead.
     assert not any(k.startswith(INCIDENTS + ";") for k in teams.connector.messages)
 

@@ -62,6 +62,13 @@ def test_the_command_builds_a_valid_package(tmp_path: Path) -> None:
     # What an administrator grants is said by the builder, from the same table.
     for mode in ("private", "standard"):
         assert ", ".join(permissions.application(mode)) in done.stdout
+    # The message extension, on a message's menu, answered by bot/teams/extension.py.
+    (extension,) = manifest["composeExtensions"]
+    (action,) = extension["commands"]
+    assert extension["botId"] == APP_ID
+    assert action["id"] == "raiseIssue" and action["type"] == "action"
+    assert action["title"] == "Raise an issue from this message"
+    assert action["context"] == ["message"] and action["fetchTask"] is True
     titles = [c["title"] for c in bot["commandLists"][0]["commands"]]
     assert "opss raise" in titles and "opss help" in titles
     assert all(t.removeprefix("opss ") in ALL_VERBS for t in titles)  # only real commands

@@ -159,3 +159,41 @@ def test_in_a_playground_channel_the_form_opens_in_the_personal_chat(playground:
         page.get_by_role("treeitem", name="Personal Chat").click()
         form = page.locator(".ac-adaptiveCard", has_text="Raise a potential issue").last
         expect(form.get_by_label("Title")).to_have_value("Kettle leaks", timeout=TIMEOUT)
+
+
+SHOTS = os.environ.get("OPSS_TEAMS_SHOTS")  # a folder: the screenshots kept for docs/
+
+
+def test_in_the_playground_help_and_home_are_teams_shaped(playground: str, tmp_path: Path) -> None:
+    """Help names commands as Teams types them; ``opss home`` is the personal view."""
+    from playwright.sync_api import expect
+
+    shots = Path(SHOTS) if SHOTS else tmp_path
+    with browser_page(playground) as page:
+        page.set_viewport_size({"width": 1280, "height": 1400})
+        page.goto(playground)
+        box = page.locator('[data-lexical-editor="true"]')
+        expect(page.get_by_text("OPSS incident bot: it carries").first).to_be_visible()
+        box.click()
+        box.type("opss help")
+        page.keyboard.press("Enter")
+        card = page.locator(".ac-adaptiveCard", has_text="OPSS incident bot commands").last
+        expect(card).to_contain_text("opss raise <title>", timeout=TIMEOUT)
+        expect(card).not_to_contain_text("/opss")
+        expect(card).not_to_contain_text("opss demo")
+        box.click()
+        box.type(
+            "opss raise Toaster sparks --products T-100 --hazard Fire --source public "
+            '--area "Gas and Electrical"'
+        )
+        page.keyboard.press("Enter")
+        expect(page.get_by_text("Raised ISS-2026-0001").first).to_be_visible(timeout=TIMEOUT)
+        box.click()
+        box.type("opss home")
+        page.keyboard.press("Enter")
+        home = page.locator(".ac-adaptiveCard", has_text="Your OPSS overview").last
+        expect(home).to_contain_text("Waiting on you", timeout=TIMEOUT)
+        expect(home).to_contain_text("ISS-2026-0001")
+        expect(home.get_by_role("button", name="ISS-2026-0001")).to_be_visible()
+        home.scroll_into_view_if_needed()
+        home.screenshot(path=str(shots / "teams-home.png"))  # docs/screenshots/, looked at

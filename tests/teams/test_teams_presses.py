@@ -28,8 +28,18 @@ def open_form(world: TeamsWorld, user: str, text: str) -> tuple[str, dict[str, A
     seen = len(world.connector.posts(chat))
     status, _ = world.say(user, text)
     assert status == 201
-    (form,) = [m for m in world.connector.posts(chat)[seen:] if m.get("attachments")]
+    # The form, not a card a previous command posted there that the outbox delivered since.
+    cards = [m for m in world.connector.posts(chat)[seen:] if m.get("attachments")]
+    (form,) = [
+        m
+        for m in cards
+        if any("form" in a.get("data", {}) for a in _actions(m["attachments"][0]["content"]))
+    ]
     return form["id"], action_data(form["attachments"][0]["content"])
+
+
+def _actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(card.get("actions", []))
 
 
 def press(
