@@ -568,6 +568,31 @@ def gap_note(text: str) -> str:
     return f"Not available: {text}"
 
 
+# Anything shaped like a date the form asks for, valid or not ("2026-13-01", "2026-2-30").
+_DATE_SHAPED = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b")
+
+
+def gap_problem(text: str, today: date) -> str | None:
+    """What is wrong with an expected date given for an empty box, if anything: a date that
+    does not exist, or one already past (the information would be overdue, not expected)."""
+    found = _DATE_SHAPED.search(text)
+    if found is None:
+        return None  # a reason the information will not come
+    raw = found.group(0)
+    try:
+        when = date.fromisoformat(raw) if _DATE.fullmatch(raw) else None
+    except ValueError:
+        when = None
+    if when is None:
+        return f"'{raw}' is not a date; use YYYY-MM-DD, for example {today:%Y-%m-%d}"
+    if when < today:
+        return (
+            f"{raw} has passed; give the date the information is now expected, or why it "
+            "will not come"
+        )
+    return None
+
+
 def _filled(values: Mapping[str, Any], key: str) -> bool:
     return str(values.get(key) or "").strip() != ""
 

@@ -173,18 +173,18 @@ def _build_open(ctx: Ctx, context: Mapping[str, str]) -> Form:
     for row in lessons:
         by_aspect.setdefault(row.aspect, []).append(lesson_line(row))
     fields: list[Field] = [
-        Field("summary", "Summary of the review", "multiline", required=True, max_length=4000)
+        Field("summary", "Summary of the review", "multiline", required=True, max_length=3000)
     ]
     for key, label in REVIEW_ASPECTS:
         # The lessons tagged with an aspect are offered under its heading as a start.
         start = review.findings.get(key) or "\n".join(by_aspect.get(key, [])) or None
-        fields.append(Field(key, label, "multiline", max_length=4000, value=start))
+        fields.append(Field(key, label, "multiline", max_length=3000, value=start))
     fields.append(
         Field(
             "stakeholder_input",
             "Stakeholders' input (5.2)",
             "multiline",
-            max_length=4000,
+            max_length=3000,
             value=review.stakeholder_input or None,
         )
     )
