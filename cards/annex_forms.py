@@ -45,7 +45,7 @@ def contact_point(email: str = "", details: str = "") -> str:
 CONTACT_LABEL = "National contact point: (Email notification to)"
 NATIONAL_CONTACT_POINT = contact_point()
 GAP_SUFFIX = "_gap"
-MAX_VALUE = 3000
+MAX_VALUE = 2000  # the longest step (nine boxes and their notes) fits a Teams card
 
 
 @dataclass(frozen=True)

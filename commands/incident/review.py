@@ -32,6 +32,7 @@ from rules.stand_down import REVIEW_ASPECTS, ReviewStatus
 from rules.timeparse import WhenError, parse_when, show
 from storage.models import Action, Incident, Person, Recommendation, Review
 
+ASPECT_LIMIT = 1_500
 STATUS_LABELS = {
     ReviewStatus.SCHEDULED: "Scheduled",
     ReviewStatus.OPEN: "Open",
@@ -178,13 +179,13 @@ def _build_open(ctx: Ctx, context: Mapping[str, str]) -> Form:
     for key, label in REVIEW_ASPECTS:
         # The lessons tagged with an aspect are offered under its heading as a start.
         start = review.findings.get(key) or "\n".join(by_aspect.get(key, [])) or None
-        fields.append(Field(key, label, "multiline", max_length=3000, value=start))
+        # Twelve aspects at 1,500 characters keep the whole form inside a Teams card (28 KB).
+        fields.append(Field(key, label, "multiline", max_length=ASPECT_LIMIT, value=start))
     fields.append(
         Field(
             "stakeholder_input",
             "Stakeholders' input (5.2)",
             "multiline",
-            max_length=3000,
             value=review.stakeholder_input or None,
         )
     )

@@ -468,8 +468,7 @@ def update_form(reference: str, teams: list[str]) -> Form:
         Field("team", "Team", "choice", required=True, choices=tuple(Choice(t, t) for t in teams))
     ]
     fields += [
-        Field(key, label, "multiline", required=key == "situation", max_length=3000)
-        for key, label in sitrep.FIELDS
+        Field(key, label, "multiline", required=key == "situation") for key, label in sitrep.FIELDS
     ]
     return Form(
         id="sitrep_update",
