@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from cards.model import Choice, Field, Form
+from rules.timeparse import show_date
 
 UNITED_KINGDOM = "United Kingdom"
 # The national contact point the forms name (box 28 on Annex II, 12 on Annex III, 27 on Annex
@@ -563,7 +564,7 @@ def gap_note(text: str) -> str:
             rest = " ".join(text.replace(found.group(1), " ").split())
             rest = re.sub(r"^(expected( by| on)?)\b", "", rest, flags=re.IGNORECASE)
             rest = rest.strip(" :-,.")
-            note = f"Expected by {when.day} {when:%b %Y}"
+            note = f"Expected by {show_date(when)}"
             return f"{note} ({rest})" if rest else note
     return f"Not available: {text}"
 

@@ -118,7 +118,9 @@ def test_a_notification_over_slack(world: SlackWorld) -> None:
             assert body == ""
     slack.replied(f"Annex II for {NOT} saved. No blank boxes", since)
 
-    run(slack, "fatima", f"notify {NOT} sent", f"{NOT} marked sent by Fatima Khan on 4 Dec 2026")
+    run(
+        slack, "fatima", f"notify {NOT} sent", f"{NOT} marked sent by Fatima Khan on Fri 4 Dec 2026"
+    )
     since = slack.mark()
     slack.slash("fatima", f"notify {NOT} export docx")
     reply = slack.replied("as DOCX", since)
