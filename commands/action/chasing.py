@@ -32,6 +32,7 @@ from rules import action_chasing as rule
 from rules.action_chasing import ActionStatus
 from rules.firing import FireStatus
 from rules.timeparse import show
+from storage import repositories as repo
 from storage.models import Action, Incident, IncidentGroup, Person
 
 
@@ -100,8 +101,12 @@ def chase_actions(batch: Batch, actions: list[Action]) -> None:
             batch.result.posted += 1
             batch.result.late += fire.status == FireStatus.LATE
         batch.result.handled.append(f"{action.reference} {step.name} {fire.status}")
+    if flagged:
+        # The posts so far go in with one executemany per table before the cards' queries
+        # flush the session (which would insert them one by one); then each incident's card,
+        # once per incident, not per action, counts the overdue.
+        repo.insert_new_in_bulk(batch.session)
     for incident in flagged.values():
-        # Once per incident, not per action: its pinned card counts the overdue.
         refresh_incident_card(batch.ctx(incident), incident)
 
 

@@ -15,8 +15,8 @@ from commands.core.clock import ManualClock
 from storage.unit_of_work import Database
 from tests.conftest import Driver, row_counts
 from tests.fakes.annex_v import ANNEX_V, STEPS
+from tests.fakes.forms import forms_of_every_flow
 from tests.fakes.steps import INC, declare, ok, raise_issue
-from tests.unit.test_form_values import forms_of_every_flow
 
 TYPED = {"text", "multiline"}
 # A Teams card holds at most 28 KB (Bot Framework's limit on an activity's attachments).
