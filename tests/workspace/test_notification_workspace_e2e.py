@@ -138,4 +138,4 @@ def test_notification_from_risk_to_exported_form(raised: tuple[str, str]) -> Non
     boxes = read_docx(content)
     for key, value in PRINTED.items():
         assert docx_value(boxes, key) == value, key
-    assert docx_value(boxes, "f2") == "4 December 2026"
+    assert docx_value(boxes, "f2") == "Fri 4 Dec 2026"
