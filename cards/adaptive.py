@@ -125,10 +125,10 @@ def _input(f: Field) -> dict[str, Any]:
         el = {"type": "Input.Text", **base}
         if f.kind == "multiline":
             el["isMultiline"] = True
-        if f.max_length:
-            el["maxLength"] = f.max_length
-        if f.placeholder:
-            el["placeholder"] = f.placeholder
+        if f.limit:
+            el["maxLength"] = f.limit
+        if f.hint:
+            el["placeholder"] = f.hint
         if value not in (None, ""):
             el["value"] = str(value)
         return el

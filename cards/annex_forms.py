@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from cards.model import Choice, Field, Form
+from rules.timeparse import show_date
 
 UNITED_KINGDOM = "United Kingdom"
 # The national contact point the forms name (box 28 on Annex II, 12 on Annex III, 27 on Annex
@@ -45,7 +46,7 @@ def contact_point(email: str = "", details: str = "") -> str:
 CONTACT_LABEL = "National contact point: (Email notification to)"
 NATIONAL_CONTACT_POINT = contact_point()
 GAP_SUFFIX = "_gap"
-MAX_VALUE = 3000
+MAX_VALUE = 2000  # the longest step (nine boxes and their notes) fits a Teams card
 
 
 @dataclass(frozen=True)
@@ -563,9 +564,34 @@ def gap_note(text: str) -> str:
             rest = " ".join(text.replace(found.group(1), " ").split())
             rest = re.sub(r"^(expected( by| on)?)\b", "", rest, flags=re.IGNORECASE)
             rest = rest.strip(" :-,.")
-            note = f"Expected by {when.day} {when:%b %Y}"
+            note = f"Expected by {show_date(when)}"
             return f"{note} ({rest})" if rest else note
     return f"Not available: {text}"
+
+
+# Anything shaped like a date the form asks for, valid or not ("2026-13-01", "2026-2-30").
+_DATE_SHAPED = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b")
+
+
+def gap_problem(text: str, today: date) -> str | None:
+    """What is wrong with an expected date given for an empty box, if anything: a date that
+    does not exist, or one already past (the information would be overdue, not expected)."""
+    found = _DATE_SHAPED.search(text)
+    if found is None:
+        return None  # a reason the information will not come
+    raw = found.group(0)
+    try:
+        when = date.fromisoformat(raw) if _DATE.fullmatch(raw) else None
+    except ValueError:
+        when = None
+    if when is None:
+        return f"'{raw}' is not a date; use YYYY-MM-DD, for example {today:%Y-%m-%d}"
+    if when < today:
+        return (
+            f"{raw} has passed; give the date the information is now expected, or why it "
+            "will not come"
+        )
+    return None
 
 
 def _filled(values: Mapping[str, Any], key: str) -> bool:

@@ -144,9 +144,9 @@ def _element(f: Field) -> Any:
         return PlainTextInputElement(
             action_id=f.name,
             multiline=f.kind == "multiline",
-            max_length=f.max_length,
+            max_length=f.limit,
             initial_value=str(value) if value not in (None, "") else None,
-            placeholder=_clip(f.placeholder, 150) if f.placeholder else None,
+            placeholder=_clip(f.hint, 150) if f.hint else None,
         )
     if f.kind == "person":
         return UserSelectElement(

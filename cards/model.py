@@ -33,6 +33,15 @@ class Choice:
         return f"{self.title}: {self.detail}" if self.detail else self.title
 
 
+# Every text field has a limit, enforced by ``validate`` and shown beside the field (the
+# placeholder, and the input's own maximum on each surface). Slack's text input holds at most
+# 3,000 characters, as does a text block of a card showing it; a Teams card at most 28 KB, which
+# a form of a dozen boxes at 2,000 characters still fits; the documents print what is kept.
+TEXT_LIMIT = 300
+MULTILINE_LIMIT = 2_000
+SURFACE_LIMIT = 3_000
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -45,6 +54,23 @@ class Field:
     help: str = ""
     expanded: bool = False  # radio buttons rather than a drop-down
     value: Any = None
+
+    @property
+    def limit(self) -> int | None:
+        """The most characters the field takes: its own ``max_length`` or its kind's."""
+        if self.kind == "text":
+            return self.max_length or TEXT_LIMIT
+        if self.kind == "multiline":
+            return self.max_length or MULTILINE_LIMIT
+        return self.max_length
+
+    @property
+    def hint(self) -> str:
+        """The placeholder, saying the limit where the field takes typed text."""
+        if self.limit is None or self.kind not in {"text", "multiline"}:
+            return self.placeholder
+        limit = f"up to {self.limit:,} characters"
+        return f"{self.placeholder} ({limit})" if self.placeholder else limit.capitalize()
 
     @property
     def error_message(self) -> str:
@@ -214,10 +240,8 @@ def validate(form: Form, raw: Mapping[str, Any]) -> Validation:
                 missing.add(f.name)
             values[f.name] = None
             continue
-        if f.max_length is not None and len(text) > f.max_length:
-            errors[f.name] = (
-                f"{f.label} is too long: {len(text)} characters, at most {f.max_length}"
-            )
+        if f.limit is not None and len(text) > f.limit:
+            errors[f.name] = f"{f.label} is too long: {len(text):,} characters, at most {f.limit:,}"
             continue
         if f.kind == "choice":
             match = _match_choice(f, text)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from rules.roles import Actor, Decision, Role
+from rules.timeparse import show_date
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def untrained(entries: Iterable[Training], roles: Sequence[str], today: date) ->
         last = max(lapsed, key=lambda e: e.expires_on)
         return (
             f"no longer in date as {label(last.role)}: the training lapsed after "
-            f"{last.expires_on:%d %b %Y} (the roster, 6.6)"
+            f"{show_date(last.expires_on)} (the roster, 6.6)"
         )
     return f"not trained as {labels(roles)} (the roster, 6.6)"
 
@@ -188,13 +189,13 @@ def readiness(
 def standing(entry: Training, today: date, within_days: int = LAPSING_DAYS) -> str:
     """An entry as the roster shows it: in date, lapsing soon, lapsed or not yet valid."""
     if entry.trained_on > today:
-        return f"from {entry.trained_on:%d %b %Y}"
+        return f"from {show_date(entry.trained_on)}"
     if entry.expires_on < today:
-        return f"LAPSED {entry.expires_on:%d %b %Y}"
+        return f"LAPSED {show_date(entry.expires_on)}"
     left = entry.days_left(today)
     if left <= within_days:
-        return f"lapses {entry.expires_on:%d %b %Y} (in {left} day{'s' if left != 1 else ''})"
-    return f"to {entry.expires_on:%d %b %Y}"
+        return f"lapses {show_date(entry.expires_on)} (in {left} day{'s' if left != 1 else ''})"
+    return f"to {show_date(entry.expires_on)}"
 
 
 ROSTER_WHO = "IMT, the Head of IMT or an FTL, who see that staff are trained in role (6.1, 6.6)"

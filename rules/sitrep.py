@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from rules.rhythm import LONDON, HolidayPolicy, Pattern, occurrences
+from rules.timeparse import show
 
 FIELDS: tuple[tuple[str, str], ...] = (
     ("situation", "Situation"),
@@ -100,9 +101,7 @@ class Draft:
 def title(number: int, incident: str, as_at: datetime, exercise: bool = False) -> str:
     local = as_at.astimezone(LONDON)
     prefix = "EXERCISE · " if exercise else ""
-    return (
-        f"{prefix}SITREP {number} · {incident} · as at {local:%H:%M %a} {local.day} {local:%b %Y}"
-    )
+    return f"{prefix}SITREP {number} · {incident} · as at {show(local)}"
 
 
 def collate(

@@ -1,8 +1,14 @@
-"""Reading dates and times people type, as Europe/London wall time."""
+"""Dates and times as people type and read them (Europe/London wall time), and as machines
+read them.
+
+The one format for people, everywhere the bot writes to them (replies, cards, documents):
+``show`` for a time, "Tue 1 Dec 2026 09:00 GMT"; ``show_date`` for a day, "Tue 1 Dec 2026".
+Machine-readable exports (CSV) use ``machine``, ISO 8601 in UTC: "2026-12-01T09:00:00+00:00".
+``tests/unit/test_date_formats.py`` scans what a lifecycle says for any other shape."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -54,4 +60,15 @@ def _localise(naive: datetime) -> datetime:
 def show(dt: datetime) -> str:
     """How a time is shown to people: London wall time with its zone abbreviation."""
     local = dt.astimezone(LONDON)
-    return local.strftime("%a %d %b %Y %H:%M %Z")
+    return f"{show_date(local.date())} {local:%H:%M %Z}"
+
+
+def show_date(day: date) -> str:
+    """How a day is shown to people (a statutory due date, a training's expiry): the day of
+    the week, the day without a leading zero, the month's short name, the year."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def machine(dt: datetime) -> str:
+    """A time in a machine-readable export: ISO 8601, in UTC, to the second."""
+    return dt.astimezone(UTC).isoformat(timespec="seconds")

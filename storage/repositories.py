@@ -10,9 +10,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from rules.action_chasing import ActionStatus
 from rules.references import format_reference
 from rules.roles import Actor, Grant, Role
 from storage.models import (
+    Action,
     AuditEvent,
     CaseConference,
     ChannelBinding,
@@ -27,6 +29,7 @@ from storage.models import (
     OutboxStatus,
     Person,
     RoleGrant,
+    Sitrep,
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -232,6 +235,27 @@ def decision_by_reference(session: Session, reference: str) -> Decision | None:
 def count_decisions(session: Session, issue_id: int) -> int:
     """An incident's log is its issue's: the case conferences that led to it belong in it."""
     return session.scalar(select(func.count(Decision.id)).where(Decision.issue_id == issue_id)) or 0
+
+
+def action_counts(session: Session, incident_id: int) -> tuple[int, int]:
+    """An incident's open actions (not done: started and blocked are open, 3.10) and how many
+    of them the chase has flagged overdue, in one query."""
+    open_, overdue = session.execute(
+        select(
+            func.count(Action.id),
+            func.count(Action.overdue_at),  # counts the rows where it is set
+        ).where(Action.incident_id == incident_id, Action.status != ActionStatus.DONE)
+    ).one()
+    return int(open_ or 0), int(overdue or 0)
+
+
+def latest_published_sitrep(session: Session, incident_id: int) -> Sitrep | None:
+    return session.scalar(
+        select(Sitrep)
+        .where(Sitrep.incident_id == incident_id, Sitrep.published_at.is_not(None))
+        .order_by(Sitrep.number.desc())
+        .limit(1)
+    )
 
 
 def latest_decisions(

@@ -19,6 +19,7 @@ from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_issue_or_incident
+from commands.incident.card import refresh_incident_card
 from rules import roles
 from rules.action_chasing import ActionStatus
 from rules.references import parse_reference
@@ -129,6 +130,8 @@ def assign(ctx: Ctx, issue: Issue | None, incident: Incident | None, v: ActionVa
     ctx.post(
         incident.channel_key if incident else ctx.here(), text, card, anchor=action_anchor(row)
     )
+    if incident is not None:
+        refresh_incident_card(ctx, incident)  # its count of open actions
     return Reply(text=text, card=card)
 
 
@@ -170,6 +173,9 @@ def done(ctx: Ctx, args: Args) -> Reply:
     )
     message = f"Action {row.reference} done by {ctx.person.display_name}: {row.what}"
     publish_progress(ctx, row, message)
+    incident = ctx.session.get(Incident, row.incident_id) if row.incident_id else None
+    if incident is not None:
+        refresh_incident_card(ctx, incident)  # one fewer open (and perhaps overdue)
     return Reply(text=message)
 
 

@@ -26,11 +26,13 @@ from cards.model import Card
 from commands.action.card import action_buttons, status_label
 from commands.core.context import Options
 from commands.core.people import reachable
+from commands.incident.card import refresh_incident_card
 from commands.schedule import Batch, DueSource, Fire
 from rules import action_chasing as rule
 from rules.action_chasing import ActionStatus
 from rules.firing import FireStatus
 from rules.timeparse import show
+from storage import repositories as repo
 from storage.models import Action, Incident, IncidentGroup, Person
 
 
@@ -81,6 +83,7 @@ def chase_actions(batch: Batch, actions: list[Action]) -> None:
         action.chased_until = now
         action.next_run_at = rule.next_after(action.due_at, options.action_reminders, now)
     claimed = batch.claim([fire for _, _, fire in planned])
+    flagged: dict[int, Incident] = {}
     for action, step, fire in planned:
         if fire.key not in claimed:
             continue
@@ -89,6 +92,7 @@ def chase_actions(batch: Batch, actions: list[Action]) -> None:
         owner = owners[action.owner_id]
         if step.name == rule.OVERDUE:
             _overdue(batch, incident, action, owner, chairs.get(incident.id), accounts, fire)
+            flagged[incident.id] = incident
             batch.result.posted += 1
         elif fire.status == FireStatus.MISSED:
             batch.result.missed += 1
@@ -97,6 +101,13 @@ def chase_actions(batch: Batch, actions: list[Action]) -> None:
             batch.result.posted += 1
             batch.result.late += fire.status == FireStatus.LATE
         batch.result.handled.append(f"{action.reference} {step.name} {fire.status}")
+    if flagged:
+        # The posts so far go in with one executemany per table before the cards' queries
+        # flush the session (which would insert them one by one); then each incident's card,
+        # once per incident, not per action, counts the overdue.
+        repo.insert_new_in_bulk(batch.session)
+    for incident in flagged.values():
+        refresh_incident_card(batch.ctx(incident), incident)
 
 
 def _when(delta: timedelta) -> str:

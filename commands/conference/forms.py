@@ -57,7 +57,7 @@ def conference_form(reference: str, scs_people: Sequence[tuple[str, str]]) -> Fo
     for key, label in CONFERENCE_AGENDA:
         fields.append(
             Field(
-                f"agenda_{key}", label, "multiline", required=key == "background", max_length=4000
+                f"agenda_{key}", label, "multiline", required=key == "background", max_length=3000
             )
         )
     fields.append(Field("attendees", "Attendees", max_length=1000))
@@ -89,11 +89,11 @@ def outcome_form(conference_ref: str) -> Form:
             Field(
                 "outcomes", "Outcome", "multichoice", required=True, choices=OUTCOMES, expanded=True
             ),
-            Field("rationale", "Rationale", "multiline", required=True, max_length=4000),
-            Field("options_considered", "Options considered", "multiline", max_length=4000),
+            Field("rationale", "Rationale", "multiline", required=True, max_length=3000),
+            Field("options_considered", "Options considered", "multiline", max_length=3000),
             Field("decided_by", "Decided by (chair)", required=True, max_length=200),
             Field(
-                "actions", "Further information or actions requested", "multiline", max_length=4000
+                "actions", "Further information or actions requested", "multiline", max_length=3000
             ),
             Field(
                 "feedback",

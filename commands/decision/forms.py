@@ -13,9 +13,9 @@ def decide_form(reference: str) -> Form:
         intro="Decisions are append-only; to correct one, record a new one that supersedes it.",
         submit_label="Record decision",
         fields=(
-            Field("what", "What was decided", "multiline", required=True, max_length=4000),
-            Field("rationale", "Rationale", "multiline", required=True, max_length=4000),
-            Field("options_considered", "Options considered", "multiline", max_length=4000),
+            Field("what", "What was decided", "multiline", required=True, max_length=3000),
+            Field("rationale", "Rationale", "multiline", required=True, max_length=3000),
+            Field("options_considered", "Options considered", "multiline", max_length=3000),
             Field("decided_by", "Decided by", required=True, max_length=200),
             Field("group", "Group or meeting", "choice", required=True, choices=GROUPS),
             Field("meeting", "Meeting (e.g. TCG 3, 24 Nov)", max_length=200),

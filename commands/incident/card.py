@@ -34,6 +34,7 @@ def incident_card(session: Session, incident: Incident) -> Card:
         ("Declared", show(incident.declared_at)),
     ]
     facts += standing.summary_facts(session, incident)
+    facts += at_a_glance(session, incident)
     if incident.overall_impact:
         facts.append(("Response level", impact.Level(incident.overall_impact).label))
     # Who holds what: the groups mobilised with their chairs, then the incident's roles.
@@ -95,6 +96,23 @@ def incident_card(session: Session, incident: Incident) -> Card:
         exercise=incident.exercise,
         warning="" if closed else warning,
     )
+
+
+def at_a_glance(session: Session, incident: Incident) -> list[tuple[str, str]]:
+    """Its actions and latest sitrep, as an incident summary shows them: the use cases that
+    change either (an action assigned or done, the chase flagging one overdue, a sitrep
+    published) refresh the card."""
+    open_, overdue = repo.action_counts(session, incident.id)
+    actions = (
+        f"{open_} open" + (f", {overdue} overdue" if overdue else "") if open_ else "none open"
+    )
+    facts = [("Actions", actions)]
+    latest = repo.latest_published_sitrep(session, incident.id)
+    if latest is not None and latest.published_at is not None:
+        facts.append(
+            ("Latest sitrep", f"SITREP {latest.number}, published {show(latest.published_at)}")
+        )
+    return facts
 
 
 def _three(*actions: Action) -> tuple[Action, ...]:

@@ -105,12 +105,12 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
         intro=intro,
         submit_label="Close incident",
         fields=(
-            Field("rationale", "Why close now", "multiline", required=True, max_length=4000),
+            Field("rationale", "Why close now", "multiline", required=True, max_length=3000),
             Field(
                 "handover",
                 "Open actions handed over (one a line: ACT-2026-0001: to whom and why)",
                 "multiline",
-                max_length=4000,
+                max_length=3000,
             ),
             Field(
                 "review_date",

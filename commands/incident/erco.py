@@ -298,7 +298,7 @@ def could_develop_form(reference: str) -> Form:
                 "Why it could develop to be High or Critical",
                 "multiline",
                 required=True,
-                max_length=4000,
+                max_length=3000,
             ),
         ),
         context={"reference": reference},

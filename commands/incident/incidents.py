@@ -34,6 +34,7 @@ from rules.command_and_control import INCIDENT_ROLES, erco_needed, erco_question
 from rules.lifecycle import STAGE_LABELS, Move, Stage
 from rules.roster import CHAIR_TRAINING, ROLE_TRAINING
 from rules.stand_down import Status
+from rules.timeparse import show_date
 from storage import repositories as repo
 from storage.conversations import ConversationKey
 from storage.models import Incident, Issue
@@ -255,7 +256,7 @@ def open_incident(
     # The one who declares comes first: its owner, where a private channel needs one.
     members = [ctx.person.name, *(m for m in incident.members or [] if m != ctx.person.name)]
     label = "EXERCISE " if exercise else ""
-    topic = f"{label}{reference} · {incident.title} · declared {incident.declared_at:%d %b %Y}"
+    topic = f"{label}{reference} · {incident.title} · declared {show_date(incident.declared_at)}"
     outbox.queue(
         ctx.session,
         ConversationKey(ctx.surface, incident.channel_key),

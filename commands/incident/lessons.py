@@ -21,7 +21,7 @@ from rules.stand_down import ASPECT_LABELS, REVIEW_ASPECTS
 from rules.timeparse import show
 from storage.models import Incident, Lesson
 
-MAX_LESSON = 4000
+MAX_LESSON = 3000
 
 
 def lessons_of(ctx: Ctx, incident: Incident) -> list[Lesson]:

@@ -60,7 +60,7 @@ def _build(ctx: Ctx, context: Mapping[str, str]) -> Form:
             f"{incident.reference} back to its level."
         ),
         submit_label="Re-escalate",
-        fields=(Field("reason", "Why re-escalate", "multiline", required=True, max_length=4000),),
+        fields=(Field("reason", "Why re-escalate", "multiline", required=True, max_length=3000),),
         context={"reference": incident.reference},
         exercise=incident.exercise,
     )

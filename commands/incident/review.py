@@ -32,6 +32,7 @@ from rules.stand_down import REVIEW_ASPECTS, ReviewStatus
 from rules.timeparse import WhenError, parse_when, show
 from storage.models import Action, Incident, Person, Recommendation, Review
 
+ASPECT_LIMIT = 1_500
 STATUS_LABELS = {
     ReviewStatus.SCHEDULED: "Scheduled",
     ReviewStatus.OPEN: "Open",
@@ -173,18 +174,18 @@ def _build_open(ctx: Ctx, context: Mapping[str, str]) -> Form:
     for row in lessons:
         by_aspect.setdefault(row.aspect, []).append(lesson_line(row))
     fields: list[Field] = [
-        Field("summary", "Summary of the review", "multiline", required=True, max_length=4000)
+        Field("summary", "Summary of the review", "multiline", required=True, max_length=3000)
     ]
     for key, label in REVIEW_ASPECTS:
         # The lessons tagged with an aspect are offered under its heading as a start.
-        start = review.findings.get(key) or "\n".join(by_aspect.get(key, [])) or None
-        fields.append(Field(key, label, "multiline", max_length=4000, value=start))
+        start = review.findings.get(key) or _within(by_aspect.get(key, []), ASPECT_LIMIT) or None
+        # Twelve aspects at 1,500 characters keep the whole form inside a Teams card (28 KB).
+        fields.append(Field(key, label, "multiline", max_length=ASPECT_LIMIT, value=start))
     fields.append(
         Field(
             "stakeholder_input",
             "Stakeholders' input (5.2)",
             "multiline",
-            max_length=4000,
             value=review.stakeholder_input or None,
         )
     )
@@ -255,6 +256,25 @@ def _apply_open(ctx: Ctx, context: Mapping[str, str], v: ReviewValues) -> Reply:
     text = f"Review of {incident.reference} saved by {ctx.person.display_name}."
     ctx.post(incident.channel_key, text, card)
     return Reply(text=text, card=card, ephemeral=False)
+
+
+def _within(lines: list[str], limit: int) -> str:
+    """The lessons offered as a finding's start, as many as its field takes: a start longer
+    than the field could not be saved unchanged. A lesson cut short ends with "…"."""
+    reserve = 60  # room for the note of those left out
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        if used + len(line) > limit - reserve:
+            if not kept:  # one long lesson: as much of it as fits
+                kept.append(line[: limit - reserve - 1] + "…")
+            left = len(lines) - len(kept)
+            if left:
+                kept.append(f"({left} more lesson{'s' if left != 1 else ''} not copied here)")
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join(kept)
 
 
 REVIEW = FormFlow(

@@ -69,16 +69,14 @@ class StrategyValues:
 
 def strategy_form(reference: str) -> Form:
     fields = [
-        Field(key, label, "multiline", required=required, max_length=4000)
-        for key, label, required in HEADINGS
+        Field(key, label, "multiline", required=required) for key, label, required in HEADINGS
     ]
-    fields.append(Field(EQUALITY, EQUALITY_LABEL, "multiline", required=True, max_length=4000))
+    fields.append(Field(EQUALITY, EQUALITY_LABEL, "multiline", required=True))
     fields.append(
         Field(
             DEADLINES,
             "Deadlines for updates",
             "multiline",
-            max_length=4000,
             placeholder="fatima | 2026-11-24 12:00 | Test results for batch 3",
             help=DEADLINE_HELP,
         )

@@ -58,7 +58,7 @@ def direct_form(reference: str, title: str, deputies: list[tuple[str, str]]) -> 
                 required=True,
                 choices=tuple(Choice(n, d) for n, d in deputies),
             ),
-            Field("rationale", "Rationale", "multiline", required=True, max_length=4000),
+            Field("rationale", "Rationale", "multiline", required=True, max_length=3000),
             Field(
                 "level",
                 "Command level",

@@ -68,7 +68,7 @@ def raise_form(areas: Sequence[str]) -> Form:
                 required=True,
                 choices=tuple(Choice(a, a) for a in areas),
             ),
-            Field("description", "What we know so far", "multiline", max_length=4000),
+            Field("description", "What we know so far", "multiline", max_length=3000),
             Field("link", "Link to the original report", max_length=500),
         ),
     )
@@ -93,7 +93,7 @@ def impact_form(reference: str, stage_label: str) -> Form:
         )
         for ind in impact.INDICATORS
     ]
-    fields.append(Field("notes", "Evidence and notes", "multiline", max_length=4000))
+    fields.append(Field("notes", "Evidence and notes", "multiline", max_length=3000))
     return Form(
         id="assess",
         title=f"Impact assessment · {reference}",

@@ -52,7 +52,7 @@ from rules.mi import (
 )
 from rules.notifications import UK_ONLY, NotificationStatus
 from rules.stand_down import Status
-from rules.timeparse import show
+from rules.timeparse import show, show_date
 from storage.durations import day_number
 from storage.models import (
     Action,
@@ -464,7 +464,7 @@ def notifications_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
                 _kind(kind),
                 incident_ref or issue_ref,
                 owner,
-                f"{due.day} {due:%b %Y}",
+                f"{show_date(due)}",
                 f"overdue by {-left}" if left < 0 else str(left),
             )
         )

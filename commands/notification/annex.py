@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from cards.annex_forms import (
     ANNEXES,
+    GAP_SUFFIX,
+    Annex,
     blank_boxes,
     confidentiality_error,
     describe_boxes,
     form_step,
+    gap_problem,
     steps_for,
 )
 from cards.model import Form
@@ -38,6 +42,7 @@ from rules.notifications import (
     may_send,
     needs_chemical_data,
 )
+from rules.timeparse import LONDON
 from storage.models import Notification
 
 
@@ -110,6 +115,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: AnnexValues) -> Reply:
     annex = ANNEXES[n.annex]
     form = build(ctx, context)
     shown = {f.name for f in form.fields}
+    _check_expected_dates(annex, form, v, ctx.now.astimezone(LONDON).date())
     values = dict(n.values)
     changed = []
     for name in shown:
@@ -162,6 +168,19 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: AnnexValues) -> Reply:
     )
     text = f"Annex {n.annex} for {n.reference} saved.{left}"
     return Reply(text=text, card=notification_card(ctx.session, n, ctx.now))
+
+
+def _check_expected_dates(annex: Annex, form: Form, v: AnnexValues, today: date) -> None:
+    """Each expected date given for an empty box exists and is still to come; checked before
+    anything is kept, and the refusal names the box."""
+    for f in form.fields:
+        if not f.name.endswith(GAP_SUFFIX):
+            continue
+        given = v.boxes.get(f.name)
+        problem = gap_problem(given, today) if isinstance(given, str) else None
+        if problem is not None:
+            box = annex.box(f.name.removesuffix(GAP_SUFFIX))
+            raise UserError(f"Box {box.number} ({box.label}), expected date: {problem}.", f.name)
 
 
 ANNEX = FormFlow(

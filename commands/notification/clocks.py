@@ -30,6 +30,7 @@ from rules.deadlines import days_left
 from rules.firing import FireStatus
 from rules.notifications import NotificationStatus
 from rules.stand_down import Status as IncidentStatus
+from rules.timeparse import show_date
 from storage import repositories as repo
 from storage.models import Incident, Issue, Notification, Person
 
@@ -99,13 +100,13 @@ def handle(batch: Batch, rows: list[Notification]) -> None:
             closed = incident.status == IncidentStatus.CLOSED
             ctx.know_incident(incident.channel_key, incident.exercise, closed)
         owner = owners.get(n.owner_id, "")
-        when = f"{n.due_date.day} {n.due_date:%b %Y}"
+        when = f"{show_date(n.due_date)}"
         late = " (late)" if fire.status == FireStatus.LATE else ""
         if fire.step == SECTION6:
             assert n.section6_due is not None
             text = (
                 f"Section 6 of {n.reference} ({kind_label(n.kind)} on {subject}) is not sent: "
-                f"its timetable said by {n.section6_due.day} {n.section6_due:%b %Y} (Annex IV; "
+                f"its timetable said by {show_date(n.section6_due)} (Annex IV; "
                 f"guidance section 4). Chase the producer or distributor. Owner: {owner}."
             )
             targets = list(dict.fromkeys([batch.options.imt_conversation, n.conversation]))
@@ -176,7 +177,7 @@ def _card(
             title=f"{n.reference} · section 6 not sent",
             subtitle=f"{kind_label(n.kind)} on {subject}",
             facts=(
-                ("Timetable", f"{n.section6_due.day} {n.section6_due:%b %Y}"),
+                ("Timetable", f"{show_date(n.section6_due)}"),
                 ("Owner", owner),
             ),
             actions=(

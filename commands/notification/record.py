@@ -44,6 +44,7 @@ from rules.notifications import (
     section6_needed,
 )
 from rules.references import parse_reference
+from rules.timeparse import show_date
 from storage import repositories as repo
 from storage.models import Incident, Issue, Notification
 
@@ -469,8 +470,8 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: NotifyValues) -> Reply:
     )
     text = (
         f"{reference} recorded: {clock.label} on {subject}, due "
-        f"{due.due_date.day} {due.due_date:%b %Y} ({clock.source_line}, from "
-        f"{trigger.day} {trigger:%b %Y}). Owner: {owner.display_name}. "
+        f"{show_date(due.due_date)} ({clock.source_line}, from "
+        f"{show_date(trigger)}). Owner: {owner.display_name}. "
         f"Fill in Annex {n.annex}: /opss notify {reference} form."
     )
     note = information_only_note(kind, info)

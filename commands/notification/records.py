@@ -29,7 +29,7 @@ from rules.notifications import (
     needs_chemical_data,
 )
 from rules.references import parse_reference
-from rules.timeparse import show
+from rules.timeparse import show, show_date
 from storage.models import Incident, Issue, Notification, RiskAssessment
 
 STATUS_LABELS = {"open": "Open", "sent": "Sent"}
@@ -75,11 +75,11 @@ def kind_label(kind: str) -> str:
 
 
 def due_text(n: Notification, now_date_days: int | None = None) -> str:
-    when = f"{n.due_date.day} {n.due_date:%b %Y}"
+    when = f"{show_date(n.due_date)}"
     left = "" if now_date_days is None else _left(now_date_days)
     return (
-        f"{when}{left} · {n.clock_days} calendar days from {n.trigger_date.day} "
-        f"{n.trigger_date:%b %Y} ({n.clock_source})"
+        f"{when}{left} · {n.clock_days} calendar days from "
+        f"{show_date(n.trigger_date)} ({n.clock_source})"
     )
 
 
@@ -143,7 +143,7 @@ def notification_card(session: Session, n: Notification, now: datetime) -> Card:
         ("Product", PRODUCT_LABELS.get(n.product_type, n.product_type)),
         (
             "Trigger",
-            f"{n.trigger_date.day} {n.trigger_date:%b %Y}: {DEFAULT_CLOCKS[Kind(n.kind)].trigger}",
+            f"{show_date(n.trigger_date)}: {DEFAULT_CLOCKS[Kind(n.kind)].trigger}",
         ),
         (
             "Due",
@@ -189,7 +189,7 @@ def notification_card(session: Session, n: Notification, now: datetime) -> Card:
             facts.append(
                 (
                     "Section 6",
-                    f"to follow by {n.section6_due.day} {n.section6_due:%b %Y} (timetable)",
+                    f"to follow by {show_date(n.section6_due)} (timetable)",
                 )
             )
     # Guidance sections 1 and 4: the home authority; section 4: the business without delay;

@@ -191,7 +191,7 @@ def annex_form(ref: str) -> Form:
                 "obvious and necessary for the function of the product (Annex I).",
             ),
             BEYOND_UK,
-            Field("notes", "Evidence and notes", "multiline", max_length=4000),
+            Field("notes", "Evidence and notes", "multiline", max_length=3000),
         ),
         context={"reference": ref},
     )
@@ -236,7 +236,7 @@ def prism_form(ref: str) -> Form:
             ),
             Field("steps_2", "Scenario 2: steps", "multiline", max_length=MAX_STEPS),
             BEYOND_UK,
-            Field("notes", "Evidence and notes", "multiline", max_length=4000),
+            Field("notes", "Evidence and notes", "multiline", max_length=3000),
         ),
         context={"reference": ref},
     )

@@ -32,6 +32,7 @@ from rules.notifications import (
     may_send,
     needs_chemical_data,
 )
+from rules.timeparse import show_date
 from storage.models import Incident, Issue, Notification
 
 REGISTER_SHOWN = 25
@@ -84,7 +85,7 @@ def mark_sent(ctx: Ctx, args: Args) -> Reply:
     if home is not None:
         n.home_authority = home_authority_value(home)
     sent_on = london_date(ctx.now)
-    n.values = {**n.values, "date_sent": f"{sent_on.day} {sent_on:%B %Y}"}
+    n.values = {**n.values, "date_sent": show_date(sent_on)}
     n.status = NotificationStatus.SENT
     n.sent_at = ctx.now
     n.sent_by_id = ctx.person.id
@@ -100,11 +101,11 @@ def mark_sent(ctx: Ctx, args: Args) -> Reply:
         {"status": "sent", "late": late},
     )
     text = (
-        f"{n.reference} marked sent by {ctx.person.display_name} on {sent_on.day} "
-        f"{sent_on:%b %Y}" + (" (after its due date)" if late else "") + "."
+        f"{n.reference} marked sent by {ctx.person.display_name} on "
+        f"{show_date(sent_on)}" + (" (after its due date)" if late else "") + "."
     )
     if section6:
-        text += f" Section 6 to follow by {section6.day} {section6:%b %Y}."
+        text += f" Section 6 to follow by {show_date(section6)}."
     if not n.home_authority:
         text += (
             f" The home authority is not recorded as informed: {home_authority_rule(Kind(n.kind))}"
@@ -271,8 +272,8 @@ def register_card(
         facts.append(
             (
                 f"{n.reference} · {state}",
-                f"{kind_label(n.kind)} on {subject} · due {n.due_date.day} "
-                f"{n.due_date:%b %Y} · {n.owner.display_name}",
+                f"{kind_label(n.kind)} on {subject} · due "
+                f"{show_date(n.due_date)} · {n.owner.display_name}",
             )
         )
     return Card(

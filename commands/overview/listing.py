@@ -32,12 +32,14 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, contains_eager
 
 from cards.model import Action as Button
 from cards.model import Card
+from commands.action.card import STATUS_LABELS
 from commands.core.args import Args
 from commands.core.context import Ctx, Reply, UserError
+from commands.core.lookup import find_subject
 from rules.action_chasing import ActionStatus
 from rules.conferences import ConferenceStatus
 from rules.lifecycle import OPEN_STAGES, PARKED, STAGE_LABELS, Stage
@@ -45,7 +47,15 @@ from rules.roles import Actor, Grant, Role
 from rules.stand_down import Status
 from rules.timeparse import show
 from rules.waiting import next_step
-from storage.models import Action, CaseConference, ChannelBinding, Incident, Issue, SitrepSchedule
+from storage.models import (
+    Action,
+    CaseConference,
+    ChannelBinding,
+    Incident,
+    Issue,
+    Person,
+    SitrepSchedule,
+)
 from storage.whose import names_person
 
 PAGE = 20
@@ -70,11 +80,14 @@ class Listing:
     area: str | None = None
     stage: Stage | None = None
     page: int = 1
+    incident: Incident | None = None  # ``--actions INC-…``: all of its actions
 
     def command(self, page: int) -> str:
         parts = ["/opss list"]
         if self.kind != "issues":
             parts.append(f"--{self.kind}")
+        if self.incident is not None:
+            parts.append(self.incident.reference)
         parts += [f"--{name}" for name in ("mine", "waiting", "closed") if getattr(self, name)]
         if self.area:
             parts.append(f'--area "{self.area}"')
@@ -89,11 +102,14 @@ class Listing:
 
 
 def parse_listing(ctx: Ctx, args: Args) -> Listing:
-    if args.words or args.pairs:
+    actions_of = "actions" in args.flags or "actions" in args.options
+    if args.pairs or (args.words and not (actions_of and len(args.words) == 1)):
         raise UserError(
             "list takes only options: --mine, --waiting, --incidents, --actions, --closed, "
-            "--area <area>, --stage <stage>, --page <n>."
+            "--area <area>, --stage <stage>, --page <n>; and an incident's reference after "
+            "--actions for all of its actions (/opss list --actions INC-2026-001)."
         )
+    incident = _incident_named(ctx, args.words[0]) if args.words else None
     unknown = [o for o in args.options if o not in OPTIONS and o not in FLAGS]
     if unknown:
         raise UserError(
@@ -141,7 +157,20 @@ def parse_listing(ctx: Ctx, args: Args) -> Listing:
         area=area,
         stage=stage,
         page=page,
+        incident=incident,
     )
+
+
+def _incident_named(ctx: Ctx, text: str) -> Incident:
+    """The incident whose actions are listed: for those who may read it (a refusal names
+    them), open or closed."""
+    _, subject = find_subject(ctx, text)
+    if not isinstance(subject, Incident):
+        raise UserError(
+            f"{text} is an issue; list --actions takes an incident's reference, e.g. "
+            "/opss list --actions INC-2026-001."
+        )
+    return subject
 
 
 # "Waiting on you" as SQL ------------------------------------------------------------------
@@ -369,11 +398,18 @@ def actions_query(ctx: Ctx, listing: Listing) -> Select[Any]:
     # Open means not done: started and blocked actions are still open (3.10).
     done = Action.status == ActionStatus.DONE
     order = Action.done_at.desc() if listing.closed else Action.due_at
-    return (
-        select(Action)
-        .where(names_person(Action.owner_id, ctx.person), done if listing.closed else ~done)
-        .order_by(order, Action.id)
+    query = select(Action).where(done if listing.closed else ~done)
+    if listing.incident is None:
+        return query.where(names_person(Action.owner_id, ctx.person)).order_by(order, Action.id)
+    # An incident's actions, everyone's: by owner, then as the caller's own are ordered.
+    query = (
+        query.join(Person, Person.id == Action.owner_id)
+        .options(contains_eager(Action.owner))  # each item names its owner: no query apiece
+        .where(Action.incident_id == listing.incident.id)
     )
+    if listing.mine:
+        query = query.where(names_person(Action.owner_id, ctx.person))
+    return query.order_by(Person.display_name, order, Action.id)
 
 
 def _like_escape(text: str) -> str:
@@ -398,12 +434,13 @@ def incident_item(incident: Incident) -> tuple[str, str]:
     )
 
 
-def action_item(action: Action, ctx: Ctx) -> tuple[str, str]:
+def action_item(action: Action, ctx: Ctx, *, owner: bool = False) -> tuple[str, str]:
     late = action.status != ActionStatus.DONE and action.due_at < ctx.now
-    return (
-        f"{action.reference}{' · OVERDUE' if late else ''}",
-        f"{action.what} (due {show(action.due_at)})",
-    )
+    what = f"{action.what} (due {show(action.due_at)})"
+    if owner:  # an incident's actions: whose, and where it stands
+        state = STATUS_LABELS.get(action.status, action.status)
+        what = f"{action.owner.display_name} · {state} · {what}"
+    return f"{action.reference}{' · OVERDUE' if late else ''}", what
 
 
 # /opss list -------------------------------------------------------------------------------
@@ -417,6 +454,7 @@ TITLES = {
     ("actions", True): "Your completed actions",
 }
 ORDER = {"issues": "newest first", "incidents": "newest first", "actions": "soonest due first"}
+BY_OWNER = "by owner, soonest due first"
 
 
 def list_verb(ctx: Ctx, args: Args) -> Reply:
@@ -426,13 +464,17 @@ def list_verb(ctx: Ctx, args: Args) -> Reply:
         items = [incident_item(i) for i in window.rows]
     elif listing.kind == "actions":
         window = _window(ctx.session, actions_query(ctx, listing), listing.page, PAGE)
-        items = [action_item(a, ctx) for a in window.rows]
+        whose = listing.incident is not None
+        items = [action_item(a, ctx, owner=whose) for a in window.rows]
     else:
         window = _window(ctx.session, issues_query(ctx, listing), listing.page, PAGE)
         steps = waiting_steps(ctx, window.rows) if listing.waiting or listing.mine else {}
         items = [issue_item(i, steps.get(i.id)) for i in window.rows]
     total = window.total
     title = TITLES[(listing.kind, listing.closed)]
+    if listing.incident is not None:
+        done = "Completed" if listing.closed else "Open"
+        title = f"{done} actions of {listing.incident.reference}"
     if listing.waiting and listing.kind == "issues":
         title = "Issues waiting on you"
     elif listing.mine:
@@ -443,7 +485,10 @@ def list_verb(ctx: Ctx, args: Args) -> Reply:
     first = (listing.page - 1) * PAGE + 1
     last = first + len(items) - 1
     if items:
-        shown = f"{first}-{last} of {window.describe()}, {ORDER[listing.kind]}"
+        order = BY_OWNER if listing.incident is not None else ORDER[listing.kind]
+        if listing.incident is not None and listing.closed:
+            order = "by owner, latest done first"
+        shown = f"{first}-{last} of {window.describe()}, {order}"
     elif total:
         shown = f"no more: there are {window.describe()}"
     else:

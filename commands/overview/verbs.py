@@ -17,6 +17,11 @@ VERBS: tuple[Verb, ...] = (
                 "a page of issues (newest first), incidents or your actions (soonest due), "
                 "with More",
             ),
+            Line(
+                "Finding things",
+                "list --actions <INC> [--mine --closed --page n]",
+                "all of an incident's actions, by owner and soonest due (whoever may read it)",
+            ),
         ),
     ),
     Verb(

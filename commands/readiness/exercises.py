@@ -227,7 +227,7 @@ def schedule_form() -> Form:
         submit_label="Schedule exercise",
         fields=(
             Field("title", "Title", required=True, max_length=TITLE_MAX),
-            Field("scenario", "Scenario", "multiline", required=True, max_length=4000),
+            Field("scenario", "Scenario", "multiline", required=True, max_length=3000),
             Field("date", "Date", "date", required=True),
             Field("time", "Start time (London)", "time", required=True),
             Field("participants", "Taking part", "people", max_length=2000),

@@ -32,6 +32,7 @@ from commands.core.flows import Context, FormFlow
 from commands.readiness.training import current_entries, today
 from rules import roster
 from rules.roster import RESPONSE_ROLES, Readiness, Training
+from rules.timeparse import show_date
 from storage import repositories as repo
 from storage.models import Person, RosterEntry
 from storage.whose import names_person
@@ -106,7 +107,7 @@ def roster_card(
         )
         if held:
             lines = [
-                f"{e.shown} · trained {e.trained_on:%d %b %Y} · {roster.standing(e, on)}"
+                f"{e.shown} · trained {show_date(e.trained_on)} · {roster.standing(e, on)}"
                 for e in held[:SHOWN]
             ]
             if len(held) > SHOWN:
@@ -126,7 +127,7 @@ def roster_card(
     return Card(
         title=title or "Roster of trained staff",
         subtitle=f"{people} {'person' if people == 1 else 'people'} on the roster, "
-        f"on {on:%d %b %Y} (plan 6.3, 6.6)",
+        f"on {show_date(on)} (plan 6.3, 6.6)",
         facts=tuple(facts),
         sections=tuple(sections),
         warning=warning,
@@ -163,7 +164,7 @@ def roster_verb(ctx: Ctx, args: Args) -> Reply:
     entries = current_entries(ctx.session, [person.id])
     held = tuple(dict.fromkeys(e.role for e in entries))
     lines = [
-        f"{roster.label(e.role)} · trained {e.trained_on:%d %b %Y} · {roster.standing(e, on)}"
+        f"{roster.label(e.role)} · trained {show_date(e.trained_on)} · {roster.standing(e, on)}"
         for e in entries
     ]
     card = Card(
@@ -294,7 +295,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: RosterValues) -> Reply:
         latest = max(h.trained_on for h in held)
         raise UserError(
             f"Trained on: {person.display_name} is on the roster as {roster.label(role)} from "
-            f"a training on {latest:%d %b %Y}; a renewal is a later training.",
+            f"a training on {show_date(latest)}; a renewal is a later training.",
             "trained_on",
         )
     before = None
@@ -330,7 +331,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: RosterValues) -> Reply:
     verb = "renewed on the roster" if held else "added to the roster"
     text = (
         f"{person.display_name} {verb} as {roster.label(role)}: trained "
-        f"{v.trained_on:%d %b %Y}, lapses after {expires:%d %b %Y}."
+        f"{show_date(v.trained_on)}, lapses after {show_date(expires)}."
     )
     card = roster_card(
         current_entries(ctx.session),

@@ -19,7 +19,7 @@ from commands.core.context import Ctx, UserError
 from commands.core.people import people_choices
 from rules import roster
 from rules.roster import Training
-from rules.timeparse import LONDON
+from rules.timeparse import LONDON, show_date
 from storage.models import Person, RosterEntry
 
 
@@ -79,7 +79,7 @@ def trained_line(entries: Sequence[Training], roles: Sequence[str], on: date) ->
     trained = roster.trained_for(entries, roles, on)
     if not trained:
         return f"Nobody is trained and in date as {roster.labels(roles)} (the roster, 6.6)."
-    names = ", ".join(f"{t.shown} (to {t.expires_on:%d %b %Y})" for t in trained[:15])
+    names = ", ".join(f"{t.shown} (to {show_date(t.expires_on)})" for t in trained[:15])
     more = f" and {len(trained) - 15} more" if len(trained) > 15 else ""
     return f"Trained as {roster.labels(roles)}: {names}{more}. Anyone else needs a justification."
 
@@ -110,7 +110,7 @@ def offer_trained(
         marked = tuple(
             Choice(
                 t.person,
-                f"{t.shown} · trained as {roster.label(t.role)}, to {t.expires_on:%d %b %Y}",
+                f"{t.shown} · trained as {roster.label(t.role)}, to {show_date(t.expires_on)}",
             )
             for t in trained
         )

@@ -29,7 +29,7 @@ from commands.sitrep.sitreps import _stored_section as stored_section
 from rules.impact import Level
 from rules.sitrep import SitrepStatus
 from rules.stand_down import LEVEL_LABELS, REVIEW_ASPECTS, STATUS_LABELS, Status
-from rules.timeparse import show
+from rules.timeparse import machine, show
 from storage.models import (
     Action,
     AuditEvent,
@@ -146,7 +146,7 @@ def decision_documents(ctx: Ctx, incident: Incident) -> list[Built]:
     table = [
         (
             r.reference,
-            show(r.decided_at),
+            machine(r.decided_at),
             r.what,
             r.rationale,
             r.options_considered,
@@ -156,7 +156,7 @@ def decision_documents(ctx: Ctx, incident: Incident) -> list[Built]:
             conferences.get(r.conference_id or 0, ""),
             r.evidence,
             by_id[r.supersedes_id].reference if r.supersedes_id in by_id else "",
-            show(r.recorded_at),
+            machine(r.recorded_at),
         )
         for r in rows
     ]
@@ -244,8 +244,8 @@ def timeline_documents(ctx: Ctx, incident: Incident) -> list[Built]:
         )
     ]
     title = f"Timeline · {incident.reference}"
-    header = ("when", "utc", "who", "what happened", "reference", "details")
-    table = [(show(e.at), e.at.isoformat(), e.who, e.what, e.reference, e.details) for e in events]
+    header = ("when", "who", "what happened", "reference", "details")
+    table = [(machine(e.at), e.who, e.what, e.reference, e.details) for e in events]
     lines = [
         f"{show(e.at)} · {e.who} {e.what}" + (f" ({e.details})" if e.details else "")
         for e in events

@@ -33,6 +33,7 @@ from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
 from commands.core.lookup import find_incident
 from commands.decision.log import record_decision
+from commands.incident.card import refresh_incident_card
 from commands.incident.membership import ftls_of, join
 from rules import roles, sitrep
 from rules.rhythm import parse_days
@@ -257,6 +258,7 @@ def sitrep_verb(ctx: Ctx, args: Args) -> Reply:
             incident.channel_key, f"sitrep:{incident.reference}:{row.number}", row.title, card
         )
         ctx.post(incident.channel_key, f"{row.title} published by {ctx.person.display_name}.", card)
+        refresh_incident_card(ctx, incident)  # its latest sitrep
         return Reply(text=f"SITREP {row.number} published.", card=card)
     if action == "set":
         return _set(ctx, incident, args)
@@ -466,8 +468,7 @@ def update_form(reference: str, teams: list[str]) -> Form:
         Field("team", "Team", "choice", required=True, choices=tuple(Choice(t, t) for t in teams))
     ]
     fields += [
-        Field(key, label, "multiline", required=key == "situation", max_length=3000)
-        for key, label in sitrep.FIELDS
+        Field(key, label, "multiline", required=key == "situation") for key, label in sitrep.FIELDS
     ]
     return Form(
         id="sitrep_update",
@@ -592,7 +593,7 @@ def _build_amend(ctx: Ctx, context: Mapping[str, str]) -> Form:
                 "Amendment",
                 "multiline",
                 required=True,
-                max_length=4000,
+                max_length=3000,
                 value=row.amendment or None,
             ),
         ),

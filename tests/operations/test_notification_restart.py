@@ -59,7 +59,7 @@ def test_a_reminder_due_while_down_is_posted_once(tmp_path: Path) -> None:
 
     assert messages(db, f"Reminder: {NOT}") == [
         f"Reminder: {NOT} (Reg 33(4) RAPEX notification (serious risk) on {ref}) is due "
-        "3 Dec 2026, in 2 days. Owner: Fatima Khan. (late)"
+        "Thu 3 Dec 2026, in 2 days. Owner: Fatima Khan. (late)"
     ]
     with db.read() as s:
         firings = s.scalars(select(Firing).where(Firing.source.like("notification:%"))).all()

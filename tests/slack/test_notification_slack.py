@@ -118,7 +118,9 @@ def test_a_notification_over_slack(world: SlackWorld) -> None:
             assert body == ""
     slack.replied(f"Annex II for {NOT} saved. No blank boxes", since)
 
-    run(slack, "fatima", f"notify {NOT} sent", f"{NOT} marked sent by Fatima Khan on 4 Dec 2026")
+    run(
+        slack, "fatima", f"notify {NOT} sent", f"{NOT} marked sent by Fatima Khan on Fri 4 Dec 2026"
+    )
     since = slack.mark()
     slack.slash("fatima", f"notify {NOT} export docx")
     reply = slack.replied("as DOCX", since)
@@ -131,7 +133,7 @@ def test_a_notification_over_slack(world: SlackWorld) -> None:
         boxes = read_docx(response.read())
     for key, value in PRINTED.items():
         assert docx_value(boxes, key) == value, key
-    assert docx_value(boxes, "f2") == "4 December 2026"
+    assert docx_value(boxes, "f2") == "Fri 4 Dec 2026"
 
     for spent in (buttons[0]["url"], f"{slack.url}/exports/forged-token"):
         try:  # a used or made-up link gets a refusal, never the form (nor a 500)

@@ -59,14 +59,14 @@ def test_the_roster_and_an_exercise_over_slack(slack: SlackWorld) -> None:
         slack,
         "ian",
         "roster add sara scg_chair --trained 2026-10-01",
-        "Sara Lind added to the roster as SCG chair: trained 01 Oct 2026",
+        "Sara Lind added to the roster as SCG chair: trained Thu 1 Oct 2026",
     )
     since = slack.mark()
     slack.slash("olly", "roster scg_chair")
     listed = slack.replied("Roster · SCG chair", since)
     shown = json.dumps(listed["blocks"], ensure_ascii=False)
-    assert "David Osei · trained 13 Jan 2025 · to 13 Jan 2030" in shown
-    assert "Sara Lind · trained 01 Oct 2026 · to 01 Oct 2027" in shown
+    assert "David Osei · trained Mon 13 Jan 2025 · to Sun 13 Jan 2030" in shown
+    assert "Sara Lind · trained Thu 1 Oct 2026 · to Fri 1 Oct 2027" in shown
     run(slack, "olly", "roster remove sara scg_chair", "Only IMT, the Head of IMT or an FTL")
 
     # An EXERCISE incident (the ladder is tested elsewhere), declared as Slack users.

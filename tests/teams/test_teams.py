@@ -555,7 +555,7 @@ def test_start_up_checks_name_what_teams_is_missing() -> None:
 def test_a_retried_channel_creation_finds_the_channel_it_made(teams: TeamsWorld) -> None:
     """As after a crash between Graph's answer and the outbox row being marked."""
     made = teams.graph.add_channel(
-        CHANNEL_NAME, "INC-2026-001 · Gas hob elbow joints leaking · declared 23 Nov 2026"
+        CHANNEL_NAME, "INC-2026-001 · Gas hob elbow joints leaking · declared Mon 23 Nov 2026"
     )
     declare(teams)
     teams.said(made, "Decision log · INC-2026-001")

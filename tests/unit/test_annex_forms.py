@@ -14,12 +14,12 @@ from cards.annex_forms import (
 
 
 def test_a_gap_note_is_an_expected_date_or_a_reason() -> None:
-    assert gap_note("2026-12-01") == "Expected by 1 Dec 2026"
+    assert gap_note("2026-12-01") == "Expected by Tue 1 Dec 2026"
     assert gap_note("expected 2026-12-01 from the importer") == (
-        "Expected by 1 Dec 2026 (from the importer)"
+        "Expected by Tue 1 Dec 2026 (from the importer)"
     )
     assert gap_note("Manufacturer ceased trading") == "Not available: Manufacturer ceased trading"
-    assert printed(ANNEX_II.box("f4"), {"f4_gap": "2026-12-01"}) == "Expected by 1 Dec 2026"
+    assert printed(ANNEX_II.box("f4"), {"f4_gap": "2026-12-01"}) == "Expected by Tue 1 Dec 2026"
     assert printed(ANNEX_II.box("f4"), {"f4": "8467", "f4_gap": "2026-12-01"}) == "8467"
 
 

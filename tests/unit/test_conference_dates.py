@@ -29,7 +29,7 @@ def test_a_date_in_the_past_is_refused(bot: Driver, db: Database) -> None:
     before = row_counts(db)
     reply = call(bot, ref, "2020-06-01 10:00")
     assert not reply.ok
-    assert "Mon 01 Jun 2020 10:00 BST: that time has passed" in reply.text
+    assert "Mon 1 Jun 2020 10:00 BST: that time has passed" in reply.text
     assert "(it is Mon 23 Nov 2026 09:30 GMT)" in reply.text
     assert row_counts(db) == before
 

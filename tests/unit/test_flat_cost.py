@@ -71,6 +71,7 @@ READS: dict[str, Callable[[Driver], Any]] = {
         "olly", 'list --stage cam --area "Gas and Electrical"'
     ),
     "list --actions": lambda bot: bot.cmd("ian", "list --actions"),
+    "list --actions of an incident": lambda bot: bot.cmd("hana", "list --actions INC-2026-001"),
     "list --page 2": lambda bot: bot.cmd("olly", "list --page 2"),
     "status of an issue": lambda bot: bot.cmd("olly", "status ISS-2026-0006"),
     "status of an incident": lambda bot: bot.cmd("fatima", "status INC-2026-001"),

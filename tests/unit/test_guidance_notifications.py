@@ -200,7 +200,7 @@ def test_guidance_annex_iv_section_6_only_when_owed_and_its_timetable_chased(
     # IMT, where it is followed, and its owner directly.
     fatima = db_person(db, "fatima")
     assert {c for c, _ in chases} == {"imt", "channel:general", f"person:{fatima}"}
-    assert "its timetable said by 25 Nov 2026" in chases[0][1]
+    assert "its timetable said by Wed 25 Nov 2026" in chases[0][1]
     assert steps == ["section6"]
 
 

@@ -118,11 +118,13 @@ def test_record_a_notification_with_its_clock_and_source(bot: Driver, db: Databa
     reply = ok(bot.cmd("fatima", f"notify {ref} reg33_4 --trigger 2026-11-23"))
     assert reply.text.startswith(
         f"NOT-2026-0001 recorded: Reg 33(4) RAPEX notification (serious risk) on {ref}, due "
-        "3 Dec 2026 (10 calendar days (GPSR 2005 notification guidance for local authorities, "
-        "section 2 'Timetable'), from 23 Nov 2026)."
+        "Thu 3 Dec 2026 (10 calendar days (GPSR 2005 notification guidance for local authorities, "
+        "section 2 'Timetable'), from Mon 23 Nov 2026)."
     )
     card = dict(reply.card.facts)  # type: ignore[union-attr]
-    assert card["Due"].startswith("3 Dec 2026 (in 10 days) · 10 calendar days from 23 Nov 2026")
+    assert card["Due"].startswith(
+        "Thu 3 Dec 2026 (in 10 days) · 10 calendar days from Mon 23 Nov 2026"
+    )
     refused = bot.cmd("olly", f"notify {ref} reg33_4 --trigger 2026-11-23")
     assert not refused.ok and "Only IMT, the FTL for the area, or an SCS" in refused.text
 
@@ -196,7 +198,7 @@ def test_the_form_in_steps_no_blank_boxes_and_mark_sent(bot: Driver, db: Databas
         )
     )
     sent = ok(bot.cmd("fatima", f"notify {nref} sent"))
-    assert f"{nref} marked sent by Fatima Khan on 23 Nov 2026" in sent.text
+    assert f"{nref} marked sent by Fatima Khan on Mon 23 Nov 2026" in sent.text
     with db.read() as s:
         n = s.scalar(select(Notification))
         assert n is not None and n.status == "sent" and n.next_run_at is None
@@ -246,7 +248,7 @@ def test_reactions_answer_a_notification_and_revocations_change_a_measure(
             f'notify {ref} reaction_serious --trigger 2026-11-23 --answers "A12/0034/06 Germany"',
         )
     )
-    assert "due 7 Jan 2027" in reaction.text and "Annex III" in reaction.text
+    assert "due Thu 7 Jan 2027" in reaction.text and "Annex III" in reaction.text
     form = ok(bot.cmd("fatima", f"notify {reaction.text.split()[0]} form")).form
     assert form is not None and form.field("f3").value == "A12/0034/06 Germany"
     revoke = bot.cmd("fatima", f"notify {ref} revocation --trigger 2026-11-24")
@@ -265,7 +267,7 @@ def test_reactions_answer_a_notification_and_revocations_change_a_measure(
     facts = dict(ok(bot.cmd("fatima", f"notify {nref} show")).card.facts)  # type: ignore[union-attr]
     assert facts["Reactions"] == reaction_ref
     assert facts["Measure changed by"] == revoked.text.split()[0]
-    assert "due 29 Nov 2026" in revoked.text
+    assert "due Sun 29 Nov 2026" in revoked.text
 
 
 def test_reminder_then_overdue_escalation_once_each(
@@ -282,7 +284,7 @@ def test_reminder_then_overdue_escalation_once_each(
     reminders = [p for p in posted(db) if p["text"].startswith("Reminder:")]
     text = (
         f"Reminder: {nref} (Reg 33(4) RAPEX notification (serious risk) on {ref}) is due "
-        "3 Dec 2026, in 2 days. Owner: Fatima Khan."
+        "Thu 3 Dec 2026, in 2 days. Owner: Fatima Khan."
     )
     # Where it is followed, and to its owner directly (queued by person, once each).
     fatima = db_person(db, "fatima")
@@ -328,7 +330,7 @@ def test_exports_read_back_the_annex_v_example_box_for_box(bot: Driver, clock: M
     for key, value in PRINTED.items():
         assert docx_value(boxes, key) == value, key
     assert docx_value(boxes, "f1") == "United Kingdom"
-    assert docx_value(boxes, "f2") == "23 November 2026"
+    assert docx_value(boxes, "f2") == "Mon 23 Nov 2026"
     assert docx_value(boxes, "f27") == SECRET  # the form goes to the national contact point
     pdf_link = ok(bot.cmd("fatima", f"notify {nref} export pdf")).card.links[0][1]  # type: ignore[union-attr]
     pdf = fetch(bot.engine.db, pdf_link, clock.now())
@@ -372,7 +374,7 @@ def test_annex_iv_sends_sections_1_to_5_then_section_6_on_its_timetable(bot: Dri
     no_timetable = bot.cmd("fatima", f"notify {nref} sent")
     assert not no_timetable.ok and "Section 6 timetable" in no_timetable.text
     sent = ok(bot.cmd("fatima", f"notify {nref} sent --section6-due 2026-12-10"))
-    assert "Section 6 to follow by 10 Dec 2026" in sent.text
+    assert "Section 6 to follow by Thu 10 Dec 2026" in sent.text
     blank = bot.cmd("fatima", f"notify {nref} section6")
     assert not blank.ok and "List of manufacturers/importers" in blank.text
     six = ok(bot.cmd("fatima", f"notify {nref} form 3")).form

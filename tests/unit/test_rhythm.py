@@ -152,7 +152,7 @@ def test_collation_lists_every_update_and_names_missing_teams() -> None:
     ]
     as_at = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
     draft = collate(3, "INC-2026-001", as_at, teams, updates)
-    assert draft.title == "SITREP 3 · INC-2026-001 · as at 16:00 Mon 23 Nov 2026"
+    assert draft.title == "SITREP 3 · INC-2026-001 · as at Mon 23 Nov 2026 16:00 GMT"
     assert [s[0] for s in draft.sections] == [
         "Gas and Electrical (from Fatima)",
         "Enforcement (from Ed)",

@@ -38,7 +38,8 @@ def test_training_counts_from_its_date_to_the_end_of_its_expiry_day() -> None:
     assert not entry.current(date(2026, 1, 11)) and not entry.current(date(2026, 11, 24))
     assert roster.untrained([entry], ("scg_chair",), date(2026, 11, 23)) is None
     assert roster.untrained([entry], ("scg_chair",), date(2026, 11, 24)) == (
-        "no longer in date as SCG chair: the training lapsed after 23 Nov 2026 (the roster, 6.6)"
+        "no longer in date as SCG chair: the training lapsed after Mon 23 Nov 2026 "
+        "(the roster, 6.6)"
     )
     assert roster.untrained([entry], ("tcg_chair", "ftl_deputy"), DAY) == (
         "not trained as TCG chair or FTL deputy (to the TCG chair) (the roster, 6.6)"
@@ -164,8 +165,8 @@ def test_the_roster_lists_each_role_with_who_is_trained_and_until_when(bot: Driv
     assert facts["FTL deputy (to the TCG chair) (3.9)"] == "2 trained and in date"
     sections = dict(card.sections)
     assert sections["FTL deputy (to the TCG chair)"] == (
-        "Fatima Khan · trained 13 Jan 2025 · to 13 Jan 2030\n"
-        "Tom Reid · trained 13 Jan 2025 · to 13 Jan 2030"
+        "Fatima Khan · trained Mon 13 Jan 2025 · to Sun 13 Jan 2030\n"
+        "Tom Reid · trained Mon 13 Jan 2025 · to Sun 13 Jan 2030"
     )
     assert "Too few trained: SCG chair, TCG chair" in card.warning
     mine = ok(bot.cmd("olly", "roster fatima")).card
@@ -179,7 +180,8 @@ def test_the_roster_lists_each_role_with_who_is_trained_and_until_when(bot: Driv
 def test_adding_renewing_and_removing_are_audited_and_kept(bot: Driver, db: Database) -> None:
     reply = ok(bot.cmd("fatima", "roster add sara scg_chair --trained 2026-10-01"))
     assert reply.text == (
-        "Sara Lind added to the roster as SCG chair: trained 01 Oct 2026, lapses after 01 Oct 2027."
+        "Sara Lind added to the roster as SCG chair: trained Thu 1 Oct 2026, lapses after "
+        "Fri 1 Oct 2027."
     )
     assert reply.card is not None and dict(reply.card.facts)["SCG chair (3.4)"] == (
         "2 trained and in date"
@@ -274,7 +276,7 @@ def test_the_form_adds_with_a_years_validity_when_no_expiry_is_given(bot: Driver
             },
         )
     )
-    assert reply.text.endswith("trained 03 Feb 2026, lapses after 03 Feb 2027.")
+    assert reply.text.endswith("trained Tue 3 Feb 2026, lapses after Wed 3 Feb 2027.")
 
 
 def test_roster_readiness_is_what_the_dashboard_reads(
@@ -302,8 +304,8 @@ def test_the_forms_that_name_chairs_offer_the_trained_first_and_say_who(bot: Dri
     chair = group.field("chair")
     titles = [c.title for c in chair.choices]
     assert titles[:2] == [
-        "David Osei · trained as SCG chair, to 13 Jan 2030",
-        "Fatima Khan · trained as FTL deputy (to the TCG chair), to 13 Jan 2030",
+        "David Osei · trained as SCG chair, to Sun 13 Jan 2030",
+        "Fatima Khan · trained as FTL deputy (to the TCG chair), to Sun 13 Jan 2030",
     ]
     assert {c.value for c in chair.choices[2:]} >= {"hana", "ian", "olly", "sara"}
     assert "SCG: David Osei; TCG: Fatima Khan, Tom Reid; Bird table: Fatima Khan" in chair.help
@@ -397,7 +399,7 @@ def test_a_chair_whose_training_has_lapsed_needs_a_justification(
     assert not reply.ok
     assert "Sara Lind is not the deputy director responsible for Gas and Electrical" in reply.text
     assert (
-        "; and no longer in date as TCG chair: the training lapsed after 30 Nov 2026 "
+        "; and no longer in date as TCG chair: the training lapsed after Mon 30 Nov 2026 "
         "(the roster, 6.6); say why they chair it" in reply.text
     )
 

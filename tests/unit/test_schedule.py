@@ -158,14 +158,14 @@ def test_the_sitrep_cycle_prompt_chase_collate_approve(
     with db.read() as s:
         report = s.scalar(select(Sitrep))
         assert report is not None and report.status == "draft"
-        assert report.title == "SITREP 1 · INC-2026-001 · as at 16:00 Mon 23 Nov 2026"
+        assert report.title == "SITREP 1 · INC-2026-001 · as at Mon 23 Nov 2026 16:00 GMT"
         assert report.missing == ["Product Safety"]
     assert not bot.cmd("fatima", f"sitrep {INC} approve 1").ok
     ok(bot.cmd("ian", f'sitrep {INC} amend 1 --text "Testing on track; no new cases"'))
     ok(bot.cmd("ian", f"sitrep {INC} approve 1"))
     assert not bot.cmd("olly", f"sitrep {INC} list").ok  # not one of the incident's people
     listed = ok(bot.cmd("fatima", f"sitrep {INC} list")).card.plain
-    assert "SITREP 1 · INC-2026-001 · as at 16:00 Mon 23 Nov 2026 · published" in listed
+    assert "SITREP 1 · INC-2026-001 · as at Mon 23 Nov 2026 16:00 GMT · published" in listed
     with db.read() as session:  # every card the scheduler queued renders validly
         for queued in session.scalars(select(OutboxMessage)):
             if queued.payload.get("card"):

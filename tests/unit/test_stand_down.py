@@ -352,7 +352,7 @@ def test_export_every_record_and_read_it_back(
     }
     sitrep = docx.Document(io.BytesIO(files["EXERCISE-INC-2026-001-sitrep-1.docx"].content))
     body = "\n".join(p.text for p in sitrep.paragraphs)
-    assert "SITREP 1 · INC-2026-001 · as at 16:00 Mon 23 Nov 2026" in body
+    assert "SITREP 1 · INC-2026-001 · as at Mon 23 Nov 2026 16:00 GMT" in body
     assert "Situation: Recall 60% complete" in body and "*" not in body  # no chat markup
     assert "EXERCISE" in "\n".join(p.text for p in sitrep.sections[0].header.paragraphs)
     sitrep_pdf = pypdf.PdfReader(io.BytesIO(files["EXERCISE-INC-2026-001-sitrep-1.pdf"].content))

@@ -75,7 +75,7 @@ def test_notification_from_risk_to_exported_form(raised: tuple[str, str]) -> Non
         fatima.says(f"{NOT} recorded: Reg 33\\(4\\) RAPEX notification")
         card = messages.filter(has_text=f"{NOT} · Reg 33(4)")
         fatima.expect(card).to_have_count(1)
-        fatima.expect(card).to_contain_text("3 Dec 2026 (in 10 days)")
+        fatima.expect(card).to_contain_text("Thu 3 Dec 2026 (in 10 days)")
         fatima.expect(card).to_contain_text("section 2 'Timetable'")
         _shot(page, "recorded")
 
@@ -83,10 +83,12 @@ def test_notification_from_risk_to_exported_form(raised: tuple[str, str]) -> Non
         hana.type("/opss clock next")  # Mon 30 Nov 09:00: the weekly MI summary (OPSS_MI_SUMMARY)
         hana.says("Clock moved forward to Mon 30 Nov 2026 09:00")
         hana.type("/opss clock next")  # Tue 1 Dec 09:00: the reminder
-        hana.says("Clock moved forward to Tue 01 Dec 2026 09:00")
+        hana.says("Clock moved forward to Tue 1 Dec 2026 09:00")
         reminder = messages.filter(has_text=f"Reminder: {NOT}")
         fatima.expect(reminder).to_have_count(1)
-        fatima.expect(reminder).to_contain_text("is due 3 Dec 2026, in 2 days. Owner: Fatima Khan")
+        fatima.expect(reminder).to_contain_text(
+            "is due Thu 3 Dec 2026, in 2 days. Owner: Fatima Khan"
+        )
         hana.type("/opss clock next")  # Fri 4 Dec 00:00: overdue
         overdue = messages.filter(has_text=f"OVERDUE: {NOT}")
         fatima.expect(overdue).to_have_count(1)
@@ -117,7 +119,9 @@ def test_notification_from_risk_to_exported_form(raised: tuple[str, str]) -> Non
         fatima.says(f"Annex II for {NOT} saved. No blank boxes")
 
         fatima.type(f"/opss notify {NOT} sent")
-        fatima.says(f"{NOT} marked sent by Fatima Khan .* on 4 Dec 2026 \\(after its due date\\)")
+        fatima.says(
+            f"{NOT} marked sent by Fatima Khan .* on Fri 4 Dec 2026 \\(after its due date\\)"
+        )
         page.locator("#channels button", has_text="opss").first.click()
         for message in messages.all():  # box 27 is nowhere in a channel
             assert SECRET not in message.inner_text()
@@ -134,4 +138,4 @@ def test_notification_from_risk_to_exported_form(raised: tuple[str, str]) -> Non
     boxes = read_docx(content)
     for key, value in PRINTED.items():
         assert docx_value(boxes, key) == value, key
-    assert docx_value(boxes, "f2") == "4 December 2026"
+    assert docx_value(boxes, "f2") == "Fri 4 Dec 2026"

@@ -74,7 +74,7 @@ def test_reminder_updates_cutoff_and_published_sitrep(page) -> None:  # type: ig
         hana.says(f"{team}'s update for the Mon 23 Nov 2026 16:00 GMT sitrep")
 
     page.get_by_role("button", name="+2 h").click()  # 16:00: the cut-off
-    draft = messages.filter(has_text="SITREP 1 · INC-2026-001 · as at 16:00 Mon 23 Nov 2026")
+    draft = messages.filter(has_text="SITREP 1 · INC-2026-001 · as at Mon 23 Nov 2026 16:00 GMT")
     hana.expect(draft.first).to_contain_text("Draft for IMT to approve")
     hana.expect(draft.first).to_contain_text("Testing 40% done")
     draft.first.get_by_role("button", name="Approve and publish").click()
