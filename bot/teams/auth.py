@@ -24,12 +24,16 @@ from botbuilder.integration.aiohttp import (
 )
 from botframework.connector.auth import (
     AppCredentials,
+    AuthenticateRequestResult,
+    AuthenticationConstants,
+    ClaimsIdentity,
     ConnectorFactory,
     ServiceClientCredentialsFactory,
     jwt_token_extractor,
 )
 
 from bot.config import Settings
+from bot.teams.tokens import ChannelTokens
 
 log = logging.getLogger(__name__)
 
@@ -180,17 +184,45 @@ class ReusedConnectors(ConnectorFactory):
 
 class TeamsAuthentication(ConfigurationBotFrameworkAuthentication):
     """botbuilder's configuration-driven authentication, with connector clients kept and the
-    user-token client (OAuth sign-in, which the bot does not use) made once."""
+    user-token client (OAuth sign-in, which the bot does not use) made once.
 
-    def __init__(self, configuration: Any, credentials_factory: ServiceClientCredentialsFactory):
+    With an app id, inbound tokens are checked by ``ChannelTokens`` (bot/teams/tokens.py), and
+    the turn's claims come from it: botbuilder's own check costs more than the rest of a turn.
+    Without one (local, unauthenticated Teams), botbuilder's anonymous path is kept."""
+
+    def __init__(
+        self,
+        configuration: Any,
+        credentials_factory: ServiceClientCredentialsFactory,
+        tokens: ChannelTokens | None = None,
+    ):
         super().__init__(configuration, credentials_factory=credentials_factory)
         self._kept: dict[tuple[str, int], Any] = {}
         self._user_tokens: Any = None
+        self.tokens = tokens
+        self._scope = configuration_scope(configuration)
+        self._caller_id = getattr(configuration, "CALLER_ID", None)  # botbuilder's default
 
     async def authenticate_request(self, activity: Any, auth_header: str) -> Any:
+        if self.tokens is not None:
+            claims = await self.tokens.verify(
+                auth_header or "", activity.channel_id or "", activity.service_url or ""
+            )
+            return self.from_claims(claims)
         result = await super().authenticate_request(activity, auth_header)
         if result.connector_factory is not None:
             result.connector_factory = ReusedConnectors(result.connector_factory, self._kept)
+        return result
+
+    def from_claims(self, claims: dict[str, Any]) -> AuthenticateRequestResult:
+        """What botbuilder's channel validation gives a turn, for claims already checked (or
+        checked before a restart, for an activity replayed from the inbox)."""
+        identity = ClaimsIdentity(dict(claims), True)
+        result = AuthenticateRequestResult()
+        result.claims_identity = identity
+        result.audience = self._scope
+        result.caller_id = self._caller_id
+        result.connector_factory = self.create_connector_factory(identity)
         return result
 
     def create_connector_factory(self, claims_identity: Any) -> ConnectorFactory:
@@ -202,8 +234,27 @@ class TeamsAuthentication(ConfigurationBotFrameworkAuthentication):
         return self._user_tokens
 
 
+def configuration_scope(configuration: Any) -> str:
+    """The audience of the bot's outbound tokens (the channel's, unless configured)."""
+    return str(
+        getattr(configuration, "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE", None)
+        or AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+    )
+
+
 def authentication(settings: Settings, credentials: TeamsCredentials) -> TeamsAuthentication:
-    return TeamsAuthentication(sdk_configuration(settings), WarmCredentials(credentials.factory))
+    tokens = (
+        ChannelTokens(
+            settings.microsoft_app_id,
+            settings.teams_openid_metadata_url,
+            settings.teams_token_issuer,
+        )
+        if settings.microsoft_app_id
+        else None
+    )
+    return TeamsAuthentication(
+        sdk_configuration(settings), WarmCredentials(credentials.factory), tokens
+    )
 
 
 def _msal_graph_token(settings: Settings) -> GraphToken:
