@@ -138,7 +138,7 @@ def main() -> None:
         token = identity.token(APP_ID, connector_url)
         try:
             for who, url in targets.items():
-                wait_healthy(url, processes[who])
+                wait_healthy(url, processes[who], seconds=300)  # a loaded machine starts slowly
             sent = 0
             for who, url in targets.items():  # warm-up, not counted
                 asyncio.run(load(url, who, 50, args.concurrency, sent, token, connector_url))

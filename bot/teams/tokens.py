@@ -1,12 +1,13 @@
 """The channel's token on an activity, checked with PyJWT against the channel's own keys.
 
-What botbuilder 4.17's channel validation checks, in one place and without its per-request
-cost (it parses the signing key from its JWK again for every request): the token is a
-``Bearer`` JWT signed with RS256 by a key the channel's OpenID metadata publishes; the key
-is endorsed for the activity's channel (``msteams``); the issuer is the channel's; the
-audience is this bot's app id; it has not expired (five minutes' leeway, as botbuilder);
-and its ``serviceurl`` claim is the activity's ``serviceUrl``. Anything else raises
-``Unauthorized``, which the endpoint answers with 401.
+What botbuilder 4.17's channel validation checks, in one place: the token is a ``Bearer``
+JWT signed with RS256 by a key the channel's OpenID metadata publishes; the key is endorsed
+for the activity's channel (``msteams``; a key with no endorsements is not); the issuer is
+the channel's; the audience is this bot's app id; it has not expired (five minutes' leeway,
+as botbuilder); and its ``serviceurl`` claim is the activity's ``serviceUrl``. Anything else
+raises ``Unauthorized``, which the endpoint answers with 401. Its claims are what a message
+recorded in the inbox keeps, so its turn can be run after the 201, or after a restart
+(bot/teams/inbound.py); botbuilder also parsed the key from its JWK again for every request.
 
 Emulator and skill tokens, which botbuilder would also try, are not accepted: Teams sends
 neither, and a bot that is not a skill has no caller to trust them from.
@@ -47,7 +48,7 @@ class Unauthorized(Exception):
 @dataclass(frozen=True)
 class _Key:
     public: Any
-    endorsements: tuple[str, ...] | None
+    endorsements: tuple[str, ...]
 
 
 class ChannelTokens:
@@ -84,7 +85,8 @@ class ChannelTokens:
         key = await self._key(kid)
         if key is None:
             raise Unauthorized("signed with a key the channel does not publish")
-        if key.endorsements is not None and channel_id not in key.endorsements:
+        if not channel_id or channel_id not in key.endorsements:
+            # botbuilder skips this for a key with no endorsements; the channel's all have them.
             raise Unauthorized("the key is not endorsed for this channel")
         try:
             claims: dict[str, Any] = jwt.decode(
@@ -136,6 +138,6 @@ class ChannelTokens:
             endorsements = jwk.get("endorsements")
             keys[jwk["kid"]] = _Key(
                 RSAAlgorithm.from_jwk(json.dumps(jwk)),
-                tuple(str(e) for e in endorsements) if isinstance(endorsements, list) else None,
+                tuple(str(e) for e in endorsements) if isinstance(endorsements, list) else (),
             )
         return keys
