@@ -112,8 +112,10 @@ async def load(
         return Round(who, latencies, time.perf_counter() - began)
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], probe: str = "/healthz") -> None:
-    deadline = time.monotonic() + 60
+def wait_healthy(
+    url: str, process: subprocess.Popen[bytes], probe: str = "/healthz", seconds: float = 60
+) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{url} exited with {process.returncode}")

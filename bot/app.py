@@ -74,6 +74,7 @@ class Bot:
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     slack: SlackSurface | None = None
     running_lock: Any = None  # the SQLite "bot is running" lock (bot/backup.py), held while alive
+    teams: Any = None  # the TeamsSurface, when Teams is on (botbuilder is imported only then)
     _outbox_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
     _socket: Any = field(default=None, init=False, repr=False)
     _socket_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
@@ -226,18 +227,30 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
         _bind(db, "local", engine.options.imt_conversation, imt, settings.imt_channel)
         workspace = Workspace(db, engine, general, settings, settle=lambda: outbox.drain("local"))
         app.router.add_routes(workspace.routes())
-    slack = _add_slack(settings, db, engine, messengers, app) if settings.slack_enabled else None
+    # One inbox for every surface that records requests before answering them.
+    inbox_db = inbox_database(db, settings.database_url)
+    slack = (
+        _add_slack(settings, db, engine, messengers, app, inbox_db)
+        if settings.slack_enabled
+        else None
+    )
     if slack is not None:
         slack.track = lifecycle.track
+    teams: Any = None
     if settings.teams_enabled:
         from bot.teams.setup import install  # botbuilder is imported only when Teams is on
 
-        install(settings, db, engine, clock, messengers, app, teams_credentials)
+        teams = install(
+            settings, db, engine, clock, messengers, app, teams_credentials, inbox_db=inbox_db
+        )
+        if teams.inbound is not None:
+            teams.inbound.track = lifecycle.track
         if settings.teams_imt_channel_id:
             _bind(db, "teams", options.imt_conversation, settings.teams_imt_channel_id, "imt")
     bot = Bot(
         settings, db, clock, engine, outbox, app, scheduler, metrics, lifecycle, slack, running
     )
+    bot.teams = teams
     app.cleanup_ctx.append(_run(bot))
     return bot
 
@@ -248,6 +261,7 @@ def _add_slack(
     engine: Engine,
     messengers: dict[str, Messenger],
     app: web.Application,
+    inbox_db: Database,
 ) -> SlackSurface:
     assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
     slack = SlackSurface(
@@ -256,7 +270,7 @@ def _add_slack(
         token=settings.slack_bot_token.get_secret_value(),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         api_url=settings.slack_api_url,
-        inbox_db=inbox_database(db, settings.database_url),
+        inbox_db=inbox_db,
     )
     messengers["slack"] = SlackMessenger(slack.client, db)
     app.router.add_post("/slack/events", slack.handle)

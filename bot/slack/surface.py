@@ -24,8 +24,8 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.inbox import Inbox
 from bot.slack import inbound
-from bot.slack.inbox import Inbox
 from bot.slack.messenger import ephemeral_destination, reply_blocks, response_destination
 from cards import blockkit
 from cards.model import Form
@@ -118,7 +118,7 @@ class SlackSurface:
     # Listeners ------------------------------------------------------------------------------
     # A command or a button is recorded in the inbox before Slack is told it was received, and
     # processed after; its reply is queued by the engine in the command's own unit of work
-    # (``reply_to``), so a process killed at any moment loses neither (bot/slack/inbox.py).
+    # (``reply_to``), so a process killed at any moment loses neither (bot/inbox.py).
 
     async def on_command(self, ack: Any, command: dict[str, Any]) -> None:
         self.track()

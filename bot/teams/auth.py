@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,18 +25,24 @@ from botbuilder.integration.aiohttp import (
 )
 from botframework.connector.auth import (
     AppCredentials,
+    AuthenticateRequestResult,
+    AuthenticationConstants,
+    ClaimsIdentity,
     ConnectorFactory,
     ServiceClientCredentialsFactory,
     jwt_token_extractor,
 )
 
 from bot.config import Settings
+from bot.teams.tokens import ChannelTokens
 
 log = logging.getLogger(__name__)
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 LOGIN = "https://login.microsoftonline.com"
 FETCH_TIMEOUT = 10.0
+
+WARM_EVERY = 60.0  # seconds between warming a kept credentials' token in a thread
 
 GraphToken = Callable[[], Awaitable[str]]
 
@@ -83,9 +90,16 @@ class WarmCredentials(ServiceClientCredentialsFactory):
     Keeping them and warming the token here means that call finds MSAL's cache full.
     """
 
-    def __init__(self, inner: ServiceClientCredentialsFactory) -> None:
+    def __init__(
+        self,
+        inner: ServiceClientCredentialsFactory,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.inner = inner
+        self.monotonic = monotonic
         self._made: dict[tuple[str, str, str], AppCredentials] = {}
+        self._warmed: dict[tuple[str, str, str], float] = {}
+        self._making = asyncio.Lock()
 
     async def is_valid_app_id(self, app_id: str) -> bool:
         return await self.inner.is_valid_app_id(app_id)
@@ -99,12 +113,22 @@ class WarmCredentials(ServiceClientCredentialsFactory):
         key = (app_id or "", oauth_scope or "", login_endpoint or "")
         credentials = self._made.get(key)
         if credentials is None:
-            credentials = await self.inner.create_credentials(
-                app_id, oauth_scope, login_endpoint, validate_authority
-            )
-            self._made[key] = credentials
-        if getattr(credentials, "microsoft_app_id", None):
+            async with self._making:  # a burst of first turns makes one, not one each
+                credentials = self._made.get(key)
+                if credentials is None:
+                    credentials = await self.inner.create_credentials(
+                        app_id, oauth_scope, login_endpoint, validate_authority
+                    )
+                    self._made[key] = credentials
+        # MSAL's tokens last an hour and it renews them five minutes before they expire:
+        # warming once a minute keeps its cache full without a thread hop on every turn.
+        warmed = self._warmed.get(key)
+        now = self.monotonic()
+        if getattr(credentials, "microsoft_app_id", None) and (
+            warmed is None or now - warmed > WARM_EVERY
+        ):
             await asyncio.to_thread(credentials.get_access_token)
+            self._warmed[key] = now
         return credentials
 
 
@@ -155,9 +179,12 @@ class ReusedConnectors(ConnectorFactory):
     connections. A kept client reuses both (msrest keeps one requests session per thread).
     """
 
-    def __init__(self, inner: ConnectorFactory, kept: dict[tuple[str, int], Any]) -> None:
+    def __init__(
+        self, inner: ConnectorFactory, kept: dict[tuple[str, int], Any], making: asyncio.Lock
+    ) -> None:
         self.inner = inner
         self.kept = kept
+        self.making = making
 
     async def create(self, service_url: str, audience: str | None = None) -> Any:
         inner: Any = self.inner
@@ -171,39 +198,98 @@ class ReusedConnectors(ConnectorFactory):
         key = (service_url, id(credentials))
         client = self.kept.get(key)
         if client is None:
-            client = await inner.create(service_url, audience)
-            # The outbox is the one retry policy for posts (msrest would repeat a POST on 5xx).
-            client.config.retry_policy.retries = 0
-            self.kept[key] = client
+            async with self.making:  # each client costs ~10 ms of CPU: made once per key
+                client = self.kept.get(key)
+                if client is None:
+                    client = await inner.create(service_url, audience)
+                    # The outbox is the one retry policy for posts (msrest would repeat a
+                    # POST on 5xx).
+                    client.config.retry_policy.retries = 0
+                    self.kept[key] = client
         return client
 
 
 class TeamsAuthentication(ConfigurationBotFrameworkAuthentication):
     """botbuilder's configuration-driven authentication, with connector clients kept and the
-    user-token client (OAuth sign-in, which the bot does not use) made once."""
+    user-token client (OAuth sign-in, which the bot does not use) made once.
 
-    def __init__(self, configuration: Any, credentials_factory: ServiceClientCredentialsFactory):
+    With an app id, inbound tokens are checked by ``ChannelTokens`` (bot/teams/tokens.py), and
+    the turn's claims come from it: botbuilder's own check costs more than the rest of a turn.
+    Without one (local, unauthenticated Teams), botbuilder's anonymous path is kept."""
+
+    def __init__(
+        self,
+        configuration: Any,
+        credentials_factory: ServiceClientCredentialsFactory,
+        tokens: ChannelTokens | None = None,
+    ):
         super().__init__(configuration, credentials_factory=credentials_factory)
         self._kept: dict[tuple[str, int], Any] = {}
+        self._making = asyncio.Lock()
         self._user_tokens: Any = None
+        self._user_tokens_making = asyncio.Lock()
+        self.tokens = tokens
+        self._scope = configuration_scope(configuration)
+        self._caller_id = getattr(configuration, "CALLER_ID", None)  # botbuilder's default
 
     async def authenticate_request(self, activity: Any, auth_header: str) -> Any:
+        if self.tokens is not None:
+            claims = await self.tokens.verify(
+                auth_header or "", activity.channel_id or "", activity.service_url or ""
+            )
+            return self.from_claims(claims)
         result = await super().authenticate_request(activity, auth_header)
         if result.connector_factory is not None:
-            result.connector_factory = ReusedConnectors(result.connector_factory, self._kept)
+            result.connector_factory = ReusedConnectors(
+                result.connector_factory, self._kept, self._making
+            )
+        return result
+
+    def from_claims(self, claims: dict[str, Any]) -> AuthenticateRequestResult:
+        """What botbuilder's channel validation gives a turn, for claims already checked (or
+        checked before a restart, for an activity replayed from the inbox)."""
+        identity = ClaimsIdentity(dict(claims), True)
+        result = AuthenticateRequestResult()
+        result.claims_identity = identity
+        result.audience = self._scope
+        result.caller_id = self._caller_id
+        result.connector_factory = self.create_connector_factory(identity)
         return result
 
     def create_connector_factory(self, claims_identity: Any) -> ConnectorFactory:
-        return ReusedConnectors(super().create_connector_factory(claims_identity), self._kept)
+        return ReusedConnectors(
+            super().create_connector_factory(claims_identity), self._kept, self._making
+        )
 
     async def create_user_token_client(self, claims_identity: Any) -> Any:
         if self._user_tokens is None:
-            self._user_tokens = await super().create_user_token_client(claims_identity)
+            async with self._user_tokens_making:  # ~10 ms of CPU: once, not once per turn
+                if self._user_tokens is None:
+                    self._user_tokens = await super().create_user_token_client(claims_identity)
         return self._user_tokens
 
 
+def configuration_scope(configuration: Any) -> str:
+    """The audience of the bot's outbound tokens (the channel's, unless configured)."""
+    return str(
+        getattr(configuration, "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE", None)
+        or AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+    )
+
+
 def authentication(settings: Settings, credentials: TeamsCredentials) -> TeamsAuthentication:
-    return TeamsAuthentication(sdk_configuration(settings), WarmCredentials(credentials.factory))
+    tokens = (
+        ChannelTokens(
+            settings.microsoft_app_id,
+            settings.teams_openid_metadata_url,
+            settings.teams_token_issuer,
+        )
+        if settings.microsoft_app_id
+        else None
+    )
+    return TeamsAuthentication(
+        sdk_configuration(settings), WarmCredentials(credentials.factory), tokens
+    )
 
 
 def _msal_graph_token(settings: Settings) -> GraphToken:

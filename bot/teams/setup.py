@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.config import Settings
+from bot.inbox import Inbox
 from bot.messaging import Messenger
 from bot.teams.auth import (
     TeamsCredentials,
@@ -17,6 +19,7 @@ from bot.teams.auth import (
 )
 from bot.teams.conversations import Conversations
 from bot.teams.graph import Graph
+from bot.teams.inbound import Inbound
 from bot.teams.messenger import TeamsMessenger
 from bot.teams.surface import TeamsSurface
 from commands.core.clock import Clock
@@ -32,6 +35,8 @@ def install(
     messengers: dict[str, Messenger],
     app: web.Application,
     credentials: TeamsCredentials | None = None,
+    *,
+    inbox_db: Database | None = None,
 ) -> TeamsSurface:
     refresh_metadata_in_threads()
     credentials = credentials or default_credentials(settings)
@@ -61,11 +66,26 @@ def install(
         app_catalog_id=settings.teams_app_catalog_id,
     )
     messengers["teams"] = messenger
-    surface = TeamsSurface(engine, db, adapter, auth, conversations, app_id, messenger)
+    inbox = Inbox(inbox_db or db, clock.now, surface="teams")
+    surface = TeamsSurface(engine, db, adapter, auth, conversations, app_id, messenger, inbox)
     app.router.add_post("/api/messages", surface.handle)
+    if surface.inbound is not None:
+        app.cleanup_ctx.append(_replayed(surface.inbound))
     if graph is not None:
         app.cleanup_ctx.append(_close(graph))
     return surface
+
+
+def _replayed(inbound: Inbound) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Once serving: the messages a stopped process acknowledged and left undone (a stop
+    waits for the turns running, as the lifecycle tracks them)."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(inbound.replay())
+        yield
+        await task
+
+    return ctx
 
 
 def _close(graph: Graph) -> Callable[[web.Application], AsyncIterator[None]]:

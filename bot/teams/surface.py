@@ -29,9 +29,11 @@ from botbuilder.schema import (
 from msrest.serialization import Model
 from sqlalchemy import String
 
+from bot.inbox import Inbox
 from bot.teams import cards as teams_cards
 from bot.teams import extension, files
 from bot.teams.conversations import Conversations, channel_root
+from bot.teams.inbound import Inbound
 from bot.teams.messenger import TeamsMessenger
 from cards.model import Form
 from commands.core import outbox
@@ -71,6 +73,7 @@ class TeamsSurface:
         conversations: Conversations,
         app_id: str,
         messenger: TeamsMessenger,
+        inbox: Inbox | None = None,
     ) -> None:
         self.engine = engine
         self.messenger = messenger
@@ -79,6 +82,13 @@ class TeamsSurface:
         self.authentication = authentication
         self.conversations = conversations
         self.app_id = app_id
+        # Messages are recorded and answered before their turn (bot/teams/inbound.py) where
+        # tokens are checked; unauthenticated local Teams runs them before the answer.
+        self.inbound = (
+            Inbound(inbox, self._recorded_turn)
+            if inbox is not None and getattr(authentication, "tokens", None) is not None
+            else None
+        )
 
     # The endpoint ---------------------------------------------------------------------------
 
@@ -116,6 +126,8 @@ class TeamsSurface:
         except Exception as exc:  # every way a token can be wrong: none of them is our fault
             log.info("Teams activity refused: %s", type(exc).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
+        if self.inbound is not None and activity.type == ActivityTypes.message:
+            return await self.inbound.accept(body, authenticated.claims_identity.claims)
         try:
             invoke = await self.adapter.process_activity(authenticated, activity, self.on_turn)
         except BadActivity as exc:
@@ -128,6 +140,11 @@ class TeamsSurface:
             return web.Response(status=201)
         payload = invoke.body.serialize() if isinstance(invoke.body, Model) else invoke.body
         return web.json_response(payload, status=invoke.status or 200)
+
+    async def _recorded_turn(self, claims: dict[str, Any], activity: Activity) -> None:
+        """A message from the inbox, after its 201: the turn botbuilder would have run."""
+        authenticated = self.authentication.from_claims(claims)
+        await self.adapter.process_activity(authenticated, activity, self.on_turn)
 
     # Turns ----------------------------------------------------------------------------------
 

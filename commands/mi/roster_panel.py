@@ -8,22 +8,30 @@ statement (``commands/readiness/roster.py``: ``roster_readiness``), whatever its
 
 from __future__ import annotations
 
-from datetime import date
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.orm import Session
 
 from commands.mi.panels import Headline, Panel, Series, Table
 from commands.readiness.roster import roster_readiness
 from rules import roster
 from rules.roster import RESPONSE_ROLES
+from rules.timeparse import show_date
 
-if TYPE_CHECKING:
-    from commands.mi.figures import Reader
+
+class Reader(Protocol):
+    """What the panel reads of the dashboard's reader (``commands/mi/figures.py``), named
+    here so that the panel does not import the module that lists it."""
+
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def now(self) -> datetime: ...
+
 
 LISTED = 10  # training about to lapse listed beneath the chart, soonest first
-
-
-def _day(d: date) -> str:
-    return f"{d.day} {d:%b %Y}"
 
 
 def roster_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
@@ -45,7 +53,8 @@ def roster_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
         + f" within {within} days."
     )
     listed = tuple(
-        (x.shown, x.label, _day(x.expires_on), str(x.days_left)) for x in state.lapsing[:LISTED]
+        (x.shown, x.label, show_date(x.expires_on), str(x.days_left))
+        for x in state.lapsing[:LISTED]
     )
     more = len(state.lapsing) - len(listed)
     panel = Panel(
@@ -61,7 +70,7 @@ def roster_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
         unit="people",
         horizontal=True,
         note=f"Each role wants at least {wanted} people trained and in date: one to hold it and "
-        f"a deputy (6.3). As on {_day(state.today)}, for all of OPSS: the functional area and "
+        f"a deputy (6.3). As on {show_date(state.today)}, for all of OPSS: the functional area and "
         "the period do not narrow the roster. Keep it with /opss roster.",
         details=(
             Table(

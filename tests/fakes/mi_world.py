@@ -98,8 +98,8 @@ LAPSING = {role: 1 if role in {"SCG chair", "TCG chair"} else 0 for role in TRAI
 SHORT = [role for role, n in TRAINED.items() if n < 2]
 # (person's user name, role, lapses after, days left), soonest first
 LAPSING_LISTED = [
-    ("sara", "SCG chair", "20 Dec 2026", "18"),
-    ("rachel", "TCG chair", "15 Jan 2027", "44"),
+    ("sara", "SCG chair", "Sun 20 Dec 2026", "18"),
+    ("rachel", "TCG chair", "Fri 15 Jan 2027", "44"),
 ]
 
 

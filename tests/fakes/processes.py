@@ -29,14 +29,17 @@ def set_clock(path: Path, when: datetime) -> None:
 
 
 class BotProcess:
-    def __init__(self, env: dict[str, str], log: Path, *, ready: bool = True) -> None:
+    def __init__(
+        self, env: dict[str, str], log: Path, *, ready: bool = True, module: str = "bot"
+    ) -> None:
+        """``module``: ``bench.teams_bot`` runs the bot with fixed outbound Teams tokens."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         full = {**os.environ, **env, "OPSS_PORT": str(self.port)}
         self._log_handle = open(log, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
+            [sys.executable, "-m", module],
             env=full,
             cwd=ROOT,
             stdout=self._log_handle,

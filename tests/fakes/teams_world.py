@@ -32,6 +32,7 @@ from tests.fakes.fake_teams import (
     Identity,
     fixed_credentials,
 )
+from tests.fakes.processes import wait_until
 from tests.fakes.schema import SCHEMA_PATH, card_errors
 from tests.fakes.server import running, serving
 
@@ -155,10 +156,18 @@ class TeamsWorld:
                 body = json.loads(raw) if raw else None
                 if isinstance(body, dict) and body.get("type") == CARD_TYPE:
                     self.connector.cards.append(body["value"])  # checked with the rest
+                self.settled()
                 return response.status, body
         except urllib.error.HTTPError as err:
             raw = err.read().decode()
             return err.code, json.loads(raw) if raw.startswith("{") else raw
+
+    def settled(self) -> None:
+        """Until the messages the bot answered have had their turns (it records a message,
+        answers 201 and runs its turn after: bot/teams/inbound.py)."""
+        inbound = self.bot.teams.inbound if self.bot.teams is not None else None
+        if inbound is not None:
+            wait_until(lambda: not inbound.busy, timeout=20, what="the bot's turns")
 
     def activity(self, user: str, kind: str = "message", where: str = "personal") -> dict[str, Any]:
         shown, teams_id, aad = PEOPLE[user]

@@ -28,18 +28,19 @@ def open_form(world: TeamsWorld, user: str, text: str) -> tuple[str, dict[str, A
     seen = len(world.connector.posts(chat))
     status, _ = world.say(user, text)
     assert status == 201
-    # The form, not a card a previous command posted there that the outbox delivered since.
-    cards = [m for m in world.connector.posts(chat)[seen:] if m.get("attachments")]
+    # The form; not the card of an issue raised just before, which the outbox may post
+    # in the same chat while this command runs.
     (form,) = [
         m
-        for m in cards
-        if any("form" in a.get("data", {}) for a in _actions(m["attachments"][0]["content"]))
+        for m in world.connector.posts(chat)[seen:]
+        if m.get("attachments") and "form" in _execute_data(m["attachments"][0]["content"])
     ]
     return form["id"], action_data(form["attachments"][0]["content"])
 
 
-def _actions(card: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(card.get("actions", []))
+def _execute_data(card: dict[str, Any]) -> dict[str, Any]:
+    executes = [a for a in card.get("actions", []) if a.get("type") == "Action.Execute"]
+    return dict(executes[0].get("data") or {}) if len(executes) == 1 else {}
 
 
 def press(

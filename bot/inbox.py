@@ -1,9 +1,10 @@
-"""Requests recorded before Slack is told we received them (the ``inbox`` table).
+"""Requests recorded before the platform is told we received them (the ``inbox`` table).
 
-Slack never retries a request it had answered 200. So a command or a button press is written
-to the inbox, in a short transaction, before the acknowledgement; it is processed after, and
-marked done. A process that dies between the two leaves the row undone, and the next process
-to start processes it (the engine's idempotency key makes a second run record nothing twice).
+Slack never retries a request it had answered 200, nor Teams an activity it had answered 201.
+So a Slack command or button press, or a Teams message, is written to the inbox, in a short
+transaction, before the acknowledgement; it is processed after, and marked done. A process
+that dies between the two leaves the row undone, and the next process to start processes it
+(the engine's idempotency key makes a second run record nothing twice).
 
 Writes are group-committed: the requests that arrive while one insert is committing share the
 next one, so a burst costs a few commits rather than one per request (SQLite has one writer).
@@ -26,7 +27,8 @@ from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 
-# Never stored: Slack's deprecated verification token (signatures are checked instead).
+# Never stored: Slack's deprecated verification token (signatures are checked instead). No
+# surface records a request's Authorization header.
 UNSTORED = frozenset({"token"})
 
 
@@ -45,7 +47,7 @@ class Inbox:
         self._adds: list[tuple[str, dict[str, Any], asyncio.Future[int]]] = []
         self._dones: list[tuple[int, asyncio.Future[None]]] = []
         # Threads of its own: in the shared pool the inbox would wait behind the very engine
-        # work it must come before, and Slack's 3 seconds would run out under a burst.
+        # work it must come before, and the platform's wait (Slack's 3 s) would run out.
         self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="inbox")
         self._adding: asyncio.Task[None] | None = None
         self._marking: asyncio.Task[None] | None = None
