@@ -43,26 +43,33 @@ class Inbound:
         # Told when acknowledged work starts, so a shutdown waits for it (bot/lifecycle.py).
         self.track: Callable[[], None] = lambda: None
         self._working = asyncio.Semaphore(WORKERS)
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        # Activity id -> None once recorded, or the recording of it still under way.
+        self._seen: OrderedDict[str, asyncio.Future[bool] | None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def accept(self, body: dict[str, Any], claims: dict[str, Any]) -> web.Response:
         """Record the activity, then answer; its turn is started after the answer is decided."""
         key = activity_key(body)
         if key is not None and key in self._seen:
-            log.info("Teams activity delivered again: already recorded")
-            return web.Response(status=200)
-        self._remember(key)
+            recording = self._seen[key]
+            # A copy that arrives while the first is being recorded waits for it: it is
+            # answered 200 only once the activity is durable, else 503 so Teams sends it again.
+            if recording is None or await asyncio.shield(recording):
+                log.info("Teams activity delivered again: already recorded")
+                return web.Response(status=200)
+            return _unrecorded()
+        recording = asyncio.get_running_loop().create_future()
+        self._remember(key, recording)
         kept = {k: claims[k] for k in CLAIMS if k in claims}
         try:
             entry = await self.inbox.record(KIND, {"activity": body, "claims": kept})
         except Exception:
             if key is not None:
                 self._seen.pop(key, None)  # not recorded: a redelivery must be taken
+            recording.set_result(False)
             log.exception("could not record a Teams message; not acknowledged as received")
-            return web.json_response(
-                {"error": "the bot could not record that; nothing was done"}, status=503
-            )
+            return _unrecorded()
+        recording.set_result(True)
         self._start(entry, body, kept)
         return web.Response(status=201)
 
@@ -75,7 +82,7 @@ class Inbound:
             if kind != KIND or not isinstance(stored.get("activity"), dict):
                 log.warning("inbox row %s of unknown kind %s left unprocessed", entry, kind)
                 continue
-            self._remember(activity_key(stored["activity"]))
+            self._remember(activity_key(stored["activity"]), None)
             self._start(entry, stored["activity"], dict(stored.get("claims") or {}))
 
     async def drain(self) -> None:
@@ -103,12 +110,18 @@ class Inbound:
         finally:
             await self.inbox.done(entry)
 
-    def _remember(self, key: str | None) -> None:
+    def _remember(self, key: str | None, recording: asyncio.Future[bool] | None) -> None:
         if key is None:
             return
-        self._seen[key] = None
+        self._seen[key] = recording
         while len(self._seen) > REMEMBERED:
             self._seen.popitem(last=False)
+
+
+def _unrecorded() -> web.Response:
+    return web.json_response(
+        {"error": "the bot could not record that; nothing was done"}, status=503
+    )
 
 
 def activity_key(body: dict[str, Any]) -> str | None:
