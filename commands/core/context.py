@@ -324,10 +324,16 @@ class Ctx:
             self._closed[key] = incident is not None and incident.status == Status.CLOSED
         return self._closed[key]
 
-    def file(self, conversation: str, document_id: int, title: str, filename: str) -> None:
-        """Queue a file (a stored ``Document``) to be posted in the conversation."""
-        conversation = self._open_conversation(conversation)
+    def file(self, conversation: str, document_id: int, title: str, filename: str) -> bool:
+        """Queue a record (a stored ``Document``) to be posted in its incident's own
+        conversation, whose people may all read it. Never elsewhere: once that conversation
+        is archived the channel a command came from may be a wider one (a public channel),
+        so nothing is posted and False says so; the caller gives the record to the person
+        who asked alone (``commands/records/export.py``)."""
+        if self._archived(conversation):
+            return False
         self._enqueue(None, conversation, outbox.Upload(document_id, title, filename), None)
+        return True
 
     def archive(self, conversation: str) -> None:
         """Queue the archiving of a channel; queued last, after the posts that precede it."""

@@ -99,6 +99,6 @@ VERBS: tuple[Verb, ...] = (
     Verb(
         "status",
         run=issues.status,
-        lines=(Line("Finding things", "status <ISS or INC>", "the summary card"),),
+        lines=(Line("Finding things", "status <ISS, INC or CC>", "the summary card"),),
     ),
 )
