@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -86,14 +87,29 @@ class UserError(Exception):
         self.field = field
 
 
-class PermissionRefused(Exception):
-    """Refusals say who may act; the engine audits them after rolling the command back."""
+# A "who" with a clause of its own ("IMT, who develop the plan (3.27)") closes it with a comma
+# before "may"; one that carries its own closing comma already keeps it.
+_CLAUSE = re.compile(r", (who|for|once|one|each)\b")
 
-    def __init__(self, action: str, who_may: str, entity_ref: str = "") -> None:
-        super().__init__(f"Only {who_may} may {action}.")
+
+def refusal_sentence(who_may: str, action: str) -> str:
+    """ "Only … may …." as a sentence, whatever clause ``who_may`` carries."""
+    comma = "," if _CLAUSE.search(who_may) and not who_may.endswith(",") else ""
+    return f"Only {who_may}{comma} may {action}."
+
+
+class PermissionRefused(Exception):
+    """Refusals say who may act; the engine audits them after rolling the command back.
+    ``why``: for someone who holds the role but may not act now, the sentence saying why,
+    said instead of who may."""
+
+    def __init__(self, action: str, who_may: str, entity_ref: str = "", why: str = "") -> None:
+        self.message = why or refusal_sentence(who_may, action)
+        super().__init__(self.message)
         self.action = action
         self.who_may = who_may
         self.entity_ref = entity_ref
+        self.why = why
 
 
 @dataclass(frozen=True)

@@ -76,11 +76,11 @@ def incident_card(session: Session, incident: Incident) -> Card:
     ref = incident.reference
     closed = incident.closed_at is not None
     return Card(
-        title=f"{'EXERCISE · ' if incident.exercise else ''}{ref} · {incident.title}",
+        # An exercise's card says EXERCISE once, in the banner ``exercise`` draws.
+        title=f"{ref} · {incident.title}",
         subtitle=f"Closed incident · closed {show(incident.closed_at)}"
         if incident.closed_at is not None
         else "Declared incident",
-        badges=("EXERCISE",) if incident.exercise else (),
         facts=tuple(facts),
         ladder=ladder_position(Stage.DECLARED, None, visited_stages(session, incident.issue)),
         actions=(

@@ -110,7 +110,7 @@ def test_only_the_incidents_tcg_chair_approves_as_tcg_chair() -> None:
 def test_two_approvals_from_two_people() -> None:
     given = [(Approver.IMT, "ian")]
     again, _ = approval_role(LEAD, TEAM, given)
-    assert not again and "someone else" in again.who_may
+    assert not again and "someone else" in again.why
     # Someone else for IMT when IMT has approved: nothing left for them to give.
     head, role = approval_role(HEAD, TEAM, given)
     assert not head and role is None
