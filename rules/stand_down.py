@@ -100,8 +100,8 @@ def close_refused(status: Status, level: str, reference: str) -> str | None:
     return (
         f"{reference} has not returned to normal operations. That decision is taken by IMT and "
         "the chair of the TCG in consultation with the SCG (3.26): IMT proposes it with "
-        f"/opss deescalate {reference} --to normal, the IMT lead or the Head of IMT and the TCG "
-        "chair each approve, and then IMT closes the incident."
+        f"/opss deescalate {reference} --to normal, IMT (the IMT lead or the Head of IMT) and "
+        "the TCG chair each approve, and then IMT closes the incident."
     )
 
 
@@ -207,7 +207,8 @@ def approval_role(
     Each approval comes from a person holding that role on the incident, and the two come
     from two different people: one person cannot be both IMT and the TCG chair's voice.
     """
-    who = f"{imt_who(team)} for IMT, and {tcg_who(team)}, one approval each (3.26)"
+    lead = f"the incident's IMT lead, {team.called(team.imt_lead)}, or " if team.imt_lead else ""
+    who = f"IMT ({lead}the Head of IMT) and {tcg_who(team)}, one approval each (3.26)"
     done = dict(given)
     awaited = [r for r in Approver if r not in done]
     mine = [r for r, person in done.items() if person == actor.name]

@@ -342,8 +342,9 @@ def _pending(ctx: Ctx, args: Args, verb: str) -> tuple[Incident, dict[str, Any]]
     lowering = incident.level_lowering
     if not lowering:
         raise UserError(
-            f"{incident.reference} has no lowering of its level awaiting approval; propose one "
-            f"with /opss level {incident.reference} <level> --rationale .. --scg .. ({verb})."
+            f"{incident.reference} has no lowering of its level awaiting approval, so there is "
+            f"nothing to {verb}; propose one with /opss level {incident.reference} <level> "
+            "--rationale .. --scg .."
         )
     return incident, dict(lowering)
 
