@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import urllib.request
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -142,7 +144,7 @@ def test_standing_an_exercise_incident_down_in_slack(slack: SlackWorld) -> None:
     )
     assert "Strategic" in summary(fake, channel)
     run(slack, "olly", f"deescalate {INC} approve", f"may see {INC}")
-    run(slack, "sara", f"deescalate {INC} approve", "Only the incident's IMT lead")
+    run(slack, "sara", f"deescalate {INC} approve", "Only IMT (the incident's IMT lead")
     run(slack, "fatima", f"deescalate {INC} approve", "de-escalated to Tactical")
     fake.wait_for(lambda f: any("ACT-2026-0001" in m["text"] for m in f.messages.get(channel, [])))
     action = next(m for m in fake.messages[channel] if m["text"].startswith("EXERCISE · Action"))
@@ -235,11 +237,27 @@ def test_standing_an_exercise_incident_down_in_slack(slack: SlackWorld) -> None:
     run(slack, "ian", f"review {INC} signoff", "Only the Head of IMT (6.1)")
     run(slack, "hana", f"review {INC} signoff", "signed off by Hana Patel")
 
-    # Every record, as files posted where the command came from (the channel is archived).
-    run(slack, "sara", f"export {INC}", "files from INC-2026-001")
-    fake.wait_for(lambda f: len(files_named(f)) >= 12)
-    files = files_named(fake)
-    assert {f["channel"] for f in files.values()} == {slack.general}
+    # Every record, for Sara alone: the incident's channel is archived, and a record is posted
+    # nowhere wider, not in the channel the command came from (issue 20, item 4).
+    slack.bot.engine.options = replace(slack.bot.engine.options, public_url=slack.url)
+    before = set(fake.files)
+    since = slack.mark()
+    slack.slash("sara", f"export {INC}")
+    reply = slack.replied("for you alone, below", since)
+    assert reply.get("response_type") != "in_channel"
+    links = {
+        e["text"]["text"].removeprefix("Download "): e["url"]
+        for b in reply.get("blocks", [])
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e.get("url")
+    }
+    files: dict[str, dict[str, Any]] = {}
+    for name, url in links.items():
+        with urllib.request.urlopen(url, timeout=10) as response:
+            files[name] = {"content": response.read()}
+    slack.bot.outbox.kick()
+    assert set(fake.files) == before  # no file posted anywhere
     assert set(files) == {
         "EXERCISE-INC-2026-001-review-report.docx",
         "EXERCISE-INC-2026-001-review-report.pdf",
