@@ -163,6 +163,9 @@ class Options:
     clock_movable: bool = False
     # When the weekly management-information summary is posted to IMT (None: never).
     mi_summary: Weekly | None = DEFAULT_WEEKLY
+    # The surfaces whose messenger writes to a person directly (the workspace has no direct
+    # messages): a closed incident's records are sent there to the person who asked.
+    direct_messages: frozenset[str] = frozenset({"slack", "teams"})
     # Where the workspace's dashboard is served for other surfaces' links (OPSS_PUBLIC_URL when
     # the workspace is served there); None: no link outside the workspace itself.
     dashboard_url: str | None = None
@@ -340,16 +343,22 @@ class Ctx:
             self._closed[key] = incident is not None and incident.status == Status.CLOSED
         return self._closed[key]
 
-    def file(self, conversation: str, document_id: int, title: str, filename: str) -> bool:
-        """Queue a record (a stored ``Document``) to be posted in its incident's own
-        conversation, whose people may all read it. Never elsewhere: once that conversation
-        is archived the channel a command came from may be a wider one (a public channel),
-        so nothing is posted and False says so; the caller gives the record to the person
-        who asked alone (``commands/records/export.py``)."""
-        if self._archived(conversation):
-            return False
-        self._enqueue(None, conversation, outbox.Upload(document_id, title, filename), None)
-        return True
+    def file(self, conversation: str, document_id: int, title: str, filename: str) -> str:
+        """Queue a record (a stored ``Document``) for its incident's own conversation, whose
+        people may all read it, and say where it went: ``"channel"``. Never to a wider one:
+        once that conversation is archived the channel a command came from may be public, so
+        the record goes to the person who asked alone, written to directly where this surface
+        can (``"direct"``: Slack's DM, Teams' personal chat), else nowhere (``""``: the caller
+        gives it to them on its reply, ``commands/records/export.py``)."""
+        upload = outbox.Upload(document_id, title, filename)
+        if not self._archived(conversation):
+            self._enqueue(None, conversation, upload, None)
+            return "channel"
+        if self.surface in self.options.direct_messages:
+            key = ConversationKey.of_person(self.surface, self.person.id)
+            outbox.queue(self.session, key, upload, self.now)
+            return "direct"
+        return ""
 
     def archive(self, conversation: str) -> None:
         """Queue the archiving of a channel; queued last, after the posts that precede it."""

@@ -455,17 +455,18 @@ class Kept:
     links (``links``) on the reply that only they see."""
 
     names: tuple[str, ...]
-    posted: bool
+    posted: bool  # in the incident's own channel
     links: tuple[tuple[str, str], ...] = ()
+    direct: bool = False  # sent to the person who asked, in their direct messages
 
     def where(self) -> str:
         """Where the files are, in words for the reply."""
         if self.posted:
             return "posted in the incident's channel"
-        return (
-            "for you alone, below (the incident's channel is archived, and a record is posted "
-            "nowhere wider)"
+        where = (
+            "sent to you alone, in your direct messages" if self.direct else "for you alone, below"
         )
+        return f"{where} (the incident's channel is archived, and a record is posted nowhere wider)"
 
     def card(self, incident: Incident) -> Card | None:
         if not self.links:
@@ -487,7 +488,7 @@ def keep(ctx: Ctx, incident: Incident, built: list[Built]) -> Kept:
     where that is archived, give it to the person who asked alone (``Ctx.file``)."""
     names: list[str] = []
     links: list[tuple[str, str]] = []
-    posted = True
+    went: set[str] = set()
     for b in built:
         row = Document(
             incident_id=incident.id,
@@ -501,10 +502,12 @@ def keep(ctx: Ctx, incident: Incident, built: list[Built]) -> Kept:
         )
         ctx.session.add(row)
         ctx.session.flush()
-        if not ctx.file(incident.channel_key, row.id, b.title, b.filename):
-            posted = False
+        where = ctx.file(incident.channel_key, row.id, b.title, b.filename)
+        if not where:
             links.append((f"Download {b.filename}", downloads.link(ctx, "document", str(row.id))))
+        went.add(where or "reply")
         names.append(b.filename)
+    posted = went <= {"channel"}
     if built:
         ctx.audit(
             "records.exported",
@@ -513,7 +516,7 @@ def keep(ctx: Ctx, incident: Incident, built: list[Built]) -> Kept:
             None,
             {"files": names, "to": "incident channel" if posted else "requester"},
         )
-    return Kept(tuple(names), posted, tuple(links))
+    return Kept(tuple(names), posted, tuple(links), direct="direct" in went)
 
 
 def readable_document(ctx: Ctx, document_id: int) -> Document | None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import urllib.request
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -237,27 +235,18 @@ def test_standing_an_exercise_incident_down_in_slack(slack: SlackWorld) -> None:
     run(slack, "ian", f"review {INC} signoff", "Only the Head of IMT (6.1)")
     run(slack, "hana", f"review {INC} signoff", "signed off by Hana Patel")
 
-    # Every record, for Sara alone: the incident's channel is archived, and a record is posted
-    # nowhere wider, not in the channel the command came from (issue 20, item 4).
-    slack.bot.engine.options = replace(slack.bot.engine.options, public_url=slack.url)
-    before = set(fake.files)
-    since = slack.mark()
-    slack.slash("sara", f"export {INC}")
-    reply = slack.replied("for you alone, below", since)
-    assert reply.get("response_type") != "in_channel"
-    links = {
-        e["text"]["text"].removeprefix("Download "): e["url"]
-        for b in reply.get("blocks", [])
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e.get("url")
+    # Every record, to Sara alone, in her direct messages with the app: the incident's channel
+    # is archived, and a record is posted nowhere wider, not in the channel the command came
+    # from (issue 20, item 4).
+    run(slack, "sara", f"export {INC}", "sent to you alone, in your direct messages")
+    sara = fake.dm(USERS["sara"])
+    fake.wait_for(lambda f: sum(x["channel"] == sara for x in f.files.values()) >= 12)
+    files = {f["filename"]: f for f in fake.files.values() if f["channel"] == sara}
+    # Nothing anywhere else but the review report, kept at sign-off, in Hana's own messages.
+    elsewhere = {(f["channel"], f["filename"]) for f in fake.files.values()} - {
+        (sara, name) for name in files
     }
-    files: dict[str, dict[str, Any]] = {}
-    for name, url in links.items():
-        with urllib.request.urlopen(url, timeout=10) as response:
-            files[name] = {"content": response.read()}
-    slack.bot.outbox.kick()
-    assert set(fake.files) == before  # no file posted anywhere
+    assert {channel for channel, _ in elsewhere} == {fake.dm(USERS["hana"])}
     assert set(files) == {
         "EXERCISE-INC-2026-001-review-report.docx",
         "EXERCISE-INC-2026-001-review-report.pdf",

@@ -4,11 +4,13 @@ person who asked alone, never to the wider channel the command was typed in."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 
 from commands.core.engine import Engine
 from commands.records import downloads
-from storage.models import AuditEvent, OutboxMessage
+from storage.models import AuditEvent, OutboxMessage, Person
 from storage.unit_of_work import Database
 from tests.conftest import Driver
 from tests.fakes.stand_down import de_escalate, open_actions
@@ -105,3 +107,21 @@ def test_who_may_not_read_the_incident_makes_no_record(bot: Driver, db: Database
             select(AuditEvent.entity_ref).where(AuditEvent.action == "permission.refused")
         ).all()
     assert INC in audited
+
+
+def test_where_the_surface_writes_to_people_a_closed_incidents_records_go_there(
+    engine: Engine, db: Database
+) -> None:
+    """On Slack and Teams the person who asked is written to directly (their DM, their
+    personal chat): the files go to their own queue, ``person:<id>``, and nowhere else."""
+    bot = Driver(engine)
+    closed_with_olly_invited(bot, db)
+    # As on Slack or Teams: this surface's messenger writes to a person directly.
+    engine.options = replace(engine.options, direct_messages=frozenset({"local"}))
+    reply = ok(bot.cmd("olly", f"export {INC} decisions"))
+    assert "sent to you alone, in your direct messages" in reply.text
+    assert reply.card is None  # no links: the files themselves are sent
+    with db.read() as s:
+        olly = s.scalar(select(Person.id).where(Person.name == "olly"))
+    assert {c for c, _ in uploads(db)} == {f"person:{olly}"}
+    assert len(uploads(db)) == 3
