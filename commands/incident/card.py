@@ -20,7 +20,7 @@ from commands.issue.card import ladder_position, visited_stages
 from commands.notification.records import risk_fact
 from rules import impact
 from rules.lifecycle import Stage
-from rules.stand_down import LEVEL_LABELS, STATUS_LABELS
+from rules.stand_down import LEVEL_LABELS, STATUS_LABELS, Status
 from rules.timeparse import show
 from storage import repositories as repo
 from storage.models import Incident
@@ -35,7 +35,13 @@ def incident_card(session: Session, incident: Incident) -> Card:
     ]
     facts += standing.summary_facts(session, incident)
     if incident.overall_impact:
-        facts.append(("Response level", impact.Level(incident.overall_impact).label))
+        level = impact.Level(incident.overall_impact).label
+        if incident.status == Status.DE_ESCALATED:  # says so, lest it read as the level now
+            level += (
+                ", as last rated (de-escalation lowers the command level; "
+                f"/opss level {incident.reference} changes this)"
+            )
+        facts.append(("Response level", level))
     # Who holds what: the groups mobilised with their chairs, then the incident's roles.
     facts += holders_facts(session, incident)
     warning = ""

@@ -195,9 +195,12 @@ def test_the_card_and_status_show_the_level_after_de_escalation(bot: Driver, db:
     facts = dict(after.facts)
     assert facts["Command level"] == "Tactical"
     assert facts["Status"] == "De-escalated"
-    # The impact rating is not the command level: named apart, and not left saying Critical
-    # as if it were the incident's level now.
-    assert "Critical" not in facts.get("Command level", "")
+    # The response level (the impact rating) is not the command level: named apart, and not
+    # left saying Critical as if de-escalation had not happened.
+    assert facts["Response level"] == (
+        "Critical, as last rated (de-escalation lowers the command level; "
+        "/opss level INC-2026-001 changes this)"
+    )
     with db.read() as s:
         pinned = s.scalars(
             select(OutboxMessage.payload)
