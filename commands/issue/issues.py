@@ -6,16 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from cards.model import Form
-from commands.conference import conferences
 from commands.core.args import Args
 from commands.core.context import Ctx, Reply, UserError
 from commands.core.flows import FormFlow
-from commands.core.lookup import find_conference, find_subject
+from commands.core.lookup import find_subject
 from commands.incident.card import incident_card
 from commands.issue import forms
 from commands.issue.card import issue_anchor, issue_card
 from rules.lifecycle import Stage
-from rules.references import parse_reference
 from storage import repositories as repo
 from storage.models import Incident, Issue
 
@@ -130,9 +128,6 @@ def status(ctx: Ctx, args: Args) -> Reply:
     ref = args.first()
     if not ref:
         raise UserError("status needs a reference, e.g. /opss status ISS-2026-0001.")
-    parsed = parse_reference(ref)
-    if parsed is not None and parsed[0] == "conference":
-        return conferences.status(ctx, find_conference(ctx.session, ref))
     kind, subject = find_subject(ctx, ref)
     if kind == "incident":
         assert isinstance(subject, Incident)

@@ -111,7 +111,7 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
         shot(page, "2b-summary-one-approval")
 
     sara = Person(page, "sara")  # an SCS in the channel, but neither IMT lead nor TCG chair
-    approve(sara, "Only IMT (the incident's IMT lead")
+    approve(sara, "the incident's IMT lead, Hana Patel, or the Head of IMT")
     fatima = Person(page, "fatima")  # the TCG chair
     page.locator("#channels button", has_text="exercise-inc-2026-001").click()
     approve(fatima, "de-escalated to Tactical")
