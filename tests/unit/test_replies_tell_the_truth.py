@@ -6,7 +6,9 @@ says "None:" before saying that nothing is there."""
 from __future__ import annotations
 
 import re
+import tomllib
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -237,3 +239,10 @@ def test_exercise_is_marked_once_on_each_card(bot: Driver, db: Database) -> None
     assert exercise_cards
     twice = [c.plain for c in exercise_cards if _exercise_words(c) != (1, 1)]
     assert twice == [], twice[0]
+
+
+def test_the_demo_peoples_names_carry_no_role() -> None:
+    """A card names a person's role beside their name; a display name that carried it too
+    printed "Hana Patel (Head of IMT) (Head of IMT)"."""
+    people = tomllib.loads(Path("bot/workspace/people.toml").read_text())["people"]
+    assert [p["display_name"] for p in people if "(" in p["display_name"]] == []
