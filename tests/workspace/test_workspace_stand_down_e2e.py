@@ -201,7 +201,9 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
     # nowhere wider than it (issue 20, item 4), so her reply carries one-time links.
     sara = Person(page, "sara")
     sara.type(f"/opss export {INC}")
-    sara.says("files from INC-2026-001")
+    reply = page.locator('[data-testid="ephemeral"]').last
+    # Twelve documents are made: on a busy machine that takes longer than a reply's usual wait.
+    sara.expect(reply).to_contain_text("files from INC-2026-001", timeout=60_000)
     sara.says("for you alone, below")  # typed in the archived channel
     buttons = page.get_by_role("button", name=re.compile(r"^Download EXERCISE-INC-2026-001-"))
     sara.expect(buttons).to_have_count(12)
