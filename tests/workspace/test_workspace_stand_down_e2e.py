@@ -205,13 +205,13 @@ def test_stand_down_review_and_records_in_the_browser(page) -> None:  # type: ig
     # Twelve documents are made: on a busy machine that takes longer than a reply's usual wait.
     sara.expect(reply).to_contain_text("files from INC-2026-001", timeout=60_000)
     sara.says("for you alone, below")  # typed in the archived channel
-    buttons = page.get_by_role("button", name=re.compile(r"^Download EXERCISE-INC-2026-001-"))
+    buttons = reply.get_by_role("link", name=re.compile(r"^Download EXERCISE-INC-2026-001-"))
     sara.expect(buttons).to_have_count(12)
     shot(page, "7-files")
     got: dict[str, bytes] = {}
     for i in range(buttons.count()):
         with page.expect_download() as info:
-            buttons.nth(i).click()
+            buttons.nth(i).click(no_wait_after=True)
         download = info.value
         got[download.suggested_filename] = Path(download.path()).read_bytes()
     page.locator("#channels button", has_text="opss-imt").click()
