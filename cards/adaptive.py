@@ -221,8 +221,17 @@ def render_card(card: Card) -> dict[str, Any]:
         {"type": "Action.Submit", "title": a.title, "data": {"command": a.command}}
         for a in card.actions
     ]
-    actions += [{"type": "Action.OpenUrl", "title": t, "url": u} for t, u in card.links]
+    links = [{"type": "Action.OpenUrl", "title": t, "url": u} for t, u in card.links]
+    if len(actions) + len(links) <= MAX_ACTIONS:
+        return _card(body, actions + links)
+    # More links than a card's row of actions shows (hosts cut it at five or six): each link
+    # in rows of their own, so none is dropped (a closed incident's twelve records).
+    for start in range(0, len(links), MAX_ACTIONS):
+        body.append({"type": "ActionSet", "actions": links[start : start + MAX_ACTIONS]})
     return _card(body, actions)
+
+
+MAX_ACTIONS = 5  # what Adaptive Cards' hosts show in one row by default
 
 
 def with_person_pickers(
