@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from cards.model import Card, Field, Form, section_text
-from cards.text import Line, Run, Text, bold
+from cards.text import Line, Run, Text, bold, fact_runs
 
 VERSION = "1.5"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-EXERCISE_BANNER = "EXERCISE · EXERCISE · EXERCISE"
+# An exercise is marked once on each card, here, and nowhere else on it (``Card.marked``).
+EXERCISE_BANNER = "EXERCISE · not a live incident"
 
 
 def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -186,6 +187,7 @@ def render_form(form: Form) -> dict[str, Any]:
 
 
 def render_card(card: Card) -> dict[str, Any]:
+    card = card.marked()
     body: list[dict[str, Any]] = []
     if card.exercise:
         body.append(_banner())
@@ -210,7 +212,7 @@ def render_card(card: Card) -> dict[str, Any]:
                 runs.append(Run(rung))
         body.append(rich(Line(tuple(runs)), size="Small"))
     for i, (label, value) in enumerate(card.facts):
-        line = Line((Run(f"{label}: ", bold=True), Run(value)))
+        line = Line(fact_runs(label, value))
         body.append(rich(line, spacing="Default" if i == 0 else "None"))
     for heading, text in card.sections:
         body.append(rich(bold(heading), spacing="Medium"))
@@ -219,8 +221,17 @@ def render_card(card: Card) -> dict[str, Any]:
         {"type": "Action.Submit", "title": a.title, "data": {"command": a.command}}
         for a in card.actions
     ]
-    actions += [{"type": "Action.OpenUrl", "title": t, "url": u} for t, u in card.links]
+    links = [{"type": "Action.OpenUrl", "title": t, "url": u} for t, u in card.links]
+    if len(actions) + len(links) <= MAX_ACTIONS:
+        return _card(body, actions + links)
+    # More links than a card's row of actions shows (hosts cut it at five or six): each link
+    # in rows of their own, so none is dropped (a closed incident's twelve records).
+    for start in range(0, len(links), MAX_ACTIONS):
+        body.append({"type": "ActionSet", "actions": links[start : start + MAX_ACTIONS]})
     return _card(body, actions)
+
+
+MAX_ACTIONS = 5  # what Adaptive Cards' hosts show in one row by default
 
 
 def with_person_pickers(

@@ -48,7 +48,7 @@ from slack_sdk.models.views import View
 
 from cards.adaptive import EXERCISE_BANNER
 from cards.model import Card, Field, Form, section_text
-from cards.text import Line, Run, Text
+from cards.text import Line, Run, Text, fact_runs
 
 FORM_CALLBACK = "opss_form"
 ACTION_PREFIX = "opss_cmd_"
@@ -283,6 +283,7 @@ def error_response(form: Form, errors: Mapping[str, str]) -> dict[str, Any]:
 
 
 def card_blocks(card: Card) -> list[Block]:
+    card = card.marked()
     blocks: list[Block] = []
     if card.exercise:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"🚨 *{EXERCISE_BANNER}*")))
@@ -307,7 +308,7 @@ def card_blocks(card: Card) -> list[Block]:
             )
         blocks.append(_required(rich_text(Text((Line(tuple(runs)),)))))
     if card.facts:
-        facts = Text(tuple(Line((Run(f"{k}: ", bold=True), Run(v))) for k, v in card.facts))
+        facts = Text(tuple(Line(fact_runs(k, v)) for k, v in card.facts))
         blocks.append(_required(rich_text(facts)))
     for heading, body in card.sections:
         blocks.append(_required(rich_text(section_text(body), heading)))

@@ -128,6 +128,18 @@ class Action:
     command: str  # what pressing it runs, e.g. "/opss assess ISS-2026-0001"
 
 
+EXERCISE_PREFIX = "EXERCISE · "
+
+
+def shown_text(text: str, card: Card | None) -> str:
+    """The words a post shows with its card: an exercise's card carries the mark, so the text
+    beside it does not say it again (a text alone keeps it, and so does a notification's
+    fallback text, which is read without the card)."""
+    if card is not None and card.exercise:
+        return text.removeprefix(EXERCISE_PREFIX)
+    return text
+
+
 @dataclass(frozen=True)
 class Card:
     title: str
@@ -143,6 +155,17 @@ class Card:
     warning: str = ""
     links: tuple[tuple[str, str], ...] = ()  # (title, url): downloads such as an export
 
+    def marked(self) -> Card:
+        """The card as drawn: an exercise's banner says EXERCISE once, so its title and badges
+        do not say it again (a title or a badge made before the banner was drawn did)."""
+        if not self.exercise:
+            return self
+        return replace(
+            self,
+            title=self.title.removeprefix(EXERCISE_PREFIX),
+            badges=tuple(b for b in self.badges if b != "EXERCISE"),
+        )
+
     @property
     def summary(self) -> str:
         """One line that says what the card is: a reply's text, a notification's."""
@@ -152,7 +175,7 @@ class Card:
     def plain(self) -> str:
         """Every word on the card as plain lines (what a text-only reader would get)."""
         lines = [self.title, self.subtitle, " · ".join(self.badges), self.warning]
-        lines += [f"{k}: {v}" for k, v in self.facts]
+        lines += [f"{k}: {v}" if k else v for k, v in self.facts]
         for heading, body in self.sections:
             lines += [heading, as_text(body).plain]
         return "\n".join(ln for ln in lines if ln)

@@ -87,6 +87,12 @@ def plain(value: str) -> Text:
     return Text(tuple(Line((Run(ln),)) if ln else Line(()) for ln in value.split("\n")))
 
 
+def fact_runs(label: str, value: str) -> tuple[Run, ...]:
+    """A card's fact as a line: its label in bold, then its value; a fact with no label (the
+    sentence a card shows when it lists nothing) is the sentence alone, not "None: …"."""
+    return (Run(f"{label}: ", bold=True), Run(value)) if label else (Run(value),)
+
+
 def bullets(items: Sequence[str], empty: str = "none") -> Text:
     if not items:
         return Text((Line((Run(empty),)),))

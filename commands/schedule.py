@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, select
+from sqlalchemy import ColumnElement, Row, case, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -70,6 +70,18 @@ from storage.unit_of_work import Database
 
 BATCH = 100
 SHOWN = 10  # open actions and decisions on a meeting reminder
+
+
+@dataclass(frozen=True)
+class OpenActions:
+    """An incident's open actions as a reminder lists them: the first ``SHOWN``, soonest due
+    first, and how many are open and overdue in all."""
+
+    shown: tuple[Row[Any], ...] = ()
+    total: int = 0
+    overdue: int = 0
+
+
 CLAIM_CHUNK = 1000  # firings per INSERT: 6,000 parameters (PostgreSQL takes 65,535)
 
 
@@ -166,25 +178,27 @@ class Batch:
                 self._incidents[incident.id] = incident
         return self._incidents
 
-    def open_actions(self, incident_ids: Iterable[int]) -> dict[tuple[int, str], list[Row[Any]]]:
-        """Each incident's first ``SHOWN`` open (not done) actions of each group, soonest due
-        first: plain rows of what a reminder shows (``reference``, ``owner``, ``due_at``,
-        ``what``), not ORM objects. Keyed by (incident, group); "" is no group."""
+    def open_actions(self, incident_ids: Iterable[int]) -> dict[int, OpenActions]:
+        """Each incident's open actions (not done, not handed over), whatever their group:
+        the first ``SHOWN``, soonest due first, as plain rows of what a reminder shows
+        (``reference``, ``owner``, ``due_at``, ``what``, ``group``), with how many are open
+        and overdue in all. One query: the counts are windows over the same rows."""
         ids = set(incident_ids)
-        out: dict[tuple[int, str], list[Row[Any]]] = {}
+        out: dict[int, OpenActions] = {i: OpenActions() for i in ids}
         if not ids:
             return out
+        mine = Action.incident_id
         rank = (
-            func.row_number()
-            .over(
-                partition_by=(Action.incident_id, Action.group),
-                order_by=(Action.due_at, Action.id),
-            )
-            .label("rank")
-        )
+            func.row_number().over(partition_by=mine, order_by=(Action.due_at, Action.id))
+        ).label("rank")
+        total = func.count().over(partition_by=mine).label("total")
+        late = func.sum(case((Action.due_at < self.now, 1), else_=0)).over(partition_by=mine)
         ranked = (
-            select(Action.id, rank)
-            .where(Action.incident_id.in_(ids), Action.status != ActionStatus.DONE)
+            select(Action.id, rank, total, late.label("overdue"))
+            .where(
+                Action.incident_id.in_(ids),
+                Action.status.not_in((ActionStatus.DONE, ActionStatus.HANDED_OVER)),
+            )
             .subquery()
         )
         rows = self.session.execute(
@@ -195,6 +209,8 @@ class Batch:
                 Person.display_name.label("owner"),
                 Action.due_at,
                 Action.what,
+                ranked.c.total,
+                ranked.c.overdue,
             )
             .join(ranked, ranked.c.id == Action.id)
             .join(Person, Person.id == Action.owner_id)
@@ -202,7 +218,10 @@ class Batch:
             .order_by(Action.due_at, Action.id)
         )
         for row in rows:
-            out.setdefault((row.incident_id, row.group), []).append(row)
+            found = out[row.incident_id]
+            out[row.incident_id] = OpenActions(
+                (*found.shown, row), int(row.total or 0), int(row.overdue or 0)
+            )
         return out
 
     def decisions_since(self, since: dict[int, datetime]) -> dict[int, list[Row[Any]]]:

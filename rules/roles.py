@@ -50,6 +50,12 @@ class Grant:
 class Actor:
     name: str
     grants: frozenset[Grant] = field(default_factory=frozenset)
+    # The person's name as people read it (a reason names them by it); not part of identity.
+    shown: str = field(default="", compare=False)
+
+    @property
+    def called(self) -> str:
+        return self.shown or self.name
 
     def has(self, role: Role) -> bool:
         senior = {Role.DEPUTY_DIRECTOR, Role.DEPUTY_CHIEF_EXECUTIVE}
@@ -85,6 +91,9 @@ class Decision:
     allowed: bool
     who_may: str  # always filled, so a refusal can say who may act
     basis: str = ""  # on what footing it was allowed, recorded with the act
+    # A refusal of someone who holds the role but may not act now (they gave the other
+    # approval already): the sentence that says why, said instead of who may.
+    why: str = ""
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -104,7 +113,7 @@ def may_assess(actor: Actor, area: str | None) -> Decision:
     if actor.has(Role.IMT):
         return _allow(who, "IMT")
     if actor.is_ftl_for(area):
-        return _allow(who, f"FTL ({area})")
+        return _allow(who, f"FTL for {area}")
     if actor.has(Role.SCS):
         return _allow(who, "SCS")
     return _refuse(who)
@@ -142,7 +151,7 @@ def may_move(actor: Actor, target: str, area: str | None) -> Decision:
     if target in {"ttg", "monitoring"}:
         return _refuse(who)
     if actor.is_ftl_for(area):
-        return _allow(who, f"FTL ({area})")
+        return _allow(who, f"FTL for {area}")
     return _refuse(who)
 
 
@@ -223,10 +232,10 @@ def may_request_case_conference(
     )
     if actor.has(Role.HEAD_OF_IMT) and scs_ok:
         assert consulted_scs is not None
-        return _allow(who, f"Head of IMT in consultation with {consulted_scs.name} (SCS)")
+        return _allow(who, f"Head of IMT, in consultation with the SCS {consulted_scs.called}")
     if actor.is_ftl_for(area) and scs_ok:
         assert consulted_scs is not None
-        return _allow(who, f"FTL ({area}) in consultation with {consulted_scs.name} (SCS)")
+        return _allow(who, f"FTL for {area}, in consultation with the SCS {consulted_scs.called}")
     return _refuse(who)
 
 
@@ -317,7 +326,7 @@ def may_read_incident(
         return _allow(who, "SCS")
     for area in areas:
         if actor.is_ftl_for(area):
-            return _allow(who, f"FTL ({area})")
+            return _allow(who, f"FTL for {area}")
     return _refuse(who)
 
 
@@ -335,7 +344,7 @@ def may_submit_sitrep_update(
     if actor.has(Role.IMT):
         return _allow(who, "IMT")
     if actor.is_ftl_for(team):
-        return _allow(who, f"FTL ({team})")
+        return _allow(who, f"FTL for {team}")
     if in_its_channel or actor.name in set(members):
         return _allow(who, "incident member")
     return _refuse(who)

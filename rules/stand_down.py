@@ -100,8 +100,8 @@ def close_refused(status: Status, level: str, reference: str) -> str | None:
     return (
         f"{reference} has not returned to normal operations. That decision is taken by IMT and "
         "the chair of the TCG in consultation with the SCG (3.26): IMT proposes it with "
-        f"/opss deescalate {reference} --to normal, the IMT lead or the Head of IMT and the TCG "
-        "chair each approve, and then IMT closes the incident."
+        f"/opss deescalate {reference} --to normal, IMT (the IMT lead or the Head of IMT) and "
+        "the TCG chair each approve, and then IMT closes the incident."
     )
 
 
@@ -124,6 +124,11 @@ class CommandTeam:
     tcg_chair: str = ""
     scg_chair: str = ""
     members: frozenset[str] = frozenset()
+    # (user name, name as people read it) of those named, for the words of a refusal.
+    names: tuple[tuple[str, str], ...] = ()
+
+    def called(self, name: str) -> str:
+        return dict(self.names).get(name, name)
 
     @classmethod
     def of(cls, team: Mapping[str, str] | None) -> CommandTeam:
@@ -155,14 +160,16 @@ class Approver(StrEnum):
 
 
 APPROVER_LABELS = {Approver.IMT: "IMT", Approver.TCG_CHAIR: "TCG chair"}
+# Each approval as a sentence names it.
+APPROVAL_OF = {Approver.IMT: "IMT's approval", Approver.TCG_CHAIR: "the TCG chair's approval"}
 
 
 def _allow(who: str, basis: str) -> Decision:
     return Decision(True, who, basis)
 
 
-def _refuse(who: str) -> Decision:
-    return Decision(False, who)
+def _refuse(who: str, why: str = "") -> Decision:
+    return Decision(False, who, why=why)
 
 
 def _imt_for(actor: Actor, team: CommandTeam) -> str | None:
@@ -175,8 +182,15 @@ def _imt_for(actor: Actor, team: CommandTeam) -> str | None:
 
 
 def imt_who(team: CommandTeam) -> str:
-    lead = f"the incident's IMT lead ({team.imt_lead})" if team.imt_lead else "the IMT lead"
-    return f"{lead} or the Head of IMT"
+    if team.imt_lead:
+        return f"the incident's IMT lead ({team.called(team.imt_lead)}) or the Head of IMT"
+    return "the IMT lead or the Head of IMT"
+
+
+def tcg_who(team: CommandTeam) -> str:
+    if team.tcg_chair:
+        return f"the TCG chair ({team.called(team.tcg_chair)})"
+    return "the TCG chair (none is named on the incident yet)"
 
 
 def may_propose_de_escalation(actor: Actor) -> Decision:
@@ -193,12 +207,16 @@ def approval_role(
     Each approval comes from a person holding that role on the incident, and the two come
     from two different people: one person cannot be both IMT and the TCG chair's voice.
     """
-    tcg = f"the TCG chair ({team.tcg_chair})" if team.tcg_chair else "the TCG chair"
-    who = f"{imt_who(team)} for IMT, and {tcg} (3.26)"
+    lead = f"the incident's IMT lead, {team.called(team.imt_lead)}, or " if team.imt_lead else ""
+    who = f"IMT ({lead}the Head of IMT) and {tcg_who(team)}, one approval each (3.26)"
     done = dict(given)
-    approvers = set(done.values())
-    if actor.name in approvers:
-        return _refuse(who + "; the other approval must come from someone else"), None
+    awaited = [r for r in Approver if r not in done]
+    mine = [r for r, person in done.items() if person == actor.name]
+    if mine:
+        why = f"You have already given {APPROVAL_OF[mine[0]]}"
+        if awaited:
+            why += f"; {APPROVAL_OF[awaited[0]]} must come from someone else"
+        return _refuse(who, why + " (3.26: two approvals, from two people)."), None
     wanted: list[tuple[Approver, str]] = []
     if team.tcg_chair and actor.name == team.tcg_chair:
         wanted.append((Approver.TCG_CHAIR, "TCG chair"))
@@ -208,13 +226,23 @@ def approval_role(
     for role, basis in wanted:
         if role not in done:
             return _allow(who, basis), role
+    if wanted and awaited:  # they could give the one already given, not the one awaited
+        role = wanted[0][0]
+        by = team.called(done[role])
+        awaiting = imt_who(team) if awaited[0] is Approver.IMT else tcg_who(team)
+        why = (
+            f"{APPROVAL_OF[role][0].upper()}{APPROVAL_OF[role][1:]} is already given, by {by}; "
+            f"{APPROVAL_OF[awaited[0]]} is awaited, from {awaiting} (3.26)."
+        )
+        return _refuse(who, why), None
     return _refuse(who), None
 
 
 def may_re_escalate(actor: Actor, team: CommandTeam) -> Decision:
     """3.25: the IMT lead decides whether to flag for escalation; a deputy director or higher
     (who may call a case conference, 2.16) may too."""
-    who = f"{imt_who(team)} (3.25), or a deputy director or higher"
+    lead = f"the incident's IMT lead ({team.called(team.imt_lead)})" if team.imt_lead else ""
+    who = f"{lead or 'the IMT lead'}, the Head of IMT or a deputy director or higher (3.25)"
     imt = _imt_for(actor, team)
     if imt:
         return _allow(who, imt)

@@ -115,9 +115,9 @@ def active_grants(session: Session, person_id: int) -> list[RoleGrant]:
 
 def actor_for(session: Session, person: Person) -> Actor:
     if person.id is None:  # not stored yet: a first-time person holds no roles
-        return Actor(person.name)
+        return Actor(person.name, shown=person.display_name)
     grants = frozenset(Grant(Role(g.role), g.area) for g in active_grants(session, person.id))
-    return Actor(person.name, grants)
+    return Actor(person.name, grants, shown=person.display_name)
 
 
 def people_with_role(session: Session, role: Role) -> list[Person]:

@@ -20,7 +20,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.logs import request_id
 from bot.messaging import Created, DeliveryError, Where
 from cards.blockkit import blocks_json, card_blocks, message_text, text_blocks
-from cards.model import Card
+from cards.model import Card, shown_text
 from commands.core.context import Reply
 from commands.core.outbox import Answer
 from rules.channels import MAX_NAME
@@ -145,7 +145,8 @@ class SlackMessenger:
     ) -> str:
         kwargs: dict[str, object] = {"channel": channel_id, "text": message_text(text)}
         if card is not None:
-            kwargs["blocks"] = blocks_json([*text_blocks(text), *card_blocks(card)])
+            shown = shown_text(text, card)  # EXERCISE once: the card's banner says it
+            kwargs["blocks"] = blocks_json([*text_blocks(shown), *card_blocks(card)])
         # The outbox row id and the request id ride along as message metadata, so a post in
         # Slack is traceable to its delivery and to the command that caused it.
         trace = {"key": delivery_key, "request_id": request_id.get()}
@@ -230,7 +231,8 @@ class SlackMessenger:
             "text": message_text(text),
         }
         if card is not None:
-            kwargs["blocks"] = blocks_json([*text_blocks(text), *card_blocks(card)])
+            shown = shown_text(text, card)  # EXERCISE once: the card's banner says it
+            kwargs["blocks"] = blocks_json([*text_blocks(shown), *card_blocks(card)])
         await self._call("chat.update", **kwargs)
 
     async def pin(self, channel_id: str, message_id: str) -> None:

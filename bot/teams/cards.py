@@ -11,7 +11,7 @@ from typing import Any
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from cards.adaptive import SCHEMA, VERSION, render_card, render_form, rich, with_person_pickers
-from cards.model import Card, Form
+from cards.model import EXERCISE_PREFIX, Card, Form
 from commands.core.context import Reply
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -138,7 +138,9 @@ def attachment(card: dict[str, Any]) -> Attachment:
     return Attachment(content_type=CARD_TYPE, content=card)
 
 
-def message(text: str, card: dict[str, Any] | None) -> Activity:
+def message(text: str, card: dict[str, Any] | None, *, exercise: bool = False) -> Activity:
+    if exercise:  # EXERCISE once: the card's banner says it
+        text = text.removeprefix(EXERCISE_PREFIX)
     return Activity(
         type=ActivityTypes.message,
         text=message_text(text) if text else None,

@@ -335,7 +335,11 @@ class TeamsMessenger:
     async def post(
         self, channel_id: str, text: str, card: Card | None, *, delivery_key: str
     ) -> str:
-        activity = teams_cards.message(text, teams_cards.card_json(card) if card else None)
+        activity = teams_cards.message(
+            text,
+            teams_cards.card_json(card) if card else None,
+            exercise=bool(card and card.exercise),
+        )
         ids: list[str] = []
 
         async def send(context: TurnContext) -> None:
@@ -346,7 +350,11 @@ class TeamsMessenger:
         return ids[0]
 
     async def update(self, channel_id: str, message_id: str, text: str, card: Card | None) -> None:
-        activity = teams_cards.message(text, teams_cards.card_json(card) if card else None)
+        activity = teams_cards.message(
+            text,
+            teams_cards.card_json(card) if card else None,
+            exercise=bool(card and card.exercise),
+        )
         activity.id = message_id
 
         async def edit(context: TurnContext) -> None:
@@ -570,3 +578,8 @@ def _suffixed(name: str, n: int) -> str:
     """The ``n``th name tried: the name itself, within Teams' 50 characters, then ``-2``…"""
     suffix = f"-{n}" if n > 1 else ""
     return name[: MAX_DISPLAY_NAME - len(suffix)].rstrip("-") + suffix
+
+
+def _marked(card: Card | None) -> bool:
+    """Whether the card carries the EXERCISE banner (its text then does not repeat it)."""
+    return card is not None and card.exercise

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cards.adaptive import render_card
-from cards.model import Card
+from cards.model import Card, shown_text
 from commands.core.clock import Clock
 from storage.models import LocalChannel, LocalMessage
 from storage.unit_of_work import Database
@@ -89,7 +89,7 @@ class LocalMessenger:
                     message = LocalMessage(
                         channel_id=int(channel_id),
                         author=BOT_NAME,
-                        text=text,
+                        text=shown_text(text, card),  # EXERCISE once, on the card
                         card=render_card(card) if card is not None else None,
                         created_at=self.clock.now(),
                         outbox_id=outbox_id,

@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.checks import LOOPBACK_NAMES, is_loopback
 from bot.config import Settings
@@ -47,6 +48,7 @@ from commands.records import downloads
 from rules.mi import PERIODS
 from rules.throttle import wait_words
 from rules.timeparse import show
+from storage import repositories as repo
 from storage.models import Document, LocalChannel, LocalMessage, Person
 from storage.unit_of_work import Database
 
@@ -341,7 +343,14 @@ class Workspace:
                         for c in channels
                         if not c.private or user in c.members
                     ],
-                    "people": [{"name": p.name, "display_name": p.display_name} for p in people],
+                    "people": [
+                        {
+                            "name": p.name,
+                            "display_name": p.display_name,
+                            "label": picker_label(session, p),
+                        }
+                        for p in people
+                    ],
                     "general": self.general_channel,
                     "now": show(self.engine.clock.now()),
                     "welcome": render_card(welcome_card(session, user, pick=self.mode == "pick")),
@@ -539,3 +548,9 @@ def _key(body: dict[str, Any]) -> str | None:
     if not isinstance(raw, str) or not raw:
         return None
     return raw[:100]
+
+
+def picker_label(session: Session, person: Person) -> str:
+    """A demo person as the picker offers them: their name and the roles they hold."""
+    actor = repo.actor_for(session, person)
+    return f"{person.display_name} ({actor.describe()})" if actor.grants else person.display_name

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cards.model import Action, Card, Form
 from commands.conference import forms
+from commands.core.access import require_read
 from commands.core.args import Args
 from commands.core.context import Ctx, PermissionRefused, Reply, UserError
 from commands.core.flows import Context, FormFlow
@@ -29,7 +30,7 @@ from rules.lifecycle import STAGE_LABELS, Move, Stage
 from rules.roles import Role
 from rules.timeparse import HINT, WhenError, parse_when, show
 from storage import repositories as repo
-from storage.models import CaseConference, Issue, Person
+from storage.models import CaseConference, Issue, OutboxMessage, Person
 from storage.whose import is_person
 
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -201,8 +202,8 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: ConferenceValues) -> Reply:
     )
     # Where the surface makes online meetings (Teams), the card carries the join link.
     online = invitations.conference_online(ctx.options, conference, issue)
-    ctx.post(ctx.here(), text, card, meeting=online)
-    # IMT's copy is the one edited as the conference is held or cancelled.
+    # IMT's copy first, under its anchor: called from IMT's channel, it is the one post there
+    # (the second is the same, and dropped), and so the one edited when the conference is held.
     ctx.post(
         ctx.options.imt_conversation,
         text,
@@ -210,6 +211,9 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: ConferenceValues) -> Reply:
         anchor=conference_anchor(conference),
         meeting=online,
     )
+    here = ctx.here()
+    if here != ctx.options.imt_conversation:  # the channel it was called in: edited as well
+        ctx.post(here, text, card, anchor=here_anchor(conference), meeting=online)
     publish_issue_change(ctx, issue, text)
     _tell_invitees(ctx, conference, f"{text} You are invited.", card)
     return Reply(text=text, card=card, ephemeral=False)
@@ -254,18 +258,50 @@ def conference_anchor(conference: CaseConference) -> str:
     return f"conference:{conference.reference}"
 
 
+def here_anchor(conference: CaseConference) -> str:
+    """The copy of the conference's card posted where it was called, outside IMT's channel."""
+    return f"conference:{conference.reference}:here"
+
+
 def refresh_conference(ctx: Ctx, conference: CaseConference, issue: Issue) -> Card:
-    requester = ctx.session.get(Person, conference.requested_by_id)
-    card = conference_card(conference, issue, requester.display_name if requester else "")
+    """Edit each copy of the conference's card (IMT's, and the one where it was called), so
+    that none still says "Called" once it is held or cancelled."""
+    card = card_of(ctx.session, conference, issue)
     called = conference.status == ConferenceStatus.CALLED
+    meeting = invitations.conference_online(ctx.options, conference, issue) if called else None
+    text = f"Case conference {conference.reference}"
     ctx.update(
-        ctx.options.imt_conversation,
-        conference_anchor(conference),
-        f"Case conference {conference.reference}",
-        card,
-        meeting=invitations.conference_online(ctx.options, conference, issue) if called else None,
+        ctx.options.imt_conversation, conference_anchor(conference), text, card, meeting=meeting
     )
+    here = ctx.session.execute(
+        select(OutboxMessage.surface, OutboxMessage.conversation)
+        .where(OutboxMessage.anchor == here_anchor(conference), OutboxMessage.op == "post")
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).first()
+    if here is not None:
+        surface, conversation = here
+        ctx.update(
+            conversation, here_anchor(conference), text, card, surface=surface, meeting=meeting
+        )
     return card
+
+
+def card_of(session: Session, conference: CaseConference, issue: Issue) -> Card:
+    requester = session.get(Person, conference.requested_by_id)
+    return conference_card(conference, issue, requester.display_name if requester else "")
+
+
+def status(ctx: Ctx, conference: CaseConference) -> Reply:
+    """``/opss status CC-2026-0001``: the conference's card as it stands (held, with its
+    outcome, once recorded). A conference of a declared incident is seen by those who may
+    see the incident."""
+    issue = ctx.session.get(Issue, conference.issue_id)
+    assert issue is not None
+    incident = repo.incident_for_issue(ctx.session, issue.id)
+    if incident is not None:
+        require_read(ctx, incident)
+    return Reply(card=card_of(ctx.session, conference, issue))
 
 
 def conference_card(conference: CaseConference, issue: Issue, requested_by: str) -> Card:

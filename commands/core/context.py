@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -90,14 +91,29 @@ class UserError(Exception):
         self.field = field
 
 
-class PermissionRefused(Exception):
-    """Refusals say who may act; the engine audits them after rolling the command back."""
+# A "who" with a clause of its own ("IMT, who develop the plan (3.27)") closes it with a comma
+# before "may"; one that carries its own closing comma already keeps it.
+_CLAUSE = re.compile(r", (who|for|once|one|each)\b")
 
-    def __init__(self, action: str, who_may: str, entity_ref: str = "") -> None:
-        super().__init__(f"Only {who_may} may {action}.")
+
+def refusal_sentence(who_may: str, action: str) -> str:
+    """ "Only … may …." as a sentence, whatever clause ``who_may`` carries."""
+    comma = "," if _CLAUSE.search(who_may) and not who_may.endswith(",") else ""
+    return f"Only {who_may}{comma} may {action}."
+
+
+class PermissionRefused(Exception):
+    """Refusals say who may act; the engine audits them after rolling the command back.
+    ``why``: for someone who holds the role but may not act now, the sentence saying why,
+    said instead of who may."""
+
+    def __init__(self, action: str, who_may: str, entity_ref: str = "", why: str = "") -> None:
+        self.message = why or refusal_sentence(who_may, action)
+        super().__init__(self.message)
         self.action = action
         self.who_may = who_may
         self.entity_ref = entity_ref
+        self.why = why
 
 
 @dataclass(frozen=True)
@@ -151,6 +167,9 @@ class Options:
     clock_movable: bool = False
     # When the weekly management-information summary is posted to IMT (None: never).
     mi_summary: Weekly | None = DEFAULT_WEEKLY
+    # The surfaces whose messenger writes to a person directly (the workspace has no direct
+    # messages): a closed incident's records are sent there to the person who asked.
+    direct_messages: frozenset[str] = frozenset({"slack", "teams"})
     # Where the workspace's dashboard is served for other surfaces' links (OPSS_PUBLIC_URL when
     # the workspace is served there); None: no link outside the workspace itself.
     dashboard_url: str | None = None
@@ -331,10 +350,22 @@ class Ctx:
             self._closed[key] = incident is not None and incident.status == Status.CLOSED
         return self._closed[key]
 
-    def file(self, conversation: str, document_id: int, title: str, filename: str) -> None:
-        """Queue a file (a stored ``Document``) to be posted in the conversation."""
-        conversation = self._open_conversation(conversation)
-        self._enqueue(None, conversation, outbox.Upload(document_id, title, filename), None)
+    def file(self, conversation: str, document_id: int, title: str, filename: str) -> str:
+        """Queue a record (a stored ``Document``) for its incident's own conversation, whose
+        people may all read it, and say where it went: ``"channel"``. Never to a wider one:
+        once that conversation is archived the channel a command came from may be public, so
+        the record goes to the person who asked alone, written to directly where this surface
+        can (``"direct"``: Slack's DM, Teams' personal chat), else nowhere (``""``: the caller
+        gives it to them on its reply, ``commands/records/export.py``)."""
+        upload = outbox.Upload(document_id, title, filename)
+        if not self._archived(conversation):
+            self._enqueue(None, conversation, upload, None)
+            return "channel"
+        if self.surface in self.options.direct_messages:
+            key = ConversationKey.of_person(self.surface, self.person.id)
+            outbox.queue(self.session, key, upload, self.now)
+            return "direct"
+        return ""
 
     def archive(self, conversation: str) -> None:
         """Queue the archiving of a channel; queued last, after the posts that precede it."""

@@ -476,15 +476,18 @@ class Engine:
                 entity_type="permission",
                 entity_ref=exc.entity_ref,
                 before=None,
-                after={"action": exc.action, "who_may": exc.who_may, "held": actor.describe()},
+                after={
+                    "action": exc.action,
+                    "who_may": exc.who_may,
+                    "held": actor.describe(),
+                    **({"why": exc.why} if exc.why else {}),
+                },
                 surface=who.surface,
                 channel=who.channel,
             )
         log.info("refused %s to %s", exc.action, actor.name)
-        return Reply(
-            text=f"Only {exc.who_may} may {exc.action}. You hold: {actor.describe()}.",
-            ok=False,
-        )
+        held = "" if exc.why else f" You hold: {actor.describe()}."
+        return Reply(text=exc.message + held, ok=False)
 
 
 @dataclass(frozen=True)

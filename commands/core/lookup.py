@@ -56,6 +56,11 @@ def find_subject(ctx: Ctx, text: str) -> tuple[str, Issue | Incident]:
     """An issue or an incident by reference; an incident only for those who may see it."""
     session = ctx.session
     parsed = parse_reference(text)
+    if parsed is not None and parsed[0] == "conference":
+        raise UserError(
+            f"{parsed[1]} is a case conference; this takes an issue (ISS-2026-0001) or an "
+            f"incident (INC-2026-001). /opss status {parsed[1]} shows the conference."
+        )
     if parsed is None or parsed[0] not in {"issue", "incident"}:
         raise UserError(
             f"'{text}' is not a reference; issues look like ISS-2026-0001 and incidents like "

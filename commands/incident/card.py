@@ -20,7 +20,7 @@ from commands.issue.card import ladder_position, visited_stages
 from commands.notification.records import risk_fact
 from rules import impact
 from rules.lifecycle import Stage
-from rules.stand_down import LEVEL_LABELS, STATUS_LABELS
+from rules.stand_down import LEVEL_LABELS, STATUS_LABELS, Status
 from rules.timeparse import show
 from storage import repositories as repo
 from storage.models import Incident
@@ -36,7 +36,13 @@ def incident_card(session: Session, incident: Incident) -> Card:
     facts += standing.summary_facts(session, incident)
     facts += at_a_glance(session, incident)
     if incident.overall_impact:
-        facts.append(("Response level", impact.Level(incident.overall_impact).label))
+        level = impact.Level(incident.overall_impact).label
+        if incident.status == Status.DE_ESCALATED:  # says so, lest it read as the level now
+            level += (
+                ", as last rated (de-escalation lowers the command level; "
+                f"/opss level {incident.reference} changes this)"
+            )
+        facts.append(("Response level", level))
     # Who holds what: the groups mobilised with their chairs, then the incident's roles.
     facts += holders_facts(session, incident)
     warning = ""
@@ -77,11 +83,11 @@ def incident_card(session: Session, incident: Incident) -> Card:
     ref = incident.reference
     closed = incident.closed_at is not None
     return Card(
-        title=f"{'EXERCISE · ' if incident.exercise else ''}{ref} · {incident.title}",
+        # An exercise's card says EXERCISE once, in the banner ``exercise`` draws.
+        title=f"{ref} · {incident.title}",
         subtitle=f"Closed incident · closed {show(incident.closed_at)}"
         if incident.closed_at is not None
         else "Declared incident",
-        badges=("EXERCISE",) if incident.exercise else (),
         facts=tuple(facts),
         ladder=ladder_position(Stage.DECLARED, None, visited_stages(session, incident.issue)),
         actions=(

@@ -339,6 +339,7 @@ def approve(ctx: Ctx, args: Args) -> Reply:
             f"approve the de-escalation of {incident.reference}",
             allowed.who_may,
             incident.reference,
+            why=allowed.why,
         )
     plan.approvals = [
         *plan.approvals,

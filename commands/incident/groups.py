@@ -279,7 +279,7 @@ def groups_card(ctx: Ctx, incident: Incident) -> Card:
     return Card(
         title=f"Command and control · {ref}",
         subtitle="Groups mobilised and who holds which role (plan 3.3-3.20)",
-        facts=tuple(facts) or (("None", "No group is mobilised."),),
+        facts=tuple(facts) or (("", "No group is mobilised."),),
         actions=(
             Button("Mobilise or change a group", f"/opss group {ref} open"),
             Button("Name a role", f"/opss role {ref}"),

@@ -222,8 +222,8 @@ def open_incident(
     record_decision(
         ctx,
         kind="declaration",
-        what=f"Declare incident {reference}: {incident.title}"
-        + (" (EXERCISE)" if exercise else ""),
+        # Not "(EXERCISE)" in its words: the incident is marked, so is every card and record.
+        what=f"Declare incident {reference}: {incident.title}",
         rationale=rationale,
         decided_by=ctx.person.display_name,
         group=group,

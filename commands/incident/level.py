@@ -245,7 +245,8 @@ def _awaited(ctx: Ctx, incident: Incident, lowering: Mapping[str, Any]) -> str:
     team = standing.team_of(incident)
     if Approver.TCG_CHAIR not in given:
         return f"the TCG chair ({standing.display(ctx.session, team.tcg_chair)})"
-    return f"IMT ({stand_down.imt_who(team)})"
+    lead = f"the incident's IMT lead, {team.called(team.imt_lead)}, " if team.imt_lead else ""
+    return f"IMT ({lead}{'or ' if lead else ''}the Head of IMT)"
 
 
 def _propose_lowering(ctx: Ctx, incident: Incident, new: impact.Level, v: LevelValues) -> Reply:
@@ -341,8 +342,9 @@ def _pending(ctx: Ctx, args: Args, verb: str) -> tuple[Incident, dict[str, Any]]
     lowering = incident.level_lowering
     if not lowering:
         raise UserError(
-            f"{incident.reference} has no lowering of its level awaiting approval; propose one "
-            f"with /opss level {incident.reference} <level> --rationale .. --scg .. ({verb})."
+            f"{incident.reference} has no lowering of its level awaiting approval, so there is "
+            f"nothing to {verb}; propose one with /opss level {incident.reference} <level> "
+            "--rationale .. --scg .."
         )
     return incident, dict(lowering)
 
@@ -357,6 +359,7 @@ def approve(ctx: Ctx, args: Args) -> Reply:
             f"approve lowering the level of {incident.reference}",
             allowed.who_may,
             incident.reference,
+            why=allowed.why,
         )
     lowering["approvals"] = [*lowering["approvals"], _approval_row(ctx, role, allowed.basis)]
     names = {a["role"]: a["name"] for a in lowering["approvals"]}

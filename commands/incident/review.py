@@ -468,9 +468,11 @@ def sign_off(ctx: Ctx, incident: Incident) -> Reply:
     kept = export.keep(ctx, incident, export.review_documents(ctx, incident))
     text = (
         f"Review of {incident.reference} signed off by {ctx.person.display_name}. Its report "
-        f"is kept: {', '.join(kept)}, posted "
-        f"{export.where_said(ctx, incident)}."
+        f"is kept: {', '.join(kept.names)}"
     )
     card = review_card(ctx, incident, review)
-    ctx.post(incident.channel_key, text, card)
-    return Reply(text=text, card=card, ephemeral=False)
+    ctx.post(incident.channel_key, text + ".", card)
+    if kept.posted:
+        return Reply(text=f"{text}, {kept.where()}.", card=card, ephemeral=False)
+    # The report's links are for the person signing off alone; the card is in the channel.
+    return Reply(text=f"{text}, {kept.where()}.", card=kept.card(incident))

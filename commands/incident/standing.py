@@ -7,8 +7,10 @@ replace that source where they exist.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from cards.model import Action as Button
 from commands.core.context import Ctx, UserError
@@ -34,7 +36,16 @@ def load(ctx: Ctx, reference: str | None, verb: str, what: str) -> Incident:
 
 
 def team_of(incident: Incident) -> CommandTeam:
-    return CommandTeam.of(incident.command_team)
+    """The incident's named people, with their names as people read them (one query)."""
+    team = CommandTeam.of(incident.command_team)
+    session = object_session(incident)
+    named = [n for n in (team.imt_lead, team.tcg_chair, team.scg_chair) if n]
+    if session is None or not named:
+        return team
+    rows = session.execute(
+        select(Person.name, Person.display_name).where(Person.name.in_(named))
+    ).tuples()
+    return replace(team, names=tuple((n, shown) for n, shown in rows))
 
 
 def status_of(incident: Incident) -> Status:

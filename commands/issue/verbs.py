@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commands.conference import status as any_status
 from commands.core.registry import Line, Sub, Verb
 from commands.incident import closure
 from commands.issue import assessment, direct_escalation, issues, ladder
@@ -98,7 +99,7 @@ VERBS: tuple[Verb, ...] = (
     ),
     Verb(
         "status",
-        run=issues.status,
-        lines=(Line("Finding things", "status <ISS or INC>", "the summary card"),),
+        run=any_status.status,
+        lines=(Line("Finding things", "status <ISS, INC or CC>", "the summary card"),),
     ),
 )

@@ -284,7 +284,7 @@ def register_card(
             else "Open notifications by due date, overdue first "
             "(exercises apart: /opss notifications exercise)"
         ),
-        facts=tuple(facts) or (("None", "No notification is open."),),
+        facts=tuple(facts) or (("", "No notification is open."),),
         actions=(Action("All notifications", "/opss notifications all"),)
         if include_sent is False and len(rows) == shown and not exercise
         else (),
@@ -295,5 +295,5 @@ def register_card(
 def register(ctx: Ctx, args: Args) -> Reply:
     words = [w.lower() for w in args.words]
     card = register_card(ctx, include_sent="all" in words, exercise="exercise" in words)
-    count = sum(1 for k, _ in card.facts if k != "None")
+    count = sum(1 for k, _ in card.facts if k)
     return Reply(text=f"{count} notification{'s' if count != 1 else ''}.", card=card)

@@ -44,7 +44,7 @@ def home_cards(ctx: Ctx) -> list[Card]:
             title="Your open actions",
             subtitle=f"{mine.describe()} open" if mine.total else "",
             facts=tuple(action_item(a, ctx) for a in mine.rows)
-            or (("None", "No action is assigned to you."),),
+            or (("", "No action is assigned to you."),),
             actions=tuple(
                 Action(f"Done {a.reference}", f"/opss done {a.reference}") for a in mine.rows[:5]
             )
@@ -65,7 +65,7 @@ def home_cards(ctx: Ctx) -> list[Card]:
             title="Open incidents",
             subtitle=f"{incidents.describe()} open" if incidents.total else "",
             facts=tuple(incident_item(i) for i in incidents.rows)
-            or (("None", "No incident is open."),),
+            or (("", "No incident is open."),),
             actions=_see_all("open incidents", incidents, "/opss list --incidents"),
         ),
         register_card(ctx, shown=SHOWN),

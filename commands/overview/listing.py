@@ -508,7 +508,7 @@ def list_verb(ctx: Ctx, args: Args) -> Reply:
     card = Card(
         title=title,
         subtitle=subtitle,
-        facts=tuple(items) or (("None", "Nothing matches."),),
+        facts=tuple(items) or (("", "Nothing matches."),),
         actions=tuple(buttons),
     )
     return Reply(text=f"{title}: {subtitle}.", card=card)

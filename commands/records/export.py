@@ -4,7 +4,9 @@ audit trail (CSV), each published sitrep, the review report and the strategy (DO
 /opss export INC-2026-001 [all|decisions|timeline|sitreps|review|strategy]
 
 Files are stored with the incident (``documents``) and posted to its channel as files where
-the platform allows (Slack), or as download links (the local workspace).
+the platform allows (Slack), or as download links (the local workspace). Only those who may
+read the incident make them, and they are posted nowhere wider than its own channel: once that
+is archived, the reply gives them to the person who asked alone, as one-time links.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import or_, select
 
 from cards import text as rich
+from cards.model import Card
 from commands.core.access import require_read
 from commands.core.args import Args
 from commands.core.context import Ctx, Reply, UserError
@@ -22,7 +25,7 @@ from commands.incident.forms import GROUP_LABELS
 from commands.incident.lessons import lesson_line, lessons_of
 from commands.incident.plans import current_strategy
 from commands.incident.strategy import DEADLINES, EQUALITY, HEADINGS
-from commands.records import documents
+from commands.records import documents, downloads
 from commands.records.documents import CSV, DOCX, PDF, Report
 from commands.records.timeline import TimelineEvent, describe, people_names
 from commands.sitrep.sitreps import _stored_section as stored_section
@@ -445,9 +448,47 @@ BUILDERS = {
 # Keeping and posting ------------------------------------------------------------------------
 
 
-def keep(ctx: Ctx, incident: Incident, built: list[Built]) -> list[str]:
-    """Store each file with the incident and post it to the incident's conversation."""
-    names = []
+@dataclass(frozen=True)
+class Kept:
+    """Records stored with the incident, and where they went: posted in the incident's own
+    conversation, or (its channel archived) given to the person who asked alone, as one-time
+    links (``links``) on the reply that only they see."""
+
+    names: tuple[str, ...]
+    posted: bool  # in the incident's own channel
+    links: tuple[tuple[str, str], ...] = ()
+    direct: bool = False  # sent to the person who asked, in their direct messages
+
+    def where(self) -> str:
+        """Where the files are, in words for the reply."""
+        if self.posted:
+            return "posted in the incident's channel"
+        where = (
+            "sent to you alone, in your direct messages" if self.direct else "for you alone, below"
+        )
+        return f"{where} (the incident's channel is archived, and a record is posted nowhere wider)"
+
+    def card(self, incident: Incident) -> Card | None:
+        if not self.links:
+            return None
+        return Card(
+            title=f"Records of {incident.reference}",
+            subtitle=f"These links are for you alone: each works once, within {LINK_MINUTES} "
+            "minutes.",
+            links=self.links,
+            exercise=incident.exercise,
+        )
+
+
+LINK_MINUTES = int(downloads.VALID.total_seconds() // 60)
+
+
+def keep(ctx: Ctx, incident: Incident, built: list[Built]) -> Kept:
+    """Store each file with the incident and post it to the incident's conversation, or,
+    where that is archived, give it to the person who asked alone (``Ctx.file``)."""
+    names: list[str] = []
+    links: list[tuple[str, str]] = []
+    went: set[str] = set()
     for b in built:
         row = Document(
             incident_id=incident.id,
@@ -461,27 +502,21 @@ def keep(ctx: Ctx, incident: Incident, built: list[Built]) -> list[str]:
         )
         ctx.session.add(row)
         ctx.session.flush()
-        ctx.file(incident.channel_key, row.id, b.title, b.filename)
+        where = ctx.file(incident.channel_key, row.id, b.title, b.filename)
+        if not where:
+            links.append((f"Download {b.filename}", downloads.link(ctx, "document", str(row.id))))
+        went.add(where or "reply")
         names.append(b.filename)
+    posted = went <= {"channel"}
     if built:
         ctx.audit(
             "records.exported",
             "incident",
             incident.reference,
             None,
-            {"files": names},
+            {"files": names, "to": "incident channel" if posted else "requester"},
         )
-    return names
-
-
-def where_said(ctx: Ctx, incident: Incident) -> str:
-    """Where the incident's posts go now, in words for the reply."""
-    target = ctx.where(incident.channel_key)
-    if target == incident.channel_key:
-        return "in the incident's channel"
-    if target == ctx.options.imt_conversation:
-        return "in the IMT channel (the incident's channel is archived)"
-    return "here (the incident's channel is archived)"
+    return Kept(tuple(names), posted, tuple(links), direct="direct" in went)
 
 
 def readable_document(ctx: Ctx, document_id: int) -> Document | None:
@@ -511,13 +546,14 @@ def export(ctx: Ctx, args: Args) -> Reply:
         if not made:
             skipped.append(kind)
         built += made
-    names = keep(ctx, incident, built)
+    kept = keep(ctx, incident, built)
+    names = kept.names
     parts = []
     if names:
         plural = "s" if len(names) != 1 else ""
         parts.append(
-            f"{len(names)} file{plural} from {incident.reference}: {', '.join(names)}, posted "
-            f"{where_said(ctx, incident)}."
+            f"{len(names)} file{plural} from {incident.reference}: {', '.join(names)}, "
+            f"{kept.where()}."
         )
     if skipped:
         parts.append(
@@ -530,4 +566,4 @@ def export(ctx: Ctx, args: Args) -> Reply:
             )
             + "."
         )
-    return Reply(text=" ".join(parts))
+    return Reply(text=" ".join(parts), card=kept.card(incident))

@@ -276,7 +276,7 @@ def rhythm_card(ctx: Ctx, incident: Incident) -> Card:
     return Card(
         title=f"Battle rhythm · {incident.reference}",
         subtitle="Schedule of events (plan 3.21-3.22), London time",
-        facts=tuple(facts) or (("None", "No meetings scheduled."),),
+        facts=tuple(facts) or (("", "No meetings scheduled."),),
         actions=(
             Action("Add a meeting", f"/opss rhythm {incident.reference} add"),
             invitations.calendar_action(incident.reference),

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from cards.model import Card
@@ -72,16 +71,6 @@ def load(session: Session, incident_ids: Iterable[int], attendees: Iterable[str]
     ):
         out.strategies[strategy.incident_id] = strategy
     return out
-
-
-def group_actions(
-    actions: dict[tuple[int, str], list[Row[Any]]], incident_id: int, group: str, shown: int
-) -> list[Row[Any]]:
-    """The group's open actions; those set for no group are reviewed by the TCG (3.9-3.10)."""
-    rows = list(actions.get((incident_id, group), []))
-    if group == "tcg":
-        rows += actions.get((incident_id, ""), [])
-    return sorted(rows, key=lambda a: (a.due_at, a.reference))[:shown]
 
 
 def _names(loaded: Loaded, incident: Incident, event: RhythmEvent) -> list[str]:

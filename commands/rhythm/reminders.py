@@ -1,6 +1,7 @@
 """Meeting reminders (plan 3.21-3.22), a due source of the tick (``commands/schedule.py``):
-before each meeting of the battle rhythm, its agenda, the open actions of the group that meets,
-the decisions since its last meeting, and the group's members written to directly.
+before each meeting of the battle rhythm, its agenda, the incident's open actions (every group's,
+as the card says), the decisions since its last meeting, and the group's members written to
+directly.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from sqlalchemy import Row, true
 from cards import text as t
 from cards.model import Card
 from commands.incident import erco
+from commands.incident.forms import GROUP_LABELS
 from commands.rhythm import invitations, meetings
 from commands.rhythm.battle_rhythm import next_reminder
-from commands.schedule import SHOWN, Batch, DueSource, Fire
+from commands.schedule import Batch, DueSource, Fire, OpenActions
 from rules.firing import FireStatus
 from rules.stand_down import Status
 from rules.timeparse import show
@@ -73,7 +75,7 @@ def meeting_reminders(batch: Batch, events: list[RhythmEvent]) -> None:
                 incident,
                 p.event,
                 p.fire.due_at + lead,
-                meetings.group_actions(actions, incident.id, p.event.group, SHOWN),
+                actions[incident.id],
                 recent,
                 groups,
                 late=status == FireStatus.LATE,
@@ -92,7 +94,7 @@ def _post_reminder(
     incident: Incident,
     event: RhythmEvent,
     start: datetime,
-    actions: list[Row[Any]],
+    actions: OpenActions,
     decisions: list[Row[Any]],
     groups: meetings.Loaded,
     *,
@@ -108,14 +110,7 @@ def _post_reminder(
     if event.attendees:
         facts.append(("Attending", event.attendees))
     sections: list[tuple[str, str | t.Text]] = [("Agenda", event.agenda or "—")]
-    sections.append(
-        (
-            "Open actions",
-            t.bullets(
-                [f"{a.reference} · {a.owner} · due {show(a.due_at)}: {a.what}" for a in actions]
-            ),
-        )
-    )
+    sections.append(("Open actions", open_actions_text(actions, incident, batch.now)))
     sections.append(
         (
             f"Decisions since the last {event.name}",
@@ -138,6 +133,31 @@ def _post_reminder(
         batch.ctx(incident).tell(
             person_id, ("EXERCISE · " if incident.exercise else "") + text, card, meeting=online
         )
+
+
+def open_actions_text(actions: OpenActions, incident: Incident, now: datetime) -> t.Text:
+    """All the incident's open actions, whichever group they are set for, and says so: a
+    meeting reviews the incident's actions (3.10), not only those it set."""
+    if not actions.total:
+        return t.bullets([], empty=f"None open on {incident.reference}.")
+    overdue = f", {actions.overdue} overdue" if actions.overdue else ""
+    shown = len(actions.shown)
+    which = "soonest due first" if shown == actions.total else f"the {shown} soonest due"
+    head = f"{actions.total} open on {incident.reference}{overdue}; every group's, {which}:"
+    lines = [
+        f"{a.reference} · {a.owner} · due {show(a.due_at)}"
+        + (" · OVERDUE" if a.due_at < now else "")
+        + (f" · {group_name(a.group)}" if a.group else "")
+        + f": {a.what}"
+        for a in actions.shown
+    ]
+    return t.Text((t.Line((t.Run(head),)), *t.bullets(lines).lines))
+
+
+def group_name(group: str) -> str:
+    """A group as short as the plan names it: "TCG", not "Tactical Coordination Group (TCG)"."""
+    title = GROUP_LABELS.get(group, group)
+    return title[title.rfind("(") + 1 : -1] if title.endswith(")") else title
 
 
 def describe(event: RhythmEvent, holidays: frozenset) -> str:

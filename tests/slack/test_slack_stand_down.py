@@ -142,7 +142,7 @@ def test_standing_an_exercise_incident_down_in_slack(slack: SlackWorld) -> None:
     )
     assert "Strategic" in summary(fake, channel)
     run(slack, "olly", f"deescalate {INC} approve", f"may see {INC}")
-    run(slack, "sara", f"deescalate {INC} approve", "Only the incident's IMT lead")
+    run(slack, "sara", f"deescalate {INC} approve", "Only IMT (the incident's IMT lead")
     run(slack, "fatima", f"deescalate {INC} approve", "de-escalated to Tactical")
     fake.wait_for(lambda f: any("ACT-2026-0001" in m["text"] for m in f.messages.get(channel, [])))
     action = next(m for m in fake.messages[channel] if m["text"].startswith("EXERCISE · Action"))
@@ -235,11 +235,18 @@ def test_standing_an_exercise_incident_down_in_slack(slack: SlackWorld) -> None:
     run(slack, "ian", f"review {INC} signoff", "Only the Head of IMT (6.1)")
     run(slack, "hana", f"review {INC} signoff", "signed off by Hana Patel")
 
-    # Every record, as files posted where the command came from (the channel is archived).
-    run(slack, "sara", f"export {INC}", "files from INC-2026-001")
-    fake.wait_for(lambda f: len(files_named(f)) >= 12)
-    files = files_named(fake)
-    assert {f["channel"] for f in files.values()} == {slack.general}
+    # Every record, to Sara alone, in her direct messages with the app: the incident's channel
+    # is archived, and a record is posted nowhere wider, not in the channel the command came
+    # from (issue 20, item 4).
+    run(slack, "sara", f"export {INC}", "sent to you alone, in your direct messages")
+    sara = fake.dm(USERS["sara"])
+    fake.wait_for(lambda f: sum(x["channel"] == sara for x in f.files.values()) >= 12)
+    files = {f["filename"]: f for f in fake.files.values() if f["channel"] == sara}
+    # Nothing anywhere else but the review report, kept at sign-off, in Hana's own messages.
+    elsewhere = {(f["channel"], f["filename"]) for f in fake.files.values()} - {
+        (sara, name) for name in files
+    }
+    assert {channel for channel, _ in elsewhere} == {fake.dm(USERS["hana"])}
     assert set(files) == {
         "EXERCISE-INC-2026-001-review-report.docx",
         "EXERCISE-INC-2026-001-review-report.pdf",

@@ -454,7 +454,7 @@ def test_actions_have_an_owner_a_due_time_and_are_closed_by_their_owner(
     assert home[0].facts[0][0] == "ACT-2026-0001"
     assert not bot.cmd("olly", "done ACT-2026-0001").ok
     ok(bot.cmd("ian", "done ACT-2026-0001 --note sent"))
-    assert bot.engine.home("local", "ian", "ian")[0].facts[0][0] == "None"
+    assert bot.engine.home("local", "ian", "ian")[0].facts[0][0] == ""
     again = bot.cmd("ian", "done ACT-2026-0001")
     assert not again.ok and "already" in again.text
 

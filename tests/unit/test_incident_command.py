@@ -176,7 +176,9 @@ def test_meeting_reminders_name_the_groups_members_and_its_open_actions(
         card = reminder.payload["card"]
     assert dict(card["facts"])["Members"] == "Fatima Khan, Ian Brooks, Olly Reed"
     actions = json.dumps(dict(card["sections"])["Open actions"])
-    assert "Collect samples" in actions and "Draft SCG paper" not in actions
+    # Every group's open actions, each named with its group, and the card says so.
+    assert "2 open on INC-2026-001; every group's, soonest due first:" in actions
+    assert "TCG: Collect samples" in actions and "SCG: Draft SCG paper" in actions
     assert dict(card["sections"])["SCG strategy"].startswith("not yet recorded")
 
 

@@ -35,9 +35,7 @@ def history(bot: Driver, db: Database, clock: ManualClock) -> Driver:
 
 def refs(card: Card | None) -> list[str]:
     assert card is not None
-    return [
-        key.removeprefix("EXERCISE · ").split(" · ")[0] for key, _ in card.facts if key != "None"
-    ]
+    return [key.removeprefix("EXERCISE · ").split(" · ")[0] for key, _ in card.facts if key]
 
 
 def button(card: Card | None, title: str) -> str:

@@ -450,7 +450,7 @@ def test_plan_2_16_the_affected_ftl_with_an_scs_may_request_a_conference_before_
     reply = ok(
         bot.cmd("fatima", f'conference {ref} --when now --scs sara --background "Two fires"')
     )
-    assert "FTL (Gas and Electrical) in consultation with sara (SCS)" in reply.text
+    assert "(FTL for Gas and Electrical, in consultation with the SCS Sara Lind)" in reply.text
     assert stage_of(db, ref) == "case_conference"
 
 

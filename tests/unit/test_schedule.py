@@ -216,3 +216,68 @@ def test_rhythm_presets_come_from_configuration() -> None:
         load_presets('[[quiet]]\nname = "TCG"\ngroup = "tcg"\ndays = "fri"\nat = "10:00"\n')
     with pytest.raises(ValueError, match="days"):
         load_presets('[[standard]]\nname = "SCG"\ngroup = "scg"\ndays = "funday"\nat = "08:00"\n')
+
+
+def test_the_bird_table_reminder_lists_every_open_action_of_the_incident(
+    bot: Driver, db: Database, clock: ManualClock
+) -> None:
+    """Issue 20: the 08:15 reminder said "Open actions: none" with 5 open and 1 overdue, as it
+    listed only the actions set for the bird table. It lists them all, and says so."""
+    declare(bot)  # Monday 23 Nov 2026, 09:30 GMT
+    due = {"tcg": "2026-11-23", "scg": "2026-11-25", "": "2026-11-26", "imt": "2026-11-27"}
+    for group, day in due.items():
+        flag = f" --group {group}" if group else ""
+        ok(
+            bot.cmd(
+                "ian", f"action {INC} Task for {group or 'nobody'} --owner fatima --due {day}{flag}"
+            )
+        )
+    ok(bot.cmd("ian", f"action {INC} Brief the LAs --owner ian --due 2026-11-28 --group tcg"))
+    ok(bot.cmd("ian", "done ACT-2026-0005"))  # done: not open
+    ok(bot.cmd("ian", f"action {INC} Chase the importer --owner ian --due 2026-11-30"))
+    clock.advance(timedelta(hours=22, minutes=45, seconds=30))  # Tue 08:15:30
+    tick(db, clock, bot.engine.options)
+    with db.read() as s:
+        row = next(
+            m
+            for m in s.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.op == "post", OutboxMessage.conversation == f"incident:{INC}"
+                )
+            )
+            if m.payload["text"].startswith("Reminder: Bird table")
+        )
+        sections = {
+            h: section_text(b).plain for h, b in card_from_dict(row.payload["card"]).sections
+        }
+    lines = sections["Open actions"].splitlines()
+    assert lines[0] == "5 open on INC-2026-001, 1 overdue; every group's, soonest due first:"
+    assert [ln.split(" · ")[0] for ln in lines[1:]] == [
+        "• ACT-2026-0001",
+        "• ACT-2026-0002",
+        "• ACT-2026-0003",
+        "• ACT-2026-0004",
+        "• ACT-2026-0006",
+    ]
+    assert lines[1].endswith("· OVERDUE · TCG: Task for tcg")
+    assert "IMT: Task for imt" in lines[4] and "OVERDUE" not in lines[2]
+    assert lines[3].endswith("GMT: Task for nobody")  # set for no group
+
+
+def test_a_reminder_with_no_open_action_says_none_is_open(
+    bot: Driver, db: Database, clock: ManualClock
+) -> None:
+    declare(bot)
+    clock.advance(timedelta(minutes=30, seconds=30))  # the TCG's reminder
+    tick(db, clock, bot.engine.options)
+    with db.read() as s:
+        row = s.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.op == "post", OutboxMessage.conversation == f"incident:{INC}")
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+        assert row is not None
+        sections = {
+            h: section_text(b).plain for h, b in card_from_dict(row.payload["card"]).sections
+        }
+    assert sections["Open actions"] == "None open on INC-2026-001."

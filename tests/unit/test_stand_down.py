@@ -60,7 +60,7 @@ def test_de_escalation_needs_both_approvals_from_two_people(bot: Driver, db: Dat
     outsider = bot.cmd("olly", f"deescalate {INC} approve")
     assert not outsider.ok and f"may see {INC}" in outsider.text  # the incident is private
     senior = bot.cmd("sara", f"deescalate {INC} approve")
-    assert not senior.ok and "the TCG chair (fatima)" in senior.text
+    assert not senior.ok and "the TCG chair (Fatima Khan)" in senior.text
     imt_member = bot.cmd("ian", f"deescalate {INC} approve")
     assert not imt_member.ok  # IMT's approval is given; Ian is not the TCG chair
 

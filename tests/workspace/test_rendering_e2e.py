@@ -141,7 +141,7 @@ def test_decision_log_and_collated_sitrep_are_formatted(served: tuple[str, Drive
         hana.type("/opss clock +7h")  # 16:30: past the cut-off, the sitrep is collated
         draft = messages.filter(has_text="collated for IMT to approve").first
         hana.expect(draft).to_contain_text("Testing 40% done")
-        heading(page, draft, "Gas and Electrical (from Fatima Khan (FTL, Gas and Electrical))")
+        heading(page, draft, "Gas and Electrical (from Fatima Khan)")
         heading(page, draft, "No update received from")
         shown = lines(page, draft)
         assert "Situation: Testing 40% done" in shown

@@ -122,7 +122,7 @@ def test_raise_to_declared_incident_in_the_browser(page) -> None:  # type: ignor
     hana.form_open("Declare incident")
     # People are chosen from the people the bot knows, not typed.
     hana.field("scg_chair").locator("select").select_option("david")
-    hana.field("invite").get_by_label("Sara Lind (SCS)").check()
+    hana.field("invite").get_by_label("Sara Lind", exact=True).check()
     hana.submit_form("Declare incident")
     hana.says("declared as incident INC-2026-001")
     incident_channel = page.locator("#channels button", has_text="inc-2026-001-gas-hob-elbow")

@@ -190,7 +190,7 @@ async function loadState() {
   for (const p of s.people) {
     const o = document.createElement("option");
     o.value = p.name;
-    o.label = p.display_name;
+    o.label = p.label || p.display_name;
     dl.appendChild(o);
   }
   if (!state.channels.find((c) => c.id === state.channel)) {
