@@ -185,6 +185,12 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
         action_reminders=parse_leads(settings.action_reminders),
         mi_summary=parse_weekly(settings.mi_summary),
         dashboard_url=settings.public_url if settings.workspace_enabled else None,
+        # Slack's and Teams' messengers write to a person directly; the workspace's does not.
+        direct_messages=frozenset(
+            name
+            for name, on in (("slack", settings.slack_enabled), ("teams", settings.teams_enabled))
+            if on
+        ),
         **notification_options(settings),
     )
     if settings.partners_file:

@@ -167,9 +167,10 @@ class Options:
     clock_movable: bool = False
     # When the weekly management-information summary is posted to IMT (None: never).
     mi_summary: Weekly | None = DEFAULT_WEEKLY
-    # The surfaces whose messenger writes to a person directly (the workspace has no direct
-    # messages): a closed incident's records are sent there to the person who asked.
-    direct_messages: frozenset[str] = frozenset({"slack", "teams"})
+    # The surfaces whose messenger writes to a person directly, as the app sets them up
+    # (bot/app.py): a closed incident's records are sent there to the person who asked;
+    # elsewhere they are links on the reply only the asker sees.
+    direct_messages: frozenset[str] = frozenset()
     # Where the workspace's dashboard is served for other surfaces' links (OPSS_PUBLIC_URL when
     # the workspace is served there); None: no link outside the workspace itself.
     dashboard_url: str | None = None

@@ -6,6 +6,7 @@ the third, due after the restart, shows the scheduler ran on without repeating e
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from bot.app import GENERAL_CHANNEL
 from bot.workspace.messenger import LocalMessenger
 from commands.core.clock import ManualClock
-from storage.models import ChannelBinding, ExerciseInject, Firing
+from storage.models import ChannelBinding, ExerciseInject, Firing, LocalMessage
 from tests.conftest import START, Driver, make_db, seeded_engine
 from tests.fakes.processes import BotProcess, set_clock, wait_until
 from tests.fakes.steps import declare, ok
@@ -81,10 +82,17 @@ def test_each_inject_is_posted_once_across_a_sigkill_and_restart(tmp_path: Path)
         second.stop()
 
     assert messages(db, f"of {EXR}:") == [
-        f"EXERCISE · Inject 1 of {EXR}: First call from the press",
-        f"EXERCISE · Inject 2 of {EXR}: Second call (late: due Mon 23 Nov 2026 10:45 GMT)",
-        f"EXERCISE · Inject 3 of {EXR}: Third",
+        f"Inject 1 of {EXR}: First call from the press",
+        f"Inject 2 of {EXR}: Second call (late: due Mon 23 Nov 2026 10:45 GMT)",
+        f"Inject 3 of {EXR}: Third",
     ]
+    with db.read() as s:  # each marked EXERCISE once, by its card's banner
+        cards = [
+            json.dumps(m.card)
+            for m in s.scalars(select(LocalMessage).order_by(LocalMessage.id))
+            if f"of {EXR}:" in m.text
+        ]
+    assert len(cards) == 3 and all(c.count("EXERCISE") == 1 for c in cards), cards
     with db.read() as s:
         firings = s.scalars(
             select(Firing).where(Firing.source.like("inject:%")).order_by(Firing.due_at)
