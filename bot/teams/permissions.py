@@ -25,6 +25,7 @@ class Permission:
     calls: tuple[str, ...]  # the Graph requests it allows, as the bot makes them
     why: str
     instead: str  # the least-privilege alternative, and why the bot does not use it
+    setting: str = ""  # the setting that switches its use on, if it is not always needed
 
 
 PRIVATE: frozenset[Mode] = frozenset({"private"})
@@ -97,6 +98,29 @@ PERMISSIONS: tuple[Permission, ...] = (
         "none narrower; without it the channel stays open and its closing post says the "
         "incident is closed",
     ),
+    Permission(
+        "Files.ReadWrite.All",
+        "application",
+        BOTH,
+        (
+            "GET /v1.0/teams/{team}/channels/{channel}/filesFolder",
+            "PUT /v1.0/drives/{drive}/items/{folder}:/{name}:/content",
+        ),
+        "put the records taken away in the incident channel's files folder",
+        "Sites.Selected, with write access granted on the incident team's site alone; "
+        "without either, a Download button gives each reader a link of their own",
+        setting="TEAMS_CHANNEL_FILES",
+    ),
+    Permission(
+        "OnlineMeetings.ReadWrite.All",
+        "application",
+        BOTH,
+        ("POST /v1.0/users/{organizer}/onlineMeetings/createOrGet",),
+        "make the Teams meeting a reminder or a case conference links to, as the organizer",
+        "none narrower; an application access policy limits it to the organizer's meetings, "
+        "and without it reminders carry no join link",
+        setting="TEAMS_MEETING_ORGANIZER",
+    ),
 )
 
 
@@ -110,5 +134,12 @@ def resource_specific() -> list[dict[str, str]]:
 
 
 def application(mode: Mode) -> list[str]:
-    """What an administrator grants the app registration for ``mode``."""
-    return [p.name for p in PERMISSIONS if p.kind == "application" and mode in p.modes]
+    """What an administrator grants the app registration for ``mode``, always needed."""
+    return [
+        p.name for p in PERMISSIONS if p.kind == "application" and mode in p.modes and not p.setting
+    ]
+
+
+def optional() -> list[Permission]:
+    """What is granted only where a setting switches its use on."""
+    return [p for p in PERMISSIONS if p.setting]

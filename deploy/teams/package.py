@@ -225,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             "grants them to the app registration, with admin consent): "
             + ", ".join(permissions.application(mode))
         )
+    for p in permissions.optional():
+        print(f"With {p.setting} set, also: {p.name} ({p.kind}; or {p.instead})")
     return 0
 
 

@@ -24,6 +24,7 @@ import pypdf
 
 from bot.teams import files
 from tests.fakes.fake_teams import FakeConnector
+from tests.fakes.graph_permissions import permissions_used
 from tests.fakes.teams_world import (
     CHANNEL_NAME,
     ORGANIZER,
@@ -138,6 +139,7 @@ def test_with_the_channels_files_granted_the_file_is_in_the_channel(
     assert INC in pdf_text(stored[f"{INC}-decision-log.pdf"])
     puts = [c for c in world.graph.calls if c.method == "PUT"]
     assert all(c.body["query"] == {"@microsoft.graph.conflictBehavior": "replace"} for c in puts)
+    assert "Files.ReadWrite.All" in permissions_used(world.graph.calls, "private")
     world.said(channel, "decision-log.docx (")
     opened = [
         open_urls(a["content"])
@@ -254,6 +256,7 @@ def test_a_reminder_carries_its_invitation_and_its_teams_meeting(
     assert {c.path for c in made} == {f"/v1.0/users/{ORGANIZER}/onlineMeetings/createOrGet"}
     for_tcg = [c for c in made if c.body["subject"].startswith("TCG")]
     assert {c.body["externalId"] for c in for_tcg} == {key}  # every copy, one meeting
+    assert "OnlineMeetings.ReadWrite.All" in permissions_used(made, "private")
 
     # Its Add to calendar button: Ian's own link, in his chat, to the TCG's invitation.
     (press,) = [a for a in card["actions"] if a.get("title") == "Add to calendar"]
