@@ -366,3 +366,11 @@ def refused_after_closure(status: Status, verb: str, reference: str, closed: str
         f"and review stay open until the review is signed off: /opss lesson {reference}, "
         f"/opss review {reference}."
     )
+
+
+def with_consultation(rationale: str, scg: str) -> str:
+    """A lowering's or de-escalation's rationale with the SCG's consultation after it, as its
+    own sentence in the decision log (3.26)."""
+    said = rationale.strip()
+    stop = "" if not said or said.endswith((".", "!", "?")) else "."
+    return f"{said}{stop} SCG consultation: {scg.strip()}".strip()

@@ -385,7 +385,7 @@ def _take_effect(ctx: Ctx, incident: Incident, plan: DeEscalation) -> Reply:
         kind="de_escalation",
         what=f"De-escalate {incident.reference} from {LEVEL_LABELS.get(plan.from_level)} to "
         f"{LEVEL_LABELS[plan.to_level]}",
-        rationale=f"{plan.rationale} SCG consultation: {plan.scg_consultation}",
+        rationale=stand_down.with_consultation(plan.rationale, plan.scg_consultation),
         decided_by=f"IMT ({names[Approver.IMT]}) and the TCG chair ({names[Approver.TCG_CHAIR]}),"
         " in consultation with the SCG",
         group="imt",

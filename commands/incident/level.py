@@ -378,7 +378,7 @@ def approve(ctx: Ctx, args: Args) -> Reply:
         ctx,
         incident,
         new,
-        rationale=f"{lowering['rationale']} SCG consultation: {lowering['scg']}",
+        rationale=stand_down.with_consultation(lowering["rationale"], lowering["scg"]),
         decided_by=f"IMT ({names[Approver.IMT]}) and the TCG chair "
         f"({names[Approver.TCG_CHAIR]}), in consultation with the SCG (3.26)",
     )

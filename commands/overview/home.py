@@ -55,7 +55,7 @@ def home_cards(ctx: Ctx) -> list[Card]:
             subtitle=f"{ctx.person.display_name}: {ctx.actor.describe()}"
             + (f" · {waiting.describe()} issues" if waiting.total else ""),
             facts=tuple(issue_item(i, steps.get(i.id)) for i in waiting.rows)
-            or (("Nothing", "No issue is waiting on you."),),
+            or (("", "No issue is waiting on you."),),
             actions=tuple(
                 Action(i.reference, f"/opss status {i.reference}") for i in waiting.rows[:5]
             )
@@ -82,7 +82,11 @@ def home_card(ctx: Ctx) -> Card:
     for card in cards:
         subtitle = card.subtitle.removeprefix(who).lstrip(" ·")  # said once, under the title
         heading = f"{card.title} · {subtitle}" if subtitle else card.title
-        lines = tuple(t.bullet(t.bold(f"{label}: "), value) for label, value in card.facts)
+        # A fact with no label (an empty list's sentence) is its sentence alone.
+        lines = tuple(
+            t.bullet(t.bold(f"{label}: "), value) if label else t.bullet(value)
+            for label, value in card.facts
+        )
         sections.append((heading, t.Text(lines)))
         sections.extend(card.sections)
     actions = [a for c in cards for a in c.actions]

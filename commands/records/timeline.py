@@ -18,7 +18,7 @@ from commands.conference.forms import OUTCOMES
 from commands.incident.forms import GROUP_LABELS
 from rules.command_and_control import INCIDENT_ROLES
 from rules.conferences import CONFERENCE_STATUS_LABELS
-from rules.impact import Level
+from rules.impact import NOT_APPLICABLE, Level
 from rules.lifecycle import STAGE_LABELS
 from rules.stand_down import LEVEL_LABELS, STATUS_LABELS
 from rules.timeparse import show
@@ -88,6 +88,8 @@ _WORDS: dict[str, str] = {
     **INCIDENT_ROLES,
     **{c.value: c.title for c in OUTCOMES},
     **{level.name: level.label for level in Level},
+    NOT_APPLICABLE: "not applicable",  # an impact indicator rated N/A
+    NOT_APPLICABLE.upper(): "not applicable",
     "open": "open",
     "done": "done",
     "handed_over": "handed over",

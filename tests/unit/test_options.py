@@ -177,4 +177,4 @@ def test_incident_options_store_as_typed(bot: Driver, eq: bool) -> None:
     ok(bot.cmd("fatima", f"level {INC} approve"))
     with bot.engine.db.read() as s:
         rationales = list(s.scalars(select(Decision.rationale)))
-    assert "Recall 90%-Complete: Wales SCG consultation: SCG-Chair: Agreed 10:00" in rationales
+    assert "Recall 90%-Complete: Wales. SCG consultation: SCG-Chair: Agreed 10:00" in rationales

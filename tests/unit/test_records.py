@@ -7,7 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import os
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import docx
@@ -20,6 +21,7 @@ from cards.annex_forms import ANNEXES
 from commands.core.clock import ManualClock
 from commands.core.due import tick
 from commands.records.documents import CLASSIFICATION, MARKING_LINE, Report, pdf_bytes
+from commands.records.timeline import describe
 from rules.channels import incident_channel_name
 from rules.deadlines import Kind
 from rules.stand_down import REVIEW_ASPECTS
@@ -219,12 +221,27 @@ def test_the_timeline_reads_as_plain_sentences_with_peoples_names(
         assert "FTL assessment" in text and "Case conference" in text
         for code in ("ftl_assessment", "incident.declared", '{"', "hana ", "case_conference"):
             assert code not in text, code
+        assert not re.findall(r"\b[A-Z]+_[A-Z_]+\b|\b[a-z]+_[a-z_]+\b", text)  # no codes
     assert_headed(pages, "Mon 23 Nov 2026", True)
     assert_properties(kept[f"{stem}.pdf"].content, "pdf", f"Timeline · {INC}", "Hana Patel")
     rows = list(csv.DictReader(io.StringIO(kept[f"{stem}.csv"].content.decode("utf-8-sig"))))
     assert {"when", "who", "what happened", "details"} <= set(rows[0])
     assert "Hana Patel" in {r["who"] for r in rows}
     assert not any("{" in r["details"] for r in rows)
+
+
+def test_an_indicator_rated_not_applicable_reads_so_in_the_timeline() -> None:
+    event = describe(
+        datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
+        "Ian Brooks",
+        "issue.assessed",
+        "ISS-2026-0001",
+        None,
+        {"ratings": {"non_compliance": "NOT_APPLICABLE", "public_safety": "HIGH"}},
+        {},
+    )
+    assert "non compliance: not applicable" in event.details
+    assert "NOT_APPLICABLE" not in event.details
 
 
 def test_sitrep_and_review_reports_hold_every_section_and_every_character(

@@ -23,8 +23,9 @@ from tests.conftest import IMT_CHANNEL, Driver
 from tests.fakes.stand_down import de_escalate, open_actions, plan
 from tests.fakes.steps import INC, call_conference, declare, ok, publish_sitrep, to_stage
 
-# A parenthesised phrase said twice, a parenthesis closed twice, a list that says "None:".
-DOUBLED = re.compile(r"(\([^()]+\))\s*\1|\)\)|\bNone: ")
+# A parenthesised phrase said twice, a parenthesis closed twice, a list that says "None:" or
+# "Nothing:", a line or bullet that starts with the colon of a label it does not have.
+DOUBLED = re.compile(r"(\([^()]+\))\s*\1|\)\)|\b(None|Nothing): |(^|\n|• ): ")
 
 
 class Said:
@@ -66,6 +67,8 @@ def test_no_reply_or_post_of_a_lifecycle_doubles_a_phrase_or_says_none(
     said.cmd("ian", "status CC-2026-0001")
     said.cmd("olly", "list")
     said.cmd("ian", "list --actions")
+    said.cmd("ian", "home")
+    said.cmd("tom", "home")  # nothing waiting, assigned or open for him: each list empty
     said.cmd("ian", f"rhythm {INC}")
     said.cmd("ian", f"group {INC}")
     publish_sitrep(bot, db, clock)

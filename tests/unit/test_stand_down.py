@@ -84,7 +84,7 @@ def test_de_escalation_needs_both_approvals_from_two_people(bot: Driver, db: Dat
         ).all()
     assert any("Monitor complaints" in w for w in what) and len(what) == 2
     assert sorted(meetings) == ["Monitoring group", "SCG", "TCG"]
-    assert decision is not None and "SCG consultation: David Osei" in decision.rationale
+    assert decision is not None and ". SCG consultation: David Osei" in decision.rationale
     assert "Hana Patel" in decision.decided_by and "Fatima Khan" in decision.decided_by
     assert len(refused) == 4  # each refusal is audited
 
