@@ -29,7 +29,7 @@ ISS = "ISS-2026-0001"
 KINDS = (
     "Welcome to the OPSS incident bot",
     "ISS-2026-0001 · ",  # the issue
-    "Case conference CC-2026-0001",
+    # (The demo's case conference is held by then: its card has no buttons left.)
     "Declared incident",  # the incident's pinned card
     "Decision log · INC-2026-001",
     "Battle rhythm · INC-2026-001",
