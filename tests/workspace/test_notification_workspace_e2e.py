@@ -119,9 +119,7 @@ def test_notification_from_risk_to_exported_form(raised: tuple[str, str]) -> Non
         fatima.says(f"Annex II for {NOT} saved. No blank boxes")
 
         fatima.type(f"/opss notify {NOT} sent")
-        fatima.says(
-            f"{NOT} marked sent by Fatima Khan on Fri 4 Dec 2026 \\(after its due date\\)"
-        )
+        fatima.says(f"{NOT} marked sent by Fatima Khan on Fri 4 Dec 2026 \\(after its due date\\)")
         page.locator("#channels button", has_text="opss").first.click()
         for message in messages.all():  # box 27 is nowhere in a channel
             assert SECRET not in message.inner_text()
