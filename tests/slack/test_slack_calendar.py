@@ -147,22 +147,27 @@ def test_a_case_conference_card_carries_its_invitation(slack: SlackWorld) -> Non
     declare(bot, "--level tactical")
     slack.bot.outbox.kick()
 
-    def conference_card(f: Any) -> dict[str, Any] | None:
+    def invitation(f: Any) -> tuple[str, dict[str, Any]] | None:
+        # The invitee's own copy: the channel's copies lose their buttons once the
+        # conference is held, which the declaration does at once.
         return next(
             (
-                m
-                for m in f.messages.get(slack.general, [])
+                (channel, m)
+                for channel, posted in f.messages.items()
+                if channel.startswith("D")
+                for m in posted
                 if "Case conference CC-2026-0001" in m["text"] and buttons(m)
             ),
             None,
         )
 
-    fake.wait_for(conference_card)
-    card = conference_card(fake)
-    assert card is not None
+    fake.wait_for(invitation)
+    found = invitation(fake)
+    assert found is not None
+    dm, card = found
+    assert dm == fake.dm(USERS["sara"]), "the invitee is told in their own DM"
     (add,) = [b for b in buttons(card) if b["text"]["text"] == "Add to calendar"]
-    # The copy where it was called keeps its button (IMT's is edited as it is held).
-    links = links_replied(slack, "david", slack.general, add["value"], "Calendar invitation for")
+    links = links_replied(slack, "sara", dm, add["value"], "Calendar invitation for")
     cal = fetch(slack, links["Case conference CC-2026-0001"])
     (event,) = cal.walk("VEVENT")
     assert cal["METHOD"] == "REQUEST" and event["SEQUENCE"] == 0

@@ -191,11 +191,9 @@ def test_at_420_px_no_cards_button_runs_past_the_edge(served: tuple[str, Any]) -
         for i, name in enumerate(names):
             if i:  # the general channel keeps the replies: it is looked at first, as it is
                 channels.nth(i).click()
-                page.wait_for_function(
-                    "name => document.querySelector('#channel-name').innerText.includes(name)",
-                    arg=name.split(" ", 1)[-1].split("·")[-1].strip()[:20],
-                )
-                page.wait_for_timeout(300)  # every message of the channel rendered
+                shown = channels.nth(i).get_attribute("data-channel")
+                # Set once every message of that channel is rendered.
+                page.wait_for_selector(f'#messages[data-channel="{shown}"]', state="attached")
             for card in page.evaluate(CARDS):
                 seen.setdefault(card["title"], card["buttons"])
             outside = page.evaluate(OUTSIDE, width)

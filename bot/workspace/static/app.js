@@ -138,10 +138,12 @@ function selectChannel(id) {
   clearMessages();
   localStorage.setItem("opss-channel", id);
   renderChannels();
-  refresh();
+  // After any refresh already under way, which may have fetched the channel just left.
+  refresh(true);
 }
 
 function clearMessages() {
+  delete $("messages").dataset.channel;
   for (const li of [...$("messages").children]) if (li.id !== "welcome") li.remove();
 }
 
@@ -203,10 +205,13 @@ async function loadState() {
 }
 
 async function loadMessages() {
-  if (!state.channel) return;
-  const res = await fetch(`/api/channels/${state.channel}/messages?user=${encodeURIComponent(state.user)}`);
+  const { channel, user } = state;
+  if (!channel) return;
+  const res = await fetch(`/api/channels/${channel}/messages?user=${encodeURIComponent(user)}`);
   if (!res.ok) return;
   const data = await res.json();
+  // The person moved to another channel (or name) while this was fetched: not shown.
+  if (channel !== state.channel || user !== state.user) return;
   $("channel-name").textContent = (data.channel.private ? "🔒 " : "# ") + data.channel.name;
   $("channel-topic").textContent = data.channel.topic;
   const closed = $("channel-closed");
@@ -245,6 +250,8 @@ async function loadMessages() {
       li.scrollIntoView();
     }
   }
+  // Which channel the list now shows in full (tests wait on it).
+  $("messages").dataset.channel = data.channel.name;
 }
 
 function renderBookmarks(marks) {

@@ -1,0 +1,72 @@
+"""Moving to another channel while the workspace is still fetching the one left: the list then
+shows the new channel's messages only, never the old one's mixed in."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from commands.core.clock import ManualClock
+from tests.conftest import START, Driver
+from tests.fakes.browser import TIMEOUT, Person, browser_page, missing_browser
+from tests.fakes.server import running
+from tests.fakes.steps import declare
+from tests.fakes.workspace import _channels
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def declared(tmp_path: Path) -> Iterator[str]:
+    missing_browser()
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'ws.sqlite3'}",
+        local_workspace=True,
+        outbox_pace_seconds=0,
+    )
+    with running(settings, ManualClock(START)) as (url, bot):
+        general = next(iter(_channels(bot)))
+        declare(Driver(bot.engine, channel=general), "--level tactical")
+        bot.outbox.kick()
+        yield url
+
+
+def test_a_late_answer_for_the_channel_left_is_not_shown_in_the_new_one(declared: str) -> None:
+    with browser_page(declared) as page:
+        Person(page, "hana")
+        page.wait_for_selector("#messages[data-channel]", state="attached")
+        held: list[Any] = []
+
+        def hold_the_first(route: Any) -> None:
+            if held:
+                route.continue_()
+            else:
+                held.append(route)
+
+        page.route("**/api/channels/*/messages*", hold_the_first)
+        deadline = time.monotonic() + TIMEOUT / 1000
+        while not held:  # the page's next poll of the channel it shows, held unanswered
+            assert time.monotonic() < deadline, "the page never fetched its channel again"
+            page.wait_for_timeout(20)
+        incident = page.locator("#channels button", has_text="inc-2026-001").first
+        name = incident.get_attribute("data-channel")
+        incident.click()
+        held[0].continue_()  # the channel just left answers now, too late
+        page.wait_for_selector(f'#messages[data-channel="{name}"]', state="attached")
+
+        channel = page.evaluate(f"state.channels.find(c => c.name === {name!r}).id")
+        answer = page.request.get(f"{declared}/api/channels/{channel}/messages?user=hana")
+        expected = {f"msg-{m['id']}" for m in answer.json()["messages"]}
+        shown = set(
+            page.evaluate(
+                "[...document.querySelectorAll('#messages > li[data-testid=message]')]"
+                ".map(li => li.id)"
+            )
+        )
+        assert expected, "the incident's channel has its summary and decisions"
+        assert shown == expected, f"messages of another channel shown: {shown - expected}"
