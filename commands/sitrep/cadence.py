@@ -55,7 +55,9 @@ def sitrep_steps(batch: Batch, schedules: list[SitrepSchedule]) -> None:
     live = [p for p in mine if p.fire.status != FireStatus.MISSED]
     chases = [p for p in live if p.firing.step is sitrep.Step.CHASE]
     prompts = [p for p in live if p.firing.step is sitrep.Step.PROMPT]
-    updates = batch.sitrep_updates((p.row.incident_id, p.firing.cutoff) for p in cutoffs + chases)
+    updates = batch.sitrep_updates(
+        (p.row.incident_id, p.firing.cutoff) for p in cutoffs + chases + prompts
+    )
     ftls = batch.ftl_names() if chases or prompts else {}
     # Those chased are told directly too: each missing team's FTL, where reachable.
     chased = batch.ftl_people() if chases else {}
@@ -78,7 +80,7 @@ def sitrep_steps(batch: Batch, schedules: list[SitrepSchedule]) -> None:
         elif status == FireStatus.MISSED:
             batch.result.missed += 1
         elif p.firing.step is sitrep.Step.PROMPT:
-            _prompt(batch, incident, p.row, p.firing.cutoff, ftls, late)
+            _prompt(batch, incident, p.row, p.firing.cutoff, received, ftls, late)
             batch.result.posted += 1
         else:
             batch.result.posted += _chase(batch, incident, p, received, ftls, late)
@@ -95,18 +97,30 @@ def _prompt(
     incident: Incident,
     row: SitrepSchedule,
     cutoff: datetime,
+    received: list[tuple[SitrepUpdate, str]],
     ftls: dict[str, str],
     late: bool,
 ) -> None:
+    """Names the teams still due; a team that has already sent its update is not asked again."""
     crip = (
         f" (it feeds COBR's CRIP, due {show(cutoff + timedelta(minutes=row.crip_lead_minutes))})"
         if row.crip_local and row.crip_lead_minutes
         else ""
     )
+    sent = {u.team for u, _ in received}
+    due = [t for t in row.teams if t not in sent]
+    already = [t for t in row.teams if t in sent]
+    if not due:
+        text = f"Every sitrep update for the cut-off {show(cutoff)}{crip} is in: " + ", ".join(
+            already
+        )
+        batch.post(incident, text)
+        return
     text = (
         f"Sitrep updates due by {show(cutoff)}{crip} from: "
-        + _with_ftls(list(row.teams), ftls)
+        + _with_ftls(due, ftls)
         + (" (late)" if late else "")
+        + (f". Already in: {', '.join(already)}" if already else "")
     )
     card = Card(
         title=f"Sitrep updates due · {incident.reference}",

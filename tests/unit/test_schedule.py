@@ -127,6 +127,29 @@ def test_a_meeting_added_with_the_form(bot: Driver, db: Database) -> None:
         assert added is not None and added.days == [1, 3] and added.holidays == "shift"
 
 
+def test_the_sitrep_prompt_asks_only_the_teams_still_due(
+    bot: Driver, db: Database, clock: ManualClock
+) -> None:
+    declare(bot)
+    teams = "Gas and Electrical, Toys and Childcare"
+    ok(bot.cmd("ian", f'sitrep {INC} set --teams "{teams}"'))
+    early = {"form": "sitrep_update", "reference": INC, "team": "Gas and Electrical"}
+    ok(bot.submit("fatima", {**early, "situation": "Gas and Electrical: on track"}))
+    clock.advance(timedelta(hours=4, minutes=31))  # 14:01: the prompt for 16:00 went at 14:00
+    tick(db, clock, bot.engine.options)
+    (prompt,) = posts(db, "Sitrep updates due by Mon 23 Nov 2026 16:00 GMT")
+    assert "from: Toys and Childcare (" in prompt
+    assert prompt.endswith("Already in: Gas and Electrical")
+    clock.advance(timedelta(hours=2, minutes=30))  # 16:31: collated; the next cut-off's turn
+    tick(db, clock, bot.engine.options)
+    for team, user in (("Gas and Electrical", "fatima"), ("Toys and Childcare", "tom")):
+        ok(bot.submit(user, {**early, "team": team, "situation": f"{team}: tomorrow's, early"}))
+    clock.advance(timedelta(hours=21, minutes=30))  # Tue 14:01
+    tick(db, clock, bot.engine.options)
+    assert len(posts(db, "Sitrep updates due by")) == 1, "nobody is asked for what they sent"
+    assert posts(db, "Every sitrep update for the cut-off Tue 24 Nov 2026 16:00 GMT is in: ")
+
+
 def test_the_sitrep_cycle_prompt_chase_collate_approve(
     bot: Driver, db: Database, clock: ManualClock
 ) -> None:
