@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -35,6 +35,7 @@ from commands.core.context import (
 from commands.core.flows import FormFlow
 from commands.core.help import help_handler
 from commands.core.inputs import InputProblem, clean_command, clean_values
+from commands.core.lookup import in_exercise
 from commands.core.registry import Line, Registry, Verb
 from commands.decision import verbs as decision_verbs
 from commands.incident import verbs as incident_verbs
@@ -97,6 +98,15 @@ ALL_VERBS = REGISTRY.names()
 # Hidden values a form carries back (its subject), as opposed to what the user typed.
 CONTEXT_KEYS = ("reference", "conference", "number", "step")
 FAILED = "The bot could not complete that, and nothing was saved. Please try again."
+
+
+def _made(flow: FormFlow, ctx: Ctx, context: dict[str, str]) -> Form:
+    """The flow's form, marked EXERCISE when its subject belongs to an exercise (once, here,
+    rather than in each of the flows)."""
+    form = flow.make(ctx, context)
+    if not form.exercise and in_exercise(ctx.session, context.get("reference", "")):
+        form = replace(form, exercise=True)
+    return form
 
 
 class _FormErrors(Exception):
@@ -220,7 +230,7 @@ class Engine:
             return Reply(text=f"Unknown form '{form_id}'.", ok=False)
 
         def work(ctx: Ctx) -> Reply:
-            form = flow.make(ctx, context)
+            form = _made(flow, ctx, context)
             return Reply(text=flow.prompt, form=form.prefilled(prefill))
 
         return self._execute(_Who(surface, user_id, user_name, channel), None, work)
@@ -342,7 +352,7 @@ class Engine:
 
     def _form_command(self, ctx: Ctx, flow: FormFlow, args: Args) -> Reply | _Apply:
         context, given = flow.prepare(ctx, args)  # finds the subject and checks permission
-        form = flow.make(ctx, context)
+        form = _made(flow, ctx, context)
         defaults = {f.name: f.value for f in form.fields if f.value is not None}
         merged = defaults | {k: v for k, v in given.items() if v not in (None, "")}
         result = validate(form, merged)
@@ -372,7 +382,7 @@ class Engine:
         context = {k: str(data[k]) for k in CONTEXT_KEYS if data.get(k)}
         if flow.permit is not None:  # permission first: a refusal is never a form error
             flow.permit(ctx, context)
-        form = flow.make(ctx, context).prefilled(data)
+        form = _made(flow, ctx, context).prefilled(data)
         result = validate(form, data)
         if result.errors:
             raise _FormErrors(form, result.errors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.core.access import require_read
@@ -10,7 +11,7 @@ from rules.references import parse_reference
 from rules.stand_down import Status, refused_after_closure
 from rules.timeparse import show
 from storage import repositories as repo
-from storage.models import CaseConference, Incident, Issue
+from storage.models import Action, CaseConference, Incident, Issue, Notification
 
 
 def find_issue(session: Session, text: str | None, verb: str) -> Issue:
@@ -125,3 +126,24 @@ def find_incident(ctx: Ctx, text: str | None, verb: str, what: str) -> Incident:
     assert isinstance(subject, Incident)
     require_open(subject, verb)
     return subject
+
+
+def in_exercise(session: Session, reference: str) -> bool:
+    """Whether ``reference`` names an EXERCISE incident, or an action or notification of one:
+    its forms carry the banner as its cards do."""
+    parsed = parse_reference(reference or "")
+    if parsed is None:
+        return False
+    kind, ref = parsed
+    query = select(Incident.exercise)
+    if kind == "incident":
+        query = query.where(Incident.reference == ref)
+    elif kind == "action":
+        query = query.join(Action, Action.incident_id == Incident.id).where(Action.reference == ref)
+    elif kind == "notification":
+        query = query.join(Notification, Notification.incident_id == Incident.id).where(
+            Notification.reference == ref
+        )
+    else:
+        return False
+    return bool(session.scalar(query))

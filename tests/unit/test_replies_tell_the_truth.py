@@ -249,3 +249,38 @@ def test_the_demo_peoples_names_carry_no_role() -> None:
     printed "Hana Patel (Head of IMT) (Head of IMT)"."""
     people = tomllib.loads(Path("bot/workspace/people.toml").read_text())["people"]
     assert [p["display_name"] for p in people if "(" in p["display_name"]] == []
+
+
+# Forms of an issue (declaring it), not of an incident.
+ABOUT_SOMETHING_ELSE = {"declare", "direct_escalation"}
+
+
+def _forms_opened_on(bot: Driver) -> dict[str, bool]:
+    """Every form the engine knows, opened on the incident as a surface's button would open
+    it: its id, and whether it is marked EXERCISE on Slack and in Teams and the workspace."""
+    from commands.core.engine import FORM_FLOWS
+
+    marked: dict[str, bool] = {}
+    for form_id in sorted(FORM_FLOWS):
+        reply = bot.engine.open_form(
+            "local", "ian", "ian", bot.channel, form_id, {"reference": INC}, {}
+        )
+        if reply.form is None or form_id in ABOUT_SOMETHING_ELSE or form_id.startswith("exercise_"):
+            continue  # not a form of the incident's (the exercise programme's are all marked)
+        slack = str(blockkit.form_modal(reply.form, {}).to_dict()).count("EXERCISE")
+        teams = str(adaptive.render_form(reply.form)).count("EXERCISE")
+        marked[form_id] = (slack, teams) == (1, 1)
+    return marked
+
+
+def test_every_form_of_an_exercise_says_so(bot: Driver) -> None:
+    declare(bot, "--level strategic --exercise --tcg-chair fatima")
+    marked = _forms_opened_on(bot)
+    assert len(marked) >= 15, sorted(marked)  # the incident's forms were reached
+    assert [f for f, yes in marked.items() if not yes] == []
+
+
+def test_no_form_of_a_live_incident_says_exercise(bot: Driver) -> None:
+    declare(bot, "--level strategic --tcg-chair fatima")
+    marked = _forms_opened_on(bot)
+    assert len(marked) >= 15 and not any(marked.values())
