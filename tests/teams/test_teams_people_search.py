@@ -212,3 +212,26 @@ def test_without_the_setting_the_picker_is_the_people_known_and_graph_is_not_rea
     )
     assert status == 200 and f"Owner: no user '{PRIYA}' is known." in _flat(body["value"])
     assert [c for c in teams.graph.calls if c.path.startswith("/v1.0/users")] == []
+
+
+def test_the_schema_check_lets_through_only_the_documented_data_query() -> None:
+    """The one exemption from Adaptive Card 1.5: ``choices.data`` on an Input.ChoiceSet, in
+    the shape Microsoft documents; anything else in it, or elsewhere, is still an error."""
+    picker = {"type": "Input.ChoiceSet", "id": "owner", "choices": [], "style": "compact"}
+
+    def card(*elements: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "AdaptiveCard", "version": "1.5", "body": list(elements)}
+
+    assert teams_card_errors(card({**picker, "choices.data": QUERY})) == []
+    wrong = [
+        {**picker, "choices.data": {**QUERY, "type": "Data.Search"}},
+        {**picker, "choices.data": {"type": "Data.Query"}},
+        {**picker, "choices.data": {**QUERY, "associatedInputs": "all"}},
+        {**picker, "choices.data": {**QUERY, "url": "https://example.test"}},
+        {**picker, "choices.data": {**QUERY, "count": "15"}},
+        {**picker, "choices.data": "opss.people"},
+        {"type": "Input.Text", "id": "owner", "choices.data": QUERY},
+        {**picker, "choices.data": QUERY, "style": "filtered"},  # still not in 1.5
+    ]
+    for element in wrong:
+        assert teams_card_errors(card(element)) != [], element
