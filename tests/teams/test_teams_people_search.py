@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.teams.surface import form_card
+from cards.model import Field, Form
 from storage.models import Action, Identity, Person
 from tests.fakes.graph_permissions import permissions_used
 from tests.fakes.schema import card_errors, teams_card_errors, without_typeahead
@@ -235,3 +237,19 @@ def test_the_schema_check_lets_through_only_the_documented_data_query() -> None:
     ]
     for element in wrong:
         assert teams_card_errors(card(element)) != [], element
+
+
+def test_with_no_one_known_yet_a_person_field_is_still_a_searching_picker() -> None:
+    form = Form(
+        id="action",
+        title="Action",
+        fields=(Field("owner", "Owner", "person", required=True, max_length=200),),
+    )
+    card = form_card(form, "19:general", search=True)
+    owner = inputs(card)["owner"]
+    assert owner["type"] == "Input.ChoiceSet" and owner["choices"] == []
+    assert owner["choices.data"] == QUERY and owner["isRequired"] is True
+    assert action_data(card)["teams_people"] == "owner"
+    assert teams_card_errors(card) == []
+    # Without the search, the same form asks for a user name, as before.
+    assert inputs(form_card(form, "19:general"))["owner"]["type"] == "Input.Text"
