@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.teams.surface import form_card
 from cards.model import Field, Form
-from storage.models import Action, Identity, Person
+from storage.models import Action, Identity, IncidentGroup, Person
 from tests.fakes.graph_permissions import permissions_used
 from tests.fakes.schema import card_errors, teams_card_errors, without_typeahead
 from tests.fakes.teams_world import (
@@ -25,6 +25,7 @@ from tests.fakes.teams_world import (
     _flat,
     action_data,
     action_form,
+    declare,
     inputs,
     teams_world,
 )
@@ -253,3 +254,26 @@ def test_with_no_one_known_yet_a_person_field_is_still_a_searching_picker() -> N
     assert teams_card_errors(card) == []
     # Without the search, the same form asks for a user name, as before.
     assert inputs(form_card(form, "19:general"))["owner"]["type"] == "Input.Text"
+
+
+def test_a_group_chaired_by_someone_found_in_the_directory(searching: TeamsWorld) -> None:
+    """The same for a chair, in a form of several fields: the group's chair is the person
+    stored from the directory, with their name."""
+    declare(searching)
+    searching.say("ian", "opss group INC-2026-001 open")
+    form = searching.last_card(searching.personal("ian"))
+    assert inputs(form)["chair"]["choices.data"] == QUERY
+    status, body = searching.execute(
+        "ian",
+        {
+            **action_data(form),
+            "kind": "evidence_group",
+            "chair": PRIYA,
+            "justification": "A chemist from the science team",
+        },
+    )
+    assert status == 200, body
+    with searching.bot.db.read() as s:
+        group = s.scalar(select(IncidentGroup).where(IncidentGroup.kind == "evidence_group"))
+        assert group is not None and group.chair is not None, _flat(body)
+        assert group.chair.display_name == "Priya Shah"
