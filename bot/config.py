@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     # The user (object id) whose Teams meetings the bot makes for the battle rhythm (Graph:
     # OnlineMeetings.ReadWrite.All, with an application access policy granted to that user).
     teams_meeting_organizer: str | None = None
+    # Person pickers also search the organisation's directory (Graph: User.ReadBasic.All,
+    # an application permission an administrator grants); otherwise they offer the people
+    # the bot already knows.
+    teams_people_search: bool = False
     graph_api_url: str = "https://graph.microsoft.com"
     # Local testing only (the Agents Playground): accept activities without a token.
     teams_allow_unauthenticated: bool = False

@@ -235,13 +235,18 @@ MAX_ACTIONS = 5  # what Adaptive Cards' hosts show in one row by default
 
 
 def with_person_pickers(
-    card: dict[str, Any], form: Form, people: Sequence[tuple[str, str]]
+    card: dict[str, Any],
+    form: Form,
+    people: Sequence[tuple[str, str]],
+    *,
+    even_empty: bool = False,
 ) -> dict[str, Any]:
     """The rendered form with each person field as a drop-down choice of ``people``
-    (``(name, display name)`` pairs) instead of a box for a typed user name. (``filtered``,
-    the type-ahead style, is not in the Adaptive Cards 1.5 schema the cards are held to.)"""
+    (``(name, display name)`` pairs) instead of a box for a typed user name; with no one to
+    offer, a box, unless ``even_empty`` (a picker that also searches). (``filtered``, the
+    type-ahead style, is not in the Adaptive Cards 1.5 schema the cards are held to.)"""
     persons = {f.name: f for f in form.fields if f.kind == "person"}
-    if not persons or not people:
+    if not persons or not (people or even_empty):
         return card
     choices = [{"title": f"{shown} ({name})", "value": name} for name, shown in people]
     known = {name for name, _ in people}

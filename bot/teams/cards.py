@@ -95,8 +95,12 @@ def executable(card: dict[str, Any]) -> dict[str, Any]:
     return {**card, "actions": actions} if actions else card
 
 
-def form_card(form: Form, people: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
-    return executable(with_person_pickers(render_form(form), form, people))
+def form_card(
+    form: Form, people: Sequence[tuple[str, str]] = (), *, search: bool = False
+) -> dict[str, Any]:
+    """``search``: a person field is a picker even with no one known to offer, since it
+    searches the organisation too (bot/teams/directory.py)."""
+    return executable(with_person_pickers(render_form(form), form, people, even_empty=search))
 
 
 def card_json(card: Card) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Microsoft Graph, only what the bot needs: make an incident's channel in the team (standard,
 or private with its members), add the bot to a private one, add and take out members, find a
 channel it made before, and archive it when its incident closes; put a record in a channel's
-files folder; make a Teams meeting for a battle-rhythm meeting. Plain aiohttp and a token
+files folder; make a Teams meeting for a battle-rhythm meeting; find people in the
+organisation's directory for a person picker. Plain aiohttp and a token
 from MSAL (msgraph-sdk would add ~390 MB). The permission each call needs is in
 ``bot/teams/permissions.py``."""
 
@@ -26,6 +27,10 @@ TIMEOUT = aiohttp.ClientTimeout(total=30)
 # the message's words vary, the code does not.
 NAME_TAKEN = "NameAlreadyExists"
 MEMBER = "#microsoft.graph.aadUserConversationMember"
+# A person in the directory: only properties of the basic profile that User.ReadBasic.All
+# reads (accountEnabled and userType are not among them).
+PERSON_NAMES = ("displayName", "givenName", "surname")
+PERSON_FIELDS = "id,displayName,userPrincipalName,mail"
 
 
 class GraphRefused(Exception):
@@ -211,6 +216,36 @@ class Graph:
         if status in (200, 201) and data.get("joinWebUrl"):
             return str(data["joinWebUrl"])
         raise self._failure(status, str((data.get("error") or {}).get("message", "")), headers)
+
+    async def find_people(self, prefix: str, top: int) -> list[dict[str, Any]]:
+        """Members of the organisation whose display name, first name or surname starts with
+        ``prefix``: one filtered read of the basic profile (``User.ReadBasic.All``), the
+        prefix a quoted OData literal (a quote in it is doubled, so it stays words)."""
+        literal = prefix.replace("'", "''")
+        clauses = " or ".join(f"startswith({p},'{literal}')" for p in PERSON_NAMES)
+        status, data, headers = await self._call(
+            "GET",
+            f"{self.base_url}/v1.0/users",
+            params={"$filter": clauses, "$select": PERSON_FIELDS, "$top": str(top)},
+        )
+        if status != 200:
+            raise self._failure(status, _error(data)[1], headers)
+        found = data.get("value")
+        return [u for u in found if isinstance(u, dict)] if isinstance(found, list) else []
+
+    async def person(self, user_id: str) -> dict[str, Any] | None:
+        """One member of the organisation by object id, as ``find_people`` shows them; None
+        when Graph has no such user."""
+        status, data, headers = await self._call(
+            "GET",
+            f"{self.base_url}/v1.0/users/{quote(user_id, safe='')}",
+            params={"$select": PERSON_FIELDS},
+        )
+        if status == 200:
+            return data
+        if status in (400, 404):
+            return None
+        raise self._failure(status, _error(data)[1], headers)
 
     async def _call(
         self, method: str, url: str, *, content_type: str | None = None, **kwargs: Any

@@ -121,6 +121,22 @@ PERMISSIONS: tuple[Permission, ...] = (
         "and without it reminders carry no join link",
         setting="TEAMS_MEETING_ORGANIZER",
     ),
+    Permission(
+        "User.ReadBasic.All",
+        "application",
+        BOTH,
+        (
+            "GET /v1.0/users?$filter=startswith(displayName,'…') or startswith(givenName,'…') "
+            "or startswith(surname,'…')",
+            "GET /v1.0/users/{user}?$select=id,displayName,userPrincipalName,mail",
+        ),
+        "find the organisation's people as someone types in a person picker, and check the "
+        "one chosen",
+        "it is the least that reads other people: their basic profile alone (names, email "
+        "address, photo), where User.Read.All reads the full profile; without it a picker "
+        "offers the people the bot already knows",
+        setting="TEAMS_PEOPLE_SEARCH",
+    ),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from bot.teams.auth import (
     refresh_metadata_in_threads,
 )
 from bot.teams.conversations import Conversations
+from bot.teams.directory import Directory
 from bot.teams.graph import Graph
 from bot.teams.inbound import Inbound
 from bot.teams.messenger import TeamsMessenger
@@ -25,6 +27,8 @@ from bot.teams.surface import TeamsSurface
 from commands.core.clock import Clock
 from commands.core.engine import Engine
 from storage.unit_of_work import Database
+
+log = logging.getLogger(__name__)
 
 
 def install(
@@ -67,7 +71,15 @@ def install(
     )
     messengers["teams"] = messenger
     inbox = Inbox(inbox_db or db, clock.now, surface="teams")
-    surface = TeamsSurface(engine, db, adapter, auth, conversations, app_id, messenger, inbox)
+    directory = None
+    if settings.teams_people_search:
+        if graph is not None and settings.microsoft_app_tenant_id:
+            directory = Directory(graph, settings.microsoft_app_tenant_id)
+        else:  # Graph needs the tenant and the app's secret: the pickers stay as they are
+            log.warning("TEAMS_PEOPLE_SEARCH is on but Graph is not configured: not searching")
+    surface = TeamsSurface(
+        engine, db, adapter, auth, conversations, app_id, messenger, inbox, directory
+    )
     app.router.add_post("/api/messages", surface.handle)
     if surface.inbound is not None:
         app.cleanup_ctx.append(_replayed(surface.inbound))

@@ -31,6 +31,7 @@ from sqlalchemy import String
 
 from bot.inbox import Inbox
 from bot.teams import cards as teams_cards
+from bot.teams import directory as people_search
 from bot.teams import extension, files
 from bot.teams.conversations import Conversations, channel_root
 from bot.teams.inbound import Inbound
@@ -74,8 +75,12 @@ class TeamsSurface:
         app_id: str,
         messenger: TeamsMessenger,
         inbox: Inbox | None = None,
+        directory: people_search.Directory | None = None,
     ) -> None:
         self.engine = engine
+        # The organisation's people in person pickers (TEAMS_PEOPLE_SEARCH), or None: the
+        # pickers offer the people the bot knows, and no search is answered.
+        self.directory = directory
         self.messenger = messenger
         self.db = db
         self.adapter = adapter
@@ -166,6 +171,12 @@ class TeamsSurface:
             await self._extension_opened(context)
         elif activity.type == ActivityTypes.invoke and activity.name == extension.SUBMIT:
             await self._extension_submitted(context)
+        elif (
+            activity.type == ActivityTypes.invoke
+            and activity.name == people_search.INVOKE
+            and self.directory is not None
+        ):
+            await self._people_searched(context, self.directory)
         elif activity.type == ActivityTypes.invoke:
             # botbuilder would answer 501; the bot declares no other invokes in its package.
             raise BadActivity(f"invoke '{activity.name}' is not one this bot answers")
@@ -302,6 +313,32 @@ class TeamsSurface:
             body = extension.done(reply.text or "Done.", in_channel=not _is_personal(activity))
         await self._invoked(context, body)
 
+    async def _people_searched(
+        self, context: TurnContext, directory: people_search.Directory
+    ) -> None:
+        """``application/search``: what a person picker's typeahead asks as someone types.
+        Answered from Graph for people of the bot's own tenant only (a person of another,
+        where the bot is installed too, reads nothing of this directory)."""
+        activity = context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        if value.get("dataset") != people_search.DATASET:
+            raise BadActivity(f"value.dataset must be {people_search.DATASET}")
+        text = people_search.search_text(value)
+        results: list[dict[str, str]] = []
+        if text and _tenant(activity) == directory.tenant_id:
+            found = await directory.search(text, people_search.wanted(value))
+            known = await asyncio.to_thread(
+                self.engine.known_people, SURFACE, [oid for oid, _ in found]
+            )
+            for oid, shown in found:
+                choice = known.get(oid)
+                results.append(
+                    {"title": f"{choice.title} ({choice.value})", "value": choice.value}
+                    if choice is not None
+                    else {"title": shown, "value": oid}
+                )
+        await self._invoked(context, people_search.answer(results))
+
     def _dialog(self, form: Form, where: str, activity: Activity) -> dict[str, Any]:
         people = next(
             ([(c.value, c.title) for c in f.choices] for f in form.fields if f.kind == "person"),
@@ -410,6 +447,11 @@ class TeamsSurface:
         data.pop("msteams", None)
         key = key or press_key(activity, data)
         where = str(data.pop(FROM_CHANNEL, "") or _where(activity))
+        picked = people_search.object_ids(data, data.pop(people_search.FIELDS, None))
+        names: dict[str, str] = {}
+        if picked and self.directory is not None and _tenant(activity) == self.directory.tenant_id:
+            # Object ids a search offered: checked in Graph, their people's names kept.
+            names = await self.directory.names(set(picked.values()))
         return await asyncio.to_thread(
             self.engine.submit,
             Submission(
@@ -422,6 +464,8 @@ class TeamsSurface:
                 reply_to=reply_to,
                 aliases=_aliases(activity),
                 own_chat=_own_chat(activity, where, data, reply_to),
+                accounts=frozenset(f for f, oid in picked.items() if oid in names),
+                account_names=names,
             ),
         )
 
@@ -482,17 +526,20 @@ class TeamsSurface:
             self.engine.after_commit()  # wakes the outbox
 
     def _form_card(self, form: Form, where: str) -> dict[str, Any]:
-        return form_card(form, where)
+        return form_card(form, where, search=self.directory is not None)
 
 
-def form_card(form: Form, where: str) -> dict[str, Any]:
+def form_card(form: Form, where: str, *, search: bool = False) -> dict[str, Any]:
     """A form as Teams shows it: person fields offer the people the core put on the form
-    (``people.pickable``, the same on every surface); its buttons say where it came from."""
+    (``people.pickable``, the same on every surface), and with ``search`` the organisation's
+    people too (bot/teams/directory.py); its buttons say where it came from."""
     people = next(
         ([(c.value, c.title) for c in f.choices] for f in form.fields if f.kind == "person"),
         [],
     )
-    card = teams_cards.form_card(form, people)
+    card = teams_cards.form_card(form, people, search=search)
+    if search:
+        card = people_search.searchable(card, form)
     for action in card.get("actions", []):
         action["data"] = {**action.get("data", {}), FROM_CHANNEL: where}
     return card
@@ -502,10 +549,13 @@ def _reply_to(activity: Activity) -> str:
     """Where a reply to this activity goes, as ``TeamsMessenger.reply`` reads it."""
     if _is_personal(activity):
         return f"chat:{activity.conversation.id}"
-    tenant = activity.conversation.tenant_id or (
-        ((activity.channel_data or {}).get("tenant") or {}).get("id")
-    )
-    return f"user:{_user(activity)} {tenant or ''}".rstrip()
+    return f"user:{_user(activity)} {_tenant(activity) or ''}".rstrip()
+
+
+def _tenant(activity: Activity) -> str | None:
+    """The tenant the activity came from."""
+    tenant = activity.conversation.tenant_id if activity.conversation else None
+    return tenant or ((activity.channel_data or {}).get("tenant") or {}).get("id")
 
 
 # An outbox row's conversation holds the destination (Teams ids are well within it).

@@ -62,6 +62,9 @@ class Submission:
     # Slack's): the engine turns them into people's names, and stores a first-time person
     # in the command's unit of work.
     accounts: frozenset[str] = frozenset()
+    # The names the platform gave for those accounts (a Teams directory search's, by object
+    # id): a first-time person is stored with theirs.
+    account_names: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cards.model import Card, Form, validate
+from cards.model import Card, Choice, Form, validate
 from commands.action import verbs as action_verbs
 from commands.admin import verbs as admin_verbs
 from commands.conference import verbs as conference_verbs
@@ -136,6 +136,7 @@ class _Apply:
     values: dict[str, Any]
     form: Form | None = None  # when it came from a submitted form: errors go back on it
     accounts: tuple[str, ...] = ()  # picked on the platform: stored as people if need be
+    names: tuple[tuple[str, str], ...] = ()  # (account, the platform's name for them)
 
 
 class Engine:
@@ -210,8 +211,11 @@ class Engine:
                 )
             )
         picked = [f for f in submission.accounts if data.get(f)]
+        shown = dict(submission.account_names)
         return self._execute(
-            who, submission.idempotency_key, lambda ctx: self._check_submission(ctx, data, picked)
+            who,
+            submission.idempotency_key,
+            lambda ctx: self._check_submission(ctx, data, picked, shown),
         )
 
     def open_form(
@@ -234,6 +238,12 @@ class Engine:
             return Reply(text=flow.prompt, form=form.prefilled(prefill))
 
         return self._execute(_Who(surface, user_id, user_name, channel), None, work)
+
+    def known_people(self, surface: str, accounts: Sequence[str]) -> dict[str, Choice]:
+        """The stored people behind these accounts, by account, as a picker offers them (a
+        directory search shows a known person as the picker's own choice): a read."""
+        with self.db.read() as session:
+            return people.known_accounts(session, surface, accounts)
 
     def home(self, surface: str, user_id: str, user_name: str) -> list[Card]:
         cards: list[Card] = []
@@ -365,7 +375,11 @@ class Engine:
         return _Apply(flow, dict(context), result.values)
 
     def _check_submission(
-        self, ctx: Ctx, data: dict[str, Any], picked: list[str] | None = None
+        self,
+        ctx: Ctx,
+        data: dict[str, Any],
+        picked: list[str] | None = None,
+        shown: dict[str, str] | None = None,
     ) -> _Apply:
         accounts: list[str] = []
         data = dict(data)
@@ -386,7 +400,8 @@ class Engine:
         result = validate(form, data)
         if result.errors:
             raise _FormErrors(form, result.errors)
-        return _Apply(flow, context, result.values, form, tuple(accounts))
+        named = tuple((a, shown[a]) for a in accounts if shown and shown.get(a))
+        return _Apply(flow, context, result.values, form, tuple(accounts), named)
 
     # The two transactions around every command --------------------------------------------
 
@@ -434,8 +449,10 @@ class Engine:
             if isinstance(step, _Write):
                 reply = step.work(ctx)
             else:
+                names = dict(step.names)
                 for account in step.accounts:  # first-time people picked: stored with the change
-                    people.person_for_account(session, who.surface, account, "", ctx.now)
+                    shown = names.get(account, "")
+                    people.person_for_account(session, who.surface, account, shown, ctx.now)
                 try:
                     reply = step.flow.run(ctx, step.context, step.values)
                 except UserError as exc:

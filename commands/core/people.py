@@ -38,6 +38,20 @@ def people_choices(session: Session) -> tuple[Choice, ...]:
     return tuple(Choice(p.name, p.display_name) for p in pickable(session))
 
 
+def known_accounts(session: Session, surface: str, accounts: Sequence[str]) -> dict[str, Choice]:
+    """Each stored account's person as a picker's choice (user name, display name): one
+    query; an account no one has is left out."""
+    wanted = set(accounts)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Identity.external_id, Person.name, Person.display_name)
+        .join(Person, Person.id == Identity.person_id)
+        .where(Identity.surface == surface, Identity.external_id.in_(wanted))
+    ).tuples()
+    return {account: Choice(name, shown) for account, name, shown in rows}
+
+
 def find_person_for_account(
     session: Session, surface: str, external_id: str, aliases: Sequence[str] = ()
 ) -> Person | None:

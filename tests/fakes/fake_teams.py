@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 import uuid
@@ -222,6 +223,11 @@ class FakeGraph(_Recorder):
     meetings: dict[str, dict[str, Any]] = field(default_factory=dict)
     refuse_files: bool = False
     refuse_meetings: bool = False
+    # The organisation's directory (users as Graph holds them: id, displayName, givenName,
+    # surname, userPrincipalName, mail); ``refuse_people`` answers 403, as without
+    # User.ReadBasic.All.
+    people: list[dict[str, Any]] = field(default_factory=list)
+    refuse_people: bool = False
     url: str = ""
     taken_message: str = "Channel name already existed, please use other name."
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -236,6 +242,8 @@ class FakeGraph(_Recorder):
         app.router.add_put("/v1.0/drives/{drive}/items/{target:.+}", self._put_file)
         app.router.add_put("/upload/{session}", self._upload_session)
         app.router.add_post("/v1.0/users/{user}/onlineMeetings/createOrGet", self._meeting)
+        app.router.add_get("/v1.0/users", self._users)
+        app.router.add_get("/v1.0/users/{user}", self._user)
         app.router.add_post("/v1.0/teams/{team}/channels/{channel}/members", self._add_member)
         app.router.add_get("/v1.0/teams/{team}/channels/{channel}/members", self._members)
         app.router.add_delete(
@@ -325,6 +333,66 @@ class FakeGraph(_Recorder):
             }
             self.meetings[key] = meeting
         return self._answer(request, body, 201, meeting)
+
+    def searches(self) -> list[Call]:
+        """The directory searches the bot made (``GET /v1.0/users``)."""
+        return [c for c in self.calls if c.method == "GET" and c.path == "/v1.0/users"]
+
+    def _people_refused(self, request: web.Request) -> web.Response | None:
+        if not self._has_token(request):
+            return self._answer(
+                request, dict(request.query), 401, {"error": {"code": "InvalidAuthenticationToken"}}
+            )
+        if self.refuse_people:
+            return self._answer(
+                request,
+                dict(request.query),
+                403,
+                {"error": {"code": "Authorization_RequestDenied", "message": "Insufficient"}},
+            )
+        return None
+
+    def _selected(self, request: web.Request, user: dict[str, Any]) -> dict[str, Any]:
+        wanted = request.query.get("$select")
+        if not wanted:
+            return dict(user)
+        return {k: user.get(k) for k in wanted.split(",")}
+
+    async def _users(self, request: web.Request) -> web.Response:
+        """``$filter`` of ``startswith(property,'literal')`` clauses joined by ``or``, as
+        Graph parses it: a literal's quote is doubled; anything else is a 400, as Graph
+        answers a filter it cannot parse."""
+        refused = self._people_refused(request)
+        if refused is not None:
+            return refused
+        query = dict(request.query)
+        clauses = _startswith_clauses(request.query.get("$filter", ""))
+        if clauses is None:
+            return self._answer(
+                request,
+                query,
+                400,
+                {"error": {"code": "BadRequest", "message": "Invalid filter clause"}},
+            )
+        top = int(request.query.get("$top", "100"))
+        found = [
+            self._selected(request, u)
+            for u in self.people
+            if any(str(u.get(p) or "").casefold().startswith(v.casefold()) for p, v in clauses)
+        ]
+        return self._answer(request, query, 200, {"value": found[:top]})
+
+    async def _user(self, request: web.Request) -> web.Response:
+        refused = self._people_refused(request)
+        if refused is not None:
+            return refused
+        wanted = request.match_info["user"]
+        user = next((u for u in self.people if u["id"] == wanted), None)
+        if user is None:
+            return self._answer(
+                request, dict(request.query), 404, {"error": {"code": "Request_ResourceNotFound"}}
+            )
+        return self._answer(request, dict(request.query), 200, self._selected(request, user))
 
     def private_members(self, channel_id: str) -> dict[str, list[str]]:
         """A private channel's members (Azure AD id -> roles), as Graph holds them now."""
@@ -500,6 +568,26 @@ class FakeGraph(_Recorder):
             )
         )
         return web.json_response(data, status=status, headers=headers)
+
+
+_CLAUSE = re.compile(r"startswith\((displayName|givenName|surname|mail),'((?:[^']|'')*)'\)")
+
+
+def _startswith_clauses(text: str) -> list[tuple[str, str]] | None:
+    """(property, prefix) of each clause, or None when the filter is not only such clauses."""
+    clauses: list[tuple[str, str]] = []
+    at = 0
+    while True:
+        match = _CLAUSE.match(text, at)
+        if match is None:
+            return None
+        clauses.append((match.group(1), match.group(2).replace("''", "'")))
+        at = match.end()
+        if at == len(text):
+            return clauses
+        if not text.startswith(" or ", at):
+            return None
+        at += len(" or ")
 
 
 def fixed_credentials(app_id: str) -> TeamsCredentials:

@@ -33,7 +33,7 @@ from tests.fakes.fake_teams import (
     fixed_credentials,
 )
 from tests.fakes.processes import wait_until
-from tests.fakes.schema import SCHEMA_PATH, card_errors
+from tests.fakes.schema import SCHEMA_PATH, teams_card_errors
 from tests.fakes.server import running, serving
 
 APP_ID = "5b8f6d7e-0c43-4d1f-9a5e-opss00000001"
@@ -71,6 +71,47 @@ PEOPLE = {  # name: (display name, Teams id, Azure AD object id)
     "rachel": ("Rachel Moore", "29:rachel", "aad-rachel"),
     "olly": ("Olly Reed", "29:olly", "aad-olly"),
 }
+
+
+# The organisation's directory in Graph: the people above (by their Azure AD object ids) and
+# people the bot has never met, with Entra object ids, and a guest.
+DIRECTORY = [
+    *(
+        {
+            "id": aad,
+            "displayName": shown,
+            "givenName": shown.split()[0],
+            "surname": shown.split()[-1],
+            "userPrincipalName": f"{name}@opss.test",
+            "mail": f"{name}@opss.test",
+        }
+        for name, (shown, _, aad) in PEOPLE.items()
+    ),
+    {
+        "id": "3f2a9c1e-7b4d-4e8a-9f10-2c6d8e4b5a71",
+        "displayName": "Priya Shah",
+        "givenName": "Priya",
+        "surname": "Shah",
+        "userPrincipalName": "priya.shah@opss.test",
+        "mail": "priya.shah@opss.test",
+    },
+    {
+        "id": "8c0e4d2b-1a3f-4b6c-8d9e-0f1a2b3c4d5e",
+        "displayName": "Patrick O'Neill",
+        "givenName": "Patrick",
+        "surname": "O'Neill",
+        "userPrincipalName": "patrick.oneill@opss.test",
+        "mail": "patrick.oneill@opss.test",
+    },
+    {
+        "id": "5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f",
+        "displayName": "Pat Guest",
+        "givenName": "Pat",
+        "surname": "Guest",
+        "userPrincipalName": "pat_partner.test#EXT#@opss.onmicrosoft.test",
+        "mail": "pat@partner.test",
+    },
+]
 
 
 # Hana is linked by her Teams id and to Slack as well; the others by Azure AD object id.
@@ -319,7 +360,7 @@ def teams_world(
         assert secret not in caplog.text
     if SCHEMA_PATH.exists():  # shared/ beside the clone (tests/unit/test_cards.py insists)
         for card in connector.cards:
-            assert card_errors(card) == [], card["body"][0]
+            assert teams_card_errors(card) == [], card["body"][0]
 
 
 ORGANIZER = "aad-opss-meetings"  # the user whose Teams meetings the bot makes
@@ -355,7 +396,7 @@ def teams_granted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[
         assert secret not in caplog.text
     if SCHEMA_PATH.exists():
         for card in connector.cards:
-            assert card_errors(card) == [], card["body"][0]
+            assert teams_card_errors(card) == [], card["body"][0]
 
 
 def run(teams: TeamsWorld, user: str, text: str, expect: str) -> None:
@@ -384,6 +425,18 @@ def return_to_normal(teams: TeamsWorld, inc: str = "INC-2026-001") -> None:
     )
     run(teams, "hana", f"deescalate {inc} approve", "Awaiting the TCG chair")
     run(teams, "fatima", f"deescalate {inc} approve", "de-escalated to Normal operations")
+
+
+def action_form(teams: TeamsWorld, user: str = "ian") -> dict[str, Any]:
+    """An issue raised, and the action form ``user`` opens on it, in their personal chat."""
+    run(
+        teams,
+        "olly",
+        'raise Hob leaks --products p --hazard h --source public --area "Gas and Electrical"',
+        f"Raised {REF}",
+    )
+    teams.say(user, f"opss action {REF} Test five samples")
+    return teams.last_card(teams.personal(user))
 
 
 RATINGS = " ".join(f"{k}=high" for k in ALL_INDICATORS)

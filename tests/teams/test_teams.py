@@ -47,6 +47,7 @@ from tests.fakes.teams_world import (
     TeamsWorld,
     _flat,
     action_data,
+    action_form,
     declare,
     inputs,
     run,
@@ -404,14 +405,7 @@ def test_action_submit_with_a_value_works_too_and_replaces_the_form(teams: Teams
 
 
 def test_person_fields_are_a_picker_of_the_people_the_bot_knows(teams: TeamsWorld) -> None:
-    run(
-        teams,
-        "olly",
-        'raise Hob leaks --products p --hazard h --source public --area "Gas and Electrical"',
-        f"Raised {REF}",
-    )
-    teams.say("ian", f"opss action {REF} Test five samples")
-    form = teams.last_card(teams.personal("ian"))
+    form = action_form(teams)
     owner = inputs(form)["owner"]
     assert owner["type"] == "Input.ChoiceSet" and owner["style"] == "compact"
     assert {"title": "Fatima Khan (fatima)", "value": "fatima"} in owner["choices"]
