@@ -366,8 +366,12 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: NotifyValues) -> Reply:
             "uk_only",
         )
     info = information_only(kind, occasion, uk_only)
+    # A revocation of a measure notified outside the bot is routed as that measure was, so a
+    # toy's is asked the safeguard questions too (ours keeps its measure's annex).
+    routed = Kind(changes_kind) if kind is Kind.REVOCATION and changed is None else kind
+    asks_safeguard = needs_safeguard_answer(routed, product_type, measures)
     safeguard = True
-    if needs_safeguard_answer(kind, product_type, measures):
+    if asks_safeguard:
         for name, answer, label, question in (
             ("ce_marked", v.ce_marked, "CE marked", "whether it bears the CE marking"),
             ("second_hand", v.second_hand, "Second-hand", "whether it is second-hand"),
@@ -394,7 +398,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: NotifyValues) -> Reply:
     if changed is not None:
         annex = changed.annex
     elif kind is Kind.REVOCATION:
-        annex = annex_for(Kind(changes_kind), product_type, measures, safeguard=safeguard)
+        annex = annex_for(routed, product_type, measures, safeguard=safeguard)
     else:
         annex = annex_for(kind, product_type, measures, safeguard=safeguard, occasion=occasion)
     owner = ctx.person
@@ -461,11 +465,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: NotifyValues) -> Reply:
             "annex": annex,
             **({"information_only": info} if info else {}),
             **({"changes_kind": changes_kind} if changes_kind else {}),
-            **(
-                {"safeguard": safeguard}
-                if needs_safeguard_answer(kind, product_type, measures)
-                else {}
-            ),
+            **({"safeguard": safeguard} if asks_safeguard else {}),
         },
     )
     text = (

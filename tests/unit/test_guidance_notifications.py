@@ -69,6 +69,12 @@ def test_guidance_part_one_the_safeguard_procedure_needs_the_ce_marking_and_a_ne
     guidance_says("toys which do not bear the CE marking or toys which are second-hand.")
     ref = raise_issue(bot)
     toy = f"{ref} rapex --trigger 2026-11-23 --product toy --measures compulsory"
+    assert safeguard_annexes(bot, db, toy) == ["II", "VI", "II"]
+
+
+def safeguard_annexes(bot: Driver, db: Database, toy: str) -> list[str]:
+    """The safeguard questions must be answered (nothing is stored until they are); then the
+    annexes of a used toy, a new CE-marked one and one without the marking."""
     before = row_counts(db)
     unasked = bot.cmd("fatima", f"notify {toy}")
     assert not unasked.ok and unasked.text.startswith("CE marked:")
@@ -76,7 +82,7 @@ def test_guidance_part_one_the_safeguard_procedure_needs_the_ce_marking_and_a_ne
     used = notify(bot, f"{toy} --ce-marked yes --second-hand yes")
     new = notify(bot, f"{toy} --ce-marked yes --second-hand no")
     unmarked = notify(bot, f"{toy} --ce-marked no --second-hand no")
-    assert [row(db, r).annex for r in (used, new, unmarked)] == ["II", "VI", "II"]
+    return [row(db, r).annex for r in (used, new, unmarked)]
 
 
 def test_guidance_part_one_annex_vi_cannot_go_out_without_a_ground_of_article_7(
@@ -142,6 +148,24 @@ def test_guidance_section_6_a_revocation_follows_the_measure_it_revokes(
     )
     lines = paragraphs(bot, clock, theirs)
     assert f"[X] {ARTICLE_12}" in lines and f"[ ] {ARTICLE_11}" in lines
+
+
+def test_guidance_section_6_an_outside_toy_measure_is_revoked_on_the_form_it_was_notified(
+    bot: Driver, db: Database
+) -> None:
+    """Section 6: "All such decisions must be notified to the national contact point within 5
+    calendar days." A toy's RAPEX measure under compulsory measures went on Annex VI only if
+    "the toy bears the CE marking" ('Part One'; "The safeguard procedure does not apply in the
+    case of toys which do not bear the CE marking or toys which are second-hand."), so the
+    revocation of one notified outside the bot asks the same, and goes on the same form."""
+    guidance_says("All such decisions must be notified to the national contact point within 5")
+    guidance_says("toys which do not bear the CE marking or toys which are second-hand.")
+    ref = raise_issue(bot)
+    outside = (
+        f"{ref} revocation --trigger 2026-11-23 --changes UK/2025/0042 --changes-kind reg33_4 "
+        "--product toy --measures compulsory"
+    )
+    assert safeguard_annexes(bot, db, outside) == ["II", "VI", "II"]
 
 
 def test_guidance_annex_iv_section_6_only_when_owed_and_its_timetable_chased(
