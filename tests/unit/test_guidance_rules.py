@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from cards.annex_export import filled_boxes
+from cards.annex_export import NOTIFICATION_TYPES, filled_boxes
 from cards.annex_forms import ANNEXES, CONTACT_LABEL, blank_boxes, contact_point, printed
 from rules import risk
 from rules.deadlines import Kind
@@ -124,6 +124,21 @@ def test_guidance_section_2_an_x_next_to_the_type(kind: Kind, annex: str, ticked
     form = filled_boxes(ANNEXES[annex], {}, chemical=False, kind=kind)
     chosen = [label for x, label in form.types if x]
     assert len(chosen) == 1 and ticked in chosen[0]
+
+
+@pytest.mark.parametrize("annex", sorted(NOTIFICATION_TYPES))
+def test_guidance_annexes_ii_and_vi_each_type_as_the_form_words_it(annex: str) -> None:
+    """Annex II: "Regulation 33(2) notification (Article 11 of Directive 2001/95/EC)" and its
+    two other types; Annex VI: "Notification under Article 12 of Directive 2001/95/EC) on General
+    Product Safety ..." (the form's stray parenthesis aside). The types printed are the form's
+    own, every one of them."""
+    printed_types = [
+        label
+        for _, label in filled_boxes(ANNEXES[annex], {}, chemical=False, kind=Kind.RAPEX).types
+    ]
+    assert len(printed_types) == {"II": 3, "VI": 2}[annex]
+    for label in printed_types:
+        guidance_says(label.replace("2001/95/EC on", "2001/95/EC) on"))
 
 
 @pytest.mark.parametrize("measure", [Kind.REG33_2, Kind.RAPEX, Kind.RAPEX_EMERGENCY])
