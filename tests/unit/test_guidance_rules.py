@@ -21,7 +21,7 @@ from rules.notifications import (
     information_only,
     information_only_note,
 )
-from tests.fakes.guidance import guidance_says
+from tests.fakes.guidance import guidance_says, risk_tables_say
 
 PRODUCTS = [k for k, _ in PRODUCT_TYPES if k not in EXCLUDED]
 REACTIONS = {Kind.REACTION_EMERGENCY, Kind.REACTION_SERIOUS, Kind.REACTION_HOME_AUTHORITY}
@@ -321,11 +321,18 @@ def test_guidance_annex_i_severity_definitions_are_an_example_for_mechanical_ris
     [
         (Fraction(3, 4), "75%"),
         (Fraction(9, 10), "90%"),
+        (Fraction(1), "100%"),
         (Fraction(1, 2), "1 in 2"),
         (Fraction(2, 5), "1 in 2.5"),
         (Fraction(1, 1000), "1 in 1,000"),
     ],
 )
-def test_prism_steps_above_one_half_are_not_1_in_1(probability: Fraction, shown: str) -> None:
-    """PRISM's bands start "> 50%": a step of 75% or 90% is not "1 in 1"."""
+def test_risk_tables_b_prism_steps_above_one_half_are_not_1_in_1(
+    probability: Fraction, shown: str
+) -> None:
+    """RISK-TABLES.md, B (PRISM): "Probability of harm in "1 in n" bands", the first of them
+    "> 50% (n ≤ 1)": above one half there is no whole n, so such a step (75%, 90%, certain)
+    is shown as a percentage, not "1 in 1"; from one half down, as "1 in n"."""
+    risk_tables_say('Probability of harm in "1 in n" bands')
+    risk_tables_say("| > 50% (n ≤ 1) |")
     assert risk.one_in(probability) == shown
