@@ -11,6 +11,7 @@ SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 GUIDANCE = "gpsr-2005-notification-guidance-for-local-authorities.txt"
 PLAN = "opss-incident-management-plan-v5-2024.txt"
 RISK_TABLES = "../RISK-TABLES.md"
+DOMAIN = "../DOMAIN.md"
 
 
 @cache
@@ -35,6 +36,12 @@ def guidance_says(sentence: str) -> str:
 
 def plan_says(sentence: str) -> str:
     assert _squash(sentence) in _text(PLAN), f"not in the plan: {sentence!r}"
+    return sentence
+
+
+def domain_says(sentence: str) -> str:
+    """DOMAIN.md, the team's summary, where a rule has no seed sentence of its own."""
+    assert _squash(sentence) in _text(DOMAIN), f"not in DOMAIN.md: {sentence!r}"
     return sentence
 
 

@@ -20,7 +20,7 @@ from storage.unit_of_work import Database
 from tests.conftest import Driver, row_counts
 from tests.fakes.annex_v import read_docx
 from tests.fakes.downloads import fetch
-from tests.fakes.guidance import guidance_says
+from tests.fakes.guidance import domain_says, guidance_says
 from tests.fakes.steps import declare, ok, raise_issue
 from tests.unit.test_notifications import db_person
 
@@ -307,13 +307,18 @@ def test_guidance_section_2_the_risk_assessment_asks_whether_effects_go_beyond_t
     assert "Reg 33(4) (RAPEX) notification is required" in rows[1].meaning
 
 
-def test_exercise_notifications_stay_out_of_the_live_register(bot: Driver, db: Database) -> None:
-    """DOMAIN.md (plan section 6, readiness): an EXERCISE is "marked as such everywhere it
-    appears and kept out of live figures" — its notifications too."""
+def test_domain_readiness_exercise_notifications_stay_out_of_the_live_register_and_figures(
+    bot: Driver, db: Database
+) -> None:
+    """DOMAIN.md, 'Readiness (section 6)': "an incident can be an EXERCISE, marked as such
+    everywhere it appears and kept out of live figures" — its notifications too (the plan's
+    section 6 has exercises but says nothing of figures)."""
+    domain_says("marked as such everywhere it appears and kept out of live figures.")
     declare(bot, "--exercise --level strategic")
     live = raise_issue(bot)
-    drill = notify(bot, "INC-2026-001 reg33_4 --trigger 2026-11-23")
-    real = notify(bot, f"{live} reg33_4 --trigger 2026-11-23")
+    # Both due Sat 28 Nov (10 days), within the figures' next 7 days.
+    drill = notify(bot, "INC-2026-001 reg33_4 --trigger 2026-11-18")
+    real = notify(bot, f"{live} reg33_4 --trigger 2026-11-18")
     register = ok(bot.cmd("ian", "notifications"))
     shown = [k.split(" · ")[0] for k, _ in register.card.facts]  # type: ignore[union-attr]
     assert shown == [real] and register.text == "1 notification."
@@ -322,6 +327,9 @@ def test_exercise_notifications_stay_out_of_the_live_register(bot: Driver, db: D
     assert [k.split(" · ")[0] for k, _ in exercise.card.facts] == [drill]  # type: ignore[union-attr]
     home = bot.engine.home("local", "ian", "ian")
     assert [k.split(" · ")[0] for k, _ in home[-1].facts] == [real]
+    figures = ok(bot.cmd("hana", "mi")).card
+    assert figures is not None and "EXERCISE records left out" in figures.subtitle
+    assert dict(figures.facts)["Notifications due within 7 days"] == "1"
 
 
 def test_guidance_box_28_prints_the_configured_national_contact_point(
