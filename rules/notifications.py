@@ -121,6 +121,12 @@ REVOCABLE_CHOICES: tuple[tuple[str, str], ...] = (
 )
 
 
+def has_measure(kind: Kind, occasion: str) -> bool:
+    """Section 6 is of "the Measures Adopted": an advance notification ("serious risks before
+    deciding to adopt measures", section 2 'Other Actions') has none to revoke."""
+    return kind in REVOCABLE and not (kind is Kind.OTHER_ACTIONS and occasion == BEFORE_MEASURES)
+
+
 def form_kind(kind: Kind, changes_kind: str = "") -> Kind:
     """The notification type the form ticks: a revocation ticks that of the measure it
     changes."""

@@ -32,6 +32,7 @@ from rules.notifications import (
     NotificationStatus,
     annex_for,
     exclusion,
+    has_measure,
     home_authority_rule,
     information_only,
     information_only_note,
@@ -308,6 +309,14 @@ def _revoked(ctx: Ctx, kind: Kind, v: NotifyValues) -> tuple[Notification | None
             raise UserError(
                 f"Changes: {changed.reference} is a {DEFAULT_LABELS[measure]}, not a measure "
                 "notified under Reg 33(2) or Reg 33(4).",
+                "changes",
+            )
+        if not has_measure(measure, changed.occasion):
+            raise UserError(
+                f"Changes: {changed.reference} told of a serious risk before measures were "
+                "decided, so it has no measure to revoke, vary or amend (guidance section 6 "
+                "is of the measures adopted); a measure adopted since is notified under Reg "
+                "33(4).",
                 "changes",
             )
         return changed, "", measure.value

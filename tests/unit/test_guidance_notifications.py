@@ -148,6 +148,15 @@ def test_guidance_section_6_a_revocation_follows_the_measure_it_revokes(
     )
     lines = paragraphs(bot, clock, theirs)
     assert f"[X] {ARTICLE_12}" in lines and f"[ ] {ARTICLE_11}" in lines
+    # Section 6 is of "the Measures Adopted": a serious risk told "before deciding to adopt
+    # measures" (section 2, 'Other Actions') has none to revoke.
+    guidance_says("Decisions to Revoke, Vary or Amend the Measures Adopted")
+    guidance_says("inform of the existence of serious risks before deciding to adopt measures")
+    advance = notify(bot, f"{ref} other_actions --trigger 2026-11-20 --occasion before_measures")
+    before = row_counts(db)
+    none = bot.cmd("fatima", f"notify {ref} revocation --trigger 2026-11-23 --changes {advance}")
+    assert not none.ok and "no measure to revoke" in none.text
+    assert row_counts(db) == before
 
 
 def test_guidance_section_6_an_outside_toy_measure_is_revoked_on_the_form_it_was_notified(
