@@ -217,6 +217,15 @@ def section6_needed(case: str) -> bool:
     return case in {"serious", "home_only"}
 
 
+# Section 4: "When an enforcement authority believes that a producer/distributor notification
+# represents a serious risk and requires urgent action it should also submit a RAPEX
+# notification to DTI along with the original producer/distributor notification."
+SERIOUS_REG9_NOTE = (
+    "A serious risk: if it requires urgent action, also submit a RAPEX notification along with "
+    "the original producer/distributor notification (guidance section 4)"
+)
+
+
 def needs_chemical_data(kind: Kind, product_type: str) -> bool:
     return product_type == "chemical" and kind in {
         Kind.RAPEX,

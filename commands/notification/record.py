@@ -26,6 +26,7 @@ from rules.notifications import (
     SAFEGUARD_SOURCE,
     SAME_AUTHORITY,
     SECTION6_CASES,
+    SERIOUS_REG9_NOTE,
     UK_ONLY_KINDS,
     VOLUNTARY,
     WITHOUT_DELAY_NOTE,
@@ -493,6 +494,8 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: NotifyValues) -> Reply:
         )
     if kind is Kind.PRODUCER:
         text += f" Whenever possible, {WITHOUT_DELAY_NOTE}."
+        if v.section6 == "serious":
+            text += f" {SERIOUS_REG9_NOTE}: /opss notify {subject} reg33_4."
     if not n.home_authority:
         text += (
             f" The home authority: {home_authority_rule(kind)}; record it with --home-authority."
