@@ -32,6 +32,7 @@ NOTIFICATION_TYPES: dict[str, tuple[tuple[str, tuple[Kind, ...]], ...]] = {
         ),
         ("Requiring emergency action from Member States", (Kind.RAPEX_EMERGENCY,)),
     ),
+    # Annex VI's two types as the form words them (its stray ")" after "2001/95/EC" left out).
     "VI": (
         (
             "Notification under Article 12 of Directive 2001/95/EC on General Product Safety "
@@ -39,8 +40,9 @@ NOTIFICATION_TYPES: dict[str, tuple[tuple[str, tuple[Kind, ...]], ...]] = {
             (Kind.RAPEX, Kind.OTHER_ACTIONS),
         ),
         (
-            "Notification under Article 12 of Directive 2001/95/EC requiring emergency action "
-            "and under Article 7 of Directive 88/378/EEC",
+            "Notification under Article 12 of Directive 2001/95/EC on General Product Safety "
+            "requiring emergency action (from Member States) and under Article 7 of Directive "
+            "88/378/EEC on Safety of Toys",
             (Kind.RAPEX_EMERGENCY,),
         ),
     ),

@@ -121,6 +121,12 @@ REVOCABLE_CHOICES: tuple[tuple[str, str], ...] = (
 )
 
 
+def has_measure(kind: Kind, occasion: str) -> bool:
+    """Section 6 is of "the Measures Adopted": an advance notification ("serious risks before
+    deciding to adopt measures", section 2 'Other Actions') has none to revoke."""
+    return kind in REVOCABLE and not (kind is Kind.OTHER_ACTIONS and occasion == BEFORE_MEASURES)
+
+
 def form_kind(kind: Kind, changes_kind: str = "") -> Kind:
     """The notification type the form ticks: a revocation ticks that of the measure it
     changes."""
@@ -209,6 +215,15 @@ SECTION6_CASES: tuple[tuple[str, str], ...] = (
 
 def section6_needed(case: str) -> bool:
     return case in {"serious", "home_only"}
+
+
+# Section 4: "When an enforcement authority believes that a producer/distributor notification
+# represents a serious risk and requires urgent action it should also submit a RAPEX
+# notification to DTI along with the original producer/distributor notification."
+SERIOUS_REG9_NOTE = (
+    "A serious risk: if it requires urgent action, also submit a RAPEX notification along with "
+    "the original producer/distributor notification (guidance section 4)"
+)
 
 
 def needs_chemical_data(kind: Kind, product_type: str) -> bool:

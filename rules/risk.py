@@ -448,11 +448,11 @@ def scenario_probability(steps: list[Fraction]) -> Fraction:
 def one_in(probability: Fraction) -> str:
     """A step's probability as people say it: "1 in 20"; above one half as a percentage
     ("75%", not "1 in 1"); "1 in 2.5" rather than a rounding that changes the band."""
+    if probability > Fraction(1, 2):  # PRISM's top band, "> 50%": 1 (certain) is "100%"
+        return f"{float(probability) * 100:.3g}%"
     n = 1 / probability
     if n.denominator == 1:
         return f"1 in {n.numerator:,}"
-    if n < 2:
-        return f"{float(probability) * 100:.3g}%"
     if n < 100:
         return f"1 in {float(n):.3g}"
     return f"1 in {round(float(n)):,}"

@@ -26,12 +26,14 @@ from rules.notifications import (
     SAFEGUARD_SOURCE,
     SAME_AUTHORITY,
     SECTION6_CASES,
+    SERIOUS_REG9_NOTE,
     UK_ONLY_KINDS,
     VOLUNTARY,
     WITHOUT_DELAY_NOTE,
     NotificationStatus,
     annex_for,
     exclusion,
+    has_measure,
     home_authority_rule,
     information_only,
     information_only_note,
@@ -310,6 +312,14 @@ def _revoked(ctx: Ctx, kind: Kind, v: NotifyValues) -> tuple[Notification | None
                 "notified under Reg 33(2) or Reg 33(4).",
                 "changes",
             )
+        if not has_measure(measure, changed.occasion):
+            raise UserError(
+                f"Changes: {changed.reference} told of a serious risk before measures were "
+                "decided, so it has no measure to revoke, vary or amend (guidance section 6 "
+                "is of the measures adopted); a measure adopted since is notified under Reg "
+                "33(4).",
+                "changes",
+            )
         return changed, "", measure.value
     chosen = v.changes_kind or ""
     if chosen not in {k.value for k in REVOCABLE}:
@@ -366,8 +376,12 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: NotifyValues) -> Reply:
             "uk_only",
         )
     info = information_only(kind, occasion, uk_only)
+    # A revocation of a measure notified outside the bot is routed as that measure was, so a
+    # toy's is asked the safeguard questions too (ours keeps its measure's annex).
+    routed = Kind(changes_kind) if kind is Kind.REVOCATION and changed is None else kind
+    asks_safeguard = needs_safeguard_answer(routed, product_type, measures)
     safeguard = True
-    if needs_safeguard_answer(kind, product_type, measures):
+    if asks_safeguard:
         for name, answer, label, question in (
             ("ce_marked", v.ce_marked, "CE marked", "whether it bears the CE marking"),
             ("second_hand", v.second_hand, "Second-hand", "whether it is second-hand"),
@@ -394,7 +408,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: NotifyValues) -> Reply:
     if changed is not None:
         annex = changed.annex
     elif kind is Kind.REVOCATION:
-        annex = annex_for(Kind(changes_kind), product_type, measures, safeguard=safeguard)
+        annex = annex_for(routed, product_type, measures, safeguard=safeguard)
     else:
         annex = annex_for(kind, product_type, measures, safeguard=safeguard, occasion=occasion)
     owner = ctx.person
@@ -461,11 +475,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: NotifyValues) -> Reply:
             "annex": annex,
             **({"information_only": info} if info else {}),
             **({"changes_kind": changes_kind} if changes_kind else {}),
-            **(
-                {"safeguard": safeguard}
-                if needs_safeguard_answer(kind, product_type, measures)
-                else {}
-            ),
+            **({"safeguard": safeguard} if asks_safeguard else {}),
         },
     )
     text = (
@@ -484,6 +494,8 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: NotifyValues) -> Reply:
         )
     if kind is Kind.PRODUCER:
         text += f" Whenever possible, {WITHOUT_DELAY_NOTE}."
+        if v.section6 == "serious":
+            text += f" {SERIOUS_REG9_NOTE}: /opss notify {subject} reg33_4."
     if not n.home_authority:
         text += (
             f" The home authority: {home_authority_rule(kind)}; record it with --home-authority."

@@ -10,6 +10,8 @@ from pathlib import Path
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 GUIDANCE = "gpsr-2005-notification-guidance-for-local-authorities.txt"
 PLAN = "opss-incident-management-plan-v5-2024.txt"
+RISK_TABLES = "../RISK-TABLES.md"
+DOMAIN = "../DOMAIN.md"
 
 
 @cache
@@ -34,4 +36,16 @@ def guidance_says(sentence: str) -> str:
 
 def plan_says(sentence: str) -> str:
     assert _squash(sentence) in _text(PLAN), f"not in the plan: {sentence!r}"
+    return sentence
+
+
+def domain_says(sentence: str) -> str:
+    """DOMAIN.md, the team's summary, where a rule has no seed sentence of its own."""
+    assert _squash(sentence) in _text(DOMAIN), f"not in DOMAIN.md: {sentence!r}"
+    return sentence
+
+
+def risk_tables_say(sentence: str) -> str:
+    """RISK-TABLES.md (beside the seeds) holds PRISM, which the seeds only name."""
+    assert _squash(sentence) in _text(RISK_TABLES), f"not in RISK-TABLES.md: {sentence!r}"
     return sentence

@@ -20,7 +20,7 @@ from storage.unit_of_work import Database
 from tests.conftest import Driver, row_counts
 from tests.fakes.annex_v import read_docx
 from tests.fakes.downloads import fetch
-from tests.fakes.guidance import guidance_says
+from tests.fakes.guidance import domain_says, guidance_says
 from tests.fakes.steps import declare, ok, raise_issue
 from tests.unit.test_notifications import db_person
 
@@ -69,6 +69,12 @@ def test_guidance_part_one_the_safeguard_procedure_needs_the_ce_marking_and_a_ne
     guidance_says("toys which do not bear the CE marking or toys which are second-hand.")
     ref = raise_issue(bot)
     toy = f"{ref} rapex --trigger 2026-11-23 --product toy --measures compulsory"
+    assert safeguard_annexes(bot, db, toy) == ["II", "VI", "II"]
+
+
+def safeguard_annexes(bot: Driver, db: Database, toy: str) -> list[str]:
+    """The safeguard questions must be answered (nothing is stored until they are); then the
+    annexes of a used toy, a new CE-marked one and one without the marking."""
     before = row_counts(db)
     unasked = bot.cmd("fatima", f"notify {toy}")
     assert not unasked.ok and unasked.text.startswith("CE marked:")
@@ -76,7 +82,7 @@ def test_guidance_part_one_the_safeguard_procedure_needs_the_ce_marking_and_a_ne
     used = notify(bot, f"{toy} --ce-marked yes --second-hand yes")
     new = notify(bot, f"{toy} --ce-marked yes --second-hand no")
     unmarked = notify(bot, f"{toy} --ce-marked no --second-hand no")
-    assert [row(db, r).annex for r in (used, new, unmarked)] == ["II", "VI", "II"]
+    return [row(db, r).annex for r in (used, new, unmarked)]
 
 
 def test_guidance_part_one_annex_vi_cannot_go_out_without_a_ground_of_article_7(
@@ -142,6 +148,33 @@ def test_guidance_section_6_a_revocation_follows_the_measure_it_revokes(
     )
     lines = paragraphs(bot, clock, theirs)
     assert f"[X] {ARTICLE_12}" in lines and f"[ ] {ARTICLE_11}" in lines
+    # Section 6 is of "the Measures Adopted": a serious risk told "before deciding to adopt
+    # measures" (section 2, 'Other Actions') has none to revoke.
+    guidance_says("Decisions to Revoke, Vary or Amend the Measures Adopted")
+    guidance_says("inform of the existence of serious risks before deciding to adopt measures")
+    advance = notify(bot, f"{ref} other_actions --trigger 2026-11-20 --occasion before_measures")
+    before = row_counts(db)
+    none = bot.cmd("fatima", f"notify {ref} revocation --trigger 2026-11-23 --changes {advance}")
+    assert not none.ok and "no measure to revoke" in none.text
+    assert row_counts(db) == before
+
+
+def test_guidance_section_6_an_outside_toy_measure_is_revoked_on_the_form_it_was_notified(
+    bot: Driver, db: Database
+) -> None:
+    """Section 6: "All such decisions must be notified to the national contact point within 5
+    calendar days." A toy's RAPEX measure under compulsory measures went on Annex VI only if
+    "the toy bears the CE marking" ('Part One'; "The safeguard procedure does not apply in the
+    case of toys which do not bear the CE marking or toys which are second-hand."), so the
+    revocation of one notified outside the bot asks the same, and goes on the same form."""
+    guidance_says("All such decisions must be notified to the national contact point within 5")
+    guidance_says("toys which do not bear the CE marking or toys which are second-hand.")
+    ref = raise_issue(bot)
+    outside = (
+        f"{ref} revocation --trigger 2026-11-23 --changes UK/2025/0042 --changes-kind reg33_4 "
+        "--product toy --measures compulsory"
+    )
+    assert safeguard_annexes(bot, db, outside) == ["II", "VI", "II"]
 
 
 def test_guidance_annex_iv_section_6_only_when_owed_and_its_timetable_chased(
@@ -283,13 +316,18 @@ def test_guidance_section_2_the_risk_assessment_asks_whether_effects_go_beyond_t
     assert "Reg 33(4) (RAPEX) notification is required" in rows[1].meaning
 
 
-def test_exercise_notifications_stay_out_of_the_live_register(bot: Driver, db: Database) -> None:
-    """DOMAIN.md (plan section 6, readiness): an EXERCISE is "marked as such everywhere it
-    appears and kept out of live figures" — its notifications too."""
+def test_domain_readiness_exercise_notifications_stay_out_of_the_live_register_and_figures(
+    bot: Driver, db: Database
+) -> None:
+    """DOMAIN.md, 'Readiness (section 6)': "an incident can be an EXERCISE, marked as such
+    everywhere it appears and kept out of live figures" — its notifications too (the plan's
+    section 6 has exercises but says nothing of figures)."""
+    domain_says("marked as such everywhere it appears and kept out of live figures.")
     declare(bot, "--exercise --level strategic")
     live = raise_issue(bot)
-    drill = notify(bot, "INC-2026-001 reg33_4 --trigger 2026-11-23")
-    real = notify(bot, f"{live} reg33_4 --trigger 2026-11-23")
+    # Both due Sat 28 Nov (10 days), within the figures' next 7 days.
+    drill = notify(bot, "INC-2026-001 reg33_4 --trigger 2026-11-18")
+    real = notify(bot, f"{live} reg33_4 --trigger 2026-11-18")
     register = ok(bot.cmd("ian", "notifications"))
     shown = [k.split(" · ")[0] for k, _ in register.card.facts]  # type: ignore[union-attr]
     assert shown == [real] and register.text == "1 notification."
@@ -298,6 +336,9 @@ def test_exercise_notifications_stay_out_of_the_live_register(bot: Driver, db: D
     assert [k.split(" · ")[0] for k, _ in exercise.card.facts] == [drill]  # type: ignore[union-attr]
     home = bot.engine.home("local", "ian", "ian")
     assert [k.split(" · ")[0] for k, _ in home[-1].facts] == [real]
+    figures = ok(bot.cmd("hana", "mi")).card
+    assert figures is not None and "EXERCISE records left out" in figures.subtitle
+    assert dict(figures.facts)["Notifications due within 7 days"] == "1"
 
 
 def test_guidance_box_28_prints_the_configured_national_contact_point(

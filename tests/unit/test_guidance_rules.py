@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from cards.annex_export import filled_boxes
+from cards.annex_export import NOTIFICATION_TYPES, filled_boxes
 from cards.annex_forms import ANNEXES, CONTACT_LABEL, blank_boxes, contact_point, printed
 from rules import risk
 from rules.deadlines import Kind
@@ -21,7 +21,7 @@ from rules.notifications import (
     information_only,
     information_only_note,
 )
-from tests.fakes.guidance import guidance_says
+from tests.fakes.guidance import guidance_says, risk_tables_say
 
 PRODUCTS = [k for k, _ in PRODUCT_TYPES if k not in EXCLUDED]
 REACTIONS = {Kind.REACTION_EMERGENCY, Kind.REACTION_SERIOUS, Kind.REACTION_HOME_AUTHORITY}
@@ -124,6 +124,21 @@ def test_guidance_section_2_an_x_next_to_the_type(kind: Kind, annex: str, ticked
     form = filled_boxes(ANNEXES[annex], {}, chemical=False, kind=kind)
     chosen = [label for x, label in form.types if x]
     assert len(chosen) == 1 and ticked in chosen[0]
+
+
+@pytest.mark.parametrize("annex", sorted(NOTIFICATION_TYPES))
+def test_guidance_annexes_ii_and_vi_each_type_as_the_form_words_it(annex: str) -> None:
+    """Annex II: "Regulation 33(2) notification (Article 11 of Directive 2001/95/EC)" and its
+    two other types; Annex VI: "Notification under Article 12 of Directive 2001/95/EC) on General
+    Product Safety ..." (the form's stray parenthesis aside). The types printed are the form's
+    own, every one of them."""
+    printed_types = [
+        label
+        for _, label in filled_boxes(ANNEXES[annex], {}, chemical=False, kind=Kind.RAPEX).types
+    ]
+    assert len(printed_types) == {"II": 3, "VI": 2}[annex]
+    for label in printed_types:
+        guidance_says(label.replace("2001/95/EC on", "2001/95/EC) on"))
 
 
 @pytest.mark.parametrize("measure", [Kind.REG33_2, Kind.RAPEX, Kind.RAPEX_EMERGENCY])
@@ -306,11 +321,18 @@ def test_guidance_annex_i_severity_definitions_are_an_example_for_mechanical_ris
     [
         (Fraction(3, 4), "75%"),
         (Fraction(9, 10), "90%"),
+        (Fraction(1), "100%"),
         (Fraction(1, 2), "1 in 2"),
         (Fraction(2, 5), "1 in 2.5"),
         (Fraction(1, 1000), "1 in 1,000"),
     ],
 )
-def test_prism_steps_above_one_half_are_not_1_in_1(probability: Fraction, shown: str) -> None:
-    """PRISM's bands start "> 50%": a step of 75% or 90% is not "1 in 1"."""
+def test_risk_tables_b_prism_steps_above_one_half_are_not_1_in_1(
+    probability: Fraction, shown: str
+) -> None:
+    """RISK-TABLES.md, B (PRISM): "Probability of harm in "1 in n" bands", the first of them
+    "> 50% (n ≤ 1)": above one half there is no whole n, so such a step (75%, 90%, certain)
+    is shown as a percentage, not "1 in 1"; from one half down, as "1 in n"."""
+    risk_tables_say('Probability of harm in "1 in n" bands')
+    risk_tables_say("| > 50% (n ≤ 1) |")
     assert risk.one_in(probability) == shown

@@ -593,6 +593,24 @@ def test_guidance_section_4_businesses_inform_their_authority_without_delay(
     assert "The business" not in facts(other)
 
 
+def test_guidance_section_4_a_serious_reg_9_notification_also_goes_via_rapex(
+    bot: Driver,
+) -> None:
+    """Section 4: "When an enforcement authority believes that a producer/distributor
+    notification represents a serious risk and requires urgent action it should also submit a
+    RAPEX notification to DTI along with the original producer/distributor notification." """
+    guidance_says(
+        "it should also submit a RAPEX notification to DTI along with the original "
+        "producer/distributor notification."
+    )
+    ref = raise_issue(bot)
+    serious = ok(bot.cmd("fatima", f"notify {ref} reg9 --trigger 2026-11-23 --section6 serious"))
+    assert "also submit a RAPEX notification along with the original" in serious.text
+    assert f"/opss notify {ref} reg33_4" in serious.text
+    home = ok(bot.cmd("fatima", f"notify {ref} reg9 --trigger 2026-11-23 --section6 home_only"))
+    assert "RAPEX" not in home.text
+
+
 def test_guidance_section_2_notify_all_such_measures_even_if_an_appeal_is_likely(
     bot: Driver,
 ) -> None:
