@@ -235,6 +235,8 @@ def build(settings: Settings, clock: Clock | None = None, *, teams_credentials: 
         app.router.add_routes(workspace.routes())
     # One inbox for every surface that records requests before answering them.
     inbox_db = inbox_database(db, settings.database_url)
+    if settings.slack_enabled or settings.teams_enabled:
+        lifecycle.inbox = inbox_db  # where their requests are written before the answer
     slack = (
         _add_slack(settings, db, engine, messengers, app, inbox_db)
         if settings.slack_enabled

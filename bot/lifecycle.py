@@ -1,8 +1,9 @@
 """A bot process's life as the operator sees it: live, ready, stopping.
 
 ``/healthz`` answers while the process lives. ``/readyz`` answers 200 only when the database
-answers, its schema is at the newest migration and it accepts a write (a full disk or a
-read-only database refuses every command, so traffic should go elsewhere), and 503 before
+answers, its schema is at the newest migration and it accepts a write, as the inbox's own
+file does where it has one (a full disk or a read-only database refuses every command, so
+traffic should go elsewhere), and 503 before
 that and while shutting down. Every HTTP request gets a request id (``X-Request-Id``: nginx's,
 or a new one) and is counted while it runs; once stopping, new requests are answered 503 so
 a proxy sends them to another process, and the ones already running are finished.
@@ -32,6 +33,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class Lifecycle:
     def __init__(self, db: Database | None = None, waiting_for: str = "starting") -> None:
         self.db = db  # None while the process is still reaching its database
+        # The inbox's own SQLite file (storage/inbox.py), when it has one: Slack and Teams
+        # are answered only once a request is written there, so it must take writes too.
+        self.inbox: Database | None = None
         self.waiting_for = waiting_for
         self.stopping = False
         self.inflight = 0
@@ -97,6 +101,13 @@ class Lifecycle:
         except Exception as exc:
             log.warning("readiness: the database refuses writes (%s)", type(exc).__name__)
             return f"database refuses writes ({type(exc).__name__})"
+        if self.inbox is not None and self.inbox is not self.db:
+            try:
+                async with asyncio.timeout(READY_TIMEOUT):
+                    await asyncio.to_thread(write_probe, self.inbox.engine, INBOX_PROBE)
+            except Exception as exc:
+                log.warning("readiness: the inbox refuses writes (%s)", type(exc).__name__)
+                return f"the inbox database refuses writes ({type(exc).__name__})"
         return ""
 
     async def quiesce(self, seconds: float) -> bool:
@@ -119,7 +130,13 @@ class Lifecycle:
         return True
 
 
-def write_probe(engine: Engine) -> None:
+PROBE = "UPDATE alembic_version SET version_num = version_num"
+# The inbox's file has no migrations table; its header's user version is unused, and setting
+# it is a write that changes nothing (an empty inbox has no row to rewrite).
+INBOX_PROBE = "PRAGMA user_version = 0"
+
+
+def write_probe(engine: Engine, statement: str = PROBE) -> None:
     """Commit one real write that changes nothing: a full disk, a read-only file or a read-only
     server refuses it exactly as it would refuse a command."""
     with engine.begin() as connection:
@@ -127,7 +144,7 @@ def write_probe(engine: Engine) -> None:
         if sqlite:  # behind a long write, give up within the probe's time rather than 30 s
             connection.exec_driver_sql(f"PRAGMA busy_timeout={int(READY_TIMEOUT * 1000)}")
         try:
-            connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            connection.execute(text(statement))
         finally:
             if sqlite:
                 connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")

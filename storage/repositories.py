@@ -37,8 +37,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # People and roles -----------------------------------------------------------------------
 
 
+def person_name(written: str) -> str:
+    """A person's name as stored, however it was written ("@olly ", "olly")."""
+    return written.strip().lstrip("@")
+
+
 def person_by_name(session: Session, name: str) -> Person | None:
-    return session.scalar(select(Person).where(Person.name == name.strip().lstrip("@")))
+    return session.scalar(select(Person).where(Person.name == person_name(name)))
 
 
 def people_by_name(session: Session, names: list[str]) -> dict[str, Person]:

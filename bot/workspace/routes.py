@@ -42,6 +42,7 @@ from bot.workspace.welcome import welcome_card
 from cards.adaptive import render_card, render_form
 from commands.core.context import Reply, Request, Submission, UserError
 from commands.core.engine import FAILED, Engine
+from commands.core.inputs import InputProblem, clean_text
 from commands.core.people import pickable
 from commands.mi.figures import dashboard, parse_filters
 from commands.records import downloads
@@ -69,6 +70,7 @@ ADAPTIVECARDS_JS = VENDOR["adaptivecards.js"]
 HEADER = "X-OPSS-Local"
 MESSAGES_SHOWN = 300
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+MAX_NAME = 80  # a name to sign in with
 CHANNEL_ID = re.compile(r"^[0-9]{1,9}$")
 DEMO = re.compile(r"^\s*(/opss\s+)?demo\s*$", re.IGNORECASE)
 MAX_BODY = 256 * 1024
@@ -273,10 +275,15 @@ class Workspace:
         name, secret = body.get("name"), body.get("secret")
         if not isinstance(name, str) or not isinstance(secret, str) or len(secret) > 1000:
             raise web.HTTPBadRequest(text="Sign in with your user name and secret.")
+        try:  # text no database stores or hash reads (a lone surrogate, NUL): said, not a 500
+            clean_text("user_name", name, MAX_NAME)
+            clean_text("secret", secret, 1000)
+        except InputProblem as exc:
+            raise web.HTTPBadRequest(text=exc.message) from None
         now = self.engine.clock.now()
         try:
             outcome = await self.hashing.sign_in(
-                self.db, name.strip().lower()[:80], secret, _client(request), now, self.hours
+                self.db, name.strip().lower(), secret, _client(request), now, self.hours
             )
         except Busy:
             raise web.HTTPServiceUnavailable(

@@ -140,7 +140,11 @@ def _audit_refusal(
 
 def begin(db: Database, name: str, client: str, now: datetime) -> Attempt | Outcome:
     """Let the attempt through, counted as a failure in advance (so parallel guesses cannot
-    slip past the delay), or refuse it unchecked while the name or the client waits."""
+    slip past the delay), or refuse it unchecked while the name or the client waits.
+
+    The name is counted as the person it finds is named: "@olly" is olly, one count, not a
+    fresh one for each way of writing it."""
+    name = repo.person_name(name)
     with db.unit_of_work() as session:
         rows = [_locked(session, key, now) for key in _keys(name, client)]  # one lock order
         for row in rows:

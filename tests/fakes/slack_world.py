@@ -239,6 +239,38 @@ class SlackWorld:
             return len(s.scalars(select(model)).all())
 
 
+def button_press(
+    user_id: str,
+    username: str,
+    channel: str,
+    command: str,
+    response_url: str,
+    *,
+    action_ts: str = "1764000001.1",
+    trigger_id: str = "t-press",
+) -> dict[str, Any]:
+    """A card's button, as Slack sends it (block_actions)."""
+    return {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "user": {"id": user_id, "username": username},
+        "trigger_id": trigger_id,
+        "channel": {"id": channel},
+        "container": {"type": "message", "message_ts": "1", "channel_id": channel},
+        "actions": [
+            {
+                "action_id": "opss_cmd_0",
+                "block_id": "b",
+                "type": "button",
+                "value": command,
+                "action_ts": action_ts,
+            }
+        ],
+        "response_url": response_url,
+    }
+
+
 def submission(
     user: str, view: dict[str, Any], values: dict[str, Any], view_id: str = "V1"
 ) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The operator is told the truth: /readyz says not ready while the database refuses writes
-(a real full disk: a tiny tmpfs), the checks refuse secrets too short to be secrets and the
-pick-a-name workspace beside a chat platform, the workspace answers for any loopback address
-it is bound to, and a client that dribbles its headers is cut off within the bound."""
+(a real full disk: a tiny tmpfs; the inbox's own file on it too), the checks refuse secrets
+too short to be secrets and the pick-a-name workspace beside a chat platform, the workspace
+answers for any loopback address it is bound to, and a client that dribbles its headers is
+cut off within the bound."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pytest
 from bot.checks import refusals
 from bot.config import Settings
 from commands.core.clock import ManualClock
+from storage.inbox import inbox_path
 from tests.conftest import START, row_counts
 from tests.fakes.processes import ROOT, BotProcess, wait_until
 from tests.fakes.server import call, running
@@ -81,6 +83,31 @@ def test_readyz_is_not_ready_while_the_database_refuses_writes(tiny_disk: Path) 
         filler.unlink()
         assert readyz(url) == (200, {"ready": True})  # ready again once writes succeed
         assert row_counts(_bot.db)["issues"] == 0
+
+
+def test_readyz_is_not_ready_while_the_inbox_refuses_writes(
+    tiny_disk: Path, tmp_path: Path
+) -> None:
+    """Slack is answered only once its request is in the inbox, on SQLite a file of its own:
+    that file on the full disk (the records on another) is not ready either."""
+    records = tmp_path / "bot.sqlite3"
+    inbox = inbox_path(f"sqlite:///{records}")
+    assert inbox is not None
+    inbox.symlink_to(tiny_disk / "inbox.sqlite3")  # SQLite follows it, -wal and all
+    settings = Settings(
+        database_url=f"sqlite:///{records}",
+        slack_bot_token=TOKEN,
+        slack_signing_secret=GOOD,
+        slack_api_url="http://127.0.0.1:9/api/",  # never called: nothing is sent
+        outbox_pace_seconds=0,
+    )
+    with running(settings, ManualClock(START)) as (url, _bot):
+        assert readyz(url) == (200, {"ready": True})
+        filler = fill(tiny_disk)
+        status, body = readyz(url)
+        assert status == 503 and "inbox database refuses writes" in str(body["reason"]), body
+        filler.unlink()
+        assert readyz(url) == (200, {"ready": True})
 
 
 # Configuration checks ------------------------------------------------------------------------

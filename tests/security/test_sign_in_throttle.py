@@ -105,6 +105,18 @@ def test_the_delay_grows_by_client_whatever_the_name(people: Database) -> None:
     ]
 
 
+def test_a_name_written_another_way_is_the_same_name(people: Database) -> None:
+    """ "@olly" finds olly, so it is counted as olly: each way of writing the name is not a
+    count of its own, free for three more guesses."""
+    db, clock = people, ManualClock(START)
+    for n, written in enumerate(["@olly", " olly", "@@olly", "@@@olly "]):
+        sign_in(db, written, f"wrong {n}", clock.now(), client=f"10.0.3.{n}")
+    held = sign_in(db, "olly", SECRET, clock.now(), client="10.0.3.9")
+    assert held.token is None and held.wait_until == clock.now() + timedelta(seconds=1)
+    refused = audits(db, "workspace.sign_in_refused") + audits(db, "workspace.sign_in_throttled")
+    assert len(refused) == 5 and {e.entity_ref for e in refused} == {"olly"}
+
+
 def test_failures_are_forgotten_after_an_hour_of_none(people: Database) -> None:
     db, clock = people, ManualClock(START)
     for n in range(FREE_FAILURES + 2):
@@ -230,3 +242,22 @@ def test_the_page_is_told_when_to_try_again(served: tuple[str, Any, ManualClock]
     clock.advance(timedelta(seconds=1))
     status, _, headers = post_sign_in(url, "olly", SECRET, "192.0.2.10")
     assert status == 200 and headers["Set-Cookie"].startswith("opss_session=")
+
+
+def test_a_name_or_secret_no_database_stores_is_refused_naming_it(
+    served: tuple[str, Any, ManualClock],
+) -> None:
+    """A lone surrogate (JSON carries "\\udfff") or NUL is a 400 that says which field, never
+    a 500; nothing is counted or checked."""
+    url, bot, _ = served
+    for name, secret, field in [
+        ("\udfff", SECRET, "User name"),
+        ("ol\x00ly", SECRET, "User name"),
+        ("olly", "a secret \ud800", "Secret"),
+        ("x" * 81, SECRET, "User name"),
+    ]:
+        status, text, _ = post_sign_in(url, name, secret, "192.0.2.20")
+        assert status == 400 and text.startswith(field), (name, secret, status, text)
+    assert audits(bot.db, "workspace.sign_in_refused") == []
+    status, _, _ = post_sign_in(url, "olly", SECRET, "192.0.2.20")
+    assert status == 200

@@ -16,7 +16,7 @@ from typing import Any
 
 from commands.core.due import tick
 from tests.conftest import Driver
-from tests.fakes.slack_world import USERS, SlackWorld, run, slack, submission
+from tests.fakes.slack_world import USERS, SlackWorld, button_press, run, slack, submission
 from tests.fakes.steps import declare
 
 __all__ = ["slack"]  # the fixture, shared with the ladder's Slack tests
@@ -27,27 +27,8 @@ ERCO_ASK = "not recorded as engaged"
 
 def press(world: SlackWorld, user: str, channel: str, command: str) -> None:
     """A card's button, as Slack sends it (block_actions)."""
-    status, _ = world.interact(
-        {
-            "type": "block_actions",
-            "team": {"id": "T1"},
-            "api_app_id": "A1",
-            "user": {"id": USERS[user], "username": user},
-            "trigger_id": "t-press",
-            "channel": {"id": channel},
-            "container": {"type": "message", "message_ts": "1", "channel_id": channel},
-            "actions": [
-                {
-                    "action_id": "opss_cmd_0",
-                    "block_id": "b",
-                    "type": "button",
-                    "value": command,
-                    "action_ts": "1764000001.1",
-                }
-            ],
-            "response_url": f"{world.fake.base_url}/respond/press",
-        }
-    )
+    respond = f"{world.fake.base_url}/respond/press"
+    status, _ = world.interact(button_press(USERS[user], user, channel, command, respond))
     assert status == 200
 
 
