@@ -140,7 +140,7 @@ class TeamsSurface:
             return web.json_response({"error": str(exc)}, status=400)
         except Exception:
             log.exception("Teams activity %s failed", activity.type)
-            return web.json_response({"error": "the bot could not answer"}, status=502)
+            return _failed(activity)
         if invoke is None:
             return web.Response(status=201)
         payload = invoke.body.serialize() if isinstance(invoke.body, Model) else invoke.body
@@ -696,3 +696,26 @@ def _bot_added(activity: Activity) -> bool:
 
 def _text_only(reply: Reply) -> Reply:
     return Reply(text=reply.text, ok=reply.ok)
+
+
+# A press or a dialog may have committed before its answer failed: Teams then shows this,
+# not an error, and a second press of the same card replays what was done (press_key).
+UNANSWERED = (
+    "The bot could not show its answer. Press the button again to see it: "
+    "what was done is not done twice."
+)
+
+
+def _failed(activity: Activity) -> web.Response:
+    """Answering an invoke that may have committed: never 5xx, which invites a redelivery and
+    tells the person nothing; other activities commit nothing and may be redelivered."""
+    in_channel = not _is_personal(activity)
+    if activity.type == ActivityTypes.invoke and activity.name == CARD_ACTION:
+        return web.json_response(teams_cards.invoke_message(UNANSWERED, in_channel=in_channel))
+    if activity.type == ActivityTypes.invoke and activity.name == extension.SUBMIT:
+        words = (
+            "The bot could not show its answer. Submit the same form again to see it: "
+            "the issue is not raised twice."
+        )
+        return web.json_response(extension.done(words, in_channel=in_channel))
+    return web.json_response({"error": "the bot could not answer"}, status=502)

@@ -126,3 +126,30 @@ def test_a_button_on_a_shared_card_pressed_twice_acts_once(world: TeamsWorld) ->
         assert issue is not None and (issue.stage, issue.stage_seq) == ("ftl_assessment", 1)
         keys = s.scalars(select(ProcessedRequest)).all()
     assert len(keys) == 3  # the raise, the assessment and one escalation
+
+
+def test_a_press_whose_answer_fails_after_it_committed_is_not_a_5xx(
+    world: TeamsWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: once a press has committed, Teams is never answered 5xx. A fault in drawing
+    the answer card (injected here, after the engine has committed) is answered 200 with a
+    message; pressing again shows what was done, and does it not twice."""
+    from bot.teams import cards as teams_cards
+
+    card, data = open_form(world, "olly", "opss raise Toaster lever sticks")
+    filled = {**data, "title": "Toaster lever sticks", **FULL}
+    drawn = teams_cards.invoke_answer
+
+    def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise RuntimeError("the answer card could not be drawn")
+
+    monkeypatch.setattr(teams_cards, "invoke_answer", broken)
+    status, body = press(world, "olly", filled, card)
+    assert status == 200 and body["statusCode"] == 200
+    assert "could not show its answer. Press the button again" in str(body["value"])
+    assert titles(world) == ["Toaster lever sticks"]  # it had committed
+
+    monkeypatch.setattr(teams_cards, "invoke_answer", drawn)
+    status, body = press(world, "olly", filled, card)
+    assert status == 200 and "ISS-2026-0001" in str(body["value"])
+    assert titles(world) == ["Toaster lever sticks"]  # not raised twice
