@@ -16,10 +16,10 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from bot.leader import PROCESS
 from storage.models import InboxRequest
@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 # Never stored: Slack's deprecated verification token (signatures are checked instead). No
 # surface records a request's Authorization header.
 UNSTORED = frozenset({"token"})
+# How long a processed request's row is kept: a restart needs only the unprocessed ones, and
+# the engine's own record of processed requests keeps retries from doing anything twice. The
+# rows hold what people typed, so they are not kept for good.
+KEPT_DONE = timedelta(hours=1)
 
 
 class Inbox:
@@ -114,11 +118,17 @@ class Inbox:
             return [row.id for row in rows]
 
     def _mark(self, entries: list[int]) -> None:
+        now = self.now()
         with self.db.unit_of_work() as session:
             session.execute(
                 update(InboxRequest)
                 .where(InboxRequest.id.in_(entries))
-                .values(done_at=self.now())
+                .values(done_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(
+                delete(InboxRequest)
+                .where(InboxRequest.done_at < now - KEPT_DONE)
                 .execution_options(synchronize_session=False)
             )
 
