@@ -359,7 +359,7 @@ def ladder_and_clocks(db: Database, now: datetime) -> None:
             path = ladder[: ladder.index(stage) + 1] if stage in ladder else [*ladder[:2], stage]
             at = raised_at
             for k in range(1, len(path)):
-                at = min(at + timedelta(hours=6 + 7 * ((n + k) % 9)), now)
+                began, at = at, min(at + timedelta(hours=6 + 7 * ((n + k) % 9)), now)
                 moves.append(
                     {
                         "issue_id": issue_id,
@@ -367,6 +367,7 @@ def ladder_and_clocks(db: Database, now: datetime) -> None:
                         "to_stage": path[k],
                         "moved_by_id": people[n % len(people)],
                         "moved_at": at,
+                        "stay_began_at": began,
                         "basis": "IMT",
                         "justification": "",
                     }
@@ -454,9 +455,14 @@ def as_history(db: Database, now: datetime, keep: int = 10) -> None:
         if issues:
             s.execute(update(Issue), issues)
         moves = [
-            {"id": e, "moved_at": at - back(i)}
-            for e, i, at in s.execute(
-                select(Escalation.id, Escalation.issue_id, Escalation.moved_at)
+            {"id": e, "moved_at": at - back(i), "stay_began_at": began - back(i)}
+            for e, i, at, began in s.execute(
+                select(
+                    Escalation.id,
+                    Escalation.issue_id,
+                    Escalation.moved_at,
+                    Escalation.stay_began_at,
+                )
             ).tuples()
             if aged(i)
         ]

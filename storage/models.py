@@ -198,6 +198,9 @@ class Escalation(Base):
     to_stage: Mapped[Stage] = mapped_column(text_enum(Stage, 30))
     moved_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     moved_at: Mapped[datetime]
+    # When the stay this move ends began (the issue's move before it, or its raising), kept
+    # so that the dashboard's time in each stage reads each move once, not its predecessor.
+    stay_began_at: Mapped[datetime]
     basis: Mapped[str] = mapped_column(String(200), default="")
     justification: Mapped[str] = mapped_column(Text, default="")
 
@@ -950,19 +953,32 @@ FLAT_READS = (
     Index("ix_sitrep_schedules_due", SitrepSchedule.active, SitrepSchedule.next_run_at),
 )
 
-# Indexes for the management-information dashboard (migration 0022), whose figures are counted
-# in the database over the live records or one period, never the closed ones: live issues by
-# stage (with their area and when they reached it, so the index alone answers); moves on the
-# ladder since a time, and each issue's moves in order; issues raised and incidents declared
-# since a time; open actions due before a time, with their owner and issue; open notifications
-# by due date, with their issue and whether they run a clock.
+# Indexes for the management-information dashboard (migrations 0022 and 0025), whose figures
+# are counted in the database over the live records or one period, never the closed ones: live
+# issues by stage (with their area and when they reached it, so the index alone answers); moves
+# on the ladder since a time, and each issue's moves in order; issues raised and incidents
+# declared since a time; open actions due before a time, with their owner and issue, and open
+# actions by issue and owner; open notifications by due date, with their issue and whether they
+# run a clock.
 MI_READS = (
     Index("ix_issues_live", Issue.stage, Issue.functional_area, Issue.stage_entered_at),
-    Index("ix_escalations_moved_at", Escalation.moved_at),
+    # Each move of a period with its stay, from the index alone (migration 0025; it replaced
+    # ix_escalations_moved_at).
+    Index(
+        "ix_escalations_stays",
+        Escalation.moved_at,
+        Escalation.from_stage,
+        Escalation.issue_id,
+        Escalation.stay_began_at,
+    ),
     Index("ix_escalations_issue_moves", Escalation.issue_id, Escalation.moved_at),
     Index("ix_issues_raised_at", Issue.raised_at),
     Index("ix_incidents_declared_at", Incident.declared_at),
     Index("ix_actions_open_due", Action.status, Action.due_at, Action.owner_id, Action.issue_id),
+    # Open actions counted per issue and owner in the index's own order, with no sort.
+    Index(
+        "ix_actions_open_by_issue", Action.status, Action.issue_id, Action.owner_id, Action.due_at
+    ),
     Index(
         "ix_notifications_open_due",
         Notification.status,

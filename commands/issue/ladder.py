@@ -33,7 +33,7 @@ def move_issue(
 ) -> None:
     """Write the move, its history row and its audit event (one unit of work)."""
     before = snapshot(issue)
-    source = issue.stage
+    source, stay_began = issue.stage, issue.stage_entered_at
     if target in lifecycle.PARKED and source not in lifecycle.PARKED:
         issue.stage_before_parking = source
     issue.stage = target
@@ -46,6 +46,7 @@ def move_issue(
             to_stage=target,
             moved_by_id=ctx.person.id,
             moved_at=ctx.now,
+            stay_began_at=stay_began,
             basis=basis,
             justification=justification,
         )

@@ -12,6 +12,7 @@ for, and then counted in series of their own, marked.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    Text,
     and_,
     case,
     cast,
@@ -30,7 +32,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from commands.core.context import Ctx, PermissionRefused, UserError
 from commands.mi.panels import EXERCISE, Dashboard, Headline, Panel, Series, Table, figure
@@ -274,14 +276,12 @@ def _level_label(level: Level | None) -> str:
 def levels_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
     rows = list(
         r.session.execute(
-            select(Incident.overall_impact, func.count(), Incident.exercise)
-            .join(Issue, Issue.id == Incident.issue_id)
-            .where(
-                Incident.status.in_(OPEN_INCIDENTS),
-                r.incidents(),
-                *r.area(Issue.functional_area),
-            )
-            .group_by(Incident.overall_impact, Incident.exercise)
+            r.in_area(
+                select(Incident.overall_impact, func.count(), Incident.exercise).where(
+                    Incident.status.in_(OPEN_INCIDENTS), r.incidents()
+                ),
+                Incident.issue_id,
+            ).group_by(Incident.overall_impact, Incident.exercise)
         ).tuples()
     )
     real, drill = _split(rows, lambda row: Level(row[0]) if row[0] else None)
@@ -320,8 +320,9 @@ def levels_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
 def actions_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
     soon = r.now + WEEK
     late = case((Action.due_at < r.now, 1), else_=0)
-    # Counted per owner and issue first, from the index alone; then each issue's incident
-    # (if any) is looked up once for all its actions, to leave out what is not to be shown.
+    # Counted per issue and owner first, from the index alone and in its order (grouped by
+    # status too, so that no sort is needed: ix_actions_open_by_issue); then each issue's
+    # incident (if any) is looked up once for all its actions, to leave out what is not shown.
     per_issue = (
         select(
             Action.owner_id,
@@ -330,7 +331,7 @@ def actions_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
             func.count().label("soon"),
         )
         .where(Action.status.in_(OPEN_ACTIONS), Action.due_at < soon)
-        .group_by(Action.owner_id, Action.issue_id)
+        .group_by(Action.status, Action.issue_id, Action.owner_id)
         .subquery()
     )
     per_owner = r.in_area(
@@ -512,6 +513,9 @@ def _kind(kind: str) -> str:
 
 # Sitreps missing at the last cut-off, by incident and team -------------------------------
 
+# A sitrep's teams missing, as stored when none was (the JSON of an empty list, or of None).
+EMPTY_JSON = ("[]", "null")
+
 
 def sitreps_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
     last = (
@@ -520,42 +524,55 @@ def sitreps_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
         .correlate(Incident)
         .scalar_subquery()
     )
-    rows = list(
-        r.session.execute(
-            select(
-                Incident.reference, Incident.title, Sitrep.as_at, Sitrep.missing, Incident.exercise
-            )
-            .join(Issue, Issue.id == Incident.issue_id)
+
+    def latest(*columns: Any) -> Select[Any]:
+        """Each open incident's latest collated sitrep, as the reader may see it."""
+        return r.in_area(
+            select(*columns)
+            .select_from(Incident)
             .join(Sitrep, and_(Sitrep.incident_id == Incident.id, Sitrep.number == last))
-            .where(
-                Incident.status.in_(OPEN_INCIDENTS),
-                r.incidents(),
-                *r.area(Issue.functional_area),
-            )
-            .order_by(Sitrep.as_at.desc(), Incident.id.desc())
-        ).tuples()
-    )
+            .where(Incident.status.in_(OPEN_INCIDENTS), r.incidents()),
+            Incident.issue_id,
+        )
+
+    # Counted by the list of teams missing as the database holds it, so each distinct list is
+    # decoded once, however many incidents share it; only the listed ones are read as rows.
+    missing_text = cast(Sitrep.missing, Text)
+    groups = r.session.execute(
+        latest(missing_text, Incident.exercise, func.count()).group_by(
+            missing_text, Incident.exercise
+        )
+    ).tuples()
     teams: dict[str, list[int]] = {}  # team -> [incidents missing it, EXERCISE ones]
+    incidents_missing = 0
+    for text, exercise, n in groups:
+        missing = json.loads(text) if text else None
+        if not missing:
+            continue
+        incidents_missing += 0 if exercise else n
+        for team in missing:
+            teams.setdefault(str(team), [0, 0])[1 if exercise else 0] += n
+    rows = r.session.execute(
+        latest(Incident.reference, Incident.title, Sitrep.as_at, Sitrep.missing, Incident.exercise)
+        .where(missing_text.not_in(EMPTY_JSON))
+        .order_by(Sitrep.as_at.desc(), Incident.id.desc())
+        .limit(LISTED)
+    ).tuples()
     listed: list[tuple[str, ...]] = []
     marked: list[int] = []
-    incidents_missing = 0
     for ref, title, as_at, missing, exercise in rows:
         if not missing:
             continue
-        incidents_missing += not exercise
-        for team in missing:
-            teams.setdefault(str(team), [0, 0])[1 if exercise else 0] += 1
-        if len(listed) < LISTED:
-            if exercise:
-                marked.append(len(listed))
-            listed.append(
-                (
-                    f"{EXERCISE} · {ref}" if exercise else ref,
-                    title,
-                    show(as_at),
-                    ", ".join(str(t) for t in missing),
-                )
+        if exercise:
+            marked.append(len(listed))
+        listed.append(
+            (
+                f"{EXERCISE} · {ref}" if exercise else ref,
+                title,
+                show(as_at),
+                ", ".join(str(t) for t in missing),
             )
+        )
     labels = tuple(sorted(teams, key=lambda t: (-sum(teams[t]), t)))
     counts = tuple(float(teams[t][0]) for t in labels)
     drills = tuple(float(teams[t][1]) for t in labels)
@@ -603,41 +620,29 @@ def sitreps_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
 
 def timings_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
     # Each move in the period ends a stay at its from-stage, begun by the issue's move before
-    # it (the latest earlier one, found through the index of each issue's moves) or by its
-    # raising. Moves of one instant are ordered as they were recorded.
-    earlier = aliased(Escalation)
-    began = (
-        select(func.max(earlier.moved_at))
-        .where(
-            earlier.issue_id == Escalation.issue_id,
-            earlier.moved_at <= Escalation.moved_at,
-            earlier.id != Escalation.id,
-            or_(earlier.moved_at < Escalation.moved_at, earlier.id < Escalation.id),
-        )
-        .correlate(Escalation)
-        .scalar_subquery()
-    )
-    moves = (
-        select(
-            Escalation.issue_id, Escalation.from_stage, Escalation.moved_at, began.label("began")
-        )
-        .where(Escalation.moved_at >= r.start)
-        .subquery()
-    )
-    stay = day_number(moves.c.moved_at) - day_number(func.coalesce(moves.c.began, Issue.raised_at))
+    # it or by its raising: kept on the move when it was made (``stay_began_at``), so each
+    # move is read once.
+    stay = day_number(Escalation.moved_at) - day_number(Escalation.stay_began_at)
     ladder = [s.value for s in LIVE_STAGES]
     rows = list(
         r.session.execute(
-            select(moves.c.from_stage, func.count(), func.avg(stay), func.max(stay), r.exercise())
-            .select_from(moves)
-            .join(Issue, Issue.id == moves.c.issue_id)
-            .outerjoin(Incident, Incident.issue_id == moves.c.issue_id)
-            .where(
-                moves.c.from_stage.in_(ladder),
-                r.any_incident(),
-                *r.area(Issue.functional_area),
-            )
-            .group_by(moves.c.from_stage, r.exercise())
+            r.in_area(
+                select(
+                    Escalation.from_stage,
+                    func.count(),
+                    func.avg(stay),
+                    func.max(stay),
+                    r.exercise(),
+                )
+                .select_from(Escalation)
+                .outerjoin(Incident, Incident.issue_id == Escalation.issue_id)
+                .where(
+                    Escalation.moved_at >= r.start,
+                    Escalation.from_stage.in_(ladder),
+                    r.any_incident(),
+                ),
+                Escalation.issue_id,
+            ).group_by(Escalation.from_stage, r.exercise())
         ).tuples()
     )
     real, drill = _split(rows, lambda row: Stage(row[0]))
@@ -723,14 +728,15 @@ def erco_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
         Incident.status.in_(OPEN_INCIDENTS),
         Incident.overall_impact.in_([int(level) for level in ERCO_LEVELS]),
         r.incidents(),
-        *r.area(Issue.functional_area),
     )
     rows = list(
         r.session.execute(
-            select(cast(Incident.erco_engaged, Integer), func.count(), Incident.exercise)
-            .join(Issue, Issue.id == Incident.issue_id)
-            .where(high)
-            .group_by(cast(Incident.erco_engaged, Integer), Incident.exercise)
+            r.in_area(
+                select(cast(Incident.erco_engaged, Integer), func.count(), Incident.exercise).where(
+                    high
+                ),
+                Incident.issue_id,
+            ).group_by(cast(Incident.erco_engaged, Integer), Incident.exercise)
         ).tuples()
     )
     real, drill = _split(rows, lambda row: bool(row[0]))
@@ -738,15 +744,16 @@ def erco_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
     counts = tuple(float(real[k][1]) if k in real else 0.0 for k in (True, False))
     drills = tuple(float(drill[k][1]) if k in drill else 0.0 for k in (True, False))
     waiting = r.session.execute(
-        select(
-            Incident.reference,
-            Incident.title,
-            Incident.overall_impact,
-            Incident.declared_at,
-            Incident.exercise,
+        r.in_area(
+            select(
+                Incident.reference,
+                Incident.title,
+                Incident.overall_impact,
+                Incident.declared_at,
+                Incident.exercise,
+            ).where(high, Incident.erco_engaged == false()),
+            Incident.issue_id,
         )
-        .join(Issue, Issue.id == Incident.issue_id)
-        .where(high, Incident.erco_engaged == false())
         .order_by(Incident.overall_impact.desc(), Incident.declared_at)
         .limit(LISTED)
     ).tuples()

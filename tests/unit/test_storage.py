@@ -6,16 +6,18 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select, text
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.engine import make_url
 
+from bench.fill import issue_row
 from commands.core.clock import ManualClock
 from commands.core.context import Request
 from commands.core.engine import Engine
 from storage.db import make_engine
 from storage.migrate import alembic_config, upgrade
-from storage.models import AuditEvent, Issue
+from storage.models import AuditEvent, Escalation, Issue, Person
 from storage.unit_of_work import Database
 from tests.conftest import row_counts, seeded_engine
 from tests.fakes import migrated
@@ -152,3 +154,44 @@ def test_a_test_database_is_a_copy_of_one_freshly_migrated(database_url: str) ->
     else:
         copy = make_url(database_url).set(database=templates.pg_template()).render_as_string(False)
     assert _schema(copy) == _schema(database_url)
+
+
+def test_moves_made_before_0025_learn_when_their_stays_began(database_url: str) -> None:
+    """Migration 0025 gives each move already recorded the start of the stay it ended, by the
+    rule the dashboard applied to every move before: the issue's move before it (moves of one
+    instant in the order recorded), or its raising."""
+    raised = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    first, second = datetime(2026, 3, 3, 10, 0, tzinfo=UTC), datetime(2026, 3, 5, 16, 0, tzinfo=UTC)
+    engine = make_engine(database_url)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0022")
+        person = conn.execute(
+            insert(Person.__table__).values(name="hana", display_name="Hana", created_at=raised)
+        ).inserted_primary_key[0]
+        issue = conn.execute(
+            insert(Issue.__table__).values(
+                issue_row(1, person, raised, "ttg", 3) | {"stage_entered_at": second}
+            )
+        ).inserted_primary_key[0]
+        path = [("raised", "ftl_assessment", first), ("ftl_assessment", "cam", second)]
+        path.append(("cam", "ttg", second))  # the same instant, recorded after
+        for source, target, at in path:
+            conn.execute(
+                insert(Escalation.__table__).values(
+                    issue_id=issue,
+                    from_stage=source,
+                    to_stage=target,
+                    moved_by_id=person,
+                    moved_at=at,
+                    basis="IMT",
+                    justification="",
+                )
+            )
+    upgrade(engine)
+    db = Database(engine)
+    with db.read() as s:
+        began = list(s.scalars(select(Escalation.stay_began_at).order_by(Escalation.id)))
+    engine.dispose()
+    assert began == [raised, first, second]
