@@ -90,7 +90,8 @@ def docx_text(content: bytes) -> str:
 def test_a_record_in_the_channel_is_a_download_for_whoever_may_read_it(teams: TeamsWorld) -> None:
     declare(teams)
     channel = channel_of(teams)
-    run(teams, "ian", f"export {INC} timeline", "3 files from INC-2026-001")
+    # The reply says where the records went: the channel (as Download cards, below).
+    run(teams, "ian", f"export {INC} timeline", "timeline.pdf, posted in the incident's channel.")
     teams.said(channel, "timeline.pdf (")
     named = [
         m
@@ -131,7 +132,12 @@ def test_with_the_channels_files_granted_the_file_is_in_the_channel(
     world = teams_granted
     declare(world)
     channel = channel_of(world)
-    run(world, "ian", f"export {INC} decisions", "3 files from INC-2026-001")
+    run(
+        world,
+        "ian",
+        f"export {INC} decisions",
+        "decision-log.docx, posted in the incident's channel.",
+    )
     world.graph.wait_for(lambda g: len(g.stored(f"folder-{channel}")) == 3)
     stored = {f.name: f.content for f in world.graph.stored(f"folder-{channel}")}
     assert set(stored) == {f"{INC}-decision-log.{x}" for x in ("csv", "pdf", "docx")}
@@ -169,7 +175,12 @@ def test_in_a_personal_chat_a_record_comes_with_the_file_consent_card(teams: Tea
         f"{INC} closed by Hana Patel",
     )
     # The channel is archived: the records come where Ian asked, his chat with the bot.
-    run(teams, "ian", f"export {INC} timeline", "3 files from INC-2026-001")
+    run(
+        teams,
+        "ian",
+        f"export {INC} timeline",
+        "sent to you alone, in your direct messages (the incident's channel is archived",
+    )
     chat = teams.personal("ian")
     wait_cards(teams, chat, files.CONSENT, 3)
     offers = {a["name"]: a for a in cards_in(teams, chat, files.CONSENT)}
