@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from bot.teams import permissions
 from commands.core import outbox
+from storage import seed
 from storage.conversations import ConversationKey
 from storage.models import Notification, OutboxMessage
 from tests.fakes.fake_teams import Call
@@ -132,6 +133,33 @@ def test_a_private_incident_is_a_private_channel_of_exactly_its_members(
         assert f"Private channel {name}" in _flat(message)
         assert links(message) == [deep_link(channel["id"], name)]
     assert not any(f"declared incident {INC}" in t for t in teams.connector.texts(IMT))
+
+
+def test_someone_known_only_by_a_teams_id_is_told_and_left_out_of_the_channel(
+    teams: TeamsWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Tom has never used the bot, and his seed entry gives his Teams id, not his Azure AD id,
+    # which Graph names a private channel's members by.
+    seed.apply(
+        teams.bot.db,
+        [{"name": "tom", "display_name": "Tom Hughes", "identities": {"teams": "29:tom"}}],
+        teams.clock.now(),
+    )
+    declare(teams, options="--invite tom,ian")
+    channel = graph_channel(teams, CHANNEL_NAME)
+    assert set(teams.graph.private_members(channel["id"])) == {
+        "aad-hana",
+        "aad-david",
+        "aad-fatima",
+        "aad-ian",
+    }
+    # Told all the same, in the personal chat the bot opens with his Teams id.
+    chat = "a:personal-29:tom"
+    teams.said(chat, f"Hana Patel declared incident {INC}")
+    (message,) = [m for m in teams.connector.posts(chat) if "declared incident" in _flat(m)]
+    assert "You are in it as invited." in _flat(message)
+    assert links(message) == [deep_link(channel["id"], CHANNEL_NAME)]
+    assert "no Azure AD id known, so not in the private channel: tom" in caplog.text
 
 
 def test_a_member_added_and_removed_joins_and_leaves_the_channel(teams: TeamsWorld) -> None:
