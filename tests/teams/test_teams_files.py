@@ -7,7 +7,7 @@ and Graph over ``/api/messages``.
 - In a personal chat, a record comes with the file consent card: allowed, its bytes are PUT
   at the upload URL Teams gives, and a file card follows; declined, nothing is sent.
 - Each meeting reminder carries its calendar invitation (.ics) and, with an organiser granted,
-  the join link of a Teams meeting made for it once.
+  the join link of a Teams meeting made for it once; a case conference's card, its own.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from tests.fakes.fake_teams import FakeConnector
 from tests.fakes.graph_permissions import permissions_used
 from tests.fakes.teams_world import (
     CHANNEL_NAME,
+    IMT,
     ORGANIZER,
     TeamsWorld,
     _flat,
@@ -268,6 +269,20 @@ def test_a_reminder_carries_its_invitation_and_its_teams_meeting(
     for_tcg = [c for c in made if c.body["subject"].startswith("TCG")]
     assert {c.body["externalId"] for c in for_tcg} == {key}  # every copy, one meeting
     assert "OnlineMeetings.ReadWrite.All" in permissions_used(made, "private")
+    # That case conference's card was posted to IMT with its own meeting's join link (the
+    # card, edited once the conference was held, no longer needs one).
+    (conference,) = [
+        m for m in world.graph.meetings.values() if m["subject"].startswith("Case conference CC-")
+    ]
+    assert conference["organizer"] == ORGANIZER
+    posted = [
+        open_urls(a["content"])
+        for c in world.connector.calls
+        if c.method == "POST" and c.path.startswith(f"/v3/conversations/{IMT}/activities")
+        for a in c.body.get("attachments") or []
+        if "Case conference CC-" in _flat(a)
+    ]
+    assert {"Join the Teams meeting": conference["joinWebUrl"]}.items() <= posted[0].items()
 
     # Its Add to calendar button: Ian's own link, in his chat, to the TCG's invitation.
     (press,) = [a for a in card["actions"] if a.get("title") == "Add to calendar"]
