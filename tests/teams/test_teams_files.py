@@ -7,7 +7,7 @@ and Graph over ``/api/messages``.
 - In a personal chat, a record comes with the file consent card: allowed, its bytes are PUT
   at the upload URL Teams gives, and a file card follows; declined, nothing is sent.
 - Each meeting reminder carries its calendar invitation (.ics) and, with an organiser granted,
-  the join link of a Teams meeting made for it once.
+  the join link of a Teams meeting made for it once; a case conference's card, its own.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from tests.fakes.fake_teams import FakeConnector
 from tests.fakes.graph_permissions import permissions_used
 from tests.fakes.teams_world import (
     CHANNEL_NAME,
+    IMT,
     ORGANIZER,
     TeamsWorld,
     _flat,
@@ -90,7 +91,8 @@ def docx_text(content: bytes) -> str:
 def test_a_record_in_the_channel_is_a_download_for_whoever_may_read_it(teams: TeamsWorld) -> None:
     declare(teams)
     channel = channel_of(teams)
-    run(teams, "ian", f"export {INC} timeline", "3 files from INC-2026-001")
+    # The reply says where the records went: the channel (as Download cards, below).
+    run(teams, "ian", f"export {INC} timeline", "timeline.pdf, posted in the incident's channel.")
     teams.said(channel, "timeline.pdf (")
     named = [
         m
@@ -131,7 +133,12 @@ def test_with_the_channels_files_granted_the_file_is_in_the_channel(
     world = teams_granted
     declare(world)
     channel = channel_of(world)
-    run(world, "ian", f"export {INC} decisions", "3 files from INC-2026-001")
+    run(
+        world,
+        "ian",
+        f"export {INC} decisions",
+        "decision-log.docx, posted in the incident's channel.",
+    )
     world.graph.wait_for(lambda g: len(g.stored(f"folder-{channel}")) == 3)
     stored = {f.name: f.content for f in world.graph.stored(f"folder-{channel}")}
     assert set(stored) == {f"{INC}-decision-log.{x}" for x in ("csv", "pdf", "docx")}
@@ -169,7 +176,12 @@ def test_in_a_personal_chat_a_record_comes_with_the_file_consent_card(teams: Tea
         f"{INC} closed by Hana Patel",
     )
     # The channel is archived: the records come where Ian asked, his chat with the bot.
-    run(teams, "ian", f"export {INC} timeline", "3 files from INC-2026-001")
+    run(
+        teams,
+        "ian",
+        f"export {INC} timeline",
+        "sent to you alone, in your direct messages (the incident's channel is archived",
+    )
     chat = teams.personal("ian")
     wait_cards(teams, chat, files.CONSENT, 3)
     offers = {a["name"]: a for a in cards_in(teams, chat, files.CONSENT)}
@@ -257,6 +269,20 @@ def test_a_reminder_carries_its_invitation_and_its_teams_meeting(
     for_tcg = [c for c in made if c.body["subject"].startswith("TCG")]
     assert {c.body["externalId"] for c in for_tcg} == {key}  # every copy, one meeting
     assert "OnlineMeetings.ReadWrite.All" in permissions_used(made, "private")
+    # That case conference's card was posted to IMT with its own meeting's join link (the
+    # card, edited once the conference was held, no longer needs one).
+    (conference,) = [
+        m for m in world.graph.meetings.values() if m["subject"].startswith("Case conference CC-")
+    ]
+    assert conference["organizer"] == ORGANIZER
+    posted = [
+        open_urls(a["content"])
+        for c in world.connector.calls
+        if c.method == "POST" and c.path.startswith(f"/v3/conversations/{IMT}/activities")
+        for a in c.body.get("attachments") or []
+        if "Case conference CC-" in _flat(a)
+    ]
+    assert {"Join the Teams meeting": conference["joinWebUrl"]}.items() <= posted[0].items()
 
     # Its Add to calendar button: Ian's own link, in his chat, to the TCG's invitation.
     (press,) = [a for a in card["actions"] if a.get("title") == "Add to calendar"]

@@ -2,13 +2,14 @@
 ``/api/messages`` against the fake Bot Connector and Graph, asserting on what they recorded:
 its conversation is a private channel made with exactly its members (the bot added to it),
 a person who joins or leaves the incident joins or leaves it, everyone named is told in their
-personal chat with a deep link to it, a notification's owner is reminded there, nothing is
+personal chat with a deep link to it, a notification's owner is reminded there (and an
+overdue action's owner, and the FTL of a team whose sitrep update is missing), nothing is
 posted to it once archived, and a taken name is told by Graph's error code."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +19,7 @@ from sqlalchemy import select
 
 from bot.teams import permissions
 from commands.core import outbox
+from storage import seed
 from storage.conversations import ConversationKey
 from storage.models import Notification, OutboxMessage
 from tests.fakes.fake_teams import Call
@@ -133,6 +135,33 @@ def test_a_private_incident_is_a_private_channel_of_exactly_its_members(
     assert not any(f"declared incident {INC}" in t for t in teams.connector.texts(IMT))
 
 
+def test_someone_known_only_by_a_teams_id_is_told_and_left_out_of_the_channel(
+    teams: TeamsWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Tom has never used the bot, and his seed entry gives his Teams id, not his Azure AD id,
+    # which Graph names a private channel's members by.
+    seed.apply(
+        teams.bot.db,
+        [{"name": "tom", "display_name": "Tom Hughes", "identities": {"teams": "29:tom"}}],
+        teams.clock.now(),
+    )
+    declare(teams, options="--invite tom,ian")
+    channel = graph_channel(teams, CHANNEL_NAME)
+    assert set(teams.graph.private_members(channel["id"])) == {
+        "aad-hana",
+        "aad-david",
+        "aad-fatima",
+        "aad-ian",
+    }
+    # Told all the same, in the personal chat the bot opens with his Teams id.
+    chat = "a:personal-29:tom"
+    teams.said(chat, f"Hana Patel declared incident {INC}")
+    (message,) = [m for m in teams.connector.posts(chat) if "declared incident" in _flat(m)]
+    assert "You are in it as invited." in _flat(message)
+    assert links(message) == [deep_link(channel["id"], CHANNEL_NAME)]
+    assert "no Azure AD id known, so not in the private channel: tom" in caplog.text
+
+
 def test_a_member_added_and_removed_joins_and_leaves_the_channel(teams: TeamsWorld) -> None:
     teams.graph.add_channel(CHANNEL_NAME, "someone else's")
     declare(teams)
@@ -234,6 +263,28 @@ def test_a_notification_owner_is_reminded_in_their_chat_and_nothing_follows_the_
         assert row is not None and row.result == {"skipped": "the conversation is archived"}
     assert len(teams.connector.posts(channel["id"])) == in_channel
     assert not any(f"Reminder: {NOT}" in _flat(m) for m in teams.connector.posts(channel["id"]))
+
+
+def test_an_overdue_actions_owner_and_a_missing_sitreps_ftl_are_told_in_their_chats(
+    teams: TeamsWorld,
+) -> None:
+    declare(teams)
+    channel = graph_channel(teams, CHANNEL_NAME)
+    action = f"action {INC} Collect samples --owner olly --due '2026-11-23 12:00'"
+    run(teams, "ian", action, "ACT-2026-0001")
+    # 12:01 on the injected clock: the action is overdue. Its owner hears of it in his own
+    # chat, not only the TCG chair; the channel has it too.
+    teams.clock.advance(datetime(2026, 11, 23, 12, 1, tzinfo=UTC) - teams.clock.now())
+    teams.bot.scheduler.kick()
+    overdue = told(teams, "olly", "Overdue: ACT-2026-0001")
+    assert "escalated to the TCG chair, Fatima Khan" in _flat(overdue)
+    told(teams, "fatima", "Overdue: ACT-2026-0001")
+    teams.said(channel["id"], "Overdue: ACT-2026-0001")
+    # 15:31: the sitrep chase. Gas and Electrical has sent nothing: its FTL is told directly.
+    teams.clock.advance(datetime(2026, 11, 23, 15, 31, tzinfo=UTC) - teams.clock.now())
+    teams.bot.scheduler.kick()
+    chase = told(teams, "fatima", "the sitrep update from Gas and Electrical is still awaited")
+    assert INC in _flat(chase)
 
 
 def test_where_the_bot_cannot_add_itself_the_owner_and_imt_are_told(teams: TeamsWorld) -> None:

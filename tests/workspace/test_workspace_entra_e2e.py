@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from sqlalchemy import func, select
 from bot import logs
 from bot.checks import refusals
 from bot.config import Settings
-from bot.workspace.sign_in import HOST_COOKIE
+from bot.workspace.sign_in import HOST_COOKIE, SESSION_HOURS
 from commands.core.clock import ManualClock
 from storage import seed
 from storage.models import AuditEvent, Document, Identity, Person, WorkspaceSession
@@ -337,6 +338,51 @@ def test_an_idle_session_ends_on_the_server(world: World) -> None:
     assert len(world.audits("workspace.session_idle")) == 1
     status, _, _ = world.get("/api/channels/1/messages", session=token["value"])
     assert status == 401
+
+
+def test_a_session_ends_at_its_absolute_limit_however_often_it_is_used(world: World) -> None:
+    world.sign_in()
+    token = world.cookie()
+    assert token is not None
+    # Used every 20 minutes, never idle: open until SESSION_HOURS after sign-in, then not.
+    for _ in range(SESSION_HOURS * 3 - 1):
+        world.clock.advance(timedelta(minutes=20))
+        status, _, _ = world.get("/api/channels/1/messages", session=token["value"])
+        assert status == 200, world.clock.now()
+    world.clock.advance(timedelta(minutes=20))
+    status, _, _ = world.get("/api/channels/1/messages", session=token["value"])
+    assert status == 401
+    (session,) = world.sessions()
+    assert session.expires_at == START + timedelta(hours=SESSION_HOURS)
+    assert world.audits("workspace.session_idle") == []
+
+
+def test_the_dashboard_is_behind_the_entra_session(world: World) -> None:
+    from playwright.sync_api import expect
+
+    page = world.page
+    # Without a session: the page shows the sign-in and no figure, and its API refuses.
+    page.goto(world.url + "/mi")
+    expect(page.locator("dialog#sign-in[open] #sign-in-entra")).to_be_visible()
+    assert page.locator("canvas").count() == 0
+    assert world.get("/api/mi", session=None)[0] == 401
+    world.sign_in()
+    token = world.cookie()
+    assert token is not None
+    # Signed in, the figures are for whom the session names, whatever the address says.
+    status, _, body = world.get("/api/mi?user=olly", session=token["value"])
+    figures = json.loads(body)
+    assert status == 200 and figures["me"] == "hana" and figures["mode"] == "oidc"
+    assert {p["key"] for p in figures["panels"]} >= {"stages", "levels", "actions"}
+    page.goto(world.url + "/mi?user=olly")
+    page.wait_for_selector("body[data-loaded]")
+    expect(page.locator("#user")).to_have_value("hana")
+    expect(page.locator("#refused")).to_be_hidden()
+    # Signed out, the same cookie no longer opens it.
+    page.goto(world.url + "/")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("dialog#sign-in[open] #sign-in-entra")).to_be_visible()
+    assert world.get("/api/mi", session=token["value"])[0] == 401
 
 
 def test_entra_sign_in_is_refused_at_start_up_when_half_configured() -> None:
