@@ -457,14 +457,16 @@ class Kept:
     names: tuple[str, ...]
     posted: bool  # in the incident's own channel
     links: tuple[tuple[str, str], ...] = ()
-    direct: bool = False  # sent to the person who asked, in their direct messages
+    direct: bool = False  # sent to the person who asked, in their own chat with the bot
 
     def where(self) -> str:
         """Where the files are, in words for the reply."""
         if self.posted:
             return "posted in the incident's channel"
         where = (
-            "sent to you alone, in your direct messages" if self.direct else "for you alone, below"
+            "sent to you alone, in your own chat with the bot"
+            if self.direct
+            else "for you alone, below"
         )
         return f"{where} (the incident's channel is archived, and a record is posted nowhere wider)"
 

@@ -238,7 +238,7 @@ def test_standing_an_exercise_incident_down_in_slack(slack: SlackWorld) -> None:
     # Every record, to Sara alone, in her direct messages with the app: the incident's channel
     # is archived, and a record is posted nowhere wider, not in the channel the command came
     # from (issue 20, item 4).
-    run(slack, "sara", f"export {INC}", "sent to you alone, in your direct messages")
+    run(slack, "sara", f"export {INC}", "sent to you alone, in your own chat with the bot")
     sara = fake.dm(USERS["sara"])
     fake.wait_for(lambda f: sum(x["channel"] == sara for x in f.files.values()) >= 12)
     files = {f["filename"]: f for f in fake.files.values() if f["channel"] == sara}

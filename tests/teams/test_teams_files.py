@@ -180,7 +180,7 @@ def test_in_a_personal_chat_a_record_comes_with_the_file_consent_card(teams: Tea
         teams,
         "ian",
         f"export {INC} timeline",
-        "sent to you alone, in your direct messages (the incident's channel is archived",
+        "sent to you alone, in your own chat with the bot (the incident's channel is archived",
     )
     chat = teams.personal("ian")
     wait_cards(teams, chat, files.CONSENT, 3)

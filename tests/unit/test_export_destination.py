@@ -119,7 +119,7 @@ def test_where_the_surface_writes_to_people_a_closed_incidents_records_go_there(
     # As on Slack or Teams: this surface's messenger writes to a person directly.
     engine.options = replace(engine.options, direct_messages=frozenset({"local"}))
     reply = ok(bot.cmd("olly", f"export {INC} decisions"))
-    assert "sent to you alone, in your direct messages" in reply.text
+    assert "sent to you alone, in your own chat with the bot" in reply.text
     assert reply.card is None  # no links: the files themselves are sent
     with db.read() as s:
         olly = s.scalar(select(Person.id).where(Person.name == "olly"))
