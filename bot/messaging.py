@@ -31,9 +31,12 @@ class Where:
 class DeliveryError(Exception):
     """A failed delivery; ``retry_after`` is set when the platform said how long to wait."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status  # the platform's HTTP status, where it answered with one
 
 
 class Messenger(Protocol):

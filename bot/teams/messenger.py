@@ -62,7 +62,7 @@ def delivery_error(exc: Exception) -> DeliveryError:
         except ValueError:
             wait = 1.0
         return DeliveryError("Bot Connector rate limited", wait)
-    return DeliveryError(f"Bot Connector {status or type(exc).__name__}")
+    return DeliveryError(f"Bot Connector {status or type(exc).__name__}", status=status)
 
 
 class TeamsMessenger:
@@ -360,7 +360,19 @@ class TeamsMessenger:
         async def edit(context: TurnContext) -> None:
             await context.update_activity(activity)
 
-        await self._proactive(channel_id, edit, activity)
+        try:
+            await self._proactive(channel_id, edit, activity)
+        except (DeliveryError, ValueError) as exc:
+            # A message that cannot be edited (deleted, not the bot's, or a client that edits
+            # nothing) would hold every later post to its conversation for ever, retried in
+            # order. The card stays as it was; its next edit carries the whole card again.
+            status = exc.status if isinstance(exc, DeliveryError) else None
+            lasting = isinstance(exc, ValueError) or (
+                status is not None and 400 <= status < 500 and status != 429
+            )
+            if not lasting:
+                raise
+            log.warning("message %s not edited, left as it was: %s", message_id, exc)
 
     async def pin(self, channel_id: str, message_id: str) -> None:
         # Teams has no API to pin a channel message; docs/install-teams.md says what we do instead.

@@ -73,6 +73,8 @@ class FakeConnector(_Recorder):
     # Posts to conversations whose id starts with this wait until ``release()`` (or 20 s),
     # as a slow connector would: the bot can be killed with replies in flight.
     hold: str | None = None
+    # Messages deleted in Teams: editing one is answered 404, as Teams answers it.
+    gone: set[str] = field(default_factory=set)
     # Graph's channels, when the connector should know them: a post to a private channel the
     # app has not been added to is refused, as Teams refuses it (403).
     graph: FakeGraph | None = None
@@ -178,6 +180,11 @@ class FakeConnector(_Recorder):
         if refused is not None:
             return refused
         conversation, message_id = request.match_info["conv"], request.match_info["id"]
+        if message_id in self.gone:
+            self._record(
+                Call("PUT", request.path, body, 404, request.headers.get("Authorization", ""))
+            )
+            return web.json_response({"error": {"code": "NotFound"}}, status=404)
         for message in self.messages.get(conversation, []):
             if message["id"] == message_id:
                 message.update(text=body.get("text"), attachments=body.get("attachments"))

@@ -631,3 +631,25 @@ def test_told_directly_in_the_personal_chat_kept_or_one_opened(teams: TeamsWorld
     assert {r.conversation for r in rows} == {
         f"person:{r.payload['person']}" for r in rows
     }  # queued by person, never by a Teams id
+
+
+def test_a_card_deleted_in_teams_holds_no_later_post_to_its_chat(teams: TeamsWorld) -> None:
+    """A card the bot cannot edit (deleted in Teams: 404) is left as it was; the posts queued
+    after its edit still reach the conversation, and the edit is not retried for ever."""
+    chat = teams.personal("olly")
+    status, _ = teams.say(
+        "olly",
+        "opss raise Toaster sparks --products T-100 --hazard Fire --source public "
+        '--area "Gas and Electrical"',
+    )
+    assert status == 201
+    teams.said(chat, f"{REF} · Toaster sparks")
+    (card,) = [m for m in teams.connector.posts(chat) if f"{REF} · " in _flat(m)]
+    teams.connector.gone.add(card["id"])  # olly deleted it
+    teams.say("hana", f'opss escalate {REF} incident --consulted david --rationale "Fatality"')
+    teams.said(chat, f"Olly Reed: your issue {REF} is now incident INC-2026-001")
+    refused = [c for c in teams.connector.calls if c.method == "PUT" and c.status == 404]
+    assert len(refused) == 1 and card["id"] in refused[0].path
+    with teams.bot.db.read() as s:
+        stuck = s.scalars(select(OutboxMessage).where(OutboxMessage.op == "update")).all()
+    assert [m.status for m in stuck if m.conversation == f"channel:{chat}"] == ["delivered"]
