@@ -33,6 +33,8 @@ RESPONSE = "response:"  # a reply through the request's response_url (valid 30 m
 EPHEMERAL = "ephemeral:"  # a reply with chat.postEphemeral: "ephemeral:CHANNEL:USER"
 MAX_DESTINATION = 200  # the outbox's conversation column
 HISTORY_PAGES = 5  # of 200 messages, searched for a post whose answer was lost
+# chat.update's errors for a message that will never take the edit (Slack's documented codes).
+UNEDITABLE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 HISTORY_MARGIN = 60.0  # seconds before the row was queued (clocks differ a little)
 
 
@@ -233,7 +235,15 @@ class SlackMessenger:
         if card is not None:
             shown = shown_text(text, card)  # EXERCISE once: the card's banner says it
             kwargs["blocks"] = blocks_json([*text_blocks(shown), *card_blocks(card)])
-        await self._call("chat.update", **kwargs)
+        try:
+            await self.client.api_call("chat.update", json=kwargs)
+        except SlackApiError as exc:
+            # A message that cannot be edited (deleted, or past editing) would hold every
+            # later post to its channel for ever, retried in order. The card stays as it was;
+            # its next edit carries the whole card again.
+            if exc.response.get("error") not in UNEDITABLE:
+                raise _delivery_error(exc) from exc
+            log.warning("message %s not edited, left as it was: %s", message_id, exc)
 
     async def pin(self, channel_id: str, message_id: str) -> None:
         try:
