@@ -340,7 +340,11 @@ def _teams(settings: Settings) -> list[Problem]:
                 "warn",
                 "TEAMS_TEAM_ID",
                 "Graph is not configured (TEAMS_TEAM_ID and MicrosoftAppTenantId): incidents "
-                "get a thread in TEAMS_INCIDENTS_CHANNEL_ID instead of their own channel.",
+                "get a thread in TEAMS_INCIDENTS_CHANNEL_ID instead of their own channel."
+                if settings.teams_incidents_channel_id
+                else "Graph is not configured (TEAMS_TEAM_ID and MicrosoftAppTenantId), nor "
+                "TEAMS_INCIDENTS_CHANNEL_ID: an incident declared in Teams gets no "
+                "conversation, and its posts and records wait until one of them is set.",
             )
         )
     elif settings.teams_incident_channels == "private" and not settings.teams_app_catalog_id:

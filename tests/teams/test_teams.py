@@ -545,6 +545,19 @@ def test_start_up_checks_name_what_teams_is_missing() -> None:
     }
     assert ("warn", "TEAMS_APP_CATALOG_ID") in private  # private channels it cannot join
 
+    def graph_warning(**settings: str) -> str:
+        base = {"microsoft_app_id": APP_ID, "microsoft_app_type": "MultiTenant"}
+        found = problems(Settings(_env_file=None, local_workspace=False, **base, **settings))
+        (said,) = [p.message for p in found if p.setting == "TEAMS_TEAM_ID"]
+        return said
+
+    # Without Graph, incidents take threads in the incidents channel; without that either, an
+    # incident has nowhere to go, and the operator is told so rather than promised a thread.
+    assert "get a thread in TEAMS_INCIDENTS_CHANNEL_ID" in graph_warning(
+        teams_incidents_channel_id=INCIDENTS
+    )
+    assert "an incident declared in Teams gets no conversation" in graph_warning()
+
 
 def test_a_retried_channel_creation_finds_the_channel_it_made(teams: TeamsWorld) -> None:
     """As after a crash between Graph's answer and the outbox row being marked."""
