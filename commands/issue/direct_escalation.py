@@ -175,11 +175,12 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: DirectEscalationValues) -> R
         f"incident {incident.reference} from {from_stage}, having consulted "
         f"{consulted.display_name} (plan 2.3): {v.rationale}"
     )
-    # The originator and the deputy director are told: directly where they have an account,
-    # and always where the issue was raised and in the IMT channel.
+    # The originator and the deputy director are told: directly where they have an account
+    # (not the Head of IMT, whose reply says it), and always where the issue was raised and in
+    # the IMT channel.
     reach = reachable(ctx.session, [issue.raised_by.id, consulted.id])
     for person in (issue.raised_by, consulted):
-        if (person.id, ctx.surface) in reach:
+        if (person.id, ctx.surface) in reach and person.id != ctx.person.id:
             ctx.tell(person.id, text)
     ctx.post(
         issue.origin_channel or ctx.here(),

@@ -9,6 +9,7 @@ import select
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,19 +27,42 @@ TIMEOUT = 15_000
 pytestmark = pytest.mark.browser
 
 
+# The Playground's user is "user-id-0" (Alex Wilber): here the FTL for Gas and Electrical.
+ALEX_FTL = (
+    '[[people]]\nname = "alex"\ndisplay_name = "Alex Wilber"\n'
+    'roles = [{ role = "ftl", area = "Gas and Electrical" }]\n'
+    'identities = { teams = "user-id-0" }\n'
+)
+# Alex as the Head of IMT, who may escalate an issue straight to an incident (2.3), having
+# consulted a deputy director.
+ALEX_HEAD_OF_IMT = (
+    '[[people]]\nname = "alex"\ndisplay_name = "Alex Wilber"\n'
+    'roles = ["head_of_imt"]\nidentities = { teams = "user-id-0" }\n'
+    '[[people]]\nname = "david"\ndisplay_name = "David Osei"\n'
+    'roles = [{ role = "deputy_director", area = "Targeting" }]\n'
+)
+
+
 @pytest.fixture
 def playground(tmp_path: Path) -> Iterator[str]:
+    with _playground(tmp_path, ALEX_FTL) as url:
+        yield url
+
+
+@pytest.fixture
+def playground_head_of_imt(tmp_path: Path) -> Iterator[str]:
+    with _playground(tmp_path, ALEX_HEAD_OF_IMT) as url:
+        yield url
+
+
+@contextmanager
+def _playground(tmp_path: Path, people: str) -> Iterator[str]:
     if not CHROMIUM.exists():
         missing("Debian chromium is not installed at /usr/bin/chromium")
     if not PLAYGROUND.exists():
         missing("the M365 Agents Playground is not installed (run npm ci)")
     seed = tmp_path / "people.toml"
-    # The Playground's user is "user-id-0" (Alex Wilber): here the FTL for Gas and Electrical.
-    seed.write_text(
-        '[[people]]\nname = "alex"\ndisplay_name = "Alex Wilber"\n'
-        'roles = [{ role = "ftl", area = "Gas and Electrical" }]\n'
-        'identities = { teams = "user-id-0" }\n'
-    )
+    seed.write_text(people)
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'playground.sqlite3'}",
         seed_file=seed,
@@ -197,3 +221,42 @@ def test_in_the_playground_help_and_home_are_teams_shaped(playground: str, tmp_p
         expect(home.get_by_role("button", name="ISS-2026-0001")).to_be_visible()
         home.scroll_into_view_if_needed()
         home.screenshot(path=str(shots / "teams-home.png"))  # docs/screenshots/, looked at
+
+
+def test_in_the_playground_the_person_whose_issue_becomes_an_incident_is_told(
+    playground_head_of_imt: str, tmp_path: Path
+) -> None:
+    """The Head of IMT escalates an issue straight to an incident (2.3); its raiser is told in
+    their chat. The Playground edits no message (it answers an edit with a web page): the
+    issue's card is left as it was, and what follows it in the chat still arrives. (It makes
+    no channels either, so the incident's own conversation is not shown here.)"""
+    from playwright.sync_api import expect
+
+    shots = Path(SHOTS) if SHOTS else tmp_path
+    with browser_page(playground_head_of_imt) as page:
+        page.set_viewport_size({"width": 1280, "height": 1400})
+        page.goto(playground_head_of_imt)
+        box = page.locator('[data-lexical-editor="true"]')
+        expect(page.get_by_text("OPSS incident bot: it carries").first).to_be_visible()
+        box.click()
+        box.type(
+            "opss raise Toaster sparks --products T-100 --hazard Fire --source public "
+            '--area "Gas and Electrical"'
+        )
+        page.keyboard.press("Enter")
+        expect(page.get_by_text("Raised ISS-2026-0001").first).to_be_visible(timeout=TIMEOUT)
+        expect(
+            page.locator(".ac-adaptiveCard", has_text="ISS-2026-0001 · Toaster sparks")
+        ).to_be_visible(timeout=TIMEOUT)
+        box.click()
+        box.type(
+            "opss escalate ISS-2026-0001 incident --consulted david "
+            '--rationale "Fatality reported overnight"'
+        )
+        page.keyboard.press("Enter")
+        told = page.get_by_text(
+            "Alex Wilber: your issue ISS-2026-0001 is now incident INC-2026-001"
+        )
+        expect(told.first).to_be_visible(timeout=TIMEOUT)
+        expect(told.first).to_contain_text("having consulted David Osei (plan 2.3)")
+        page.screenshot(path=str(shots / "teams-told.png"))

@@ -23,6 +23,7 @@ from storage.models import (
     Incident,
     IncidentGroup,
     OutboxMessage,
+    Person,
     RhythmEvent,
     Strategy,
 )
@@ -680,3 +681,15 @@ def test_reminders_also_tell_the_owner_on_the_incidents_surface(
         ("teams", f"person:{ids['olly']}")
     ]
     assert told[0][2]["person"] == ids["olly"] and "29:olly" not in str(told[0][2])
+
+
+def test_the_head_of_imt_who_raised_the_issue_is_not_told_again_of_escalating_it(
+    bot: Driver, db: Database
+) -> None:
+    ref = raise_issue(bot, user="hana")
+    ok(bot.cmd("hana", f"escalate {ref} incident --consulted david --rationale 'Fatality'"))
+    with db.read() as s:
+        hana = s.scalars(select(Person).where(Person.name == "hana")).one()
+        told = [m.payload["person"] for m in s.scalars(select(OutboxMessage)) if m.op == "tell"]
+    # The deputy director consulted is told directly; Hana's own reply says what she did.
+    assert told and hana.id not in told
