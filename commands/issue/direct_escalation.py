@@ -27,6 +27,7 @@ from rules.command_and_control import may_escalate_directly
 from rules.lifecycle import OPEN_STAGES, STAGE_LABELS, Stage
 from storage import repositories as repo
 from storage.models import Issue
+from storage.whose import is_person
 
 FROM_STAGES = OPEN_STAGES | {Stage.MONITORING}
 
@@ -180,7 +181,7 @@ def _apply(ctx: Ctx, context: Mapping[str, str], v: DirectEscalationValues) -> R
     # the IMT channel.
     reach = reachable(ctx.session, [issue.raised_by.id, consulted.id])
     for person in (issue.raised_by, consulted):
-        if (person.id, ctx.surface) in reach and person.id != ctx.person.id:
+        if (person.id, ctx.surface) in reach and not is_person(person.id, ctx.person):
             ctx.tell(person.id, text)
     ctx.post(
         issue.origin_channel or ctx.here(),

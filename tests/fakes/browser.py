@@ -43,7 +43,11 @@ def browser_page(
     ``ignore_https_errors`` when a test's own CA signs what it serves, ``bypass_csp`` when a
     test adds a script of its own (axe) to a page whose policy allows none (the browser is
     not what is under test there)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Playwright's expect waits 5 s by default: too short with the suite's workers on two
+    # cores; every wait here has the one bound.
+    expect.set_options(timeout=TIMEOUT)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
