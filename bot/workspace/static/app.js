@@ -1,7 +1,7 @@
 // The local workspace: channels, messages, a command box, and Adaptive Card forms.
 "use strict";
 
-const state = { user: "", channel: null, channels: [], seen: new Map(), general: "" };
+const state = { user: "", channel: null, channels: [], seen: new Map(), general: "", waiting: {} };
 const $ = (id) => document.getElementById(id);
 
 // Markdown in a TextBlock (the Adaptive Cards subset) through markdown-it with raw HTML off,
@@ -92,7 +92,7 @@ function showForm(formJson, errorText) {
   if (!dlg.open) dlg.showModal();
 }
 
-async function handleReply(reply) {
+async function handleReply(reply, channel) {
   if (reply.form) {
     showForm(reply.form, reply.ok ? "" : reply.text);
     return;
@@ -102,17 +102,24 @@ async function handleReply(reply) {
   // first, and the reply below them, where the person is looking.
   await refresh(true);
   const text = reply.card && reply.text === reply.summary ? "" : reply.text || "";
-  if (text || reply.card) addLocal(text, reply.ok !== false, reply.card);
+  if (!text && !reply.card) return;
+  const local = [text, reply.ok !== false, reply.card];
+  // A reply belongs to the channel its command was typed in: if the person has moved on, it
+  // waits there for them (its buttons act in that channel), as Slack's ephemeral messages do.
+  if (channel === state.channel) addLocal(...local);
+  else (state.waiting[channel] = state.waiting[channel] || []).push(local);
 }
 
 async function submitData(data, key) {
-  const reply = await api("/api/submit", { user: state.user, channel: state.channel, data, key: key || newKey() });
-  await handleReply(reply);
+  const channel = state.channel;
+  const reply = await api("/api/submit", { user: state.user, channel, data, key: key || newKey() });
+  await handleReply(reply, channel);
 }
 
 async function sendCommand(text) {
-  const reply = await api("/api/command", { user: state.user, channel: state.channel, text, key: newKey() });
-  await handleReply(reply);
+  const channel = state.channel;
+  const reply = await api("/api/command", { user: state.user, channel, text, key: newKey() });
+  await handleReply(reply, channel);
 }
 
 function renderChannels() {
@@ -136,6 +143,13 @@ function selectChannel(id) {
   state.channel = id;
   state.seen = new Map();
   clearMessages();
+  // Nothing of the channel left stays on show while the new one loads: its name at once,
+  // and no topic, bookmarks or welcome of another.
+  const chosen = state.channels.find((c) => c.id === id);
+  if (chosen) $("channel-name").textContent = (chosen.private ? "🔒 " : "# ") + chosen.name;
+  $("channel-topic").textContent = "";
+  renderBookmarks([]);
+  renderWelcome(state.welcome);
   localStorage.setItem("opss-channel", id);
   renderChannels();
   // After any refresh already under way, which may have fetched the channel just left.
@@ -250,6 +264,8 @@ async function loadMessages() {
       li.scrollIntoView();
     }
   }
+  for (const local of state.waiting[channel] || []) addLocal(...local);
+  delete state.waiting[channel];
   // Which channel the list now shows in full (tests wait on it).
   $("messages").dataset.channel = data.channel.name;
 }
