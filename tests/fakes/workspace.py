@@ -6,18 +6,23 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from bot.app import GENERAL_CHANNEL
+from bot.config import Settings
 from bot.workspace.messenger import LocalMessenger
 from commands.core.clock import ManualClock
 from storage import repositories as repo
 from storage.models import ChannelBinding, Issue, LocalMessage, WorkspaceCredential
 from storage.unit_of_work import Database
 from tests.conftest import START, Driver, make_db, seeded_engine
-from tests.fakes.server import call
+from tests.fakes.browser import missing_browser
+from tests.fakes.server import call, running
 from tests.fakes.steps import declare
 
 
@@ -123,3 +128,20 @@ def store_secret(db: Database, name: str, secret: str) -> None:
         session.add(
             WorkspaceCredential(person_id=person.id, secret_hash=CHEAP.hash(secret), set_at=START)
         )
+
+
+@contextmanager
+def declared_workspace(tmp_path: Path) -> Iterator[str]:
+    """The running workspace's address, with an incident declared from its general channel
+    (rated Critical, declared without ERCO, no chairs named): for the browser tests."""
+    missing_browser()
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'ws.sqlite3'}",
+        local_workspace=True,
+        outbox_pace_seconds=0,
+    )
+    with running(settings, ManualClock(START)) as (url, bot):  # Mon 23 Nov 2026 09:30 GMT
+        general = next(iter(_channels(bot)))
+        declare(Driver(bot.engine, channel=general), "--level tactical")
+        bot.outbox.kick()
+        yield url

@@ -10,29 +10,15 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings
-from commands.core.clock import ManualClock
-from tests.conftest import START, Driver
-from tests.fakes.browser import TIMEOUT, Person, browser_page, missing_browser
-from tests.fakes.server import running
-from tests.fakes.steps import declare
-from tests.fakes.workspace import _channels
+from tests.fakes.browser import TIMEOUT, Person, browser_page
+from tests.fakes.workspace import declared_workspace
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def declared(tmp_path: Path) -> Iterator[str]:
-    missing_browser()
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'ws.sqlite3'}",
-        local_workspace=True,
-        outbox_pace_seconds=0,
-    )
-    with running(settings, ManualClock(START)) as (url, bot):
-        general = next(iter(_channels(bot)))
-        declare(Driver(bot.engine, channel=general), "--level tactical")
-        bot.outbox.kick()
+    with declared_workspace(tmp_path) as url:
         yield url
 
 

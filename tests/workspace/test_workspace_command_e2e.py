@@ -15,13 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
-from commands.core.clock import ManualClock
-from tests.conftest import START, Driver
-from tests.fakes.browser import Person, browser_page, missing_browser
-from tests.fakes.server import running
-from tests.fakes.steps import declare
-from tests.fakes.workspace import _channels
+from tests.fakes.browser import Person, browser_page
+from tests.fakes.workspace import declared_workspace
 
 pytestmark = pytest.mark.browser
 INC = "INC-2026-001"
@@ -30,18 +25,7 @@ ERCO_ASK = "not recorded as engaged"
 
 @pytest.fixture
 def declared(tmp_path: Path) -> Iterator[str]:
-    missing_browser()
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'ws.sqlite3'}",
-        local_workspace=True,
-        outbox_pace_seconds=0,
-    )
-    clock = ManualClock(START)  # Monday 23 Nov 2026 09:30 GMT
-    with running(settings, clock) as (url, bot):
-        general = next(iter(_channels(bot)))
-        # Rated Critical; declared without ERCO; no chairs named yet.
-        declare(Driver(bot.engine, channel=general), "--level tactical")
-        bot.outbox.kick()
+    with declared_workspace(tmp_path) as url:
         yield url
 
 
