@@ -7,27 +7,47 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 
 SCHEMA_PATH = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "adaptive-card-1.5.json"
 
 
-@cache
-def _validator() -> jsonschema.protocols.Validator:
+def _schema() -> dict[str, Any]:
     if not SCHEMA_PATH.exists():
         from tests.conftest import missing
 
         missing(f"the Adaptive Card schema is not at {SCHEMA_PATH} (shared/ beside the clone)")
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = _schema()
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
 
 
+@cache
+def _compiled() -> Any:
+    # The same schema compiled to Python: about 15 times faster than jsonschema, which the
+    # suite's thousands of cards felt. Formats are not checked, as jsonschema's default.
+    return fastjsonschema.compile(_schema(), use_formats=False)
+
+
 def card_errors(card: dict[str, Any]) -> list[str]:
-    return [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-        for e in _validator().iter_errors(card)
-    ]
+    """What is wrong with ``card`` against the schema: the compiled check decides, and
+    jsonschema, which lists every error with its path, names them when there are any."""
+    try:
+        _compiled()(card)
+    except fastjsonschema.JsonSchemaException as failed:
+        errors = [
+            f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in _validator().iter_errors(card)
+        ]
+        return errors or [str(failed)]
+    return []
 
 
 def assert_valid_card(card: dict[str, Any]) -> None:

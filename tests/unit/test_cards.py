@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import fastjsonschema
 import pytest
 
 from cards import adaptive, blockkit
@@ -71,6 +74,54 @@ def test_the_schema_rejects_a_broken_card() -> None:
     broken = adaptive.render_form(ALL_FORMS[0])
     broken["body"][2]["isRequired"] = "yes"
     broken["body"].append({"type": "Input.Sparkle", "id": "x"})
+    assert card_errors(broken)
+
+
+# One breakage at a time, each of a kind the schema forbids: a wrong type of value, a value
+# outside an enum, an unknown element, an element with no type, a body that is not a list.
+BREAKAGES = (
+    lambda el: el.__setitem__("isRequired", "yes"),
+    lambda el: el.__setitem__("spacing", "Huge"),
+    lambda el: el.__setitem__("type", "Input.Sparkle"),
+    lambda el: el.pop("type"),
+    lambda el: el.__setitem__("isVisible", [1]),
+    lambda el: el.__setitem__("height", 5),
+)
+
+
+def _kinds(form: Form) -> int:
+    return len({el["type"] for el in adaptive.render_form(form)["body"]})
+
+
+# The two forms with the most kinds of element (jsonschema is slow on a broken card).
+VARIED = sorted(ALL_FORMS, key=lambda f: -_kinds(f))[:2]
+
+
+@pytest.mark.parametrize("form", VARIED, ids=lambda f: f.id)
+def test_the_quick_schema_check_refuses_what_jsonschema_refuses(form: Form) -> None:
+    """card_errors decides with a compiled copy of the schema and asks jsonschema only to
+    name the errors; the two must agree, element by element, on cards that are wrong."""
+    from tests.fakes.schema import _compiled, _validator
+
+    def quick_accepts(card: dict[str, Any]) -> bool:
+        try:
+            _compiled()(card)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+    assert card_errors(adaptive.render_form(form)) == []
+    for index in range(len(adaptive.render_form(form)["body"])):
+        refused = 0
+        for breakage in BREAKAGES:
+            broken = adaptive.render_form(form)
+            breakage(broken["body"][index])
+            accepted = _validator().is_valid(broken)
+            assert quick_accepts(broken) == accepted, (form.id, index, broken["body"][index])
+            refused += not accepted
+        assert refused >= 3, (form.id, index, "most breakages of an element are refused")
+    broken = adaptive.render_form(form)
+    broken["body"] = {"not": "a list"}
     assert card_errors(broken)
 
 
