@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from rules.lifecycle import Stage
+from rules.mi import days_between
 from rules.references import format_reference
 from storage.models import (
     Action,
@@ -281,6 +282,12 @@ def _incident_history(
             for n in range(size.actions)
         ],
     )
+    # Each EXERCISE incident's actions are marked, as declaring it an EXERCISE marks them.
+    s.execute(
+        update(Action)
+        .where(Action.issue_id.in_(select(Incident.issue_id).where(Incident.exercise.is_(True))))
+        .values(exercise=True)
+    )
     later = now + timedelta(days=30)
     s.execute(
         insert(RhythmEvent),
@@ -368,6 +375,7 @@ def ladder_and_clocks(db: Database, now: datetime) -> None:
                         "moved_by_id": people[n % len(people)],
                         "moved_at": at,
                         "stay_began_at": began,
+                        "stay_days": days_between(began, at),
                         "basis": "IMT",
                         "justification": "",
                     }

@@ -120,3 +120,8 @@ def summary_status(lateness: timedelta, late_after: timedelta) -> FireStatus:
     if lateness > SUMMARY_STALE:
         return FireStatus.MISSED
     return FireStatus.LATE if lateness > late_after else FireStatus.ON_TIME
+
+
+def days_between(began: datetime, ended: datetime) -> float:
+    """How long a stay lasted, in days and parts of a day, as the dashboard measures it."""
+    return (ended - began).total_seconds() / 86400

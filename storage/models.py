@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -201,6 +202,9 @@ class Escalation(Base):
     # When the stay this move ends began (the issue's move before it, or its raising), kept
     # so that the dashboard's time in each stage reads each move once, not its predecessor.
     stay_began_at: Mapped[datetime]
+    # And how long that stay was, in days (migration 0026): read as a number, so the dashboard
+    # averages stays without working out two dates for each move.
+    stay_days: Mapped[float] = mapped_column(Float)
     basis: Mapped[str] = mapped_column(String(200), default="")
     justification: Mapped[str] = mapped_column(Text, default="")
 
@@ -316,6 +320,11 @@ class Action(Base):
     next_run_at: Mapped[datetime | None] = mapped_column(index=True)
     overdue_at: Mapped[datetime | None]
     escalated_to: Mapped[str] = mapped_column(String(200), default="")
+    # Kept: the action belongs to an EXERCISE incident (its issue's), set when it is assigned
+    # and, for the issue's earlier actions, when the issue is declared an EXERCISE
+    # (``commands/incident/incidents.py``: ``declare``). An incident's exercise flag never
+    # changes, so this cannot go stale; the dashboard counts with it, not a lookup per action.
+    exercise: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class IncidentGroup(Base):
@@ -962,22 +971,27 @@ FLAT_READS = (
 # run a clock.
 MI_READS = (
     Index("ix_issues_live", Issue.stage, Issue.functional_area, Issue.stage_entered_at),
-    # Each move of a period with its stay, from the index alone (migration 0025; it replaced
-    # ix_escalations_moved_at).
+    # Each move of a period with its stay, from the index alone (migrations 0025 and 0026; it
+    # replaced ix_escalations_moved_at).
     Index(
         "ix_escalations_stays",
         Escalation.moved_at,
         Escalation.from_stage,
         Escalation.issue_id,
-        Escalation.stay_began_at,
+        Escalation.stay_days,
     ),
     Index("ix_escalations_issue_moves", Escalation.issue_id, Escalation.moved_at),
     Index("ix_issues_raised_at", Issue.raised_at),
     Index("ix_incidents_declared_at", Incident.declared_at),
     Index("ix_actions_open_due", Action.status, Action.due_at, Action.owner_id, Action.issue_id),
-    # Open actions counted per issue and owner in the index's own order, with no sort.
+    # Open actions of an issue (those of an incident counted apart), with owner and due time.
     Index(
         "ix_actions_open_by_issue", Action.status, Action.issue_id, Action.owner_id, Action.due_at
+    ),
+    # Open actions counted per owner, real and EXERCISE apart, in the index's own order with
+    # no sort (migration 0026).
+    Index(
+        "ix_actions_open_by_owner", Action.status, Action.exercise, Action.owner_id, Action.due_at
     ),
     Index(
         "ix_notifications_open_due",

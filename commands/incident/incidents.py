@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cards.model import Card, Form
 from commands.core import outbox
@@ -37,7 +37,7 @@ from rules.stand_down import Status
 from rules.timeparse import show_date
 from storage import repositories as repo
 from storage.conversations import ConversationKey
-from storage.models import Incident, Issue
+from storage.models import Action, Incident, Issue
 
 OPTION_FIELDS = {
     "title": "title",
@@ -217,6 +217,9 @@ def open_incident(
     incident.issue = issue
     ctx.session.add(incident)
     ctx.session.flush()
+    if exercise:
+        # The issue's actions so far are the EXERCISE's too (Action.exercise, kept).
+        ctx.session.execute(update(Action).where(Action.issue_id == issue.id).values(exercise=True))
     unqualified = declared_chairs_justification(ctx, incident, team, v.chair_justification or "")
     move_issue(ctx, issue, Stage.DECLARED, basis=basis)
     record_decision(

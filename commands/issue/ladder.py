@@ -15,6 +15,7 @@ from commands.issue.card import publish_issue_change
 from commands.issue.issues import snapshot
 from rules import escalation, lifecycle, roles
 from rules.lifecycle import STAGE_LABELS, Move, Stage
+from rules.mi import days_between
 from storage import repositories as repo
 from storage.models import Escalation, Issue, Person
 
@@ -47,6 +48,7 @@ def move_issue(
             moved_by_id=ctx.person.id,
             moved_at=ctx.now,
             stay_began_at=stay_began,
+            stay_days=days_between(stay_began, ctx.now),
             basis=basis,
             justification=justification,
         )

@@ -29,15 +29,17 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    null,
     or_,
     select,
+    true,
 )
 from sqlalchemy.orm import Session
 
 from commands.core.context import Ctx, PermissionRefused, UserError
 from commands.mi.panels import EXERCISE, Dashboard, Headline, Panel, Series, Table, figure
 from commands.mi.roster_panel import roster_panel
-from commands.overview.listing import may_read
+from commands.overview.listing import may_read, reads_every_incident
 from rules.action_chasing import ActionStatus
 from rules.command_and_control import erco_needed
 from rules.deadlines import DEFAULT_CLOCKS, Kind, london_date
@@ -56,6 +58,7 @@ from rules.notifications import UK_ONLY, NotificationStatus
 from rules.stand_down import Status
 from rules.timeparse import show, show_date
 from storage.durations import day_number
+from storage.hints import unindexed
 from storage.models import (
     Action,
     Escalation,
@@ -67,6 +70,8 @@ from storage.models import (
     UTCDateTime,
 )
 
+# How the records of an incident counted apart are (``Reader.apart``).
+HIDDEN, DRILL = "hidden", "drill"
 # Open incidents, named (not "not closed"), so an index finds them without reading the closed.
 OPEN_INCIDENTS = tuple(s for s in Status if s is not Status.CLOSED)
 # Live issues are on the ladder below a declared incident (OPEN_STAGES, in the ladder's order).
@@ -135,6 +140,7 @@ class Reader:
         self.start = period_start(filters.period, ctx.now)
         self.period_words = PERIODS[filters.period][1]
         self._readable = may_read(ctx)
+        self.reads_all = reads_every_incident(ctx)  # so no record need be checked for it
         self.live: dict[Stage, tuple[int, float | None]] | None = None
         self.live_drills: dict[Stage, tuple[int, float | None]] = {}
 
@@ -160,6 +166,21 @@ class Reader:
         """A record of an issue (open to everyone in OPSS) or of an incident as above; the
         record's issue's incident is joined, as an outer join, beforehand."""
         return or_(Incident.id.is_(None), self.incidents())
+
+    def apart(self) -> ColumnElement[str | None]:
+        """For a joined incident, whether its records are counted apart from the real ones:
+        HIDDEN when they are not shown (the reader may not read it, or it is an EXERCISE left
+        out), DRILL when it is a shown EXERCISE, NULL when they are counted as real. A reading
+        rule that comes out NULL hides, as it does in ``incidents``."""
+        exercise = DRILL if self.filters.exercises else HIDDEN
+        return case(
+            (self._readable, case((Incident.exercise == true(), exercise), else_=null())),
+            else_=HIDDEN,
+        )
+
+    def apart_issues(self, kind: str) -> Select[Any]:
+        """The issues of the incidents whose records are counted apart as ``kind``."""
+        return select(Incident.issue_id).where(self.apart() == kind)
 
     def exercise(self) -> ColumnElement[bool]:
         """Whether the joined incident (if any) is an EXERCISE, as a grouping column."""
@@ -205,24 +226,40 @@ def _live(r: Reader) -> dict[Stage, tuple[int, float | None]]:
     de-escalated belongs to that incident: an EXERCISE one is counted apart."""
     if r.live is not None:
         return r.live
-    rows = r.session.execute(
-        select(
-            Issue.stage,
-            func.count(),
-            func.avg(r.now_day() - day_number(Issue.stage_entered_at)),
-            r.exercise(),
-        )
-        .outerjoin(Incident, Incident.issue_id == Issue.id)
-        .where(
-            Issue.stage.in_([s.value for s in LIVE_STAGES]),
-            r.any_incident(),
-            *r.area(Issue.functional_area),
-        )
-        .group_by(Issue.stage, r.exercise())
-    ).tuples()
+    days = r.now_day() - day_number(Issue.stage_entered_at)
+    live = (Issue.stage.in_([s.value for s in LIVE_STAGES]), *r.area(Issue.functional_area))
+    # Every live issue from the index alone (ix_issues_live), then those of incidents counted
+    # apart, read from the incidents and taken off: no lookup of each issue's incident.
+    found: dict[Stage, list[float]] = {}  # stage -> [count, days, count EX, days EX]
+    for stage, count, total in r.session.execute(
+        select(Issue.stage, func.count(), func.sum(days)).where(*live).group_by(Issue.stage)
+    ).tuples():
+        found[Stage(stage)] = [count, total or 0.0, 0, 0.0]
+    # Started from those incidents (a tenth of the issues, found by their ids), not from the
+    # live issues' index, which SQLite would otherwise prefer (storage/hints.py).
+    live_there = unindexed(Issue.stage).in_([s.value for s in LIVE_STAGES])
+    for kind in (HIDDEN, DRILL) if r.filters.exercises else (HIDDEN,):
+        for stage, count, total in r.session.execute(
+            select(Issue.stage, func.count(), func.sum(days))
+            .where(
+                Issue.id.in_(r.apart_issues(kind)),
+                live_there,
+                *r.area(Issue.functional_area),
+            )
+            .group_by(Issue.stage)
+        ).tuples():
+            entry = found[Stage(stage)]
+            entry[0] -= count
+            entry[1] -= total or 0.0
+            if kind == DRILL:
+                entry[2] += count
+                entry[3] += total or 0.0
     r.live, r.live_drills = {}, {}
-    for stage, count, days, exercise in rows:
-        (r.live_drills if exercise else r.live)[Stage(stage)] = (count, days)
+    for stage, (real, real_days, drills, drill_days) in found.items():
+        if real:
+            r.live[stage] = (int(real), real_days / real)
+        if drills:
+            r.live_drills[stage] = (int(drills), drill_days / drills)
     return r.live
 
 
@@ -320,49 +357,57 @@ def levels_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
 def actions_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
     soon = r.now + WEEK
     late = case((Action.due_at < r.now, 1), else_=0)
-    # Counted per issue and owner first, from the index alone and in its order (grouped by
-    # status too, so that no sort is needed: ix_actions_open_by_issue); then each issue's
-    # incident (if any) is looked up once for all its actions, to leave out what is not shown.
-    per_issue = (
-        select(
-            Action.owner_id,
+    counted = (
+        Action.status.in_(OPEN_ACTIONS),
+        Action.exercise.in_([False, True] if r.filters.exercises else [False]),
+        Action.due_at < soon,
+    )
+    # Open actions due within the week, counted per owner (real and EXERCISE apart, by the flag
+    # each action keeps) in the order of ix_actions_open_by_owner: no sort, and no lookup of
+    # each action's issue and incident, which is what made this panel grow with the work.
+    every = (
+        r.in_area(
+            select(
+                Action.owner_id.label("owner_id"),
+                func.sum(late).label("overdue"),
+                func.count().label("soon"),
+                Action.exercise.label("exercise"),
+            ).where(*counted),
             Action.issue_id,
-            func.sum(late).label("overdue"),
-            func.count().label("soon"),
         )
-        .where(Action.status.in_(OPEN_ACTIONS), Action.due_at < soon)
-        .group_by(Action.status, Action.issue_id, Action.owner_id)
+        .group_by(Action.status, Action.exercise, Action.owner_id)
         .subquery()
     )
-    per_owner = r.in_area(
+    rows = r.session.execute(
         select(
-            per_issue.c.owner_id,
-            func.sum(per_issue.c.overdue).label("overdue"),
-            func.sum(per_issue.c.soon - per_issue.c.overdue).label("due"),
-            r.exercise().label("exercise"),
-        )
-        .select_from(per_issue)
-        .outerjoin(Incident, Incident.issue_id == per_issue.c.issue_id)
-        .where(r.any_incident()),
-        per_issue.c.issue_id,
-    ).group_by(per_issue.c.owner_id, r.exercise())
-    grouped = per_owner.subquery()
-    rows = list(
-        r.session.execute(
-            select(
-                grouped.c.owner_id,
-                Person.display_name,
-                grouped.c.overdue,
-                grouped.c.due,
-                grouped.c.exercise,
-            ).join(Person, Person.id == grouped.c.owner_id)
-        ).tuples()
-    )
+            every.c.owner_id, Person.display_name, every.c.overdue, every.c.soon, every.c.exercise
+        ).join(Person, Person.id == every.c.owner_id)
+    ).tuples()
     people: dict[int, list[Any]] = {}  # owner -> [name, overdue, due, overdue EX, due EX]
-    for owner, name, overdue, due, exercise in rows:
-        entry = people.setdefault(owner, [name, 0, 0, 0, 0])
-        entry[3 if exercise else 1] += int(overdue or 0)
-        entry[4 if exercise else 2] += int(due or 0)
+
+    def add(owner: int, overdue: int | None, count: int, exercise: bool, sign: int = 1) -> None:
+        entry = people[owner]
+        entry[3 if exercise else 1] += sign * int(overdue or 0)
+        entry[4 if exercise else 2] += sign * (int(count) - int(overdue or 0))
+
+    for owner, name, overdue, count, exercise in rows:
+        people.setdefault(owner, [name, 0, 0, 0, 0])
+        add(owner, overdue, count, exercise)
+    if not r.reads_all:
+        # A reader who may not read every incident: the actions of those they may not read
+        # are read from those incidents' issues and taken off.
+        for owner, overdue, count, exercise in r.session.execute(
+            r.in_area(
+                select(Action.owner_id, func.sum(late), func.count(), Action.exercise).where(
+                    Action.issue_id.in_(r.apart_issues(HIDDEN)),
+                    unindexed(Action.status).in_(OPEN_ACTIONS),
+                    *counted[1:],
+                ),
+                Action.issue_id,
+            ).group_by(Action.owner_id, Action.exercise)
+        ).tuples():
+            add(owner, overdue, count, exercise, -1)
+    people = {k: e for k, e in people.items() if any(e[1:])}
     ranked = sorted(people.values(), key=lambda e: (-(e[1] + e[3]), -(e[2] + e[4]), e[0]))
     shown, rest = ranked[:OWNERS_SHOWN], ranked[OWNERS_SHOWN:]
     if rest:
@@ -424,18 +469,36 @@ def notifications_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
         Notification.status == NotificationStatus.OPEN,
         Notification.information_only != UK_ONLY,  # runs no statutory clock
     )
-    joined = r.in_area(
-        select(bucket.label("bucket"), func.count(), r.exercise())
-        .select_from(Notification)
-        .outerjoin(Incident, Incident.issue_id == Notification.issue_id)
-        .where(on_clock, r.any_incident()),
-        Notification.issue_id,
-    ).group_by(bucket, r.exercise())
-    rows = list(r.session.execute(joined).tuples())
-    real, drill = _split(rows, lambda row: row[0])
+    # Every open notification on a clock by its bucket, from the index alone, then those of
+    # incidents counted apart, found by their issues and taken off (as ``_live`` does).
+    real = [0] * len(BUCKETS)
+    drill = [0] * len(BUCKETS)
+    for index, count in r.session.execute(
+        r.in_area(
+            select(bucket, func.count()).select_from(Notification).where(on_clock),
+            Notification.issue_id,
+        ).group_by(bucket)
+    ).tuples():
+        real[index] += count
+    still_open = and_(
+        unindexed(Notification.status) == NotificationStatus.OPEN,
+        Notification.information_only != UK_ONLY,
+    )
+    for kind in (HIDDEN, DRILL) if r.filters.exercises else (HIDDEN,):
+        for index, count in r.session.execute(
+            r.in_area(
+                select(bucket, func.count())
+                .select_from(Notification)
+                .where(Notification.issue_id.in_(r.apart_issues(kind)), still_open),
+                Notification.issue_id,
+            ).group_by(bucket)
+        ).tuples():
+            real[index] -= count
+            if kind == DRILL:
+                drill[index] += count
     labels = tuple(b.label for b in BUCKETS)
-    counts = tuple(float(real[i][1]) if i in real else 0.0 for i in range(len(BUCKETS)))
-    drills = tuple(float(drill[i][1]) if i in drill else 0.0 for i in range(len(BUCKETS)))
+    counts = tuple(float(n) for n in real)
+    drills = tuple(float(n) for n in drill)
     soonest = r.session.execute(
         select(
             Notification.reference,
@@ -622,7 +685,7 @@ def timings_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
     # Each move in the period ends a stay at its from-stage, begun by the issue's move before
     # it or by its raising: kept on the move when it was made (``stay_began_at``), so each
     # move is read once.
-    stay = day_number(Escalation.moved_at) - day_number(Escalation.stay_began_at)
+    stay = Escalation.stay_days
     ladder = [s.value for s in LIVE_STAGES]
     rows = list(
         r.session.execute(

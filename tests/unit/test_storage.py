@@ -193,5 +193,8 @@ def test_moves_made_before_0025_learn_when_their_stays_began(database_url: str) 
     db = Database(engine)
     with db.read() as s:
         began = list(s.scalars(select(Escalation.stay_began_at).order_by(Escalation.id)))
+        days = list(s.scalars(select(Escalation.stay_days).order_by(Escalation.id)))
     engine.dispose()
     assert began == [raised, first, second]
+    # Migration 0026 keeps each stay's length too: 1 day 1 hour, 2 days 6 hours, no time.
+    assert [round(d, 6) for d in days] == [round(25 / 24, 6), 2.25, 0.0]
