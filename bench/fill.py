@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
 from rules.lifecycle import Stage
 from rules.mi import days_between
 from rules.references import format_reference
 from storage.models import (
+    KEEP_EXERCISE,
     Action,
     CaseConference,
     Counter,
@@ -282,12 +284,7 @@ def _incident_history(
             for n in range(size.actions)
         ],
     )
-    # Each EXERCISE incident's actions are marked, as declaring it an EXERCISE marks them.
-    s.execute(
-        update(Action)
-        .where(Action.issue_id.in_(select(Incident.issue_id).where(Incident.exercise.is_(True))))
-        .values(exercise=True)
-    )
+    mark_exercises(s)
     later = now + timedelta(days=30)
     s.execute(
         insert(RhythmEvent),
@@ -346,6 +343,14 @@ def _incident_history(
             for k in range(4)
         ],
     )
+
+
+def mark_exercises(s: Session) -> None:
+    """Each EXERCISE incident's records marked, as the ORM marks those it writes (the bulk
+    inserts here go round it) and declaring an EXERCISE marks the issue's earlier ones."""
+    drills = select(Incident.issue_id).where(Incident.exercise.is_(True))
+    for kept in KEEP_EXERCISE:
+        s.execute(update(kept).where(kept.issue_id.in_(drills)).values(exercise=True))
 
 
 def ladder_and_clocks(db: Database, now: datetime) -> None:
@@ -414,6 +419,7 @@ def ladder_and_clocks(db: Database, now: datetime) -> None:
             )
         if notifications:
             s.execute(insert(Notification), notifications)
+        mark_exercises(s)
         sitreps = [
             {
                 "incident_id": incident_id,

@@ -24,8 +24,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    select,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from rules.action_chasing import ActionStatus
@@ -205,6 +206,8 @@ class Escalation(Base):
     # And how long that stay was, in days (migration 0026): read as a number, so the dashboard
     # averages stays without working out two dates for each move.
     stay_days: Mapped[float] = mapped_column(Float)
+    # Kept, as on actions: a move of an EXERCISE incident's issue (``_exercise_kept``).
+    exercise: Mapped[bool] = mapped_column(Boolean, default=False)
     basis: Mapped[str] = mapped_column(String(200), default="")
     justification: Mapped[str] = mapped_column(Text, default="")
 
@@ -320,10 +323,11 @@ class Action(Base):
     next_run_at: Mapped[datetime | None] = mapped_column(index=True)
     overdue_at: Mapped[datetime | None]
     escalated_to: Mapped[str] = mapped_column(String(200), default="")
-    # Kept: the action belongs to an EXERCISE incident (its issue's), set when it is assigned
-    # and, for the issue's earlier actions, when the issue is declared an EXERCISE
-    # (``commands/incident/incidents.py``: ``declare``). An incident's exercise flag never
-    # changes, so this cannot go stale; the dashboard counts with it, not a lookup per action.
+    # Kept: the action belongs to an EXERCISE incident (its issue's), set whenever an action is
+    # written (``_exercise_kept``, below) and, for the issue's earlier actions, when the issue
+    # is declared an EXERCISE (``commands/incident/incidents.py``). An incident's exercise flag
+    # never changes, so this does not go stale; the dashboard counts with it, not a lookup per
+    # action. Notifications and moves keep it too (``KEEP_EXERCISE``).
     exercise: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -816,6 +820,8 @@ class Notification(Base):
     annex: Mapped[str] = mapped_column(String(4))
     product_type: Mapped[str] = mapped_column(String(20))
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id"), index=True)
+    # Kept, as on actions: a notification of an EXERCISE incident's issue (``_exercise_kept``).
+    exercise: Mapped[bool] = mapped_column(Boolean, default=False)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     # A reaction answers a notification (ours, or another state's by number and country).
     answers_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
@@ -977,6 +983,7 @@ MI_READS = (
         "ix_escalations_stays",
         Escalation.moved_at,
         Escalation.from_stage,
+        Escalation.exercise,
         Escalation.issue_id,
         Escalation.stay_days,
     ),
@@ -1000,6 +1007,15 @@ MI_READS = (
         Notification.issue_id,
         Notification.information_only,
     ),
+    # Open notifications counted by due date, real and EXERCISE apart (migration 0026).
+    Index(
+        "ix_notifications_open_exercise",
+        Notification.status,
+        Notification.exercise,
+        Notification.due_date,
+        Notification.information_only,
+        Notification.issue_id,
+    ),
 )
 
 
@@ -1018,3 +1034,27 @@ for _mapper in Base.registry.mappers:
         if isinstance(_column.type, Enum) and _column.type.enum_class is not None:
             _attribute = getattr(_mapper.class_, _key)
             event.listen(_attribute, "set", _as_member(_column.type.enum_class), retval=True)
+
+
+# The records of an issue that keep its incident's EXERCISE flag, so that the dashboard can
+# leave them out, or show them apart, without looking up each one's incident.
+KEEP_EXERCISE: tuple[type[Action] | type[Notification] | type[Escalation], ...] = (
+    Action,
+    Notification,
+    Escalation,
+)
+
+
+def _exercise_kept(mapper: object, connection: Connection, record: Any) -> None:
+    """Every record written of an EXERCISE incident's issue is marked EXERCISE, whichever use
+    case wrote it; the issue's earlier records are marked when it is declared one
+    (``commands/incident/incidents.py``). An incident's flag never changes."""
+    if record.issue_id is not None:
+        found = connection.scalar(
+            select(Incident.exercise).where(Incident.issue_id == record.issue_id)
+        )
+        record.exercise = bool(found)
+
+
+for _kept in KEEP_EXERCISE:
+    event.listen(_kept, "before_insert", _exercise_kept)

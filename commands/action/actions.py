@@ -113,7 +113,6 @@ def assign(ctx: Ctx, issue: Issue | None, incident: Incident | None, v: ActionVa
         assigned_at=ctx.now,
         status=ActionStatus.OPEN,
         group=v.group or "",
-        exercise=bool(incident and incident.exercise),
     )
     schedule_chase(row, ctx.now, ctx.options)
     ctx.session.add(row)

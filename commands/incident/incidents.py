@@ -37,7 +37,7 @@ from rules.stand_down import Status
 from rules.timeparse import show_date
 from storage import repositories as repo
 from storage.conversations import ConversationKey
-from storage.models import Action, Incident, Issue
+from storage.models import KEEP_EXERCISE, Incident, Issue
 
 OPTION_FIELDS = {
     "title": "title",
@@ -218,8 +218,9 @@ def open_incident(
     ctx.session.add(incident)
     ctx.session.flush()
     if exercise:
-        # The issue's actions so far are the EXERCISE's too (Action.exercise, kept).
-        ctx.session.execute(update(Action).where(Action.issue_id == issue.id).values(exercise=True))
+        # The issue's records so far are the EXERCISE's too (their kept flag).
+        for kept in KEEP_EXERCISE:
+            ctx.session.execute(update(kept).where(kept.issue_id == issue.id).values(exercise=True))
     unqualified = declared_chairs_justification(ctx, incident, team, v.chair_justification or "")
     move_issue(ctx, issue, Stage.DECLARED, basis=basis)
     record_decision(

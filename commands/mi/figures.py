@@ -22,6 +22,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     Text,
     and_,
     case,
@@ -29,17 +30,19 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
 from commands.core.context import Ctx, PermissionRefused, UserError
 from commands.mi.panels import EXERCISE, Dashboard, Headline, Panel, Series, Table, figure
 from commands.mi.roster_panel import roster_panel
-from commands.overview.listing import may_read, reads_every_incident
+from commands.overview.listing import may_read
 from rules.action_chasing import ActionStatus
 from rules.command_and_control import erco_needed
 from rules.deadlines import DEFAULT_CLOCKS, Kind, london_date
@@ -70,8 +73,17 @@ from storage.models import (
     UTCDateTime,
 )
 
-# How the records of an incident counted apart are (``Reader.apart``).
-HIDDEN, DRILL = "hidden", "drill"
+# How the records of an incident counted apart are (``Reader.apart``), and the rows that
+# count every record (from which those counted apart are taken off, in the same statement, so
+# both parts see the same records).
+HIDDEN, DRILL, WHOLE = "hidden", "drill", "whole"
+
+
+def _part(name: str) -> ColumnElement[str]:
+    """Which part of a figure a row counts, as a constant column."""
+    return literal_column(f"'{name}'", String)
+
+
 # Open incidents, named (not "not closed"), so an index finds them without reading the closed.
 OPEN_INCIDENTS = tuple(s for s in Status if s is not Status.CLOSED)
 # Live issues are on the ladder below a declared incident (OPEN_STAGES, in the ladder's order).
@@ -140,7 +152,6 @@ class Reader:
         self.start = period_start(filters.period, ctx.now)
         self.period_words = PERIODS[filters.period][1]
         self._readable = may_read(ctx)
-        self.reads_all = reads_every_incident(ctx)  # so no record need be checked for it
         self.live: dict[Stage, tuple[int, float | None]] | None = None
         self.live_drills: dict[Stage, tuple[int, float | None]] = {}
 
@@ -177,6 +188,14 @@ class Reader:
             (self._readable, case((Incident.exercise == true(), exercise), else_=null())),
             else_=HIDDEN,
         )
+
+    def exercise_shown(self) -> list[bool]:
+        """The values of a record's kept EXERCISE flag that are shown."""
+        return [False, True] if self.filters.exercises else [False]
+
+    def kinds_apart(self) -> tuple[str, ...]:
+        """The ways records are counted apart: hidden, and shown as EXERCISE when asked for."""
+        return (HIDDEN, DRILL) if self.filters.exercises else (HIDDEN,)
 
     def apart_issues(self, kind: str) -> Select[Any]:
         """The issues of the incidents whose records are counted apart as ``kind``."""
@@ -228,32 +247,31 @@ def _live(r: Reader) -> dict[Stage, tuple[int, float | None]]:
         return r.live
     days = r.now_day() - day_number(Issue.stage_entered_at)
     live = (Issue.stage.in_([s.value for s in LIVE_STAGES]), *r.area(Issue.functional_area))
-    # Every live issue from the index alone (ix_issues_live), then those of incidents counted
-    # apart, read from the incidents and taken off: no lookup of each issue's incident.
-    found: dict[Stage, list[float]] = {}  # stage -> [count, days, count EX, days EX]
-    for stage, count, total in r.session.execute(
-        select(Issue.stage, func.count(), func.sum(days)).where(*live).group_by(Issue.stage)
-    ).tuples():
-        found[Stage(stage)] = [count, total or 0.0, 0, 0.0]
-    # Started from those incidents (a tenth of the issues, found by their ids), not from the
-    # live issues' index, which SQLite would otherwise prefer (storage/hints.py).
+    # Every live issue from the index alone (ix_issues_live), and those of incidents counted
+    # apart, read from the incidents, to be taken off: no lookup of each issue's incident. The
+    # latter start from those incidents (a tenth of the issues, found by their ids), not from
+    # the live issues' index, which SQLite would otherwise prefer (storage/hints.py).
     live_there = unindexed(Issue.stage).in_([s.value for s in LIVE_STAGES])
-    for kind in (HIDDEN, DRILL) if r.filters.exercises else (HIDDEN,):
-        for stage, count, total in r.session.execute(
-            select(Issue.stage, func.count(), func.sum(days))
-            .where(
-                Issue.id.in_(r.apart_issues(kind)),
-                live_there,
-                *r.area(Issue.functional_area),
-            )
+    counted = [
+        select(Issue.stage, func.count(), func.sum(days), _part(WHOLE))
+        .where(*live)
+        .group_by(Issue.stage),
+        *(
+            select(Issue.stage, func.count(), func.sum(days), _part(kind))
+            .where(Issue.id.in_(r.apart_issues(kind)), live_there, *r.area(Issue.functional_area))
             .group_by(Issue.stage)
-        ).tuples():
-            entry = found[Stage(stage)]
-            entry[0] -= count
-            entry[1] -= total or 0.0
-            if kind == DRILL:
-                entry[2] += count
-                entry[3] += total or 0.0
+            for kind in r.kinds_apart()
+        ),
+    ]
+    found: dict[Stage, list[float]] = {}  # stage -> [count, days, count EX, days EX]
+    for stage, count, total, kind in r.session.execute(union_all(*counted)).tuples():
+        entry = found.setdefault(Stage(stage), [0, 0.0, 0, 0.0])
+        sign = 1 if kind == WHOLE else -1
+        entry[0] += sign * count
+        entry[1] += sign * (total or 0.0)
+        if kind == DRILL:
+            entry[2] += count
+            entry[3] += total or 0.0
     r.live, r.live_drills = {}, {}
     for stage, (real, real_days, drills, drill_days) in found.items():
         if real:
@@ -359,12 +377,14 @@ def actions_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
     late = case((Action.due_at < r.now, 1), else_=0)
     counted = (
         Action.status.in_(OPEN_ACTIONS),
-        Action.exercise.in_([False, True] if r.filters.exercises else [False]),
+        Action.exercise.in_(r.exercise_shown()),
         Action.due_at < soon,
     )
     # Open actions due within the week, counted per owner (real and EXERCISE apart, by the flag
     # each action keeps) in the order of ix_actions_open_by_owner: no sort, and no lookup of
     # each action's issue and incident, which is what made this panel grow with the work.
+    # Only the flag is needed to leave records out: whoever may see the dashboard may read
+    # every incident (``require_mi``; a test holds the two rules together).
     every = (
         r.in_area(
             select(
@@ -380,34 +400,18 @@ def actions_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
     )
     rows = r.session.execute(
         select(
-            every.c.owner_id, Person.display_name, every.c.overdue, every.c.soon, every.c.exercise
+            every.c.owner_id,
+            Person.display_name,
+            every.c.overdue,
+            every.c.soon,
+            every.c.exercise,
         ).join(Person, Person.id == every.c.owner_id)
     ).tuples()
     people: dict[int, list[Any]] = {}  # owner -> [name, overdue, due, overdue EX, due EX]
-
-    def add(owner: int, overdue: int | None, count: int, exercise: bool, sign: int = 1) -> None:
-        entry = people[owner]
-        entry[3 if exercise else 1] += sign * int(overdue or 0)
-        entry[4 if exercise else 2] += sign * (int(count) - int(overdue or 0))
-
     for owner, name, overdue, count, exercise in rows:
-        people.setdefault(owner, [name, 0, 0, 0, 0])
-        add(owner, overdue, count, exercise)
-    if not r.reads_all:
-        # A reader who may not read every incident: the actions of those they may not read
-        # are read from those incidents' issues and taken off.
-        for owner, overdue, count, exercise in r.session.execute(
-            r.in_area(
-                select(Action.owner_id, func.sum(late), func.count(), Action.exercise).where(
-                    Action.issue_id.in_(r.apart_issues(HIDDEN)),
-                    unindexed(Action.status).in_(OPEN_ACTIONS),
-                    *counted[1:],
-                ),
-                Action.issue_id,
-            ).group_by(Action.owner_id, Action.exercise)
-        ).tuples():
-            add(owner, overdue, count, exercise, -1)
-    people = {k: e for k, e in people.items() if any(e[1:])}
+        entry = people.setdefault(owner, [name, 0, 0, 0, 0])
+        entry[3 if exercise else 1] += int(overdue or 0)
+        entry[4 if exercise else 2] += int(count) - int(overdue or 0)
     ranked = sorted(people.values(), key=lambda e: (-(e[1] + e[3]), -(e[2] + e[4]), e[0]))
     shown, rest = ranked[:OWNERS_SHOWN], ranked[OWNERS_SHOWN:]
     if rest:
@@ -469,33 +473,19 @@ def notifications_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
         Notification.status == NotificationStatus.OPEN,
         Notification.information_only != UK_ONLY,  # runs no statutory clock
     )
-    # Every open notification on a clock by its bucket, from the index alone, then those of
-    # incidents counted apart, found by their issues and taken off (as ``_live`` does).
+    # By the EXERCISE flag each notification keeps, from an index alone
+    # (ix_notifications_open_exercise): no lookup of each one's incident.
     real = [0] * len(BUCKETS)
     drill = [0] * len(BUCKETS)
-    for index, count in r.session.execute(
+    for index, count, exercise in r.session.execute(
         r.in_area(
-            select(bucket, func.count()).select_from(Notification).where(on_clock),
+            select(bucket, func.count(), Notification.exercise).where(
+                on_clock, Notification.exercise.in_(r.exercise_shown())
+            ),
             Notification.issue_id,
-        ).group_by(bucket)
+        ).group_by(bucket, Notification.exercise)
     ).tuples():
-        real[index] += count
-    still_open = and_(
-        unindexed(Notification.status) == NotificationStatus.OPEN,
-        Notification.information_only != UK_ONLY,
-    )
-    for kind in (HIDDEN, DRILL) if r.filters.exercises else (HIDDEN,):
-        for index, count in r.session.execute(
-            r.in_area(
-                select(bucket, func.count())
-                .select_from(Notification)
-                .where(Notification.issue_id.in_(r.apart_issues(kind)), still_open),
-                Notification.issue_id,
-            ).group_by(bucket)
-        ).tuples():
-            real[index] -= count
-            if kind == DRILL:
-                drill[index] += count
+        (drill if exercise else real)[index] += count
     labels = tuple(b.label for b in BUCKETS)
     counts = tuple(float(n) for n in real)
     drills = tuple(float(n) for n in drill)
@@ -683,8 +673,8 @@ def sitreps_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
 
 def timings_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
     # Each move in the period ends a stay at its from-stage, begun by the issue's move before
-    # it or by its raising: kept on the move when it was made (``stay_began_at``), so each
-    # move is read once.
+    # it or by its raising: its length is kept on the move when it was made (``stay_days``),
+    # with its EXERCISE flag, so each move is read once, from an index alone.
     stay = Escalation.stay_days
     ladder = [s.value for s in LIVE_STAGES]
     rows = list(
@@ -695,17 +685,14 @@ def timings_panel(r: Reader) -> tuple[Panel, tuple[Headline, ...]]:
                     func.count(),
                     func.avg(stay),
                     func.max(stay),
-                    r.exercise(),
-                )
-                .select_from(Escalation)
-                .outerjoin(Incident, Incident.issue_id == Escalation.issue_id)
-                .where(
+                    Escalation.exercise,
+                ).where(
                     Escalation.moved_at >= r.start,
                     Escalation.from_stage.in_(ladder),
-                    r.any_incident(),
+                    Escalation.exercise.in_(r.exercise_shown()),
                 ),
                 Escalation.issue_id,
-            ).group_by(Escalation.from_stage, r.exercise())
+            ).group_by(Escalation.from_stage, Escalation.exercise)
         ).tuples()
     )
     real, drill = _split(rows, lambda row: Stage(row[0]))
@@ -882,6 +869,8 @@ FURTHER_PANELS: tuple[PanelSource, ...] = (roster_panel,)
 
 
 def require_mi(ctx: Ctx) -> None:
+    """Only IMT and the SCS, who may read every incident (``reads_every_incident``), which is
+    why an action's EXERCISE flag alone decides whether it is shown."""
     allowed = may_see_mi(ctx.actor)
     if not allowed:
         raise PermissionRefused("see management information", allowed.who_may, "mi")

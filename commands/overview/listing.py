@@ -335,9 +335,9 @@ def _names(column: Any, name: str) -> ColumnElement[bool]:
     return cast(column, Text).like('%"' + _like_escape(name) + '"%', escape="\\")
 
 
-def reads_every_incident(ctx: Ctx) -> bool:
+def reads_every_incident(actor: Actor) -> bool:
     """IMT and the SCS may read every incident (``may_read``)."""
-    return ctx.actor.has(Role.IMT) or ctx.actor.has(Role.SCS)
+    return actor.has(Role.IMT) or actor.has(Role.SCS)
 
 
 def may_read(ctx: Ctx) -> ColumnElement[bool]:
@@ -345,7 +345,7 @@ def may_read(ctx: Ctx) -> ColumnElement[bool]:
     and command team, IMT, SCS, the FTL of the issue's area or of a contributing team, or a
     request made in the incident's own channel). A test holds it to ``access.readable``."""
     actor = ctx.actor
-    if reads_every_incident(ctx):
+    if reads_every_incident(actor):
         return Incident.id.is_not(None)
     allowed: list[ColumnElement[bool]] = [
         _names(Incident.members, actor.name),

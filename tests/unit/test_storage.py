@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import insert, inspect, select, text
+from sqlalchemy import column, insert, inspect, select, table, text
 from sqlalchemy.engine import make_url
 
 from bench.fill import issue_row
@@ -177,9 +177,15 @@ def test_moves_made_before_0025_learn_when_their_stays_began(database_url: str) 
         ).inserted_primary_key[0]
         path = [("raised", "ftl_assessment", first), ("ftl_assessment", "cam", second)]
         path.append(("cam", "ttg", second))  # the same instant, recorded after
+        # The table as it was at 0022 (the model's has columns added since, with defaults).
+        moves = table(
+            "escalations",
+            *(column(c) for c in ("issue_id", "from_stage", "to_stage", "moved_by_id")),
+            *(column(c) for c in ("moved_at", "basis", "justification")),
+        )
         for source, target, at in path:
             conn.execute(
-                insert(Escalation.__table__).values(
+                insert(moves).values(
                     issue_id=issue,
                     from_stage=source,
                     to_stage=target,
