@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from commands.core.clock import Clock
+from tests.fakes.keys import signing_keys
 from tests.fakes.server import serving
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
@@ -140,8 +141,7 @@ class FakeOpenIdProvider:
     ca_file: Path | None = None
 
     def __post_init__(self) -> None:
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key, self.other_key = signing_keys("entra id")
         self.kid = "test-key-1"
 
     def app(self) -> web.Application:

@@ -21,11 +21,11 @@ from typing import Any
 
 import jwt
 from aiohttp import web
-from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from bot.teams.auth import TeamsCredentials, fixed_tokens
 from bot.teams.cards import CARD_TYPE
+from tests.fakes.keys import signing_keys
 
 CONNECTOR_TOKEN = "connector-token-7f3a"
 GRAPH_TOKEN = "graph-token-91bd"
@@ -608,8 +608,7 @@ class Identity:
 
     def __init__(self, issuer: str = "https://api.botframework.test") -> None:
         self.issuer = issuer
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key, self.other_key = signing_keys("bot framework")
         self.kid = "test-key-1"
         self.url = ""
         self.metadata_fetches = 0
