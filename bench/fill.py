@@ -346,9 +346,10 @@ def _incident_history(
 
 
 def mark_exercises(s: Session) -> None:
-    """Each EXERCISE incident's records marked, as the ORM marks those it writes (the bulk
+    """Each EXERCISE incident's issue and records marked, as the ORM marks those it writes (the bulk
     inserts here go round it) and declaring an EXERCISE marks the issue's earlier ones."""
     drills = select(Incident.issue_id).where(Incident.exercise.is_(True))
+    s.execute(update(Issue).where(Issue.id.in_(drills)).values(exercise=True))
     for kept in KEEP_EXERCISE:
         s.execute(update(kept).where(kept.issue_id.in_(drills)).values(exercise=True))
 

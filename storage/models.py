@@ -158,6 +158,9 @@ class Issue(Base):
     stage_before_parking: Mapped[Stage | None] = mapped_column(text_enum(Stage, 30))
     # 2.13: the senior civil servant who leads CAM-EP, named when TTG activates it.
     cam_ep_lead_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # Kept: the issue was declared an EXERCISE incident (set when it is declared), as its
+    # records keep it (``KEEP_EXERCISE``).
+    exercise: Mapped[bool] = mapped_column(Boolean, default=False)
     raised_by: Mapped[Person] = relationship(foreign_keys=[raised_by_id])
 
 
@@ -976,7 +979,13 @@ FLAT_READS = (
 # actions by issue and owner; open notifications by due date, with their issue and whether they
 # run a clock.
 MI_READS = (
-    Index("ix_issues_live", Issue.stage, Issue.functional_area, Issue.stage_entered_at),
+    Index(
+        "ix_issues_live",
+        Issue.stage,
+        Issue.exercise,
+        Issue.functional_area,
+        Issue.stage_entered_at,
+    ),
     # Each move of a period with its stay, from the index alone (migrations 0025 and 0026; it
     # replaced ix_escalations_moved_at).
     Index(

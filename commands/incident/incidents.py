@@ -218,7 +218,8 @@ def open_incident(
     ctx.session.add(incident)
     ctx.session.flush()
     if exercise:
-        # The issue's records so far are the EXERCISE's too (their kept flag).
+        # The issue and its records so far are the EXERCISE's too (their kept flag).
+        issue.exercise = True
         for kept in KEEP_EXERCISE:
             ctx.session.execute(update(kept).where(kept.issue_id == issue.id).values(exercise=True))
     unqualified = declared_chairs_justification(ctx, incident, team, v.chair_justification or "")

@@ -22,7 +22,6 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    String,
     Text,
     and_,
     case,
@@ -30,12 +29,8 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    literal_column,
-    null,
     or_,
     select,
-    true,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -61,7 +56,6 @@ from rules.notifications import UK_ONLY, NotificationStatus
 from rules.stand_down import Status
 from rules.timeparse import show, show_date
 from storage.durations import day_number
-from storage.hints import unindexed
 from storage.models import (
     Action,
     Escalation,
@@ -72,17 +66,6 @@ from storage.models import (
     Sitrep,
     UTCDateTime,
 )
-
-# How the records of an incident counted apart are (``Reader.apart``), and the rows that
-# count every record (from which those counted apart are taken off, in the same statement, so
-# both parts see the same records).
-HIDDEN, DRILL, WHOLE = "hidden", "drill", "whole"
-
-
-def _part(name: str) -> ColumnElement[str]:
-    """Which part of a figure a row counts, as a constant column."""
-    return literal_column(f"'{name}'", String)
-
 
 # Open incidents, named (not "not closed"), so an index finds them without reading the closed.
 OPEN_INCIDENTS = tuple(s for s in Status if s is not Status.CLOSED)
@@ -178,28 +161,9 @@ class Reader:
         record's issue's incident is joined, as an outer join, beforehand."""
         return or_(Incident.id.is_(None), self.incidents())
 
-    def apart(self) -> ColumnElement[str | None]:
-        """For a joined incident, whether its records are counted apart from the real ones:
-        HIDDEN when they are not shown (the reader may not read it, or it is an EXERCISE left
-        out), DRILL when it is a shown EXERCISE, NULL when they are counted as real. A reading
-        rule that comes out NULL hides, as it does in ``incidents``."""
-        exercise = DRILL if self.filters.exercises else HIDDEN
-        return case(
-            (self._readable, case((Incident.exercise == true(), exercise), else_=null())),
-            else_=HIDDEN,
-        )
-
     def exercise_shown(self) -> list[bool]:
         """The values of a record's kept EXERCISE flag that are shown."""
         return [False, True] if self.filters.exercises else [False]
-
-    def kinds_apart(self) -> tuple[str, ...]:
-        """The ways records are counted apart: hidden, and shown as EXERCISE when asked for."""
-        return (HIDDEN, DRILL) if self.filters.exercises else (HIDDEN,)
-
-    def apart_issues(self, kind: str) -> Select[Any]:
-        """The issues of the incidents whose records are counted apart as ``kind``."""
-        return select(Incident.issue_id).where(self.apart() == kind)
 
     def exercise(self) -> ColumnElement[bool]:
         """Whether the joined incident (if any) is an EXERCISE, as a grouping column."""
@@ -242,42 +206,27 @@ def _exercise_series(r: Reader, label: str, values: tuple[float | None, ...]) ->
 def _live(r: Reader) -> dict[Stage, tuple[int, float | None]]:
     """Live issues at each stage: how many, and their average days at it so far (read once
     for the two panels that show them). An issue back on the ladder after its incident was
-    de-escalated belongs to that incident: an EXERCISE one is counted apart."""
+    de-escalated belongs to that incident: an EXERCISE one is counted apart, by the flag the
+    issue keeps, from the index alone (ix_issues_live)."""
     if r.live is not None:
         return r.live
-    days = r.now_day() - day_number(Issue.stage_entered_at)
-    live = (Issue.stage.in_([s.value for s in LIVE_STAGES]), *r.area(Issue.functional_area))
-    # Every live issue from the index alone (ix_issues_live), and those of incidents counted
-    # apart, read from the incidents, to be taken off: no lookup of each issue's incident. The
-    # latter start from those incidents (a tenth of the issues, found by their ids), not from
-    # the live issues' index, which SQLite would otherwise prefer (storage/hints.py).
-    live_there = unindexed(Issue.stage).in_([s.value for s in LIVE_STAGES])
-    counted = [
-        select(Issue.stage, func.count(), func.sum(days), _part(WHOLE))
-        .where(*live)
-        .group_by(Issue.stage),
-        *(
-            select(Issue.stage, func.count(), func.sum(days), _part(kind))
-            .where(Issue.id.in_(r.apart_issues(kind)), live_there, *r.area(Issue.functional_area))
-            .group_by(Issue.stage)
-            for kind in r.kinds_apart()
-        ),
-    ]
-    found: dict[Stage, list[float]] = {}  # stage -> [count, days, count EX, days EX]
-    for stage, count, total, kind in r.session.execute(union_all(*counted)).tuples():
-        entry = found.setdefault(Stage(stage), [0, 0.0, 0, 0.0])
-        sign = 1 if kind == WHOLE else -1
-        entry[0] += sign * count
-        entry[1] += sign * (total or 0.0)
-        if kind == DRILL:
-            entry[2] += count
-            entry[3] += total or 0.0
+    rows = r.session.execute(
+        select(
+            Issue.stage,
+            func.count(),
+            func.avg(r.now_day() - day_number(Issue.stage_entered_at)),
+            Issue.exercise,
+        )
+        .where(
+            Issue.stage.in_([s.value for s in LIVE_STAGES]),
+            Issue.exercise.in_(r.exercise_shown()),
+            *r.area(Issue.functional_area),
+        )
+        .group_by(Issue.stage, Issue.exercise)
+    ).tuples()
     r.live, r.live_drills = {}, {}
-    for stage, (real, real_days, drills, drill_days) in found.items():
-        if real:
-            r.live[stage] = (int(real), real_days / real)
-        if drills:
-            r.live_drills[stage] = (int(drills), drill_days / drills)
+    for stage, count, days, exercise in rows:
+        (r.live_drills if exercise else r.live)[Stage(stage)] = (count, days)
     return r.live
 
 

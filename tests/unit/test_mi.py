@@ -504,13 +504,18 @@ def test_whoever_may_see_the_dashboard_may_read_every_incident(role: Role) -> No
 def test_every_record_that_keeps_the_exercise_flag_agrees_with_its_incident(
     world: tuple[Driver, Database],
 ) -> None:
-    """Actions, notifications and moves keep their issue's incident's EXERCISE flag, which the
-    dashboard counts by: across the world's records (made through the engine), each agrees
-    with its incident, and each kind has records of both."""
-    from storage.models import KEEP_EXERCISE, Incident
+    """Issues, and their actions, notifications and moves, keep their incident's EXERCISE
+    flag, which the dashboard counts by: across the world's records (made through the engine),
+    each agrees with its incident, and each kind has records of both."""
+    from storage.models import KEEP_EXERCISE, Incident, Issue
 
     _, db = world
     with db.read() as s:
+        issues = s.execute(
+            select(Issue.exercise, Incident.exercise).join(Incident, Incident.issue_id == Issue.id)
+        ).all()
+        assert all(mine == theirs for mine, theirs in issues)
+        assert {mine for mine, _ in issues} == {True, False}
         for kept in KEEP_EXERCISE:
             rows = s.execute(
                 select(kept.exercise, Incident.exercise).join(

@@ -1,5 +1,5 @@
-"""management information: actions, notifications and moves keep whether they belong to an
-EXERCISE incident, and each move keeps the length of the stay it ended, so the dashboard
+"""management information: issues, actions, notifications and moves keep whether they belong
+to an EXERCISE incident, and each move keeps the length of the stay it ended, so the dashboard
 counts them from indexes without looking up each record's incident
 
 Revision ID: 0026
@@ -34,6 +34,20 @@ STAY_DAYS = {
 
 
 def upgrade() -> None:
+    op.add_column(
+        "issues", sa.Column("exercise", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.execute(
+        sa.text(
+            "UPDATE issues SET exercise = :yes"
+            " WHERE id IN (SELECT issue_id FROM incidents WHERE incidents.exercise = :yes)"
+        ).bindparams(yes=True)
+    )
+    # Live issues by stage, real and EXERCISE apart, from the index alone.
+    op.drop_index("ix_issues_live", table_name="issues")
+    op.create_index(
+        "ix_issues_live", "issues", ["stage", "exercise", "functional_area", "stage_entered_at"]
+    )
     for table in KEPT:
         op.add_column(
             table, sa.Column("exercise", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -77,3 +91,7 @@ def downgrade() -> None:
     for table in KEPT:
         with op.batch_alter_table(table, recreate="never") as batch:
             batch.drop_column("exercise")
+    op.drop_index("ix_issues_live", table_name="issues")
+    op.create_index("ix_issues_live", "issues", ["stage", "functional_area", "stage_entered_at"])
+    with op.batch_alter_table("issues", recreate="never") as batch:
+        batch.drop_column("exercise")
